@@ -1,0 +1,2 @@
+// Filled in with the SDK builds.
+export const browserBuilds = () => [];

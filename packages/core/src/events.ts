@@ -1,0 +1,154 @@
+/**
+ * The Hunch event schema: GA4 retail event names, each event with a stable id,
+ * a timestamp, a session id and validated parameters. Shared by the browser SDK
+ * (which records events) and the trainer (which reads them as NDJSON).
+ */
+
+export const EVENT_NAMES = [
+  'page_view',
+  'view_item',
+  'view_item_list',
+  'select_item',
+  'search',
+  'add_to_cart',
+  'remove_from_cart',
+  'view_cart',
+  'begin_checkout',
+  'purchase',
+] as const;
+
+export type EventName = (typeof EVENT_NAMES)[number];
+
+/** One product as it appears in an event's `items` list. */
+export interface EventItem {
+  item_id: string;
+  item_category?: string;
+  price?: number;
+  quantity?: number;
+}
+
+export interface EventParams {
+  /** The product the event is about (view_item, select_item, add_to_cart, ...). */
+  item_id?: string;
+  item_category?: string;
+  /** What the shopper typed into search. */
+  search_term?: string;
+  /** The list or placement the event happened in. */
+  item_list_id?: string;
+  /** Several products (view_item_list, purchase, ...). */
+  items?: EventItem[];
+  /** Page path for page_view; never the query string. */
+  page_path?: string;
+  value?: number;
+  currency?: string;
+}
+
+export interface HunchEvent {
+  /** UUID, stable across retries, so storing or uploading twice is harmless. */
+  id: string;
+  name: EventName;
+  /** Milliseconds since the Unix epoch. */
+  ts: number;
+  sessionId: string;
+  params: EventParams;
+}
+
+export type Validation<T> = { ok: true; value: T } | { ok: false; error: string };
+
+const EVENT_NAME_SET: ReadonlySet<string> = new Set(EVENT_NAMES);
+const MAX_STRING = 500;
+
+/** Events that are about one product and so must name it. */
+const NEEDS_ITEM: ReadonlySet<EventName> = new Set(['view_item', 'select_item', 'add_to_cart', 'remove_from_cart']);
+
+export function isEventName(name: unknown): name is EventName {
+  return typeof name === 'string' && EVENT_NAME_SET.has(name);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function checkString(value: unknown, field: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_STRING) {
+    return `${field} must be a non-empty string of at most ${MAX_STRING} characters`;
+  }
+  return undefined;
+}
+
+function checkNumber(value: unknown, field: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value)) return `${field} must be a finite number`;
+  return undefined;
+}
+
+function validateItem(value: unknown, field: string): Validation<EventItem> {
+  if (!isRecord(value)) return { ok: false, error: `${field} must be an object` };
+  const error =
+    (typeof value.item_id === 'string' ? undefined : `${field}.item_id is required`) ??
+    checkString(value.item_id, `${field}.item_id`) ??
+    checkString(value.item_category, `${field}.item_category`) ??
+    checkNumber(value.price, `${field}.price`) ??
+    checkNumber(value.quantity, `${field}.quantity`);
+  if (error) return { ok: false, error };
+  const item: EventItem = { item_id: value.item_id as string };
+  if (value.item_category !== undefined) item.item_category = value.item_category as string;
+  if (value.price !== undefined) item.price = value.price as number;
+  if (value.quantity !== undefined) item.quantity = value.quantity as number;
+  return { ok: true, value: item };
+}
+
+/**
+ * Checks an event's parameters for `name` and returns a copy holding only known fields,
+ * so that nothing unexpected (and possibly private) is stored or uploaded.
+ */
+export function validateParams(name: EventName, input: unknown): Validation<EventParams> {
+  const raw = input === undefined ? {} : input;
+  if (!isRecord(raw)) return { ok: false, error: `${name}: params must be an object` };
+  const stringFields = ['item_id', 'item_category', 'search_term', 'item_list_id', 'page_path', 'currency'] as const;
+  const params: EventParams = {};
+  for (const field of stringFields) {
+    const error = checkString(raw[field], field);
+    if (error) return { ok: false, error: `${name}: ${error}` };
+    if (raw[field] !== undefined) params[field] = raw[field] as string;
+  }
+  const valueError = checkNumber(raw.value, 'value');
+  if (valueError) return { ok: false, error: `${name}: ${valueError}` };
+  if (raw.value !== undefined) params.value = raw.value as number;
+  if (raw.items !== undefined) {
+    if (!Array.isArray(raw.items)) return { ok: false, error: `${name}: items must be an array` };
+    params.items = [];
+    for (const [index, candidate] of raw.items.entries()) {
+      const item = validateItem(candidate, `items[${index}]`);
+      if (!item.ok) return { ok: false, error: `${name}: ${item.error}` };
+      params.items.push(item.value);
+    }
+  }
+  if (NEEDS_ITEM.has(name) && params.item_id === undefined) {
+    return { ok: false, error: `${name}: item_id is required` };
+  }
+  if (name === 'search' && params.search_term === undefined) {
+    return { ok: false, error: 'search: search_term is required' };
+  }
+  return { ok: true, value: params };
+}
+
+/** Validates a whole stored or uploaded event (as read from NDJSON or IndexedDB). */
+export function validateEvent(input: unknown): Validation<HunchEvent> {
+  if (!isRecord(input)) return { ok: false, error: 'event must be an object' };
+  if (!isEventName(input.name)) return { ok: false, error: `unknown event name ${JSON.stringify(input.name)}` };
+  const error =
+    checkString(input.id, 'id') ??
+    (typeof input.id === 'string' ? undefined : 'id is required') ??
+    checkString(input.sessionId, 'sessionId') ??
+    (typeof input.sessionId === 'string' ? undefined : 'sessionId is required') ??
+    (typeof input.ts === 'number' && Number.isFinite(input.ts) && input.ts >= 0 ? undefined : 'ts must be a timestamp in ms');
+  if (error) return { ok: false, error };
+  const params = validateParams(input.name, input.params);
+  if (!params.ok) return params;
+  return {
+    ok: true,
+    value: { id: input.id as string, name: input.name, ts: input.ts as number, sessionId: input.sessionId as string, params: params.value },
+  };
+}

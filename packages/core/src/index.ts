@@ -1,0 +1,3 @@
+export * from './events.js';
+export * from './encoding.js';
+export * from './manifest.js';

@@ -1,0 +1,39 @@
+// One build for the whole monorepo: `npm run build`.
+//   core     -> packages/core/dist/index.js            (isomorphic ESM)
+//   trainer  -> packages/trainer/dist/{cli,index}.js     (Node ESM, deps external)
+//   browser  -> packages/browser/dist/hunch.esm.js       (ESM for `import`)
+//               packages/browser/dist/hunch.js           (IIFE for a <script> tag)
+//               packages/browser/dist/hunch.worker.js    (the model worker, with transformers.js)
+//               packages/browser/dist/ort/*.{mjs,wasm}   (onnxruntime-web, self-hosted)
+import { builtinModules } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import nodeResolve from '@rollup/plugin-node-resolve';
+import commonjs from '@rollup/plugin-commonjs';
+import esbuild from 'rollup-plugin-esbuild';
+import { browserBuilds } from './packages/browser/rollup.parts.mjs';
+
+const coreSource = fileURLToPath(new URL('./packages/core/src/index.ts', import.meta.url));
+
+/** Workspace packages are bundled from source, so a build never depends on an earlier build. */
+export const workspaceSources = () => ({
+  name: 'hunch-workspace-sources',
+  resolveId: (id) => (id === '@hunch/core' ? coreSource : null),
+});
+
+const nodeExternal = (id) =>
+  builtinModules.includes(id) || id.startsWith('node:') || /^(@tensorflow|onnx-proto|onnxruntime-node)/.test(id);
+
+export default [
+  {
+    input: 'packages/core/src/index.ts',
+    output: { file: 'packages/core/dist/index.js', format: 'es', sourcemap: true },
+    plugins: [esbuild({ target: 'es2022' })],
+  },
+  {
+    input: { cli: 'packages/trainer/src/cli.ts', index: 'packages/trainer/src/index.ts' },
+    output: { dir: 'packages/trainer/dist', format: 'es', sourcemap: true },
+    external: nodeExternal,
+    plugins: [workspaceSources(), nodeResolve({ preferBuiltins: true }), commonjs(), esbuild({ target: 'node20' })],
+  },
+  ...browserBuilds({ workspaceSources }),
+];
