@@ -1,2 +1,54 @@
-// Filled in with the SDK builds.
-export const browserBuilds = () => [];
+// The SDK's builds, used by the root rollup.config.mjs.
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import nodeResolve from '@rollup/plugin-node-resolve';
+import esbuild from 'rollup-plugin-esbuild';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const dist = join(here, 'dist');
+
+/** The onnxruntime-web files the worker loads at run time (the build transformers.js uses for WebGPU and WASM). */
+const ORT_RUNTIME_FILES = ['ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm'];
+
+/** Copies onnxruntime-web's runtime next to the worker: self-hosted, never from a CDN. */
+const copyOrtRuntime = () => ({
+  name: 'hunch-copy-ort-runtime',
+  writeBundle() {
+    // Resolve from transformers.js, so the copied files match the runtime bundled into the worker.
+    const require = createRequire(createRequire(join(here, 'package.json')).resolve('@huggingface/transformers'));
+    const ortDist = dirname(require.resolve('onnxruntime-web')); // its main entry sits in dist/
+    mkdirSync(join(dist, 'ort'), { recursive: true });
+    for (const file of ORT_RUNTIME_FILES) copyFileSync(join(ortDist, file), join(dist, 'ort', file));
+  },
+});
+
+const browserPlugins = (workspaceSources, { minify }) => [
+  workspaceSources(),
+  nodeResolve({ browser: true, exportConditions: ['browser', 'module', 'import', 'default'] }),
+  esbuild({ target: 'es2022', minify }),
+];
+
+export const browserBuilds = ({ workspaceSources }) => [
+  {
+    input: join(here, 'src/index.ts'),
+    output: { file: join(dist, 'hunch.esm.js'), format: 'es', sourcemap: true },
+    plugins: browserPlugins(workspaceSources, { minify: false }),
+  },
+  {
+    input: join(here, 'src/script-tag.ts'),
+    output: { file: join(dist, 'hunch.js'), format: 'iife', sourcemap: true },
+    plugins: browserPlugins(workspaceSources, { minify: true }),
+  },
+  {
+    input: join(here, 'src/worker/worker.ts'),
+    output: { file: join(dist, 'hunch.worker.js'), format: 'es', sourcemap: false, inlineDynamicImports: true },
+    plugins: [...browserPlugins(workspaceSources, { minify: true }), copyOrtRuntime()],
+    onwarn(warning, warn) {
+      // transformers.js and onnxruntime-web use `this` at module level and eval-free dynamic imports on purpose.
+      if (warning.code === 'THIS_IS_UNDEFINED' || warning.code === 'CIRCULAR_DEPENDENCY') return;
+      warn(warning);
+    },
+  },
+];

@@ -1,0 +1,6 @@
+export interface Storefront {
+  /** Base URL, ending in '/'. */
+  url: string;
+  close(): Promise<void>;
+}
+export function startStorefront(options?: { port?: number; host?: string; modelsDir?: string }): Promise<Storefront>;

@@ -1,0 +1,24 @@
+import type { ScoredItem } from './protocol.js';
+
+/**
+ * The k best items from the logits of the last position: softmax over the catalog's
+ * item tokens only (actions and search words are not recommendations).
+ */
+export function rankItems(
+  logits: Float32Array,
+  items: ReadonlyArray<{ tokenId: number; itemId: string }>,
+  k: number,
+  exclude: ReadonlySet<string>,
+): ScoredItem[] {
+  let max = -Infinity;
+  for (const { tokenId } of items) max = Math.max(max, logits[tokenId]!);
+  let total = 0;
+  const scored: ScoredItem[] = [];
+  for (const { tokenId, itemId } of items) {
+    const weight = Math.exp(logits[tokenId]! - max);
+    total += weight;
+    if (!exclude.has(itemId)) scored.push({ itemId, score: weight });
+  }
+  scored.sort((a, b) => b.score - a.score || (a.itemId < b.itemId ? -1 : 1));
+  return scored.slice(0, k).map(({ itemId, score }) => ({ itemId, score: score / total }));
+}

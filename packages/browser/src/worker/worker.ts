@@ -1,0 +1,79 @@
+/**
+ * The model worker: owns the GPT-2 (through transformers.js on onnxruntime-web) so
+ * that loading and inference never touch the shop's main thread.
+ */
+import { expose } from 'comlink';
+import { AutoModelForCausalLM, Tensor, env, type PreTrainedModel } from '@huggingface/transformers';
+import { Vocabulary, encodeHistory, type HunchManifest } from '@hunch/core';
+import { chooseBackend } from './backend.js';
+import { rankItems } from './ranking.js';
+import type { Backend, LoadRequest, LoadResult, ModelWorkerApi, RecommendRequest, ScoredItem } from './protocol.js';
+
+// Self-hosted runtime: model files and onnxruntime-web's wasm come from our own origin, never a hub or CDN.
+env.allowRemoteModels = false;
+env.allowLocalModels = true;
+// The manifest decides which model version is current; until hashes are checked, don't serve stale files from the Cache API.
+env.useBrowserCache = false;
+const ortBase = new URL('./ort/', self.location.href).href;
+const onnxEnv = env.backends.onnx as { wasm: { wasmPaths: unknown; numThreads: number }; webgpu?: { device?: unknown } };
+onnxEnv.wasm.wasmPaths = {
+  mjs: `${ortBase}ort-wasm-simd-threaded.asyncify.mjs`,
+  wasm: `${ortBase}ort-wasm-simd-threaded.asyncify.wasm`,
+};
+onnxEnv.wasm.numThreads = 1; // threads need cross-origin isolation and gave nothing on small models
+
+interface LoadedModel {
+  model: PreTrainedModel;
+  manifest: HunchManifest;
+  vocabulary: Vocabulary;
+  items: Array<{ tokenId: number; itemId: string }>;
+}
+
+let loaded: LoadedModel | undefined;
+
+/** The id transformers.js resolves under `env.localModelPath`: the directory's last segment. */
+function splitModelUrl(modelUrl: string): { root: string; id: string } {
+  const url = new URL(modelUrl);
+  const parts = url.pathname.replace(/\/+$/, '').split('/');
+  const id = parts.pop();
+  if (!id) throw new Error(`model URL ${modelUrl} must name a directory`);
+  return { root: `${url.origin}${parts.join('/')}/`, id };
+}
+
+/** onnxruntime-web sets its WebGPU device only once the WebGPU backend really initialised. */
+function webgpuDeviceInUse(): boolean {
+  return Boolean(onnxEnv.webgpu?.device);
+}
+
+const api: ModelWorkerApi = {
+  async load({ modelUrl, manifest, backend: preference }: LoadRequest): Promise<LoadResult> {
+    const choice = await chooseBackend(preference);
+    const { root, id } = splitModelUrl(modelUrl);
+    env.localModelPath = root;
+    const model = await AutoModelForCausalLM.from_pretrained(id, {
+      local_files_only: true,
+      device: choice.backend,
+      dtype: 'fp32',
+    });
+    const backend: Backend = choice.backend === 'webgpu' && webgpuDeviceInUse() ? 'webgpu' : 'wasm';
+    if (backend !== choice.backend) throw new Error(`asked onnxruntime for ${choice.backend} but it runs on ${backend}`);
+    const vocabulary = new Vocabulary(manifest.vocabulary);
+    loaded = { model, manifest, vocabulary, items: vocabulary.items() };
+    return { backend, reason: choice.reason };
+  },
+
+  async recommend({ events, k, exclude }: RecommendRequest): Promise<ScoredItem[]> {
+    if (!loaded) throw new Error('no model loaded');
+    const { model, manifest, vocabulary, items } = loaded;
+    const ids = encodeHistory(events, vocabulary, manifest.encoding.maxLength);
+    const inputIds = new Tensor('int64', BigInt64Array.from(ids, BigInt), [1, ids.length]);
+    const attentionMask = new Tensor('int64', new BigInt64Array(ids.length).fill(1n), [1, ids.length]);
+    const { logits } = (await model({ input_ids: inputIds, attention_mask: attentionMask })) as { logits: Tensor };
+    const vocabSize = vocabulary.size;
+    const data = logits.data as Float32Array;
+    const last = data.subarray((ids.length - 1) * vocabSize, ids.length * vocabSize);
+    return rankItems(last, items, k, new Set(exclude));
+  },
+};
+
+expose(api);

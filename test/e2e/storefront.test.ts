@@ -1,0 +1,133 @@
+/**
+ * A scripted shopper in real Chromium against the real demo storefront: events go to
+ * real IndexedDB, the shipped model runs in the SDK's Web Worker through transformers.js,
+ * once on WebGPU (SwiftShader's software adapter) and once on WASM.
+ */
+import { readFile } from 'node:fs/promises';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStorefront } from '../../examples/storefront/server.mjs';
+import golden from '../../packages/core/test/golden-encoding.json' with { type: 'json' };
+import { launchChromium } from './chromium.js';
+
+type Storefront = Awaited<ReturnType<typeof startStorefront>>;
+interface StoredEvent {
+  name: string;
+  params: { item_id?: string; search_term?: string };
+}
+
+/** Navigates like a shopper clicking through, and waits for that page's recommendations. */
+async function visit(page: Page, hash: string): Promise<void> {
+  await page.evaluate((target) => {
+    location.hash = target;
+  }, hash);
+  await page.waitForSelector(`#recs[data-route="${hash}"]`, { timeout: 60_000 });
+}
+
+async function recommendedCategories(page: Page): Promise<Array<{ category: string; source: string }>> {
+  return page.$$eval('#recs-cards .card', (cards) =>
+    cards.map((card) => ({ category: (card as HTMLElement).dataset.category ?? '', source: (card as HTMLElement).dataset.source ?? '' })),
+  );
+}
+
+/** Reads the SDK's IndexedDB with the raw browser API, not through the SDK. */
+function readStoredEvents(page: Page): Promise<StoredEvent[]> {
+  return page.evaluate(
+    () =>
+      new Promise<StoredEvent[]>((resolve, reject) => {
+        const open = indexedDB.open('hunch');
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const request = open.result.transaction('events').objectStore('events').index('ts').getAll();
+          request.onsuccess = () => resolve(request.result as StoredEvent[]);
+          request.onerror = () => reject(request.error);
+        };
+      }),
+  );
+}
+
+const share = (categories: Array<{ category: string }>, category: string) =>
+  categories.filter((card) => card.category === category).length / categories.length;
+
+for (const backend of ['webgpu', 'wasm'] as const) {
+  describe(`demo storefront on ${backend}`, () => {
+    let storefront: Storefront;
+    let browser: Browser;
+
+    beforeAll(async () => {
+      storefront = await startStorefront({ port: 0 });
+      browser = await launchChromium({ webgpu: backend === 'webgpu' });
+    });
+
+    afterAll(async () => {
+      await browser?.close();
+      await storefront?.close();
+    });
+
+    it('stores a shopper’s events across reloads and recommends from the model in a worker', async () => {
+      const page = await browser.newPage();
+      const requests: string[] = [];
+      const pageErrors: string[] = [];
+      page.on('request', (request) => requests.push(request.url()));
+      page.on('pageerror', (error) => pageErrors.push(error.message));
+
+      await page.goto(storefront.url);
+      const status = await page.evaluate(() => window.hunch!.status());
+      expect(status).toMatchObject({ backend, modelVersion: expect.stringMatching(/^[0-9a-f]{12}$/) });
+      expect(page.workers().map((worker) => worker.url())).toContain(`${storefront.url}hunch/hunch.worker.js`);
+      expect(requests).toContain(`${storefront.url}models/demo/onnx/model.onnx`);
+      expect(requests.some((url) => url.startsWith(storefront.url) && url.endsWith('.wasm'))).toBe(true);
+      expect(requests.every((url) => url.startsWith(storefront.url))).toBe(true); // nothing from a CDN or hub
+
+      for (const id of ['mugs-01', 'mugs-04', 'mugs-07']) await visit(page, `#/product/${id}`);
+      const afterMugs = await recommendedCategories(page);
+      expect(afterMugs).toHaveLength(6);
+      expect(afterMugs.every((card) => card.source === 'model')).toBe(true);
+      expect(share(afterMugs, 'mugs')).toBeGreaterThanOrEqual(0.5);
+
+      await visit(page, `#/search?q=${encodeURIComponent('green tea')}`);
+      await page.evaluate(() => window.hunch!.flush());
+      await page.reload();
+      await page.waitForSelector('#recs[data-route="#/search?q=green%20tea"]', { timeout: 60_000 });
+
+      const stored = await readStoredEvents(page);
+      expect(stored.filter((event) => event.name === 'view_item').map((event) => event.params.item_id)).toEqual(['mugs-01', 'mugs-04', 'mugs-07']);
+      expect(stored.filter((event) => event.name === 'search').map((event) => event.params.search_term)).toEqual(['green tea', 'green tea']);
+      expect(stored.filter((event) => event.name === 'page_view')).toHaveLength(2);
+
+      for (const id of ['lamps-02', 'lamps-05', 'lamps-08']) await visit(page, `#/product/${id}`);
+      const afterLamps = await recommendedCategories(page);
+      expect(afterLamps.every((card) => card.source === 'model')).toBe(true);
+      expect(share(afterLamps, 'lamps')).toBeGreaterThanOrEqual(0.5);
+      expect(share(afterLamps, 'mugs')).toBeLessThan(share(afterMugs, 'mugs'));
+
+      expect(pageErrors).toEqual([]);
+      await page.close();
+    });
+  });
+}
+
+describe('encoding golden vectors in the browser', () => {
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await launchChromium({ webgpu: false });
+  });
+  afterAll(async () => browser?.close());
+
+  it('encodes exactly as in Node', async () => {
+    const coreBuild = await readFile(new URL('../../packages/core/dist/index.js', import.meta.url), 'utf8');
+    const page = await browser.newPage();
+    const results = await page.evaluate(
+      async ({ source, vectors }) => {
+        const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
+        const core = await import(/* @vite-ignore */ url);
+        const vocabulary = new core.Vocabulary(vectors.vocabulary);
+        return vectors.cases.map((testCase: { events: unknown[]; maxLength: number }) =>
+          core.encodeHistory(testCase.events, vocabulary, testCase.maxLength),
+        );
+      },
+      { source: coreBuild, vectors: golden },
+    );
+    expect(results).toEqual(golden.cases.map((testCase) => testCase.ids));
+  });
+});
