@@ -3,6 +3,8 @@
  * how to turn events into tokens and tokens back into products.
  */
 
+import { ENCODING_VERSION } from './encoding.js';
+
 export const MANIFEST_FILE = 'hunch.json';
 export const MANIFEST_FORMAT = 'hunch-model';
 export const MANIFEST_FORMAT_VERSION = 1;
@@ -60,6 +62,9 @@ export function parseManifest(input: unknown): HunchManifest {
   }
   if (typeof manifest.version !== 'string') throw new Error('hunch.json: version is missing');
   if (!manifest.encoding || !Number.isInteger(manifest.encoding.maxLength)) throw new Error('hunch.json: encoding.maxLength is missing');
+  if (manifest.encoding.version !== ENCODING_VERSION) {
+    throw new Error(`hunch.json: encoding version ${String(manifest.encoding.version)} differs from this SDK's ${ENCODING_VERSION}`);
+  }
   if (!Array.isArray(manifest.vocabulary) || !manifest.vocabulary.every((t) => typeof t === 'string')) {
     throw new Error('hunch.json: vocabulary must be an array of strings');
   }
