@@ -77,7 +77,8 @@ for (const backend of ['webgpu', 'wasm'] as const) {
       expect(page.workers().map((worker) => worker.url())).toContain(`${storefront.url}hunch/hunch.worker.js`);
       expect(requests).toContain(`${storefront.url}models/demo/onnx/model.onnx`);
       expect(requests.some((url) => url.startsWith(storefront.url) && url.endsWith('.wasm'))).toBe(true);
-      expect(requests.every((url) => url.startsWith(storefront.url))).toBe(true); // nothing from a CDN or hub
+      // Nothing from a CDN or hub: every network request goes to the shop's own origin.
+      expect(requests.filter((url) => /^(https?|wss?):/.test(url) && !url.startsWith(storefront.url))).toEqual([]);
 
       for (const id of ['mugs-01', 'mugs-04', 'mugs-07']) await visit(page, `#/product/${id}`);
       const afterMugs = await recommendedCategories(page);
@@ -117,17 +118,14 @@ describe('encoding golden vectors in the browser', () => {
   it('encodes exactly as in Node', async () => {
     const coreBuild = await readFile(new URL('../../packages/core/dist/index.js', import.meta.url), 'utf8');
     const page = await browser.newPage();
-    const results = await page.evaluate(
-      async ({ source, vectors }) => {
-        const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
-        const core = await import(/* @vite-ignore */ url);
-        const vocabulary = new core.Vocabulary(vectors.vocabulary);
-        return vectors.cases.map((testCase: { events: unknown[]; maxLength: number }) =>
-          core.encodeHistory(testCase.events, vocabulary, testCase.maxLength),
-        );
-      },
-      { source: coreBuild, vectors: golden },
-    );
+    // A string, not a function: vitest would rewrite a function's import() for Node.
+    const results = await page.evaluate(`(async () => {
+      const url = URL.createObjectURL(new Blob([${JSON.stringify(coreBuild)}], { type: 'text/javascript' }));
+      const core = await import(url);
+      const vectors = ${JSON.stringify(golden)};
+      const vocabulary = new core.Vocabulary(vectors.vocabulary);
+      return vectors.cases.map((testCase) => core.encodeHistory(testCase.events, vocabulary, testCase.maxLength));
+    })()`);
     expect(results).toEqual(golden.cases.map((testCase) => testCase.ids));
   });
 });

@@ -1,0 +1,151 @@
+/**
+ * A training checkpoint directory: Hugging Face `config.json` + `model.safetensors`
+ * (so it already is a GPT2LMHeadModel), plus `hunch-train.json` with what export needs
+ * and HF has no place for (vocabulary, item popularity, training figures).
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { BOS_TOKEN, PAD_TOKEN, Vocabulary } from '@hunch/core';
+import { writeDirAtomic } from './lib/fs-atomic.js';
+import { parameterShapes, type GPT2Config } from './model.js';
+import { decodeSafetensors, encodeSafetensors, type TensorMap } from './safetensors.js';
+
+export const CHECKPOINT_FORMAT = 'hunch-checkpoint';
+
+export interface TrainingMetadata {
+  events: number;
+  sequences: number;
+  steps: number;
+  finalLoss: number;
+  seed: number;
+  skippedLines: number;
+  batch: number;
+  learningRate: number;
+  seconds: number;
+  tokensPerSecond: number;
+}
+
+export interface TrainState {
+  format: typeof CHECKPOINT_FORMAT;
+  vocabulary: string[];
+  /** Item id -> number of events about it: the "popular" fallback list. */
+  itemCounts: Record<string, number>;
+  training: TrainingMetadata;
+}
+
+export interface Checkpoint {
+  config: GPT2Config;
+  weights: TensorMap;
+  state: TrainState;
+}
+
+/** A checkpoint as read back, with the safetensors file's exact bytes (export copies them). */
+export interface LoadedCheckpoint extends Checkpoint {
+  safetensors: Uint8Array;
+}
+
+/** The Hugging Face GPT2Config for a model. */
+export function hfConfig(config: GPT2Config): Record<string, unknown> {
+  return {
+    model_type: 'gpt2',
+    architectures: ['GPT2LMHeadModel'],
+    vocab_size: config.vocabSize,
+    n_positions: config.nPositions,
+    n_ctx: config.nPositions,
+    n_embd: config.nEmbd,
+    n_layer: config.nLayer,
+    n_head: config.nHead,
+    n_inner: null,
+    activation_function: 'gelu_new',
+    resid_pdrop: 0,
+    embd_pdrop: 0,
+    attn_pdrop: 0,
+    layer_norm_epsilon: config.layerNormEpsilon,
+    initializer_range: 0.02,
+    bos_token_id: 1,
+    eos_token_id: 1,
+    pad_token_id: 0,
+    tie_word_embeddings: true,
+    use_cache: false,
+  };
+}
+
+function parseHfConfig(raw: unknown, where: string): GPT2Config {
+  const c = (raw ?? {}) as Record<string, unknown>;
+  const int = (key: string) => {
+    const value = c[key];
+    if (!Number.isInteger(value) || (value as number) <= 0) throw new Error(`${where}: ${key} must be a positive integer`);
+    return value as number;
+  };
+  if (c.model_type !== 'gpt2') throw new Error(`${where}: model_type must be "gpt2"`);
+  if (c.activation_function !== undefined && c.activation_function !== 'gelu_new') {
+    throw new Error(`${where}: activation_function ${String(c.activation_function)} is not supported (gelu_new only)`);
+  }
+  if (c.n_inner !== undefined && c.n_inner !== null) throw new Error(`${where}: n_inner must be null (4 * n_embd)`);
+  return {
+    vocabSize: int('vocab_size'),
+    nPositions: int('n_positions'),
+    nEmbd: int('n_embd'),
+    nLayer: int('n_layer'),
+    nHead: int('n_head'),
+    layerNormEpsilon: typeof c.layer_norm_epsilon === 'number' ? c.layer_norm_epsilon : 1e-5,
+  };
+}
+
+export async function writeCheckpoint(dir: string, checkpoint: Checkpoint): Promise<void> {
+  await writeDirAtomic(dir, async (temp) => {
+    await writeFile(join(temp, 'config.json'), `${JSON.stringify(hfConfig(checkpoint.config), null, 2)}\n`);
+    await writeFile(join(temp, 'model.safetensors'), encodeSafetensors(checkpoint.weights));
+    await writeFile(join(temp, 'hunch-train.json'), `${JSON.stringify(checkpoint.state, null, 2)}\n`);
+  });
+}
+
+async function readJson(path: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new Error(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error(`${path} is not valid JSON`);
+  }
+}
+
+/** Reads and checks a checkpoint: every tensor present with the shape the config implies. */
+export async function readCheckpoint(dir: string): Promise<LoadedCheckpoint> {
+  const config = parseHfConfig(await readJson(join(dir, 'config.json')), join(dir, 'config.json'));
+  const statePath = join(dir, 'hunch-train.json');
+  const state = (await readJson(statePath)) as TrainState;
+  if (state?.format !== CHECKPOINT_FORMAT || !Array.isArray(state.vocabulary)) {
+    throw new Error(`${statePath}: not a Hunch training state`);
+  }
+  const vocabulary = new Vocabulary(state.vocabulary); // checks specials and duplicates
+  if (vocabulary.size !== config.vocabSize) {
+    throw new Error(`${statePath}: vocabulary has ${vocabulary.size} tokens but config.json says vocab_size ${config.vocabSize}`);
+  }
+  if (vocabulary.id(PAD_TOKEN) !== 0 || vocabulary.id(BOS_TOKEN) !== 1) throw new Error(`${statePath}: unexpected special token ids`);
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(join(dir, 'model.safetensors'));
+  } catch (error) {
+    throw new Error(`cannot read ${join(dir, 'model.safetensors')}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  const { tensors } = decodeSafetensors(bytes);
+  checkWeights(config, tensors);
+  return { config, weights: tensors, state, safetensors: bytes };
+}
+
+/** Throws naming the first tensor that is missing, mis-shaped or not finite. */
+export function checkWeights(config: GPT2Config, weights: TensorMap): void {
+  for (const [name, shape] of parameterShapes(config)) {
+    const tensor = weights.get(name);
+    if (!tensor) throw new Error(`checkpoint is missing tensor ${name}`);
+    if (tensor.shape.join(',') !== shape.join(',')) {
+      throw new Error(`checkpoint tensor ${name} has shape [${tensor.shape.join(', ')}], expected [${shape.join(', ')}]`);
+    }
+    if (!tensor.data.every(Number.isFinite)) throw new Error(`checkpoint tensor ${name} holds non-finite values`);
+  }
+}

@@ -1,0 +1,22 @@
+/** @hunch/trainer public API: the same steps as the `hunch` CLI, as functions. */
+export { readCatalog } from './catalog.js';
+export { CHECKPOINT_FORMAT, checkWeights, hfConfig, readCheckpoint, writeCheckpoint } from './checkpoint.js';
+export type { Checkpoint, LoadedCheckpoint, TrainState, TrainingMetadata } from './checkpoint.js';
+export { exportModel, tokenizerJson } from './export.js';
+export type { ExportOptions } from './export.js';
+export { writeDirAtomic, writeFileAtomic } from './lib/fs-atomic.js';
+export { Rng } from './lib/prng.js';
+export { GPT2, geluNew, initParameters, parameterShapes } from './model.js';
+export type { GPT2Config } from './model.js';
+export { groupSessions, readEvents } from './ndjson.js';
+export type { ReadEventsResult } from './ndjson.js';
+export { buildOnnxModel, ONNX_IR_VERSION, ONNX_OPSET } from './onnx-export.js';
+export { decodeSafetensors, encodeSafetensors } from './safetensors.js';
+export type { NamedTensor, TensorMap } from './safetensors.js';
+export { SIMULATION_EPOCH, simulateEvents } from './simulate.js';
+export type { SimulateOptions } from './simulate.js';
+export { useWasmBackend } from './backend.js';
+export { DEFAULT_TRAIN_OPTIONS, evaluate, learningRate, makeBatch, prepareData, train } from './train.js';
+export type { TrainOptions, TrainResult, TrainingData } from './train.js';
+export { rankNextItems } from './predict.js';
+export type { RankOptions } from './predict.js';

@@ -1,0 +1,91 @@
+/**
+ * The CLI as a user runs it: a real `node` process. The source is bundled with esbuild
+ * first, so the test checks this checkout's code, not whatever dist/ was built last.
+ */
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { catalogPath } from './helpers.js';
+
+const run = promisify(execFile);
+const trainerDir = fileURLToPath(new URL('..', import.meta.url));
+let cli: string;
+let work: string;
+
+beforeAll(async () => {
+  // Inside the package so that the external @tensorflow/* and onnx-proto imports resolve.
+  const outDir = join(trainerDir, 'dist', `.test-${process.pid}`);
+  await mkdir(outDir, { recursive: true });
+  cli = join(outDir, 'cli.mjs');
+  await build({
+    entryPoints: [join(trainerDir, 'src/cli.ts')],
+    outfile: cli,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    external: ['@tensorflow/*', 'onnx-proto', 'onnxruntime-node'],
+    alias: { '@hunch/core': fileURLToPath(new URL('../../core/src/index.ts', import.meta.url)) },
+    logLevel: 'silent',
+  });
+  work = await mkdtemp(join(tmpdir(), 'hunch-cli-'));
+});
+
+afterAll(async () => {
+  if (cli) await rm(join(cli, '..'), { recursive: true, force: true });
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+async function hunch(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [cli, ...args]);
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('hunch CLI', () => {
+  it('fails with one line when the events file is empty', async () => {
+    const empty = join(work, 'empty.ndjson');
+    await writeFile(empty, '');
+    const { code, stderr } = await hunch('train', '--events', empty, '--out', join(work, 'ckpt'));
+    expect(code).not.toBe(0);
+    expect(stderr.trim().split('\n')).toEqual([`hunch: ${empty} holds no valid events`]);
+  });
+
+  it('fails with one line when the events file is missing, or a flag is unknown', async () => {
+    const missing = await hunch('train', '--events', join(work, 'nope.ndjson'), '--out', join(work, 'ckpt'));
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr.trim().split('\n')).toHaveLength(1);
+    expect(missing.stderr).toMatch(/ENOENT/);
+    const unknown = await hunch('simulate', '--bogus', '1');
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('simulates, trains and exports end to end', async () => {
+    const events = join(work, 'events.ndjson');
+    const sim = await hunch('simulate', '--catalog', catalogPath, '--sessions', '60', '--seed', '9', '--out', events);
+    expect(sim.code).toBe(0);
+    // A broken line is skipped and reported, not fatal.
+    await writeFile(events, `${await readFile(events, 'utf8')}{broken\n`);
+    const ckpt = join(work, 'ckpt');
+    const trained = await hunch('train', '--events', events, '--out', ckpt, '--layers', '1', '--embd', '8', '--heads', '2', '--context', '16', '--steps', '3', '--batch', '8');
+    expect(trained.code, trained.stderr).toBe(0);
+    expect(trained.stderr).toMatch(/skipped 1 invalid line\(s\): line \d+ \(not valid JSON\)/);
+    expect(trained.stderr).toMatch(/step 3\/3 {2}loss/);
+    const state = JSON.parse(await readFile(join(ckpt, 'hunch-train.json'), 'utf8')) as { training: { skippedLines: number } };
+    expect(state.training.skippedLines).toBe(1);
+    const exported = await hunch('export', '--model', ckpt, '--catalog', catalogPath, '--out', join(work, 'model'));
+    expect(exported.code, exported.stderr).toBe(0);
+    const manifest = JSON.parse(await readFile(join(work, 'model', 'hunch.json'), 'utf8')) as { format: string };
+    expect(manifest.format).toBe('hunch-model');
+  });
+});
