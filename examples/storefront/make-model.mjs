@@ -40,11 +40,9 @@ try {
   ];
   const vocabulary = new Vocabulary(model.state.vocabulary);
   const top = await rankNextItems(model.config, model.weights, vocabulary, history, 6);
-  const bare = await rankNextItems(model.config, model.weights, vocabulary, history, 6, { promptViewItem: false });
   const manifest = JSON.parse(readFileSync(join(out, 'hunch.json'), 'utf8'));
   const bytes = Object.values(manifest.files).reduce((sum, f) => sum + f.bytes, 0) + statSync(join(out, 'hunch.json')).size;
-  console.error(`after viewing 3 mugs, top 6 (next token after "<view_item>"): ${top.map((t) => t.itemId).join(', ')}`);
-  console.error(`after viewing 3 mugs, top 6 (at the last history token): ${bare.map((t) => t.itemId).join(', ')}`);
+  console.error(`after viewing 3 mugs, top 6 next items: ${top.map((t) => t.itemId).join(', ')}`);
   console.error(`models/demo: version ${manifest.version}, ${bytes} bytes, final loss ${manifest.training.finalLoss.toFixed(4)}, ${((Date.now() - started) / 1000).toFixed(1)} s in all`);
 } finally {
   rmSync(work, { recursive: true, force: true });

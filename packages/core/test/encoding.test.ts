@@ -29,12 +29,12 @@ describe('Vocabulary', () => {
       { name: 'view_item', params: { item_id: 'b' } },
     ] as const;
     const vocabulary = buildVocabulary(events);
-    expect(vocabulary.tokens).toEqual(['[PAD]', '[BOS]', '[UNK]', '<search>', '<view_item>', 'q:mug', 'item:a', 'item:b']);
+    expect(vocabulary.tokens).toEqual(['[PAD]', '[BOS]', '[UNK]', '<search>', 'q:mug', 'item:a', 'item:b']);
     expect(vocabulary.items()).toEqual([
-      { tokenId: 6, itemId: 'a' },
-      { tokenId: 7, itemId: 'b' },
+      { tokenId: 5, itemId: 'a' },
+      { tokenId: 6, itemId: 'b' },
     ]);
-    expect(buildVocabulary(events, 2).tokens).toEqual(['[PAD]', '[BOS]', '[UNK]', '<view_item>', 'item:b']);
+    expect(buildVocabulary(events, 2).tokens).toEqual(['[PAD]', '[BOS]', '[UNK]', 'item:b']);
   });
 
   it('rejects a vocabulary without the special tokens or with duplicates', () => {

@@ -3,17 +3,12 @@
  * sanity checks after training (does the model pick up the shopper's category?).
  */
 import * as tf from '@tensorflow/tfjs';
-import { actionToken, encodeHistory, type HunchEvent, type Vocabulary } from '@hunch/core';
+import { encodeHistory, type HunchEvent, type Vocabulary } from '@hunch/core';
 import { useWasmBackend } from './backend.js';
 import { GPT2, type GPT2Config } from './model.js';
 import type { TensorMap } from './safetensors.js';
 
 export interface RankOptions {
-  /**
-   * Append "<view_item>" after the history, so the next token is an item: asks "what
-   * will they view next?" rather than "what do they do next?". Default true.
-   */
-  promptViewItem?: boolean;
   /** Leave out items already in the history. Default false. */
   excludeSeen?: boolean;
 }
@@ -28,10 +23,7 @@ export async function rankNextItems(
   options: RankOptions = {},
 ): Promise<Array<{ itemId: string; logit: number }>> {
   await useWasmBackend();
-  const promptViewItem = options.promptViewItem ?? true;
-  // Keep room for the prompt token inside the context.
-  let ids = encodeHistory(history, vocabulary, promptViewItem ? config.nPositions - 1 : config.nPositions);
-  if (promptViewItem) ids = [...ids, vocabulary.id(actionToken('view_item'))];
+  const ids = encodeHistory(history, vocabulary, config.nPositions);
   const seen = new Set(history.map((event) => event.params.item_id));
   const model = new GPT2(config, weights);
   try {

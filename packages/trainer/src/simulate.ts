@@ -19,6 +19,9 @@ const STRAY_VIEW = 0.1;
 const SEARCH_CHANCE = 0.35;
 const CART_CHANCE = 0.3;
 const PURCHASE_CHANCE = 0.5;
+/** Chance that a shopper moves on to another mission within the session (up to 3 missions). */
+const MISSION_SWITCH = 0.4;
+const MAX_MISSIONS = 3;
 
 /** Words worth searching for in a product title (lower-case, 3+ letters). */
 const titleWords = (title: string) => title.toLowerCase().match(/[\p{L}\p{N}]{3,}/gu) ?? [];
@@ -52,22 +55,26 @@ export function* simulateEvents(catalog: readonly CatalogItem[], options: Simula
       ts += 2_000 + rng.int(60_000);
       return { id: rng.uuid(), name, ts, sessionId, params };
     };
-    const mission = rng.pick(categories);
-    const missionItems = byCategory.get(mission)!;
-
     yield emit('page_view', { page_path: '/' });
-    if (rng.next() < SEARCH_CHANCE) {
-      const words = missionItems.flatMap((item) => titleWords(item.title));
-      const term = rng.next() < 0.5 || words.length === 0 ? mission : rng.pick(words);
-      yield emit('search', { search_term: term });
-    }
-    const views = 2 + rng.int(6);
-    const viewed: CatalogItem[] = [];
-    for (let v = 0; v < views; v++) {
-      const stray = rng.next() < STRAY_VIEW;
-      const item = drawItem(stray ? rng.pick(categories) : mission);
-      if (!stray) viewed.push(item);
-      yield emit('view_item', itemParams(item));
+    // Shoppers change their mind: later missions must win over earlier ones, so a model
+    // learns that recent behaviour matters most.
+    let viewed: CatalogItem[] = [];
+    for (let m = 0; m === 0 || (m < MAX_MISSIONS && rng.next() < MISSION_SWITCH); m++) {
+      const mission = rng.pick(categories);
+      const missionItems = byCategory.get(mission)!;
+      if (rng.next() < SEARCH_CHANCE) {
+        const words = missionItems.flatMap((item) => titleWords(item.title));
+        const term = rng.next() < 0.5 || words.length === 0 ? mission : rng.pick(words);
+        yield emit('search', { search_term: term });
+      }
+      const views = 2 + rng.int(6);
+      viewed = [];
+      for (let v = 0; v < views; v++) {
+        const stray = rng.next() < STRAY_VIEW;
+        const item = drawItem(stray ? rng.pick(categories) : mission);
+        if (!stray) viewed.push(item);
+        yield emit('view_item', itemParams(item));
+      }
     }
     if (viewed.length > 0 && rng.next() < CART_CHANCE) {
       const item = rng.pick(viewed);

@@ -46,8 +46,8 @@ afterAll(async () => {
 /** Token ids of a full row and a right-padded row, within the tiny context of 16. */
 function fixedInput(vocabulary: Vocabulary) {
   const tokens = (...t: string[]) => t.map((token) => vocabulary.id(token));
-  const full = tokens('[BOS]', '<page_view>', '<view_item>', 'item:mugs-01', '<view_item>', 'item:mugs-02', '<view_item>', 'item:tea-03');
-  const short = tokens('[BOS]', '<page_view>', '<view_item>', 'item:shoes-02', '<view_item>');
+  const full = tokens('[BOS]', '<page_view>', 'item:mugs-01', 'item:mugs-02', '<add_to_cart>', 'item:mugs-02', 'item:tea-03');
+  const short = tokens('[BOS]', '<page_view>', 'item:shoes-02', '<search>');
   const n = full.length;
   const ids = [...full, ...short, ...Array<number>(n - short.length).fill(0)];
   const mask = [...Array<number>(n).fill(1), ...Array<number>(short.length).fill(1), ...Array<number>(n - short.length).fill(0)];
@@ -143,7 +143,7 @@ describe('export', () => {
     env.localModelPath = `${dirname(modelDir)}/`;
     const tokenizer = await AutoTokenizer.from_pretrained(basename(modelDir));
     const vocabulary = new Vocabulary(checkpoint.state.vocabulary);
-    const text = '[BOS] <view_item> item:mugs-01 q:no-such-word';
+    const text = '[BOS] <page_view> item:mugs-01 q:no-such-word';
     expect(tokenizer.encode(text, { add_special_tokens: false })).toEqual(text.split(' ').map((t) => vocabulary.id(t)));
   });
 

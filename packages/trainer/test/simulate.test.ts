@@ -35,20 +35,27 @@ describe('simulateEvents', () => {
     expect([...names].sort()).toEqual(['add_to_cart', 'page_view', 'purchase', 'search', 'view_item']);
   });
 
-  it('gives sessions a strong category affinity', () => {
+  it('gives missions a strong category affinity, and some sessions several missions', () => {
     const bySession = new Map<string, string[]>();
     for (const event of simulateEvents(catalog, { sessions: 300, seed: 5 })) {
       if (event.name !== 'view_item') continue;
       bySession.set(event.sessionId, [...(bySession.get(event.sessionId) ?? []), event.params.item_category!]);
     }
-    let inMain = 0;
-    let total = 0;
+    // Within a mission most views stay in its category; missions change now and then.
+    let sameAsPrevious = 0;
+    let pairs = 0;
+    let switchingSessions = 0;
     for (const categories of bySession.values()) {
+      for (let i = 1; i < categories.length; i++) {
+        pairs++;
+        if (categories[i] === categories[i - 1]) sameAsPrevious++;
+      }
       const counts = new Map<string, number>();
       for (const c of categories) counts.set(c, (counts.get(c) ?? 0) + 1);
-      inMain += Math.max(...counts.values());
-      total += categories.length;
+      if ([...counts.values()].filter((n) => n >= 2).length >= 2) switchingSessions++;
     }
-    expect(inMain / total).toBeGreaterThan(0.85);
+    expect(sameAsPrevious / pairs).toBeGreaterThan(0.7);
+    expect(switchingSessions / bySession.size).toBeGreaterThan(0.15);
+    expect(switchingSessions / bySession.size).toBeLessThan(0.6);
   });
 });
