@@ -42,7 +42,7 @@ describe('prepareData', () => {
 describe('train', () => {
   it('makes the loss fall clearly, and the same seed gives the same weights', async () => {
     const events = simulated(300, 2);
-    const options = { ...tinyOptions, steps: 80 };
+    const options = { ...tinyOptions, steps: 160 };
     const first = await train(events, options);
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     const start = mean(first.losses.slice(0, 5));
