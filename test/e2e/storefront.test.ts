@@ -123,7 +123,7 @@ describe('encoding golden vectors in the browser', () => {
       const url = URL.createObjectURL(new Blob([${JSON.stringify(coreBuild)}], { type: 'text/javascript' }));
       const core = await import(url);
       const vectors = ${JSON.stringify(golden)};
-      const vocabulary = new core.Vocabulary(vectors.vocabulary);
+      const vocabulary = new core.Vocabulary(vectors.vocabulary, vectors.merges);
       return vectors.cases.map((testCase) => core.encodeHistory(testCase.events, vocabulary, testCase.maxLength));
     })()`);
     expect(results).toEqual(golden.cases.map((testCase) => testCase.ids));

@@ -1,3 +1,4 @@
 export * from './events.js';
+export * from './bpe.js';
 export * from './encoding.js';
 export * from './manifest.js';

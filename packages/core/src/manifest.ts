@@ -36,8 +36,10 @@ export interface HunchManifest {
     /** The model's context length in tokens (its n_positions). */
     maxLength: number;
   };
-  /** Token strings by id: actions, search words and items. */
+  /** Token strings by id: actions, search text pieces and items. */
   vocabulary: string[];
+  /** Byte-level BPE merges for search text, in rank order (see bpe.ts). */
+  merges: Array<[string, string]>;
   /** Paths relative to the model directory. */
   files: Record<string, ModelFileEntry>;
   catalog: CatalogItem[];
@@ -67,6 +69,9 @@ export function parseManifest(input: unknown): HunchManifest {
   }
   if (!Array.isArray(manifest.vocabulary) || !manifest.vocabulary.every((t) => typeof t === 'string')) {
     throw new Error('hunch.json: vocabulary must be an array of strings');
+  }
+  if (!Array.isArray(manifest.merges) || !manifest.merges.every((m) => Array.isArray(m) && m.length === 2 && m.every((p) => typeof p === 'string'))) {
+    throw new Error('hunch.json: merges must be an array of string pairs');
   }
   if (!Array.isArray(manifest.catalog)) throw new Error('hunch.json: catalog must be an array');
   if (!Array.isArray(manifest.popular)) throw new Error('hunch.json: popular must be an array');

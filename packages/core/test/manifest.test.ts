@@ -8,6 +8,7 @@ const valid = {
   createdAt: '2026-11-28T00:00:00.000Z',
   encoding: { version: ENCODING_VERSION, maxLength: 32 },
   vocabulary: ['[PAD]', '[BOS]', '[UNK]', 'item:a'],
+  merges: [['r', 'e']],
   files: {},
   catalog: [{ id: 'a', title: 'A', url: '/a' }],
   popular: ['a'],
@@ -27,6 +28,7 @@ describe('parseManifest', () => {
     [{ ...valid, encoding: { version: ENCODING_VERSION + 1, maxLength: 32 } }, /encoding version/],
     [{ ...valid, encoding: { version: ENCODING_VERSION } }, /maxLength is missing/],
     [{ ...valid, vocabulary: [1, 2] }, /vocabulary must be/],
+    [{ ...valid, merges: [['r']] }, /merges must be an array of string pairs/],
     [{ ...valid, catalog: {} }, /catalog must be an array/],
     [{ ...valid, popular: 'a' }, /popular must be an array/],
   ])('rejects a broken manifest (%#)', (input, message) => {

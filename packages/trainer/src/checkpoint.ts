@@ -28,6 +28,8 @@ export interface TrainingMetadata {
 export interface TrainState {
   format: typeof CHECKPOINT_FORMAT;
   vocabulary: string[];
+  /** The vocabulary's search-text BPE merges (core bpe.ts), in rank order. */
+  merges?: Array<[string, string]>;
   /** Item id -> number of events about it: the "popular" fallback list. */
   itemCounts: Record<string, number>;
   training: TrainingMetadata;
@@ -122,7 +124,7 @@ export async function readCheckpoint(dir: string): Promise<LoadedCheckpoint> {
   if (state?.format !== CHECKPOINT_FORMAT || !Array.isArray(state.vocabulary)) {
     throw new Error(`${statePath}: not a Hunch training state`);
   }
-  const vocabulary = new Vocabulary(state.vocabulary); // checks specials and duplicates
+  const vocabulary = new Vocabulary(state.vocabulary, state.merges ?? []); // checks specials and duplicates
   if (vocabulary.size !== config.vocabSize) {
     throw new Error(`${statePath}: vocabulary has ${vocabulary.size} tokens but config.json says vocab_size ${config.vocabSize}`);
   }

@@ -112,6 +112,7 @@ async function trainCommand(args: string[]): Promise<void> {
     state: {
       format: 'hunch-checkpoint',
       vocabulary: [...result.data.vocabulary.tokens],
+      merges: result.data.vocabulary.merges.map(([a, b]): [string, string] => [a, b]),
       itemCounts: result.data.itemCounts,
       training: { events: read.events.length, skippedLines: read.skipped, ...result.training },
     },

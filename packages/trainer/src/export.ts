@@ -7,21 +7,11 @@
 import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import {
-  BOS_TOKEN,
-  ENCODING_VERSION,
-  MANIFEST_FILE,
-  MANIFEST_FORMAT,
-  MANIFEST_FORMAT_VERSION,
-  PAD_TOKEN,
-  SPECIAL_TOKENS,
-  UNK_TOKEN,
-  Vocabulary,
-  type HunchManifest,
-} from '@hunch/core';
+import { ENCODING_VERSION, MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, Vocabulary, type HunchManifest } from '@hunch/core';
 import { readCatalog } from './catalog.js';
 import { hfConfig, readCheckpoint, type Checkpoint } from './checkpoint.js';
 import { writeDirAtomic } from './lib/fs-atomic.js';
+import { tokenizerConfig, tokenizerJson } from './hf-tokenizer.js';
 import { buildOnnxModel } from './onnx-export.js';
 
 export interface ExportOptions {
@@ -37,48 +27,13 @@ export interface ExportOptions {
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 const json = (value: unknown) => new TextEncoder().encode(`${JSON.stringify(value, null, 2)}\n`);
 
-/** HF tokenizers format: a WordLevel model over the Hunch vocabulary, split on whitespace. */
-export function tokenizerJson(vocabulary: readonly string[]): unknown {
-  return {
-    version: '1.0',
-    truncation: null,
-    padding: null,
-    added_tokens: SPECIAL_TOKENS.map((content, id) => ({
-      id,
-      content,
-      single_word: false,
-      lstrip: false,
-      rstrip: false,
-      normalized: false,
-      special: true,
-    })),
-    normalizer: null,
-    pre_tokenizer: { type: 'WhitespaceSplit' },
-    post_processor: null,
-    decoder: null,
-    model: { type: 'WordLevel', vocab: Object.fromEntries(vocabulary.map((token, id) => [token, id])), unk_token: UNK_TOKEN },
-  };
-}
-
-function tokenizerConfig(maxLength: number): unknown {
-  return {
-    tokenizer_class: 'PreTrainedTokenizerFast',
-    bos_token: BOS_TOKEN,
-    eos_token: BOS_TOKEN,
-    unk_token: UNK_TOKEN,
-    pad_token: PAD_TOKEN,
-    model_max_length: maxLength,
-    clean_up_tokenization_spaces: false,
-  };
-}
-
 /** The model directory's files, path -> bytes (hunch.json excluded). */
-function modelFiles(checkpoint: Checkpoint, safetensors: Uint8Array): Map<string, Uint8Array> {
+function modelFiles(checkpoint: Checkpoint, vocabulary: Vocabulary, safetensors: Uint8Array): Map<string, Uint8Array> {
   const { config } = checkpoint;
   return new Map([
     ['config.json', json(hfConfig(config))],
     ['generation_config.json', json({ bos_token_id: 1, eos_token_id: 1, pad_token_id: 0, use_cache: false })],
-    ['tokenizer.json', json(tokenizerJson(checkpoint.state.vocabulary))],
+    ['tokenizer.json', json(tokenizerJson(vocabulary))],
     ['tokenizer_config.json', json(tokenizerConfig(config.nPositions))],
     ['model.safetensors', safetensors],
     ['onnx/model.onnx', buildOnnxModel(config, checkpoint.weights)],
@@ -89,7 +44,7 @@ export async function exportModel(options: ExportOptions): Promise<HunchManifest
   // Read and check everything before touching the output directory.
   const checkpoint = await readCheckpoint(options.checkpoint);
   const products = await readCatalog(options.catalog);
-  const vocabulary = new Vocabulary(checkpoint.state.vocabulary);
+  const vocabulary = new Vocabulary(checkpoint.state.vocabulary, checkpoint.state.merges ?? []);
   const known = new Set(vocabulary.items().map(({ itemId }) => itemId));
   const catalog = products.filter((product) => known.has(product.id));
   const inCatalog = new Set(catalog.map((product) => product.id));
@@ -97,7 +52,7 @@ export async function exportModel(options: ExportOptions): Promise<HunchManifest
   // Only items the SDK can both score and display; most events first, ties by id.
   const popular = [...inCatalog].sort((a, b) => (counts[b] ?? 0) - (counts[a] ?? 0) || (a < b ? -1 : a > b ? 1 : 0));
 
-  const files = modelFiles(checkpoint, checkpoint.safetensors);
+  const files = modelFiles(checkpoint, vocabulary, checkpoint.safetensors);
   const entries = [...files].sort(([a], [b]) => (a < b ? -1 : 1));
   const { training } = checkpoint.state;
   const manifest: HunchManifest = {
@@ -107,6 +62,7 @@ export async function exportModel(options: ExportOptions): Promise<HunchManifest
     createdAt: options.createdAt ?? new Date().toISOString(),
     encoding: { version: ENCODING_VERSION, maxLength: checkpoint.config.nPositions },
     vocabulary: [...vocabulary.tokens],
+    merges: vocabulary.merges.map(([a, b]): [string, string] => [a, b]),
     files: Object.fromEntries(entries.map(([path, bytes]) => [path, { sha256: sha256(bytes), bytes: bytes.length }])),
     catalog,
     popular,

@@ -2,7 +2,8 @@
 export { readCatalog } from './catalog.js';
 export { CHECKPOINT_FORMAT, checkWeights, hfConfig, readCheckpoint, writeCheckpoint } from './checkpoint.js';
 export type { Checkpoint, LoadedCheckpoint, TrainState, TrainingMetadata } from './checkpoint.js';
-export { exportModel, tokenizerJson } from './export.js';
+export { exportModel } from './export.js';
+export { tokenizerConfig, tokenizerJson } from './hf-tokenizer.js';
 export type { ExportOptions } from './export.js';
 export { writeDirAtomic, writeFileAtomic } from './lib/fs-atomic.js';
 export { Rng } from './lib/prng.js';

@@ -5,7 +5,7 @@ import { basename, dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { AutoModelForCausalLM, AutoTokenizer, env, Tensor } from '@huggingface/transformers';
 import * as ort from 'onnxruntime-node';
-import { parseManifest, Vocabulary } from '@hunch/core';
+import { MAX_SEARCH_PIECES, encodeHistory, parseManifest, Vocabulary } from '@hunch/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeCheckpoint, type Checkpoint } from '../src/checkpoint.js';
 import { exportModel } from '../src/export.js';
@@ -29,6 +29,7 @@ beforeAll(async () => {
     state: {
       format: 'hunch-checkpoint',
       vocabulary: [...result.data.vocabulary.tokens],
+      merges: result.data.vocabulary.merges.map(([a, b]): [string, string] => [a, b]),
       itemCounts: result.data.itemCounts,
       training: { events: events.length, skippedLines: 0, ...result.training },
     },
@@ -139,12 +140,25 @@ describe('export', () => {
     expect(await readFile(join(modelDir, 'model.safetensors'))).toEqual(await readFile(join(checkpointDir, 'model.safetensors')));
   });
 
-  it('writes a tokenizer that transformers.js reads as the Hunch vocabulary', async () => {
+  it('writes a tokenizer that transformers.js reads exactly as the Hunch encoding', async () => {
     env.localModelPath = `${dirname(modelDir)}/`;
     const tokenizer = await AutoTokenizer.from_pretrained(basename(modelDir));
-    const vocabulary = new Vocabulary(checkpoint.state.vocabulary);
-    const text = '[BOS] <page_view> item:mugs-01 q:no-such-word';
-    expect(tokenizer.encode(text, { add_special_tokens: false })).toEqual(text.split(' ').map((t) => vocabulary.id(t)));
+    const vocabulary = new Vocabulary(checkpoint.state.vocabulary, checkpoint.state.merges);
+    const events = [
+      { name: 'page_view', params: {} },
+      { name: 'search', params: { search_term: '  Green TEA!' } },
+      { name: 'view_item', params: { item_id: 'tea-02' } },
+      { name: 'add_to_cart', params: { item_id: 'tea-02' } },
+      { name: 'search', params: { search_term: 'Tea für' } },
+    ] as const;
+    const hunchIds = encodeHistory(events, vocabulary, 64);
+    // The HF tokenizer gets the raw search text; everything else as Hunch token strings.
+    const text = ['[BOS]', ...events.map((e) => (e.name === 'search' ? `<search> ${e.params.search_term}` : vocabulary.eventTokens(e).join(' ')))].join(' ');
+    for (const event of events.filter((e) => e.name === 'search')) {
+      expect(vocabulary.eventTokens(event).length - 1, vocabulary.eventTokens(event).join(' ')).toBeLessThan(MAX_SEARCH_PIECES); // no piece capped away
+    }
+    expect(hunchIds).not.toContain(vocabulary.id('[UNK]'));
+    expect(tokenizer.encode(text, { add_special_tokens: false })).toEqual(hunchIds);
   });
 
   it('refuses a mis-shaped tensor, naming it, and leaves the existing output untouched', async () => {

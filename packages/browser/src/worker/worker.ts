@@ -57,7 +57,7 @@ const api: ModelWorkerApi = {
     });
     const backend: Backend = choice.backend === 'webgpu' && webgpuDeviceInUse() ? 'webgpu' : 'wasm';
     if (backend !== choice.backend) throw new Error(`asked onnxruntime for ${choice.backend} but it runs on ${backend}`);
-    const vocabulary = new Vocabulary(manifest.vocabulary);
+    const vocabulary = new Vocabulary(manifest.vocabulary, manifest.merges);
     loaded = { model, manifest, vocabulary, items: vocabulary.items() };
     return { backend, reason: choice.reason };
   },
