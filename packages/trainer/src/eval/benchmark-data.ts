@@ -1,0 +1,79 @@
+/**
+ * Loads a research dataset into everything an evaluation needs, following the datasets
+ * README's protocol for its format: item index, dense training sequences, test (and
+ * validation) examples, training popularity and the history mask.
+ */
+import { encodeSequences, ItemIndex } from '../data/item-index.js';
+import { readSequences, readSessions, type SkipReport } from '../data/research.js';
+import { countItems, type SequenceSet } from '../data/sequence-set.js';
+import { leaveOneOut, sessionExamples, type Examples } from './protocols.js';
+
+export interface BenchmarkData {
+  protocol: 'sessions' | 'leave-one-out';
+  /** Every rankable item. Sessions: the training items. Leave-one-out: every item in the file. */
+  items: ItemIndex;
+  /** Dense training sequences: what baselines and models are fitted on. */
+  train: SequenceSet;
+  test: Examples;
+  /** Leave-one-out only: the second-to-last item of each user. */
+  validation?: Examples;
+  /** Leave-one-out only: user id of each input line, indexed by `Examples.sources`. */
+  users?: string[];
+  /** Occurrences of each item in `train`: the popularity baseline and the tie-break. */
+  popularity: Int32Array;
+  /** 'history' for leave-one-out (the README's figures mask it), 'none' for sessions. */
+  mask: 'history' | 'none';
+  /** Malformed lines per file read. */
+  skipped: Record<string, SkipReport>;
+  /** Test items unknown to training, dropped from test sessions (sessions protocol). */
+  unknownTestItems: number;
+  /** Users with fewer than 3 items, left out (leave-one-out protocol). */
+  tooShortUsers: number;
+}
+
+const skipReport = ({ skipped, firstSkippedLines }: SkipReport): SkipReport => ({ skipped, firstSkippedLines });
+
+/**
+ * Sessions protocol (diginetica): items are indexed from the training sessions; test items
+ * unknown to training are dropped from their sessions and counted.
+ */
+export async function loadSessionsBenchmark(trainPath: string, testPath: string): Promise<BenchmarkData> {
+  const [trainRaw, testRaw] = await Promise.all([readSessions(trainPath), readSessions(testPath)]);
+  const items = ItemIndex.fromSequences(trainRaw.sessions);
+  const train = encodeSequences(trainRaw.sessions, items).sequences;
+  const test = encodeSequences(testRaw.sessions, items);
+  return {
+    protocol: 'sessions',
+    items,
+    train,
+    test: sessionExamples(test.sequences),
+    popularity: countItems(train, items.size),
+    mask: 'none',
+    skipped: { [trainPath]: skipReport(trainRaw), [testPath]: skipReport(testRaw) },
+    unknownTestItems: test.unknownItems,
+    tooShortUsers: 0,
+  };
+}
+
+/**
+ * Leave-one-out protocol (amazon-beauty): all items of the file are ranked; training is
+ * each user's items but the last two.
+ */
+export async function loadLeaveOneOutBenchmark(path: string): Promise<BenchmarkData> {
+  const raw = await readSequences(path);
+  const items = ItemIndex.fromSequences(raw.sequences);
+  const split = leaveOneOut(encodeSequences(raw.sequences, items).sequences);
+  return {
+    protocol: 'leave-one-out',
+    items,
+    train: split.train,
+    test: split.test,
+    validation: split.validation,
+    users: raw.users,
+    popularity: countItems(split.train, items.size),
+    mask: 'history',
+    skipped: { [path]: skipReport(raw) },
+    unknownTestItems: 0,
+    tooShortUsers: split.tooShort,
+  };
+}
