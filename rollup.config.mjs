@@ -1,6 +1,6 @@
 // One build for the whole monorepo: `npm run build`.
 //   core     -> packages/core/dist/index.js            (isomorphic ESM)
-//   trainer  -> packages/trainer/dist/{cli,index}.js     (Node ESM, deps external)
+//   trainer  -> packages/trainer/dist/{cli,index,train-worker}.js (Node ESM, deps external)
 //   browser  -> packages/browser/dist/hunch.esm.js       (ESM for `import`)
 //               packages/browser/dist/hunch.js           (IIFE for a <script> tag)
 //               packages/browser/dist/hunch.worker.js    (the model worker, with transformers.js)
@@ -30,7 +30,7 @@ export default [
     plugins: [esbuild({ target: 'es2022' })],
   },
   {
-    input: { cli: 'packages/trainer/src/cli.ts', index: 'packages/trainer/src/index.ts' },
+    input: { cli: 'packages/trainer/src/cli.ts', index: 'packages/trainer/src/index.ts', 'train-worker': 'packages/trainer/src/train-worker.ts' },
     output: { dir: 'packages/trainer/dist', format: 'es', sourcemap: true },
     external: nodeExternal,
     plugins: [workspaceSources(), nodeResolve({ preferBuiltins: true }), commonjs(), esbuild({ target: 'node20' })],

@@ -1,5 +1,5 @@
 /**
- * The `hunch` command line: simulate | train | export. Argument parsing and reporting
+ * The `hunch` command line: simulate | train | export | benchmark. Argument parsing and reporting
  * only; the work lives in the modules it calls. Errors are one line on stderr with a
  * non-zero exit, so scripts and CI can rely on them.
  */
@@ -9,6 +9,7 @@ import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readCatalog } from './catalog.js';
 import { writeCheckpoint } from './checkpoint.js';
+import { runBenchmark, type BenchmarkInput } from './benchmark.js';
 import { exportModel } from './export.js';
 import { readEvents } from './ndjson.js';
 import { simulateEvents } from './simulate.js';
@@ -18,21 +19,27 @@ const USAGE = `usage:
   hunch simulate --catalog catalog.json --sessions N [--seed S] --out events.ndjson
   hunch train --events events.ndjson --out CHECKPOINT_DIR [--layers 2 --embd 32 --heads 2 --context 32
               --steps ${DEFAULT_TRAIN_OPTIONS.steps} --batch ${DEFAULT_TRAIN_OPTIONS.batch} --lr ${DEFAULT_TRAIN_OPTIONS.lr} --seed ${DEFAULT_TRAIN_OPTIONS.seed}]
-  hunch export --model CHECKPOINT_DIR --catalog catalog.json --out MODEL_DIR`;
+  hunch export --model CHECKPOINT_DIR --catalog catalog.json --out MODEL_DIR
+  hunch benchmark --format sessions --train FILE[.gz] --test FILE [--json] [--predictions FILE] [--seed S --workers 2 --epochs N]
+  hunch benchmark --format sequences --data FILE [--json] [--predictions FILE] [--seed S --workers 2 --epochs N]`;
 
 class UsageError extends Error {}
 
 type Flags = Record<string, string | undefined>;
 
-function parse(args: string[], names: string[]): Flags {
+/** Parses `--name value` options, and `--flag` switches (read as "true"). */
+function parse(args: string[], names: string[], switches: string[] = []): Flags {
   try {
     const { values } = parseArgs({
       args,
-      options: Object.fromEntries(names.map((name) => [name, { type: 'string' as const }])),
+      options: {
+        ...Object.fromEntries(names.map((name) => [name, { type: 'string' as const }])),
+        ...Object.fromEntries(switches.map((name) => [name, { type: 'boolean' as const }])),
+      },
       strict: true,
       allowPositionals: false,
     });
-    return values as Flags;
+    return Object.fromEntries(Object.entries(values).map(([key, value]) => [key, value === true ? 'true' : (value as string)]));
   } catch (error) {
     throw new UsageError((error as Error).message.split('\n')[0]!);
   }
@@ -135,10 +142,40 @@ async function exportCommand(args: string[]): Promise<void> {
   console.error(`exported model ${manifest.version}: hunch.json + ${Object.keys(manifest.files).length} files, ${bytes} bytes -> ${flags.out}`);
 }
 
+async function benchmarkCommand(args: string[]): Promise<void> {
+  const flags = parse(args, ['format', 'train', 'test', 'data', 'predictions', 'seed', 'workers', 'epochs'], ['json']);
+  const format = required(flags, 'format');
+  let input: BenchmarkInput;
+  if (format === 'sessions') input = { format, train: required(flags, 'train'), test: required(flags, 'test') };
+  else if (format === 'sequences') input = { format, data: required(flags, 'data') };
+  else throw new UsageError(`--format must be "sessions" or "sequences", got ${JSON.stringify(format)}`);
+  const predictionsPath = flags.predictions;
+  const predictions = predictionsPath === undefined ? undefined : createWriteStream(predictionsPath);
+  const epochs = flags.epochs === undefined ? undefined : integer(flags, 'epochs', 1);
+  const result = await runBenchmark(input, {
+    seed: integer(flags, 'seed', 1),
+    workers: integer(flags, 'workers', 2),
+    ...(epochs === undefined ? {} : { train: { epochs } }),
+    ...(predictions ? { onPredictions: (top: string[]) => predictions.write(`${top.join(' ')}\n`) } : {}),
+    log: (line) => console.error(line),
+  });
+  if (predictions) await new Promise<void>((resolve, reject) => predictions.end((error?: Error | null) => (error ? reject(error) : resolve())));
+  if (flags.json !== 'true') {
+    const row = (name: string, m: Record<string, number>) =>
+      `${name.padEnd(12)} ${['HR@10', 'NDCG@10', 'P@20', 'MRR@20'].map((k) => m[k]!.toFixed(4).padStart(8)).join('')}`;
+    console.log(`${''.padEnd(12)}    HR@10 NDCG@10    P@20  MRR@20`);
+    console.log(row('model', result.model));
+    for (const [name, metrics] of Object.entries(result.baselines)) console.log(row(name, metrics));
+  }
+  // The last stdout line is always the whole result as one JSON object.
+  console.log(JSON.stringify(result));
+}
+
 const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
   simulate: simulateCommand,
   train: trainCommand,
   export: exportCommand,
+  benchmark: benchmarkCommand,
 };
 
 async function main(argv: string[]): Promise<void> {

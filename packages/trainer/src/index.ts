@@ -21,3 +21,9 @@ export { DEFAULT_TRAIN_OPTIONS, evaluate, learningRate, makeBatch, prepareData, 
 export type { TrainOptions, TrainResult, TrainingData } from './train.js';
 export { rankNextItems } from './predict.js';
 export type { RankOptions } from './predict.js';
+export { DIGINETICA_RECIPE, trainSequences } from './train-sequences.js';
+export type { SequenceTrainOptions, SequenceTrainResult, VocabInfo } from './train-sequences.js';
+export { NextItemScorer } from './next-item.js';
+export { recipeFor, researchVocabulary, runBenchmark } from './benchmark.js';
+export type { BenchmarkInput, BenchmarkOptions, BenchmarkResult } from './benchmark.js';
+export * as evaluation from './eval/index.js';

@@ -5,12 +5,15 @@
  * Parameters carry their Hugging Face names and shapes, so a checkpoint is a
  * GPT2LMHeadModel without any renaming.
  *
- * wasm-backend notes (see ENVIRONMENT.md): the embedding lookup is a one-hot matmul
- * because tf.gather's gradient needs UnsortedSegmentSum, which wasm lacks (fine at a
- * vocabulary of ~100; a large vocabulary would want a ScatterNd custom gradient), and
- * transposes are explicit because transposed BatchMatMul is >10x slower there.
- * tf.oneHot with a float32 dtype returns garbage on wasm (tfjs 4.22: int bits read as
- * float), so one-hot vectors are made as int32 and cast.
+ * wasm-backend notes (see ENVIRONMENT.md): the embedding lookup is `gatherRows`, a
+ * tf.gather whose gradient is a ScatterNd (tf.gather's own gradient needs
+ * UnsortedSegmentSum, which wasm lacks), and transposes are explicit because transposed
+ * BatchMatMul is >10x slower there. tf.oneHot with a float32 dtype returns garbage on
+ * wasm (tfjs 4.22: int bits read as float), so one-hot vectors are made as int32 and cast.
+ *
+ * The blocks are plain functions of a parameter getter (`transformer`), so the class below
+ * (whole-vocabulary logits, used by `hunch train` and predict) and the next-item trainer
+ * (next-item.ts: sampled softmax over a few gathered embedding rows) share one definition.
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from './lib/prng.js';
@@ -109,53 +112,12 @@ export class GPT2 {
   forward(ids: tf.Tensor2D, attentionMask?: tf.Tensor2D): tf.Tensor3D {
     return tf.tidy(() => {
       const [B, T] = ids.shape;
-      const { vocabSize: V, nEmbd: D, nLayer } = this.config;
-      if (T > this.config.nPositions) throw new Error(`sequence of ${T} tokens exceeds the context of ${this.config.nPositions}`);
+      const V = this.config.vocabSize;
       const wte = this.p('transformer.wte.weight');
-
-      // Embeddings: one-hot matmul (see the note at the top) plus learned positions 0..T-1.
-      const oneHot = tf.oneHot(ids.reshape([B * T]), V).toFloat();
-      const tokens = tf.matMul(oneHot, wte).reshape([B, T, D]);
-      const positions = this.p('transformer.wpe.weight').slice([0, 0], [T, D]);
-      let x: tf.Tensor = tokens.add(positions).reshape([B * T, D]);
-
-      const maskBias = attentionBias(T, attentionMask);
-      for (let i = 0; i < nLayer; i++) {
-        const h = `transformer.h.${i}`;
-        x = x.add(this.attention(this.layerNorm(x, `${h}.ln_1`), h, B, T, maskBias));
-        x = x.add(this.mlp(this.layerNorm(x, `${h}.ln_2`), h));
-      }
-      x = this.layerNorm(x, 'transformer.ln_f');
-
+      const x = transformer((name) => this.p(name), this.config, gatherRows(wte, ids.reshape([B * T])), B, T, attentionMask);
       // Tied LM head: logits = h · wteᵀ.
-      return tf.matMul(x, tf.transpose(wte)).reshape([B, T, V]) as tf.Tensor3D;
+      return matMul(x, tf.transpose(wte)).reshape([B, T, V]) as tf.Tensor3D;
     });
-  }
-
-  private layerNorm(x: tf.Tensor, prefix: string): tf.Tensor {
-    const { mean, variance } = tf.moments(x, -1, true);
-    const normed = x.sub(mean).mul(tf.rsqrt(variance.add(this.config.layerNormEpsilon)));
-    return normed.mul(this.p(`${prefix}.weight`)).add(this.p(`${prefix}.bias`));
-  }
-
-  private linear(x: tf.Tensor, prefix: string): tf.Tensor {
-    return tf.matMul(x as tf.Tensor2D, this.p(`${prefix}.weight`) as tf.Tensor2D).add(this.p(`${prefix}.bias`));
-  }
-
-  /** Causal multi-head self-attention on x [B*T, D]. */
-  private attention(x: tf.Tensor, h: string, B: number, T: number, maskBias: tf.Tensor): tf.Tensor {
-    const { nEmbd: D, nHead: H } = this.config;
-    const hd = D / H;
-    const [q, k, v] = tf.split(this.linear(x, `${h}.attn.c_attn`), 3, 1) as [tf.Tensor, tf.Tensor, tf.Tensor];
-    const heads = (t: tf.Tensor) => t.reshape([B, T, H, hd]).transpose([0, 2, 1, 3]); // [B, H, T, hd]
-    const kT = k.reshape([B, T, H, hd]).transpose([0, 2, 3, 1]); // [B, H, hd, T]
-    const scores = tf.matMul(heads(q), kT).mul(1 / Math.sqrt(hd)).add(maskBias);
-    const y = tf.matMul(tf.softmax(scores), heads(v)); // [B, H, T, hd]
-    return this.linear(y.transpose([0, 2, 1, 3]).reshape([B * T, D]), `${h}.attn.c_proj`);
-  }
-
-  private mlp(x: tf.Tensor, h: string): tf.Tensor {
-    return this.linear(geluNew(this.linear(x, `${h}.mlp.c_fc`)), `${h}.mlp.c_proj`);
   }
 
   /**
@@ -209,6 +171,113 @@ export class GPT2 {
   dispose(): void {
     for (const variable of this.variables.values()) variable.dispose();
   }
+}
+
+/** A parameter by Hugging Face name. */
+export type ParamGetter = (name: string) => tf.Tensor;
+
+/**
+ * Rows `indices` [N] (int32) of `table` [R, D], with a gradient that works on wasm:
+ * d table = ScatterNd(indices, dy) (duplicate indices add up), instead of tf.gather's
+ * UnsortedSegmentSum, which the wasm backend lacks.
+ */
+export function gatherRows(table: tf.Tensor, indices: tf.Tensor): tf.Tensor2D {
+  const gather = tf.customGrad(((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [t, index, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+    save([index]);
+    return {
+      value: tf.gather(t, index),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const at = saved[0]!;
+        return [tf.scatterND(at.reshape([-1, 1]), dy, t.shape), tf.zerosLike(at)];
+      },
+    };
+  }) as Parameters<typeof tf.customGrad>[0]);
+  return gather(table, indices.reshape([-1])) as tf.Tensor2D;
+}
+
+/** Swaps the last two axes (an explicit transpose: transposed BatchMatMul is slow on wasm). */
+export function swapLast(t: tf.Tensor): tf.Tensor {
+  const perm = [...Array(t.rank).keys()];
+  [perm[t.rank - 1], perm[t.rank - 2]] = [t.rank - 2, t.rank - 1];
+  return tf.transpose(t, perm);
+}
+
+/**
+ * a @ b (same batch dims) whose gradient uses explicit transposes: tf.matMul's own
+ * gradient multiplies with transposed operands, which is 10-40x slower on wasm.
+ */
+export function matMul(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  const op = tf.customGrad(((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [x, y, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+    save([x, y]);
+    return {
+      value: tf.matMul(x, y),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [tf.matMul(dy, swapLast(saved[1]!)), tf.matMul(swapLast(saved[0]!), dy)],
+    };
+  }) as Parameters<typeof tf.customGrad>[0]);
+  return op(a, b);
+}
+
+/**
+ * Dropout hook: called with an activation [B*T, D] and the index of the dropout site
+ * (0: embeddings; then for layer i: 1 + 2i after attention, 2 + 2i after the MLP).
+ * Returns the activation with dropout applied (or unchanged).
+ */
+export type Dropout = (x: tf.Tensor, site: number) => tf.Tensor;
+
+/**
+ * The GPT-2 trunk: token embeddings `tokens` [B*T, D] (already looked up) + learned
+ * positions 0..T-1, `nLayer` pre-LN blocks, the final LayerNorm. Returns [B*T, D].
+ */
+export function transformer(
+  p: ParamGetter,
+  config: GPT2Config,
+  tokens: tf.Tensor,
+  B: number,
+  T: number,
+  attentionMask?: tf.Tensor2D,
+  dropout?: Dropout,
+): tf.Tensor2D {
+  const { nEmbd: D, nLayer } = config;
+  if (T > config.nPositions) throw new Error(`sequence of ${T} tokens exceeds the context of ${config.nPositions}`);
+  const positions = p('transformer.wpe.weight').slice([0, 0], [T, D]);
+  let x: tf.Tensor = tokens.reshape([B, T, D]).add(positions).reshape([B * T, D]);
+  const drop: Dropout = dropout ?? ((t) => t);
+  x = drop(x, 0);
+  const maskBias = attentionBias(T, attentionMask);
+  for (let i = 0; i < nLayer; i++) {
+    const h = `transformer.h.${i}`;
+    x = x.add(drop(attention(p, config, layerNorm(p, config, x, `${h}.ln_1`), h, B, T, maskBias), 1 + 2 * i));
+    x = x.add(drop(mlp(p, layerNorm(p, config, x, `${h}.ln_2`), h), 2 + 2 * i));
+  }
+  return layerNorm(p, config, x, 'transformer.ln_f') as tf.Tensor2D;
+}
+
+function layerNorm(p: ParamGetter, config: GPT2Config, x: tf.Tensor, prefix: string): tf.Tensor {
+  const { mean, variance } = tf.moments(x, -1, true);
+  const normed = x.sub(mean).mul(tf.rsqrt(variance.add(config.layerNormEpsilon)));
+  return normed.mul(p(`${prefix}.weight`)).add(p(`${prefix}.bias`));
+}
+
+function linear(p: ParamGetter, x: tf.Tensor, prefix: string): tf.Tensor {
+  return matMul(x, p(`${prefix}.weight`)).add(p(`${prefix}.bias`));
+}
+
+/** Causal multi-head self-attention on x [B*T, D]. */
+function attention(p: ParamGetter, config: GPT2Config, x: tf.Tensor, h: string, B: number, T: number, maskBias: tf.Tensor): tf.Tensor {
+  const { nEmbd: D, nHead: H } = config;
+  const hd = D / H;
+  const [q, k, v] = tf.split(linear(p, x, `${h}.attn.c_attn`), 3, 1) as [tf.Tensor, tf.Tensor, tf.Tensor];
+  const heads = (t: tf.Tensor) => t.reshape([B, T, H, hd]).transpose([0, 2, 1, 3]); // [B, H, T, hd]
+  const kT = k.reshape([B, T, H, hd]).transpose([0, 2, 3, 1]); // [B, H, hd, T]
+  const scores = matMul(heads(q), kT).mul(1 / Math.sqrt(hd)).add(maskBias);
+  const y = matMul(tf.softmax(scores), heads(v)); // [B, H, T, hd]
+  return linear(p, y.transpose([0, 2, 1, 3]).reshape([B * T, D]), `${h}.attn.c_proj`);
+}
+
+function mlp(p: ParamGetter, x: tf.Tensor, h: string): tf.Tensor {
+  return linear(p, geluNew(linear(p, x, `${h}.mlp.c_fc`)), `${h}.mlp.c_proj`);
 }
 
 /** GPT-2's "gelu_new": the tanh approximation of GELU. */

@@ -1,0 +1,146 @@
+/**
+ * `hunch benchmark`: trains the next-item GPT-2 on a research dataset with defaults for
+ * its size, evaluates it by full ranking under the dataset's protocol, and evaluates the
+ * simple baselines in the same run, so every figure is comparable.
+ */
+import { SPECIAL_TOKENS, Vocabulary, itemToken } from '@hunch/core';
+import {
+  BASELINE_NAMES,
+  createBaseline,
+  evaluate,
+  loadLeaveOneOutBenchmark,
+  loadSessionsBenchmark,
+  type BenchmarkData,
+  type Recommender,
+} from './eval/index.js';
+import { NextItemScorer } from './next-item.js';
+import { DIGINETICA_RECIPE, trainSequences, type SequenceTrainOptions, type SequenceTrainResult } from './train-sequences.js';
+
+export type BenchmarkInput = { format: 'sessions'; train: string; test: string } | { format: 'sequences'; data: string };
+
+export interface BenchmarkOptions {
+  seed: number;
+  workers: number;
+  /** Overrides of the size-based training defaults. */
+  train?: Partial<SequenceTrainOptions>;
+  /** Receives every test example's top-20 raw item ids, in the protocol's order. */
+  onPredictions?: (topRawIds: string[]) => void;
+  log: (line: string) => void;
+}
+
+export interface BenchmarkResult {
+  model: Record<string, number>;
+  baselines: Record<string, Record<string, number>>;
+  params: number;
+  train_seconds: number;
+  tokens_per_second: number;
+  examples: number;
+  items: number;
+  train_sequences: number;
+  skipped: BenchmarkData['skipped'];
+  recipe: Recipe;
+  /** Training steps run, and the step whose weights were kept (best on validation). */
+  steps: number;
+  best_step: number;
+}
+
+/** Token ids: the three special tokens, then the items in ItemIndex order (id = index + 3). */
+const ITEM_OFFSET = SPECIAL_TOKENS.length;
+const BOS_ID = 1;
+
+/** The research items as a Hunch vocabulary, so a benchmark model exports like any other. */
+export function researchVocabulary(rawIds: readonly string[]): Vocabulary {
+  return new Vocabulary([...SPECIAL_TOKENS, ...rawIds.map(itemToken)]);
+}
+
+function toTokens(items: ArrayLike<number>): Int32Array {
+  const tokens = new Int32Array(items.length + 1);
+  tokens[0] = BOS_ID;
+  for (let i = 0; i < items.length; i++) tokens[i + 1] = items[i]! + ITEM_OFFSET;
+  return tokens;
+}
+
+type Recipe = Omit<SequenceTrainOptions, 'seed' | 'workers'>;
+
+/** Training defaults by data size: the Diginetica recipe, with more regularisation and epochs for small data. */
+export function recipeFor(trainTokens: number): Recipe {
+  if (trainTokens >= 500_000) return DIGINETICA_RECIPE;
+  return { ...DIGINETICA_RECIPE, epochs: 20, dropout: 0.5 };
+}
+
+/** Share of training sessions (the latest, by date) held out for early stopping. */
+const VALIDATION_SHARE = 0.05;
+const VALIDATE_EVERY_STEPS = 600;
+
+/**
+ * What the model trains on and validates with. Sessions: the latest 5% of training
+ * sessions are held out. Leave-one-out: each user's training items followed by their
+ * validation item, scored at the last position only, history masked, as the test is.
+ */
+function trainingSplit(data: BenchmarkData): { fit: Int32Array[]; validation: NonNullable<SequenceTrainOptions['validation']> } {
+  const all = Array.from({ length: data.train.length }, (_, i) => toTokens(data.train.get(i)));
+  if (data.validation) {
+    const { prefixes, targets } = data.validation;
+    const sequences = prefixes.map((prefix, i) => toTokens([...prefix, targets[i]!]));
+    return { fit: all, validation: { sequences, every: VALIDATE_EVERY_STEPS, patience: 3, lastOnly: true, excludeSeen: true } };
+  }
+  const cut = Math.floor(all.length * (1 - VALIDATION_SHARE));
+  return { fit: all.slice(0, cut), validation: { sequences: all.slice(cut), every: VALIDATE_EVERY_STEPS, patience: 3, minPosition: 1 } };
+}
+
+/** The trained model as a Recommender over dense item indices. */
+function modelRecommender(scorer: NextItemScorer, numItems: number): Recommender {
+  const V = scorer.config.vocabSize;
+  return {
+    name: 'model',
+    score(prefixes) {
+      const scores = scorer.scorePrefixes(prefixes.map(toTokens));
+      return prefixes.map((_, row) => scores.subarray(row * V + ITEM_OFFSET, row * V + ITEM_OFFSET + numItems));
+    },
+  };
+}
+
+export async function runBenchmark(input: BenchmarkInput, options: BenchmarkOptions): Promise<BenchmarkResult> {
+  const { log } = options;
+  const data = input.format === 'sessions' ? await loadSessionsBenchmark(input.train, input.test) : await loadLeaveOneOutBenchmark(input.data);
+  const numItems = data.items.size;
+  const evalOptions = { popularity: data.popularity, rawIds: data.items.rawIds, mask: data.mask };
+  log(`${data.protocol}: ${data.train.length} training sequences, ${data.train.totalLength} clicks, ${numItems} items, ${data.test.targets.length} test examples`);
+
+  const baselines: BenchmarkResult['baselines'] = {};
+  for (const name of BASELINE_NAMES) {
+    const evaluation = await evaluate(createBaseline(name, data.train, numItems, data.popularity), data.test, evalOptions);
+    baselines[name] = evaluation.metrics;
+    log(`baseline ${name}: P@20 ${evaluation.metrics['P@20']!.toFixed(4)} MRR@20 ${evaluation.metrics['MRR@20']!.toFixed(4)} (${evaluation.seconds.toFixed(1)} s)`);
+  }
+
+  const { fit, validation } = trainingSplit(data);
+  const recipe = { ...recipeFor(data.train.totalLength), ...options.train };
+  const trainOptions: SequenceTrainOptions = { ...recipe, validation, seed: options.seed, workers: options.workers, log };
+  const isItem = Uint8Array.from({ length: numItems + ITEM_OFFSET }, (_, id) => (id >= ITEM_OFFSET ? 1 : 0));
+  const trained: SequenceTrainResult = await trainSequences(fit, { vocabSize: numItems + ITEM_OFFSET, isItem }, trainOptions);
+  const params = [...trained.weights.values()].reduce((sum, t) => sum + t.data.length, 0);
+
+  const scorer = new NextItemScorer(trained.config, trained.weights, trained.isItem);
+  try {
+    const onTopK = options.onPredictions && ((top: string[]) => options.onPredictions!(top));
+    const evaluation = await evaluate(modelRecommender(scorer, numItems), data.test, { ...evalOptions, onTopK });
+    log(`model: P@20 ${evaluation.metrics['P@20']!.toFixed(4)} MRR@20 ${evaluation.metrics['MRR@20']!.toFixed(4)} (${evaluation.seconds.toFixed(1)} s)`);
+    return {
+      model: evaluation.metrics,
+      baselines,
+      params,
+      train_seconds: trained.seconds,
+      tokens_per_second: trained.tokensPerSecond,
+      examples: evaluation.examples,
+      items: numItems,
+      train_sequences: data.train.length,
+      skipped: data.skipped,
+      recipe,
+      steps: trained.steps,
+      best_step: trained.bestStep,
+    };
+  } finally {
+    scorer.dispose();
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * A data-parallel training worker (worker_threads): holds its own tfjs wasm backend,
+ * reads the current weights from the shared parameter buffer the main thread updates,
+ * and answers each shard with its loss and gradients (next-item.ts shardGradients).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { useWasmBackend } from './backend.js';
+import type { GPT2Config } from './model.js';
+import { NextItemScorer, ParamLayout, shardGradients, type EvalOptions, type ShardInput } from './next-item.js';
+
+const { config, shapes, params, isItem } = workerData as {
+  config: GPT2Config;
+  shapes: Array<[string, number[]]>;
+  params: SharedArrayBuffer;
+  isItem: Uint8Array;
+};
+const layout = new ParamLayout(shapes);
+const flat = new Float32Array(params);
+const port = parentPort!;
+
+useWasmBackend().then(
+  () => {
+    port.on('message', (message: ShardInput | { eval: { sessions: number[][]; options: EvalOptions; params?: Float32Array } }) => {
+      if ('eval' in message) {
+        // Full-ranking evaluation of some sessions with the current (or given) weights.
+        try {
+          const scorer = new NextItemScorer(config, layout.toTensorMap(message.eval.params ?? flat), isItem);
+          try {
+            port.postMessage({ metrics: scorer.evaluate(message.eval.sessions, message.eval.options) });
+          } finally {
+            scorer.dispose();
+          }
+        } catch (error) {
+          port.postMessage({ error: error instanceof Error ? `${error.message}\n${error.stack}` : String(error) });
+        }
+        return;
+      }
+      const shard = message;
+      try {
+        const out = shardGradients(config, layout, flat, isItem, shard);
+        const transfer = [out.wteGrad.buffer, ...(out.biasGrad ? [out.biasGrad.buffer] : []), ...[...out.dense.values()].map((g) => g.buffer)];
+        port.postMessage({ out }, [...new Set(transfer)] as ArrayBuffer[]);
+      } catch (error) {
+        port.postMessage({ error: error instanceof Error ? `${error.message}\n${error.stack}` : String(error) });
+      }
+    });
+    port.postMessage({ ready: true });
+  },
+  (error) => port.postMessage({ error: String(error) }),
+);

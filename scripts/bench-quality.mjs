@@ -1,0 +1,71 @@
+// `npm run bench:quality`: runs `hunch benchmark` on the two research datasets in
+// ../shared/datasets and writes the figures, beside the published ones, into BENCHMARKS.md.
+// Prints one JSON object (both runs) as its last line.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { replaceSection } from './lib/benchmarks-md.mjs';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const datasets = process.env.HUNCH_DATASETS ?? join(root, '..', 'shared', 'datasets');
+const cli = join(root, 'packages', 'trainer', 'dist', 'cli.js');
+
+/** Published full-ranking figures on exactly these splits (../shared/datasets/README.md). */
+const PUBLISHED = {
+  diginetica: [
+    ['SR-GNN (AAAI 2019)', { 'P@20': 0.5073, 'MRR@20': 0.1759 }],
+    ['GCE-GNN (SIGIR 2020)', { 'P@20': 0.5422, 'MRR@20': 0.1904 }],
+  ],
+  'amazon-beauty': [
+    ['SASRec (GenRec reproduction)', { 'HR@10': 0.0688, 'NDCG@10': 0.0375 }],
+    ['TIGER (NeurIPS 2023)', { 'HR@10': 0.0648, 'NDCG@10': 0.0384 }],
+    ['ICLRec (WWW 2022)', { 'HR@10': 0.0744, 'NDCG@10': 0.0403 }],
+  ],
+};
+
+const RUNS = {
+  diginetica: ['--format', 'sessions', '--train', join(datasets, 'diginetica', 'train_sessions.txt.gz'), '--test', join(datasets, 'diginetica', 'test_sessions.txt')],
+  'amazon-beauty': ['--format', 'sequences', '--data', join(datasets, 'amazon-beauty', 'Beauty.txt')],
+};
+
+const COLUMNS = ['HR@10', 'NDCG@10', 'P@20', 'MRR@20'];
+const cell = (value) => (typeof value === 'number' ? value.toFixed(4) : '—');
+const row = (name, metrics, note = '') => `| ${name} | ${COLUMNS.map((c) => cell(metrics[c])).join(' | ')} | ${note} |`;
+
+function runBenchmark(name, args) {
+  const started = Date.now();
+  const stdout = execFileSync(process.execPath, [cli, 'benchmark', ...args, '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 });
+  const last = stdout.trim().split('\n').pop();
+  return { ...JSON.parse(last), wall_seconds: Math.round((Date.now() - started) / 1000) };
+}
+
+function table(name, result, command) {
+  const lines = [
+    `### ${name}`,
+    '',
+    `\`${command}\` — ${result.params.toLocaleString('en')} parameters, trained in ${Math.round(result.train_seconds)} s at ${Math.round(result.tokens_per_second).toLocaleString('en')} tokens/s; whole run ${result.wall_seconds} s.`,
+    '',
+    `| model | ${COLUMNS.join(' | ')} | note |`,
+    `| --- | ${COLUMNS.map(() => '---').join(' | ')} | --- |`,
+    row('**Hunch GPT-2 (this run)**', result.model),
+    ...Object.entries(result.baselines).map(([baseline, metrics]) => row(`${baseline} (this run)`, metrics, 'baseline')),
+    ...PUBLISHED[name].map(([paper, metrics]) => row(paper, metrics, 'published')),
+  ];
+  return lines.join('\n');
+}
+
+const only = process.argv[2];
+const results = {};
+const sections = [];
+for (const [name, args] of Object.entries(RUNS)) {
+  if (only && only !== name) continue;
+  const inputs = args.filter((arg) => arg.startsWith('/'));
+  if (!inputs.every((file) => existsSync(file))) throw new Error(`bench:quality: ${name} data not found under ${datasets} (set HUNCH_DATASETS)`);
+  results[name] = runBenchmark(name, args);
+  const shown = args.map((arg) => (arg.startsWith(datasets) ? `../shared/datasets${arg.slice(datasets.length)}` : arg)).join(' ');
+  sections.push(table(name, results[name], `npx hunch benchmark ${shown} --json`));
+}
+const date = new Date().toISOString().slice(0, 10);
+replaceSection(join(root, 'BENCHMARKS.md'), 'quality', `## Recommendation quality (full ranking) — ${date}\n\nProduced by \`npm run bench:quality\`. Fractions, not percent.\n\n${sections.join('\n\n')}\n`);
+console.log(JSON.stringify(results));
