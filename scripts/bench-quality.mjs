@@ -1,8 +1,9 @@
 // `npm run bench:quality`: runs `hunch benchmark` on the two research datasets in
 // ../shared/datasets and writes the figures, beside the published ones, into BENCHMARKS.md.
-// Prints one JSON object (both runs) as its last line.
+// Prints one JSON object (both runs) as its last line; `--render FILE` rewrites BENCHMARKS.md
+// from such a saved line without training again.
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { replaceSection } from './lib/benchmarks-md.mjs';
@@ -29,6 +30,18 @@ const RUNS = {
   'amazon-beauty': ['--format', 'sequences', '--data', join(datasets, 'amazon-beauty', 'Beauty.txt')],
 };
 
+/** Independent measurements of the simple baselines (../shared/datasets/README.md): a check on ours. */
+const REFERENCE_BASELINES = {
+  diginetica: [
+    ['session-kNN (README reference)', { 'HR@10': 0.3771, 'P@20': 0.4971, 'MRR@20': 0.1738, 'NDCG@10': 0.2152 }],
+    ['first-order Markov (README reference)', { 'HR@10': 0.2815, 'P@20': 0.3475, 'MRR@20': 0.1296, 'NDCG@10': 0.1618 }],
+  ],
+  'amazon-beauty': [
+    ['first-order Markov, masked (README reference)', { 'HR@10': 0.0668, 'P@20': 0.0822, 'MRR@20': 0.038, 'NDCG@10': 0.0439 }],
+    ['session-kNN, masked (README reference)', { 'HR@10': 0.0606, 'P@20': 0.0864, 'MRR@20': 0.0259, 'NDCG@10': 0.0326 }],
+  ],
+};
+
 const COLUMNS = ['HR@10', 'NDCG@10', 'P@20', 'MRR@20'];
 const cell = (value) => (typeof value === 'number' ? value.toFixed(4) : '—');
 const row = (name, metrics, note = '') => `| ${name} | ${COLUMNS.map((c) => cell(metrics[c])).join(' | ')} | ${note} |`;
@@ -50,19 +63,25 @@ function table(name, result, command) {
     `| --- | ${COLUMNS.map(() => '---').join(' | ')} | --- |`,
     row('**Hunch GPT-2 (this run)**', result.model),
     ...Object.entries(result.baselines).map(([baseline, metrics]) => row(`${baseline} (this run)`, metrics, 'baseline')),
+    ...REFERENCE_BASELINES[name].map(([baseline, metrics]) => row(baseline, metrics, 'independent implementation')),
     ...PUBLISHED[name].map(([paper, metrics]) => row(paper, metrics, 'published')),
   ];
   return lines.join('\n');
 }
 
-const only = process.argv[2];
-const results = {};
+const [flag, value] = process.argv.slice(2);
+const rendering = flag === '--render';
+const only = rendering ? undefined : flag;
+const results = rendering ? JSON.parse(readFileSync(value, 'utf8').trim().split('\n').pop()) : {};
 const sections = [];
 for (const [name, args] of Object.entries(RUNS)) {
   if (only && only !== name) continue;
-  const inputs = args.filter((arg) => arg.startsWith('/'));
-  if (!inputs.every((file) => existsSync(file))) throw new Error(`bench:quality: ${name} data not found under ${datasets} (set HUNCH_DATASETS)`);
-  results[name] = runBenchmark(name, args);
+  if (!rendering) {
+    const inputs = args.filter((arg) => arg.startsWith('/'));
+    if (!inputs.every((file) => existsSync(file))) throw new Error(`bench:quality: ${name} data not found under ${datasets} (set HUNCH_DATASETS)`);
+    results[name] = runBenchmark(name, args);
+  }
+  if (!results[name]) continue;
   const shown = args.map((arg) => (arg.startsWith(datasets) ? `../shared/datasets${arg.slice(datasets.length)}` : arg)).join(' ');
   sections.push(table(name, results[name], `npx hunch benchmark ${shown} --json`));
 }

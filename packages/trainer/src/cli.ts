@@ -13,7 +13,7 @@ import { runBenchmark, type BenchmarkInput } from './benchmark.js';
 import { exportModel } from './export.js';
 import { readEvents } from './ndjson.js';
 import { simulateEvents } from './simulate.js';
-import { DEFAULT_TRAIN_OPTIONS, train } from './train.js';
+import { DEFAULT_TRAIN_OPTIONS, train, trainingCheckpoint } from './train.js';
 
 const USAGE = `usage:
   hunch simulate --catalog catalog.json --sessions N [--seed S] --out events.ndjson
@@ -113,17 +113,7 @@ async function trainCommand(args: string[]): Promise<void> {
   if (read.events.length === 0) throw new Error(`${eventsPath} holds no valid events`);
   console.error(`read ${read.events.length} events`);
   const result = await train(read.events, options);
-  await writeCheckpoint(out, {
-    config: result.config,
-    weights: result.weights,
-    state: {
-      format: 'hunch-checkpoint',
-      vocabulary: [...result.data.vocabulary.tokens],
-      merges: result.data.vocabulary.merges.map(([a, b]): [string, string] => [a, b]),
-      itemCounts: result.data.itemCounts,
-      training: { events: read.events.length, skippedLines: read.skipped, ...result.training },
-    },
-  });
+  await writeCheckpoint(out, trainingCheckpoint(result, read.events.length, read.skipped));
   console.error(`checkpoint -> ${out}`);
 }
 

@@ -17,7 +17,7 @@ export type { NamedTensor, TensorMap } from './safetensors.js';
 export { SIMULATION_EPOCH, simulateEvents } from './simulate.js';
 export type { SimulateOptions } from './simulate.js';
 export { useWasmBackend } from './backend.js';
-export { DEFAULT_TRAIN_OPTIONS, evaluate, learningRate, makeBatch, prepareData, train } from './train.js';
+export { DEFAULT_TRAIN_OPTIONS, evaluate, learningRate, makeBatch, prepareData, train, trainingCheckpoint } from './train.js';
 export type { TrainOptions, TrainResult, TrainingData } from './train.js';
 export { rankNextItems } from './predict.js';
 export type { RankOptions } from './predict.js';

@@ -415,7 +415,12 @@ export class NextItemScorer {
   scorePrefixes(prefixes: ReadonlyArray<ArrayLike<number>>): Float32Array {
     const P = this.config.nPositions;
     const rows = prefixes.map((p) => Array.from(p).slice(-P));
-    return this.scoreAt(rows, rows.map((r) => [r.length - 1])).dataSync() as Float32Array;
+    const scores = this.scoreAt(rows, rows.map((r) => [r.length - 1]));
+    try {
+      return scores.dataSync() as Float32Array;
+    } finally {
+      scores.dispose(); // [n, V] per call: leaking it exhausted the wasm heap on Diginetica's 60k examples
+    }
   }
 
   /**

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { buildVocabulary, encodeHistory, type HunchEvent, type Vocabulary } from '@hunch/core';
 import { useWasmBackend } from './backend.js';
-import type { TrainingMetadata } from './checkpoint.js';
+import type { Checkpoint, TrainingMetadata } from './checkpoint.js';
 import { Rng } from './lib/prng.js';
 import { GPT2, initParameters, type GPT2Config } from './model.js';
 import { groupSessions } from './ndjson.js';
@@ -175,6 +175,21 @@ export interface TrainResult {
   /** Next-token (LM) loss of each step's batch. */
   losses: number[];
   training: Omit<TrainingMetadata, 'events' | 'skippedLines'>;
+}
+
+/** The checkpoint `hunch train` writes for a training result over `events` read events. */
+export function trainingCheckpoint(result: TrainResult, events: number, skippedLines: number): Checkpoint {
+  return {
+    config: result.config,
+    weights: result.weights,
+    state: {
+      format: 'hunch-checkpoint',
+      vocabulary: [...result.data.vocabulary.tokens],
+      merges: result.data.vocabulary.merges.map(([a, b]): [string, string] => [a, b]),
+      itemCounts: result.data.itemCounts,
+      training: { events, skippedLines, ...result.training },
+    },
+  };
 }
 
 export async function train(events: readonly HunchEvent[], options: TrainOptions): Promise<TrainResult> {

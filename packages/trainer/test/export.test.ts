@@ -11,7 +11,7 @@ import { writeCheckpoint, type Checkpoint } from '../src/checkpoint.js';
 import { exportModel } from '../src/export.js';
 import { GPT2 } from '../src/model.js';
 import { decodeSafetensors, encodeSafetensors } from '../src/safetensors.js';
-import { train } from '../src/train.js';
+import { train, trainingCheckpoint } from '../src/train.js';
 import { catalogPath, simulated, tinyOptions } from './helpers.js';
 
 let work: string;
@@ -23,17 +23,7 @@ beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'hunch-export-'));
   const events = simulated(200, 4);
   const result = await train(events, { ...tinyOptions, steps: 40 });
-  checkpoint = {
-    config: result.config,
-    weights: result.weights,
-    state: {
-      format: 'hunch-checkpoint',
-      vocabulary: [...result.data.vocabulary.tokens],
-      merges: result.data.vocabulary.merges.map(([a, b]): [string, string] => [a, b]),
-      itemCounts: result.data.itemCounts,
-      training: { events: events.length, skippedLines: 0, ...result.training },
-    },
-  };
+  checkpoint = trainingCheckpoint(result, events.length, 0);
   checkpointDir = join(work, 'checkpoint');
   modelDir = join(work, 'model');
   await writeCheckpoint(checkpointDir, checkpoint);
