@@ -18,6 +18,12 @@
  *
  * Only the embedding rows a batch touches are sent to the gradient computation (gathered
  * in JS), so a 43k-item vocabulary costs what the batch uses, not V x D per step.
+ *
+ * Cosine scoring (when `hunch.cosine.scale` [1] is present, a fixed τ): every embedding
+ * row is L2-normalised before use (as input and as output), and h · e becomes
+ * τ · (h / |h|) · e, as in NISER and CORE. Scores then live in [-τ, τ]: popular items
+ * cannot win by growing their norms, the long tail is ranked fairly, and the softmax
+ * temperature is set rather than learned by inflating weights.
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from './lib/prng.js';
@@ -29,6 +35,7 @@ import { hashSeed, type Segment } from './schedule.js';
 export const ITEM_BIAS = 'lm_head.bias';
 export const REPEAT_WEIGHT = 'hunch.repeat.weight';
 export const REPEAT_BIAS = 'hunch.repeat.bias';
+export const COSINE_SCALE = 'hunch.cosine.scale';
 const WTE = 'transformer.wte.weight';
 
 export interface HeadOptions {
@@ -36,6 +43,13 @@ export interface HeadOptions {
   itemBias: boolean;
   /** Learn the repeat bonus (`hunch.repeat.*`). */
   repeat: boolean;
+  /** > 0: cosine scoring with this fixed scale τ (stored as `hunch.cosine.scale`, never trained). */
+  cosineScale?: number;
+}
+
+/** Row-wise L2 normalisation (eps keeps all-zero rows finite). */
+export function normalizeRows(x: tf.Tensor): tf.Tensor {
+  return x.div(x.square().sum(-1, true).add(1e-12).sqrt());
 }
 
 /** Every parameter (HF GPT-2 ones, then the heads) with its shape. */
@@ -43,6 +57,7 @@ export function nextItemShapes(config: GPT2Config, heads: HeadOptions): Array<[s
   const shapes = parameterShapes(config);
   if (heads.itemBias) shapes.push([ITEM_BIAS, [config.vocabSize]]);
   if (heads.repeat) shapes.push([REPEAT_WEIGHT, [config.nEmbd]], [REPEAT_BIAS, [1]]);
+  if (heads.cosineScale) shapes.push([COSINE_SCALE, [1]]);
   return shapes;
 }
 
@@ -95,6 +110,7 @@ export function initNextItem(config: GPT2Config, heads: HeadOptions, seed: numbe
   const base = initParameters(config, seed);
   for (const [name, t] of base) layout.view(into, name).set(t.data);
   // Heads start at zero: the model begins as plain tied GPT-2.
+  if (heads.cosineScale) layout.view(into, COSINE_SCALE)[0] = heads.cosineScale;
 }
 
 /** Draws from a discrete distribution in O(1) (Walker's alias method). */
@@ -260,7 +276,9 @@ export function shardGradients(
   const wteFlat = layout.view(params, WTE);
   const wteRows = new Float32Array(U * D);
   for (let u = 0; u < U; u++) wteRows.set(wteFlat.subarray(uniq[u]! * D, uniq[u]! * D + D), u * D);
-  const denseNames = layout.entries.map((e) => e.name).filter((name) => name !== WTE && name !== ITEM_BIAS);
+  // The cosine scale is a fixed setting, not a parameter: it stays out of the gradient.
+  const cosineScale = layout.byName.has(COSINE_SCALE) ? layout.view(params, COSINE_SCALE)[0]! : 0;
+  const denseNames = layout.entries.map((e) => e.name).filter((name) => name !== WTE && name !== ITEM_BIAS && name !== COSINE_SCALE);
   const inputs: tf.Tensor[] = denseNames.map((name) => tf.tensor(layout.view(params, name), layout.byName.get(name)!.shape, 'float32'));
   inputs.push(tf.tensor2d(wteRows, [U, D]));
   if (hasBias) {
@@ -299,13 +317,14 @@ export function shardGradients(
   const lossFn = (...xs: tf.Tensor[]): tf.Scalar => {
     const byName = new Map<string, tf.Tensor>();
     denseNames.forEach((name, i) => byName.set(name, xs[i]!));
-    const wte = xs[denseNames.length]!;
+    const wte = cosineScale ? normalizeRows(xs[denseNames.length]!) : xs[denseNames.length]!;
     const bias = hasBias ? xs[denseNames.length + 1]! : undefined;
     const p = (name: string) => byName.get(name)!;
     const emb = gatherRows(wte, idsT); // [N, D]
     const drop = dropMasks ? (x: tf.Tensor, site: number) => x.mul(dropMasks!.slice([site, 0, 0], [1, N, D]).reshape([N, D])) : undefined;
-    const h = transformer(p, config, emb, B, T, undefined, drop); // [N, D]
-    const bonus = hasRepeat ? tf.matMul(h, p(REPEAT_WEIGHT).reshape([D, 1])).add(p(REPEAT_BIAS)) : undefined; // [N, 1]
+    const hidden = transformer(p, config, emb, B, T, undefined, drop); // [N, D]
+    const bonus = hasRepeat ? tf.matMul(hidden, p(REPEAT_WEIGHT).reshape([D, 1])).add(p(REPEAT_BIAS)) : undefined; // [N, 1]
+    const h = cosineScale ? normalizeRows(hidden).mul(cosineScale) : hidden;
 
     let target = h.mul(gatherRows(wte, targetsT)).sum(1, true); // [N, 1]
     let prefix = matMul(h.reshape([B, T, D]), swapLast(emb.reshape([B, T, D]))); // [B, T, T]
@@ -396,6 +415,8 @@ export class NextItemScorer {
   private readonly wteT: tf.Tensor2D;
   /** 0 for candidate tokens, -1e9 for the rest (specials, non-items). */
   private readonly candidateBias: tf.Tensor2D;
+  /** τ of cosine scoring; 0 for dot-product scoring. */
+  private readonly cosineScale: number = 0;
 
   constructor(
     readonly config: GPT2Config,
@@ -403,6 +424,14 @@ export class NextItemScorer {
     readonly isItem: Uint8Array,
   ) {
     for (const [name, t] of weights) this.tensors.set(name, tf.tensor(t.data, t.shape, 'float32'));
+    const scale = weights.get(COSINE_SCALE)?.data[0];
+    if (scale) {
+      // Cosine scoring: normalise the table once; hidden states are scaled per query.
+      const raw = this.tensors.get(WTE)!;
+      this.tensors.set(WTE, tf.tidy(() => normalizeRows(raw)));
+      raw.dispose();
+      this.cosineScale = scale;
+    }
     const wte = this.tensors.get(WTE)!;
     this.wteT = tf.transpose(wte) as tf.Tensor2D;
     this.candidateBias = tf.tensor2d(Float32Array.from(isItem, (x) => (x ? 0 : -1e9)), [1, config.vocabSize]);
@@ -457,7 +486,7 @@ export class NextItemScorer {
       });
       const hp = tf.gather(h, tf.tensor1d(pick, 'int32')) as tf.Tensor2D; // [M, D]
       const M = pick.length;
-      let scores: tf.Tensor = tf.matMul(tf.concat([hp, tf.ones([M, 1])], 1), this.augmentedTable());
+      let scores: tf.Tensor = tf.matMul(tf.concat([this.query(hp), tf.ones([M, 1])], 1), this.augmentedTable());
       if (this.tensors.has(REPEAT_WEIGHT) && bonusRow.length > 0) {
         const bonus = tf.matMul(hp, p(REPEAT_WEIGHT).reshape([D, 1])).add(p(REPEAT_BIAS)).reshape([M]);
         const values = tf.gather(bonus, tf.tensor1d(bonusRow, 'int32'));
@@ -496,7 +525,7 @@ export class NextItemScorer {
       const hp = tf.gather(h, tf.tensor1d(pick, 'int32')) as tf.Tensor2D;
       // [M, V] scores without the repeat bonus; the bias rides in the matmul as an extra
       // input column (a broadcast add over [M, V] is slow on wasm).
-      const base = tf.matMul(tf.concat([hp, tf.ones([M, 1])], 1), this.augmentedTable());
+      const base = tf.matMul(tf.concat([this.query(hp), tf.ones([M, 1])], 1), this.augmentedTable());
       const bonus = hasRepeat ? (tf.matMul(hp, p(REPEAT_WEIGHT).reshape([D, 1])).add(p(REPEAT_BIAS)).dataSync() as Float32Array) : new Float32Array(M);
       // Base scores of the targets and of every prefix item.
       const pairs: number[] = [];
@@ -522,6 +551,11 @@ export class NextItemScorer {
       }
       return ranks;
     });
+  }
+
+  /** The hidden states as they meet the item table: as is, or τ-scaled unit vectors. */
+  private query(hp: tf.Tensor2D): tf.Tensor2D {
+    return this.cosineScale ? (normalizeRows(hp).mul(this.cosineScale) as tf.Tensor2D) : hp;
   }
 
   private augmentedCache?: tf.Tensor2D;

@@ -33,15 +33,19 @@ describe('custom gradients', () => {
 });
 
 describe('sampled-softmax next-item loss', () => {
-  it('gradients match central finite differences (item bias, repeat bonus, logQ, masks)', () => {
+  it.each([
+    ['dot-product', 0],
+    ['cosine', 3],
+  ])('gradients match central finite differences (item bias, repeat bonus, logQ, masks; %s)', (_, cosineScale) => {
     const config: GPT2Config = { vocabSize: 14, nPositions: 8, nEmbd: 8, nLayer: 2, nHead: 2, layerNormEpsilon: 1e-5 };
-    const layout = new ParamLayout(nextItemShapes(config, { itemBias: true, repeat: true }));
+    const layout = new ParamLayout(nextItemShapes(config, { itemBias: true, repeat: true, cosineScale }));
     const rng = new Rng(5);
     const params = new Float32Array(layout.size);
     for (const { name, offset, size } of layout.entries) {
       const gain = /ln_(\d|f)\.weight$/.test(name) ? 1 : 0;
       for (let i = offset; i < offset + size; i++) params[i] = gain + rng.normal() * 0.3;
     }
+    if (cosineScale) layout.view(params, 'hunch.cosine.scale')[0] = cosineScale;
     const isItem = Uint8Array.from({ length: 14 }, (_, i) => (i >= 3 ? 1 : 0));
     const counts = Array.from({ length: 14 }, (_, i) => (i >= 3 ? i : 0));
     const sampler = new AliasSampler(counts.map((c, i) => (isItem[i] ? (c + 1) ** 0.75 : 0)));

@@ -8,12 +8,16 @@ import { NextItemScorer, ParamLayout, nextItemShapes } from '../src/next-item.js
 beforeAll(() => useWasmBackend());
 
 describe('NextItemScorer', () => {
-  it('ranks targets (with the repeat bonus) exactly as dense full-vocabulary scores do', () => {
+  it.each([
+    ['dot-product', 0],
+    ['cosine', 4],
+  ])('ranks targets (with the repeat bonus) exactly as dense full-vocabulary scores do (%s)', (_, cosineScale) => {
     const config: GPT2Config = { vocabSize: 30, nPositions: 6, nEmbd: 8, nLayer: 1, nHead: 2, layerNormEpsilon: 1e-5 };
-    const layout = new ParamLayout(nextItemShapes(config, { itemBias: true, repeat: true }));
+    const layout = new ParamLayout(nextItemShapes(config, { itemBias: true, repeat: true, cosineScale }));
     const rng = new Rng(3);
     const flat = Float32Array.from({ length: layout.size }, () => rng.normal() * 0.5);
     layout.view(flat, 'hunch.repeat.bias')[0] = 1.5; // a strong bonus, so it changes ranks
+    if (cosineScale) layout.view(flat, 'hunch.cosine.scale')[0] = cosineScale;
     const isItem = Uint8Array.from({ length: 30 }, (_, i) => (i >= 3 ? 1 : 0));
     const scorer = new NextItemScorer(config, layout.toTensorMap(flat), isItem);
     const sessions = [[1, 5, 9, 5, 12, 9, 7, 5, 20], [1, 4, 4, 8], [1, 29, 3]];
@@ -43,6 +47,24 @@ describe('NextItemScorer', () => {
     const before = tf.memory().numTensors;
     scorer.scorePrefixes([[1, 5, 9], [1, 4]]);
     expect(tf.memory().numTensors).toBe(before);
+    if (cosineScale) {
+      // Cosine scores ignore embedding norms: rescaling rows changes nothing, and no
+      // score (bias and bonus aside) exceeds the scale.
+      const wte = layout.view(flat, 'transformer.wte.weight');
+      for (let i = 0; i < wte.length; i++) wte[i] = wte[i]! * (1 + Math.floor(i / 8) % 5);
+      const rescaled = new NextItemScorer(config, layout.toTensorMap(flat), isItem);
+      const again = rescaled.scorePrefixes([[1, 5, 9, 5]]);
+      for (let i = 3; i < 30; i++) expect(again[i]!).toBeCloseTo(last[i]!, 4);
+      rescaled.dispose();
+      const plain = new ParamLayout(nextItemShapes(config, { itemBias: false, repeat: false, cosineScale }));
+      const plainFlat = Float32Array.from({ length: plain.size }, () => rng.normal() + 0.1);
+      plain.view(plainFlat, 'hunch.cosine.scale')[0] = cosineScale;
+      const bare = new NextItemScorer(config, plain.toTensorMap(plainFlat), isItem);
+      const scores = Array.from(bare.scorePrefixes([[1, 7, 8]]).subarray(3));
+      expect(Math.max(...scores.map(Math.abs))).toBeLessThanOrEqual(cosineScale + 1e-4);
+      expect(Math.max(...scores.map(Math.abs))).toBeGreaterThan(cosineScale / 10);
+      bare.dispose();
+    }
     scorer.dispose();
   });
 
