@@ -61,6 +61,8 @@ export interface SequenceTrainOptions {
   negativePower?: number;
   itemBias: boolean;
   repeat: boolean;
+  /** > 0: cosine scoring with this scale τ (next-item.ts); 0 or absent: dot product. */
+  cosineScale?: number;
   seed: number;
   /** 1 = in this thread; 2 = two worker_threads, each half the batch. */
   workers: number;
@@ -84,6 +86,12 @@ export interface SequenceTrainOptions {
   test?: { sequences: ReadonlyArray<ArrayLike<number>> } & EvalOptions;
   /** Stop after this many steps of this call (to simulate a kill in tests). */
   stopAfter?: number;
+  /**
+   * Weights to start from (fine-tuning): every tensor whose name and shape match the
+   * model's replaces its fresh initialisation; the rest keep it. A tensor with a known
+   * name and another shape is an error.
+   */
+  init?: TensorMap;
   /** Progress lines (stderr in the CLI). */
   log?: (line: string) => void;
 }
@@ -238,8 +246,8 @@ interface SavedState {
 
 /** What must match for a checkpoint to be resumed: everything that changes the computation. */
 function fingerprint(options: SequenceTrainOptions, vocab: number, sequences: number): string {
-  const { log: _log, checkpoint: _c, stopAfter: _s, workerScript: _w, validation, workers: _k, ...rest } = options;
-  return JSON.stringify({ ...rest, vocab, sequences, validation: validation ? { ...validation, sequences: validation.sequences.length } : null });
+  const { log: _log, checkpoint: _c, stopAfter: _s, workerScript: _w, validation, workers: _k, init, ...rest } = options;
+  return JSON.stringify({ ...rest, init: init ? [...init.keys()].sort() : null, vocab, sequences, validation: validation ? { ...validation, sequences: validation.sequences.length } : null });
 }
 
 async function saveState(dir: string, state: SavedState, arrays: Float32Array[]): Promise<void> {
@@ -291,11 +299,19 @@ export async function trainSequences(
   if (rows.length === 0) throw new Error('no sequence has a target to learn');
   const lengths = Int32Array.from(rows, (r) => r.length);
   const config: GPT2Config = { vocabSize: V, nPositions: P, nEmbd: options.embd, nLayer: options.layers, nHead: options.heads, layerNormEpsilon: 1e-5 };
-  const heads: HeadOptions = { itemBias: options.itemBias, repeat: options.repeat };
+  const heads: HeadOptions = { itemBias: options.itemBias, repeat: options.repeat, ...(options.cosineScale ? { cosineScale: options.cosineScale } : {}) };
   const layout = new ParamLayout(nextItemShapes(config, heads));
   const workers = Math.max(1, Math.floor(options.workers));
   const params = new Float32Array(workers > 1 ? new SharedArrayBuffer(layout.size * 4) : new ArrayBuffer(layout.size * 4));
   initNextItem(config, heads, options.seed, params, layout);
+  if (options.init) {
+    for (const [name, t] of options.init) {
+      const entry = layout.byName.get(name);
+      if (!entry) continue;
+      if (entry.shape.join(',') !== t.shape.join(',')) throw new Error(`init tensor ${name} is [${t.shape.join(', ')}], the model needs [${entry.shape.join(', ')}]`);
+      layout.view(params, name).set(t.data);
+    }
+  }
   const optimizer = new FlatAdamW(layout.size, layout.segments(), {
     beta1: 0.9,
     beta2: options.beta2 ?? 0.98,
