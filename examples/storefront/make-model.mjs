@@ -1,5 +1,5 @@
 // Builds the storefront's demo model into models/demo/: simulate shoppers, train a tiny
-// GPT-2, export it. Run by `npm run model:demo` (which builds the CLI first).
+// GPT-2 (full softmax over its small vocabulary, early stopping on the latest sessions), export it. Run by `npm run model:demo` (which builds the CLI first).
 // Reproducible: fixed seeds, and createdAt pinned through SOURCE_DATE_EPOCH.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -25,9 +25,10 @@ try {
   const events = join(work, 'events.ndjson');
   const checkpoint = join(work, 'checkpoint');
   hunch('simulate', '--catalog', catalog, '--sessions', '3000', '--seed', SEED, '--out', events);
+  // One worker: the same bytes on any machine, and this small run gains little from two.
   hunch('train', '--events', events, '--out', checkpoint,
     '--layers', '2', '--embd', '32', '--heads', '2', '--context', '32',
-    '--steps', '1000', '--batch', '32', '--lr', '3e-3', '--seed', SEED);
+    '--epochs', '10', '--batch-tokens', '1024', '--lr', '3e-3', '--dropout', '0.1', '--seed', SEED, '--workers', '1');
   hunch('export', '--model', checkpoint, '--catalog', catalog, '--out', out);
 
   // Sanity check: after three mugs, the next viewed item should mostly be a mug.

@@ -16,6 +16,11 @@
  * (see bpe.ts); the vocabulary carries the merges, so browser and trainer agree.
  * A history is "[BOS]" followed by its events' tokens, oldest first, truncated
  * from the left to the model's context length.
+ *
+ * A vocabulary fine-tuned from a Hugging Face GPT-2 keeps all of the base model's tokens
+ * (same ids) and appends the behaviour tokens: there, search pieces are the base model's
+ * own BPE tokens (no "q:" prefix, the base merges), "<|endoftext|>" is the BOS and PAD
+ * token, and an appended "[UNK]" stands for unknown actions and items.
  */
 
 import { ByteLevelBPE, learnMerges, type Merge } from './bpe.js';
@@ -28,6 +33,8 @@ export const PAD_TOKEN = '[PAD]';
 export const BOS_TOKEN = '[BOS]';
 export const UNK_TOKEN = '[UNK]';
 export const SPECIAL_TOKENS = [PAD_TOKEN, BOS_TOKEN, UNK_TOKEN] as const;
+/** GPT-2's only special token: BOS, EOS and PAD of vocabularies extended from a GPT-2. */
+export const END_OF_TEXT_TOKEN = '<|endoftext|>';
 
 /** Search text pieces kept per search event: enough for intent, bounded for the context. */
 export const MAX_SEARCH_PIECES = 8;
@@ -54,38 +61,64 @@ export function normalizeSearch(term: string): string {
   return term.normalize('NFKC').toLowerCase().replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
 }
 
-/** The token strings for one event, with search text split by `searchPieces`. */
-export function eventTokens(event: Pick<HunchEvent, 'name' | 'params'>, searchPieces: (text: string) => string[]): string[] {
+/**
+ * The token strings for one event, with search text split by `searchPieces` and each
+ * piece prefixed with `textPrefix` ("q:" in Hunch vocabularies, "" in GPT-2-based ones).
+ */
+export function eventTokens(
+  event: Pick<HunchEvent, 'name' | 'params'>,
+  searchPieces: (text: string) => string[],
+  textPrefix: string = SEARCH_PREFIX,
+): string[] {
   const { item_id, search_term } = event.params;
   if (event.name === 'view_item' && item_id !== undefined) return [itemToken(item_id)];
   const tokens = [actionToken(event.name)];
   if (item_id !== undefined) tokens.push(itemToken(item_id));
   if (event.name === 'search' && search_term !== undefined) {
-    for (const piece of searchPieces(normalizeSearch(search_term)).slice(0, MAX_SEARCH_PIECES)) tokens.push(searchWordToken(piece));
+    for (const piece of searchPieces(normalizeSearch(search_term)).slice(0, MAX_SEARCH_PIECES)) tokens.push(textPrefix + piece);
   }
   return tokens;
 }
 
 /**
  * A fixed list of token strings; a token's id is its index. Built by the trainer,
- * shipped in the model manifest, read back by the browser.
+ * shipped in the model manifest, read back by the browser. Two kinds, told apart by
+ * their tokens (so a manifest needs no extra field):
+ * - a Hunch vocabulary starts with [PAD], [BOS], [UNK]; search pieces are "q:" tokens;
+ * - a GPT-2-based vocabulary holds "<|endoftext|>" (BOS and PAD) and "[UNK]"; search
+ *   pieces are the base model's tokens, unprefixed.
  */
 export class Vocabulary {
   readonly tokens: readonly string[];
+  /** Id of the token every history starts with. */
+  readonly bos: number;
+  /** Id used for padding (and GPT-2's EOS). */
+  readonly pad: number;
+  /** Id of unknown actions, items (and, in Hunch vocabularies, unknown text). */
+  readonly unk: number;
+  /** What precedes a search-text piece in its token string. */
+  readonly textPrefix: string;
   private readonly ids: Map<string, number>;
   private readonly bpe: ByteLevelBPE;
 
   constructor(tokens: readonly string[], readonly merges: readonly Merge[] = []) {
     this.bpe = new ByteLevelBPE(merges);
-    SPECIAL_TOKENS.forEach((special, index) => {
-      if (tokens[index] !== special) throw new Error(`vocabulary must start with ${SPECIAL_TOKENS.join(', ')}`);
-    });
     this.ids = new Map();
     tokens.forEach((token, index) => {
       if (this.ids.has(token)) throw new Error(`vocabulary lists ${JSON.stringify(token)} twice`);
       this.ids.set(token, index);
     });
     this.tokens = tokens;
+    if (SPECIAL_TOKENS.every((special, index) => tokens[index] === special)) {
+      [this.pad, this.bos, this.unk] = [0, 1, 2];
+      this.textPrefix = SEARCH_PREFIX;
+    } else if (this.ids.has(END_OF_TEXT_TOKEN) && this.ids.has(UNK_TOKEN)) {
+      this.bos = this.pad = this.ids.get(END_OF_TEXT_TOKEN)!;
+      this.unk = this.ids.get(UNK_TOKEN)!;
+      this.textPrefix = '';
+    } else {
+      throw new Error(`vocabulary must start with ${SPECIAL_TOKENS.join(', ')} (or hold ${END_OF_TEXT_TOKEN} and ${UNK_TOKEN})`);
+    }
   }
 
   get size(): number {
@@ -94,7 +127,7 @@ export class Vocabulary {
 
   /** The id of a token string, or of [UNK] when the vocabulary lacks it. */
   id(token: string): number {
-    return this.ids.get(token) ?? this.ids.get(UNK_TOKEN)!;
+    return this.ids.get(token) ?? this.unk;
   }
 
   has(token: string): boolean {
@@ -103,7 +136,7 @@ export class Vocabulary {
 
   /** The token strings of one event under this vocabulary's search-text merges. */
   eventTokens(event: Pick<HunchEvent, 'name' | 'params'>): string[] {
-    return eventTokens(event, (text) => this.bpe.encode(text));
+    return eventTokens(event, (text) => this.bpe.encode(text), this.textPrefix);
   }
 
   /** Ids of all item tokens with their item ids: the candidates a recommender ranks. */
@@ -125,32 +158,67 @@ export interface VocabularyOptions {
 }
 
 /**
+ * What a vocabulary is built from, gathered one event at a time (so a trainer can stream
+ * a large file): counts of action and item tokens, and of normalised search texts.
+ */
+export class VocabularyCounts {
+  /** Action and item token -> occurrences. */
+  readonly tokens = new Map<string, number>();
+  /** Normalised search text -> occurrences. */
+  readonly searches = new Map<string, number>();
+
+  add(event: Pick<HunchEvent, 'name' | 'params'>): void {
+    const { name, params } = event;
+    if (name === 'search' && params.search_term !== undefined) {
+      const text = normalizeSearch(params.search_term);
+      this.searches.set(text, (this.searches.get(text) ?? 0) + 1);
+    }
+    // Search pieces are not counted: the text tokens are every BPE symbol (see build).
+    for (const token of eventTokens(event, () => [])) this.tokens.set(token, (this.tokens.get(token) ?? 0) + 1);
+  }
+
+  /** Actions, then items, seen at least `minCount` times, each group sorted. */
+  private frequent(minCount: number): { actions: string[]; items: string[] } {
+    const kept = [...this.tokens].filter(([, count]) => count >= minCount).map(([token]) => token);
+    return { actions: kept.filter((token) => token.startsWith('<')).sort(), items: kept.filter(isItemToken).sort() };
+  }
+
+  /**
+   * A Hunch vocabulary: special tokens, the frequent actions, the search-text symbols of
+   * BPE merges learned from the searches, the frequent items.
+   */
+  build(options: VocabularyOptions = {}): Vocabulary {
+    const { minCount = 1, maxMerges = DEFAULT_MAX_MERGES } = options;
+    const merges = learnMerges(this.searches, maxMerges);
+    const { actions, items } = this.frequent(minCount);
+    // Every BPE symbol, seen or not, so that any search text encodes without [UNK] and the
+    // tokenizer.json is a complete BPE model; none at all when the shop has no searches.
+    const textTokens = this.searches.size > 0 ? new ByteLevelBPE(merges).symbols().map(searchWordToken) : [];
+    return new Vocabulary([...SPECIAL_TOKENS, ...actions, ...textTokens, ...items], merges);
+  }
+
+  /**
+   * `base` (a GPT-2's tokens, or an earlier Hunch vocabulary) with every token of `base`
+   * kept at its id, then [UNK] if `base` lacks it, then the new frequent actions and items.
+   * Search text keeps the base merges and text tokens: no new text tokens are learned.
+   */
+  extend(base: { tokens: readonly string[]; merges: readonly Merge[] }, options: Pick<VocabularyOptions, 'minCount'> = {}): Vocabulary {
+    const known = new Set(base.tokens);
+    const { actions, items } = this.frequent(options.minCount ?? 1);
+    const added = [...(known.has(UNK_TOKEN) ? [] : [UNK_TOKEN]), ...actions, ...items].filter((token) => !known.has(token));
+    return new Vocabulary([...base.tokens, ...added], base.merges);
+  }
+}
+
+/**
  * Collects the vocabulary of a body of events: special tokens, the actions and items seen
  * at least `minCount` times (each group sorted, so the same events give the same ids), and
  * the search-text symbols of BPE merges learned from the events' searches.
  */
 export function buildVocabulary(events: Iterable<Pick<HunchEvent, 'name' | 'params'>>, options: VocabularyOptions = {}): Vocabulary {
-  const { minCount = 1, maxMerges = DEFAULT_MAX_MERGES } = options;
-  const list = Array.isArray(events) ? (events as Array<Pick<HunchEvent, 'name' | 'params'>>) : [...events];
-  const searches = new Map<string, number>();
-  for (const { name, params } of list) {
-    if (name === 'search' && params.search_term !== undefined) {
-      const text = normalizeSearch(params.search_term);
-      searches.set(text, (searches.get(text) ?? 0) + 1);
-    }
-  }
-  const merges = learnMerges(searches, maxMerges);
-  const splitter = new ByteLevelBPE(merges);
-  const counts = new Map<string, number>();
-  for (const event of list) {
-    for (const token of eventTokens(event, (text) => splitter.encode(text))) counts.set(token, (counts.get(token) ?? 0) + 1);
-  }
-  const frequent = [...counts].filter(([token, count]) => count >= minCount && !token.startsWith(SEARCH_PREFIX)).map(([token]) => token);
-  const group = (keep: (token: string) => boolean) => frequent.filter(keep).sort();
-  // Every BPE symbol, seen or not, so that any search text encodes without [UNK] and the
-  // tokenizer.json is a complete BPE model; none at all when the shop has no searches.
-  const textTokens = searches.size > 0 ? splitter.symbols().map(searchWordToken) : [];
-  return new Vocabulary([...SPECIAL_TOKENS, ...group((token) => token.startsWith('<')), ...textTokens, ...group(isItemToken)], merges);
+  const counts = new VocabularyCounts();
+  for (const event of events) counts.add(event);
+  return counts.build(options);
 }
 
 /**
@@ -165,5 +233,5 @@ export function encodeHistory(
   if (!Number.isInteger(maxLength) || maxLength < 2) throw new Error('maxLength must be an integer >= 2');
   const ids: number[] = [];
   for (const event of events) for (const token of vocabulary.eventTokens(event)) ids.push(vocabulary.id(token));
-  return [vocabulary.id(BOS_TOKEN), ...ids.slice(Math.max(0, ids.length - (maxLength - 1)))];
+  return [vocabulary.bos, ...ids.slice(Math.max(0, ids.length - (maxLength - 1)))];
 }

@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import golden from './golden-encoding.json' with { type: 'json' };
-import { ENCODING_VERSION, Vocabulary, buildVocabulary, byteAlphabet, encodeHistory, type EventName, type Merge } from '../src/index.js';
+import {
+  ENCODING_VERSION,
+  Vocabulary,
+  VocabularyCounts,
+  buildVocabulary,
+  byteAlphabet,
+  encodeHistory,
+  learnMerges,
+  type EventName,
+  type Merge,
+} from '../src/index.js';
 
 type GoldenEvent = { name: EventName; params: Record<string, string> };
 
@@ -56,6 +66,67 @@ describe('Vocabulary', () => {
 
   it('rejects a vocabulary without the special tokens or with duplicates', () => {
     expect(() => new Vocabulary(['item:a'])).toThrow(/must start with/);
+    expect(() => new Vocabulary(['<|endoftext|>', 'item:a'])).toThrow(/must start with/); // no [UNK]
     expect(() => new Vocabulary(['[PAD]', '[BOS]', '[UNK]', 'x', 'x'])).toThrow(/twice/);
+  });
+
+  it('counts events one at a time into the same vocabulary as buildVocabulary', () => {
+    const events = [
+      { name: 'search', params: { search_term: 'red mug' } },
+      { name: 'view_item', params: { item_id: 'b' } },
+      { name: 'add_to_cart', params: { item_id: 'a' } },
+      { name: 'search', params: { search_term: 'Red MUGS' } },
+    ] as const;
+    const counts = new VocabularyCounts();
+    for (const event of events) counts.add(event);
+    expect(counts.tokens).toEqual(new Map([['<search>', 2], ['item:b', 1], ['<add_to_cart>', 1], ['item:a', 1]]));
+    expect(counts.searches).toEqual(new Map([['red mug', 1], ['red mugs', 1]]));
+    const built = buildVocabulary(events);
+    expect(counts.build().tokens).toEqual(built.tokens);
+    expect(counts.build().merges).toEqual(built.merges);
+  });
+});
+
+describe('Vocabulary extended from a GPT-2', () => {
+  // A toy GPT-2 vocabulary: byte symbols, merges learned from some text, <|endoftext|> last.
+  const merges = learnMerges([['red mug', 3], ['blue mug', 2]], 20);
+  const symbols = [...byteAlphabet(), ...merges.map(([a, b]) => a + b)];
+  const base = { tokens: [...symbols, '<|endoftext|>'], merges };
+  const events = [
+    { name: 'view_item', params: { item_id: 'b' } },
+    { name: 'search', params: { search_term: 'Red mug!' } },
+    { name: 'add_to_cart', params: { item_id: 'a' } },
+    { name: 'purchase', params: {} },
+  ] as const;
+  const counts = new VocabularyCounts();
+  for (const event of events) counts.add(event);
+  const vocabulary = counts.extend(base);
+
+  it('keeps every base token at its id and appends [UNK], actions and items', () => {
+    expect(vocabulary.tokens.slice(0, base.tokens.length)).toEqual(base.tokens);
+    expect(vocabulary.tokens.slice(base.tokens.length)).toEqual(['[UNK]', '<add_to_cart>', '<purchase>', '<search>', 'item:a', 'item:b']);
+    expect(vocabulary.bos).toBe(base.tokens.length - 1);
+    expect(vocabulary.pad).toBe(vocabulary.bos);
+    expect(vocabulary.unk).toBe(base.tokens.length);
+    expect(vocabulary.textPrefix).toBe('');
+  });
+
+  it('splits search text into the base BPE tokens and starts histories with <|endoftext|>', () => {
+    expect(vocabulary.eventTokens(events[1])).toEqual(['<search>', 'red', 'Ġmug']);
+    const ids = encodeHistory([...events, { name: 'view_item', params: { item_id: 'zzz' } }], vocabulary, 16);
+    const id = (token: string) => vocabulary.tokens.indexOf(token);
+    expect(ids).toEqual([vocabulary.bos, id('item:b'), id('<search>'), id('red'), id('Ġmug'), id('<add_to_cart>'), id('item:a'), id('<purchase>'), vocabulary.unk]);
+    expect(id('red')).toBeLessThan(base.tokens.length);
+  });
+
+  it('extends a Hunch vocabulary with new items only, keeping its merges', () => {
+    const hunch = buildVocabulary(events);
+    const more = new VocabularyCounts();
+    more.add({ name: 'view_item', params: { item_id: 'c' } });
+    more.add({ name: 'view_item', params: { item_id: 'a' } });
+    const extended = more.extend(hunch);
+    expect(extended.tokens).toEqual([...hunch.tokens, 'item:c']);
+    expect(extended.merges).toEqual(hunch.merges);
+    expect(extended.textPrefix).toBe('q:');
   });
 });

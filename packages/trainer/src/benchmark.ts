@@ -3,7 +3,9 @@
  * its size, evaluates it by full ranking under the dataset's protocol, and evaluates the
  * simple baselines in the same run, so every figure is comparable.
  */
+import { existsSync, readdirSync } from 'node:fs';
 import { SPECIAL_TOKENS, Vocabulary, itemToken } from '@hunch/core';
+import { useTfBackend } from './backend.js';
 import {
   BASELINE_NAMES,
   createBaseline,
@@ -11,9 +13,11 @@ import {
   loadLeaveOneOutBenchmark,
   loadSessionsBenchmark,
   type BenchmarkData,
+  type Evaluation,
   type Recommender,
 } from './eval/index.js';
 import { NextItemScorer } from './next-item.js';
+import { writeNextItemCheckpoint, type NextItemSaveInfo } from './next-item-checkpoint.js';
 import { DIGINETICA_RECIPE, trainSequences, type SequenceTrainOptions, type SequenceTrainResult } from './train-sequences.js';
 
 export type BenchmarkInput = { format: 'sessions'; train: string; test: string } | { format: 'sequences'; data: string };
@@ -25,6 +29,14 @@ export interface BenchmarkOptions {
   train?: Partial<SequenceTrainOptions>;
   /** Receives every test example's top-20 raw item ids, in the protocol's order. */
   onPredictions?: (topRawIds: string[]) => void;
+  /** Save the trained model here as a checkpoint (next-item-checkpoint.ts), for `hunch eval`. */
+  out?: string;
+  /**
+   * Training state saved every `every` steps. A directory that already holds state is
+   * continued only with `resume`: otherwise it is an error, so a stale state is never
+   * picked up by accident.
+   */
+  state?: { dir: string; every: number; resume: boolean };
   log: (line: string) => void;
 }
 
@@ -100,32 +112,119 @@ function modelRecommender(scorer: NextItemScorer, numItems: number): Recommender
   };
 }
 
-export async function runBenchmark(input: BenchmarkInput, options: BenchmarkOptions): Promise<BenchmarkResult> {
-  const { log } = options;
-  const data = input.format === 'sessions' ? await loadSessionsBenchmark(input.train, input.test) : await loadLeaveOneOutBenchmark(input.data);
-  const numItems = data.items.size;
-  const evalOptions = { popularity: data.popularity, rawIds: data.items.rawIds, mask: data.mask };
-  log(`${data.protocol}: ${data.train.length} training sequences, ${data.train.totalLength} clicks, ${numItems} items, ${data.test.targets.length} test examples`);
+/** Reads a research dataset under its protocol (sessions: SR-GNN prefixes; sequences: leave-one-out). */
+export function loadBenchmarkData(input: BenchmarkInput): Promise<BenchmarkData> {
+  return input.format === 'sessions' ? loadSessionsBenchmark(input.train, input.test) : loadLeaveOneOutBenchmark(input.data);
+}
 
+/** One progress line saying what was read. */
+export const describeData = (data: BenchmarkData) =>
+  `${data.protocol}: ${data.train.length} training sequences, ${data.train.totalLength} clicks, ${data.items.size} items, ${data.test.targets.length} test examples`;
+
+const evalOptionsOf = (data: BenchmarkData) => ({ popularity: data.popularity, rawIds: data.items.rawIds, mask: data.mask });
+
+/** The baselines (popularity, Markov, SKNN) fitted on the training sequences, by full ranking on the test examples. */
+export async function evaluateBaselines(data: BenchmarkData, log: (line: string) => void): Promise<BenchmarkResult['baselines']> {
   const baselines: BenchmarkResult['baselines'] = {};
   for (const name of BASELINE_NAMES) {
-    const evaluation = await evaluate(createBaseline(name, data.train, numItems, data.popularity), data.test, evalOptions);
+    const evaluation = await evaluate(createBaseline(name, data.train, data.items.size, data.popularity), data.test, evalOptionsOf(data));
     baselines[name] = evaluation.metrics;
     log(`baseline ${name}: P@20 ${evaluation.metrics['P@20']!.toFixed(4)} MRR@20 ${evaluation.metrics['MRR@20']!.toFixed(4)} (${evaluation.seconds.toFixed(1)} s)`);
   }
+  return baselines;
+}
+
+/**
+ * A next-item model's full-ranking metrics on the test examples: the same tie-break, mask
+ * and metrics as the baselines. Its vocabulary must be researchVocabulary(data.items.rawIds).
+ */
+export async function evaluateNextItemModel(
+  data: BenchmarkData,
+  scorer: NextItemScorer,
+  options: { onPredictions?: (topRawIds: string[]) => void; log: (line: string) => void },
+): Promise<Evaluation> {
+  const { onPredictions } = options;
+  const evaluation = await evaluate(modelRecommender(scorer, data.items.size), data.test, {
+    ...evalOptionsOf(data),
+    ...(onPredictions ? { onTopK: (top: string[]) => onPredictions(top) } : {}),
+  });
+  options.log(`model: P@20 ${evaluation.metrics['P@20']!.toFixed(4)} MRR@20 ${evaluation.metrics['MRR@20']!.toFixed(4)} (${evaluation.seconds.toFixed(1)} s)`);
+  return evaluation;
+}
+
+/** Mean training loss of the (up to) 20 steps ending at `step`: the kept weights' loss, less noisy than one step's. */
+function meanLossUpTo(history: SequenceTrainResult['history'], step: number): number {
+  const last = history.filter((h) => h.step <= step).slice(-20);
+  return last.length ? last.reduce((sum, h) => sum + h.loss, 0) / last.length : NaN;
+}
+
+/** What a benchmark checkpoint records beside the weights: item counts and how it was trained. */
+function saveInfo(
+  data: BenchmarkData,
+  sequences: number,
+  validation: NonNullable<SequenceTrainOptions['validation']>,
+  recipe: Recipe,
+  trained: SequenceTrainResult,
+  seed: number,
+): NextItemSaveInfo {
+  const kept = trained.bestStep > 0 ? trained.bestStep : trained.steps;
+  return {
+    itemCounts: Object.fromEntries(data.items.rawIds.map((raw, i) => [raw, data.popularity[i]!])),
+    training: {
+      events: data.train.totalLength,
+      sessions: data.train.length,
+      sequences,
+      steps: trained.steps,
+      keptStep: kept,
+      epochs: recipe.epochs,
+      finalLoss: meanLossUpTo(trained.history, kept),
+      seed,
+      skippedLines: Object.values(data.skipped).reduce((n, r) => n + r.skipped, 0),
+      batch: recipe.batchTokens,
+      learningRate: recipe.lr,
+      softmax: recipe.negatives > 0 ? recipe.negatives : 'full',
+      validation: { sequences: validation.sequences.length, mrr20: trained.bestValMrr },
+      base: null,
+      seconds: trained.seconds,
+      tokensPerSecond: trained.tokensPerSecond,
+    },
+  };
+}
+
+/** The training state directory's checkpoint option, refusing to pick up a stale state unasked. */
+function stateCheckpoint(state: NonNullable<BenchmarkOptions['state']>, log: (line: string) => void): SequenceTrainOptions['checkpoint'] {
+  const held = existsSync(state.dir) && readdirSync(state.dir).length > 0;
+  if (held && !state.resume) throw new Error(`${state.dir} already holds training state: resume it (--resume) or remove it to start afresh`);
+  if (!held && state.resume) log(`no training state in ${state.dir} yet: starting from step 0`);
+  if (!Number.isInteger(state.every) || state.every < 1) throw new Error(`state must be saved every >= 1 steps, got ${state.every}`);
+  return { dir: state.dir, every: state.every };
+}
+
+export async function runBenchmark(input: BenchmarkInput, options: BenchmarkOptions): Promise<BenchmarkResult> {
+  const { log } = options;
+  const checkpoint = options.state && stateCheckpoint(options.state, log);
+  const data = await loadBenchmarkData(input);
+  await useTfBackend({ log });
+  log(describeData(data));
+  const numItems = data.items.size;
+  const baselines = await evaluateBaselines(data, log);
 
   const { fit, validation } = trainingSplit(data);
   const recipe = { ...recipeFor(data.train.totalLength), ...options.train };
-  const trainOptions: SequenceTrainOptions = { ...recipe, validation, seed: options.seed, workers: options.workers, log };
+  const trainOptions: SequenceTrainOptions = { ...recipe, validation, seed: options.seed, workers: options.workers, log, ...(checkpoint ? { checkpoint } : {}) };
   const isItem = Uint8Array.from({ length: numItems + ITEM_OFFSET }, (_, id) => (id >= ITEM_OFFSET ? 1 : 0));
   const trained: SequenceTrainResult = await trainSequences(fit, { vocabSize: numItems + ITEM_OFFSET, isItem }, trainOptions);
   const params = [...trained.weights.values()].reduce((sum, t) => sum + t.data.length, 0);
+  if (options.out) {
+    const { config, heads, weights } = trained;
+    const vocabulary = researchVocabulary(data.items.rawIds).tokens;
+    await writeNextItemCheckpoint(options.out, { config, heads, weights, vocabulary }, saveInfo(data, fit.length, validation, recipe, trained, options.seed));
+    log(`checkpoint -> ${options.out}`);
+  }
 
   const scorer = new NextItemScorer(trained.config, trained.weights, trained.isItem);
   try {
-    const onTopK = options.onPredictions && ((top: string[]) => options.onPredictions!(top));
-    const evaluation = await evaluate(modelRecommender(scorer, numItems), data.test, { ...evalOptions, onTopK });
-    log(`model: P@20 ${evaluation.metrics['P@20']!.toFixed(4)} MRR@20 ${evaluation.metrics['MRR@20']!.toFixed(4)} (${evaluation.seconds.toFixed(1)} s)`);
+    const evaluation = await evaluateNextItemModel(data, scorer, { ...(options.onPredictions ? { onPredictions: options.onPredictions } : {}), log });
     return {
       model: evaluation.metrics,
       baselines,

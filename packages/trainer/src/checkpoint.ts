@@ -1,11 +1,14 @@
 /**
  * A training checkpoint directory: Hugging Face `config.json` + `model.safetensors`
  * (so it already is a GPT2LMHeadModel), plus `hunch-train.json` with what export needs
- * and HF has no place for (vocabulary, item popularity, training figures).
+ * and HF has no place for (vocabulary, item popularity, training figures), and, for a
+ * model fine-tuned from a GPT-2, that GPT-2's `tokenizer.json` extended with the
+ * behaviour tokens.
  */
+import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BOS_TOKEN, PAD_TOKEN, Vocabulary } from '@hunch/core';
+import { Vocabulary } from '@hunch/core';
 import { writeDirAtomic } from './lib/fs-atomic.js';
 import { parameterShapes, type GPT2Config } from './model.js';
 import { decodeSafetensors, encodeSafetensors, type TensorMap } from './safetensors.js';
@@ -14,15 +17,28 @@ export const CHECKPOINT_FORMAT = 'hunch-checkpoint';
 
 export interface TrainingMetadata {
   events: number;
+  /** Training sequences (for event data: [BOS]-first windows of the context). */
   sequences: number;
+  /** Optimiser steps run. */
   steps: number;
+  /** Mean training loss of the last steps (up to the kept one). */
   finalLoss: number;
   seed: number;
   skippedLines: number;
+  /** Batch size: tokens per step for the sequence trainer. */
   batch: number;
   learningRate: number;
   seconds: number;
   tokensPerSecond: number;
+  sessions?: number;
+  epochs?: number;
+  /** The step whose weights were kept (best on validation). */
+  keptStep?: number;
+  /** "full" softmax, or the number of sampled negatives per step. */
+  softmax?: 'full' | number;
+  validation?: { sequences: number; mrr20: number } | null;
+  /** The model fine-tuned from (--from-model), or null when trained from scratch. */
+  base?: string | null;
 }
 
 export interface TrainState {
@@ -39,6 +55,8 @@ export interface Checkpoint {
   config: GPT2Config;
   weights: TensorMap;
   state: TrainState;
+  /** A GPT-2's tokenizer.json extended with the behaviour tokens (fine-tuned models only). */
+  tokenizer?: unknown;
 }
 
 /** A checkpoint as read back, with the safetensors file's exact bytes (export copies them). */
@@ -46,8 +64,8 @@ export interface LoadedCheckpoint extends Checkpoint {
   safetensors: Uint8Array;
 }
 
-/** The Hugging Face GPT2Config for a model. */
-export function hfConfig(config: GPT2Config): Record<string, unknown> {
+/** The Hugging Face GPT2Config for a model whose vocabulary has these BOS and PAD ids. */
+export function hfConfig(config: GPT2Config, specials: { bos: number; pad: number } = { bos: 1, pad: 0 }): Record<string, unknown> {
   return {
     model_type: 'gpt2',
     architectures: ['GPT2LMHeadModel'],
@@ -64,15 +82,16 @@ export function hfConfig(config: GPT2Config): Record<string, unknown> {
     attn_pdrop: 0,
     layer_norm_epsilon: config.layerNormEpsilon,
     initializer_range: 0.02,
-    bos_token_id: 1,
-    eos_token_id: 1,
-    pad_token_id: 0,
+    bos_token_id: specials.bos,
+    eos_token_id: specials.bos,
+    pad_token_id: specials.pad,
     tie_word_embeddings: true,
     use_cache: false,
   };
 }
 
-function parseHfConfig(raw: unknown, where: string): GPT2Config {
+/** A GPT2Config from a Hugging Face config.json, refusing what model.ts does not compute. */
+export function parseHfConfig(raw: unknown, where: string): GPT2Config {
   const c = (raw ?? {}) as Record<string, unknown>;
   const int = (key: string) => {
     const value = c[key];
@@ -95,14 +114,16 @@ function parseHfConfig(raw: unknown, where: string): GPT2Config {
 }
 
 export async function writeCheckpoint(dir: string, checkpoint: Checkpoint): Promise<void> {
+  const vocabulary = new Vocabulary(checkpoint.state.vocabulary, checkpoint.state.merges ?? []);
   await writeDirAtomic(dir, async (temp) => {
-    await writeFile(join(temp, 'config.json'), `${JSON.stringify(hfConfig(checkpoint.config), null, 2)}\n`);
+    await writeFile(join(temp, 'config.json'), `${JSON.stringify(hfConfig(checkpoint.config, vocabulary), null, 2)}\n`);
     await writeFile(join(temp, 'model.safetensors'), encodeSafetensors(checkpoint.weights));
     await writeFile(join(temp, 'hunch-train.json'), `${JSON.stringify(checkpoint.state, null, 2)}\n`);
+    if (checkpoint.tokenizer !== undefined) await writeFile(join(temp, 'tokenizer.json'), `${JSON.stringify(checkpoint.tokenizer)}\n`);
   });
 }
 
-async function readJson(path: string): Promise<unknown> {
+export async function readJson(path: string): Promise<unknown> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -128,7 +149,8 @@ export async function readCheckpoint(dir: string): Promise<LoadedCheckpoint> {
   if (vocabulary.size !== config.vocabSize) {
     throw new Error(`${statePath}: vocabulary has ${vocabulary.size} tokens but config.json says vocab_size ${config.vocabSize}`);
   }
-  if (vocabulary.id(PAD_TOKEN) !== 0 || vocabulary.id(BOS_TOKEN) !== 1) throw new Error(`${statePath}: unexpected special token ids`);
+  const tokenizerPath = join(dir, 'tokenizer.json');
+  const tokenizer = existsSync(tokenizerPath) ? await readJson(tokenizerPath) : undefined;
   let bytes: Uint8Array;
   try {
     bytes = await readFile(join(dir, 'model.safetensors'));
@@ -137,7 +159,7 @@ export async function readCheckpoint(dir: string): Promise<LoadedCheckpoint> {
   }
   const { tensors } = decodeSafetensors(bytes);
   checkWeights(config, tensors);
-  return { config, weights: tensors, state, safetensors: bytes };
+  return { config, weights: tensors, state, safetensors: bytes, ...(tokenizer === undefined ? {} : { tokenizer }) };
 }
 
 /** Throws naming the first tensor that is missing, mis-shaped or not finite. */

@@ -1,5 +1,5 @@
 /**
- * The `hunch` command line: simulate | train | export | benchmark. Argument parsing and reporting
+ * The `hunch` command line: simulate | train | export | benchmark | eval. Argument parsing and reporting
  * only; the work lives in the modules it calls. Errors are one line on stderr with a
  * non-zero exit, so scripts and CI can rely on them.
  */
@@ -8,20 +8,31 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readCatalog } from './catalog.js';
+import { logBackendTo } from './backend.js';
 import { writeCheckpoint } from './checkpoint.js';
 import { runBenchmark, type BenchmarkInput } from './benchmark.js';
+import { evaluateCheckpoint } from './evaluate-checkpoint.js';
 import { exportModel } from './export.js';
-import { readEvents } from './ndjson.js';
+import { readBaseModel } from './base-model.js';
 import { simulateEvents } from './simulate.js';
-import { DEFAULT_TRAIN_OPTIONS, train, trainingCheckpoint } from './train.js';
+import { DEFAULT_EVENT_TRAIN_OPTIONS, trainEvents } from './train-events.js';
+
+/** Training state is saved this often (steps) by `hunch benchmark --state`. */
+const DEFAULT_STATE_EVERY = 500;
 
 const USAGE = `usage:
   hunch simulate --catalog catalog.json --sessions N [--seed S] --out events.ndjson
-  hunch train --events events.ndjson --out CHECKPOINT_DIR [--layers 2 --embd 32 --heads 2 --context 32
-              --steps ${DEFAULT_TRAIN_OPTIONS.steps} --batch ${DEFAULT_TRAIN_OPTIONS.batch} --lr ${DEFAULT_TRAIN_OPTIONS.lr} --seed ${DEFAULT_TRAIN_OPTIONS.seed}]
+  hunch train --events events.ndjson --out CHECKPOINT_DIR [--from-model GPT2_OR_CHECKPOINT_DIR]
+              [--layers 2 --embd 32 --heads 2] [--context 32 --epochs ${DEFAULT_EVENT_TRAIN_OPTIONS.epochs} --batch-tokens ${DEFAULT_EVENT_TRAIN_OPTIONS.batchTokens}
+              --lr ${DEFAULT_EVENT_TRAIN_OPTIONS.lr} --dropout ${DEFAULT_EVENT_TRAIN_OPTIONS.dropout} --seed ${DEFAULT_EVENT_TRAIN_OPTIONS.seed} --workers ${DEFAULT_EVENT_TRAIN_OPTIONS.workers}]
+              [--state DIR [--state-every ${DEFAULT_STATE_EVERY}] [--resume]]
   hunch export --model CHECKPOINT_DIR --catalog catalog.json --out MODEL_DIR
-  hunch benchmark --format sessions --train FILE[.gz] --test FILE [--json] [--predictions FILE] [--seed S --workers 2 --epochs N]
-  hunch benchmark --format sequences --data FILE [--json] [--predictions FILE] [--seed S --workers 2 --epochs N]`;
+  hunch benchmark --format sessions --train FILE[.gz] --test FILE [--json] [--predictions FILE] [--out CHECKPOINT_DIR]
+                  [--state DIR [--state-every ${DEFAULT_STATE_EVERY}] [--resume]] [--seed S --workers 2 --epochs N]
+  hunch benchmark --format sequences --data FILE [same options]
+  hunch eval --model CHECKPOINT_DIR --format sessions --train FILE[.gz] --test FILE [--json] [--predictions FILE]
+  hunch eval --model CHECKPOINT_DIR --format sequences --data FILE [--json] [--predictions FILE]
+environment: HUNCH_TFJS_BACKEND=wasm|cpu|tensorflow (default: tensorflow when @tensorflow/tfjs-node is installed, else wasm)`;
 
 class UsageError extends Error {}
 
@@ -85,36 +96,53 @@ async function simulateCommand(args: string[]): Promise<void> {
 }
 
 async function trainCommand(args: string[]): Promise<void> {
-  const flags = parse(args, ['events', 'out', 'layers', 'embd', 'heads', 'context', 'steps', 'batch', 'lr', 'seed']);
+  const flags = parse(
+    args,
+    ['events', 'out', 'from-model', 'layers', 'embd', 'heads', 'context', 'epochs', 'batch-tokens', 'lr', 'dropout', 'seed', 'workers', 'state', 'state-every'],
+    ['resume'],
+  );
   const eventsPath = required(flags, 'events');
   const out = required(flags, 'out');
-  const d = DEFAULT_TRAIN_OPTIONS;
-  const options = {
+  const d = DEFAULT_EVENT_TRAIN_OPTIONS;
+  const fromModel = flags['from-model'];
+  const architecture = ['layers', 'embd', 'heads'].filter((name) => flags[name] !== undefined);
+  if (fromModel !== undefined && architecture.length > 0) throw new UsageError(`--${architecture[0]} comes from --from-model's config`);
+  const resume = flags.resume === 'true';
+  if (resume && flags.state === undefined) throw new UsageError('--resume needs --state DIR (where the training state is saved)');
+  if (flags['state-every'] !== undefined && flags.state === undefined) throw new UsageError('--state-every needs --state DIR');
+  const every = integer(flags, 'state-every', DEFAULT_STATE_EVERY);
+  if (every < 1) throw new UsageError('--state-every must be at least 1');
+  const dropout = flags.dropout === undefined ? d.dropout : Number(flags.dropout);
+  if (!(dropout >= 0 && dropout < 1)) throw new UsageError(`--dropout must be in [0, 1), got ${JSON.stringify(flags.dropout)}`);
+  for (const name of ['layers', 'embd', 'heads', 'epochs', 'batch-tokens', 'workers']) {
+    if (integer(flags, name, 1) < 1) throw new UsageError(`--${name} must be at least 1`);
+  }
+  const base = fromModel === undefined ? undefined : await readBaseModel(fromModel);
+  // Shop histories are short: the default context, within a base model's positions.
+  const context = integer(flags, 'context', base ? Math.min(base.config.nPositions, d.context) : d.context);
+  if (context < 2) throw new UsageError('--context must be at least 2');
+  const { checkpoint, trained } = await trainEvents(eventsPath, {
+    ...d,
     layers: integer(flags, 'layers', d.layers),
     embd: integer(flags, 'embd', d.embd),
     heads: integer(flags, 'heads', d.heads),
-    context: integer(flags, 'context', d.context),
-    steps: integer(flags, 'steps', d.steps),
-    batch: integer(flags, 'batch', d.batch),
+    context,
+    epochs: integer(flags, 'epochs', d.epochs),
+    batchTokens: integer(flags, 'batch-tokens', d.batchTokens),
     lr: number(flags, 'lr', d.lr),
+    dropout,
     seed: integer(flags, 'seed', d.seed),
-    log: (line: string) => console.error(line),
-  };
-  let read;
-  try {
-    read = await readEvents(eventsPath);
-  } catch (error) {
-    throw new Error(`cannot read ${eventsPath}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
-  if (read.skipped > 0) {
-    const where = read.skippedLines.map(({ line, error }) => `line ${line} (${error})`).join(', ');
-    console.error(`skipped ${read.skipped} invalid line(s): ${where}${read.skipped > read.skippedLines.length ? ', ...' : ''}`);
-  }
-  if (read.events.length === 0) throw new Error(`${eventsPath} holds no valid events`);
-  console.error(`read ${read.events.length} events`);
-  const result = await train(read.events, options);
-  await writeCheckpoint(out, trainingCheckpoint(result, read.events.length, read.skipped));
-  console.error(`checkpoint -> ${out}`);
+    workers: integer(flags, 'workers', d.workers),
+    ...(flags.state === undefined ? {} : { state: { dir: flags.state, every, resume } }),
+    ...(base ? { base } : {}),
+    log,
+  });
+  await writeCheckpoint(out, checkpoint);
+  const { training } = checkpoint.state;
+  console.error(
+    `checkpoint -> ${out} (${trained.steps} steps in ${trained.seconds.toFixed(1)} s, kept step ${training.keptStep}, ` +
+      `final loss ${training.finalLoss.toFixed(4)}${training.validation ? `, validation MRR@20 ${training.validation.mrr20.toFixed(4)}` : ''})`,
+  );
 }
 
 async function exportCommand(args: string[]): Promise<void> {
@@ -132,33 +160,75 @@ async function exportCommand(args: string[]): Promise<void> {
   console.error(`exported model ${manifest.version}: hunch.json + ${Object.keys(manifest.files).length} files, ${bytes} bytes -> ${flags.out}`);
 }
 
-async function benchmarkCommand(args: string[]): Promise<void> {
-  const flags = parse(args, ['format', 'train', 'test', 'data', 'predictions', 'seed', 'workers', 'epochs'], ['json']);
+/** `--format` with its files, as benchmark and eval take them. */
+function benchmarkInput(flags: Flags): BenchmarkInput {
   const format = required(flags, 'format');
-  let input: BenchmarkInput;
-  if (format === 'sessions') input = { format, train: required(flags, 'train'), test: required(flags, 'test') };
-  else if (format === 'sequences') input = { format, data: required(flags, 'data') };
-  else throw new UsageError(`--format must be "sessions" or "sequences", got ${JSON.stringify(format)}`);
-  const predictionsPath = flags.predictions;
-  const predictions = predictionsPath === undefined ? undefined : createWriteStream(predictionsPath);
-  const epochs = flags.epochs === undefined ? undefined : integer(flags, 'epochs', 1);
-  const result = await runBenchmark(input, {
-    seed: integer(flags, 'seed', 1),
-    workers: integer(flags, 'workers', 2),
-    ...(epochs === undefined ? {} : { train: { epochs } }),
-    ...(predictions ? { onPredictions: (top: string[]) => predictions.write(`${top.join(' ')}\n`) } : {}),
-    log: (line) => console.error(line),
-  });
-  if (predictions) await new Promise<void>((resolve, reject) => predictions.end((error?: Error | null) => (error ? reject(error) : resolve())));
-  if (flags.json !== 'true') {
+  if (format === 'sessions') return { format, train: required(flags, 'train'), test: required(flags, 'test') };
+  if (format === 'sequences') return { format, data: required(flags, 'data') };
+  throw new UsageError(`--format must be "sessions" or "sequences", got ${JSON.stringify(format)}`);
+}
+
+/** `--predictions FILE`: every test example's top-20 raw ids, one line each, in protocol order. */
+function predictionsWriter(path: string | undefined): { onPredictions?: (top: string[]) => void; close(): Promise<void> } {
+  if (path === undefined) return { close: async () => {} };
+  const stream = createWriteStream(path);
+  return {
+    onPredictions: (top) => stream.write(`${top.join(' ')}\n`),
+    close: () => new Promise<void>((resolve, reject) => stream.end((error?: Error | null) => (error ? reject(error) : resolve()))),
+  };
+}
+
+/** The metrics table (unless --json), then always the whole result as one JSON object: the last stdout line. */
+function report(result: { model: Record<string, number>; baselines: Record<string, Record<string, number>> }, json: boolean): void {
+  if (!json) {
     const row = (name: string, m: Record<string, number>) =>
       `${name.padEnd(12)} ${['HR@10', 'NDCG@10', 'P@20', 'MRR@20'].map((k) => m[k]!.toFixed(4).padStart(8)).join('')}`;
     console.log(`${''.padEnd(12)}    HR@10 NDCG@10    P@20  MRR@20`);
     console.log(row('model', result.model));
     for (const [name, metrics] of Object.entries(result.baselines)) console.log(row(name, metrics));
   }
-  // The last stdout line is always the whole result as one JSON object.
   console.log(JSON.stringify(result));
+}
+
+const log = (line: string) => console.error(line);
+
+/** `--state DIR [--state-every N] [--resume]`: where training state is saved, and whether to continue it. */
+function stateFlags(flags: Flags): { dir: string; every: number; resume: boolean } | undefined {
+  const resume = flags.resume === 'true';
+  if (resume && flags.state === undefined) throw new UsageError('--resume needs --state DIR (where the training state is saved)');
+  if (flags['state-every'] !== undefined && flags.state === undefined) throw new UsageError('--state-every needs --state DIR');
+  const every = integer(flags, 'state-every', DEFAULT_STATE_EVERY);
+  if (every < 1) throw new UsageError('--state-every must be at least 1');
+  return flags.state === undefined ? undefined : { dir: flags.state, every, resume };
+}
+
+async function benchmarkCommand(args: string[]): Promise<void> {
+  const flags = parse(args, ['format', 'train', 'test', 'data', 'predictions', 'out', 'state', 'state-every', 'seed', 'workers', 'epochs'], ['json', 'resume']);
+  const input = benchmarkInput(flags);
+  const state = stateFlags(flags);
+  const epochs = flags.epochs === undefined ? undefined : integer(flags, 'epochs', 1);
+  const predictions = predictionsWriter(flags.predictions);
+  const result = await runBenchmark(input, {
+    seed: integer(flags, 'seed', 1),
+    workers: integer(flags, 'workers', 2),
+    ...(epochs === undefined ? {} : { train: { epochs } }),
+    ...(predictions.onPredictions ? { onPredictions: predictions.onPredictions } : {}),
+    ...(flags.out === undefined ? {} : { out: flags.out }),
+    ...(state ? { state } : {}),
+    log,
+  });
+  await predictions.close();
+  report(result, flags.json === 'true');
+}
+
+async function evalCommand(args: string[]): Promise<void> {
+  const flags = parse(args, ['model', 'format', 'train', 'test', 'data', 'predictions'], ['json']);
+  const model = required(flags, 'model');
+  const input = benchmarkInput(flags);
+  const predictions = predictionsWriter(flags.predictions);
+  const result = await evaluateCheckpoint(input, { model, ...(predictions.onPredictions ? { onPredictions: predictions.onPredictions } : {}), log });
+  await predictions.close();
+  report(result, flags.json === 'true');
 }
 
 const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
@@ -166,7 +236,11 @@ const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
   train: trainCommand,
   export: exportCommand,
   benchmark: benchmarkCommand,
+  eval: evalCommand,
 };
+
+/** Commands that compute with TensorFlow.js: they name the backend on stderr when they start it. */
+const TFJS_COMMANDS = new Set(['train', 'benchmark', 'eval']);
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...args] = argv;
@@ -176,6 +250,7 @@ async function main(argv: string[]): Promise<void> {
   }
   const run = COMMANDS[command];
   if (!run) throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+  if (TFJS_COMMANDS.has(command)) logBackendTo(log);
   await run(args);
 }
 

@@ -12,6 +12,7 @@ import { readCatalog } from './catalog.js';
 import { hfConfig, readCheckpoint, type Checkpoint } from './checkpoint.js';
 import { writeDirAtomic } from './lib/fs-atomic.js';
 import { tokenizerConfig, tokenizerJson } from './hf-tokenizer.js';
+import { parameterShapes } from './model.js';
 import { buildOnnxModel } from './onnx-export.js';
 
 export interface ExportOptions {
@@ -30,19 +31,36 @@ const json = (value: unknown) => new TextEncoder().encode(`${JSON.stringify(valu
 /** The model directory's files, path -> bytes (hunch.json excluded). */
 function modelFiles(checkpoint: Checkpoint, vocabulary: Vocabulary, safetensors: Uint8Array): Map<string, Uint8Array> {
   const { config } = checkpoint;
+  const { bos, pad } = vocabulary;
   return new Map([
-    ['config.json', json(hfConfig(config))],
-    ['generation_config.json', json({ bos_token_id: 1, eos_token_id: 1, pad_token_id: 0, use_cache: false })],
-    ['tokenizer.json', json(tokenizerJson(vocabulary))],
-    ['tokenizer_config.json', json(tokenizerConfig(config.nPositions))],
+    ['config.json', json(hfConfig(config, vocabulary))],
+    ['generation_config.json', json({ bos_token_id: bos, eos_token_id: bos, pad_token_id: pad, use_cache: false })],
+    // A fine-tuned GPT-2's checkpoint carries its extended tokenizer; ours is made from the vocabulary.
+    ['tokenizer.json', json(checkpoint.tokenizer ?? tokenizerJson(vocabulary))],
+    ['tokenizer_config.json', json(tokenizerConfig(config.nPositions, vocabulary))],
     ['model.safetensors', safetensors],
     ['onnx/model.onnx', buildOnnxModel(config, checkpoint.weights)],
   ]);
 }
 
+/** The item bias the ONNX graph adds to the logits; any other extra tensor would be dropped silently. */
+const ITEM_BIAS = 'lm_head.bias';
+
+/** Throws unless the ONNX graph computes exactly the checkpoint's scores: GPT-2 tensors plus, at most, the item bias. */
+function checkExportable(checkpoint: Checkpoint, where: string): void {
+  const known = new Set(parameterShapes(checkpoint.config).map(([name]) => name));
+  const extra = [...checkpoint.weights.keys()].filter((name) => !known.has(name) && name !== ITEM_BIAS);
+  if (extra.length > 0) throw new Error(`${where}: the exported model cannot compute ${extra.join(', ')} (train without those heads)`);
+  const bias = checkpoint.weights.get(ITEM_BIAS);
+  if (bias && (bias.shape.join(',') !== String(checkpoint.config.vocabSize) || !bias.data.every(Number.isFinite))) {
+    throw new Error(`${where}: ${ITEM_BIAS} must be ${checkpoint.config.vocabSize} finite values`);
+  }
+}
+
 export async function exportModel(options: ExportOptions): Promise<HunchManifest> {
   // Read and check everything before touching the output directory.
   const checkpoint = await readCheckpoint(options.checkpoint);
+  checkExportable(checkpoint, options.checkpoint);
   const products = await readCatalog(options.catalog);
   const vocabulary = new Vocabulary(checkpoint.state.vocabulary, checkpoint.state.merges ?? []);
   const known = new Set(vocabulary.items().map(({ itemId }) => itemId));

@@ -10,22 +10,32 @@ import { validateEvent, type HunchEvent } from '@hunch/core';
 /** How many bad line numbers are kept for the report. */
 const MAX_REPORTED = 5;
 
-export interface ReadEventsResult {
-  events: HunchEvent[];
+/** What a pass over an NDJSON file found, beside the events themselves. */
+export interface ScanReport {
+  /** Valid events. */
+  events: number;
   /** Non-empty lines that were not valid events. */
   skipped: number;
   /** 1-based numbers of the first few skipped lines, with why. */
   skippedLines: Array<{ line: number; error: string }>;
 }
 
-export async function readEvents(path: string): Promise<ReadEventsResult> {
+export interface ReadEventsResult extends Omit<ScanReport, 'events'> {
+  events: HunchEvent[];
+}
+
+/**
+ * Calls `onEvent` with every valid event of the file, in file order, holding one line at
+ * a time: memory does not grow with the file. Rejects when the file cannot be opened.
+ */
+export async function scanEvents(path: string, onEvent: (event: HunchEvent) => void): Promise<ScanReport> {
   const stream = createReadStream(path, { encoding: 'utf8' });
   // Surface open errors (ENOENT, EISDIR) as a rejection rather than an unhandled event.
   await new Promise<void>((resolve, reject) => {
     stream.once('open', () => resolve());
     stream.once('error', reject);
   });
-  const result: ReadEventsResult = { events: [], skipped: 0, skippedLines: [] };
+  const report: ScanReport = { events: 0, skipped: 0, skippedLines: [] };
   const lines = createInterface({ input: stream, crlfDelay: Infinity });
   let lineNumber = 0;
   for await (const line of lines) {
@@ -35,17 +45,25 @@ export async function readEvents(path: string): Promise<ReadEventsResult> {
     try {
       const checked = validateEvent(JSON.parse(line));
       if (checked.ok) {
-        result.events.push(checked.value);
+        report.events++;
+        onEvent(checked.value);
         continue;
       }
       error = checked.error;
     } catch {
       error = 'not valid JSON';
     }
-    result.skipped++;
-    if (result.skippedLines.length < MAX_REPORTED) result.skippedLines.push({ line: lineNumber, error });
+    report.skipped++;
+    if (report.skippedLines.length < MAX_REPORTED) report.skippedLines.push({ line: lineNumber, error });
   }
-  return result;
+  return report;
+}
+
+/** All valid events of a file in memory (small files and tests; training streams with scanEvents). */
+export async function readEvents(path: string): Promise<ReadEventsResult> {
+  const events: HunchEvent[] = [];
+  const { skipped, skippedLines } = await scanEvents(path, (event) => events.push(event));
+  return { events, skipped, skippedLines };
 }
 
 /** Groups events into sessions, each ordered by time (ties keep file order). */

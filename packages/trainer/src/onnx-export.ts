@@ -13,6 +13,8 @@ const { onnx } = onnxProto;
 const DataType = onnx.TensorProto.DataType;
 
 export const ONNX_OPSET = 17;
+/** The item-bias tensor the next-item trainer may add (next-item.ts ITEM_BIAS). */
+const ITEM_BIAS = 'lm_head.bias';
 export const ONNX_IR_VERSION = 8;
 
 type Attribute = number | number[] | { float: number };
@@ -133,9 +135,12 @@ export function buildOnnxModel(config: GPT2Config, weights: TensorMap): Uint8Arr
     x = g.one('Add', [x, linear(gelu, `${h}.mlp.c_proj`)]);
   }
 
-  // Tied LM head: logits = ln_f(x) · wteᵀ.
+  // Tied LM head: logits = ln_f(x) · wteᵀ, plus the item bias when the checkpoint has one
+  // (the next-item trainer's `lm_head.bias`; HF GPT-2 has none).
   const final = layerNorm(x, 'transformer.ln_f');
-  g.op('MatMul', [final, g.one('Transpose', [wte], { perm: [1, 0] })], {}, ['logits']);
+  const wteT = g.one('Transpose', [wte], { perm: [1, 0] });
+  if (weights.has(ITEM_BIAS)) g.op('Add', [g.one('MatMul', [final, wteT]), w(ITEM_BIAS)], {}, ['logits']);
+  else g.op('MatMul', [final, wteT], {}, ['logits']);
 
   const model = onnx.ModelProto.create({
     irVersion: ONNX_IR_VERSION,

@@ -1,10 +1,11 @@
 /**
- * A data-parallel training worker (worker_threads): holds its own tfjs wasm backend,
+ * A data-parallel training worker (worker_threads): holds its own tfjs backend (the
+ * main thread's choice, backend.ts: env and installed packages are the same here),
  * reads the current weights from the shared parameter buffer the main thread updates,
  * and answers each shard with its loss and gradients (next-item.ts shardGradients).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { useWasmBackend } from './backend.js';
+import { useTfBackend } from './backend.js';
 import type { GPT2Config } from './model.js';
 import { NextItemScorer, ParamLayout, shardGradients, type EvalOptions, type ShardInput } from './next-item.js';
 
@@ -18,7 +19,7 @@ const layout = new ParamLayout(shapes);
 const flat = new Float32Array(params);
 const port = parentPort!;
 
-useWasmBackend().then(
+useTfBackend().then(
   () => {
     port.on('message', (message: ShardInput | { eval: { sessions: number[][]; options: EvalOptions; params?: Float32Array } }) => {
       if ('eval' in message) {

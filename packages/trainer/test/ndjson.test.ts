@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { groupSessions, readEvents } from '../src/ndjson.js';
+import { groupSessions, readEvents, scanEvents } from '../src/ndjson.js';
 
 const fixture = fileURLToPath(new URL('./fixtures/events-with-broken-lines.ndjson', import.meta.url));
 
@@ -14,6 +14,15 @@ describe('readEvents', () => {
     expect(skippedLines[0]!.error).toBe('not valid JSON');
     expect(skippedLines[2]!.error).toMatch(/item_id is required/);
     expect(skippedLines[3]!.error).toMatch(/unknown event name/);
+  });
+
+  it('streams the same events to a callback, in file order, with the same report', async () => {
+    const seen: string[] = [];
+    const report = await scanEvents(fixture, (event) => seen.push(event.id.slice(-1)));
+    expect(seen).toEqual(['1', '2', '7', '6', '8']);
+    expect(report.events).toBe(5);
+    expect(report.skipped).toBe(5);
+    expect(report.skippedLines).toEqual((await readEvents(fixture)).skippedLines);
   });
 
   it('rejects a missing file', async () => {

@@ -1,0 +1,115 @@
+/**
+ * Fine-tuning's starting point: a Hugging Face GPT-2 directory (config.json,
+ * model.safetensors, tokenizer.json, as in the `gpt2` / `distilgpt2` repos) or one of
+ * our own checkpoints, and the initial weights of the model with an extended vocabulary.
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Merge, Vocabulary } from '@hunch/core';
+import { checkWeights, parseHfConfig, readCheckpoint, readJson } from './checkpoint.js';
+import { readBpeTokenizer } from './hf-tokenizer.js';
+import { Rng } from './lib/prng.js';
+import type { GPT2Config } from './model.js';
+import { decodeSafetensors, type TensorMap } from './safetensors.js';
+
+export interface BaseModel {
+  /** The directory it was read from. */
+  source: string;
+  config: GPT2Config;
+  /** HF GPT-2 tensors under our names (`transformer.` prefix), checked against config. */
+  weights: TensorMap;
+  /** Its vocabulary: token strings by id and search-text merges. */
+  vocabulary: { tokens: string[]; merges: Merge[] };
+  /** A GPT-2's tokenizer.json, to be extended (absent for our own checkpoints). */
+  tokenizer?: unknown;
+}
+
+/** HF GPT-2 top-level modules: `transformer.` is absent from their names in the `gpt2` repo. */
+const TRANSFORMER_PARTS = /^(wte|wpe|h\.\d+|ln_f)\./;
+/** Non-parameter buffers some GPT-2 files hold (the causal mask). */
+const BUFFERS = /\.attn\.(bias|masked_bias)$/;
+
+/** Renames a GPT-2 file's tensors to ours, dropping buffers and the tied LM head. */
+function ourNames(tensors: TensorMap, where: string): TensorMap {
+  const out: TensorMap = new Map();
+  for (const [name, tensor] of tensors) {
+    const ours = TRANSFORMER_PARTS.test(name) ? `transformer.${name}` : name;
+    if (BUFFERS.test(ours)) continue;
+    out.set(ours, tensor);
+  }
+  const head = out.get('lm_head.weight');
+  if (head) {
+    // GPT-2 ties the LM head to wte; a file may store it anyway. An untied head cannot be kept.
+    const wte = out.get('transformer.wte.weight');
+    if (!wte || head.data.length !== wte.data.length || head.data.some((x, i) => x !== wte.data[i])) {
+      throw new Error(`${where}: lm_head.weight differs from the token embedding; only tied GPT-2 models are supported`);
+    }
+    out.delete('lm_head.weight');
+  }
+  return out;
+}
+
+async function readHfGpt2(dir: string): Promise<BaseModel> {
+  const config = parseHfConfig(await readJson(join(dir, 'config.json')), join(dir, 'config.json'));
+  const tokenizerPath = join(dir, 'tokenizer.json');
+  const tokenizer = await readJson(tokenizerPath);
+  const vocabulary = readBpeTokenizer(tokenizer, tokenizerPath);
+  if (vocabulary.tokens.length !== config.vocabSize) {
+    throw new Error(`${tokenizerPath}: ${vocabulary.tokens.length} tokens but config.json says vocab_size ${config.vocabSize}`);
+  }
+  const weightsPath = join(dir, 'model.safetensors');
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(weightsPath);
+  } catch (error) {
+    throw new Error(`cannot read ${weightsPath}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  const weights = ourNames(decodeSafetensors(bytes).tensors, weightsPath);
+  checkWeights(config, weights);
+  return { source: dir, config, weights, vocabulary, tokenizer };
+}
+
+/** Reads a base model: one of our checkpoints (it has hunch-train.json) or a HF GPT-2. */
+export async function readBaseModel(dir: string): Promise<BaseModel> {
+  if (existsSync(join(dir, 'hunch-train.json'))) {
+    const checkpoint = await readCheckpoint(dir);
+    const vocabulary = { tokens: checkpoint.state.vocabulary, merges: (checkpoint.state.merges ?? []).map(([a, b]): Merge => [a, b]) };
+    return { source: dir, config: checkpoint.config, weights: checkpoint.weights, vocabulary, ...(checkpoint.tokenizer === undefined ? {} : { tokenizer: checkpoint.tokenizer }) };
+  }
+  if (!existsSync(join(dir, 'config.json'))) throw new Error(`${dir}: no config.json (not a GPT-2 model directory or Hunch checkpoint)`);
+  return readHfGpt2(dir);
+}
+
+/** Standard deviation of the noise that tells new embedding rows apart (GPT-2's initializer_range). */
+const NEW_ROW_NOISE = 0.02;
+
+/**
+ * The config and initial weights of the base model with `vocabulary` (the base's tokens
+ * first, same ids) and a context of `context` positions (at most the base's): base rows
+ * of wte copied exactly; each new row the mean of the base rows plus N(0, 0.02²) noise
+ * from `seed`; the first `context` rows of wpe; every other tensor as it is.
+ */
+export function initFromBase(base: BaseModel, vocabulary: Vocabulary, context: number, seed: number): { config: GPT2Config; init: TensorMap } {
+  const baseV = base.config.vocabSize;
+  if (vocabulary.tokens.slice(0, baseV).some((token, id) => token !== base.vocabulary.tokens[id])) {
+    throw new Error('the vocabulary does not start with the base model\'s tokens');
+  }
+  if (context > base.config.nPositions) {
+    throw new Error(`context ${context} exceeds the base model's ${base.config.nPositions} positions`);
+  }
+  const config: GPT2Config = { ...base.config, vocabSize: vocabulary.size, nPositions: context };
+  const D = config.nEmbd;
+  const wte = base.weights.get('transformer.wte.weight')!.data;
+  const wpe = base.weights.get('transformer.wpe.weight')!.data;
+  const mean = new Float64Array(D);
+  for (let i = 0; i < baseV * D; i++) mean[i % D]! += wte[i]! / baseV;
+  const extended = new Float32Array(vocabulary.size * D);
+  extended.set(wte);
+  const rng = new Rng(seed ^ 0x3e7b);
+  for (let i = baseV * D; i < extended.length; i++) extended[i] = mean[i % D]! + rng.normal() * NEW_ROW_NOISE;
+  const init: TensorMap = new Map(base.weights);
+  init.set('transformer.wte.weight', { shape: [vocabulary.size, D], data: extended });
+  init.set('transformer.wpe.weight', { shape: [context, D], data: wpe.slice(0, context * D) });
+  return { config, init };
+}

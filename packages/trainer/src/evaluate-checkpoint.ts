@@ -1,0 +1,60 @@
+/**
+ * `hunch eval`: a saved next-item checkpoint (e.g. `hunch benchmark --out`) evaluated on a
+ * research dataset by full ranking under its protocol, with the baselines in the same run.
+ * The scoring is benchmark.ts's own (evaluateBaselines, evaluateNextItemModel), so the
+ * figures equal those the benchmark printed for the same model and data.
+ */
+import { useTfBackend } from './backend.js';
+import { describeData, evaluateBaselines, evaluateNextItemModel, loadBenchmarkData, researchVocabulary, type BenchmarkInput, type BenchmarkResult } from './benchmark.js';
+import type { BenchmarkData } from './eval/index.js';
+import { NextItemScorer } from './next-item.js';
+import { readNextItemCheckpoint } from './next-item-checkpoint.js';
+
+export interface EvaluateCheckpointOptions {
+  /** The checkpoint directory. */
+  model: string;
+  /** Receives every test example's top-20 raw item ids, in the protocol's order. */
+  onPredictions?: (topRawIds: string[]) => void;
+  log: (line: string) => void;
+}
+
+export type EvaluateCheckpointResult = Pick<BenchmarkResult, 'model' | 'baselines' | 'params' | 'examples' | 'items' | 'skipped'>;
+
+/**
+ * Throws (one line) unless the checkpoint's token ids are the dataset's items in the
+ * order the benchmark gives them: any other model would be scored against wrong items.
+ */
+export function checkVocabulary(dir: string, vocabulary: readonly string[], data: BenchmarkData): void {
+  const expected = researchVocabulary(data.items.rawIds).tokens;
+  const items = (tokens: readonly string[]) => tokens.length - (expected.length - data.items.size);
+  if (vocabulary.length !== expected.length) {
+    throw new Error(`${dir} was trained on other items: ${items(vocabulary)} items in the checkpoint, ${data.items.size} in the data`);
+  }
+  const at = expected.findIndex((token, id) => vocabulary[id] !== token);
+  if (at >= 0) throw new Error(`${dir} was trained on other items: token ${at} is ${JSON.stringify(vocabulary[at])} in the checkpoint, ${JSON.stringify(expected[at])} in the data`);
+}
+
+export async function evaluateCheckpoint(input: BenchmarkInput, options: EvaluateCheckpointOptions): Promise<EvaluateCheckpointResult> {
+  const { log } = options;
+  // Read and check the checkpoint before the (possibly large) data.
+  const model = await readNextItemCheckpoint(options.model);
+  const data = await loadBenchmarkData(input);
+  checkVocabulary(options.model, model.vocabulary, data);
+  await useTfBackend({ log });
+  log(describeData(data));
+  const baselines = await evaluateBaselines(data, log);
+  const scorer = new NextItemScorer(model.config, model.weights, model.isItem);
+  try {
+    const evaluation = await evaluateNextItemModel(data, scorer, { ...(options.onPredictions ? { onPredictions: options.onPredictions } : {}), log });
+    return {
+      model: evaluation.metrics,
+      baselines,
+      params: [...model.weights.values()].reduce((sum, t) => sum + t.data.length, 0),
+      examples: evaluation.examples,
+      items: data.items.size,
+      skipped: data.skipped,
+    };
+  } finally {
+    scorer.dispose();
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * Hunch NDJSON events -> token sequences for trainSequences, in two streaming passes so
+ * memory grows with the number of tokens (as Int32/Float64 arrays), never with parsed
+ * event objects:
+ *   pass 1 counts actions, items, searches and sessions -> the vocabulary;
+ *   pass 2 encodes every event straight into its session's token buffer.
+ * Sessions are then put in time order, cut into [BOS]-first windows of the context, and
+ * the latest sessions (by start time) are held out for validation.
+ */
+import { VocabularyCounts, type Merge, type Vocabulary } from '@hunch/core';
+import { scanEvents, type ScanReport } from './ndjson.js';
+
+export interface CorpusOptions {
+  /** Tokens after [BOS] per window (the model's n_positions). */
+  context: number;
+  /** Share of sessions, the latest by start time, held out for validation (0 = none). */
+  validationShare: number;
+  /** Vocabulary to extend (fine-tuning) instead of building a fresh one. */
+  base?: { tokens: readonly string[]; merges: readonly Merge[] };
+}
+
+export interface EventCorpus extends Omit<ScanReport, 'events'> {
+  vocabulary: Vocabulary;
+  /** [BOS] + at most `context` tokens each. */
+  train: Int32Array[];
+  validation: Int32Array[];
+  /** Item id -> events about it (the "popular" fallback list). */
+  itemCounts: Record<string, number>;
+  events: number;
+  sessions: number;
+  validationSessions: number;
+}
+
+/** One session's tokens with the time of the event each came from, in file order. */
+class SessionTokens {
+  ids = new Int32Array(8);
+  ts = new Float64Array(8);
+  length = 0;
+
+  push(id: number, ts: number): void {
+    if (this.length === this.ids.length) {
+      const ids = new Int32Array(this.length * 2);
+      const times = new Float64Array(this.length * 2);
+      ids.set(this.ids);
+      times.set(this.ts);
+      [this.ids, this.ts] = [ids, times];
+    }
+    this.ids[this.length] = id;
+    this.ts[this.length++] = ts;
+  }
+
+  /** Tokens in time order; ties (and the tokens of one event) keep file order. */
+  ordered(): Int32Array {
+    const n = this.length;
+    let sorted = true;
+    for (let i = 1; i < n && sorted; i++) sorted = this.ts[i - 1]! <= this.ts[i]!;
+    if (sorted) return this.ids.slice(0, n);
+    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => this.ts[a]! - this.ts[b]! || a - b);
+    return Int32Array.from(order, (i) => this.ids[i]!);
+  }
+}
+
+/** [BOS] + consecutive chunks of `context` tokens: every token is a target exactly once. */
+export function windows(tokens: Int32Array, bos: number, context: number): Int32Array[] {
+  const out: Int32Array[] = [];
+  for (let start = 0; start < tokens.length; start += context) {
+    const chunk = tokens.subarray(start, start + context);
+    const row = new Int32Array(chunk.length + 1);
+    row[0] = bos;
+    row.set(chunk, 1);
+    out.push(row);
+  }
+  return out;
+}
+
+export async function readEventCorpus(path: string, options: CorpusOptions): Promise<EventCorpus> {
+  if (!Number.isInteger(options.context) || options.context < 1) throw new Error('context must be a positive integer');
+  const counts = new VocabularyCounts();
+  const itemCounts: Record<string, number> = {};
+  const count = (id: string) => (itemCounts[id] = (itemCounts[id] ?? 0) + 1);
+  // Session id -> [order of first appearance, earliest event time].
+  const starts = new Map<string, [number, number]>();
+  let report: ScanReport;
+  try {
+    report = await scanEvents(path, (event) => {
+      counts.add(event);
+      if (event.params.item_id !== undefined) count(event.params.item_id);
+      if (event.name === 'purchase') for (const item of event.params.items ?? []) count(item.item_id);
+      const start = starts.get(event.sessionId);
+      if (!start) starts.set(event.sessionId, [starts.size, event.ts]);
+      else if (event.ts < start[1]) start[1] = event.ts;
+    });
+  } catch (error) {
+    throw new Error(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  if (report.events === 0) throw new Error(`${path} holds no valid events`);
+  const vocabulary = options.base ? counts.extend(options.base) : counts.build();
+
+  const buffers = new Map<string, SessionTokens>();
+  const second = await scanEvents(path, (event) => {
+    let buffer = buffers.get(event.sessionId);
+    if (!buffer) buffers.set(event.sessionId, (buffer = new SessionTokens()));
+    for (const token of vocabulary.eventTokens(event)) buffer.push(vocabulary.id(token), event.ts);
+  });
+  if (second.events !== report.events) throw new Error(`${path} changed while it was being read`);
+
+  // The latest sessions by start time (ties: later in the file) are the validation set.
+  const byStart = [...starts].sort(([, a], [, b]) => a[1] - b[1] || a[0] - b[0]).map(([id]) => id);
+  const held = options.validationShare > 0 ? Math.floor(byStart.length * options.validationShare) : 0;
+  const heldOut = new Set(byStart.slice(byStart.length - held));
+  const train: Int32Array[] = [];
+  const validation: Int32Array[] = [];
+  for (const [id, buffer] of buffers) {
+    (heldOut.has(id) ? validation : train).push(...windows(buffer.ordered(), vocabulary.bos, options.context));
+    buffers.delete(id); // free each session's buffer as soon as it is cut
+  }
+  return {
+    vocabulary,
+    train,
+    validation,
+    itemCounts,
+    events: report.events,
+    sessions: starts.size,
+    validationSessions: held,
+    skipped: report.skipped,
+    skippedLines: report.skippedLines,
+  };
+}

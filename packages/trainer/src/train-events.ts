@@ -1,0 +1,186 @@
+/**
+ * `hunch train`: Hunch NDJSON events -> a checkpoint, on the scalable sequence trainer
+ * (train-sequences.ts). The events stream in two passes (event-corpus.ts); the latest
+ * sessions validate for early stopping; full softmax over a small vocabulary, sampled
+ * negatives over a large one. From scratch, or fine-tuned from a GPT-2 (or one of our
+ * checkpoints) whose vocabulary is extended with the behaviour tokens.
+ *
+ * The checkpoint is plain HF GPT-2 (no item bias, no repeat bonus): what the ONNX
+ * exporter writes and the browser runs, with nothing left out.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { isItemToken } from '@hunch/core';
+import { initFromBase, type BaseModel } from './base-model.js';
+import type { Checkpoint } from './checkpoint.js';
+import { readEventCorpus } from './event-corpus.js';
+import { extendTokenizerJson } from './hf-tokenizer.js';
+import { trainSequences, type SequenceTrainResult } from './train-sequences.js';
+
+export interface EventTrainOptions {
+  /** Architecture (ignored with `base`, whose own is used). */
+  layers: number;
+  embd: number;
+  heads: number;
+  /** n_positions; with `base`, at most the base's. */
+  context: number;
+  epochs: number;
+  /** Padded input positions per step, about. */
+  batchTokens: number;
+  lr: number;
+  dropout: number;
+  weightDecay: number;
+  seed: number;
+  /** 1 = this thread; 2 = two worker_threads. */
+  workers: number;
+  /** Share of sessions, the latest, held out for early stopping (0 = none). */
+  validationShare: number;
+  /** Validations without a better MRR@20 before stopping. */
+  patience: number;
+  /** Full softmax while the candidate tokens are at most this many; sampled negatives above. */
+  fullSoftmaxMax: number;
+  /** Sampled negatives per step when the vocabulary is large. */
+  negatives: number;
+  /** Save training state every `every` steps; an existing state is continued only with `resume`. */
+  state?: { dir: string; every: number; resume: boolean };
+  /** Fine-tune from this model, extending its vocabulary. */
+  base?: BaseModel;
+  workerScript?: string | URL;
+  log?: (line: string) => void;
+}
+
+export const DEFAULT_EVENT_TRAIN_OPTIONS: EventTrainOptions = {
+  layers: 2,
+  embd: 32,
+  heads: 2,
+  context: 32,
+  epochs: 10,
+  batchTokens: 1024,
+  lr: 3e-3,
+  dropout: 0.1,
+  weightDecay: 0.01,
+  seed: 1,
+  workers: 2,
+  validationShare: 0.05,
+  patience: 4,
+  fullSoftmaxMax: 5000,
+  negatives: 2048,
+};
+
+export interface EventTrainResult {
+  checkpoint: Checkpoint;
+  trained: SequenceTrainResult;
+  skipped: number;
+  skippedLines: Array<{ line: number; error: string }>;
+}
+
+/** The trainer's checkpoint option for a state directory, refusing to pick up a stale state by accident. */
+function stateOption(state: NonNullable<EventTrainOptions['state']>, log: (line: string) => void): { dir: string; every: number } {
+  const held = existsSync(state.dir) && readdirSync(state.dir).length > 0;
+  if (held && !state.resume) throw new Error(`${state.dir} already holds training state: resume it (--resume) or remove it to start afresh`);
+  if (!held && state.resume) log(`no training state in ${state.dir} yet: starting from step 0`);
+  if (!Number.isInteger(state.every) || state.every < 1) throw new Error(`state must be saved every >= 1 steps, got ${state.every}`);
+  return { dir: state.dir, every: state.every };
+}
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+export async function trainEvents(path: string, options: EventTrainOptions): Promise<EventTrainResult> {
+  const log = options.log ?? (() => {});
+  const checkpointOption = options.state && stateOption(options.state, log);
+  const { base } = options;
+  // The sequence trainer computes LayerNorm with GPT-2's epsilon, 1e-5.
+  if (base && base.config.layerNormEpsilon !== 1e-5) throw new Error(`${base.source}: layer_norm_epsilon ${base.config.layerNormEpsilon} is not supported (1e-5 only)`);
+  if (base && options.context > base.config.nPositions) throw new Error(`context ${options.context} exceeds ${base.source}'s ${base.config.nPositions} positions`);
+  const corpus = await readEventCorpus(path, {
+    context: options.context,
+    validationShare: options.validationShare,
+    ...(base ? { base: base.vocabulary } : {}),
+  });
+  const { vocabulary } = corpus;
+  if (corpus.skipped > 0) {
+    const where = corpus.skippedLines.map(({ line, error }) => `line ${line} (${error})`).join(', ');
+    log(`skipped ${corpus.skipped} invalid line(s): ${where}${corpus.skipped > corpus.skippedLines.length ? ', ...' : ''}`);
+  }
+  log(
+    `read ${corpus.events} events in ${corpus.sessions} sessions: ${corpus.train.length} training and ${corpus.validation.length} validation sequences, ` +
+      `vocabulary ${vocabulary.size}${base ? ` (${base.config.vocabSize} from ${base.source})` : ''}`,
+  );
+  const from = base && initFromBase(base, vocabulary, options.context, options.seed);
+
+  const isItem = Uint8Array.from(vocabulary.tokens, (token) => (isItemToken(token) ? 1 : 0));
+  // The candidates a full softmax would score: items and every token seen as a target.
+  const seen = new Uint8Array(vocabulary.size);
+  for (const row of corpus.train) for (let t = 1; t < row.length; t++) seen[row[t]!] = 1;
+  const candidates = isItem.reduce((n, item, id) => n + (item || seen[id] ? 1 : 0), 0);
+  const negatives = candidates <= options.fullSoftmaxMax ? 0 : options.negatives;
+  const targets = corpus.train.reduce((n, row) => n + row.length - 1, 0);
+  const config = from?.config;
+  const trained = await trainSequences(
+    corpus.train,
+    { vocabSize: vocabulary.size, isItem },
+    {
+      layers: config?.nLayer ?? options.layers,
+      embd: config?.nEmbd ?? options.embd,
+      heads: config?.nHead ?? options.heads,
+      context: options.context,
+      epochs: options.epochs,
+      batchTokens: options.batchTokens,
+      lr: options.lr,
+      weightDecay: options.weightDecay,
+      dropout: options.dropout,
+      negatives,
+      // Plain GPT-2 heads only: the exported ONNX graph computes exactly these logits.
+      itemBias: false,
+      repeat: false,
+      seed: options.seed,
+      workers: options.workers,
+      ...(options.workerScript ? { workerScript: options.workerScript } : {}),
+      ...(corpus.validation.length > 0
+        ? {
+            validation: {
+              sequences: corpus.validation,
+              // About twice an epoch.
+              every: Math.max(1, Math.round(targets / options.batchTokens / 2)),
+              patience: options.patience,
+              minPosition: 1,
+            },
+          }
+        : {}),
+      ...(checkpointOption ? { checkpoint: checkpointOption } : {}),
+      ...(from ? { init: from.init } : {}),
+      log,
+    },
+  );
+  const keptStep = trained.bestStep > 0 ? trained.bestStep : trained.steps;
+  const lastLosses = trained.history.filter((h) => h.step <= keptStep).slice(-10).map((h) => h.loss);
+  const checkpoint: Checkpoint = {
+    config: trained.config,
+    weights: trained.weights,
+    state: {
+      format: 'hunch-checkpoint',
+      vocabulary: [...vocabulary.tokens],
+      merges: vocabulary.merges.map(([a, b]): [string, string] => [a, b]),
+      itemCounts: corpus.itemCounts,
+      training: {
+        events: corpus.events,
+        sessions: corpus.sessions,
+        sequences: corpus.train.length,
+        steps: trained.steps,
+        keptStep,
+        epochs: options.epochs,
+        finalLoss: lastLosses.length ? mean(lastLosses) : NaN,
+        seed: options.seed,
+        skippedLines: corpus.skipped,
+        batch: options.batchTokens,
+        learningRate: options.lr,
+        softmax: negatives === 0 ? 'full' : negatives,
+        validation: corpus.validation.length > 0 ? { sequences: corpus.validation.length, mrr20: trained.bestValMrr } : null,
+        base: base?.source ?? null,
+        seconds: trained.seconds,
+        tokensPerSecond: trained.tokensPerSecond,
+      },
+    },
+    ...(base?.tokenizer !== undefined ? { tokenizer: extendTokenizerJson(base.tokenizer, vocabulary, base.config.vocabSize) } : {}),
+  };
+  return { checkpoint, trained, skipped: corpus.skipped, skippedLines: corpus.skippedLines };
+}
