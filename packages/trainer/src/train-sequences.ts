@@ -12,10 +12,10 @@
  */
 import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { useWasmBackend } from './backend.js';
-import { writeDirAtomic } from './lib/fs-atomic.js';
+import { writeFileAtomic } from './lib/fs-atomic.js';
 import { Rng } from './lib/prng.js';
 import type { GPT2Config } from './model.js';
 import {
@@ -242,6 +242,8 @@ interface SavedState {
   badEvals: number;
   seconds: number;
   tokens: number;
+  /** The file in the state directory holding weights, AdamW moments and best weights. */
+  tensors?: string;
 }
 
 /** What must match for a checkpoint to be resumed: everything that changes the computation. */
@@ -250,24 +252,36 @@ function fingerprint(options: SequenceTrainOptions, vocab: number, sequences: nu
   return JSON.stringify({ ...rest, init: init ? [...init.keys()].sort() : null, vocab, sequences, validation: validation ? { ...validation, sequences: validation.sequences.length } : null });
 }
 
+/**
+ * Saves the state so that a kill at any moment leaves a loadable one: the numbers go to a
+ * new file named by the step, then state.json (the commit point) is renamed over the old
+ * one, then the previous numbers file is removed.
+ */
 async function saveState(dir: string, state: SavedState, arrays: Float32Array[]): Promise<void> {
-  await writeDirAtomic(dir, async (temp) => {
-    const total = arrays.reduce((n, a) => n + a.length, 0);
-    const blob = new Float32Array(total);
-    let o = 0;
-    for (const a of arrays) {
-      blob.set(a, o);
-      o += a.length;
-    }
-    await writeFile(join(temp, 'tensors.bin'), new Uint8Array(blob.buffer));
-    await writeFile(join(temp, 'state.json'), `${JSON.stringify(state)}\n`);
-  });
+  await mkdir(dir, { recursive: true });
+  const previous = await readSavedState(dir);
+  const total = arrays.reduce((n, a) => n + a.length, 0);
+  const blob = new Float32Array(total);
+  let o = 0;
+  for (const a of arrays) {
+    blob.set(a, o);
+    o += a.length;
+  }
+  const tensors = `tensors-${state.step}.bin`;
+  await writeFileAtomic(join(dir, tensors), new Uint8Array(blob.buffer));
+  await writeFileAtomic(join(dir, 'state.json'), `${JSON.stringify({ ...state, tensors })}\n`);
+  if (previous?.tensors && previous.tensors !== tensors) await rm(join(dir, previous.tensors), { force: true });
+}
+
+async function readSavedState(dir: string): Promise<SavedState | undefined> {
+  if (!existsSync(join(dir, 'state.json'))) return undefined;
+  return JSON.parse(await readFile(join(dir, 'state.json'), 'utf8')) as SavedState;
 }
 
 async function loadState(dir: string, arrays: Float32Array[]): Promise<SavedState | undefined> {
-  if (!existsSync(join(dir, 'state.json'))) return undefined;
-  const state = JSON.parse(await readFile(join(dir, 'state.json'), 'utf8')) as SavedState;
-  const bytes = await readFile(join(dir, 'tensors.bin'));
+  const state = await readSavedState(dir);
+  if (!state) return undefined;
+  const bytes = await readFile(join(dir, state.tensors ?? 'tensors.bin'));
   const blob = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
   const total = arrays.reduce((n, a) => n + a.length, 0);
   if (blob.length !== total) throw new Error(`${dir}: checkpoint holds ${blob.length} numbers, expected ${total}`);

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -80,6 +80,10 @@ describe('trainSequences', () => {
     const checkpoint = { dir, every: 3 };
     const killed = await trainSequences(data, { vocabSize: V }, { ...options, checkpoint, stopAfter: 7 });
     expect(killed.steps).toBe(7);
+    // The state is one numbers file plus state.json naming it (the last save, at step 6).
+    expect(readdirSync(dir).sort()).toEqual(['state.json', 'tensors-6.bin']);
+    // A kill in the middle of the next save leaves a partial numbers file: ignored.
+    writeFileSync(join(dir, 'tensors-9.bin'), new Uint8Array(100));
     const resumed = await trainSequences(data, { vocabSize: V }, { ...options, checkpoint });
     expect(resumed.steps).toBe(straight.steps);
     for (const [name, t] of straight.weights) expect(resumed.weights.get(name)!.data, name).toEqual(t.data);
