@@ -3,7 +3,6 @@
  * its size, evaluates it by full ranking under the dataset's protocol, and evaluates the
  * simple baselines in the same run, so every figure is comparable.
  */
-import { existsSync, readdirSync } from 'node:fs';
 import { SPECIAL_TOKENS, Vocabulary, itemToken } from '@hunch/core';
 import { useTfBackend } from './backend.js';
 import {
@@ -18,7 +17,7 @@ import {
 } from './eval/index.js';
 import { NextItemScorer } from './next-item.js';
 import { writeNextItemCheckpoint, type NextItemSaveInfo } from './next-item-checkpoint.js';
-import { DIGINETICA_RECIPE, trainSequences, type SequenceTrainOptions, type SequenceTrainResult } from './train-sequences.js';
+import { DIGINETICA_RECIPE, stateDirectory, trainSequences, type SequenceTrainOptions, type SequenceTrainResult } from './train-sequences.js';
 
 export type BenchmarkInput = { format: 'sessions'; train: string; test: string } | { format: 'sequences'; data: string };
 
@@ -191,18 +190,9 @@ function saveInfo(
   };
 }
 
-/** The training state directory's checkpoint option, refusing to pick up a stale state unasked. */
-function stateCheckpoint(state: NonNullable<BenchmarkOptions['state']>, log: (line: string) => void): SequenceTrainOptions['checkpoint'] {
-  const held = existsSync(state.dir) && readdirSync(state.dir).length > 0;
-  if (held && !state.resume) throw new Error(`${state.dir} already holds training state: resume it (--resume) or remove it to start afresh`);
-  if (!held && state.resume) log(`no training state in ${state.dir} yet: starting from step 0`);
-  if (!Number.isInteger(state.every) || state.every < 1) throw new Error(`state must be saved every >= 1 steps, got ${state.every}`);
-  return { dir: state.dir, every: state.every };
-}
-
 export async function runBenchmark(input: BenchmarkInput, options: BenchmarkOptions): Promise<BenchmarkResult> {
   const { log } = options;
-  const checkpoint = options.state && stateCheckpoint(options.state, log);
+  const checkpoint = options.state && stateDirectory(options.state, log);
   const data = await loadBenchmarkData(input);
   await useTfBackend({ log });
   log(describeData(data));

@@ -8,13 +8,12 @@
  * The checkpoint is plain HF GPT-2 (no item bias, no repeat bonus): what the ONNX
  * exporter writes and the browser runs, with nothing left out.
  */
-import { existsSync, readdirSync } from 'node:fs';
 import { isItemToken } from '@hunch/core';
 import { initFromBase, type BaseModel } from './base-model.js';
 import type { Checkpoint } from './checkpoint.js';
 import { readEventCorpus } from './event-corpus.js';
 import { extendTokenizerJson } from './hf-tokenizer.js';
-import { trainSequences, type SequenceTrainResult } from './train-sequences.js';
+import { stateDirectory, trainSequences, type SequenceTrainResult } from './train-sequences.js';
 
 export interface EventTrainOptions {
   /** Architecture (ignored with `base`, whose own is used). */
@@ -73,20 +72,11 @@ export interface EventTrainResult {
   skippedLines: Array<{ line: number; error: string }>;
 }
 
-/** The trainer's checkpoint option for a state directory, refusing to pick up a stale state by accident. */
-function stateOption(state: NonNullable<EventTrainOptions['state']>, log: (line: string) => void): { dir: string; every: number } {
-  const held = existsSync(state.dir) && readdirSync(state.dir).length > 0;
-  if (held && !state.resume) throw new Error(`${state.dir} already holds training state: resume it (--resume) or remove it to start afresh`);
-  if (!held && state.resume) log(`no training state in ${state.dir} yet: starting from step 0`);
-  if (!Number.isInteger(state.every) || state.every < 1) throw new Error(`state must be saved every >= 1 steps, got ${state.every}`);
-  return { dir: state.dir, every: state.every };
-}
-
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 export async function trainEvents(path: string, options: EventTrainOptions): Promise<EventTrainResult> {
   const log = options.log ?? (() => {});
-  const checkpointOption = options.state && stateOption(options.state, log);
+  const checkpointOption = options.state && stateDirectory(options.state, log);
   const { base } = options;
   // The sequence trainer computes LayerNorm with GPT-2's epsilon, 1e-5.
   if (base && base.config.layerNormEpsilon !== 1e-5) throw new Error(`${base.source}: layer_norm_epsilon ${base.config.layerNormEpsilon} is not supported (1e-5 only)`);

@@ -11,7 +11,7 @@
  * With 2 workers the gradient is the sum of two halves: equal up to float rounding.
  */
 import { Worker } from 'node:worker_threads';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { useWasmBackend } from './backend.js';
@@ -291,6 +291,19 @@ async function loadState(dir: string, arrays: Float32Array[]): Promise<SavedStat
     o += a.length;
   }
   return state;
+}
+
+/**
+ * The `checkpoint` option for a training-state directory given on a command line: a
+ * directory that already holds state is continued only when `resume` says so, so a stale
+ * state is never picked up by accident.
+ */
+export function stateDirectory(state: { dir: string; every: number; resume: boolean }, log: (line: string) => void): { dir: string; every: number } {
+  const held = existsSync(state.dir) && readdirSync(state.dir).length > 0;
+  if (held && !state.resume) throw new Error(`${state.dir} already holds training state: resume it (--resume) or remove it to start afresh`);
+  if (!held && state.resume) log(`no training state in ${state.dir} yet: starting from step 0`);
+  if (!Number.isInteger(state.every) || state.every < 1) throw new Error(`state must be saved every >= 1 steps, got ${state.every}`);
+  return { dir: state.dir, every: state.every };
 }
 
 const fmtTime = (s: number) => (s >= 60 ? `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${s.toFixed(0)}s`);
