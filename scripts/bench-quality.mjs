@@ -55,7 +55,7 @@ function runBenchmark(name, args) {
 
 function table(name, result, command) {
   const lines = [
-    `### ${name}`,
+    `### ${name} — ${result.date ?? 'undated'}`,
     '',
     `\`${command}\` — ${result.params.toLocaleString('en')} parameters, trained in ${Math.round(result.train_seconds)} s at ${Math.round(result.tokens_per_second).toLocaleString('en')} tokens/s; whole run ${result.wall_seconds} s.`,
     '',
@@ -73,18 +73,18 @@ const [flag, value] = process.argv.slice(2);
 const rendering = flag === '--render';
 const only = rendering ? undefined : flag;
 const results = rendering ? JSON.parse(readFileSync(value, 'utf8').trim().split('\n').pop()) : {};
-const sections = [];
+const file = join(root, 'BENCHMARKS.md');
+replaceSection(file, 'quality', 'Recommendation quality, full ranking over all items. Produced by `npm run bench:quality` (both datasets) or `node scripts/bench-quality.mjs DATASET` (one). Fractions, not percent.');
 for (const [name, args] of Object.entries(RUNS)) {
   if (only && only !== name) continue;
   if (!rendering) {
     const inputs = args.filter((arg) => arg.startsWith('/'));
     if (!inputs.every((file) => existsSync(file))) throw new Error(`bench:quality: ${name} data not found under ${datasets} (set HUNCH_DATASETS)`);
-    results[name] = runBenchmark(name, args);
+    results[name] = { ...runBenchmark(name, args), date: new Date().toISOString().slice(0, 10) };
   }
   if (!results[name]) continue;
   const shown = args.map((arg) => (arg.startsWith(datasets) ? `../shared/datasets${arg.slice(datasets.length)}` : arg)).join(' ');
-  sections.push(table(name, results[name], `npx hunch benchmark ${shown} --json`));
+  // One section per dataset: a run of one dataset leaves the other's figures alone.
+  replaceSection(file, `quality:${name}`, table(name, results[name], `npx hunch benchmark ${shown} --json`));
 }
-const date = new Date().toISOString().slice(0, 10);
-replaceSection(join(root, 'BENCHMARKS.md'), 'quality', `## Recommendation quality (full ranking) — ${date}\n\nProduced by \`npm run bench:quality\`. Fractions, not percent.\n\n${sections.join('\n\n')}\n`);
 console.log(JSON.stringify(results));

@@ -2,54 +2,27 @@
  * The CLI as a user runs it: a real `node` process. The source is bundled with esbuild
  * first, so the test checks this checkout's code, not whatever dist/ was built last.
  */
-import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildCli, type Cli } from './cli-helpers.js';
 import { catalogPath } from './helpers.js';
 
-const run = promisify(execFile);
-const trainerDir = fileURLToPath(new URL('..', import.meta.url));
-let cli: string;
+let cli: Cli;
 let work: string;
 
 beforeAll(async () => {
-  // Inside the package so that the external @tensorflow/* and onnx-proto imports resolve.
-  const outDir = join(trainerDir, 'dist', `.test-${process.pid}`);
-  await mkdir(outDir, { recursive: true });
-  cli = join(outDir, 'cli.mjs');
-  await build({
-    entryPoints: [join(trainerDir, 'src/cli.ts')],
-    outfile: cli,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    external: ['@tensorflow/*', 'onnx-proto', 'onnxruntime-node'],
-    alias: { '@hunch/core': fileURLToPath(new URL('../../core/src/index.ts', import.meta.url)) },
-    logLevel: 'silent',
-  });
+  cli = await buildCli('cli');
   work = await mkdtemp(join(tmpdir(), 'hunch-cli-'));
 });
 
 afterAll(async () => {
-  if (cli) await rm(join(cli, '..'), { recursive: true, force: true });
+  await cli?.dispose();
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-async function hunch(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [cli, ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const hunch = (...args: string[]) => cli.run(args);
 
 describe('hunch CLI', () => {
   it('fails with one line when the events file is empty', async () => {
