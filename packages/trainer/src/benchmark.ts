@@ -76,7 +76,9 @@ type Recipe = Omit<SequenceTrainOptions, 'seed' | 'workers'>;
 /** Training defaults by data size: the Diginetica recipe, with more regularisation and epochs for small data. */
 export function recipeFor(trainTokens: number): Recipe {
   if (trainTokens >= 500_000) return DIGINETICA_RECIPE;
-  return { ...DIGINETICA_RECIPE, epochs: 20, dropout: 0.5 };
+  // Small data (Amazon Beauty: 22k users, 150k training clicks): heavier dropout and many
+  // more passes; validation still rose at 40 epochs (13 minutes here).
+  return { ...DIGINETICA_RECIPE, epochs: 40, dropout: 0.5, cosineScale: 14 };
 }
 
 /** Share of training sessions (the latest, by date) held out for early stopping. */

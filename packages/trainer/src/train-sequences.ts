@@ -306,6 +306,12 @@ export function stateDirectory(state: { dir: string; every: number; resume: bool
   return { dir: state.dir, every: state.every };
 }
 
+/** `[#######.............]  35%`: how far a run is, readable in a log as on a terminal. */
+export function progressBar(done: number, width = 20): string {
+  const filled = Math.max(0, Math.min(width, Math.round(done * width)));
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(Math.floor(done * 100)).padStart(3)}%`;
+}
+
 const fmtTime = (s: number) => (s >= 60 ? `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${s.toFixed(0)}s`);
 
 /**
@@ -465,7 +471,7 @@ export async function trainSequences(
         const rate = sessionTokens / ((performance.now() - started) / 1000);
         const eta = (totalSteps - step) * ((performance.now() - started) / 1000 / ran);
         log(
-          `step ${step}/${totalSteps} ep ${epoch + 1}  loss ${lossEma.toFixed(4)}  lr ${lr.toExponential(2)}  ${Math.round(rate)} tok/s  ` +
+          `${progressBar(step / totalSteps)} step ${step}/${totalSteps} ep ${epoch + 1}  loss ${lossEma.toFixed(4)}  lr ${lr.toExponential(2)}  ${Math.round(rate)} tok/s  ` +
             `${fmtTime(elapsed())} ETA ${fmtTime(eta)}` +
             (entry.valMrr !== undefined ? `  val MRR@20 ${entry.valMrr.toFixed(4)} HR@20 ${entry.valHit!.toFixed(4)} (best ${bestValMrr.toFixed(4)} @${bestStep})` : ''),
         );

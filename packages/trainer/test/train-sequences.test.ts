@@ -59,7 +59,13 @@ describe('trainSequences', () => {
   const validation = sessions(60, 2);
 
   it('makes the sampled-softmax loss fall and ranks next items far better than chance', async () => {
-    const result = await trainSequences(data, { vocabSize: V }, { ...base, epochs: 6, validation: { sequences: validation, every: 20 }, test: { sequences: validation, k: 5 } });
+    const lines: string[] = [];
+    const log = (line: string) => lines.push(line);
+    const result = await trainSequences(data, { vocabSize: V }, { ...base, epochs: 6, validation: { sequences: validation, every: 20 }, test: { sequences: validation, k: 5 }, log });
+    // Progress: a bar, the loss, tokens/s and the time left, ending at 100%.
+    const progress = lines.filter((line) => line.startsWith('['));
+    expect(progress.length).toBeGreaterThan(5);
+    expect(progress.at(-1)).toMatch(/^\[#{20}\] 100% step (\d+)\/\1 .*loss \d+\.\d{4} .* \d+ tok\/s .*ETA 0s/);
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     const start = mean(result.history.slice(0, 3).map((h) => h.loss));
     const end = mean(result.history.slice(-5).map((h) => h.loss));
