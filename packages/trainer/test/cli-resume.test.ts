@@ -40,7 +40,7 @@ describe('hunch benchmark --state / --resume', () => {
 
     // Save every 2 steps; kill once step 3 is logged, while step 4 computes.
     const state = join(work, 'state');
-    const killed = await cli.runUntil([...data, '--state', state, '--state-every', '2'], (line) => /^step [3-6]\/7 /.test(line));
+    const killed = await cli.runUntil([...data, '--state', state, '--state-every', '2'], (line) => /^\[[#.]+\] +\d+% step [3-6]\/7 /.test(line));
     expect(killed.killed, killed.stderr).toBe(true);
     expect(killed.code).not.toBe(0);
     expect(killed.stdout).toBe('');
@@ -56,8 +56,8 @@ describe('hunch benchmark --state / --resume', () => {
     const from = Number(/resuming from step (\d+)\/7/.exec(resumed.stderr)?.[1]);
     expect([2, 4, 6]).toContain(from);
     // Only the steps after the saved one are run again.
-    expect(resumed.stderr).not.toMatch(new RegExp(`^step ${from}/7 `, 'm'));
-    expect(resumed.stderr).toMatch(/^step 7\/7 /m);
+    expect(resumed.stderr).not.toMatch(new RegExp(`^\\[[#.]+\\] +\\d+% step ${from}/7 `, 'm'));
+    expect(resumed.stderr).toMatch(/^\[#{20}\] 100% step 7\/7 /m);
     expect(figures(lastJson(resumed.stdout))).toEqual(figures(lastJson(straight.stdout)));
   });
 
