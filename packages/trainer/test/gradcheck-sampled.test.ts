@@ -4,6 +4,7 @@ import { useWasmBackend } from '../src/backend.js';
 import { Rng } from '../src/lib/prng.js';
 import { gatherRows, matMul, type GPT2Config } from '../src/model.js';
 import { AliasSampler, ITEM_BIAS, ParamLayout, REPEAT_BIAS, REPEAT_WEIGHT, nextItemShapes, shardGradients, type ShardInput } from '../src/next-item.js';
+import { expectFiniteDifferences } from './helpers.js';
 
 beforeAll(() => useWasmBackend());
 
@@ -73,24 +74,7 @@ describe('sampled-softmax next-item loss', () => {
     analytic.set('transformer.wte.weight', wte);
     analytic.set(ITEM_BIAS, bias);
     const checked = ['transformer.wte.weight', ITEM_BIAS, REPEAT_WEIGHT, REPEAT_BIAS, 'transformer.wpe.weight', 'transformer.h.0.attn.c_attn.weight', 'transformer.h.1.mlp.c_fc.weight', 'transformer.ln_f.bias'];
-    const eps = 1e-2;
-    let compared = 0;
-    for (const name of checked) {
-      const g = analytic.get(name)!;
-      const view = layout.view(params, name);
-      const indices = [...g.keys()].sort((a, b) => Math.abs(g[b]!) - Math.abs(g[a]!)).slice(0, 3);
-      for (const i of indices) {
-        const original = view[i]!;
-        view[i] = original + eps;
-        const up = lossAt();
-        view[i] = original - eps;
-        const down = lossAt();
-        view[i] = original;
-        const numeric = (up - down) / (2 * eps);
-        expect(Math.abs(numeric - g[i]!), `${name}[${i}] analytic ${g[i]} numeric ${numeric}`).toBeLessThan(0.03 * Math.abs(g[i]!) + 1e-3);
-        compared++;
-      }
-    }
+    const compared = expectFiniteDifferences(params, (name) => layout.view(params, name), analytic, checked, lossAt);
     expect(compared).toBe((checked.length - 1) * 3 + 1); // hunch.repeat.bias has one entry
     expect(Math.abs(out.lossSum)).toBeGreaterThan(0);
     expect(out.targets).toBe(9);
