@@ -73,9 +73,11 @@ for (const backend of ['webgpu', 'wasm'] as const) {
 
       await page.goto(storefront.url);
       const status = await page.evaluate(() => window.hunch!.status());
-      expect(status).toMatchObject({ backend, modelVersion: expect.stringMatching(/^[0-9a-f]{12}$/) });
+      // The default variant: 4-bit on WebGPU, int8 on WASM (variants.test.ts checks each one's ranking).
+      const file = backend === 'webgpu' ? 'onnx/model_q4.onnx' : 'onnx/model_quantized.onnx';
+      expect(status).toMatchObject({ backend, modelFile: file, modelVersion: expect.stringMatching(/^[0-9a-f]{12}$/) });
       expect(page.workers().map((worker) => worker.url())).toContain(`${storefront.url}hunch/hunch.worker.js`);
-      expect(requests).toContain(`${storefront.url}models/demo/onnx/model.onnx`);
+      expect(requests).toContain(`${storefront.url}models/demo/${file}`);
       expect(requests.some((url) => url.startsWith(storefront.url) && url.endsWith('.wasm'))).toBe(true);
       // Nothing from a CDN or hub: every network request goes to the shop's own origin.
       expect(requests.filter((url) => /^(https?|wss?):/.test(url) && !url.startsWith(storefront.url))).toEqual([]);

@@ -14,11 +14,11 @@ import { logOnce } from './lib/log.js';
 import { ModelClient, type ModelStatus } from './model-client.js';
 import { currentSessionId, forgetSession } from './session.js';
 import { openEventStore, type EventStore } from './storage.js';
-import type { BackendPreference } from './worker/protocol.js';
+import type { BackendPreference, ModelDtype } from './worker/protocol.js';
 
 export type { CatalogItem, EventName, EventParams, HunchEvent } from '@hunch/core';
 export type { ModelStatus } from './model-client.js';
-export type { Backend, BackendPreference } from './worker/protocol.js';
+export type { Backend, BackendPreference, ModelDtype } from './worker/protocol.js';
 
 export interface HunchOptions {
   /** URL of the model directory (hunch.json + Hugging Face files). */
@@ -27,6 +27,11 @@ export interface HunchOptions {
   workerUrl?: string;
   /** 'auto' (default) uses WebGPU when the browser offers an adapter, else WASM. */
   backend?: BackendPreference;
+  /**
+   * Which ONNX variant to load: 'q4' (4-bit), 'q8' (int8) or 'fp32'. Default: q4 on WebGPU,
+   * q8 on WASM; fp32 when the model directory lacks that file (hunch.json `onnx.variants`).
+   */
+  dtype?: ModelDtype;
   /** How many recent events the model sees (default 50). */
   historyLimit?: number;
 }
@@ -50,7 +55,7 @@ export interface Hunch {
   track(name: EventName, params?: EventParams): string | undefined;
   /** Next items for this shopper; never rejects, falls back to popular items. */
   recommend(options?: RecommendOptions): Promise<Recommendation[]>;
-  /** Which backend the model runs on, why, and the model version. */
+  /** Which backend and ONNX variant (dtype, file) the model runs on, why, and the model version. */
   status(): Promise<ModelStatus>;
   /** Every stored event, oldest first. */
   history(): Promise<HunchEvent[]>;
@@ -87,7 +92,7 @@ function itemsInCart(events: HunchEvent[]): Set<string> {
 export function createHunch(options: HunchOptions): Hunch {
   const modelUrl = new URL(options.model.endsWith('/') ? options.model : `${options.model}/`, document.baseURI).href;
   const historyLimit = options.historyLimit ?? 50;
-  const model = new ModelClient(options.workerUrl ?? DEFAULT_WORKER_URL, fetchManifest(modelUrl), modelUrl, options.backend ?? 'auto');
+  const model = new ModelClient(options.workerUrl ?? DEFAULT_WORKER_URL, fetchManifest(modelUrl), modelUrl, options.backend ?? 'auto', options.dtype);
   const catalogLookup = model.manifest.then((manifest) => new Map((manifest?.catalog ?? []).map((item) => [item.id, item])));
 
   // Events tracked before storage opens wait in `pending`, then go to the store in order.

@@ -5,12 +5,16 @@
 import { wrap, releaseProxy, type Remote } from 'comlink';
 import type { HunchManifest } from '@hunch/core';
 import { logOnce } from './lib/log.js';
-import type { Backend, BackendPreference, ModelWorkerApi, RecommendRequest, ScoredItem } from './worker/protocol.js';
+import type { Backend, BackendPreference, ModelDtype, ModelWorkerApi, RecommendRequest, ScoredItem } from './worker/protocol.js';
 
 export interface ModelStatus {
   /** 'none' when no model runs: recommendations then come from the popular list. */
   backend: Backend | 'none';
   reason: string;
+  /** The ONNX variant running (transformers.js dtype), null when none. */
+  dtype: ModelDtype | null;
+  /** Its file, relative to the model directory (e.g. "onnx/model_q4.onnx"), null when none. */
+  modelFile: string | null;
   modelVersion: string | null;
 }
 
@@ -24,22 +28,29 @@ export class ModelClient {
     readonly manifest: Promise<HunchManifest | undefined>,
     modelUrl: string,
     preference: BackendPreference,
+    dtype?: ModelDtype,
   ) {
-    this.status = this.start(modelUrl, preference);
+    this.status = this.start(modelUrl, preference, dtype);
   }
 
-  private async start(modelUrl: string, preference: BackendPreference): Promise<ModelStatus> {
+  private async start(modelUrl: string, preference: BackendPreference, dtype: ModelDtype | undefined): Promise<ModelStatus> {
     const manifest = await this.manifest;
-    if (!manifest) return { backend: 'none', reason: 'model manifest unavailable', modelVersion: null };
+    if (!manifest) return { backend: 'none', reason: 'model manifest unavailable', dtype: null, modelFile: null, modelVersion: null };
     try {
       this.worker = new Worker(this.workerUrl, { type: 'module', name: 'hunch-model' });
       this.api = wrap<ModelWorkerApi>(this.worker);
-      const result = await this.api.load({ modelUrl, manifest, backend: preference });
+      const result = await this.api.load({ modelUrl, manifest, backend: preference, ...(dtype ? { dtype } : {}) });
       return { ...result, modelVersion: manifest.version };
     } catch (error) {
       logOnce('model failed to load, showing popular items', error);
       this.stop();
-      return { backend: 'none', reason: `model failed to load: ${error instanceof Error ? error.message : String(error)}`, modelVersion: manifest.version };
+      return {
+        backend: 'none',
+        reason: `model failed to load: ${error instanceof Error ? error.message : String(error)}`,
+        dtype: null,
+        modelFile: null,
+        modelVersion: manifest.version,
+      };
     }
   }
 

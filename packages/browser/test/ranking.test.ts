@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { rankItems } from '../src/worker/ranking.js';
+import { addRepeatBonus, rankItems } from '../src/worker/ranking.js';
 
 describe('rankItems', () => {
   const items = [
@@ -27,5 +27,28 @@ describe('rankItems', () => {
   it('breaks ties by item id and honours k', () => {
     const flat = new Float32Array(6);
     expect(rankItems(flat, items, 2, new Set()).map((r) => r.itemId)).toEqual(['a', 'b']);
+  });
+});
+
+describe('addRepeatBonus', () => {
+  const items = new Set([3, 4, 5]);
+  const logits = Float32Array.from([0, 0, 0, 1, 2, 3]);
+
+  it('adds the bonus once to every item token in the input, and to nothing else', () => {
+    // Item 3 occurs twice, token 1 (not an item) once, item 5 never.
+    const boosted = addRepeatBonus(logits, [1, 3, 4, 3], items, 2.5);
+    expect([...boosted]).toEqual([0, 0, 0, 3.5, 4.5, 3]);
+    expect([...logits]).toEqual([0, 0, 0, 1, 2, 3]); // the input is left as it was
+  });
+
+  it('rounds like float32 and can turn the ranking', () => {
+    const boosted = addRepeatBonus(logits, [3], items, 0.1);
+    expect(boosted[3]).toBe(Math.fround(1 + Math.fround(0.1)));
+    const ranked = rankItems(addRepeatBonus(logits, [3], items, 2.5), [...items].map((tokenId) => ({ tokenId, itemId: `i${tokenId}` })), 3, new Set());
+    expect(ranked.map((r) => r.itemId)).toEqual(['i3', 'i5', 'i4']);
+  });
+
+  it('takes a negative bonus (the model may learn to avoid repeats)', () => {
+    expect([...addRepeatBonus(logits, [5, 4], items, -4)]).toEqual([0, 0, 0, 1, -2, -1]);
   });
 });

@@ -25,6 +25,35 @@ export interface ModelFileEntry {
   bytes: number;
 }
 
+/** The ONNX variants an export may hold (`hunch export --quant`). */
+export type OnnxVariant = 'fp32' | 'int8' | 'q4';
+export const ONNX_VARIANTS: readonly OnnxVariant[] = ['fp32', 'int8', 'q4'];
+/** Where transformers.js looks for each variant: dtype fp32, q8 and q4. */
+export const ONNX_VARIANT_FILES: Readonly<Record<OnnxVariant, string>> = {
+  fp32: 'onnx/model.onnx',
+  int8: 'onnx/model_quantized.onnx',
+  q4: 'onnx/model_q4.onnx',
+};
+
+/**
+ * `hunch.json` `onnx`: which variant is in which file, the cache shape, the heads baked
+ * into the logits, and the repeat bonus the caller must add itself.
+ */
+export interface OnnxManifest {
+  /** Variant -> file (transformers.js dtype fp32 / q8 / q4), always at ONNX_VARIANT_FILES's path. */
+  variants: Partial<Record<OnnxVariant, string>>;
+  /** past_key_values.{i}.key/value and present.{i}.key/value: [batch, heads, length, headDim]. */
+  cache: { layers: number; heads: number; headDim: number };
+  /** Heads already in `logits`: the item bias and cosine scoring (its scale, or null). */
+  itemBias: boolean;
+  cosineScale: number | null;
+  /**
+   * The repeat bonus, or null: the output [batch, seq, 1] whose value at (b, t) is added
+   * to the logit of every item token among row b's tokens 0..t (each item once).
+   */
+  repeat: { output: string; addTo: 'history-items' } | null;
+}
+
 export interface HunchManifest {
   format: typeof MANIFEST_FORMAT;
   formatVersion: typeof MANIFEST_FORMAT_VERSION;
@@ -52,6 +81,8 @@ export interface HunchManifest {
     finalLoss: number;
     seed: number;
   };
+  /** The ONNX graphs; absent in manifests from before quantized exports (then only onnx/model.onnx, fp32). */
+  onnx?: OnnxManifest;
 }
 
 /** Checks the fields the SDK relies on, so a broken manifest fails with a clear message. */
@@ -75,5 +106,39 @@ export function parseManifest(input: unknown): HunchManifest {
   }
   if (!Array.isArray(manifest.catalog)) throw new Error('hunch.json: catalog must be an array');
   if (!Array.isArray(manifest.popular)) throw new Error('hunch.json: popular must be an array');
+  if (manifest.onnx !== undefined) checkOnnx(manifest.onnx);
   return manifest as HunchManifest;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isPositiveInteger = (value: unknown) => Number.isInteger(value) && (value as number) > 0;
+
+/** Throws naming the first field of `onnx` the SDK could not act on. */
+function checkOnnx(onnx: unknown): void {
+  if (!isObject(onnx)) throw new Error('hunch.json: onnx must be an object');
+  const { variants, cache, itemBias, cosineScale, repeat } = onnx;
+  if (!isObject(variants)) throw new Error('hunch.json: onnx.variants must be an object of variant -> file');
+  const known = Object.keys(variants).filter((name): name is OnnxVariant => (ONNX_VARIANTS as readonly string[]).includes(name));
+  if (known.length === 0) throw new Error(`hunch.json: onnx.variants names none of ${ONNX_VARIANTS.join(', ')}`);
+  // Unknown variants (a newer exporter's) are ignored; known ones must be where transformers.js looks.
+  for (const name of known) {
+    if (variants[name] !== ONNX_VARIANT_FILES[name]) {
+      throw new Error(`hunch.json: onnx.variants.${name} must be "${ONNX_VARIANT_FILES[name]}" (the file transformers.js loads), got ${JSON.stringify(variants[name])}`);
+    }
+  }
+  if (!isObject(cache) || !isPositiveInteger(cache.layers) || !isPositiveInteger(cache.heads) || !isPositiveInteger(cache.headDim)) {
+    throw new Error('hunch.json: onnx.cache must be { layers, heads, headDim } (positive integers)');
+  }
+  if (typeof itemBias !== 'boolean') throw new Error('hunch.json: onnx.itemBias must be true or false');
+  if (cosineScale !== null && !(typeof cosineScale === 'number' && Number.isFinite(cosineScale) && cosineScale > 0)) {
+    throw new Error('hunch.json: onnx.cosineScale must be a positive number or null');
+  }
+  if (repeat !== null) {
+    if (!isObject(repeat) || typeof repeat.output !== 'string' || repeat.output === '') {
+      throw new Error('hunch.json: onnx.repeat must be null or { output, addTo }');
+    }
+    if (repeat.addTo !== 'history-items') {
+      throw new Error(`hunch.json: onnx.repeat.addTo ${JSON.stringify(repeat.addTo)} is not supported (expected "history-items")`);
+    }
+  }
 }

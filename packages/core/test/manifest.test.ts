@@ -15,9 +15,47 @@ const valid = {
   training: { events: 1, sequences: 1, steps: 1, finalLoss: 1, seed: 1 },
 };
 
+const onnx = {
+  variants: { fp32: 'onnx/model.onnx', int8: 'onnx/model_quantized.onnx', q4: 'onnx/model_q4.onnx' },
+  cache: { layers: 2, heads: 2, headDim: 16 },
+  itemBias: true,
+  cosineScale: 14,
+  repeat: { output: 'hunch_repeat', addTo: 'history-items' },
+};
+const withOnnx = (changes: Record<string, unknown>) => ({ ...valid, onnx: { ...onnx, ...changes } });
+
 describe('parseManifest', () => {
   it('accepts a valid manifest', () => {
     expect(parseManifest(valid)).toEqual(valid);
+  });
+
+  it('accepts the onnx field, with or without heads, and ignores variants it does not know', () => {
+    expect(parseManifest({ ...valid, onnx })).toEqual({ ...valid, onnx });
+    const plain = withOnnx({ variants: { q4: 'onnx/model_q4.onnx', fp16: 'onnx/model_fp16.onnx' }, itemBias: false, cosineScale: null, repeat: null });
+    expect(parseManifest(plain).onnx?.variants.q4).toBe('onnx/model_q4.onnx');
+  });
+
+  it('reads the shipped demo model manifest', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const demo = JSON.parse(await readFile(new URL('../../../models/demo/hunch.json', import.meta.url), 'utf8')) as unknown;
+    expect(parseManifest(demo).onnx?.variants).toMatchObject({ fp32: 'onnx/model.onnx' });
+  });
+
+  it.each([
+    [{ ...valid, onnx: 'yes' }, /onnx must be an object/],
+    [withOnnx({ variants: ['onnx/model.onnx'] }), /onnx.variants must be an object/],
+    [withOnnx({ variants: {} }), /onnx.variants names none of fp32, int8, q4/],
+    [withOnnx({ variants: { q4: 'onnx/model_4bit.onnx' } }), /onnx.variants.q4 must be "onnx\/model_q4.onnx"/],
+    [withOnnx({ cache: { layers: 2, heads: 0, headDim: 16 } }), /onnx.cache must be/],
+    [withOnnx({ cache: undefined }), /onnx.cache must be/],
+    [withOnnx({ itemBias: 'no' }), /onnx.itemBias must be true or false/],
+    [withOnnx({ cosineScale: -1 }), /onnx.cosineScale must be a positive number or null/],
+    [withOnnx({ cosineScale: undefined }), /onnx.cosineScale/],
+    [withOnnx({ repeat: undefined }), /onnx.repeat must be null or/],
+    [withOnnx({ repeat: { output: '', addTo: 'history-items' } }), /onnx.repeat must be null or/],
+    [withOnnx({ repeat: { output: 'hunch_repeat', addTo: 'everything' } }), /onnx.repeat.addTo "everything" is not supported/],
+  ])('rejects a malformed onnx field (%#)', (input, message) => {
+    expect(() => parseManifest(input)).toThrow(message);
   });
 
   it.each([

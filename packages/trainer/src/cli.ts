@@ -12,7 +12,7 @@ import { logBackendTo } from './backend.js';
 import { writeCheckpoint } from './checkpoint.js';
 import { runBenchmark, type BenchmarkInput } from './benchmark.js';
 import { evaluateCheckpoint } from './evaluate-checkpoint.js';
-import { exportModel } from './export.js';
+import { exportModel, parseQuant } from './export.js';
 import { readBaseModel } from './base-model.js';
 import { simulateEvents } from './simulate.js';
 import { DEFAULT_EVENT_TRAIN_OPTIONS, trainEvents } from './train-events.js';
@@ -26,7 +26,7 @@ const USAGE = `usage:
               [--layers 2 --embd 32 --heads 2] [--context 32 --epochs ${DEFAULT_EVENT_TRAIN_OPTIONS.epochs} --batch-tokens ${DEFAULT_EVENT_TRAIN_OPTIONS.batchTokens}
               --lr ${DEFAULT_EVENT_TRAIN_OPTIONS.lr} --dropout ${DEFAULT_EVENT_TRAIN_OPTIONS.dropout} --seed ${DEFAULT_EVENT_TRAIN_OPTIONS.seed} --workers ${DEFAULT_EVENT_TRAIN_OPTIONS.workers}]
               [--state DIR [--state-every ${DEFAULT_STATE_EVERY}] [--resume]]
-  hunch export --model CHECKPOINT_DIR --catalog catalog.json --out MODEL_DIR
+  hunch export --model CHECKPOINT_DIR --catalog catalog.json --out MODEL_DIR [--quant fp32,int8,q4]
   hunch benchmark --format sessions --train FILE[.gz] --test FILE [--json] [--predictions FILE] [--out CHECKPOINT_DIR]
                   [--state DIR [--state-every ${DEFAULT_STATE_EVERY}] [--resume]] [--seed S --workers 2 --epochs N]
   hunch benchmark --format sequences --data FILE [same options]
@@ -146,7 +146,13 @@ async function trainCommand(args: string[]): Promise<void> {
 }
 
 async function exportCommand(args: string[]): Promise<void> {
-  const flags = parse(args, ['model', 'catalog', 'out']);
+  const flags = parse(args, ['model', 'catalog', 'out', 'quant']);
+  let quant;
+  try {
+    quant = flags.quant === undefined ? undefined : parseQuant(flags.quant);
+  } catch (error) {
+    throw new UsageError(`--quant: ${(error as Error).message}`);
+  }
   // SOURCE_DATE_EPOCH (the reproducible-builds convention) pins createdAt, so the same
   // checkpoint exports to the same bytes.
   const epoch = process.env.SOURCE_DATE_EPOCH;
@@ -154,6 +160,7 @@ async function exportCommand(args: string[]): Promise<void> {
     checkpoint: required(flags, 'model'),
     catalog: required(flags, 'catalog'),
     out: required(flags, 'out'),
+    ...(quant ? { quant } : {}),
     ...(epoch && /^\d+$/.test(epoch) ? { createdAt: new Date(Number(epoch) * 1000).toISOString() } : {}),
   });
   const bytes = Object.values(manifest.files).reduce((sum, file) => sum + file.bytes, 0);

@@ -1,19 +1,20 @@
 /**
  * Export: a training checkpoint -> the model directory the browser SDK loads, in the
- * Hugging Face GPT-2 layout (config, tokenizer, safetensors, onnx/model.onnx) plus
- * hunch.json. Everything is built in memory and checked first, then written to a
- * temporary sibling and renamed into place, so a failure leaves the old model intact.
+ * Hugging Face GPT-2 layout (config, tokenizer, safetensors, and the ONNX graphs with a
+ * KV cache: onnx/model.onnx fp32, onnx/model_quantized.onnx int8, onnx/model_q4.onnx
+ * 4-bit) plus hunch.json. Everything is built in memory and checked first, then written
+ * to a temporary sibling and renamed into place, so a failure leaves the old model intact.
  */
 import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { ENCODING_VERSION, MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, Vocabulary, type HunchManifest } from '@hunch/core';
+import { ENCODING_VERSION, MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, Vocabulary, type HunchManifest, type OnnxManifest } from '@hunch/core';
 import { readCatalog } from './catalog.js';
-import { hfConfig, readCheckpoint, type Checkpoint } from './checkpoint.js';
+import { hfConfig, readCheckpoint, readJson, type Checkpoint } from './checkpoint.js';
 import { writeDirAtomic } from './lib/fs-atomic.js';
 import { tokenizerConfig, tokenizerJson } from './hf-tokenizer.js';
-import { parameterShapes } from './model.js';
-import { buildOnnxModel } from './onnx-export.js';
+import { COSINE_SCALE, ITEM_BIAS, REPEAT_BIAS, REPEAT_WEIGHT, nextItemShapes, type HeadOptions } from './next-item.js';
+import { buildOnnxModel, ONNX_FILES, ONNX_VARIANTS, REPEAT_OUTPUT, type OnnxVariant } from './onnx-export.js';
 
 export interface ExportOptions {
   /** Checkpoint directory written by `hunch train`. */
@@ -23,44 +24,122 @@ export interface ExportOptions {
   out: string;
   /** ISO time for hunch.json's createdAt (default: now). */
   createdAt?: string;
+  /** ONNX variants to write (default all: fp32, int8, q4). */
+  quant?: readonly OnnxVariant[];
 }
+
+/** hunch.json as export writes it: always with core's `onnx` field (OnnxManifest). */
+export type ExportManifest = HunchManifest & { onnx: OnnxManifest };
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 const json = (value: unknown) => new TextEncoder().encode(`${JSON.stringify(value, null, 2)}\n`);
 
 /** The model directory's files, path -> bytes (hunch.json excluded). */
-function modelFiles(checkpoint: Checkpoint, vocabulary: Vocabulary, safetensors: Uint8Array): Map<string, Uint8Array> {
+function modelFiles(checkpoint: Checkpoint, vocabulary: Vocabulary, safetensors: Uint8Array, quant: readonly OnnxVariant[]): Map<string, Uint8Array> {
   const { config } = checkpoint;
   const { bos, pad } = vocabulary;
   return new Map([
-    ['config.json', json(hfConfig(config, vocabulary))],
-    ['generation_config.json', json({ bos_token_id: bos, eos_token_id: bos, pad_token_id: pad, use_cache: false })],
+    // The graphs take and return the KV cache.
+    ['config.json', json({ ...hfConfig(config, vocabulary), use_cache: true })],
+    ['generation_config.json', json({ bos_token_id: bos, eos_token_id: bos, pad_token_id: pad, use_cache: true })],
     // A fine-tuned GPT-2's checkpoint carries its extended tokenizer; ours is made from the vocabulary.
     ['tokenizer.json', json(checkpoint.tokenizer ?? tokenizerJson(vocabulary))],
     ['tokenizer_config.json', json(tokenizerConfig(config.nPositions, vocabulary))],
     ['model.safetensors', safetensors],
-    ['onnx/model.onnx', buildOnnxModel(config, checkpoint.weights)],
+    ...quant.map((variant): [string, Uint8Array] => [ONNX_FILES[variant], buildOnnxModel(config, checkpoint.weights, variant)]),
   ]);
 }
 
-/** The item bias the ONNX graph adds to the logits; any other extra tensor would be dropped silently. */
-const ITEM_BIAS = 'lm_head.bias';
+/** config.json fields a checkpoint may carry: what hfConfig writes, and HF metadata that changes nothing. */
+const KNOWN_CONFIG_FIELDS = new Set([
+  ...Object.keys(hfConfig({ vocabSize: 1, nPositions: 1, nEmbd: 1, nLayer: 1, nHead: 1, layerNormEpsilon: 1e-5 })),
+  '_name_or_path',
+  'transformers_version',
+  'torch_dtype',
+  'dtype',
+  'task_specific_params',
+  'summary_type',
+  'summary_use_proj',
+  'summary_activation',
+  'summary_proj_to_labels',
+  'summary_first_dropout',
+]);
+/** Fields GPT-2 configs may carry that change the computation unless they have these values. */
+const FIXED_CONFIG_FIELDS: Record<string, unknown> = {
+  tie_word_embeddings: true,
+  scale_attn_weights: true,
+  scale_attn_by_inverse_layer_idx: false,
+  reorder_and_upcast_attn: false,
+  add_cross_attention: false,
+};
 
-/** Throws unless the ONNX graph computes exactly the checkpoint's scores: GPT-2 tensors plus, at most, the item bias. */
-function checkExportable(checkpoint: Checkpoint, where: string): void {
-  const known = new Set(parameterShapes(checkpoint.config).map(([name]) => name));
-  const extra = [...checkpoint.weights.keys()].filter((name) => !known.has(name) && name !== ITEM_BIAS);
-  if (extra.length > 0) throw new Error(`${where}: the exported model cannot compute ${extra.join(', ')} (train without those heads)`);
-  const bias = checkpoint.weights.get(ITEM_BIAS);
-  if (bias && (bias.shape.join(',') !== String(checkpoint.config.vocabSize) || !bias.data.every(Number.isFinite))) {
-    throw new Error(`${where}: ${ITEM_BIAS} must be ${checkpoint.config.vocabSize} finite values`);
+/** Throws naming the first config.json field the exported graph would not honour. */
+async function checkConfigFields(dir: string): Promise<void> {
+  const path = join(dir, 'config.json');
+  const raw = (await readJson(path)) as Record<string, unknown>;
+  for (const [field, value] of Object.entries(raw)) {
+    if (field in FIXED_CONFIG_FIELDS) {
+      if (value !== FIXED_CONFIG_FIELDS[field]) throw new Error(`${path}: ${field} must be ${JSON.stringify(FIXED_CONFIG_FIELDS[field])}, got ${JSON.stringify(value)}`);
+    } else if (!KNOWN_CONFIG_FIELDS.has(field)) {
+      throw new Error(`${path}: unknown config field ${field} (the exported graph would ignore it)`);
+    }
   }
+  if (raw.n_ctx !== undefined && raw.n_ctx !== raw.n_positions) throw new Error(`${path}: n_ctx ${String(raw.n_ctx)} differs from n_positions ${String(raw.n_positions)}`);
 }
 
-export async function exportModel(options: ExportOptions): Promise<HunchManifest> {
+/** The heads the tensors imply (next-item.ts): the item bias, the repeat bonus, cosine scoring. */
+function headsOf(checkpoint: Checkpoint): HeadOptions {
+  const { weights } = checkpoint;
+  const scale = weights.get(COSINE_SCALE);
+  return {
+    itemBias: weights.has(ITEM_BIAS),
+    repeat: weights.has(REPEAT_WEIGHT) || weights.has(REPEAT_BIAS),
+    ...(scale ? { cosineScale: scale.data[0]! } : {}),
+  };
+}
+
+/**
+ * Throws unless the ONNX graphs compute exactly the checkpoint's scores: the GPT-2 tensors
+ * (checked on reading) plus, at most, the next-item heads, each with its shape, finite,
+ * agreeing with the heads the training state records; any other tensor is named.
+ */
+function checkExportable(checkpoint: Checkpoint, where: string): HeadOptions {
+  const heads = headsOf(checkpoint);
+  const expected = nextItemShapes(checkpoint.config, heads);
+  for (const [name, shape] of expected) {
+    const tensor = checkpoint.weights.get(name);
+    if (!tensor) throw new Error(`${where}: checkpoint is missing tensor ${name}`);
+    if (tensor.shape.join(',') !== shape.join(',')) throw new Error(`${where}: checkpoint tensor ${name} has shape [${tensor.shape.join(', ')}], expected [${shape.join(', ')}]`);
+    if (!tensor.data.every(Number.isFinite)) throw new Error(`${where}: checkpoint tensor ${name} holds non-finite values`);
+  }
+  if (heads.cosineScale !== undefined && !(heads.cosineScale > 0)) throw new Error(`${where}: ${COSINE_SCALE} must be positive, got ${heads.cosineScale}`);
+  const known = new Set(expected.map(([name]) => name));
+  const extra = [...checkpoint.weights.keys()].filter((name) => !known.has(name));
+  if (extra.length > 0) throw new Error(`${where}: the exported model cannot compute ${extra.join(', ')}`);
+  const recorded = (checkpoint.state as { nextItem?: { heads?: Partial<HeadOptions> } }).nextItem?.heads;
+  if (recorded) {
+    const agree = { itemBias: Boolean(recorded.itemBias) === heads.itemBias, repeat: Boolean(recorded.repeat) === heads.repeat, cosineScale: (recorded.cosineScale ?? 0) === (heads.cosineScale ?? 0) };
+    const field = Object.entries(agree).find(([, ok]) => !ok)?.[0];
+    if (field) throw new Error(`${where}: hunch-train.json nextItem.heads.${field} disagrees with the checkpoint's tensors`);
+  }
+  return heads;
+}
+
+/** The --quant list: known variants, no repeats, at least one. */
+export function parseQuant(list: string): OnnxVariant[] {
+  const names = list.split(',').map((name) => name.trim()).filter(Boolean);
+  const unknown = names.find((name) => !(ONNX_VARIANTS as readonly string[]).includes(name));
+  if (unknown !== undefined) throw new Error(`unknown quantization ${JSON.stringify(unknown)} (use ${ONNX_VARIANTS.join(', ')})`);
+  if (names.length === 0) throw new Error(`no quantization given (use ${ONNX_VARIANTS.join(', ')})`);
+  return ONNX_VARIANTS.filter((variant) => names.includes(variant));
+}
+
+export async function exportModel(options: ExportOptions): Promise<ExportManifest> {
   // Read and check everything before touching the output directory.
+  const quant = options.quant ? parseQuant(options.quant.join(',')) : ONNX_VARIANTS;
+  await checkConfigFields(options.checkpoint);
   const checkpoint = await readCheckpoint(options.checkpoint);
-  checkExportable(checkpoint, options.checkpoint);
+  const heads = checkExportable(checkpoint, options.checkpoint);
   const products = await readCatalog(options.catalog);
   const vocabulary = new Vocabulary(checkpoint.state.vocabulary, checkpoint.state.merges ?? []);
   const known = new Set(vocabulary.items().map(({ itemId }) => itemId));
@@ -70,10 +149,11 @@ export async function exportModel(options: ExportOptions): Promise<HunchManifest
   // Only items the SDK can both score and display; most events first, ties by id.
   const popular = [...inCatalog].sort((a, b) => (counts[b] ?? 0) - (counts[a] ?? 0) || (a < b ? -1 : a > b ? 1 : 0));
 
-  const files = modelFiles(checkpoint, vocabulary, checkpoint.safetensors);
+  const files = modelFiles(checkpoint, vocabulary, checkpoint.safetensors, quant);
   const entries = [...files].sort(([a], [b]) => (a < b ? -1 : 1));
   const { training } = checkpoint.state;
-  const manifest: HunchManifest = {
+  const { nLayer, nHead, nEmbd } = checkpoint.config;
+  const manifest: ExportManifest = {
     format: MANIFEST_FORMAT,
     formatVersion: MANIFEST_FORMAT_VERSION,
     version: sha256(checkpoint.safetensors).slice(0, 12),
@@ -90,6 +170,13 @@ export async function exportModel(options: ExportOptions): Promise<HunchManifest
       steps: training.steps,
       finalLoss: training.finalLoss,
       seed: training.seed,
+    },
+    onnx: {
+      variants: Object.fromEntries(quant.map((variant) => [variant, ONNX_FILES[variant]])),
+      cache: { layers: nLayer, heads: nHead, headDim: nEmbd / nHead },
+      itemBias: heads.itemBias,
+      cosineScale: heads.cosineScale ?? null,
+      repeat: heads.repeat ? { output: REPEAT_OUTPUT, addTo: 'history-items' } : null,
     },
   };
 

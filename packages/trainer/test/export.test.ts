@@ -1,18 +1,22 @@
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { parseManifest, Vocabulary } from '@hunch/core';
+import { AutoModelForCausalLM, env, Tensor } from '@huggingface/transformers';
+import * as ort from 'onnxruntime-node';
+import { isItemToken, parseManifest, Vocabulary } from '@hunch/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeCheckpoint, type Checkpoint } from '../src/checkpoint.js';
-import { exportModel } from '../src/export.js';
+import { exportModel, parseQuant, type ExportManifest } from '../src/export.js';
 import { GPT2 } from '../src/model.js';
+import { NextItemScorer } from '../src/next-item.js';
+import { writeNextItemCheckpoint } from '../src/next-item-checkpoint.js';
 import { decodeSafetensors, encodeSafetensors } from '../src/safetensors.js';
 import { DEFAULT_EVENT_TRAIN_OPTIONS, trainEvents } from '../src/train-events.js';
 import { writeEventsFile } from './event-files.js';
 import { catalogPath, simulated, tinyOptions } from './helpers.js';
-import { expectTokenizerMatches, fixedInput, logitsThreeWays, maxAbsDiff } from './parity.js';
+import { expectTokenizerMatches, fixedInput, logitsThreeWays, maxAbsDiff, ortRun, pastFrom, toInt64, withHeads } from './parity.js';
 
 let work: string;
 let checkpoint: Checkpoint;
@@ -35,7 +39,22 @@ afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-describe('export', () => {
+/** tfjs logits [T, V] of one unpadded row. */
+function tfjsLogits(ids: number[]): Float32Array {
+  const model = new GPT2(checkpoint.config, checkpoint.weights);
+  const out = tf.tidy(() => model.forward(tf.tensor2d(ids, [1, ids.length], 'int32')).dataSync() as Float32Array);
+  model.dispose();
+  return out;
+}
+
+async function loadTransformers(dir: string) {
+  env.allowRemoteModels = false;
+  env.allowLocalModels = true;
+  env.localModelPath = `${dirname(dir)}/`;
+  return AutoModelForCausalLM.from_pretrained(basename(dir), { local_files_only: true, dtype: 'fp32', device: 'cpu' });
+}
+
+describe('export (fp32, KV cache)', () => {
   it('gives the same logits in tfjs, onnxruntime-node and transformers.js', async () => {
     const vocabulary = new Vocabulary(checkpoint.state.vocabulary);
     const input = fixedInput(vocabulary);
@@ -50,30 +69,83 @@ describe('export', () => {
 
     // Padding must not change the real positions of the padded row.
     const short = ids.slice(T, T + mask.slice(T).filter(Boolean).length);
-    const alone = await (async () => {
-      const m = new GPT2(checkpoint.config, checkpoint.weights);
-      const out = tf.tidy(() => m.forward(tf.tensor2d(short, [1, short.length], 'int32')).dataSync() as Float32Array);
-      m.dispose();
-      return out;
-    })();
     const V = checkpoint.config.vocabSize;
-    expect(maxAbsDiff(alone, logits.ort.slice(T * V, T * V + short.length * V))).toBeLessThan(1e-4);
+    expect(maxAbsDiff(tfjsLogits(short), logits.ort.slice(T * V, T * V + short.length * V))).toBeLessThan(1e-4);
   });
 
-  it('writes a manifest that core accepts, with correct hashes and catalog', async () => {
-    const manifest = parseManifest(JSON.parse(await readFile(join(modelDir, 'hunch.json'), 'utf8')));
+  it('continues from its KV cache exactly as a full forward', async () => {
+    const { config } = checkpoint;
+    const V = config.vocabSize;
+    const { ids, dims } = fixedInput(new Vocabulary(checkpoint.state.vocabulary));
+    const row = ids.slice(0, dims[1]);
+    const full = tfjsLogits(row);
+    const session = await ort.InferenceSession.create(join(modelDir, 'onnx/model.onnx'));
+    // A 4-token prefix, then one token at a time with the cache.
+    let out = await ortRun(session, config, row.slice(0, 4), [1, 1, 1, 1], [1, 4]);
+    let worst = maxAbsDiff(out.logits!.data as Float32Array, full.slice(0, 4 * V));
+    for (let t = 4; t < row.length; t++) {
+      const past = pastFrom(out);
+      expect(past['past_key_values.1.value']!.dims).toEqual([1, config.nHead, t, config.nEmbd / config.nHead]);
+      out = await ortRun(session, config, [row[t]!], Array<number>(t + 1).fill(1), [1, 1], past);
+      expect(out.logits!.dims).toEqual([1, 1, V]);
+      worst = Math.max(worst, maxAbsDiff(out.logits!.data as Float32Array, full.slice(t * V, (t + 1) * V)));
+    }
+    await session.release();
+    console.log(`incremental vs full forward: max abs diff ${worst.toExponential(2)}`);
+    expect(worst).toBeLessThan(1e-4);
+  });
+
+  it('generates in transformers.js the tokens of a greedy loop over tfjs logits', async () => {
+    const vocabulary = new Vocabulary(checkpoint.state.vocabulary);
+    const prompt = [vocabulary.bos, vocabulary.id('<page_view>'), vocabulary.id('item:mugs-01'), vocabulary.id('item:mugs-02')];
+    const newTokens = 8;
+    const V = checkpoint.config.vocabSize;
+    const expected = [...prompt];
+    for (let i = 0; i < newTokens; i++) {
+      const last = tfjsLogits(expected).slice((expected.length - 1) * V);
+      const next = last.indexOf(Math.max(...last));
+      expected.push(next);
+      if (next === vocabulary.bos) break; // eos
+    }
+    const hf = await loadTransformers(modelDir);
+    const dims = [1, prompt.length];
+    const sequences = (await hf.generate({
+      input_ids: new Tensor('int64', toInt64(prompt), dims),
+      attention_mask: new Tensor('int64', toInt64(prompt.map(() => 1)), dims),
+      max_new_tokens: newTokens,
+      do_sample: false,
+    })) as Tensor;
+    await hf.dispose();
+    const generated = Array.from(sequences.data as BigInt64Array, Number);
+    console.log(`greedy generate: ${generated.slice(prompt.length).map((id) => vocabulary.tokens[id]).join(' ')}`);
+    expect(generated).toEqual(expected);
+  });
+
+  it('writes a manifest that core accepts, with every file, its hash and bytes, and the catalog', async () => {
+    const raw = JSON.parse(await readFile(join(modelDir, 'hunch.json'), 'utf8')) as ExportManifest;
+    const manifest = parseManifest(raw);
     const safetensors = await readFile(join(modelDir, 'model.safetensors'));
     expect(manifest.version).toBe(createHash('sha256').update(safetensors).digest('hex').slice(0, 12));
     expect(manifest.encoding.maxLength).toBe(tinyOptions.context);
     expect(manifest.vocabulary).toEqual(checkpoint.state.vocabulary);
+    const onnxFiles = ['onnx/model.onnx', 'onnx/model_q4.onnx', 'onnx/model_quantized.onnx'];
     expect(Object.keys(manifest.files).sort()).toEqual(
-      ['config.json', 'generation_config.json', 'model.safetensors', 'onnx/model.onnx', 'tokenizer.json', 'tokenizer_config.json'],
+      ['config.json', 'generation_config.json', 'model.safetensors', ...onnxFiles, 'tokenizer.json', 'tokenizer_config.json'],
     );
+    const onDisk = (await readdir(modelDir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(modelDir.length + 1));
+    expect(onDisk.sort()).toEqual([...Object.keys(manifest.files), 'hunch.json'].sort());
     for (const [path, entry] of Object.entries(manifest.files)) {
       const bytes = await readFile(join(modelDir, path));
       expect(entry.bytes, path).toBe(bytes.length);
       expect(entry.sha256, path).toBe(createHash('sha256').update(bytes).digest('hex'));
     }
+    expect(raw.onnx).toEqual({
+      variants: { fp32: 'onnx/model.onnx', int8: 'onnx/model_quantized.onnx', q4: 'onnx/model_q4.onnx' },
+      cache: { layers: tinyOptions.layers, heads: tinyOptions.heads, headDim: tinyOptions.embd / tinyOptions.heads },
+      itemBias: false,
+      cosineScale: null,
+      repeat: null,
+    });
     const vocabulary = new Vocabulary(manifest.vocabulary);
     const items = new Set(vocabulary.items().map((i) => i.itemId));
     expect(manifest.catalog.length).toBeGreaterThan(0);
@@ -84,14 +156,42 @@ describe('export', () => {
     }
     expect(manifest.training.steps).toBe(checkpoint.state.training.steps);
     expect(manifest.training.steps).toBeGreaterThan(0);
-    expect(await readFile(join(modelDir, 'model.safetensors'))).toEqual(await readFile(join(checkpointDir, 'model.safetensors')));
+    expect(safetensors).toEqual(await readFile(join(checkpointDir, 'model.safetensors')));
+    for (const file of ['config.json', 'generation_config.json']) expect(JSON.parse(await readFile(join(modelDir, file), 'utf8')).use_cache, file).toBe(true);
+  });
+
+  it('writes only the variants --quant names, and the same bytes every time', async () => {
+    const fp32Only = join(work, 'fp32-only');
+    const manifest = await exportModel({ checkpoint: checkpointDir, catalog: catalogPath, out: fp32Only, quant: ['fp32'], createdAt: '2024-01-01T00:00:00.000Z' });
+    expect(Object.keys(manifest.files).filter((path) => path.startsWith('onnx/'))).toEqual(['onnx/model.onnx']);
+    expect(manifest.onnx.variants).toEqual({ fp32: 'onnx/model.onnx' });
+    // Byte for byte reproducible: every file of two exports of one checkpoint is the same.
+    const [a, b] = [join(work, 'again-a'), join(work, 'again-b')];
+    for (const out of [a, b]) await exportModel({ checkpoint: checkpointDir, catalog: catalogPath, out, createdAt: '2024-01-01T00:00:00.000Z' });
+    expect(await snapshot(b, b)).toEqual(await snapshot(a, a));
+    expect(Object.keys(await snapshot(a, a))).toHaveLength(9); // 8 model files and hunch.json
+    for (const dir of [fp32Only, a, b]) await rm(dir, { recursive: true });
+    expect(parseQuant('q4, fp32')).toEqual(['fp32', 'q4']);
+    expect(() => parseQuant('fp32,int4')).toThrow('unknown quantization "int4"');
+    expect(() => parseQuant(',')).toThrow('no quantization');
   });
 
   it('writes a tokenizer that transformers.js reads exactly as the Hunch encoding', async () => {
     await expectTokenizerMatches(modelDir, new Vocabulary(checkpoint.state.vocabulary, checkpoint.state.merges));
   });
+});
 
-  it('refuses a mis-shaped tensor, naming it, and leaves the existing output untouched', async () => {
+describe('export of bad checkpoints', () => {
+  /** Expects export of `dir` to fail naming `what`, leaving modelDir and the work directory as they were. */
+  async function refuses(dir: string, what: string | RegExp): Promise<void> {
+    const before = await snapshot(modelDir);
+    const entries = (await readdir(work)).sort();
+    await expect(exportModel({ checkpoint: dir, catalog: catalogPath, out: modelDir })).rejects.toThrow(what);
+    expect(await snapshot(modelDir)).toEqual(before);
+    expect((await readdir(work)).sort()).toEqual(entries); // no temporary directories left beside it
+  }
+
+  it('refuses a mis-shaped or missing tensor, naming it', async () => {
     const broken = join(work, 'broken');
     await writeCheckpoint(broken, checkpoint);
     const path = join(broken, 'model.safetensors');
@@ -100,50 +200,129 @@ describe('export', () => {
     const original = tensors.get(name)!;
     tensors.set(name, { shape: [original.shape[1]!, original.shape[0]!], data: original.data });
     await writeFile(path, encodeSafetensors(tensors));
-
-    const before = await snapshot(modelDir);
-    await expect(exportModel({ checkpoint: broken, catalog: catalogPath, out: modelDir })).rejects.toThrow(name);
-    expect(await snapshot(modelDir)).toEqual(before);
+    await refuses(broken, name);
 
     tensors.delete('transformer.ln_f.bias');
     tensors.set(name, original);
     await writeFile(path, encodeSafetensors(tensors));
-    await expect(exportModel({ checkpoint: broken, catalog: catalogPath, out: modelDir })).rejects.toThrow('transformer.ln_f.bias');
-    expect(await snapshot(modelDir)).toEqual(before);
-    // No temporary directories left beside it.
-    expect((await readdir(work)).sort()).toEqual(['broken', 'checkpoint', 'events.ndjson', 'model']);
+    await refuses(broken, 'transformer.ln_f.bias');
+  });
+
+  it('refuses head tensors that are mis-shaped, half there or unknown, naming them', async () => {
+    const { nEmbd: D } = checkpoint.config;
+    const cases: Array<[string, Array<[string, number[]]>, string | RegExp]> = [
+      ['bias-shape', [['lm_head.bias', [3]]], /lm_head\.bias has shape \[3\]/],
+      ['repeat-half', [['hunch.repeat.weight', [D]]], /missing tensor hunch\.repeat\.bias/],
+      ['repeat-shape', [['hunch.repeat.weight', [D + 1]], ['hunch.repeat.bias', [1]]], /hunch\.repeat\.weight has shape/],
+      ['unknown', [['hunch.mystery.weight', [D]]], /cannot compute hunch\.mystery\.weight/],
+      ['scale-zero', [['hunch.cosine.scale', [1]]], /hunch\.cosine\.scale must be positive/],
+    ];
+    for (const [tag, extra, message] of cases) {
+      const dir = join(work, `bad-${tag}`);
+      const weights = new Map(checkpoint.weights);
+      for (const [name, shape] of extra) weights.set(name, { shape, data: new Float32Array(shape.reduce((n, d) => n * d, 1)) });
+      await writeCheckpoint(dir, { ...checkpoint, weights });
+      await refuses(dir, message);
+      await rm(dir, { recursive: true });
+    }
+  });
+
+  it('refuses an unknown config field, or one the graph would not honour, naming it', async () => {
+    const dir = join(work, 'bad-config');
+    await writeCheckpoint(dir, checkpoint);
+    const path = join(dir, 'config.json');
+    const config = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+    await writeFile(path, JSON.stringify({ ...config, rotary_dim: 8 }));
+    await refuses(dir, /unknown config field rotary_dim/);
+    await writeFile(path, JSON.stringify({ ...config, scale_attn_by_inverse_layer_idx: true }));
+    await refuses(dir, /scale_attn_by_inverse_layer_idx must be false/);
+    await writeFile(path, JSON.stringify({ ...config, transformers_version: '4.40.0' }));
+    await expect(exportModel({ checkpoint: dir, catalog: catalogPath, out: join(work, 'ok-config'), quant: ['fp32'] })).resolves.toBeDefined();
+    await rm(join(work, 'ok-config'), { recursive: true });
+    await rm(dir, { recursive: true });
   });
 });
 
-describe('export of the item bias', () => {
-  it('adds lm_head.bias to the logits, and refuses tensors the graph cannot compute', async () => {
-    const V = checkpoint.config.vocabSize;
-    const bias = Float32Array.from({ length: V }, (_, i) => ((i * 37) % 11) / 5 - 1);
-    const withBias: Checkpoint = { ...checkpoint, weights: new Map([...checkpoint.weights, ['lm_head.bias', { shape: [V], data: bias }]]) };
-    const biasDir = join(work, 'with-bias');
-    const biasModel = join(work, 'with-bias-model');
-    await writeCheckpoint(biasDir, withBias);
-    await exportModel({ checkpoint: biasDir, catalog: catalogPath, out: biasModel });
-    const input = fixedInput(new Vocabulary(checkpoint.state.vocabulary));
-    const logits = await logitsThreeWays(checkpoint, biasModel, input); // tfjs: the plain GPT-2
-    const expected = logits.tfjs.map((x, i) => x + bias[i % V]!);
-    expect(maxAbsDiff(logits.ort, expected)).toBeLessThan(1e-4);
-    expect(maxAbsDiff(logits.transformers, expected)).toBeLessThan(1e-4);
+describe('export of the next-item heads', () => {
+  it('computes NextItemScorer scores: cosine scoring and item bias in logits, the repeat bonus as hunch_repeat', async () => {
+    const heads = withHeads(checkpoint);
+    const dir = join(work, 'with-heads');
+    const out = join(work, 'with-heads-model');
+    await writeCheckpoint(dir, heads);
+    const manifest = await exportModel({ checkpoint: dir, catalog: catalogPath, out, quant: ['fp32'] });
+    expect(manifest.onnx).toMatchObject({ itemBias: true, cosineScale: 14, repeat: { output: 'hunch_repeat', addTo: 'history-items' } });
 
-    const repeatDir = join(work, 'with-repeat');
-    await writeCheckpoint(repeatDir, { ...withBias, weights: new Map([...withBias.weights, ['hunch.repeat.weight', { shape: [checkpoint.config.nEmbd], data: new Float32Array(checkpoint.config.nEmbd) }]]) });
-    const before = await snapshot(biasModel);
-    await expect(exportModel({ checkpoint: repeatDir, catalog: catalogPath, out: biasModel })).rejects.toThrow(/cannot compute hunch\.repeat\.weight/);
-    expect(await snapshot(biasModel)).toEqual(before);
+    const { config } = heads;
+    const V = config.vocabSize;
+    const vocabulary = new Vocabulary(checkpoint.state.vocabulary);
+    const isItem = Uint8Array.from(vocabulary.tokens, (token) => (isItemToken(token) ? 1 : 0));
+    const { ids, mask, dims } = fixedInput(vocabulary);
+    const [B, T] = dims;
+    const rows = Array.from({ length: B }, (_, b) => ids.slice(b * T, b * T + mask.slice(b * T, (b + 1) * T).filter(Boolean).length));
+    const positions = rows.map((row) => row.map((_, t) => t));
+    const scorer = new NextItemScorer(config, heads.weights, isItem);
+    const expected = await scorer.scoreAt(rows, positions).data();
+    scorer.dispose();
+
+    const session = await ort.InferenceSession.create(join(out, 'onnx/model.onnx'));
+    expect(session.outputNames).toContain('hunch_repeat');
+    const result = await ortRun(session, config, ids, mask, dims);
+    await session.release();
+    const hf = await loadTransformers(out);
+    const hfResult = (await hf({ input_ids: new Tensor('int64', toInt64(ids), dims), attention_mask: new Tensor('int64', toInt64(mask), dims) })) as Record<string, Tensor>;
+    await hf.dispose();
+    expect(maxAbsDiff(hfResult.logits!.data as Float32Array, result.logits!.data as Float32Array)).toBeLessThan(1e-5);
+    expect(maxAbsDiff(hfResult.hunch_repeat!.data as Float32Array, result.hunch_repeat!.data as Float32Array)).toBeLessThan(1e-5);
+
+    // Exported score of item c at (b, t): logits + hunch_repeat when c is among row b's tokens 0..t.
+    const logits = result.logits!.data as Float32Array;
+    const repeat = result.hunch_repeat!.data as Float32Array;
+    expect(result.hunch_repeat!.dims).toEqual([B, T, 1]);
+    let worst = 0;
+    let m = 0;
+    let bonuses = 0;
+    rows.forEach((row, b) => {
+      for (let t = 0; t < row.length; t++, m++) {
+        const seen = new Set(row.slice(0, t + 1));
+        for (let c = 0; c < V; c++) {
+          if (!isItem[c]) continue;
+          const bonus = seen.has(c) ? repeat[b * T + t]! : 0;
+          if (seen.has(c)) bonuses++;
+          worst = Math.max(worst, Math.abs(logits[(b * T + t) * V + c]! + bonus - expected[m * V + c]!));
+        }
+      }
+    });
+    console.log(`heads parity (cosine 14, bias, repeat; ${bonuses} repeat bonuses): max abs diff ${worst.toExponential(2)}`);
+    expect(bonuses).toBeGreaterThan(3);
+    expect(worst).toBeLessThan(1e-4);
   });
 });
 
-async function snapshot(dir: string): Promise<Record<string, string>> {
+describe('export of a next-item checkpoint (hunch benchmark --out)', () => {
+  it('exports the heads its training state records, and refuses a record the tensors contradict', async () => {
+    const heads = withHeads(checkpoint);
+    const model = { config: heads.config, weights: heads.weights, vocabulary: checkpoint.state.vocabulary };
+    const info = { itemCounts: checkpoint.state.itemCounts, training: checkpoint.state.training };
+    const dir = join(work, 'next-item');
+    await writeNextItemCheckpoint(dir, { ...model, heads: { itemBias: true, repeat: true, cosineScale: 14 } }, info);
+    const out = join(work, 'next-item-model');
+    const manifest = await exportModel({ checkpoint: dir, catalog: catalogPath, out, quant: ['fp32'] });
+    expect(manifest.onnx).toMatchObject({ itemBias: true, cosineScale: 14, repeat: { output: 'hunch_repeat' } });
+    await rm(out, { recursive: true });
+    await writeNextItemCheckpoint(dir, { ...model, heads: { itemBias: true, repeat: true, cosineScale: 10 } }, info);
+    await expect(exportModel({ checkpoint: dir, catalog: catalogPath, out, quant: ['fp32'] })).rejects.toThrow('nextItem.heads.cosineScale');
+    await writeNextItemCheckpoint(dir, { ...model, heads: { itemBias: true, repeat: false, cosineScale: 14 } }, info);
+    await expect(exportModel({ checkpoint: dir, catalog: catalogPath, out, quant: ['fp32'] })).rejects.toThrow('nextItem.heads.repeat');
+    await rm(dir, { recursive: true });
+  });
+});
+
+async function snapshot(dir: string, relativeTo = ''): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
     if (!entry.isFile()) continue;
     const path = join(entry.parentPath, entry.name);
-    out[path] = createHash('sha256').update(await readFile(path)).digest('hex');
+    out[relativeTo ? path.slice(relativeTo.length + 1) : path] = createHash('sha256').update(await readFile(path)).digest('hex');
   }
   return out;
 }

@@ -10,7 +10,7 @@ import * as ort from 'onnxruntime-node';
 import { MAX_SEARCH_PIECES, encodeHistory, type HunchEvent, type Vocabulary } from '@hunch/core';
 import { expect } from 'vitest';
 import type { Checkpoint } from '../src/checkpoint.js';
-import { GPT2 } from '../src/model.js';
+import { GPT2, type GPT2Config } from '../src/model.js';
 
 /** Token ids of a full row and a right-padded row (7 positions), and their attention mask. */
 export function fixedInput(vocabulary: Vocabulary) {
@@ -30,7 +30,38 @@ export const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   return max;
 };
 
-const toInt64 = (xs: number[]) => BigInt64Array.from(xs.map(BigInt));
+export const toInt64 = (xs: number[]) => BigInt64Array.from(xs.map(BigInt));
+
+/** The graph's inputs besides the cache, in order. */
+export const CACHE_INPUTS = (nLayer: number) => Array.from({ length: nLayer }, (_, i) => [`past_key_values.${i}.key`, `past_key_values.${i}.value`]).flat();
+
+/** An empty KV cache (past length 0) for a first call. */
+export function emptyPast(config: GPT2Config, batch: number): Record<string, ort.Tensor> {
+  const shape = [batch, config.nHead, 0, config.nEmbd / config.nHead];
+  return Object.fromEntries(CACHE_INPUTS(config.nLayer).map((name) => [name, new ort.Tensor('float32', new Float32Array(0), shape)]));
+}
+
+/** The present.* outputs of one call as the past_key_values.* inputs of the next. */
+export function pastFrom(outputs: ort.InferenceSession.OnnxValueMapType): Record<string, ort.Tensor> {
+  return Object.fromEntries(Object.entries(outputs).filter(([name]) => name.startsWith('present.')).map(([name, t]) => [name.replace('present.', 'past_key_values.'), t as ort.Tensor]));
+}
+
+/** One onnxruntime-node call: ids and mask [B, T] (mask [B, past + T] with a past). */
+export async function ortRun(
+  session: ort.InferenceSession,
+  config: GPT2Config,
+  ids: number[],
+  mask: number[],
+  dims: [number, number],
+  past?: Record<string, ort.Tensor>,
+): Promise<ort.InferenceSession.OnnxValueMapType> {
+  const pastLength = past ? past['past_key_values.0.key']!.dims[2]! : 0;
+  return session.run({
+    input_ids: new ort.Tensor('int64', toInt64(ids), dims),
+    attention_mask: new ort.Tensor('int64', toInt64(mask), [dims[0], pastLength + dims[1]]),
+    ...(past ?? emptyPast(config, dims[0])),
+  });
+}
 
 /** Logits [B, T, V] of `checkpoint` in tfjs, and of the exported `modelDir` in onnxruntime-node and transformers.js. */
 export async function logitsThreeWays(checkpoint: Checkpoint, modelDir: string, input: ReturnType<typeof fixedInput>) {
@@ -42,11 +73,8 @@ export async function logitsThreeWays(checkpoint: Checkpoint, modelDir: string, 
   model.dispose();
 
   const session = await ort.InferenceSession.create(join(modelDir, 'onnx/model.onnx'));
-  expect(session.inputNames).toEqual(['input_ids', 'attention_mask']);
-  const ortOut = await session.run({
-    input_ids: new ort.Tensor('int64', toInt64(ids), dims),
-    attention_mask: new ort.Tensor('int64', toInt64(mask), dims),
-  });
+  expect(session.inputNames).toEqual(['input_ids', 'attention_mask', ...CACHE_INPUTS(checkpoint.config.nLayer)]);
+  const ortOut = await ortRun(session, checkpoint.config, ids, mask, dims);
   expect(ortOut.logits!.dims).toEqual([B, T, V]);
   await session.release();
 
@@ -90,4 +118,24 @@ export async function expectTokenizerMatches(modelDir: string, vocabulary: Vocab
   expect(hunchIds).not.toContain(vocabulary.unk);
   expect(tokenizer.encode(text, { add_special_tokens: false })).toEqual(hunchIds);
   return hunchIds;
+}
+
+/**
+ * `checkpoint` with all three next-item heads (next-item.ts), made up but far from trivial:
+ * an item bias, a repeat bonus, and cosine scoring with scale `cosineScale`.
+ */
+export function withHeads(checkpoint: Checkpoint, cosineScale = 14): Checkpoint {
+  const { vocabSize: V, nEmbd: D } = checkpoint.config;
+  const wave = (n: number, k: number, amplitude: number) => Float32Array.from({ length: n }, (_, i) => amplitude * Math.sin(i * k + 0.3));
+  const weights = new Map(checkpoint.weights);
+  weights.set('lm_head.bias', { shape: [V], data: wave(V, 1.7, 1) });
+  weights.set('hunch.repeat.weight', { shape: [D], data: wave(D, 2.3, 0.5) });
+  weights.set('hunch.repeat.bias', { shape: [1], data: Float32Array.of(0.7) });
+  if (cosineScale) weights.set('hunch.cosine.scale', { shape: [1], data: Float32Array.of(cosineScale) });
+  return { ...checkpoint, weights };
+}
+
+/** Indices of the k largest of `scores` among `candidates`. */
+export function topK(scores: ArrayLike<number>, candidates: number[], k: number): number[] {
+  return [...candidates].sort((a, b) => scores[b]! - scores[a]! || a - b).slice(0, k);
 }

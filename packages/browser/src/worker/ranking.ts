@@ -22,3 +22,21 @@ export function rankItems(
   scored.sort((a, b) => b.score - a.score || (a.itemId < b.itemId ? -1 : 1));
   return scored.slice(0, k).map(({ itemId, score }) => ({ itemId, score: score / total }));
 }
+
+/**
+ * The model's repeat bonus (hunch.json `onnx.repeat`, addTo "history-items"): `bonus`, the
+ * graph's repeat output at the last position, is added once to the logit of every item
+ * token among the input tokens, however often it occurs. Returns a copy; `logits` is kept.
+ */
+export function addRepeatBonus(
+  logits: Float32Array,
+  inputIds: readonly number[],
+  itemTokenIds: ReadonlySet<number>,
+  bonus: number,
+): Float32Array {
+  const out = Float32Array.from(logits);
+  for (const id of new Set(inputIds)) {
+    if (itemTokenIds.has(id)) out[id] = out[id]! + bonus;
+  }
+  return out;
+}

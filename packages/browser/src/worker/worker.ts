@@ -6,7 +6,8 @@ import { expose } from 'comlink';
 import { AutoModelForCausalLM, Tensor, env, type PreTrainedModel } from '@huggingface/transformers';
 import { Vocabulary, encodeHistory, type HunchManifest } from '@hunch/core';
 import { chooseBackend } from './backend.js';
-import { rankItems } from './ranking.js';
+import { addRepeatBonus, rankItems } from './ranking.js';
+import { chooseDtype } from './variant.js';
 import type { Backend, LoadRequest, LoadResult, ModelWorkerApi, RecommendRequest, ScoredItem } from './protocol.js';
 
 // Self-hosted runtime: model files and onnxruntime-web's wasm come from our own origin, never a hub or CDN.
@@ -27,6 +28,9 @@ interface LoadedModel {
   manifest: HunchManifest;
   vocabulary: Vocabulary;
   items: Array<{ tokenId: number; itemId: string }>;
+  itemTokenIds: ReadonlySet<number>;
+  /** The graph output holding the repeat bonus (hunch.json onnx.repeat), if the model has one. */
+  repeatOutput: string | undefined;
 }
 
 let loaded: LoadedModel | undefined;
@@ -46,33 +50,51 @@ function webgpuDeviceInUse(): boolean {
 }
 
 const api: ModelWorkerApi = {
-  async load({ modelUrl, manifest, backend: preference }: LoadRequest): Promise<LoadResult> {
+  async load({ modelUrl, manifest, backend: preference, dtype: requested }: LoadRequest): Promise<LoadResult> {
     const choice = await chooseBackend(preference);
+    const variant = chooseDtype(manifest, choice.backend, requested);
     const { root, id } = splitModelUrl(modelUrl);
     env.localModelPath = root;
     const model = await AutoModelForCausalLM.from_pretrained(id, {
       local_files_only: true,
       device: choice.backend,
-      dtype: 'fp32',
+      dtype: variant.dtype,
     });
     const backend: Backend = choice.backend === 'webgpu' && webgpuDeviceInUse() ? 'webgpu' : 'wasm';
     if (backend !== choice.backend) throw new Error(`asked onnxruntime for ${choice.backend} but it runs on ${backend}`);
     const vocabulary = new Vocabulary(manifest.vocabulary, manifest.merges);
-    loaded = { model, manifest, vocabulary, items: vocabulary.items() };
-    return { backend, reason: choice.reason };
+    const items = vocabulary.items();
+    const repeatOutput = manifest.onnx?.repeat?.output;
+    const outputNames = (model as unknown as { sessions: Record<string, { outputNames: string[] }> }).sessions.model?.outputNames;
+    if (repeatOutput && outputNames && !outputNames.includes(repeatOutput)) {
+      throw new Error(`hunch.json names the repeat output ${repeatOutput} but ${variant.file} has none`);
+    }
+    loaded = { model, manifest, vocabulary, items, itemTokenIds: new Set(items.map(({ tokenId }) => tokenId)), repeatOutput };
+    return { backend, reason: `${choice.reason}; ${variant.reason}`, dtype: variant.dtype, modelFile: variant.file };
   },
 
   async recommend({ events, k, exclude }: RecommendRequest): Promise<ScoredItem[]> {
     if (!loaded) throw new Error('no model loaded');
-    const { model, manifest, vocabulary, items } = loaded;
+    const { model, manifest, vocabulary, items, itemTokenIds, repeatOutput } = loaded;
     const ids = encodeHistory(events, vocabulary, manifest.encoding.maxLength);
     const inputIds = new Tensor('int64', BigInt64Array.from(ids, BigInt), [1, ids.length]);
     const attentionMask = new Tensor('int64', new BigInt64Array(ids.length).fill(1n), [1, ids.length]);
-    const { logits } = (await model({ input_ids: inputIds, attention_mask: attentionMask })) as { logits: Tensor };
-    const vocabSize = vocabulary.size;
-    const data = logits.data as Float32Array;
-    const last = data.subarray((ids.length - 1) * vocabSize, ids.length * vocabSize);
-    return rankItems(last, items, k, new Set(exclude));
+    // A first call with no cache: transformers.js feeds empty past_key_values.*.
+    const outputs = (await model({ input_ids: inputIds, attention_mask: attentionMask })) as Record<string, Tensor>;
+    try {
+      const vocabSize = vocabulary.size;
+      const data = outputs.logits!.data as Float32Array;
+      let last = data.subarray((ids.length - 1) * vocabSize, ids.length * vocabSize);
+      if (repeatOutput) {
+        const bonus = outputs[repeatOutput];
+        if (!bonus) throw new Error(`the model returned no ${repeatOutput}`);
+        last = addRepeatBonus(last, ids, itemTokenIds, (bonus.data as Float32Array)[ids.length - 1]!);
+      }
+      return rankItems(last, items, k, new Set(exclude));
+    } finally {
+      // present.* stay on the GPU under WebGPU: free them, nothing reuses this cache.
+      for (const tensor of Object.values(outputs)) tensor.dispose?.();
+    }
   },
 };
 

@@ -1,0 +1,174 @@
+/**
+ * The quantized ONNX files: int8 (model_quantized.onnx) and 4-bit MatMulNBits
+ * (model_q4.onnx). Each computes exactly the fp32 graph of its dequantized weights (so the
+ * packing is what onnxruntime's kernels read), runs at every graph optimization level with
+ * the same outputs, and ranks items close to fp32.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { basename, dirname } from 'node:path';
+import { AutoModelForCausalLM, env, Tensor } from '@huggingface/transformers';
+import * as ort from 'onnxruntime-node';
+import { isItemToken, Vocabulary } from '@hunch/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeCheckpoint, type Checkpoint } from '../src/checkpoint.js';
+import { exportModel } from '../src/export.js';
+import { Rng } from '../src/lib/prng.js';
+import { parameterShapes, type GPT2Config } from '../src/model.js';
+import { buildOnnxModel, exportedTable, ONNX_FILES, ONNX_VARIANTS, type OnnxVariant } from '../src/onnx-export.js';
+import { dequantizeInt8, dequantizeQ4, quantizeInt8, quantizeQ4, transpose } from '../src/onnx/quantize.js';
+import type { TensorMap } from '../src/safetensors.js';
+import { DEFAULT_EVENT_TRAIN_OPTIONS, trainEvents } from '../src/train-events.js';
+import { writeEventsFile } from './event-files.js';
+import { catalogPath, simulated, tinyOptions } from './helpers.js';
+import { fixedInput, maxAbsDiff, ortRun, toInt64, topK, withHeads } from './parity.js';
+
+const LEVELS = ['disabled', 'basic', 'extended', 'layout', 'all'] as const;
+
+let work: string;
+let checkpoint: Checkpoint;
+/** Model directories: the plain GPT-2, and with all heads (cosine scoring). */
+const dirs: Record<'plain' | 'heads', string> = { plain: '', heads: '' };
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'hunch-export-quant-'));
+  const eventsPath = join(work, 'events.ndjson');
+  await writeEventsFile(eventsPath, simulated(200, 4));
+  const { layers, embd, heads, context, lr, seed } = tinyOptions;
+  ({ checkpoint } = await trainEvents(eventsPath, { ...DEFAULT_EVENT_TRAIN_OPTIONS, layers, embd, heads, context, lr, seed, epochs: 3, batchTokens: 256, workers: 1 }));
+  for (const [kind, ckpt] of [['plain', checkpoint], ['heads', withHeads(checkpoint)]] as const) {
+    await writeCheckpoint(join(work, `${kind}-checkpoint`), ckpt);
+    dirs[kind] = join(work, `${kind}-model`);
+    await exportModel({ checkpoint: join(work, `${kind}-checkpoint`), catalog: catalogPath, out: dirs[kind] });
+  }
+});
+
+afterAll(async () => {
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+/** The weights an int8 / q4 graph effectively uses, as plain fp32 tensors (the table as exported). */
+function dequantized(config: GPT2Config, weights: TensorMap, variant: 'int8' | 'q4'): TensorMap {
+  const out: TensorMap = new Map(weights);
+  for (const [name, { shape, data }] of weights) {
+    if (!/\.(c_attn|c_proj|c_fc)\.weight$/.test(name)) continue;
+    const [K, N] = shape as [number, number];
+    out.set(name, {
+      shape,
+      data: variant === 'int8' ? dequantizeInt8(quantizeInt8(data, K, N, 1), K, N, 1) : transpose(dequantizeQ4(quantizeQ4(transpose(data, K, N), N, K)), N, K),
+    });
+  }
+  const { vocabSize: V, nEmbd: D } = config;
+  const table = exportedTable(config, weights);
+  out.set('transformer.wte.weight', { shape: [V, D], data: variant === 'int8' ? dequantizeInt8(quantizeInt8(table, V, D, 0), V, D, 0) : dequantizeQ4(quantizeQ4(table, V, D)) });
+  out.delete('hunch.cosine.scale'); // the table above is already normalised
+  return out;
+}
+
+/** A random GPT-2 whose widths are not multiples of the 4-bit block (48 = 32 + 16). */
+function randomModel(): { config: GPT2Config; weights: TensorMap } {
+  const config: GPT2Config = { vocabSize: 37, nPositions: 8, nEmbd: 48, nLayer: 1, nHead: 2, layerNormEpsilon: 1e-5 };
+  const rng = new Rng(11);
+  const weights: TensorMap = new Map();
+  for (const [name, shape] of parameterShapes(config)) {
+    const gain = /ln_(\d|f)\.weight$/.test(name) ? 1 : 0;
+    weights.set(name, { shape, data: Float32Array.from({ length: shape.reduce((n, d) => n * d, 1) }, () => gain + rng.normal() * 0.3) });
+  }
+  return { config, weights };
+}
+
+async function session(bytes: Uint8Array | string, level: (typeof LEVELS)[number] = 'disabled') {
+  return ort.InferenceSession.create(bytes as Uint8Array, { graphOptimizationLevel: level });
+}
+
+describe('quantized export', () => {
+  it('int8 and q4 graphs compute the fp32 graph of their dequantized weights', async () => {
+    const models = [
+      { label: 'tiny trained + bias/repeat', config: checkpoint.config, weights: withHeads(checkpoint, 0).weights },
+      { label: 'random, width 48', ...randomModel() },
+    ];
+    for (const { label, config, weights } of models) {
+      const ids = Array.from({ length: 12 }, (_, i) => (i * 7 + 3) % config.vocabSize);
+      const mask = ids.map(() => 1);
+      for (const variant of ['int8', 'q4'] as const) {
+        const quantized = await session(buildOnnxModel(config, weights, variant));
+        const reference = await session(buildOnnxModel(config, dequantized(config, weights, variant), 'fp32'));
+        const [q, r] = [await ortRun(quantized, config, ids, mask, [2, 6]), await ortRun(reference, config, ids, mask, [2, 6])];
+        const diff = Math.max(...Object.keys(r).map((name) => maxAbsDiff(q[name]!.data as Float32Array, r[name]!.data as Float32Array)));
+        console.log(`${label}, ${variant}: max abs diff to the fp32 graph of its dequantized weights ${diff.toExponential(2)}`);
+        expect(diff).toBeLessThan(1e-4);
+        await quantized.release();
+        await reference.release();
+      }
+    }
+  });
+
+  it('every file runs at every graph optimization level with the same outputs', async () => {
+    const { config } = checkpoint;
+    const { ids, mask, dims } = fixedInput(new Vocabulary(checkpoint.state.vocabulary));
+    for (const kind of ['plain', 'heads'] as const) {
+      for (const variant of ONNX_VARIANTS) {
+        const path = join(dirs[kind], ONNX_FILES[variant]);
+        let base: ort.InferenceSession.OnnxValueMapType | undefined;
+        let worst = 0;
+        for (const level of LEVELS) {
+          const s = await session(path, level);
+          const out = await ortRun(s, config, ids, mask, dims);
+          await s.release();
+          if (!base) base = out;
+          else for (const name of Object.keys(base)) worst = Math.max(worst, maxAbsDiff(out[name]!.data as Float32Array, base[name]!.data as Float32Array));
+        }
+        console.log(`${kind} ${variant}: max abs diff across levels ${LEVELS.join('/')} ${worst.toExponential(2)}`);
+        expect(worst).toBeLessThan(1e-5);
+      }
+    }
+  });
+
+  it('ranks the top 20 items close to fp32', async () => {
+    const { config } = checkpoint;
+    const V = config.vocabSize;
+    const vocabulary = new Vocabulary(checkpoint.state.vocabulary);
+    const items = vocabulary.tokens.flatMap((token, id) => (isItemToken(token) ? [id] : []));
+    const { ids, mask, dims } = fixedInput(vocabulary);
+    for (const kind of ['plain', 'heads'] as const) {
+      const logits = {} as Record<OnnxVariant, Float32Array>;
+      for (const variant of ONNX_VARIANTS) {
+        const s = await session(join(dirs[kind], ONNX_FILES[variant]), 'all');
+        logits[variant] = (await ortRun(s, config, ids, mask, dims)).logits!.data as Float32Array;
+        await s.release();
+      }
+      for (const variant of ['int8', 'q4'] as const) {
+        let overlap = 0;
+        let positions = 0;
+        for (let p = 0; p < mask.length; p++) {
+          if (!mask[p]) continue;
+          const row = (v: OnnxVariant) => logits[v].subarray(p * V, (p + 1) * V);
+          const reference = new Set(topK(row('fp32'), items, 20));
+          overlap += topK(row(variant), items, 20).filter((id) => reference.has(id)).length / 20;
+          positions++;
+        }
+        const mean = overlap / positions;
+        console.log(`${kind} ${variant}: mean top-20 overlap with fp32 ${mean.toFixed(3)} over ${positions} positions, max abs logit diff ${maxAbsDiff(logits[variant], logits.fp32).toFixed(3)}`);
+        expect(mean).toBeGreaterThan(variant === 'int8' ? 0.9 : 0.75);
+      }
+    }
+  });
+
+  it('loads in transformers.js as dtype fp32, q8 and q4, with the outputs of onnxruntime-node', async () => {
+    const { config } = checkpoint;
+    const { ids, mask, dims } = fixedInput(new Vocabulary(checkpoint.state.vocabulary));
+    env.allowRemoteModels = false;
+    env.allowLocalModels = true;
+    env.localModelPath = `${dirname(dirs.heads)}/`;
+    for (const [dtype, variant] of [['fp32', 'fp32'], ['q8', 'int8'], ['q4', 'q4']] as const) {
+      const s = await session(join(dirs.heads, ONNX_FILES[variant]), 'all');
+      const expected = await ortRun(s, config, ids, mask, dims);
+      await s.release();
+      const hf = await AutoModelForCausalLM.from_pretrained(basename(dirs.heads), { local_files_only: true, dtype, device: 'cpu' });
+      const out = (await hf({ input_ids: new Tensor('int64', toInt64(ids), dims), attention_mask: new Tensor('int64', toInt64(mask), dims) })) as Record<string, Tensor>;
+      await hf.dispose();
+      for (const name of ['logits', 'hunch_repeat']) expect(maxAbsDiff(out[name]!.data as Float32Array, expected[name]!.data as Float32Array), `${dtype} ${name}`).toBeLessThan(1e-5);
+    }
+  });
+});
