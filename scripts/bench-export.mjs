@@ -1,0 +1,135 @@
+// `npm run bench:export -- --checkpoint DIR`: exports a `hunch benchmark --out` checkpoint of
+// Diginetica (43k items) as fp32 / int8 / q4 ONNX and measures, per file: bytes, session load
+// time and forward latency for a 50-event history in onnxruntime-node (CPU), and full-ranking
+// P@20 / MRR@20 on Diginetica's test prefixes (SR-GNN protocol, the same ranking code as
+// `hunch benchmark`), with the repeat bonus added as the SDK adds it. Prints one JSON object
+// as its last line and writes BENCHMARKS.md's `export` section.
+// Without --checkpoint it first trains one with the default recipe (about 25 minutes).
+// `--examples N` scores only the first N test prefixes (quicker, paired across variants).
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import * as ort from 'onnxruntime-node';
+import { replaceSection } from './lib/benchmarks-md.mjs';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const datasets = process.env.HUNCH_DATASETS ?? join(root, '..', 'shared', 'datasets');
+const cli = join(root, 'packages', 'trainer', 'dist', 'cli.js');
+const { evaluation } = await import(join(root, 'packages', 'trainer', 'dist', 'index.js'));
+
+const { values: flags } = parseArgs({ options: { checkpoint: { type: 'string' }, examples: { type: 'string' } } });
+const train = join(datasets, 'diginetica', 'train_sessions.txt.gz');
+const test = join(datasets, 'diginetica', 'test_sessions.txt');
+const work = mkdtempSync(join(tmpdir(), 'hunch-bench-export-'));
+const hunch = (...args) => execFileSync(process.execPath, [cli, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 });
+
+try {
+  const checkpoint = flags.checkpoint ?? join(work, 'checkpoint');
+  if (!flags.checkpoint) hunch('benchmark', '--format', 'sessions', '--train', train, '--test', test, '--json', '--out', checkpoint);
+  // Research items have no product catalog: an empty one (the manifest keeps the popular list).
+  const catalog = join(work, 'catalog.json');
+  writeFileSync(catalog, JSON.stringify({ products: [] }));
+  const modelDir = join(work, 'model');
+  hunch('export', '--model', checkpoint, '--catalog', catalog, '--out', modelDir);
+  const manifest = JSON.parse(readFileSync(join(modelDir, 'hunch.json'), 'utf8'));
+  const config = JSON.parse(readFileSync(join(modelDir, 'config.json'), 'utf8'));
+
+  const data = await evaluation.loadSessionsBenchmark(train, test);
+  const limit = flags.examples ? Number(flags.examples) : data.test.prefixes.length;
+  const examples = { prefixes: data.test.prefixes.slice(0, limit), targets: data.test.targets.slice(0, limit) };
+  const numItems = data.items.size;
+  const ITEM_OFFSET = 3; // [PAD], [BOS], [UNK], then the items in ItemIndex order (benchmark.ts)
+  const P = config.n_positions;
+  const heads = config.n_head;
+  const headDim = config.n_embd / heads;
+
+  const run = (session, rows) => {
+    const B = rows.length;
+    const T = Math.max(...rows.map((r) => r.length));
+    const ids = new BigInt64Array(B * T);
+    const mask = new BigInt64Array(B * T);
+    rows.forEach((r, b) => r.forEach((token, t) => ((ids[b * T + t] = BigInt(token)), (mask[b * T + t] = 1n))));
+    const feeds = { input_ids: new ort.Tensor('int64', ids, [B, T]), attention_mask: new ort.Tensor('int64', mask, [B, T]) };
+    for (let i = 0; i < config.n_layer; i++) {
+      for (const kind of ['key', 'value']) feeds[`past_key_values.${i}.${kind}`] = new ort.Tensor('float32', new Float32Array(0), [B, heads, 0, headDim]);
+    }
+    return session.run(feeds).then((out) => ({ out, T }));
+  };
+
+  const results = {};
+  for (const [variant, file] of Object.entries(manifest.onnx.variants)) {
+    const path = join(modelDir, file);
+    const loadStarted = performance.now();
+    const session = await ort.InferenceSession.create(path, { graphOptimizationLevel: 'all', intraOpNumThreads: 1 });
+    const loadMs = performance.now() - loadStarted;
+
+    // Latency: one forward over a 50-event history (49 items + [BOS]), after 3 warm-up calls.
+    const history = [1, ...examples.prefixes.flatMap((p) => Array.from(p)).slice(0, 49).map((i) => i + ITEM_OFFSET)];
+    for (let i = 0; i < 3; i++) await run(session, [history]);
+    const times = [];
+    for (let i = 0; i < 30; i++) {
+      const t0 = performance.now();
+      await run(session, [history]);
+      times.push(performance.now() - t0);
+    }
+    times.sort((a, b) => a - b);
+
+    // Quality: next-item scores at each prefix's last position, plus the repeat bonus on its items.
+    const recommender = {
+      name: variant,
+      async score(prefixes) {
+        const rows = prefixes.map((p) => [1, ...Array.from(p, (i) => i + ITEM_OFFSET)].slice(-P));
+        const { out, T } = await run(session, rows);
+        const V = out.logits.dims[2];
+        const logits = out.logits.data;
+        const repeat = out.hunch_repeat?.data;
+        return rows.map((r, b) => {
+          const at = (b * T + r.length - 1) * V;
+          const scores = Float32Array.from(logits.subarray(at + ITEM_OFFSET, at + ITEM_OFFSET + numItems));
+          if (repeat) for (const item of new Set(prefixes[b])) scores[item] = Math.fround(scores[item] + repeat[b * T + r.length - 1]);
+          return scores;
+        });
+      },
+    };
+    const evaluated = await evaluation.evaluate(recommender, examples, { popularity: data.popularity, rawIds: data.items.rawIds, mask: data.mask, batchSize: 16 });
+    await session.release();
+    results[variant] = {
+      file,
+      bytes: statSync(path).size,
+      load_ms: Math.round(loadMs),
+      forward_ms_p50: +times[Math.floor(times.length / 2)].toFixed(2),
+      forward_ms_p95: +times[Math.floor(times.length * 0.95)].toFixed(2),
+      'P@20': evaluated.metrics['P@20'],
+      'MRR@20': evaluated.metrics['MRR@20'],
+      examples: evaluated.examples,
+      eval_seconds: Math.round(evaluated.seconds),
+    };
+    console.error(`${variant}: ${JSON.stringify(results[variant])}`);
+  }
+  const fp32 = results.fp32;
+  for (const r of Object.values(results)) r.mrr_loss_vs_fp32 = fp32 ? +(1 - r['MRR@20'] / fp32['MRR@20']).toFixed(4) : null;
+
+  const fmt = (x) => x.toFixed(4);
+  const command = `npm run bench:export --${flags.checkpoint ? ' --checkpoint CHECKPOINT' : ''}${flags.examples ? ` --examples ${flags.examples}` : ''}`;
+  const lines = [
+    `## Export: ONNX variants of the Diginetica model — ${new Date().toISOString().slice(0, 10)}`,
+    '',
+    `\`${command}\` — ${numItems.toLocaleString('en')} items, n_embd ${config.n_embd}, ${config.n_layer} layers; ` +
+      `${results.fp32?.examples ?? limit} test prefixes (SR-GNN protocol, full ranking); onnxruntime-node ${ort.env.versions?.common ?? ''} CPU, 1 thread, graph optimization "all".`,
+    '',
+    '| file | bytes | load ms | forward ms p50 / p95 (50 events) | P@20 | MRR@20 | MRR@20 loss vs fp32 |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+    ...Object.values(results).map(
+      (r) => `| \`${r.file}\` | ${r.bytes.toLocaleString('en')} | ${r.load_ms} | ${r.forward_ms_p50} / ${r.forward_ms_p95} | ${fmt(r['P@20'])} | ${fmt(r['MRR@20'])} | ${(r.mrr_loss_vs_fp32 * 100).toFixed(2)}% |`,
+    ),
+    '',
+    'Targets (issue 4): int8 ≤ 5 MB and ≤ 1% relative MRR@20 loss, q4 ≤ 3%.',
+  ];
+  replaceSection(join(root, 'BENCHMARKS.md'), 'export', lines.join('\n'));
+  console.log(JSON.stringify({ checkpoint, items: numItems, results }));
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
