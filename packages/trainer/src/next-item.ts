@@ -458,14 +458,10 @@ export class NextItemScorer {
    */
   scoreAt(rows: number[][], positions: number[][]): tf.Tensor2D {
     return tf.tidy(() => {
-      const B = rows.length;
-      const T = Math.max(...rows.map((r) => r.length));
       const D = this.config.nEmbd;
       const V = this.config.vocabSize;
-      const ids = new Int32Array(B * T);
-      rows.forEach((r, b) => ids.set(r, b * T));
       const p = (name: string) => this.tensors.get(name)!;
-      const h = transformer(p, this.config, tf.gather(p(WTE), tf.tensor1d(ids, 'int32')), B, T);
+      const { h, T } = this.hidden(rows);
       const pick: number[] = [];
       const bonusIdx: number[] = [];
       const bonusRow: number[] = [];
@@ -504,13 +500,9 @@ export class NextItemScorer {
   rankTargets(rows: number[][], positions: number[][], targets: number[], excludeSeen = false): Int32Array {
     const hasRepeat = this.tensors.has(REPEAT_WEIGHT);
     return tf.tidy(() => {
-      const B = rows.length;
-      const T = Math.max(...rows.map((r) => r.length));
       const D = this.config.nEmbd;
-      const ids = new Int32Array(B * T);
-      rows.forEach((r, b) => ids.set(r, b * T));
       const p = (name: string) => this.tensors.get(name)!;
-      const h = transformer(p, this.config, tf.gather(p(WTE), tf.tensor1d(ids, 'int32')), B, T);
+      const { h, T } = this.hidden(rows);
       const pick: number[] = [];
       const prefixes: number[][] = [];
       positions.forEach((ts, b) => {
@@ -551,6 +543,16 @@ export class NextItemScorer {
       }
       return ranks;
     });
+  }
+
+  /** Final hidden states [B * T, D] of right-padded rows (call inside tf.tidy), and the padded length T. */
+  private hidden(rows: number[][]): { h: tf.Tensor; T: number } {
+    const B = rows.length;
+    const T = Math.max(...rows.map((r) => r.length));
+    const ids = new Int32Array(B * T);
+    rows.forEach((r, b) => ids.set(r, b * T));
+    const p = (name: string) => this.tensors.get(name)!;
+    return { h: transformer(p, this.config, tf.gather(p(WTE), tf.tensor1d(ids, 'int32')), B, T), T };
   }
 
   /** The hidden states as they meet the item table: as is, or τ-scaled unit vectors. */
