@@ -1,9 +1,10 @@
 // `npm run bench:export -- --checkpoint DIR`: exports a `hunch benchmark --out` checkpoint of
-// Diginetica (43k items) as fp32 / int8 / q4 ONNX and measures, per file: bytes, session load
-// time and forward latency for a 50-event history in onnxruntime-node (CPU), and full-ranking
+// Diginetica (43k items) as fp32 / int8 / q4 ONNX and measures, per file: bytes; full-ranking
 // P@20 / MRR@20 on Diginetica's test prefixes (SR-GNN protocol, the same ranking code as
-// `hunch benchmark`), with the repeat bonus added as the SDK adds it. Prints one JSON object
-// as its last line and writes BENCHMARKS.md's `export` section.
+// `hunch benchmark`), with the repeat bonus added as the SDK adds it; and session load time,
+// forward latency for a 50-event history and one-event step latency (KV cache of 49) in
+// onnxruntime-node (CPU) and in Chromium on onnxruntime-web's WASM and WebGPU backends.
+// Prints one JSON object as its last line and writes BENCHMARKS.md's `export` section.
 // Without --checkpoint it first trains one with the default recipe (about 25 minutes).
 // `--examples N` scores only the first N test prefixes (quicker, paired across variants).
 import { execFileSync } from 'node:child_process';
@@ -14,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { replaceSection } from './lib/benchmarks-md.mjs';
+import { measureInChromium } from './lib/ort-web-latency.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const datasets = process.env.HUNCH_DATASETS ?? join(root, '..', 'shared', 'datasets');
@@ -46,18 +48,37 @@ try {
   const heads = config.n_head;
   const headDim = config.n_embd / heads;
 
-  const run = (session, rows) => {
+  /** One forward over right-padded rows; `past` (batch 1 only) continues a cache of `pastLength`. */
+  const run = (session, rows, past, pastLength = 0) => {
     const B = rows.length;
     const T = Math.max(...rows.map((r) => r.length));
     const ids = new BigInt64Array(B * T);
-    const mask = new BigInt64Array(B * T);
-    rows.forEach((r, b) => r.forEach((token, t) => ((ids[b * T + t] = BigInt(token)), (mask[b * T + t] = 1n))));
-    const feeds = { input_ids: new ort.Tensor('int64', ids, [B, T]), attention_mask: new ort.Tensor('int64', mask, [B, T]) };
+    const mask = new BigInt64Array(B * (pastLength + T));
+    rows.forEach((r, b) => {
+      r.forEach((token, t) => (ids[b * T + t] = BigInt(token)));
+      mask.fill(1n, b * (pastLength + T), b * (pastLength + T) + pastLength + r.length);
+    });
+    const feeds = { input_ids: new ort.Tensor('int64', ids, [B, T]), attention_mask: new ort.Tensor('int64', mask, [B, pastLength + T]) };
     for (let i = 0; i < config.n_layer; i++) {
-      for (const kind of ['key', 'value']) feeds[`past_key_values.${i}.${kind}`] = new ort.Tensor('float32', new Float32Array(0), [B, heads, 0, headDim]);
+      for (const kind of ['key', 'value']) {
+        feeds[`past_key_values.${i}.${kind}`] = past?.[`present.${i}.${kind}`] ?? new ort.Tensor('float32', new Float32Array(0), [B, heads, 0, headDim]);
+      }
     }
     return session.run(feeds).then((out) => ({ out, T }));
   };
+  const timed = async (fn) => {
+    for (let i = 0; i < 3; i++) await fn();
+    const times = [];
+    for (let i = 0; i < 30; i++) {
+      const t0 = performance.now();
+      await fn();
+      times.push(performance.now() - t0);
+    }
+    return times.sort((a, b) => a - b);
+  };
+  const percentile = (sorted, q) => +sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))].toFixed(2);
+  // A 50-event history: [BOS] and the first 49 test clicks (within the model's positions).
+  const history = [1, ...examples.prefixes.flatMap((p) => Array.from(p)).map((i) => i + ITEM_OFFSET)].slice(0, Math.min(50, P));
 
   const results = {};
   for (const [variant, file] of Object.entries(manifest.onnx.variants)) {
@@ -66,16 +87,10 @@ try {
     const session = await ort.InferenceSession.create(path, { graphOptimizationLevel: 'all', intraOpNumThreads: 1 });
     const loadMs = performance.now() - loadStarted;
 
-    // Latency: one forward over a 50-event history (49 items + [BOS]), after 3 warm-up calls.
-    const history = [1, ...examples.prefixes.flatMap((p) => Array.from(p)).slice(0, 49).map((i) => i + ITEM_OFFSET)];
-    for (let i = 0; i < 3; i++) await run(session, [history]);
-    const times = [];
-    for (let i = 0; i < 30; i++) {
-      const t0 = performance.now();
-      await run(session, [history]);
-      times.push(performance.now() - t0);
-    }
-    times.sort((a, b) => a - b);
+    // Latency: a forward over the whole history, and one new event on top of the cache of the rest.
+    const forward = await timed(() => run(session, [history]));
+    const { out: past } = await run(session, [history.slice(0, -1)]);
+    const step = await timed(() => run(session, [history.slice(-1)], past, history.length - 1));
 
     // Quality: next-item scores at each prefix's last position, plus the repeat bonus on its items.
     const recommender = {
@@ -100,8 +115,10 @@ try {
       file,
       bytes: statSync(path).size,
       load_ms: Math.round(loadMs),
-      forward_ms_p50: +times[Math.floor(times.length / 2)].toFixed(2),
-      forward_ms_p95: +times[Math.floor(times.length * 0.95)].toFixed(2),
+      forward_ms_p50: percentile(forward, 0.5),
+      forward_ms_p95: percentile(forward, 0.95),
+      step_ms_p50: percentile(step, 0.5),
+      step_ms_p95: percentile(step, 0.95),
       'P@20': evaluated.metrics['P@20'],
       'MRR@20': evaluated.metrics['MRR@20'],
       examples: evaluated.examples,
@@ -112,24 +129,45 @@ try {
   const fp32 = results.fp32;
   for (const r of Object.values(results)) r.mrr_loss_vs_fp32 = fp32 ? +(1 - r['MRR@20'] / fp32['MRR@20']).toFixed(4) : null;
 
+  // The same files in Chromium, on the runtime the SDK's worker uses.
+  console.error('chromium: wasm and webgpu latency...');
+  const files = Object.values(results).map((r) => r.file);
+  const chromium = await measureInChromium({ modelDir, files, tokens: history, cache: manifest.onnx.cache });
+
   const fmt = (x) => x.toFixed(4);
   const command = `npm run bench:export --${flags.checkpoint ? ' --checkpoint CHECKPOINT' : ''}${flags.examples ? ` --examples ${flags.examples}` : ''}`;
+  const latencyRow = (file, runtime, r) =>
+    r.error
+      ? `| \`${file}\` | ${runtime} | failed: ${r.error.replace(/\|/g, '/')} | | |`
+      : `| \`${file}\` | ${runtime} | ${r.cold_load_ms === undefined ? '' : `${r.cold_load_ms.toLocaleString('en')} / `}${r.load_ms.toLocaleString('en')} | ${r.forward_ms_p50} / ${r.forward_ms_p95} | ${r.step_ms_p50} / ${r.step_ms_p95} |`;
   const lines = [
     `## Export: ONNX variants of the Diginetica model — ${new Date().toISOString().slice(0, 10)}`,
     '',
     `\`${command}\` — ${numItems.toLocaleString('en')} items, n_embd ${config.n_embd}, ${config.n_layer} layers; ` +
-      `${results.fp32?.examples ?? limit} test prefixes (SR-GNN protocol, full ranking); onnxruntime-node ${ort.env.versions?.common ?? ''} CPU, 1 thread, graph optimization "all".`,
+      `${results.fp32?.examples ?? limit} test prefixes (SR-GNN protocol, full ranking, repeat bonus added as the SDK adds it).`,
     '',
-    '| file | bytes | load ms | forward ms p50 / p95 (50 events) | P@20 | MRR@20 | MRR@20 loss vs fp32 |',
-    '| --- | --- | --- | --- | --- | --- | --- |',
+    '| file | bytes | P@20 | MRR@20 | MRR@20 loss vs fp32 |',
+    '| --- | --- | --- | --- | --- |',
     ...Object.values(results).map(
-      (r) => `| \`${r.file}\` | ${r.bytes.toLocaleString('en')} | ${r.load_ms} | ${r.forward_ms_p50} / ${r.forward_ms_p95} | ${fmt(r['P@20'])} | ${fmt(r['MRR@20'])} | ${(r.mrr_loss_vs_fp32 * 100).toFixed(2)}% |`,
+      (r) => `| \`${r.file}\` | ${r.bytes.toLocaleString('en')} | ${fmt(r['P@20'])} | ${fmt(r['MRR@20'])} | ${(r.mrr_loss_vs_fp32 * 100).toFixed(2)}% |`,
     ),
     '',
     'Targets (issue 4): int8 ≤ 5 MB and ≤ 1% relative MRR@20 loss, q4 ≤ 3%.',
+    '',
+    `Latency for a ${history.length}-event history: "forward" runs the whole history (empty cache), "step" adds one event to a cache of the other ${history.length - 1}; ` +
+      `p50 / p95 of 30 runs after 3 warm-ups, 1 thread, graph optimization "all". onnxruntime-node ${ort.env.versions?.common ?? ''} (CPU, load from disk); ` +
+      `Chromium ${chromium.environment.chromium} with onnxruntime-web ${chromium.environment.runtime} (the SDK's runtime; files from the HTTP cache; load = the page's first session, runtime start included / a second session of the same file), ` +
+      `WebGPU on the ${chromium.environment.webgpu_adapter ?? 'no'} adapter.`,
+    '',
+    '| file | runtime | load ms (Chromium: first / second session) | forward ms p50 / p95 | step ms p50 / p95 |',
+    '| --- | --- | --- | --- | --- |',
+    ...Object.values(results).flatMap((r) => [
+      latencyRow(r.file, 'onnxruntime-node', r),
+      ...Object.entries(chromium.results).map(([backend, byFile]) => latencyRow(r.file, `Chromium ${backend === 'wasm' ? 'WASM' : 'WebGPU'}`, byFile[r.file])),
+    ]),
   ];
   replaceSection(join(root, 'BENCHMARKS.md'), 'export', lines.join('\n'));
-  console.log(JSON.stringify({ checkpoint, items: numItems, results }));
+  console.log(JSON.stringify({ checkpoint, items: numItems, results, chromium }));
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

@@ -1,16 +1,2 @@
-/**
- * Launches Debian's Chromium through playwright-core (never a downloaded browser),
- * with the flags this closed-network machine needs, optionally with WebGPU.
- */
-import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
-
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-
-export async function launchChromium({ webgpu }: { webgpu: boolean }): Promise<Browser> {
-  if (!existsSync(CHROMIUM_PATH)) throw new Error(`no Chromium at ${CHROMIUM_PATH}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
-  const args = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic'];
-  // Headless Chromium has a software (SwiftShader) WebGPU adapter only with this flag.
-  if (webgpu) args.push('--enable-unsafe-webgpu');
-  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args });
-}
+/** Debian's Chromium through playwright-core: one launcher for the tests and the benchmarks. */
+export { CHROMIUM_PATH, launchChromium } from '../../scripts/lib/chromium.mjs';
