@@ -37,9 +37,15 @@ export class ModelClient {
     const manifest = await this.manifest;
     if (!manifest) return { backend: 'none', reason: 'model manifest unavailable', dtype: null, modelFile: null, modelVersion: null };
     try {
-      this.worker = new Worker(this.workerUrl, { type: 'module', name: 'hunch-model' });
-      this.api = wrap<ModelWorkerApi>(this.worker);
-      const result = await this.api.load({ modelUrl, manifest, backend: preference, ...(dtype ? { dtype } : {}) });
+      const worker = new Worker(this.workerUrl, { type: 'module', name: 'hunch-model' });
+      this.worker = worker;
+      this.api = wrap<ModelWorkerApi>(worker);
+      // A worker whose script fails to load or run (404, CSP, COEP) only fires `error`: without
+      // this race the call below would never settle and recommend() would wait forever.
+      const failed = new Promise<never>((_, reject) =>
+        worker.addEventListener('error', (event) => reject(new Error(`worker ${this.workerUrl} failed: ${event.message || 'could not start'}`)), { once: true }),
+      );
+      const result = await Promise.race([this.api.load({ modelUrl, manifest, backend: preference, ...(dtype ? { dtype } : {}) }), failed]);
       return { ...result, modelVersion: manifest.version };
     } catch (error) {
       logOnce('model failed to load, showing popular items', error);
