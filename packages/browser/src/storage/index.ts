@@ -1,0 +1,23 @@
+/**
+ * Where the SDK keeps events: IndexedDB when the browser gives us a working one, else memory,
+ * both behind EventStore with the same retention caps. Opening never throws into the page.
+ */
+import { logOnce } from '../lib/log.js';
+import { openIndexedDBStore } from './indexeddb-store.js';
+import { MemoryStore } from './memory-store.js';
+import { resolveLimits } from './retention.js';
+import type { EventStore, RetentionLimits } from './types.js';
+
+export { DB_NAME, DB_VERSION } from './database.js';
+export { DEFAULT_LIMITS } from './retention.js';
+export type { AddOptions, EventStore, RetentionLimits } from './types.js';
+
+export async function openEventStore(limits?: Partial<RetentionLimits>): Promise<EventStore> {
+  const resolved = resolveLimits(limits);
+  try {
+    return await openIndexedDBStore(resolved);
+  } catch (error) {
+    logOnce('IndexedDB unavailable, events kept in memory', error);
+    return new MemoryStore(resolved, true);
+  }
+}
