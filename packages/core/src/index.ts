@@ -2,3 +2,5 @@ export * from './events.js';
 export * from './bpe.js';
 export * from './encoding.js';
 export * from './manifest.js';
+export * from './privacy.js';
+export * from './upload.js';
