@@ -116,7 +116,7 @@ $('#search-form').addEventListener('submit', (event) => {
 });
 addEventListener('hashchange', route);
 setCart(cartItems());
-hunch.track('page_view', { page_path: location.pathname });
+// page_view: the script tag's auto-capture records it (and SPA route changes).
 route();
 
 hunch.status().then((status) => {

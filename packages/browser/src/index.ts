@@ -8,16 +8,36 @@
  * track() only validates and queues (microseconds on the main thread); storage is
  * batched into IndexedDB and the model runs in a Web Worker.
  */
-import { parseManifest, validateParams, isEventName, MANIFEST_FILE, type CatalogItem, type EventName, type EventParams, type HunchEvent, type HunchManifest } from '@hunch/core';
+import {
+  isEventName,
+  MANIFEST_FILE,
+  parseManifest,
+  scrubParams,
+  validateParams,
+  type CatalogItem,
+  type EventName,
+  type EventParams,
+  type HunchEvent,
+  type HunchManifest,
+} from '@hunch/core';
+import { startAutoCapture, type AutoCaptureOptions } from './capture/index.js';
+import { createConsent, type Consent, type ConsentState } from './consent.js';
+import { ConsentedStore } from './consented-store.js';
 import { uuid } from './lib/ids.js';
 import { logOnce } from './lib/log.js';
 import { ModelClient, type ModelStatus } from './model-client.js';
-import { currentSessionId, forgetSession } from './session.js';
-import { openEventStore, type EventStore } from './storage.js';
+import { SessionClock } from './session.js';
+import { openEventStore } from './storage/index.js';
+import { resolveLimits } from './storage/retention.js';
+import type { RetentionLimits } from './storage/types.js';
+import { createUploader } from './upload/uploader.js';
 import type { BackendPreference, ModelDtype } from './worker/protocol.js';
 
 export type { CatalogItem, EventName, EventParams, HunchEvent } from '@hunch/core';
+export type { AutoCaptureOptions } from './capture/index.js';
+export type { ConsentState, ConsentValue } from './consent.js';
 export type { ModelStatus } from './model-client.js';
+export type { RetentionLimits } from './storage/types.js';
 export type { Backend, BackendPreference, ModelDtype } from './worker/protocol.js';
 
 export interface HunchOptions {
@@ -34,6 +54,18 @@ export interface HunchOptions {
   dtype?: ModelDtype;
   /** How many recent events the model sees (default 50). */
   historyLimit?: number;
+  /**
+   * Opt-in consent (GDPR-style): nothing is stored on the device, no model runs and nothing is
+   * uploaded until `consent({ ... })` grants it. Default false: both granted, except that
+   * Global Privacy Control always denies upload.
+   */
+  requireConsent?: boolean;
+  /** The shop's collector URL (`hunch collect`). Upload is off without it. */
+  collector?: string;
+  /** Caps on stored events: count, age and upload backlog (oldest evicted first). */
+  retention?: Partial<RetentionLimits>;
+  /** Declarative capture from data-hunch-* markup, JSON-LD and route changes. Default false (the script tag turns it on). */
+  autoCapture?: boolean | AutoCaptureOptions;
 }
 
 export interface RecommendOptions {
@@ -50,6 +82,15 @@ export interface Recommendation {
   source: 'model' | 'popular';
 }
 
+/** Everything Hunch keeps about this shopper, as `hunch.export()` returns it. */
+export interface HunchExport {
+  exportedAt: string;
+  consent: ConsentState;
+  /** Where the events live: 'indexeddb', or 'memory' (not persisted). */
+  storage: 'indexeddb' | 'memory';
+  events: HunchEvent[];
+}
+
 export interface Hunch {
   /** Records a behaviour event. Returns its id, or undefined (and logs once) when invalid. */
   track(name: EventName, params?: EventParams): string | undefined;
@@ -61,7 +102,15 @@ export interface Hunch {
   history(): Promise<HunchEvent[]>;
   /** Waits until queued events are written to storage. */
   flush(): Promise<void>;
-  /** Erases every event and the session. */
+  /**
+   * Records the shopper's choice, in Google Consent Mode terms: `personalization_storage`
+   * gates storing events and the model, `analytics_storage` gates upload. Withdrawing
+   * `personalization_storage` erases what was stored. Returns the effective state.
+   */
+  consent(choice?: Partial<ConsentState>): ConsentState;
+  /** Everything stored about this shopper (events, consent), e.g. for a data access request. */
+  export(): Promise<HunchExport>;
+  /** Erases everything: events, upload queue, session and consent record, in every tab. */
   forget(): Promise<void>;
 }
 
@@ -78,6 +127,9 @@ async function fetchManifest(modelUrl: string): Promise<HunchManifest | undefine
   }
 }
 
+/** How many recent events are read to know what is in the cart. */
+const CART_WINDOW = 200;
+
 /** Items in the cart or just bought: not worth recommending again. */
 function itemsInCart(events: HunchEvent[]): Set<string> {
   const cart = new Set<string>();
@@ -90,74 +142,131 @@ function itemsInCart(events: HunchEvent[]): Set<string> {
 }
 
 export function createHunch(options: HunchOptions): Hunch {
+  return createHunchWithRecorder(options).hunch;
+}
+
+/** Records an event with a given id and time: track() itself, and events the script-tag loader queued before the SDK arrived. */
+export type EventRecorder = (name: EventName, params: EventParams | undefined, id: string, ts: number) => string | undefined;
+
+/** Parts the script-tag loader made before the SDK arrived, handed over so there is one of each. */
+export interface LoaderParts {
+  consent?: Consent;
+}
+
+/** @internal createHunch() plus its recorder, for the script-tag loader (src/loader/). */
+export function createHunchWithRecorder(options: HunchOptions, parts: LoaderParts = {}): { hunch: Hunch; record: EventRecorder } {
   const modelUrl = new URL(options.model.endsWith('/') ? options.model : `${options.model}/`, document.baseURI).href;
   const historyLimit = options.historyLimit ?? 50;
-  const model = new ModelClient(options.workerUrl ?? DEFAULT_WORKER_URL, fetchManifest(modelUrl), modelUrl, options.backend ?? 'auto', options.dtype);
-  const catalogLookup = model.manifest.then((manifest) => new Map((manifest?.catalog ?? []).map((item) => [item.id, item])));
+  const consent = parts.consent ?? createConsent({ requireConsent: options.requireConsent ?? false });
+  const store = new ConsentedStore(resolveLimits(options.retention), openEventStore);
+  const session = new SessionClock(() => consent.allows('storage'));
+  const uploader = options.collector ? createUploader({ url: new URL(options.collector, document.baseURI).href, store, consent }) : undefined;
+  const manifest = fetchManifest(modelUrl);
+  const catalogLookup = manifest.then((loaded) => new Map((loaded?.catalog ?? []).map((item) => [item.id, item])));
 
-  // Events tracked before storage opens wait in `pending`, then go to the store in order.
-  let opened: EventStore | undefined;
-  const pending: HunchEvent[] = [];
-  const storeReady = openEventStore().then((store) => {
-    opened = store;
-    pending.splice(0).forEach((event) => store.add(event));
-    return store;
-  });
+  // The model starts with storage consent: without it, recommendations are the popular list.
+  let model: ModelClient | undefined;
+  const startModel = () => (model ??= new ModelClient(options.workerUrl ?? DEFAULT_WORKER_URL, manifest, modelUrl, options.backend ?? 'auto', options.dtype));
+
+  const applyConsent = (state: ConsentState) => {
+    if (state.personalization_storage === 'granted') {
+      void store.persist().catch((error) => logOnce('opening storage failed', error));
+    } else if (store.persisted) {
+      session.forget();
+      void store.unpersist().catch((error) => logOnce('erasing storage failed', error));
+    }
+    if (state.analytics_storage === 'denied') void store.clearOutbox().catch(() => undefined);
+  };
+  applyConsent(consent.state());
+  consent.subscribe(applyConsent);
 
   async function history(): Promise<HunchEvent[]> {
     try {
-      return await (await storeReady).all();
+      return await store.all();
     } catch (error) {
       logOnce('reading history failed', error);
       return [];
     }
   }
 
-  addEventListener('pagehide', () => void opened?.flush());
+  addEventListener('pagehide', () => {
+    session.save();
+    void store.flush().catch(() => undefined);
+  });
 
-  return {
-    track(name, params = {}) {
-      if (!isEventName(name)) {
-        logOnce(`unknown event ${String(name)}`, new Error('not a supported event name'));
-        return undefined;
-      }
-      const checked = validateParams(name, params);
-      if (!checked.ok) {
-        logOnce(`invalid ${name} event`, new Error(checked.error));
-        return undefined;
-      }
-      const event: HunchEvent = { id: uuid(), name, ts: Date.now(), sessionId: currentSessionId(), params: checked.value };
-      if (opened) opened.add(event);
-      else pending.push(event);
-      return event.id;
-    },
+  const record: EventRecorder = (name, params = {}, id, ts) => {
+    if (!isEventName(name)) {
+      logOnce(`unknown event ${String(name)}`, new Error('not a supported event name'));
+      return undefined;
+    }
+    const checked = validateParams(name, params);
+    if (!checked.ok) {
+      logOnce(`invalid ${name} event`, new Error(checked.error));
+      return undefined;
+    }
+    // Scrubbed before it is kept anywhere: e-mails, phone and card numbers never reach storage.
+    const event: HunchEvent = { id, name, ts, sessionId: session.id(ts), params: scrubParams(name, checked.value) };
+    const upload = uploader !== undefined && consent.allows('upload');
+    store.add(event, { upload });
+    if (upload) uploader.added([event]);
+    return event.id;
+  };
+
+  const hunch: Hunch = {
+    track: (name, params) => record(name, params, uuid(), Date.now()),
 
     async recommend({ k = 6, exclude = [] } = {}) {
-      const [events, catalog, manifest] = await Promise.all([history(), catalogLookup, model.manifest]);
-      const excluded = new Set([...exclude, ...itemsInCart(events)]);
-      const recent = events.slice(-historyLimit).map(({ name, params }) => ({ name, params }));
-      const scored = await model.recommend({ events: recent, k: k + excluded.size, exclude: [...excluded] });
+      const [catalog, loaded] = await Promise.all([catalogLookup, manifest]);
       const toRecommendation = (source: Recommendation['source']) => ({ itemId, score }: { itemId: string; score: number }) => {
         const item = catalog.get(itemId);
         return item ? [{ item, score, source }] : [];
       };
-      if (scored) return scored.flatMap(toRecommendation('model')).slice(0, k);
-      const popular = (manifest?.popular ?? []).filter((id) => !excluded.has(id));
-      return popular.map((itemId, rank) => ({ itemId, score: 1 / (rank + 1) })).flatMap(toRecommendation('popular')).slice(0, k);
+      const popular = (excluded: Set<string>) =>
+        (loaded?.popular ?? []).filter((id) => !excluded.has(id)).map((itemId, rank) => ({ itemId, score: 1 / (rank + 1) })).flatMap(toRecommendation('popular')).slice(0, k);
+      if (!consent.allows('storage')) return popular(new Set(exclude));
+      // Enough recent events to know the cart, without reading the whole history.
+      let events: HunchEvent[] = [];
+      try {
+        events = await store.recent(Math.max(historyLimit, CART_WINDOW));
+      } catch (error) {
+        logOnce('reading history failed', error);
+      }
+      const excluded = new Set([...exclude, ...itemsInCart(events)]);
+      const recent = events.slice(-historyLimit).map(({ name, params }) => ({ name, params }));
+      const scored = await startModel().recommend({ events: recent, k: k + excluded.size, exclude: [...excluded] });
+      return scored ? scored.flatMap(toRecommendation('model')).slice(0, k) : popular(excluded);
     },
 
-    status: () => model.status,
+    async status() {
+      if (!consent.allows('storage')) {
+        const loaded = await manifest;
+        return { backend: 'none', reason: 'waiting for personalization_storage consent', dtype: null, modelFile: null, modelVersion: loaded?.version ?? null };
+      }
+      return startModel().status;
+    },
 
     history,
 
     async flush() {
-      await (await storeReady).flush();
+      await store.flush();
+    },
+
+    consent(choice) {
+      if (choice) consent.update(choice);
+      return consent.state();
+    },
+
+    async export() {
+      return { exportedAt: new Date().toISOString(), consent: consent.state(), storage: store.kind, events: await history() };
     },
 
     async forget() {
-      pending.length = 0;
-      forgetSession();
-      await (await storeReady).clear();
+      session.forget();
+      await store.clear();
+      consent.forget();
     },
   };
+
+  if (options.autoCapture) startAutoCapture(hunch.track, options.autoCapture === true ? {} : options.autoCapture);
+  return { hunch, record };
 }
