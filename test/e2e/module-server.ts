@@ -19,19 +19,25 @@ export interface ModuleServer {
 export interface ModuleServerOptions {
   /** Global name → TypeScript entry, relative to the repository root. */
   entries: Record<string, string>;
+  /**
+   * Bundle as ES modules loaded by `<script type="module">` (deferred) instead of classic
+   * scripts: for code that reads `import.meta.url`, as the SDK does to find its worker.
+   */
+  module?: boolean;
   /** Extra routes tried first (return true when handled), e.g. a test collector. */
   handle?: (request: IncomingMessage, response: ServerResponse) => boolean | Promise<boolean>;
 }
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-async function bundle(name: string, entry: string): Promise<string> {
+async function bundle(name: string, entry: string, module: boolean): Promise<string> {
+  const path = new URL(entry, `file://${ROOT}`).pathname;
   const result = await build({
-    entryPoints: [new URL(entry, `file://${ROOT}`).pathname],
+    ...(module
+      ? { stdin: { contents: `import * as m from ${JSON.stringify(path)}; window[${JSON.stringify(name)}] = m;`, resolveDir: ROOT }, format: 'esm' as const }
+      : { entryPoints: [path], format: 'iife' as const, globalName: name }),
     bundle: true,
     write: false,
-    format: 'iife',
-    globalName: name,
     target: 'es2022',
     platform: 'browser',
     alias: { '@hunch/core': `${ROOT}packages/core/src/index.ts` },
@@ -40,9 +46,10 @@ async function bundle(name: string, entry: string): Promise<string> {
   return result.outputFiles[0]!.text;
 }
 
-export async function startModuleServer({ entries, handle }: ModuleServerOptions): Promise<ModuleServer> {
-  const scripts = new Map(await Promise.all(Object.entries(entries).map(async ([name, entry]) => [name, await bundle(name, entry)] as const)));
-  const page = `<!doctype html><meta charset="utf-8"><title>hunch module test</title>${[...scripts.keys()].map((name) => `<script src="/bundle/${name}.js"></script>`).join('')}`;
+export async function startModuleServer({ entries, handle, module = false }: ModuleServerOptions): Promise<ModuleServer> {
+  const scripts = new Map(await Promise.all(Object.entries(entries).map(async ([name, entry]) => [name, await bundle(name, entry, module)] as const)));
+  const type = module ? ' type="module"' : '';
+  const page = `<!doctype html><meta charset="utf-8"><title>hunch module test</title>${[...scripts.keys()].map((name) => `<script${type} src="/bundle/${name}.js"></script>`).join('')}`;
   const server = createServer(async (request, response) => {
     try {
       if (handle && (await handle(request, response))) return;

@@ -56,16 +56,21 @@ export class ConsentedStore implements EventStore {
   add(event: HunchEvent, options: AddOptions): void {
     this.current.add(event, options);
   }
-  flush(): Promise<void> {
+  // Reads and flush wait for a move in progress, so that they see the page's earlier events.
+  async flush(): Promise<void> {
+    await this.moved();
     return this.current.flush();
   }
-  all(): Promise<HunchEvent[]> {
+  async all(): Promise<HunchEvent[]> {
+    await this.moved();
     return this.current.all();
   }
-  recent(limit: number): Promise<HunchEvent[]> {
+  async recent(limit: number): Promise<HunchEvent[]> {
+    await this.moved();
     return this.current.recent(limit);
   }
-  outbox(limit: number): Promise<HunchEvent[]> {
+  async outbox(limit: number): Promise<HunchEvent[]> {
+    await this.moved();
     return this.current.outbox(limit);
   }
   acknowledge(ids: readonly string[]): Promise<void> {
@@ -79,5 +84,9 @@ export class ConsentedStore implements EventStore {
   }
   close(): void {
     this.current.close();
+  }
+
+  private moved(): Promise<void> {
+    return this.opening?.catch(() => undefined) ?? Promise.resolve();
   }
 }

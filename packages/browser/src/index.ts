@@ -23,6 +23,7 @@ import {
 import { startAutoCapture, type AutoCaptureOptions } from './capture/index.js';
 import { createConsent, type Consent, type ConsentState } from './consent.js';
 import { ConsentedStore } from './consented-store.js';
+import { eventTime, noteEventTime } from './lib/clock.js';
 import { uuid } from './lib/ids.js';
 import { logOnce } from './lib/log.js';
 import { ModelClient, type ModelStatus } from './model-client.js';
@@ -204,6 +205,7 @@ export function createHunchWithRecorder(options: HunchOptions, parts: LoaderPart
       logOnce(`invalid ${name} event`, new Error(checked.error));
       return undefined;
     }
+    noteEventTime(ts);
     // Scrubbed before it is kept anywhere: e-mails, phone and card numbers never reach storage.
     const event: HunchEvent = { id, name, ts, sessionId: session.id(ts), params: scrubParams(name, checked.value) };
     const upload = uploader !== undefined && consent.allows('upload');
@@ -213,7 +215,7 @@ export function createHunchWithRecorder(options: HunchOptions, parts: LoaderPart
   };
 
   const hunch: Hunch = {
-    track: (name, params) => record(name, params, uuid(), Date.now()),
+    track: (name, params) => record(name, params, uuid(), eventTime()),
 
     async recommend({ k = 6, exclude = [] } = {}) {
       const [catalog, loaded] = await Promise.all([catalogLookup, manifest]);
