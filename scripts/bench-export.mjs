@@ -80,19 +80,37 @@ try {
   // A 50-event history: [BOS] and the first 49 test clicks (within the model's positions).
   const history = [1, ...examples.prefixes.flatMap((p) => Array.from(p)).map((i) => i + ITEM_OFFSET)].slice(0, Math.min(50, P));
 
+  // Timings first, all together, so that a quiet machine is needed only for the first minutes.
   const results = {};
   for (const [variant, file] of Object.entries(manifest.onnx.variants)) {
     const path = join(modelDir, file);
     const loadStarted = performance.now();
     const session = await ort.InferenceSession.create(path, { graphOptimizationLevel: 'all', intraOpNumThreads: 1 });
     const loadMs = performance.now() - loadStarted;
-
-    // Latency: a forward over the whole history, and one new event on top of the cache of the rest.
+    // A forward over the whole history, and one new event on top of the cache of the rest.
     const forward = await timed(() => run(session, [history]));
     const { out: past } = await run(session, [history.slice(0, -1)]);
     const step = await timed(() => run(session, [history.slice(-1)], past, history.length - 1));
+    await session.release();
+    results[variant] = {
+      file,
+      bytes: statSync(path).size,
+      load_ms: Math.round(loadMs),
+      forward_ms_p50: percentile(forward, 0.5),
+      forward_ms_p95: percentile(forward, 0.95),
+      step_ms_p50: percentile(step, 0.5),
+      step_ms_p95: percentile(step, 0.95),
+    };
+    console.error(`${variant}: ${JSON.stringify(results[variant])}`);
+  }
+  // The same files in Chromium, on the runtime the SDK's worker uses.
+  const chromium = await measureInChromium({ modelDir, files: Object.values(results).map((r) => r.file), tokens: history, cache: manifest.onnx.cache });
+  console.error(`chromium: ${JSON.stringify(chromium)}`);
+  console.error('timings done; quality next');
 
-    // Quality: next-item scores at each prefix's last position, plus the repeat bonus on its items.
+  for (const [variant, file] of Object.entries(manifest.onnx.variants)) {
+    const session = await ort.InferenceSession.create(join(modelDir, file), { graphOptimizationLevel: 'all', intraOpNumThreads: 1 });
+    // Next-item scores at each prefix's last position, plus the repeat bonus on its items.
     const recommender = {
       name: variant,
       async score(prefixes) {
@@ -111,28 +129,16 @@ try {
     };
     const evaluated = await evaluation.evaluate(recommender, examples, { popularity: data.popularity, rawIds: data.items.rawIds, mask: data.mask, batchSize: 16 });
     await session.release();
-    results[variant] = {
-      file,
-      bytes: statSync(path).size,
-      load_ms: Math.round(loadMs),
-      forward_ms_p50: percentile(forward, 0.5),
-      forward_ms_p95: percentile(forward, 0.95),
-      step_ms_p50: percentile(step, 0.5),
-      step_ms_p95: percentile(step, 0.95),
+    Object.assign(results[variant], {
       'P@20': evaluated.metrics['P@20'],
       'MRR@20': evaluated.metrics['MRR@20'],
       examples: evaluated.examples,
       eval_seconds: Math.round(evaluated.seconds),
-    };
+    });
     console.error(`${variant}: ${JSON.stringify(results[variant])}`);
   }
   const fp32 = results.fp32;
   for (const r of Object.values(results)) r.mrr_loss_vs_fp32 = fp32 ? +(1 - r['MRR@20'] / fp32['MRR@20']).toFixed(4) : null;
-
-  // The same files in Chromium, on the runtime the SDK's worker uses.
-  console.error('chromium: wasm and webgpu latency...');
-  const files = Object.values(results).map((r) => r.file);
-  const chromium = await measureInChromium({ modelDir, files, tokens: history, cache: manifest.onnx.cache });
 
   const fmt = (x) => x.toFixed(4);
   const command = `npm run bench:export --${flags.checkpoint ? ' --checkpoint CHECKPOINT' : ''}${flags.examples ? ` --examples ${flags.examples}` : ''}`;
