@@ -2,7 +2,8 @@
 //   core     -> packages/core/dist/index.js            (isomorphic ESM)
 //   trainer  -> packages/trainer/dist/{cli,index,train-worker}.js (Node ESM, deps external)
 //   browser  -> packages/browser/dist/hunch.esm.js       (ESM for `import`)
-//               packages/browser/dist/hunch.js           (IIFE for a <script> tag)
+//               packages/browser/dist/hunch.js           (IIFE for a <script> tag: the small loader)
+//               packages/browser/dist/hunch.sdk.js       (ESM: the rest of the SDK, imported by hunch.js)
 //               packages/browser/dist/hunch.worker.js    (the model worker, with transformers.js)
 //               packages/browser/dist/ort/*.{mjs,wasm}   (onnxruntime-web, self-hosted)
 import { builtinModules } from 'node:module';

@@ -24,6 +24,19 @@ const copyOrtRuntime = () => ({
   },
 });
 
+/**
+ * The script-tag loader (hunch.js) must stay small: fail the build if anything but the loader,
+ * consent, auto-capture and the id/log/clock helpers gets bundled into it (e.g. a value import of index.ts).
+ */
+const LOADER_MODULES = ['src/script-tag.ts', 'src/loader/', 'src/consent.ts', 'src/capture/', 'src/lib/ids.ts', 'src/lib/log.ts', 'src/lib/clock.ts'].map((path) => join(here, path));
+const loaderOnly = () => ({
+  name: 'hunch-loader-only',
+  generateBundle() {
+    const extra = [...this.getModuleIds()].filter((id) => !LOADER_MODULES.some((allowed) => id.startsWith(allowed)));
+    if (extra.length > 0) this.error(`hunch.js (the loader) must not bundle ${extra.join(', ')}: import it in the SDK (src/loader/sdk.ts) instead`);
+  },
+});
+
 const browserPlugins = (workspaceSources, { minify }) => [
   workspaceSources(),
   nodeResolve({ browser: true, exportConditions: ['browser', 'module', 'import', 'default'] }),
@@ -37,8 +50,15 @@ export const browserBuilds = ({ workspaceSources }) => [
     plugins: browserPlugins(workspaceSources, { minify: false }),
   },
   {
+    // The loader a shop's page loads up front: the facade, consent and auto-capture (≤ 10 KB gzipped).
     input: join(here, 'src/script-tag.ts'),
     output: { file: join(dist, 'hunch.js'), format: 'iife', sourcemap: true },
+    plugins: [...browserPlugins(workspaceSources, { minify: true }), loaderOnly()],
+  },
+  {
+    // The rest of the script-tag SDK, imported lazily by hunch.js from beside it.
+    input: join(here, 'src/loader/sdk.ts'),
+    output: { file: join(dist, 'hunch.sdk.js'), format: 'es', sourcemap: true, inlineDynamicImports: true },
     plugins: browserPlugins(workspaceSources, { minify: true }),
   },
   {

@@ -56,7 +56,7 @@ export class ConsentedStore implements EventStore {
   add(event: HunchEvent, options: AddOptions): void {
     this.current.add(event, options);
   }
-  // Reads and flush wait for a move in progress, so that they see the page's earlier events.
+  // Everything but add() waits for a move in progress, so that it sees (or erases) the page's earlier events.
   async flush(): Promise<void> {
     await this.moved();
     return this.current.flush();
@@ -73,13 +73,16 @@ export class ConsentedStore implements EventStore {
     await this.moved();
     return this.current.outbox(limit);
   }
-  acknowledge(ids: readonly string[]): Promise<void> {
+  async acknowledge(ids: readonly string[]): Promise<void> {
+    await this.moved();
     return this.current.acknowledge(ids);
   }
-  clearOutbox(): Promise<void> {
+  async clearOutbox(): Promise<void> {
+    await this.moved();
     return this.current.clearOutbox();
   }
-  clear(): Promise<void> {
+  async clear(): Promise<void> {
+    await this.moved();
     return this.current.clear();
   }
   close(): void {

@@ -1,0 +1,96 @@
+/**
+ * `window.hunch` before (and after) the SDK arrives: the whole `Hunch` interface, usable at
+ * once. track() assigns the event's id and time (src/lib/clock.ts) at call time and queues it
+ * (bounded) until the SDK is loaded, which then records the queue in order with those ids and
+ * times; consent() is synchronous on a consent object made here and handed to the SDK.
+ * Everything else waits for the SDK, and degrades (no recommendations, status 'none', ...) if
+ * it never arrives: nothing throws into the page. Once loaded, every call goes straight to the real instance.
+ */
+import { startAutoCapture } from '../capture/index.js';
+import { createConsent } from '../consent.js';
+import type { Hunch, HunchExport, HunchOptions } from '../index.js';
+import { eventTime } from '../lib/clock.js';
+import { uuid } from '../lib/ids.js';
+import { logOnce } from '../lib/log.js';
+import type { ModelStatus } from '../model-client.js';
+import type { QueuedEvent, SdkModule } from './protocol.js';
+
+/** At most this many events wait for the SDK; later ones are dropped (logged once). */
+export const QUEUE_LIMIT = 1000;
+
+/** A copy, so a page that reuses its params object after track() does not change the queued event. */
+function snapshot<T>(params: T): T {
+  try {
+    return params === undefined ? params : structuredClone(params);
+  } catch {
+    return params; // Not cloneable (a function inside): the SDK will reject or keep it as given.
+  }
+}
+
+/** `options` as createHunch takes them; `loadSdk` imports hunch.sdk.js (once, shared by every facade). */
+export function createFacade(options: HunchOptions, loadSdk: () => Promise<SdkModule>): Hunch {
+  const consent = createConsent({ requireConsent: options.requireConsent ?? false });
+  let queue: QueuedEvent[] = [];
+  let real: Hunch | undefined;
+  let failure = '';
+
+  const ready: Promise<Hunch | undefined> = Promise.resolve()
+    .then(loadSdk)
+    .then((sdk) => (real = sdk.start(options, consent, queue)))
+    .catch((error: unknown) => {
+      failure = error instanceof Error ? error.message : String(error);
+      logOnce('SDK failed to load, Hunch is off on this page', error);
+      return undefined;
+    });
+
+  /** `use` on the real instance (at once when loaded), else `fallback` if the SDK never arrives. */
+  const later = <T>(use: (hunch: Hunch) => Promise<T>, fallback: () => T | Promise<T>): Promise<T> =>
+    real ? use(real) : ready.then((hunch) => (hunch ? use(hunch) : fallback()));
+
+  const hunch: Hunch = {
+    track(name, params) {
+      if (real) return real.track(name, params);
+      const id = uuid();
+      if (queue.length < QUEUE_LIMIT) queue.push([name, snapshot(params), id, eventTime()]);
+      else logOnce('events dropped', new Error(`${QUEUE_LIMIT} events are already waiting for the SDK`));
+      return id;
+    },
+
+    recommend: (recommendOptions) => later((h) => h.recommend(recommendOptions), () => []),
+
+    status: () =>
+      later(
+        (h) => h.status(),
+        (): ModelStatus => ({ backend: 'none', reason: `the SDK did not load: ${failure}`, dtype: null, modelFile: null, modelVersion: null }),
+      ),
+
+    history: () => later((h) => h.history(), () => []),
+
+    flush: () => later((h) => h.flush(), () => undefined),
+
+    consent(choice) {
+      if (real) return real.consent(choice);
+      if (choice) consent.update(choice); // The SDK applies it when it starts with this consent object.
+      return consent.state();
+    },
+
+    export: () =>
+      later(
+        (h) => h.export(),
+        (): HunchExport => ({ exportedAt: new Date().toISOString(), consent: consent.state(), storage: 'memory', events: [] }),
+      ),
+
+    forget: () =>
+      later(
+        (h) => h.forget(),
+        () => {
+          queue = [];
+          consent.forget();
+        },
+      ),
+  };
+
+  // Captured from the start, so the first page_view and early clicks wait in the queue too.
+  if (options.autoCapture) startAutoCapture(hunch.track, options.autoCapture === true ? {} : options.autoCapture);
+  return hunch;
+}

@@ -1,0 +1,21 @@
+/**
+ * The entry of hunch.sdk.js, the part of the script-tag SDK that hunch.js imports lazily
+ * (an ES module, so `import.meta.url` in index.ts finds hunch.worker.js beside it).
+ */
+import type { Consent } from '../consent.js';
+import { createHunchWithRecorder, type Hunch, type HunchOptions } from '../index.js';
+import { logOnce } from '../lib/log.js';
+import type { QueuedEvent, SdkModule } from './protocol.js';
+
+export const start: SdkModule['start'] = (options: HunchOptions, consent: Consent, queue: QueuedEvent[]): Hunch => {
+  // Auto-capture already runs in the loader, feeding its track().
+  const { hunch, record } = createHunchWithRecorder({ ...options, autoCapture: false }, { consent });
+  for (const [name, params, id, ts] of queue.splice(0)) {
+    try {
+      record(name, params, id, ts);
+    } catch (error) {
+      logOnce('recording a queued event failed', error);
+    }
+  }
+  return hunch;
+};
