@@ -150,7 +150,7 @@ try {
     `## Export: ONNX variants of the Diginetica model — ${new Date().toISOString().slice(0, 10)}`,
     '',
     `\`${command}\` — ${numItems.toLocaleString('en')} items, n_embd ${config.n_embd}, ${config.n_layer} layers; ` +
-      `${results.fp32?.examples ?? limit} test prefixes (SR-GNN protocol, full ranking, repeat bonus added as the SDK adds it).`,
+      `${(results.fp32?.examples ?? limit).toLocaleString('en')} test prefixes (SR-GNN protocol, full ranking, repeat bonus added as the SDK adds it).`,
     '',
     '| file | bytes | P@20 | MRR@20 | MRR@20 loss vs fp32 |',
     '| --- | --- | --- | --- | --- |',

@@ -7,9 +7,9 @@ import type { HunchDatabase } from './database.js';
 import { quiet } from './queries.js';
 
 export const DEFAULT_LIMITS: Readonly<RetentionLimits> = Object.freeze({
-  maxEvents: 5_000,
+  maxEvents: 10_000,
   maxAgeMs: 90 * 24 * 60 * 60 * 1_000,
-  maxOutbox: 5_000,
+  maxOutbox: 10_000,
 });
 
 export function resolveLimits(limits: Partial<RetentionLimits> = {}): RetentionLimits {

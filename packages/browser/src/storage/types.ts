@@ -5,11 +5,11 @@
 import type { HunchEvent } from '@hunch/core';
 
 export interface RetentionLimits {
-  /** Most events kept; the oldest are evicted first (default 5,000). */
+  /** Most events kept; the oldest are evicted first (default 10,000). */
   maxEvents: number;
   /** Events older than this are evicted (default 90 days). */
   maxAgeMs: number;
-  /** Most events waiting for upload (default 5,000); the oldest are dropped first. */
+  /** Most events waiting for upload (default 10,000); the oldest are dropped first. */
   maxOutbox: number;
 }
 
