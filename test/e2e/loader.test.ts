@@ -101,7 +101,8 @@ describe('the script-tag loader', () => {
     const dist = new URL('../../packages/browser/dist/', import.meta.url);
     const loader = await readFile(new URL('hunch.js', dist));
     expect(gzipSync(loader, { level: 9 }).length).toBeLessThanOrEqual(10 * 1024);
-    expect(loader.toString()).not.toMatch(/indexedDB|new Worker/);
+    // No storage engine (only forget()'s deleteDatabase fallback) and no model worker in the loader.
+    expect(loader.toString()).not.toMatch(/objectStore|indexedDB\.open|new Worker/);
     const sdk = await readFile(new URL('hunch.sdk.js', dist), 'utf8');
     expect(sdk).toContain('hunch.worker.js');
   });
@@ -182,6 +183,27 @@ describe('the script-tag loader', () => {
     expect(pageErrors).toEqual([]);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain('SDK failed to load');
+  });
+
+  it('forget() without the SDK still erases what an earlier visit stored', async () => {
+    await open(TAG);
+    await page.evaluate(async () => {
+      window.hunch!.track('view_item', { item_id: 'mugs-01' });
+      window.hunch!.consent({ analytics_storage: 'denied' });
+      await window.hunch!.flush();
+    });
+    expect((await readStoredEvents(page)).map((event) => event.params.item_id)).toContain('mugs-01');
+
+    await page.route(SDK, (route) => route.abort());
+    await page.reload();
+    await page.evaluate(() => window.hunch!.forget());
+    const left = await page.evaluate(async () => ({
+      databases: (await indexedDB.databases()).map((db) => db.name),
+      session: sessionStorage.getItem('hunch.session'),
+      consent: localStorage.getItem('hunch.consent'),
+    }));
+    expect(left).toEqual({ databases: [], session: null, consent: null });
+    expect(pageErrors).toEqual([]);
   });
 
   it('answers consent() before the SDK loads and applies it once it has', async () => {

@@ -5,8 +5,9 @@
  * only while `persist()` allows (the shopper's storage consent).
  */
 import { uuid } from './lib/ids.js';
+import { SESSION_KEY } from './lib/names.js';
 
-const SESSION_KEY = 'hunch.session';
+
 export const SESSION_TIMEOUT_MS = 30 * 60 * 1000;
 /** lastSeen on disk may lag this much: a reload then sees a session up to 5 s older. */
 const SAVE_EVERY_MS = 5000;

@@ -12,6 +12,7 @@ import type { Hunch, HunchExport, HunchOptions } from '../index.js';
 import { eventTime } from '../lib/clock.js';
 import { uuid } from '../lib/ids.js';
 import { logOnce } from '../lib/log.js';
+import { DB_NAME, SESSION_KEY } from '../lib/names.js';
 import type { ModelStatus } from '../model-client.js';
 import type { QueuedEvent, SdkModule } from './protocol.js';
 
@@ -84,8 +85,19 @@ export function createFacade(options: HunchOptions, loadSdk: () => Promise<SdkMo
       later(
         (h) => h.forget(),
         () => {
+          // Without the SDK, still erase what earlier visits stored: the promise of forget() holds.
           queue = [];
           consent.forget();
+          return new Promise<void>((resolve) => {
+            try {
+              sessionStorage.removeItem(SESSION_KEY);
+              const request = indexedDB.deleteDatabase(DB_NAME);
+              request.onsuccess = request.onerror = request.onblocked = () => resolve();
+            } catch (error) {
+              logOnce('erasing storage failed', error);
+              resolve();
+            }
+          });
         },
       ),
   };

@@ -5,8 +5,9 @@
  */
 import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb';
 import type { HunchEvent } from '@hunch/core';
+import { DB_NAME } from '../lib/names.js';
 
-export const DB_NAME = 'hunch';
+export { DB_NAME };
 export const DB_VERSION = 2;
 
 export interface HunchDB extends DBSchema {
