@@ -55,6 +55,8 @@ export interface HunchOptions {
   dtype?: ModelDtype;
   /** How many recent events the model sees (default 50). */
   historyLimit?: number;
+  /** Frees the model's memory after this long without recommendations (default 5 minutes); the next one reloads it. */
+  modelIdleMs?: number;
   /**
    * Opt-in consent (GDPR-style): nothing is stored on the device, no model runs and nothing is
    * uploaded until `consent({ ... })` grants it. Default false: both granted, except that
@@ -167,7 +169,15 @@ export function createHunchWithRecorder(options: HunchOptions, parts: LoaderPart
 
   // The model starts with storage consent: without it, recommendations are the popular list.
   let model: ModelClient | undefined;
-  const startModel = () => (model ??= new ModelClient(options.workerUrl ?? DEFAULT_WORKER_URL, manifest, modelUrl, options.backend ?? 'auto', options.dtype));
+  const startModel = () =>
+    (model ??= new ModelClient({
+      workerUrl: options.workerUrl ?? DEFAULT_WORKER_URL,
+      manifest,
+      modelUrl,
+      preference: options.backend ?? 'auto',
+      ...(options.dtype ? { dtype: options.dtype } : {}),
+      ...(options.modelIdleMs !== undefined ? { idleMs: options.modelIdleMs } : {}),
+    }));
 
   const applyConsent = (state: ConsentState) => {
     if (state.personalization_storage === 'granted') {

@@ -18,64 +18,131 @@ export interface ModelStatus {
   modelVersion: string | null;
 }
 
+/** Why the model should not load on this device, or undefined when it may. */
+export function deviceSkipReason(nav: Navigator = navigator): string | undefined {
+  const { connection, deviceMemory } = nav as Navigator & { connection?: { saveData?: boolean }; deviceMemory?: number };
+  if (connection?.saveData === true) return 'Save-Data is on: the model is not downloaded, popular items are shown';
+  // navigator.deviceMemory reports 0.25, 0.5, 1, 2, ... GiB: below 1 GiB the runtime alone would crowd the page.
+  if (typeof deviceMemory === 'number' && deviceMemory < 1) return `low-memory device (${deviceMemory} GiB): popular items are shown`;
+  return undefined;
+}
+
+export interface ModelClientOptions {
+  workerUrl: string;
+  manifest: Promise<HunchManifest | undefined>;
+  modelUrl: string;
+  preference: BackendPreference;
+  dtype?: ModelDtype;
+  /** Release the worker (and its memory) after this long without a recommendation (default 5 minutes). */
+  idleMs?: number;
+  /** A recommendation that has not answered by then counts as a failed worker (default 10 s). */
+  timeoutMs?: number;
+}
+
+/** How many times a page recreates a failed worker before settling for popular items. */
+const MAX_RESTARTS = 3;
+
 export class ModelClient {
   private worker: Worker | undefined;
   private api: Remote<ModelWorkerApi> | undefined;
-  readonly status: Promise<ModelStatus>;
+  private loading: Promise<ModelStatus>;
+  private restarts = 0;
+  /** Whether the current worker has answered once (its first call may be slow). */
+  private warm = false;
+  private idleTimer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(
-    private readonly workerUrl: string,
-    readonly manifest: Promise<HunchManifest | undefined>,
-    modelUrl: string,
-    preference: BackendPreference,
-    dtype?: ModelDtype,
-  ) {
-    this.status = this.start(modelUrl, preference, dtype);
+  constructor(private readonly options: ModelClientOptions) {
+    this.loading = this.start();
   }
 
-  private async start(modelUrl: string, preference: BackendPreference, dtype: ModelDtype | undefined): Promise<ModelStatus> {
-    const manifest = await this.manifest;
-    if (!manifest) return { backend: 'none', reason: 'model manifest unavailable', dtype: null, modelFile: null, modelVersion: null };
+  /** The model's status: after a restart, the new worker's. */
+  get status(): Promise<ModelStatus> {
+    return this.loading;
+  }
+
+  private async start(): Promise<ModelStatus> {
+    const { workerUrl, modelUrl, preference, dtype } = this.options;
+    const manifest = await this.options.manifest;
+    if (!manifest) return none('model manifest unavailable', null);
+    const skip = deviceSkipReason();
+    if (skip) return none(skip, manifest.version);
     try {
-      const worker = new Worker(this.workerUrl, { type: 'module', name: 'hunch-model' });
+      const worker = new Worker(workerUrl, { type: 'module', name: 'hunch-model' });
       this.worker = worker;
       this.api = wrap<ModelWorkerApi>(worker);
       // A worker whose script fails to load or run (404, CSP, COEP) only fires `error`: without
       // this race the call below would never settle and recommend() would wait forever.
       const failed = new Promise<never>((_, reject) =>
-        worker.addEventListener('error', (event) => reject(new Error(`worker ${this.workerUrl} failed: ${event.message || 'could not start'}`)), { once: true }),
+        worker.addEventListener('error', (event) => reject(new Error(`worker ${workerUrl} failed: ${event.message || 'could not start'}`)), { once: true }),
       );
       const result = await Promise.race([this.api.load({ modelUrl, manifest, backend: preference, ...(dtype ? { dtype } : {}) }), failed]);
+      // Later uncaught errors in the worker (a runtime crash): drop it, the next call starts a new one.
+      worker.addEventListener('error', () => this.fail(worker, new Error('the model worker crashed')));
       return { ...result, modelVersion: manifest.version };
     } catch (error) {
       logOnce('model failed to load, showing popular items', error);
       this.stop();
-      return {
-        backend: 'none',
-        reason: `model failed to load: ${error instanceof Error ? error.message : String(error)}`,
-        dtype: null,
-        modelFile: null,
-        modelVersion: manifest.version,
-      };
+      return none(`model failed to load: ${error instanceof Error ? error.message : String(error)}`, manifest.version);
     }
   }
 
-  /** Ranked items from the model, or undefined when there is no model to ask. */
+  /** Ranked items from the model, or undefined when there is no model to ask (the caller falls back). */
   async recommend(request: RecommendRequest): Promise<ScoredItem[] | undefined> {
-    const status = await this.status;
-    if (status.backend === 'none' || !this.api) return undefined;
+    // A worker released when idle, or dropped after a failure, is started again on demand.
+    const before = await this.loading;
+    if (!this.api && before.backend !== 'none') {
+      this.loading =
+        this.restarts < MAX_RESTARTS
+          ? this.start()
+          : Promise.resolve(none(`the model worker failed ${MAX_RESTARTS} times: popular items from now on`, before.modelVersion));
+      this.restarts++;
+      this.warm = false;
+    }
+    const status = await this.loading;
+    const { api, worker } = this;
+    if (status.backend === 'none' || !api || !worker) return undefined;
     try {
-      return await this.api.recommend(request);
+      // The first call of a worker may compile kernels or shaders for seconds: only later ones are timed.
+      const timeoutMs = this.options.timeoutMs ?? 10_000;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const answer = api.recommend(request);
+      const scored = await (this.warm
+        ? Promise.race([answer, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer from the model worker in ${timeoutMs} ms`)), timeoutMs)))])
+        : answer
+      ).finally(() => clearTimeout(timer));
+      this.warm = true;
+      this.releaseWhenIdle();
+      return scored;
     } catch (error) {
-      logOnce('model inference failed, showing popular items', error);
+      this.fail(worker, error);
       return undefined;
     }
   }
 
+  /** Drops a failed worker (once per worker); the next recommend() starts another, up to MAX_RESTARTS. */
+  private fail(worker: Worker, error: unknown): void {
+    logOnce('model worker failed, showing popular items until it is restarted', error);
+    if (this.worker === worker) this.stop();
+  }
+
+  /** Frees the model's memory after a quiet spell; a later recommend() loads it again (from the HTTP cache). */
+  private releaseWhenIdle(): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      this.stop();
+      this.restarts--; // an idle release is not a failure: the restart it causes does not count
+    }, this.options.idleMs ?? 5 * 60_000);
+  }
+
   stop(): void {
+    clearTimeout(this.idleTimer);
     this.api?.[releaseProxy]();
     this.worker?.terminate();
     this.api = undefined;
     this.worker = undefined;
   }
+}
+
+function none(reason: string, modelVersion: string | null): ModelStatus {
+  return { backend: 'none', reason, dtype: null, modelFile: null, modelVersion };
 }

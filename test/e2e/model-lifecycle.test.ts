@@ -1,0 +1,112 @@
+/**
+ * The model worker's life in real Chromium with the shipped demo model: not started at all on
+ * Save-Data or low-memory devices (popular items instead), recreated after it crashes, and
+ * released when idle then loaded again on demand. Recommendations never stop: while there is
+ * no worker they come from the popular list.
+ */
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startStorefront } from '../../examples/storefront/server.mjs';
+import { launchChromium } from './chromium.js';
+
+type Storefront = Awaited<ReturnType<typeof startStorefront>>;
+
+let storefront: Storefront;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+let warnings: string[];
+let pageErrors: string[];
+
+beforeAll(async () => {
+  storefront = await startStorefront({ port: 0 });
+  browser = await launchChromium({ webgpu: false });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await storefront?.close();
+});
+
+beforeEach(async () => {
+  context = await browser.newContext();
+  page = await context.newPage();
+  warnings = [];
+  pageErrors = [];
+  page.on('console', (message) => {
+    if (message.type() === 'warning' && message.text().startsWith('[hunch]')) warnings.push(message.text());
+  });
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+});
+
+afterEach(async () => {
+  await context?.close();
+});
+
+/** A page of the shop with the SDK by script tag (no instance) and `window.hunch` made with `options`. */
+async function open(options: Record<string, unknown> = {}): Promise<void> {
+  await page.route(`${storefront.url}lifecycle.html`, (route) =>
+    route.fulfill({ contentType: 'text/html', body: '<!doctype html><meta charset="utf-8"><title>lifecycle</title><script src="/hunch/hunch.js"></script>' }),
+  );
+  await page.goto(`${storefront.url}lifecycle.html`);
+  await page.evaluate((options) => {
+    window.hunch = window.Hunch!.createHunch({ model: '/models/demo/', backend: 'wasm', autoCapture: false, ...options });
+    for (const id of ['mugs-01', 'mugs-04', 'mugs-07']) window.hunch.track('view_item', { item_id: id });
+  }, options);
+}
+
+const sources = () => page.evaluate(async () => (await window.hunch!.recommend({ k: 6 })).map((rec) => rec.source));
+
+describe('the model worker in Chromium', () => {
+  for (const [name, init, reason] of [
+    ['Save-Data', () => Object.defineProperty(navigator, 'connection', { value: { saveData: true } }), 'Save-Data'],
+    ['a low-memory device', () => Object.defineProperty(navigator, 'deviceMemory', { value: 0.5 }), 'low-memory'],
+  ] as const) {
+    it(`does not load the model on ${name}: popular items, no worker, no model file fetched`, async () => {
+      const fetched: string[] = [];
+      page.on('request', (request) => fetched.push(request.url()));
+      await page.addInitScript(init);
+      await open();
+      expect(await page.evaluate(() => window.hunch!.status())).toMatchObject({ backend: 'none', reason: expect.stringContaining(reason) });
+      const recs = await sources();
+      expect(recs.length).toBe(6);
+      expect(recs.every((source) => source === 'popular')).toBe(true);
+      expect(page.workers()).toHaveLength(0);
+      expect(fetched.filter((url) => url.endsWith('.onnx') || url.endsWith('.wasm'))).toEqual([]);
+      expect(pageErrors).toEqual([]);
+    });
+  }
+
+  it('recreates the worker after it crashes', async () => {
+    await open();
+    expect(await page.evaluate(() => window.hunch!.status())).toMatchObject({ backend: 'wasm' });
+    expect(new Set(await sources())).toEqual(new Set(['model']));
+    const [first] = page.workers();
+    expect(first).toBeDefined();
+
+    // An uncaught error inside the worker, as a runtime crash would raise.
+    const closed = new Promise((resolve) => first!.once('close', resolve));
+    await first!.evaluate(() => setTimeout(() => {
+      throw new Error('simulated runtime crash');
+    }));
+    await closed; // the SDK terminated the failed worker
+    await expect.poll(() => warnings.some((text) => text.includes('model worker failed'))).toBe(true);
+
+    expect(new Set(await sources())).toEqual(new Set(['model']));
+    expect(page.workers()).toHaveLength(1);
+    expect(page.workers()[0]).not.toBe(first);
+    expect(await page.evaluate(() => window.hunch!.status())).toMatchObject({ backend: 'wasm' });
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('releases the worker when idle and loads the model again on the next request', async () => {
+    await open({ modelIdleMs: 1500 });
+    expect(new Set(await sources())).toEqual(new Set(['model']));
+    expect(page.workers()).toHaveLength(1);
+    await expect.poll(() => page.workers().length, { timeout: 10_000 }).toBe(0);
+
+    expect(new Set(await sources())).toEqual(new Set(['model']));
+    expect(page.workers()).toHaveLength(1);
+    expect(warnings).toEqual([]);
+  });
+});
