@@ -27,6 +27,7 @@ import { eventTime, noteEventTime } from './lib/clock.js';
 import { uuid } from './lib/ids.js';
 import { logOnce } from './lib/log.js';
 import { ModelClient, type ModelStatus } from './model-client.js';
+import { candidatesFor, itemsInCart, reasonFor, recentlySeen, type Recommendation } from './recommendations.js';
 import { SessionClock } from './session.js';
 import { openEventStore } from './storage/index.js';
 import { resolveLimits } from './storage/retention.js';
@@ -35,6 +36,7 @@ import { createUploader } from './upload/uploader.js';
 import type { BackendPreference, ModelDtype } from './worker/protocol.js';
 
 export type { CatalogItem, EventName, EventParams, HunchEvent } from '@hunch/core';
+export type { Recommendation } from './recommendations.js';
 export type { AutoCaptureOptions } from './capture/index.js';
 export type { ConsentState, ConsentValue } from './consent.js';
 export type { ModelStatus } from './model-client.js';
@@ -76,13 +78,10 @@ export interface RecommendOptions {
   k?: number;
   /** Item ids never to return, e.g. the product on screen. */
   exclude?: string[];
-}
-
-export interface Recommendation {
-  item: CatalogItem;
-  /** The model's probability for this item, or a popularity score for the fallback. */
-  score: number;
-  source: 'model' | 'popular';
+  /** Only items for which this returns true (e.g. in stock, a category). */
+  filter?: (item: CatalogItem) => boolean;
+  /** Also return what is in the cart or was just bought (default false). */
+  includeCart?: boolean;
 }
 
 /** Everything Hunch keeps about this shopper, as `hunch.export()` returns it. */
@@ -132,17 +131,6 @@ async function fetchManifest(modelUrl: string): Promise<HunchManifest | undefine
 
 /** How many recent events are read to know what is in the cart. */
 const CART_WINDOW = 200;
-
-/** Items in the cart or just bought: not worth recommending again. */
-function itemsInCart(events: HunchEvent[]): Set<string> {
-  const cart = new Set<string>();
-  for (const { name, params } of events) {
-    if (name === 'add_to_cart' && params.item_id) cart.add(params.item_id);
-    if (name === 'remove_from_cart' && params.item_id) cart.delete(params.item_id);
-    if (name === 'purchase') params.items?.forEach((item) => cart.add(item.item_id));
-  }
-  return cart;
-}
 
 export function createHunch(options: HunchOptions): Hunch {
   return createHunchWithRecorder(options).hunch;
@@ -227,14 +215,23 @@ export function createHunchWithRecorder(options: HunchOptions, parts: LoaderPart
   const hunch: Hunch = {
     track: (name, params) => record(name, params, uuid(), eventTime()),
 
-    async recommend({ k = 6, exclude = [] } = {}) {
+    async recommend({ k = 6, exclude = [], filter, includeCart = false } = {}) {
       const [catalog, loaded] = await Promise.all([catalogLookup, manifest]);
-      const toRecommendation = (source: Recommendation['source']) => ({ itemId, score }: { itemId: string; score: number }) => {
-        const item = catalog.get(itemId);
-        return item ? [{ item, score, source }] : [];
+      const keep = (item: CatalogItem) => {
+        try {
+          return !filter || filter(item) === true;
+        } catch (error) {
+          logOnce('recommend filter threw', error);
+          return false;
+        }
       };
+      const build = (source: Recommendation['source'], scored: Array<{ itemId: string; score: number }>, excluded: Set<string>, seen: CatalogItem[]) =>
+        scored.flatMap(({ itemId, score }) => {
+          const item = catalog.get(itemId);
+          return item && !excluded.has(itemId) && keep(item) ? [{ item, score, source, reason: reasonFor(item, source, seen) }] : [];
+        }).slice(0, k);
       const popular = (excluded: Set<string>) =>
-        (loaded?.popular ?? []).filter((id) => !excluded.has(id)).map((itemId, rank) => ({ itemId, score: 1 / (rank + 1) })).flatMap(toRecommendation('popular')).slice(0, k);
+        build('popular', (loaded?.popular ?? []).map((itemId, rank) => ({ itemId, score: 1 / (rank + 1) })), excluded, []);
       if (!consent.allows('storage')) return popular(new Set(exclude));
       // Enough recent events to know the cart, without reading the whole history.
       let events: HunchEvent[] = [];
@@ -243,10 +240,18 @@ export function createHunchWithRecorder(options: HunchOptions, parts: LoaderPart
       } catch (error) {
         logOnce('reading history failed', error);
       }
-      const excluded = new Set([...exclude, ...itemsInCart(events)]);
+      const excluded = new Set([...exclude, ...(includeCart ? [] : itemsInCart(events))]);
       const recent = events.slice(-historyLimit).map(({ name, params }) => ({ name, params }));
-      const scored = await startModel().recommend({ events: recent, k: k + excluded.size, exclude: [...excluded] });
-      return scored ? scored.flatMap(toRecommendation('model')).slice(0, k) : popular(excluded);
+      const seen = recentlySeen(events, catalog);
+      const ask = (candidates: number) => startModel().recommend({ events: recent, k: candidates, exclude: [...excluded] });
+      let scored = await ask(candidatesFor(k, excluded.size, filter !== undefined, catalog.size));
+      let picked = scored && build('model', scored, excluded, seen);
+      // A narrow filter can reject most of the top: then rank the whole catalog once.
+      if (picked && picked.length < k && scored!.length < catalog.size) {
+        scored = await ask(catalog.size);
+        picked = scored && build('model', scored, excluded, seen);
+      }
+      return picked ?? popular(excluded);
     },
 
     async status() {

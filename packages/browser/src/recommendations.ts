@@ -1,0 +1,49 @@
+/**
+ * Turning the model's scores (or the popular list) into what recommend() returns: catalog
+ * items, without what the shopper already has in the cart or just bought, filtered as the shop
+ * asks, each with a reason the shop can show ("Because you viewed …").
+ */
+import type { CatalogItem, HunchEvent } from '@hunch/core';
+
+export interface Recommendation {
+  item: CatalogItem;
+  /** The model's probability for this item, or a popularity score for the fallback. */
+  score: number;
+  source: 'model' | 'popular';
+  /** Why, in words a shop can show: "Because you viewed Blue Mug", "Popular right now". */
+  reason: string;
+}
+
+/** Items in the cart or just bought: not worth recommending again. */
+export function itemsInCart(events: readonly HunchEvent[]): Set<string> {
+  const cart = new Set<string>();
+  for (const { name, params } of events) {
+    if (name === 'add_to_cart' && params.item_id) cart.add(params.item_id);
+    if (name === 'remove_from_cart' && params.item_id) cart.delete(params.item_id);
+    if (name === 'purchase') params.items?.forEach((item) => cart.add(item.item_id));
+  }
+  return cart;
+}
+
+/** Products the shopper looked at or acted on, most recent first, each once. */
+export function recentlySeen(events: readonly HunchEvent[], catalog: ReadonlyMap<string, CatalogItem>): CatalogItem[] {
+  const seen = new Map<string, CatalogItem>();
+  for (let i = events.length - 1; i >= 0; i--) {
+    const id = events[i]!.params.item_id;
+    const item = id === undefined ? undefined : catalog.get(id);
+    if (item && !seen.has(item.id)) seen.set(item.id, item);
+  }
+  return [...seen.values()];
+}
+
+/** The reason for a model recommendation: the latest product seen of the same category, if any. */
+export function reasonFor(item: CatalogItem, source: Recommendation['source'], seen: readonly CatalogItem[]): string {
+  if (source === 'popular') return 'Popular right now';
+  const related = item.category === undefined ? undefined : seen.find((other) => other.category === item.category && other.id !== item.id);
+  return related ? `Because you viewed ${related.title}` : 'Picked for you';
+}
+
+/** How many candidates to ask the model for, so that `k` remain after exclusions and the filter. */
+export function candidatesFor(k: number, excluded: number, filtered: boolean, catalogSize: number): number {
+  return Math.min(catalogSize, (filtered ? 4 * k : k) + excluded);
+}

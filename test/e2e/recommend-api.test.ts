@@ -1,0 +1,65 @@
+/**
+ * recommend()'s options with the shipped demo model in Chromium: what is in the cart stays out
+ * unless asked for, a filter keeps only what it accepts (still ranked by the model), and every
+ * recommendation carries a reason built from what the shopper looked at.
+ */
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStorefront } from '../../examples/storefront/server.mjs';
+import { launchChromium } from './chromium.js';
+
+type Storefront = Awaited<ReturnType<typeof startStorefront>>;
+let storefront: Storefront;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  storefront = await startStorefront({ port: 0 });
+  browser = await launchChromium({ webgpu: false });
+  page = await browser.newPage();
+  await page.route(`${storefront.url}recs.html`, (route) =>
+    route.fulfill({ contentType: 'text/html', body: '<!doctype html><meta charset="utf-8"><title>recs</title><script src="/hunch/hunch.js" data-model="/models/demo/" data-backend="wasm"></script>' }),
+  );
+  await page.goto(`${storefront.url}recs.html`);
+  await page.evaluate(async () => {
+    const hunch = window.hunch!;
+    await hunch.forget();
+    for (const id of ['mugs-01', 'mugs-04']) hunch.track('view_item', { item_id: id });
+    hunch.track('add_to_cart', { item_id: 'mugs-07' });
+    await hunch.flush();
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await storefront?.close();
+});
+
+describe('recommend() options', () => {
+  it('leaves the cart out unless includeCart, and explains each pick', async () => {
+    const { plain, withCart } = await page.evaluate(async () => {
+      const pick = (recs: Awaited<ReturnType<NonNullable<typeof window.hunch>['recommend']>>) =>
+        recs.map((rec) => ({ id: rec.item.id, category: rec.item.category, source: rec.source, reason: rec.reason }));
+      return { plain: pick(await window.hunch!.recommend({ k: 40 })), withCart: pick(await window.hunch!.recommend({ k: 40, includeCart: true })) };
+    });
+    expect(plain.every((rec) => rec.source === 'model')).toBe(true);
+    expect(plain.map((rec) => rec.id)).not.toContain('mugs-07');
+    expect(withCart.map((rec) => rec.id)).toContain('mugs-07');
+    for (const rec of plain) {
+      // The latest mug the shopper touched is mugs-07 (added to cart), then mugs-04.
+      if (rec.category === 'mugs') expect(rec.reason).toMatch(/^Because you viewed /);
+      else expect(rec.reason).toBe('Picked for you');
+    }
+    expect(plain.some((rec) => rec.category === 'mugs')).toBe(true);
+  });
+
+  it('keeps only what the filter accepts, in the model’s order', async () => {
+    const { all, tea } = await page.evaluate(async () => ({
+      all: (await window.hunch!.recommend({ k: 60 })).map((rec) => rec.item.id),
+      tea: (await window.hunch!.recommend({ k: 3, filter: (item) => item.category === 'tea' })).map((rec) => rec.item.id),
+    }));
+    expect(tea).toHaveLength(3);
+    expect(tea.every((id) => id.startsWith('tea-'))).toBe(true);
+    expect(tea).toEqual(all.filter((id) => id.startsWith('tea-')).slice(0, 3));
+  });
+});
