@@ -2,7 +2,9 @@
 // Diginetica (43k items) as fp32 / int8 / q4 ONNX and measures, per file: bytes; full-ranking
 // P@20 / MRR@20 on Diginetica's test prefixes (SR-GNN protocol, the same ranking code as
 // `hunch benchmark`), with the repeat bonus added as the SDK adds it; and session load time,
-// forward latency for a 50-event history and one-event step latency (KV cache of 49) in
+// latency for a 50-event history ("forward": logits for every position; "recommend": the same
+// forward with num_logits_to_keep = 1, the last position only, as the SDK's worker runs it) and
+// one-event step latency (KV cache of 49) in
 // onnxruntime-node (CPU) and in Chromium on onnxruntime-web's WASM and WebGPU backends.
 // Prints one JSON object as its last line and writes BENCHMARKS.md's `export` section.
 // Without --checkpoint it first trains one with the default recipe (about 25 minutes).
@@ -48,8 +50,11 @@ try {
   const heads = config.n_head;
   const headDim = config.n_embd / heads;
 
-  /** One forward over right-padded rows; `past` (batch 1 only) continues a cache of `pastLength`. */
-  const run = (session, rows, past, pastLength = 0) => {
+  /**
+   * One forward over right-padded rows; `past` (batch 1 only) continues a cache of `pastLength`;
+   * logits for the last `keep` positions of each row (0: all; a graph without num_logits_to_keep gives all).
+   */
+  const run = (session, rows, past, pastLength = 0, keep = 0) => {
     const B = rows.length;
     const T = Math.max(...rows.map((r) => r.length));
     const ids = new BigInt64Array(B * T);
@@ -64,6 +69,7 @@ try {
         feeds[`past_key_values.${i}.${kind}`] = past?.[`present.${i}.${kind}`] ?? new ort.Tensor('float32', new Float32Array(0), [B, heads, 0, headDim]);
       }
     }
+    if (session.inputNames.includes('num_logits_to_keep')) feeds.num_logits_to_keep = new ort.Tensor('int64', BigInt64Array.of(BigInt(keep)), []);
     return session.run(feeds).then((out) => ({ out, T }));
   };
   const timed = async (fn) => {
@@ -87,8 +93,10 @@ try {
     const loadStarted = performance.now();
     const session = await ort.InferenceSession.create(path, { graphOptimizationLevel: 'all', intraOpNumThreads: 1 });
     const loadMs = performance.now() - loadStarted;
-    // A forward over the whole history, and one new event on top of the cache of the rest.
+    // A forward over the whole history (every position's logits, then the last one's only),
+    // and one new event on top of the cache of the rest.
     const forward = await timed(() => run(session, [history]));
+    const recommend = await timed(() => run(session, [history], undefined, 0, 1));
     const { out: past } = await run(session, [history.slice(0, -1)]);
     const step = await timed(() => run(session, [history.slice(-1)], past, history.length - 1));
     await session.release();
@@ -98,6 +106,8 @@ try {
       load_ms: Math.round(loadMs),
       forward_ms_p50: percentile(forward, 0.5),
       forward_ms_p95: percentile(forward, 0.95),
+      recommend_ms_p50: percentile(recommend, 0.5),
+      recommend_ms_p95: percentile(recommend, 0.95),
       step_ms_p50: percentile(step, 0.5),
       step_ms_p95: percentile(step, 0.95),
     };
@@ -144,8 +154,8 @@ try {
   const command = `npm run bench:export --${flags.checkpoint ? ' --checkpoint CHECKPOINT' : ''}${flags.examples ? ` --examples ${flags.examples}` : ''}`;
   const latencyRow = (file, runtime, r) =>
     r.error
-      ? `| \`${file}\` | ${runtime} | failed: ${r.error.replace(/\|/g, '/')} | | |`
-      : `| \`${file}\` | ${runtime} | ${r.cold_load_ms === undefined ? '' : `${r.cold_load_ms.toLocaleString('en')} / `}${r.load_ms.toLocaleString('en')} | ${r.forward_ms_p50} / ${r.forward_ms_p95} | ${r.step_ms_p50} / ${r.step_ms_p95} |`;
+      ? `| \`${file}\` | ${runtime} | failed: ${r.error.replace(/\|/g, '/')} | | | |`
+      : `| \`${file}\` | ${runtime} | ${r.cold_load_ms === undefined ? '' : `${r.cold_load_ms.toLocaleString('en')} / `}${r.load_ms.toLocaleString('en')} | ${r.forward_ms_p50} / ${r.forward_ms_p95} | ${r.recommend_ms_p50} / ${r.recommend_ms_p95} | ${r.step_ms_p50} / ${r.step_ms_p95} |`;
   const lines = [
     `## Export: ONNX variants of the Diginetica model — ${new Date().toISOString().slice(0, 10)}`,
     '',
@@ -160,13 +170,14 @@ try {
     '',
     'Targets (issue 4): int8 ≤ 5 MB and ≤ 1% relative MRR@20 loss, q4 ≤ 3%.',
     '',
-    `Latency for a ${history.length}-event history: "forward" runs the whole history (empty cache), "step" adds one event to a cache of the other ${history.length - 1}; ` +
+    `Latency for a ${history.length}-event history: "forward" runs the whole history (empty cache) with logits for every position, ` +
+      `"recommend" the same with \`num_logits_to_keep\` = 1 (logits of the last position only: what the SDK's worker runs), "step" adds one event to a cache of the other ${history.length - 1}; ` +
       `p50 / p95 of 30 runs after 3 warm-ups, 1 thread, graph optimization "all". onnxruntime-node ${ort.env.versions?.common ?? ''} (CPU, load from disk); ` +
       `Chromium ${chromium.environment.chromium} with onnxruntime-web ${chromium.environment.runtime} (the SDK's runtime; files from the HTTP cache; load = the page's first session, runtime start included / a second session of the same file), ` +
       `WebGPU on the ${chromium.environment.webgpu_adapter ?? 'no'} adapter.`,
     '',
-    '| file | runtime | load ms (Chromium: first / second session) | forward ms p50 / p95 | step ms p50 / p95 |',
-    '| --- | --- | --- | --- | --- |',
+    '| file | runtime | load ms (Chromium: first / second session) | forward ms p50 / p95 | recommend ms p50 / p95 | step ms p50 / p95 |',
+    '| --- | --- | --- | --- | --- | --- |',
     ...Object.values(results).flatMap((r) => [
       latencyRow(r.file, 'onnxruntime-node', r),
       ...Object.entries(chromium.results).map(([backend, byFile]) => latencyRow(r.file, `Chromium ${backend === 'wasm' ? 'WASM' : 'WebGPU'}`, byFile[r.file])),

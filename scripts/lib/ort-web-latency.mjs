@@ -1,4 +1,4 @@
-// Load time and forward latency of exported ONNX files in real Chromium, on onnxruntime-web's
+// Load time and forward / recommend / step latency of exported ONNX files in real Chromium, on onnxruntime-web's
 // WASM and WebGPU backends: the runtime build transformers.js uses (onnxruntime-web/webgpu,
 // self-hosted), files served over HTTP from a local server, one session at a time in a page.
 // Used by scripts/bench-export.mjs; the Node side of the same measurement lives there.
@@ -46,7 +46,9 @@ async function serve(modelDir) {
 
 /**
  * Runs in the page: creates a session for `file` on `backend`, then times `runs` forwards over
- * `tokens` (empty cache) and `runs` one-token steps on top of a cache of all but the last token.
+ * `tokens` (empty cache) with logits for every position, `runs` recommend forwards (the same
+ * with num_logits_to_keep = 1: the last position's logits only; all of them for a graph without
+ * that input) and `runs` one-token steps on top of a cache of all but the last token.
  */
 async function measureInPage({ file, backend, tokens, cache, runs }) {
   const ort = await import('/ort/ort.webgpu.min.mjs');
@@ -62,7 +64,7 @@ async function measureInPage({ file, backend, tokens, cache, runs }) {
   const loadMs = performance.now() - started;
 
   const emptyPast = () => new ort.Tensor('float32', new Float32Array(0), [1, cache.heads, 0, cache.headDim]);
-  const feeds = (ids, pastLength, past) => {
+  const feeds = (ids, pastLength, past, keep = 0) => {
     const feed = {
       input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [1, ids.length]),
       attention_mask: new ort.Tensor('int64', new BigInt64Array(pastLength + ids.length).fill(1n), [1, pastLength + ids.length]),
@@ -70,6 +72,7 @@ async function measureInPage({ file, backend, tokens, cache, runs }) {
     for (let i = 0; i < cache.layers; i++) {
       for (const kind of ['key', 'value']) feed[`past_key_values.${i}.${kind}`] = past ? past[`present.${i}.${kind}`] : emptyPast();
     }
+    if (session.inputNames.includes('num_logits_to_keep')) feed.num_logits_to_keep = new ort.Tensor('int64', BigInt64Array.of(BigInt(keep)), []);
     return feed;
   };
   const time = async (fn) => {
@@ -83,10 +86,12 @@ async function measureInPage({ file, backend, tokens, cache, runs }) {
     return times.sort((a, b) => a - b);
   };
   const forward = await time(() => session.run(feeds(tokens, 0)));
+  const recommend = await time(() => session.run(feeds(tokens, 0, undefined, 1)));
   const past = await session.run(feeds(tokens.slice(0, -1), 0));
   const step = await time(() => session.run(feeds(tokens.slice(-1), tokens.length - 1, past)));
+  const numLogitsToKeep = session.inputNames.includes('num_logits_to_keep');
   await session.release();
-  return { coldMs, loadMs, forward, step };
+  return { coldMs, loadMs, forward, recommend, step, numLogitsToKeep };
 }
 
 const percentile = (sorted, q) => +sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))].toFixed(2);
@@ -126,6 +131,9 @@ export async function measureInChromium({ modelDir, files, tokens, cache, backen
               load_ms: Math.round(measured.loadMs),
               forward_ms_p50: percentile(measured.forward, 0.5),
               forward_ms_p95: percentile(measured.forward, 0.95),
+              recommend_ms_p50: percentile(measured.recommend, 0.5),
+              recommend_ms_p95: percentile(measured.recommend, 0.95),
+              num_logits_to_keep: measured.numLogitsToKeep,
               step_ms_p50: percentile(measured.step, 0.5),
               step_ms_p95: percentile(measured.step, 0.95),
             };

@@ -85,6 +85,8 @@ async function nodeRanking(dir: string, manifest: HunchManifest, dtype: Dtype, {
     attention_mask: new ort.Tensor('int64', new BigInt64Array(ids.length).fill(1n), [1, ids.length]),
   };
   for (let i = 0; i < layers; i++) Object.assign(feeds, { [`past_key_values.${i}.key`]: empty(), [`past_key_values.${i}.value`]: empty() });
+  // Logits for every position (the SDK asks for the last only: it must get the same row).
+  if (session.inputNames.includes('num_logits_to_keep')) feeds.num_logits_to_keep = new ort.Tensor('int64', BigInt64Array.of(0n), []);
   const outputs = await session.run(feeds);
   await session.release();
   const V = vocabulary.size;

@@ -2,7 +2,8 @@
  * Export: a training checkpoint -> the model directory the browser SDK loads, in the
  * Hugging Face GPT-2 layout (config, tokenizer, safetensors, and the ONNX graphs with a
  * KV cache: onnx/model.onnx fp32, onnx/model_quantized.onnx int8, onnx/model_q4.onnx
- * 4-bit) plus hunch.json. Everything is built in memory and checked first, then written
+ * 4-bit; each takes num_logits_to_keep, so a recommendation computes the LM head for the
+ * last position only) plus hunch.json. Everything is built in memory and checked first, then written
  * to a temporary sibling and renamed into place, so a failure leaves the old model intact.
  */
 import { createHash } from 'node:crypto';

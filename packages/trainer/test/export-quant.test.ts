@@ -17,6 +17,7 @@ import { exportModel } from '../src/export.js';
 import { Rng } from '../src/lib/prng.js';
 import { parameterShapes, type GPT2Config } from '../src/model.js';
 import { buildOnnxModel, exportedTable, ONNX_FILES, ONNX_VARIANTS, type OnnxVariant } from '../src/onnx-export.js';
+import { NUM_LOGITS_INPUT } from '../src/onnx/gpt2.js';
 import { dequantizeInt8, dequantizeQ4, quantizeInt8, quantizeQ4, transpose } from '../src/onnx/quantize.js';
 import type { TensorMap } from '../src/safetensors.js';
 import { DEFAULT_EVENT_TRAIN_OPTIONS, trainEvents } from '../src/train-events.js';
@@ -125,6 +126,46 @@ describe('quantized export', () => {
     }
   });
 
+  it('num_logits_to_keep k > 0 gives exactly the last k rows of logits and hunch_repeat; 0 and k >= seq give all', async () => {
+    const { config } = checkpoint;
+    const V = config.vocabSize;
+    const { ids, mask, dims } = fixedInput(new Vocabulary(checkpoint.state.vocabulary));
+    const [B, T] = dims;
+    /** The last k of T rows of each batch row of a [B, T, width] tensor. */
+    const lastRows = (data: Float32Array, width: number, k: number) =>
+      Float32Array.from({ length: B * k * width }, (_, i) => data[(Math.floor(i / (k * width)) * T + T - k) * width + (i % (k * width))]!);
+    for (const kind of ['plain', 'heads'] as const) {
+      for (const variant of ONNX_VARIANTS) {
+        for (const level of ['disabled', 'all'] as const) {
+          const s = await session(join(dirs[kind], ONNX_FILES[variant]), level);
+          expect(s.inputNames).toContain(NUM_LOGITS_INPUT);
+          const all = await ortRun(s, config, ids, mask, dims, undefined, 0);
+          expect(all.logits!.dims).toEqual([B, T, V]);
+          if (kind === 'heads') expect(all.hunch_repeat!.dims).toEqual([B, T, 1]);
+          else expect(all.hunch_repeat).toBeUndefined();
+          let worst = 0;
+          for (const k of [1, 3, T, T + 5]) {
+            const kept = Math.min(k, T);
+            const out = await ortRun(s, config, ids, mask, dims, undefined, k);
+            expect(out.logits!.dims, `${kind} ${variant} ${level} k=${k}`).toEqual([B, kept, V]);
+            worst = Math.max(worst, maxAbsDiff(out.logits!.data as Float32Array, lastRows(all.logits!.data as Float32Array, V, kept)));
+            if (kind === 'heads') {
+              expect(out.hunch_repeat!.dims).toEqual([B, kept, 1]);
+              worst = Math.max(worst, maxAbsDiff(out.hunch_repeat!.data as Float32Array, lastRows(all.hunch_repeat!.data as Float32Array, 1, kept)));
+            }
+            // The cache is every position's, whatever k.
+            for (const name of s.outputNames.filter((n) => n.startsWith('present.'))) {
+              expect(out[name]!.data as Float32Array).toEqual(all[name]!.data as Float32Array);
+            }
+          }
+          await s.release();
+          console.log(`${kind} ${variant} (${level}): num_logits_to_keep 1/3/${T}/${T + 5} vs last rows of 0: max abs diff ${worst.toExponential(2)}`);
+          expect(worst).toBeLessThanOrEqual(1e-6);
+        }
+      }
+    }
+  });
+
   it('ranks the top 20 items close to fp32', async () => {
     const { config } = checkpoint;
     const V = config.vocabSize;
@@ -166,8 +207,21 @@ describe('quantized export', () => {
       const expected = await ortRun(s, config, ids, mask, dims);
       await s.release();
       const hf = await AutoModelForCausalLM.from_pretrained(basename(dirs.heads), { local_files_only: true, dtype, device: 'cpu' });
-      const out = (await hf({ input_ids: new Tensor('int64', toInt64(ids), dims), attention_mask: new Tensor('int64', toInt64(mask), dims) })) as Record<string, Tensor>;
+      const inputs = { input_ids: new Tensor('int64', toInt64(ids), dims), attention_mask: new Tensor('int64', toInt64(mask), dims) };
+      const out = (await hf(inputs)) as Record<string, Tensor>;
+      // What the worker runs for a recommendation: the last position only.
+      const last = (await hf({ ...inputs, num_logits_to_keep: new Tensor('int64', BigInt64Array.of(1n), []) })) as Record<string, Tensor>;
       await hf.dispose();
+      const V = config.vocabSize;
+      const [B, T] = dims;
+      expect(out.logits!.dims).toEqual([B, T, V]);
+      expect(last.logits!.dims).toEqual([B, 1, V]);
+      expect(last.hunch_repeat!.dims).toEqual([B, 1, 1]);
+      for (let b = 0; b < B; b++) {
+        const row = (out.logits!.data as Float32Array).subarray((b * T + T - 1) * V, (b * T + T) * V);
+        expect(maxAbsDiff((last.logits!.data as Float32Array).subarray(b * V, (b + 1) * V), row), `${dtype} last logits`).toBeLessThanOrEqual(1e-6);
+        expect(Math.abs((last.hunch_repeat!.data as Float32Array)[b]! - (out.hunch_repeat!.data as Float32Array)[b * T + T - 1]!)).toBeLessThanOrEqual(1e-6);
+      }
       for (const name of ['logits', 'hunch_repeat']) expect(maxAbsDiff(out[name]!.data as Float32Array, expected[name]!.data as Float32Array), `${dtype} ${name}`).toBeLessThan(1e-5);
     }
   });

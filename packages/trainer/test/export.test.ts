@@ -90,6 +90,18 @@ describe('export (fp32, KV cache)', () => {
       expect(out.logits!.dims).toEqual([1, 1, V]);
       worst = Math.max(worst, maxAbsDiff(out.logits!.data as Float32Array, full.slice(t * V, (t + 1) * V)));
     }
+    // A 3-token continuation of the 4-token prefix keeping 1 / 3 / all logits rows; the cache grows by 3 regardless.
+    const prefix = await ortRun(session, config, row.slice(0, 4), [1, 1, 1, 1], [1, 4]);
+    const continuation = (keep: number) => ortRun(session, config, row.slice(4, 7), Array<number>(7).fill(1), [1, 3], pastFrom(prefix), keep);
+    const all = await continuation(0);
+    expect(all.logits!.dims).toEqual([1, 3, V]);
+    for (const keep of [1, 3]) {
+      const kept = await continuation(keep);
+      expect(kept.logits!.dims).toEqual([1, keep, V]);
+      expect(kept['present.0.key']!.dims).toEqual([1, config.nHead, 7, config.nEmbd / config.nHead]);
+      expect(maxAbsDiff(kept.logits!.data as Float32Array, (all.logits!.data as Float32Array).slice((3 - keep) * V))).toBeLessThanOrEqual(1e-6);
+    }
+    worst = Math.max(worst, maxAbsDiff((await continuation(1)).logits!.data as Float32Array, full.slice(6 * V, 7 * V)));
     await session.release();
     console.log(`incremental vs full forward: max abs diff ${worst.toExponential(2)}`);
     expect(worst).toBeLessThan(1e-4);

@@ -46,7 +46,10 @@ export function pastFrom(outputs: ort.InferenceSession.OnnxValueMapType): Record
   return Object.fromEntries(Object.entries(outputs).filter(([name]) => name.startsWith('present.')).map(([name, t]) => [name.replace('present.', 'past_key_values.'), t as ort.Tensor]));
 }
 
-/** One onnxruntime-node call: ids and mask [B, T] (mask [B, past + T] with a past). */
+/**
+ * One onnxruntime-node call: ids and mask [B, T] (mask [B, past + T] with a past);
+ * num_logits_to_keep `keep` (0: logits for every position).
+ */
 export async function ortRun(
   session: ort.InferenceSession,
   config: GPT2Config,
@@ -54,12 +57,14 @@ export async function ortRun(
   mask: number[],
   dims: [number, number],
   past?: Record<string, ort.Tensor>,
+  keep = 0,
 ): Promise<ort.InferenceSession.OnnxValueMapType> {
   const pastLength = past ? past['past_key_values.0.key']!.dims[2]! : 0;
   return session.run({
     input_ids: new ort.Tensor('int64', toInt64(ids), dims),
     attention_mask: new ort.Tensor('int64', toInt64(mask), [dims[0], pastLength + dims[1]]),
     ...(past ?? emptyPast(config, dims[0])),
+    num_logits_to_keep: new ort.Tensor('int64', toInt64([keep]), []),
   });
 }
 
@@ -73,7 +78,7 @@ export async function logitsThreeWays(checkpoint: Checkpoint, modelDir: string, 
   model.dispose();
 
   const session = await ort.InferenceSession.create(join(modelDir, 'onnx/model.onnx'));
-  expect(session.inputNames).toEqual(['input_ids', 'attention_mask', ...CACHE_INPUTS(checkpoint.config.nLayer)]);
+  expect(session.inputNames).toEqual(['input_ids', 'attention_mask', ...CACHE_INPUTS(checkpoint.config.nLayer), 'num_logits_to_keep']);
   const ortOut = await ortRun(session, checkpoint.config, ids, mask, dims);
   expect(ortOut.logits!.dims).toEqual([B, T, V]);
   await session.release();

@@ -40,3 +40,16 @@ export function addRepeatBonus(
   }
   return out;
 }
+
+/**
+ * The last row of a [1, rows, width] model output, read by its actual dims: a graph that
+ * takes `num_logits_to_keep` returns 1 row for a recommendation, an older one (whose graph
+ * lacks that input, which transformers.js then drops) one row per input position.
+ */
+export function lastRow(data: Float32Array, dims: readonly number[], width: number, name: string): Float32Array {
+  const [batch, rows, actual] = dims;
+  if (dims.length !== 3 || batch !== 1 || actual !== width || !rows) {
+    throw new Error(`model output ${name} has dims [${dims.join(', ')}], expected [1, rows, ${width}]`);
+  }
+  return data.subarray((rows - 1) * width, rows * width);
+}

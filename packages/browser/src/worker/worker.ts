@@ -6,7 +6,7 @@ import { expose } from 'comlink';
 import { AutoModelForCausalLM, Tensor, env, type PreTrainedModel } from '@huggingface/transformers';
 import { Vocabulary, encodeHistory, type HunchManifest } from '@hunch/core';
 import { chooseBackend } from './backend.js';
-import { addRepeatBonus, rankItems } from './ranking.js';
+import { addRepeatBonus, lastRow, rankItems } from './ranking.js';
 import { chooseDtype } from './variant.js';
 import type { Backend, LoadRequest, LoadResult, ModelWorkerApi, RecommendRequest, ScoredItem } from './protocol.js';
 
@@ -79,16 +79,17 @@ const api: ModelWorkerApi = {
     const ids = encodeHistory(events, vocabulary, manifest.encoding.maxLength);
     const inputIds = new Tensor('int64', BigInt64Array.from(ids, BigInt), [1, ids.length]);
     const attentionMask = new Tensor('int64', new BigInt64Array(ids.length).fill(1n), [1, ids.length]);
-    // A first call with no cache: transformers.js feeds empty past_key_values.*.
-    const outputs = (await model({ input_ids: inputIds, attention_mask: attentionMask })) as Record<string, Tensor>;
+    // A first call with no cache: transformers.js feeds empty past_key_values.*. Only the last
+    // position's logits are needed; a graph without num_logits_to_keep ignores it and returns all.
+    const numLogitsToKeep = new Tensor('int64', BigInt64Array.of(1n), []);
+    const outputs = (await model({ input_ids: inputIds, attention_mask: attentionMask, num_logits_to_keep: numLogitsToKeep })) as Record<string, Tensor>;
     try {
-      const vocabSize = vocabulary.size;
-      const data = outputs.logits!.data as Float32Array;
-      let last = data.subarray((ids.length - 1) * vocabSize, ids.length * vocabSize);
+      const logits = outputs.logits!;
+      let last = lastRow(logits.data as Float32Array, logits.dims, vocabulary.size, 'logits');
       if (repeatOutput) {
         const bonus = outputs[repeatOutput];
         if (!bonus) throw new Error(`the model returned no ${repeatOutput}`);
-        last = addRepeatBonus(last, ids, itemTokenIds, (bonus.data as Float32Array)[ids.length - 1]!);
+        last = addRepeatBonus(last, ids, itemTokenIds, lastRow(bonus.data as Float32Array, bonus.dims, 1, repeatOutput)[0]!);
       }
       return rankItems(last, items, k, new Set(exclude));
     } finally {

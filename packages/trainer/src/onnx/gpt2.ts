@@ -3,9 +3,16 @@
  * and Hugging Face Optimum use for decoder-only models with a KV cache:
  *
  *   inputs   input_ids [batch, seq] int64, attention_mask [batch, past + seq] int64,
- *            past_key_values.{i}.key / .value [batch, n_head, past, head_dim] float
- *   outputs  logits [batch, seq, vocab], present.{i}.key / .value [batch, n_head, past + seq, head_dim],
- *            and, with the repeat head, hunch_repeat [batch, seq, 1]
+ *            past_key_values.{i}.key / .value [batch, n_head, past, head_dim] float,
+ *            num_logits_to_keep [] int64
+ *   outputs  logits [batch, kept, vocab], present.{i}.key / .value [batch, n_head, past + seq, head_dim],
+ *            and, with the repeat head, hunch_repeat [batch, kept, 1]
+ *
+ * num_logits_to_keep k (Hugging Face's, as transformers.js feeds it: 0 on a plain forward, 1
+ * in generate()): 0 keeps every position (kept = seq), k > 0 only the last k (kept =
+ * min(k, seq)). The final hidden states are sliced before the heads, so the LM head (the
+ * graph's largest MatMul: [kept, D] x [D, V]) costs k rows, not seq; present.* always hold
+ * every position.
  *
  * A first call passes past tensors with past = 0. Positions are absolute, past .. past +
  * seq - 1 (as the trainer's; there is no position_ids input, so right padding only).
@@ -20,12 +27,13 @@
  * - `lm_head.bias` [V]: added to the logits.
  * - `hunch.repeat.*`: hunch_repeat = h · w + b from the raw h (after ln_f, before any
  *   normalisation). The graph does not know the history; the caller adds hunch_repeat[b, t]
- *   to the logit of every item token among row b's tokens 0..t (once per item).
+ *   to the logit of every item token among row b's tokens 0..t (once per item), where t is
+ *   the position of that output row (with k kept of seq, row j is position seq - k + j).
  */
 import type { GPT2Config } from '../model.js';
 import { COSINE_SCALE, ITEM_BIAS, REPEAT_BIAS, REPEAT_WEIGHT } from '../next-item.js';
 import type { TensorMap } from '../safetensors.js';
-import { DataType, GraphBuilder, encodeModel, valueInfo } from './graph.js';
+import { DataType, GraphBuilder, bytesOf, encodeModel, valueInfo } from './graph.js';
 import { dequantizeNode, gatherQ4, matMulNBits, quantizeInt8, quantizeQ4, transpose } from './quantize.js';
 
 export type OnnxVariant = 'fp32' | 'int8' | 'q4';
@@ -33,6 +41,10 @@ export const ONNX_VARIANTS: readonly OnnxVariant[] = ['fp32', 'int8', 'q4'];
 /** Where transformers.js looks for each variant (dtype fp32, q8, q4). */
 export const ONNX_FILES: Record<OnnxVariant, string> = { fp32: 'onnx/model.onnx', int8: 'onnx/model_quantized.onnx', q4: 'onnx/model_q4.onnx' };
 export const REPEAT_OUTPUT = 'hunch_repeat';
+/** The int64 scalar input: how many trailing positions get logits (0: all). */
+export const NUM_LOGITS_INPUT = 'num_logits_to_keep';
+/** ONNX Slice's "to the end" (ends are clamped to the dimension). */
+const INT64_MAX = 9223372036854775807n;
 
 const WTE = 'transformer.wte.weight';
 /** As next-item.ts normalizeRows: x / sqrt(Σx² + 1e-12). */
@@ -193,7 +205,17 @@ function mlp(g: GraphBuilder, c: Constants, w: Weights, x: string, i: number): s
   return w.linear(gelu, `${h}.mlp.c_proj`);
 }
 
-/** logits (tied LM head, cosine scaling, item bias) and hunch_repeat from the final hidden state. */
+/**
+ * The last `num_logits_to_keep` positions of `final` [batch, seq, D] (all of them for 0), as
+ * Python's final[:, -k:]: Slice from -k (-0 = 0, the start; a k past seq clamps to it) to the end.
+ */
+function keptPositions(g: GraphBuilder, c: Constants, final: string): string {
+  const start = g.one('Unsqueeze', [g.one('Neg', [NUM_LOGITS_INPUT]), c.axes0]); // [1]
+  const end = g.tensor('const.slice_to_end', DataType.INT64, [1], bytesOf(BigInt64Array.of(INT64_MAX)));
+  return g.one('Slice', [final, start, end, c.axes1]);
+}
+
+/** logits (tied LM head, cosine scaling, item bias) and hunch_repeat from the final hidden states kept. */
 function heads(g: GraphBuilder, c: Constants, w: Weights, weights: TensorMap, final: string): void {
   if (weights.has(REPEAT_WEIGHT)) {
     const D = tensorOf(weights, REPEAT_WEIGHT).data.length;
@@ -226,23 +248,24 @@ export function buildGpt2Onnx(config: GPT2Config, weights: TensorMap, variant: O
     x = g.one('Add', [x, attention(g, c, w, layerNorm(g, w, config, x, `transformer.h.${i}.ln_1`), i, maskBias)]);
     x = g.one('Add', [x, mlp(g, c, w, layerNorm(g, w, config, x, `transformer.h.${i}.ln_2`), i)]);
   }
-  heads(g, c, w, weights, layerNorm(g, w, config, x, 'transformer.ln_f'));
+  heads(g, c, w, weights, keptPositions(g, c, layerNorm(g, w, config, x, 'transformer.ln_f')));
 
   const cache = (prefix: string, length: string) =>
     Array.from({ length: nLayer }, (_, i) => ['key', 'value'].map((kind) => valueInfo(`${prefix}.${i}.${kind}`, DataType.FLOAT, ['batch_size', H, length, hd]))).flat();
   return encodeModel(g, {
     name: 'gpt2',
     contrib: variant === 'q4',
-    docString: weights.has(REPEAT_WEIGHT) ? `${REPEAT_OUTPUT}[b, t, 0] is to be added to the logit of every item token among row b's tokens 0..t (once per item)` : undefined,
+    docString: weights.has(REPEAT_WEIGHT) ? `${REPEAT_OUTPUT}[b, t, 0] is to be added to the logit of every item token among row b's tokens 0..t (once per item); with ${NUM_LOGITS_INPUT} = k > 0, output row j is position seq - k + j` : undefined,
     inputs: [
       valueInfo('input_ids', DataType.INT64, ['batch_size', 'sequence_length']),
       valueInfo('attention_mask', DataType.INT64, ['batch_size', 'total_sequence_length']),
       ...cache('past_key_values', 'past_sequence_length'),
+      valueInfo(NUM_LOGITS_INPUT, DataType.INT64, []),
     ],
     outputs: [
-      valueInfo('logits', DataType.FLOAT, ['batch_size', 'sequence_length', V]),
+      valueInfo('logits', DataType.FLOAT, ['batch_size', 'logits_sequence_length', V]),
       ...cache('present', 'total_sequence_length'),
-      ...(weights.has(REPEAT_WEIGHT) ? [valueInfo(REPEAT_OUTPUT, DataType.FLOAT, ['batch_size', 'sequence_length', 1])] : []),
+      ...(weights.has(REPEAT_WEIGHT) ? [valueInfo(REPEAT_OUTPUT, DataType.FLOAT, ['batch_size', 'logits_sequence_length', 1])] : []),
     ],
   });
 }
