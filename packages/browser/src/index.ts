@@ -37,6 +37,7 @@ import type { BackendPreference, ModelDtype } from './worker/protocol.js';
 
 export type { CatalogItem, EventName, EventParams, HunchEvent } from '@hunch/core';
 export type { Recommendation } from './recommendations.js';
+export { defineRecommendationsElement, type RenderOptions } from './render/element.js';
 export type { AutoCaptureOptions } from './capture/index.js';
 export type { ConsentState, ConsentValue } from './consent.js';
 export type { ModelStatus } from './model-client.js';
@@ -82,6 +83,8 @@ export interface RecommendOptions {
   filter?: (item: CatalogItem) => boolean;
   /** Also return what is in the cart or was just bought (default false). */
   includeCart?: boolean;
+  /** Only the manifest's popular items, without waiting for the model: what shows before it answers. */
+  popularOnly?: boolean;
 }
 
 /** Everything Hunch keeps about this shopper, as `hunch.export()` returns it. */
@@ -215,7 +218,7 @@ export function createHunchWithRecorder(options: HunchOptions, parts: LoaderPart
   const hunch: Hunch = {
     track: (name, params) => record(name, params, uuid(), eventTime()),
 
-    async recommend({ k = 6, exclude = [], filter, includeCart = false } = {}) {
+    async recommend({ k = 6, exclude = [], filter, includeCart = false, popularOnly = false } = {}) {
       const [catalog, loaded] = await Promise.all([catalogLookup, manifest]);
       const keep = (item: CatalogItem) => {
         try {
@@ -232,7 +235,7 @@ export function createHunchWithRecorder(options: HunchOptions, parts: LoaderPart
         }).slice(0, k);
       const popular = (excluded: Set<string>) =>
         build('popular', (loaded?.popular ?? []).map((itemId, rank) => ({ itemId, score: 1 / (rank + 1) })), excluded, []);
-      if (!consent.allows('storage')) return popular(new Set(exclude));
+      if (popularOnly || !consent.allows('storage')) return popular(new Set(exclude));
       // Enough recent events to know the cart, without reading the whole history.
       let events: HunchEvent[] = [];
       try {

@@ -30,7 +30,12 @@ export interface ImpressionCapture {
   stop(): void;
 }
 
-export function captureImpressions(doc: Document, track: Track): ImpressionCapture {
+/**
+ * `root` is the page's document, or the shadow root of a component that renders its own lists
+ * (the <hunch-recommendations> element): its items are observed the same way.
+ */
+export function captureImpressions(root: Document | ShadowRoot, track: Track): ImpressionCapture {
+  const doc = root.nodeType === Node.DOCUMENT_NODE ? (root as Document) : root.ownerDocument!;
   const win = doc.defaultView ?? window;
   const counted = new Set<string>(); // `${list}\n${item}` seen in this page view
   const inView = new Set<Element>(); // ≥ 50% in the viewport now
@@ -136,8 +141,8 @@ export function captureImpressions(doc: Document, track: Track): ImpressionCaptu
       addedRoots(records).forEach(syncWithin);
     }),
   );
-  mutations.observe(doc, { childList: true, subtree: true, attributes: true, attributeFilter: [ITEM_ATTR, LIST_ATTR] });
-  doc.querySelectorAll(ITEM_IN_LIST).forEach((element) => intersections.observe(element));
+  mutations.observe(root, { childList: true, subtree: true, attributes: true, attributeFilter: [ITEM_ATTR, LIST_ATTR] });
+  root.querySelectorAll(ITEM_IN_LIST).forEach((element) => intersections.observe(element));
 
   // A hidden tab shows nothing: running seconds stop (and restart from zero when visible
   // again), and what is counted is sent, since a hidden page may never come back.

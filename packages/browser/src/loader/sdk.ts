@@ -4,6 +4,7 @@
  */
 import type { Consent } from '../consent.js';
 import { createHunchWithRecorder, type Hunch, type HunchOptions } from '../index.js';
+import { defineRecommendationsElement } from '../render/element.js';
 import { logOnce } from '../lib/log.js';
 import type { QueuedEvent, SdkModule } from './protocol.js';
 
@@ -17,5 +18,7 @@ export const start: SdkModule['start'] = (options: HunchOptions, consent: Consen
       logOnce('recording a queued event failed', error);
     }
   }
+  // <hunch-recommendations> and [data-hunch-recs] render with this instance.
+  defineRecommendationsElement(hunch);
   return hunch;
 };

@@ -1,0 +1,127 @@
+/**
+ * Personalised product cards where the shop marks a place for them:
+ *
+ *   <hunch-recommendations placement="home" limit="6"></hunch-recommendations>
+ *   <div data-hunch-recs="cart" data-limit="4"></div>
+ *
+ * Attributes (on the div with a `data-` prefix): placement (also the tracked list id), limit
+ * (default 6), label (the list's accessible name), currency (ISO 4217, for prices), exclude
+ * (space-separated ids, e.g. the product on screen). Cards render in a shadow root: themable
+ * with CSS custom properties and ::part (see styles.ts). Never blank: placeholders at once,
+ * the manifest's popular items as soon as they are known, the model's picks when it answers.
+ * Clicks become `select_item` and viewable cards `view_item_list`, with the placement as list id.
+ */
+import type { CatalogItem } from '@hunch/core';
+import { CATEGORY_ATTR, ITEM_ATTR, ITEM_SELECTOR } from '../capture/attributes.js';
+import { captureImpressions } from '../capture/impressions.js';
+import type { Hunch } from '../index.js';
+import { logOnce } from '../lib/log.js';
+import { renderCards, type Card } from './cards.js';
+import { CARD_STYLES } from './styles.js';
+
+export const ELEMENT_NAME = 'hunch-recommendations';
+const CONTAINER_SELECTOR = '[data-hunch-recs]';
+
+export interface RenderOptions {
+  /** The shop's own product data (live price, stock, images) for these ids; the manifest's catalog otherwise. */
+  getProducts?: (ids: string[]) => Promise<CatalogItem[]>;
+}
+
+interface Placement {
+  placement: string;
+  limit: number;
+  label: string;
+  currency?: string;
+  exclude: string[];
+}
+
+function readPlacement(host: HTMLElement, prefix: '' | 'data-'): Placement {
+  const get = (name: string) => host.getAttribute(`${prefix}${name}`) ?? undefined;
+  const placement = (prefix ? host.dataset.hunchRecs : get('placement')) || 'recommendations';
+  const limit = Number.parseInt(get('limit') ?? '', 10);
+  const currency = get('currency');
+  return {
+    placement,
+    limit: Number.isFinite(limit) && limit > 0 ? Math.min(limit, 48) : 6,
+    label: get('label') ?? 'Recommended for you',
+    ...(currency && /^[A-Z]{3}$/.test(currency) ? { currency } : {}),
+    exclude: (get('exclude') ?? '').split(/\s+/).filter(Boolean),
+  };
+}
+
+/** Renders into `host`'s shadow root and keeps it tracked; returns the function that stops tracking. */
+function mount(host: HTMLElement, hunch: Hunch, options: RenderOptions, config: Placement): () => void {
+  const root = host.shadowRoot ?? host.attachShadow({ mode: 'open' });
+  if (!root.querySelector('style')) {
+    const style = document.createElement('style');
+    style.textContent = CARD_STYLES;
+    root.append(style);
+  }
+  const render = (cards: Card[] | undefined) => renderCards(root, { ...config, cards });
+  render(undefined);
+
+  let shown: Card['source'] | undefined;
+  const show = async (source: Card['source']) => {
+    const recs = await hunch.recommend({ k: config.limit, exclude: config.exclude, popularOnly: source === 'popular' });
+    let cards: Card[] = recs.map(({ item, reason, source }) => ({ item, reason, source }));
+    if (options.getProducts && cards.length > 0) {
+      try {
+        const products = new Map((await options.getProducts(cards.map((card) => card.item.id))).map((product) => [product.id, product]));
+        cards = cards.map((card) => ({ ...card, item: products.get(card.item.id) ?? card.item }));
+      } catch (error) {
+        logOnce('getProducts failed, showing the catalog from hunch.json', error);
+      }
+    }
+    // The model's answer wins over the popular list whatever order they arrive in.
+    if (shown === 'model' || (cards.length === 0 && shown)) return;
+    shown = source;
+    render(cards);
+  };
+  void show('popular').catch((error) => logOnce('rendering recommendations failed', error));
+  void show('model').catch((error) => logOnce('rendering recommendations failed', error));
+
+  const impressions = captureImpressions(root, hunch.track);
+  // Clicks inside a shadow root reach the page's listeners retargeted to the host: read them here.
+  const onClick = (event: Event) => {
+    const card = (event.target as Element | null)?.closest?.(ITEM_SELECTOR);
+    const itemId = card?.getAttribute(ITEM_ATTR);
+    if (!card || !itemId) return;
+    const category = card.getAttribute(CATEGORY_ATTR);
+    hunch.track('select_item', { item_id: itemId, item_list_id: config.placement, ...(category ? { item_category: category } : {}) });
+  };
+  root.addEventListener('click', onClick);
+  return () => {
+    impressions.stop();
+    root.removeEventListener('click', onClick);
+  };
+}
+
+/**
+ * Defines <hunch-recommendations> for this instance and renders every `[data-hunch-recs]`
+ * container, now and when added later. The script tag calls it; npm users call it once.
+ */
+export function defineRecommendationsElement(hunch: Hunch, options: RenderOptions = {}): void {
+  if (typeof customElements === 'undefined' || customElements.get(ELEMENT_NAME)) return;
+  class HunchRecommendations extends HTMLElement {
+    private unmount: (() => void) | undefined;
+    connectedCallback(): void {
+      this.unmount?.();
+      this.unmount = mount(this, hunch, options, readPlacement(this, ''));
+    }
+    disconnectedCallback(): void {
+      this.unmount?.();
+      this.unmount = undefined;
+    }
+  }
+  customElements.define(ELEMENT_NAME, HunchRecommendations);
+
+  const mounted = new WeakSet<Element>();
+  const upgrade = (container: Element) => {
+    if (mounted.has(container) || !(container instanceof HTMLElement)) return;
+    mounted.add(container);
+    mount(container, hunch, options, readPlacement(container, 'data-'));
+  };
+  const scan = () => document.querySelectorAll(CONTAINER_SELECTOR).forEach(upgrade);
+  scan();
+  new MutationObserver(scan).observe(document.documentElement, { childList: true, subtree: true });
+}
