@@ -9,6 +9,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startStorefront } from '../../examples/storefront/server.mjs';
 import { launchChromium } from './chromium.js';
+import { readStoredEvents as readStoredEventsOf } from './stored-events.js';
 
 type Storefront = Awaited<ReturnType<typeof startStorefront>>;
 interface StoredEvent {
@@ -21,24 +22,7 @@ interface StoredEvent {
 const TAG = '<script src="/hunch/hunch.js" data-model="/models/demo/" data-backend="wasm"></script>';
 const SDK = '**/hunch/hunch.sdk.js';
 
-/** Reads the SDK's IndexedDB with the raw browser API, in time order (the ts index). */
-function readStoredEvents(page: Page): Promise<StoredEvent[]> {
-  return page.evaluate(
-    () =>
-      new Promise<StoredEvent[]>((resolve, reject) => {
-        const open = indexedDB.open('hunch');
-        open.onerror = () => reject(open.error);
-        open.onsuccess = () => {
-          const request = open.result.transaction('events').objectStore('events').index('ts').getAll();
-          request.onsuccess = () => {
-            open.result.close();
-            resolve(request.result as StoredEvent[]);
-          };
-          request.onerror = () => reject(request.error);
-        };
-      }),
-  );
-}
+const readStoredEvents = (page: Page) => readStoredEventsOf<StoredEvent>(page);
 
 /** Whether the SDK has arrived: history() resolves at once when it has, and waits for it otherwise. */
 const sdkState = (page: Page) =>

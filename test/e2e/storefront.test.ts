@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStorefront } from '../../examples/storefront/server.mjs';
 import golden from '../../packages/core/test/golden-encoding.json' with { type: 'json' };
 import { launchChromium } from './chromium.js';
+import { readStoredEvents as readStoredEventsOf } from './stored-events.js';
 
 type Storefront = Awaited<ReturnType<typeof startStorefront>>;
 interface StoredEvent {
@@ -30,21 +31,7 @@ async function recommendedCategories(page: Page): Promise<Array<{ category: stri
   );
 }
 
-/** Reads the SDK's IndexedDB with the raw browser API, not through the SDK. */
-function readStoredEvents(page: Page): Promise<StoredEvent[]> {
-  return page.evaluate(
-    () =>
-      new Promise<StoredEvent[]>((resolve, reject) => {
-        const open = indexedDB.open('hunch');
-        open.onerror = () => reject(open.error);
-        open.onsuccess = () => {
-          const request = open.result.transaction('events').objectStore('events').index('ts').getAll();
-          request.onsuccess = () => resolve(request.result as StoredEvent[]);
-          request.onerror = () => reject(request.error);
-        };
-      }),
-  );
-}
+const readStoredEvents = (page: Page) => readStoredEventsOf<StoredEvent>(page);
 
 const share = (categories: Array<{ category: string }>, category: string) =>
   categories.filter((card) => card.category === category).length / categories.length;
