@@ -3,25 +3,15 @@
  * that loading and inference never touch the shop's main thread.
  */
 import { expose } from 'comlink';
-import { AutoModelForCausalLM, Tensor, env, type PreTrainedModel } from '@huggingface/transformers';
+import { AutoModelForCausalLM, Tensor, type PreTrainedModel } from '@huggingface/transformers';
 import { Vocabulary, encodeHistory, type HunchManifest } from '@hunch/core';
 import { chooseBackend } from './backend.js';
+import { configureRuntime, prepareModelFiles, webgpuDeviceInUse } from './runtime.js';
 import { addRepeatBonus, lastRow, rankItems } from './ranking.js';
 import { chooseDtype } from './variant.js';
 import type { Backend, LoadRequest, LoadResult, ModelWorkerApi, RecommendRequest, ScoredItem } from './protocol.js';
 
-// Self-hosted runtime: model files and onnxruntime-web's wasm come from our own origin, never a hub or CDN.
-env.allowRemoteModels = false;
-env.allowLocalModels = true;
-// The manifest decides which model version is current; until hashes are checked, don't serve stale files from the Cache API.
-env.useBrowserCache = false;
-const ortBase = new URL('./ort/', self.location.href).href;
-const onnxEnv = env.backends.onnx as { wasm: { wasmPaths: unknown; numThreads: number }; webgpu?: { device?: unknown } };
-onnxEnv.wasm.wasmPaths = {
-  mjs: `${ortBase}ort-wasm-simd-threaded.asyncify.mjs`,
-  wasm: `${ortBase}ort-wasm-simd-threaded.asyncify.wasm`,
-};
-onnxEnv.wasm.numThreads = 1; // threads need cross-origin isolation and gave nothing on small models
+configureRuntime();
 
 interface LoadedModel {
   model: PreTrainedModel;
@@ -35,26 +25,11 @@ interface LoadedModel {
 
 let loaded: LoadedModel | undefined;
 
-/** The id transformers.js resolves under `env.localModelPath`: the directory's last segment. */
-function splitModelUrl(modelUrl: string): { root: string; id: string } {
-  const url = new URL(modelUrl);
-  const parts = url.pathname.replace(/\/+$/, '').split('/');
-  const id = parts.pop();
-  if (!id) throw new Error(`model URL ${modelUrl} must name a directory`);
-  return { root: `${url.origin}${parts.join('/')}/`, id };
-}
-
-/** onnxruntime-web sets its WebGPU device only once the WebGPU backend really initialised. */
-function webgpuDeviceInUse(): boolean {
-  return Boolean(onnxEnv.webgpu?.device);
-}
-
 const api: ModelWorkerApi = {
   async load({ modelUrl, manifest, backend: preference, dtype: requested }: LoadRequest): Promise<LoadResult> {
     const choice = await chooseBackend(preference);
     const variant = chooseDtype(manifest, choice.backend, requested);
-    const { root, id } = splitModelUrl(modelUrl);
-    env.localModelPath = root;
+    const id = await prepareModelFiles(modelUrl, manifest);
     const model = await AutoModelForCausalLM.from_pretrained(id, {
       local_files_only: true,
       device: choice.backend,
