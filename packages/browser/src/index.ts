@@ -4,6 +4,7 @@
  *   const hunch = createHunch({ model: '/models/demo/' });
  *   hunch.track('view_item', { item_id: 'sku-1' });
  *   const recs = await hunch.recommend({ k: 6 });
+ *   const { stage } = await hunch.intent();
  *
  * track() only validates and queues (microseconds on the main thread); storage is
  * batched into IndexedDB and the model runs in a Web Worker.
@@ -26,23 +27,26 @@ import { ConsentedStore } from './consented-store.js';
 import { eventTime, noteEventTime } from './lib/clock.js';
 import { uuid } from './lib/ids.js';
 import { logOnce } from './lib/log.js';
-import { ModelClient, type ModelStatus } from './model-client.js';
+import { forgetBackendChoice, ModelClient, type ModelStatus } from './model-client.js';
+import { AT_RISK_IDLE_MS, intentOf, type Intent } from './intent.js';
+import { defaultIdOf, fuseRanks } from './rerank.js';
 import { candidatesFor, itemsInCart, reasonFor, recentlySeen, type Recommendation } from './recommendations.js';
 import { SessionClock } from './session.js';
 import { openEventStore } from './storage/index.js';
 import { resolveLimits } from './storage/retention.js';
 import type { RetentionLimits } from './storage/types.js';
 import { createUploader } from './upload/uploader.js';
-import type { BackendPreference, ModelDtype } from './worker/protocol.js';
+import type { BackendPreference, ModelDtype, Prediction, PredictRequest } from './worker/protocol.js';
 
 export type { CatalogItem, EventName, EventParams, HunchEvent } from '@hunch/core';
 export type { Recommendation } from './recommendations.js';
+export type { FunnelStage, Intent } from './intent.js';
 export { defineRecommendationsElement, type RenderOptions } from './render/element.js';
 export type { AutoCaptureOptions } from './capture/index.js';
 export type { ConsentState, ConsentValue } from './consent.js';
 export type { ModelStatus } from './model-client.js';
 export type { RetentionLimits } from './storage/types.js';
-export type { Backend, BackendPreference, ModelDtype } from './worker/protocol.js';
+export type { Backend, BackendPreference, InferenceStats, ModelDtype } from './worker/protocol.js';
 
 export interface HunchOptions {
   /** URL of the model directory (hunch.json + Hugging Face files). */
@@ -101,7 +105,25 @@ export interface Hunch {
   track(name: EventName, params?: EventParams): string | undefined;
   /** Next items for this shopper; never rejects, falls back to popular items. */
   recommend(options?: RecommendOptions): Promise<Recommendation[]>;
-  /** Which backend and ONNX variant (dtype, file) the model runs on, why, and the model version. */
+  /**
+   * The shopper's intent now: funnel stage (browsing, researching, comparing, ready_to_buy,
+   * at_risk_of_leaving) with its reason, next-action and purchase probabilities, top
+   * categories. Never rejects: without a model the stage comes from the session's events.
+   */
+  intent(): Promise<Intent>;
+  /**
+   * A list the shop already has (search results, a category page), reordered for this
+   * shopper: the shop's order fused with the model's (reciprocal rank fusion). Entries are ids,
+   * or objects with `item_id` or `id` (or give `idOf`). Never rejects: on any failure the list
+   * comes back in its own order.
+   */
+  rerank<T>(items: readonly T[], idOf?: (item: T) => string | undefined): Promise<T[]>;
+  /**
+   * Calls `listener` with the current intent, then whenever the funnel stage changes (after
+   * events, or when a cart goes idle). Returns the function that unsubscribes.
+   */
+  on(type: 'intent', listener: (intent: Intent) => void): () => void;
+  /** Which backend and ONNX variant (dtype, file) the model runs on, why, the model version and how it answered last. */
   status(): Promise<ModelStatus>;
   /** Every stored event, oldest first. */
   history(): Promise<HunchEvent[]>;
@@ -134,6 +156,8 @@ async function fetchManifest(modelUrl: string): Promise<HunchManifest | undefine
 
 /** How many recent events are read to know what is in the cart. */
 const CART_WINDOW = 200;
+/** Intent listeners are told after events settle for this long (ms), not after each one. */
+const INTENT_SETTLE_MS = 250;
 
 export function createHunch(options: HunchOptions): Hunch {
   return createHunchWithRecorder(options).hunch;
@@ -182,6 +206,81 @@ export function createHunchWithRecorder(options: HunchOptions, parts: LoaderPart
   applyConsent(consent.state());
   consent.subscribe(applyConsent);
 
+  /** The latest events, enough to know the cart; [] (logged once) when storage fails. */
+  async function recentEvents(): Promise<HunchEvent[]> {
+    try {
+      return await store.recent(Math.max(historyLimit, CART_WINDOW));
+    } catch (error) {
+      logOnce('reading history failed', error);
+      return [];
+    }
+  }
+
+  /** The model's prediction after `events`, or undefined when there is no model (or no consent for it). */
+  function predict(events: readonly HunchEvent[], request: Omit<PredictRequest, 'events' | 'maxEvents'>): Promise<Prediction | undefined> {
+    if (!consent.allows('storage')) return Promise.resolve(undefined);
+    const recent = events.slice(-historyLimit).map(({ id, name, params }) => ({ id, name, params }));
+    return startModel().predict({ events: recent, maxEvents: historyLimit, ...request });
+  }
+
+  async function currentIntent(): Promise<Intent> {
+    const catalog = await catalogLookup;
+    if (!consent.allows('storage')) {
+      return { stage: 'browsing', why: 'waiting for personalization_storage consent', nextAction: {}, purchaseProbability: null, topCategories: [], source: 'rules' };
+    }
+    const events = await recentEvents();
+    return intentOf(events, catalog, await predict(events, { k: 0, exclude: [] }), Date.now());
+  }
+
+  /** Tells intent listeners when the stage changes: after events settle, and when a cart goes idle. */
+  const intentWatch = (() => {
+    const listeners = new Set<(intent: Intent) => void>();
+    let lastStage: Intent['stage'] | undefined;
+    let settleTimer: ReturnType<typeof setTimeout> | undefined;
+    let idleTimer: ReturnType<typeof setTimeout> | undefined;
+    const notify = (intent: Intent, all: Iterable<(intent: Intent) => void>) => {
+      for (const listener of all) {
+        try {
+          listener(intent);
+        } catch (error) {
+          logOnce('intent listener threw', error);
+        }
+      }
+    };
+    const check = async () => {
+      if (listeners.size === 0) return;
+      await store.flush().catch(() => undefined);
+      const intent = await currentIntent();
+      // A cart can go idle without any event: look again once it would count as at risk.
+      clearTimeout(idleTimer);
+      if (intent.stage === 'ready_to_buy') idleTimer = setTimeout(() => void check(), AT_RISK_IDLE_MS + 1000);
+      if (intent.stage === lastStage) return;
+      lastStage = intent.stage;
+      notify(intent, listeners);
+    };
+    return {
+      eventAdded() {
+        if (listeners.size === 0) return;
+        clearTimeout(settleTimer);
+        settleTimer = setTimeout(() => void check().catch((error) => logOnce('intent update failed', error)), INTENT_SETTLE_MS);
+      },
+      subscribe(listener: (intent: Intent) => void): () => void {
+        listeners.add(listener);
+        void currentIntent()
+          .then((intent) => {
+            if (!listeners.has(listener)) return;
+            lastStage ??= intent.stage;
+            notify(intent, [listener]);
+          })
+          .catch((error) => logOnce('intent update failed', error));
+        return () => {
+          listeners.delete(listener);
+          if (listeners.size === 0) clearTimeout(idleTimer);
+        };
+      },
+    };
+  })();
+
   async function history(): Promise<HunchEvent[]> {
     try {
       return await store.all();
@@ -212,6 +311,7 @@ export function createHunchWithRecorder(options: HunchOptions, parts: LoaderPart
     const upload = uploader !== undefined && consent.allows('upload');
     store.add(event, { upload });
     if (upload) uploader.added([event]);
+    intentWatch.eventAdded();
     return event.id;
   };
 
@@ -236,17 +336,10 @@ export function createHunchWithRecorder(options: HunchOptions, parts: LoaderPart
       const popular = (excluded: Set<string>) =>
         build('popular', (loaded?.popular ?? []).map((itemId, rank) => ({ itemId, score: 1 / (rank + 1) })), excluded, []);
       if (popularOnly || !consent.allows('storage')) return popular(new Set(exclude));
-      // Enough recent events to know the cart, without reading the whole history.
-      let events: HunchEvent[] = [];
-      try {
-        events = await store.recent(Math.max(historyLimit, CART_WINDOW));
-      } catch (error) {
-        logOnce('reading history failed', error);
-      }
+      const events = await recentEvents();
       const excluded = new Set([...exclude, ...(includeCart ? [] : itemsInCart(events))]);
-      const recent = events.slice(-historyLimit).map(({ name, params }) => ({ name, params }));
       const seen = recentlySeen(events, catalog);
-      const ask = (candidates: number) => startModel().recommend({ events: recent, k: candidates, exclude: [...excluded] });
+      const ask = async (candidates: number) => (await predict(events, { k: candidates, exclude: [...excluded] }))?.items;
       let scored = await ask(candidatesFor(k, excluded.size, filter !== undefined, catalog.size));
       let picked = scored && build('model', scored, excluded, seen);
       // A narrow filter can reject most of the top: then rank the whole catalog once.
@@ -262,7 +355,33 @@ export function createHunchWithRecorder(options: HunchOptions, parts: LoaderPart
         const loaded = await manifest;
         return { backend: 'none', reason: 'waiting for personalization_storage consent', dtype: null, modelFile: null, modelVersion: loaded?.version ?? null };
       }
-      return startModel().status;
+      const status = await startModel().status;
+      const lastInference = model?.lastInference;
+      return lastInference ? { ...status, lastInference } : status;
+    },
+
+    intent: () =>
+      currentIntent().catch((error: unknown) => {
+        logOnce('intent failed', error);
+        return { stage: 'browsing', why: 'intent unavailable', nextAction: {}, purchaseProbability: null, topCategories: [], source: 'rules' } satisfies Intent;
+      }),
+
+    async rerank<T>(items: readonly T[], idOf: (item: T) => string | undefined = defaultIdOf) {
+      try {
+        const ids = items.map((item) => idOf(item) ?? '');
+        const events = await recentEvents();
+        const prediction = await predict(events, { k: 0, exclude: [], candidates: [...new Set(ids.filter(Boolean))] });
+        if (!prediction) return [...items];
+        return fuseRanks(ids, prediction.candidates.map(({ itemId }) => itemId)).map((index) => items[index]!);
+      } catch (error) {
+        logOnce('rerank failed, keeping the shop’s order', error);
+        return [...items];
+      }
+    },
+
+    on(type, listener) {
+      if (type !== 'intent') throw new Error(`hunch.on: unknown event type ${String(type)} (expected 'intent')`);
+      return intentWatch.subscribe(listener);
     },
 
     history,
@@ -282,6 +401,7 @@ export function createHunchWithRecorder(options: HunchOptions, parts: LoaderPart
 
     async forget() {
       session.forget();
+      forgetBackendChoice();
       await store.clear();
       consent.forget();
     },

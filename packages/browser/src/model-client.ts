@@ -5,7 +5,8 @@
 import { wrap, releaseProxy, type Remote } from 'comlink';
 import type { HunchManifest } from '@hunch/core';
 import { logOnce } from './lib/log.js';
-import type { Backend, BackendPreference, ModelDtype, ModelWorkerApi, RecommendRequest, ScoredItem } from './worker/protocol.js';
+import { BACKEND_KEY } from './lib/names.js';
+import type { Backend, BackendPreference, InferenceStats, LoadRequest, ModelDtype, ModelWorkerApi, Prediction, PredictRequest } from './worker/protocol.js';
 
 export interface ModelStatus {
   /** 'none' when no model runs: recommendations then come from the popular list. */
@@ -16,6 +17,40 @@ export interface ModelStatus {
   /** Its file, relative to the model directory (e.g. "onnx/model_q4.onnx"), null when none. */
   modelFile: string | null;
   modelVersion: string | null;
+  /** How the model answered last: the whole window, an extended KV cache, or the last answer reused; and the worker's time. */
+  lastInference?: InferenceStats;
+}
+
+type RememberedBackend = NonNullable<LoadRequest['remembered']>;
+
+/** The winner of an earlier warm-up race for this model version, if this device ran one. */
+function rememberedBackend(modelVersion: string): RememberedBackend | undefined {
+  try {
+    const saved = JSON.parse(localStorage.getItem(BACKEND_KEY) ?? 'null') as (RememberedBackend & { modelVersion: string }) | null;
+    if (saved?.modelVersion === modelVersion && (saved.backend === 'webgpu' || saved.backend === 'wasm') && typeof saved.reason === 'string') {
+      return { backend: saved.backend, reason: saved.reason };
+    }
+  } catch {
+    // No localStorage (or a broken record): race again.
+  }
+  return undefined;
+}
+
+function rememberBackend(modelVersion: string, choice: RememberedBackend): void {
+  try {
+    localStorage.setItem(BACKEND_KEY, JSON.stringify({ modelVersion, ...choice }));
+  } catch {
+    // Storage full or blocked: the next visit races again.
+  }
+}
+
+/** Erases the remembered race result (forget()). */
+export function forgetBackendChoice(): void {
+  try {
+    localStorage.removeItem(BACKEND_KEY);
+  } catch {
+    // Nothing could have been stored.
+  }
 }
 
 /** Why the model should not load on this device, or undefined when it may. */
@@ -75,7 +110,10 @@ export class ModelClient {
       const failed = new Promise<never>((_, reject) =>
         worker.addEventListener('error', (event) => reject(new Error(`worker ${workerUrl} failed: ${event.message || 'could not start'}`)), { once: true }),
       );
-      const result = await Promise.race([this.api.load({ modelUrl, manifest, backend: preference, ...(dtype ? { dtype } : {}) }), failed]);
+      const remembered = preference === 'auto' ? rememberedBackend(manifest.version) : undefined;
+      const request: LoadRequest = { modelUrl, manifest, backend: preference, ...(dtype ? { dtype } : {}), ...(remembered ? { remembered } : {}) };
+      const { raced, ...result } = await Promise.race([this.api.load(request), failed]);
+      if (raced) rememberBackend(manifest.version, { backend: result.backend, reason: result.reason });
       // Later uncaught errors in the worker (a runtime crash): drop it, the next call starts a new one.
       worker.addEventListener('error', () => this.fail(worker, new Error('the model worker crashed')));
       return { ...result, modelVersion: manifest.version };
@@ -86,8 +124,11 @@ export class ModelClient {
     }
   }
 
-  /** Ranked items from the model, or undefined when there is no model to ask (the caller falls back). */
-  async recommend(request: RecommendRequest): Promise<ScoredItem[] | undefined> {
+  /** How the model answered last (see ModelStatus.lastInference). */
+  lastInference: InferenceStats | undefined;
+
+  /** The model's prediction, or undefined when there is no model to ask (the caller falls back). */
+  async predict(request: PredictRequest): Promise<Prediction | undefined> {
     // A worker released when idle, or dropped after a failure, is started again on demand.
     const before = await this.loading;
     if (!this.api && before.backend !== 'none') {
@@ -105,14 +146,15 @@ export class ModelClient {
       // The first call of a worker may compile kernels or shaders for seconds: only later ones are timed.
       const timeoutMs = this.options.timeoutMs ?? 10_000;
       let timer: ReturnType<typeof setTimeout> | undefined;
-      const answer = api.recommend(request);
-      const scored = await (this.warm
+      const answer = api.predict(request);
+      const prediction = await (this.warm
         ? Promise.race([answer, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer from the model worker in ${timeoutMs} ms`)), timeoutMs)))])
         : answer
       ).finally(() => clearTimeout(timer));
       this.warm = true;
       this.releaseWhenIdle();
-      return scored;
+      this.lastInference = prediction.stats;
+      return prediction;
     } catch (error) {
       this.fail(worker, error);
       return undefined;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addRepeatBonus, rankItems } from '../src/worker/ranking.js';
+import { addRepeatBonus, rankItems, topItems } from '../src/worker/ranking.js';
 
 describe('rankItems', () => {
   const items = [
@@ -50,5 +50,20 @@ describe('addRepeatBonus', () => {
 
   it('takes a negative bonus (the model may learn to avoid repeats)', () => {
     expect([...addRepeatBonus(logits, [5, 4], items, -4)]).toEqual([0, 0, 0, 1, -2, -1]);
+  });
+});
+
+describe('topItems', () => {
+  it('gives the same top as sorting everything, for short and long tops, with exclusions and ties', () => {
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const items = Array.from({ length: 500 }, (_, i) => ({ itemId: `i${String(i).padStart(3, '0')}` }));
+    const probabilities = Float32Array.from(items, () => Math.round(random() * 50) / 50); // many ties
+    const exclude = new Set(['i001', 'i002', 'i250']);
+    const sorted = items
+      .map(({ itemId }, i) => ({ itemId, score: probabilities[i]! }))
+      .filter(({ itemId }) => !exclude.has(itemId))
+      .sort((a, b) => b.score - a.score || (a.itemId < b.itemId ? -1 : 1));
+    for (const k of [0, 1, 5, 20, 62, 63, 200, 600]) expect(topItems(probabilities, items, k, exclude)).toEqual(sorted.slice(0, k));
   });
 });

@@ -1,3 +1,5 @@
 /** Where Hunch keeps things on the shopper's device: one place, so that forget() misses none. */
 export const DB_NAME = 'hunch';
 export const SESSION_KEY = 'hunch.session';
+/** localStorage: the backend a warm-up race picked for a model version on this device (not personal data, but erased too). */
+export const BACKEND_KEY = 'hunch.backend';

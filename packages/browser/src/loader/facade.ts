@@ -12,7 +12,7 @@ import type { Hunch, HunchExport, HunchOptions } from '../index.js';
 import { eventTime } from '../lib/clock.js';
 import { uuid } from '../lib/ids.js';
 import { logOnce } from '../lib/log.js';
-import { DB_NAME, SESSION_KEY } from '../lib/names.js';
+import { BACKEND_KEY, DB_NAME, SESSION_KEY } from '../lib/names.js';
 import type { ModelStatus } from '../model-client.js';
 import type { QueuedEvent, SdkModule } from './protocol.js';
 
@@ -65,6 +65,28 @@ export function createFacade(options: HunchOptions, loadSdk: () => Promise<SdkMo
         (): ModelStatus => ({ backend: 'none', reason: `the SDK did not load: ${failure}`, dtype: null, modelFile: null, modelVersion: null }),
       ),
 
+    intent: () =>
+      later(
+        (h) => h.intent(),
+        () => ({ stage: 'browsing', why: `the SDK did not load: ${failure}`, nextAction: {}, purchaseProbability: null, topCategories: [], source: 'rules' }),
+      ),
+
+    rerank: (items, idOf) => later((h) => h.rerank(items, idOf), () => [...items]),
+
+    on(type, listener) {
+      if (real) return real.on(type, listener);
+      if (type !== 'intent') throw new Error(`hunch.on: unknown event type ${String(type)} (expected 'intent')`);
+      let unsubscribe: (() => void) | undefined;
+      let cancelled = false;
+      void ready.then((h) => {
+        if (h && !cancelled) unsubscribe = h.on(type, listener);
+      });
+      return () => {
+        cancelled = true;
+        unsubscribe?.();
+      };
+    },
+
     history: () => later((h) => h.history(), () => []),
 
     flush: () => later((h) => h.flush(), () => undefined),
@@ -91,6 +113,7 @@ export function createFacade(options: HunchOptions, loadSdk: () => Promise<SdkMo
           return new Promise<void>((resolve) => {
             try {
               sessionStorage.removeItem(SESSION_KEY);
+              localStorage.removeItem(BACKEND_KEY);
               const request = indexedDB.deleteDatabase(DB_NAME);
               request.onsuccess = request.onerror = request.onblocked = () => resolve();
             } catch (error) {

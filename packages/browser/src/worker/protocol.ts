@@ -19,6 +19,8 @@ export interface LoadRequest {
   backend: BackendPreference;
   /** Forces a variant; default: q4 on WebGPU, q8 on WASM, fp32 when the model lacks that file. */
   dtype?: ModelDtype;
+  /** The winner of an earlier warm-up race for this model on this device: used instead of racing again. */
+  remembered?: { backend: Backend; reason: string };
 }
 
 export interface LoadResult {
@@ -29,14 +31,21 @@ export interface LoadResult {
   /** The variant loaded, and its file relative to the model directory. */
   dtype: ModelDtype;
   modelFile: string;
+  /** Whether this load ran a warm-up race (worth remembering: the page passes it back as `remembered`). */
+  raced: boolean;
 }
 
-export interface RecommendRequest {
-  /** The shopper's history, oldest first. */
-  events: Array<{ name: EventName; params: EventParams }>;
+export interface PredictRequest {
+  /** The shopper's recent history, oldest first, with the events' ids (they tell the worker what is new). */
+  events: Array<{ id: string; name: EventName; params: EventParams }>;
+  /** The most events the model should see (the SDK's historyLimit). */
+  maxEvents: number;
+  /** How many ranked items to return. */
   k: number;
   /** Item ids never to return. */
   exclude: string[];
+  /** Item ids to score whatever their rank (hunch.rerank()); unknown ids are left out. */
+  candidates?: string[];
 }
 
 export interface ScoredItem {
@@ -45,7 +54,34 @@ export interface ScoredItem {
   score: number;
 }
 
+/** How the worker answered: ran the whole window, extended its KV cache, or reused the last answer. */
+export interface InferenceStats {
+  mode: 'full' | 'incremental' | 'reused';
+  /** Tokens run through the model for this answer (0 when reused). */
+  tokens: number;
+  /** Tokens the model saw in all (its context window, [BOS] included). */
+  contextTokens: number;
+  /** Time spent in the worker, milliseconds. */
+  ms: number;
+}
+
+export interface Prediction {
+  /** The k best items, excluded ones left out. */
+  items: ScoredItem[];
+  /** The candidates' scores, best first (when the request named candidates). */
+  candidates: ScoredItem[];
+  /**
+   * Probability of each kind of next event the model knows, summing to 1: "view_item" is the
+   * mass of all item tokens (a product view is written as the item alone), the rest are the
+   * action tokens of the model's vocabulary ("add_to_cart", "search", "purchase", ...).
+   */
+  nextAction: Record<string, number>;
+  /** Catalog categories by the probability mass of their items among the next-item predictions, best first. */
+  categories: Array<{ category: string; score: number }>;
+  stats: InferenceStats;
+}
+
 export interface ModelWorkerApi {
   load(request: LoadRequest): Promise<LoadResult>;
-  recommend(request: RecommendRequest): Promise<ScoredItem[]>;
+  predict(request: PredictRequest): Promise<Prediction>;
 }

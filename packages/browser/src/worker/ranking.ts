@@ -1,26 +1,69 @@
 import type { ScoredItem } from './protocol.js';
 
+export interface ItemDistribution {
+  /** Each item's probability of being next, aligned with the items. */
+  probabilities: Float32Array;
+  /** log Σ exp(logit) over the item tokens: their mass against other tokens (signals.ts). */
+  logSumExp: number;
+}
+
 /**
- * The k best items from the logits of the last position: softmax over the catalog's
- * item tokens only (actions and search words are not recommendations).
+ * Softmax over the catalog's item tokens only (actions and search words are not
+ * recommendations).
  */
+export function itemDistribution(logits: Float32Array, items: ReadonlyArray<{ tokenId: number }>): ItemDistribution {
+  let max = -Infinity;
+  for (const { tokenId } of items) max = Math.max(max, logits[tokenId]!);
+  const probabilities = new Float32Array(items.length);
+  let total = 0;
+  items.forEach(({ tokenId }, i) => {
+    probabilities[i] = Math.exp(logits[tokenId]! - max);
+    total += probabilities[i]!;
+  });
+  for (let i = 0; i < probabilities.length; i++) probabilities[i]! /= total;
+  return { probabilities, logSumExp: items.length > 0 ? max + Math.log(total) : -Infinity };
+}
+
+/** The k most probable items not in `exclude`, best first (ties by item id). */
+export function topItems(
+  probabilities: Float32Array,
+  items: ReadonlyArray<{ itemId: string }>,
+  k: number,
+  exclude: ReadonlySet<string>,
+): ScoredItem[] {
+  const better = (a: ScoredItem, b: ScoredItem) => b.score - a.score || (a.itemId < b.itemId ? -1 : 1);
+  if (k <= 0) return [];
+  if (k * 8 > items.length) {
+    const all = items.flatMap(({ itemId }, i) => (exclude.has(itemId) ? [] : [{ itemId, score: probabilities[i]! }]));
+    return all.sort(better).slice(0, k);
+  }
+  // A short top of a big catalog (20 of 43,000): keep a sorted top-k instead of sorting everything.
+  const top: ScoredItem[] = [];
+  for (let i = 0; i < items.length; i++) {
+    const score = probabilities[i]!;
+    if (top.length === k && score < top[k - 1]!.score) continue;
+    const { itemId } = items[i]!;
+    if (exclude.has(itemId)) continue;
+    const entry = { itemId, score };
+    if (top.length === k) {
+      if (better(entry, top[k - 1]!) >= 0) continue;
+      top.pop();
+    }
+    let at = top.length;
+    while (at > 0 && better(entry, top[at - 1]!) < 0) at--;
+    top.splice(at, 0, entry);
+  }
+  return top;
+}
+
+/** The k best items from the logits of the last position (itemDistribution, then topItems). */
 export function rankItems(
   logits: Float32Array,
   items: ReadonlyArray<{ tokenId: number; itemId: string }>,
   k: number,
   exclude: ReadonlySet<string>,
 ): ScoredItem[] {
-  let max = -Infinity;
-  for (const { tokenId } of items) max = Math.max(max, logits[tokenId]!);
-  let total = 0;
-  const scored: ScoredItem[] = [];
-  for (const { tokenId, itemId } of items) {
-    const weight = Math.exp(logits[tokenId]! - max);
-    total += weight;
-    if (!exclude.has(itemId)) scored.push({ itemId, score: weight });
-  }
-  scored.sort((a, b) => b.score - a.score || (a.itemId < b.itemId ? -1 : 1));
-  return scored.slice(0, k).map(({ itemId, score }) => ({ itemId, score: score / total }));
+  return topItems(itemDistribution(logits, items).probabilities, items, k, exclude);
 }
 
 /**

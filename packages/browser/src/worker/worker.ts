@@ -1,77 +1,111 @@
 /**
- * The model worker: owns the GPT-2 (through transformers.js on onnxruntime-web) so
- * that loading and inference never touch the shop's main thread.
+ * The model worker: owns the GPT-2 (through transformers.js on onnxruntime-web) so that
+ * loading and inference never touch the shop's main thread. One model at a time; requests
+ * run one after another, each extending the running context (incremental.ts).
  */
 import { expose } from 'comlink';
-import { AutoModelForCausalLM, Tensor, type PreTrainedModel } from '@huggingface/transformers';
-import { Vocabulary, encodeHistory, type HunchManifest } from '@hunch/core';
 import { chooseBackend } from './backend.js';
-import { configureRuntime, prepareModelFiles, webgpuDeviceInUse } from './runtime.js';
-import { addRepeatBonus, lastRow, rankItems } from './ranking.js';
-import { chooseDtype } from './variant.js';
-import type { Backend, LoadRequest, LoadResult, ModelWorkerApi, RecommendRequest, ScoredItem } from './protocol.js';
+import { IncrementalContext } from './incremental.js';
+import { loadModel, type LoadedModel } from './loaded-model.js';
+import { race } from './race.js';
+import { itemDistribution, topItems } from './ranking.js';
+import { configureRuntime } from './runtime.js';
+import { categoryIndex, categoryScores, nextActionProbabilities, type CategoryIndex } from './signals.js';
+import type { LoadRequest, LoadResult, ModelWorkerApi, Prediction, PredictRequest, ScoredItem } from './protocol.js';
 
 configureRuntime();
 
-interface LoadedModel {
-  model: PreTrainedModel;
-  manifest: HunchManifest;
-  vocabulary: Vocabulary;
-  items: Array<{ tokenId: number; itemId: string }>;
-  itemTokenIds: ReadonlySet<number>;
-  /** The graph output holding the repeat bonus (hunch.json onnx.repeat), if the model has one. */
-  repeatOutput: string | undefined;
+/** How many categories a prediction names. */
+const TOP_CATEGORIES = 5;
+
+interface Running {
+  loaded: LoadedModel;
+  context: IncrementalContext;
+  /** Item id -> index in loaded.items, for scoring candidates. */
+  itemIndex: ReadonlyMap<string, number>;
+  categories: CategoryIndex;
 }
 
-let loaded: LoadedModel | undefined;
+let running: Running | undefined;
+
+/** Requests share one model and one cache: each waits for the one before. */
+let queue: Promise<unknown> = Promise.resolve();
+function serially<T>(task: () => Promise<T>): Promise<T> {
+  const result = queue.then(task, task);
+  queue = result.catch(() => undefined);
+  return result;
+}
+
+/**
+ * The model on the chosen backend. 'auto' with a WebGPU adapter races both backends (once per
+ * model version and device: the page remembers the winner); a failing WebGPU falls back to WASM.
+ */
+async function loadOnBestBackend({ modelUrl, manifest, backend: preference, dtype, remembered }: LoadRequest): Promise<{ loaded: LoadedModel; reason: string; raced: boolean }> {
+  const choice = await chooseBackend(preference);
+  const load = (backend: LoadedModel['backend']) => loadModel(modelUrl, manifest, backend, dtype);
+  if (choice.backend === 'wasm' || preference === 'webgpu') return { loaded: await load(choice.backend), reason: choice.reason, raced: false };
+  if (remembered) {
+    try {
+      return { loaded: await load(remembered.backend), reason: `${remembered.reason} (an earlier visit's result)`, raced: false };
+    } catch {
+      // The remembered backend no longer works here (driver change, lost adapter): race again.
+    }
+  }
+  let webgpu: LoadedModel;
+  try {
+    webgpu = await load('webgpu');
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    return { loaded: await load('wasm'), reason: `${choice.reason} but it failed (${why})`, raced: false };
+  }
+  const wasm = await load('wasm').catch(async (error: unknown) => {
+    await webgpu.model.dispose();
+    throw error;
+  });
+  const { winner, reason } = await race(webgpu, wasm);
+  return { loaded: winner, reason: `${choice.reason}; ${reason}`, raced: true };
+}
+
+function release(): void {
+  running?.context.dispose();
+  void running?.loaded.model.dispose();
+  running = undefined;
+}
 
 const api: ModelWorkerApi = {
-  async load({ modelUrl, manifest, backend: preference, dtype: requested }: LoadRequest): Promise<LoadResult> {
-    const choice = await chooseBackend(preference);
-    const variant = chooseDtype(manifest, choice.backend, requested);
-    const id = await prepareModelFiles(modelUrl, manifest);
-    const model = await AutoModelForCausalLM.from_pretrained(id, {
-      local_files_only: true,
-      device: choice.backend,
-      dtype: variant.dtype,
-    });
-    const backend: Backend = choice.backend === 'webgpu' && webgpuDeviceInUse() ? 'webgpu' : 'wasm';
-    if (backend !== choice.backend) throw new Error(`asked onnxruntime for ${choice.backend} but it runs on ${backend}`);
-    const vocabulary = new Vocabulary(manifest.vocabulary, manifest.merges);
-    const items = vocabulary.items();
-    const repeatOutput = manifest.onnx?.repeat?.output;
-    const outputNames = (model as unknown as { sessions: Record<string, { outputNames: string[] }> }).sessions.model?.outputNames;
-    if (repeatOutput && outputNames && !outputNames.includes(repeatOutput)) {
-      throw new Error(`hunch.json names the repeat output ${repeatOutput} but ${variant.file} has none`);
-    }
-    loaded = { model, manifest, vocabulary, items, itemTokenIds: new Set(items.map(({ tokenId }) => tokenId)), repeatOutput };
-    return { backend, reason: `${choice.reason}; ${variant.reason}`, dtype: variant.dtype, modelFile: variant.file };
-  },
+  load: (request: LoadRequest) =>
+    serially(async (): Promise<LoadResult> => {
+      release();
+      const { loaded, reason, raced } = await loadOnBestBackend(request);
+      running = {
+        loaded,
+        context: new IncrementalContext(loaded),
+        itemIndex: new Map(loaded.items.map(({ itemId }, i) => [itemId, i])),
+        categories: categoryIndex(loaded.items, loaded.catalog),
+      };
+      const { variant } = loaded;
+      return { backend: loaded.backend, reason: `${reason}; ${variant.reason}`, dtype: variant.dtype, modelFile: variant.file, raced };
+    }),
 
-  async recommend({ events, k, exclude }: RecommendRequest): Promise<ScoredItem[]> {
-    if (!loaded) throw new Error('no model loaded');
-    const { model, manifest, vocabulary, items, itemTokenIds, repeatOutput } = loaded;
-    const ids = encodeHistory(events, vocabulary, manifest.encoding.maxLength);
-    const inputIds = new Tensor('int64', BigInt64Array.from(ids, BigInt), [1, ids.length]);
-    const attentionMask = new Tensor('int64', new BigInt64Array(ids.length).fill(1n), [1, ids.length]);
-    // A first call with no cache: transformers.js feeds empty past_key_values.*. Only the last
-    // position's logits are needed; a graph without num_logits_to_keep ignores it and returns all.
-    const numLogitsToKeep = new Tensor('int64', BigInt64Array.of(1n), []);
-    const outputs = (await model({ input_ids: inputIds, attention_mask: attentionMask, num_logits_to_keep: numLogitsToKeep })) as Record<string, Tensor>;
-    try {
-      const logits = outputs.logits!;
-      let last = lastRow(logits.data as Float32Array, logits.dims, vocabulary.size, 'logits');
-      if (repeatOutput) {
-        const bonus = outputs[repeatOutput];
-        if (!bonus) throw new Error(`the model returned no ${repeatOutput}`);
-        last = addRepeatBonus(last, ids, itemTokenIds, lastRow(bonus.data as Float32Array, bonus.dims, 1, repeatOutput)[0]!);
-      }
-      return rankItems(last, items, k, new Set(exclude));
-    } finally {
-      // present.* stay on the GPU under WebGPU: free them, nothing reuses this cache.
-      for (const tensor of Object.values(outputs)) tensor.dispose?.();
-    }
-  },
+  predict: ({ events, maxEvents, k, exclude, candidates = [] }: PredictRequest) =>
+    serially(async (): Promise<Prediction> => {
+      if (!running) throw new Error('no model loaded');
+      const started = performance.now();
+      const { loaded, context, itemIndex, categories } = running;
+      const { logits, stats } = await context.next(events, maxEvents);
+      const { probabilities, logSumExp } = itemDistribution(logits, loaded.items);
+      const scored = candidates.flatMap((itemId): ScoredItem[] => {
+        const index = itemIndex.get(itemId);
+        return index === undefined ? [] : [{ itemId, score: probabilities[index]! }];
+      });
+      return {
+        items: topItems(probabilities, loaded.items, k, new Set(exclude)),
+        candidates: scored.sort((a, b) => b.score - a.score),
+        nextAction: nextActionProbabilities(logits, loaded.actions, logSumExp),
+        categories: categoryScores(probabilities, categories, TOP_CATEGORIES),
+        stats: { ...stats, ms: performance.now() - started },
+      };
+    }),
 };
 
 expose(api);

@@ -1,0 +1,108 @@
+/**
+ * One model loaded on one backend, and one forward pass of it: the last position's logits
+ * (with the repeat bonus the graph leaves to its caller) and the new KV cache.
+ */
+import { AutoModelForCausalLM, Tensor, type PreTrainedModel } from '@huggingface/transformers';
+import { Vocabulary, type CatalogItem, type HunchManifest } from '@hunch/core';
+import { addRepeatBonus, lastRow } from './ranking.js';
+import { prepareModelFiles, webgpuDeviceInUse } from './runtime.js';
+import { actionTokenIds, type ActionTokenId } from './signals.js';
+import { chooseDtype, type DtypeChoice } from './variant.js';
+import type { Backend, ModelDtype } from './protocol.js';
+
+/** past_key_values.{i}.key/value, as the graph takes them. */
+export type KvCache = Record<string, Tensor>;
+
+export interface LoadedModel {
+  model: PreTrainedModel;
+  backend: Backend;
+  variant: DtypeChoice;
+  manifest: HunchManifest;
+  vocabulary: Vocabulary;
+  items: Array<{ tokenId: number; itemId: string }>;
+  itemTokenIds: ReadonlySet<number>;
+  actions: ActionTokenId[];
+  catalog: ReadonlyMap<string, CatalogItem>;
+  /** The graph output holding the repeat bonus (hunch.json onnx.repeat), if the model has one. */
+  repeatOutput: string | undefined;
+}
+
+export async function loadModel(modelUrl: string, manifest: HunchManifest, backend: Backend, requested?: ModelDtype): Promise<LoadedModel> {
+  const variant = chooseDtype(manifest, backend, requested);
+  const id = await prepareModelFiles(modelUrl, manifest);
+  const model = await AutoModelForCausalLM.from_pretrained(id, { local_files_only: true, device: backend, dtype: variant.dtype });
+  // onnxruntime-web would fall back to WASM silently: check that WebGPU really runs.
+  if (backend === 'webgpu' && !webgpuDeviceInUse()) {
+    await model.dispose();
+    throw new Error('asked onnxruntime for webgpu but it runs on wasm');
+  }
+  const repeatOutput = manifest.onnx?.repeat?.output;
+  const outputNames = (model as unknown as { sessions: Record<string, { outputNames: string[] }> }).sessions.model?.outputNames;
+  if (repeatOutput && outputNames && !outputNames.includes(repeatOutput)) {
+    await model.dispose();
+    throw new Error(`hunch.json names the repeat output ${repeatOutput} but ${variant.file} has none`);
+  }
+  const vocabulary = new Vocabulary(manifest.vocabulary, manifest.merges);
+  const items = vocabulary.items();
+  return {
+    model,
+    backend,
+    variant,
+    manifest,
+    vocabulary,
+    items,
+    itemTokenIds: new Set(items.map(({ tokenId }) => tokenId)),
+    actions: actionTokenIds(vocabulary.tokens),
+    catalog: new Map(manifest.catalog.map((item) => [item.id, item])),
+    repeatOutput,
+  };
+}
+
+export interface ForwardResult {
+  /** The last position's logits, repeat bonus added (a copy: the outputs are freed). */
+  logits: Float32Array;
+  /** The cache after these tokens: `past` and the new tokens. */
+  cache: KvCache;
+}
+
+/**
+ * Runs `newTokens` after `past` (the cache of `contextTokens[0 .. past length)`; none: from
+ * scratch). `contextTokens` is the whole window, new tokens included: the repeat bonus goes
+ * to every item in it. Only the last position's logits are computed (num_logits_to_keep = 1;
+ * a graph without that input ignores it and returns every position, of which the last is read).
+ */
+export async function forward(loaded: LoadedModel, newTokens: readonly number[], contextTokens: readonly number[], past?: KvCache): Promise<ForwardResult> {
+  const { model, vocabulary, itemTokenIds, repeatOutput } = loaded;
+  const inputs: Record<string, unknown> = {
+    input_ids: new Tensor('int64', BigInt64Array.from(newTokens, BigInt), [1, newTokens.length]),
+    attention_mask: new Tensor('int64', new BigInt64Array(contextTokens.length).fill(1n), [1, contextTokens.length]),
+    num_logits_to_keep: new Tensor('int64', BigInt64Array.of(1n), []),
+  };
+  // Without past_key_values transformers.js feeds empty ones (length 0).
+  if (past) inputs.past_key_values = past;
+  const outputs = (await model(inputs)) as Record<string, Tensor>;
+  const cache: KvCache = {};
+  try {
+    const logitsOutput = outputs.logits!;
+    let logits: Float32Array = Float32Array.from(lastRow(logitsOutput.data as Float32Array, logitsOutput.dims, vocabulary.size, 'logits'));
+    if (repeatOutput) {
+      const bonus = outputs[repeatOutput];
+      if (!bonus) throw new Error(`the model returned no ${repeatOutput}`);
+      logits = addRepeatBonus(logits, contextTokens, itemTokenIds, lastRow(bonus.data as Float32Array, bonus.dims, 1, repeatOutput)[0]!);
+    }
+    for (const [name, tensor] of Object.entries(outputs)) {
+      if (name.startsWith('present.')) cache[name.replace('present.', 'past_key_values.')] = tensor;
+    }
+    return { logits, cache };
+  } catch (error) {
+    disposeCache(cache);
+    throw error;
+  } finally {
+    // Everything but the cache is read: free it (under WebGPU tensors may hold GPU buffers).
+    for (const [name, tensor] of Object.entries(outputs)) if (!name.startsWith('present.')) tensor.dispose?.();
+  }
+}
+
+export function disposeCache(cache: KvCache | undefined): void {
+  for (const tensor of Object.values(cache ?? {})) tensor.dispose?.();
+}

@@ -1,0 +1,61 @@
+import type { EventName, EventParams, HunchEvent } from '@hunch/core';
+import { describe, expect, it } from 'vitest';
+import { AT_RISK_IDLE_MS, cartContents, currentSession, funnelStage, intentOf, purchaseProbability, viewedCategories } from '../src/intent.js';
+
+const catalog = new Map(
+  ['mug-1', 'mug-2', 'mug-3', 'tea-1', 'tea-2'].map((id) => [id, { id, title: id, url: `https://shop.test/${id}`, category: id.split('-')[0] }]),
+);
+let clock = 0;
+const event = (name: EventName, params: EventParams = {}, sessionId = 's1'): HunchEvent => ({ id: `e${clock}`, name, ts: (clock += 1000), sessionId, params });
+const views = (...ids: string[]) => ids.map((item_id) => event('view_item', { item_id }));
+const stageOf = (events: HunchEvent[], buying: number | null = null, now = clock) => funnelStage(events, catalog, buying, now);
+
+describe('funnelStage', () => {
+  it('browsing, then researching after a search or four products', () => {
+    expect(stageOf([])).toEqual({ stage: 'browsing', why: 'no events yet this session' });
+    expect(stageOf(views('mug-1'))).toEqual({ stage: 'browsing', why: '1 item viewed' });
+    expect(stageOf([...views('mug-1'), event('search', { search_term: 'tea' })]).stage).toBe('researching');
+  });
+
+  it('comparing: three products of one category, or a product viewed again', () => {
+    expect(stageOf(views('mug-1', 'tea-1', 'mug-2', 'mug-3'))).toEqual({ stage: 'comparing', why: '3 products of mug viewed' });
+    expect(stageOf(views('mug-1', 'tea-1', 'mug-1')).stage).toBe('comparing');
+  });
+
+  it('ready to buy with a cart, a begun checkout, or a likely buying step', () => {
+    expect(stageOf([...views('mug-1'), event('add_to_cart', { item_id: 'mug-1' })])).toEqual({ stage: 'ready_to_buy', why: '1 item in the cart' });
+    expect(stageOf([...views('mug-1'), event('begin_checkout')]).stage).toBe('ready_to_buy');
+    expect(stageOf(views('mug-1'), 0.6).stage).toBe('ready_to_buy');
+    expect(stageOf(views('mug-1'), 0.4).stage).toBe('browsing');
+  });
+
+  it('at risk of leaving after removing from a cart that is not empty, or an idle cart', () => {
+    const cart = [event('add_to_cart', { item_id: 'mug-1' }), event('add_to_cart', { item_id: 'tea-1' })];
+    expect(stageOf([...cart, event('remove_from_cart', { item_id: 'tea-1' })]).stage).toBe('at_risk_of_leaving');
+    expect(stageOf(cart, null, clock + AT_RISK_IDLE_MS)).toMatchObject({ stage: 'at_risk_of_leaving', why: '2 items in the cart, idle for 3 min' });
+    // An emptied cart is not at risk, and a purchase empties it.
+    expect(stageOf([cart[0]!, event('remove_from_cart', { item_id: 'mug-1' })]).stage).not.toBe('at_risk_of_leaving');
+    expect(cartContents([...cart, event('purchase', { items: [{ item_id: 'mug-1' }] })]).size).toBe(0);
+  });
+});
+
+describe('intentOf', () => {
+  it('uses the latest session only, and the model’s outputs when there are any', () => {
+    const old = [event('add_to_cart', { item_id: 'mug-1' }, 's0')];
+    const events = [...old, ...views('tea-1')];
+    expect(currentSession(events)).toHaveLength(1);
+    const prediction = { nextAction: { view_item: 0.7, add_to_cart: 0.2, purchase: 0.05, search: 0.05 }, categories: [{ category: 'tea', score: 0.9 }] };
+    const intent = intentOf(events, catalog, prediction, clock);
+    expect(intent).toMatchObject({ stage: 'browsing', source: 'model', topCategories: prediction.categories });
+    expect(intent.purchaseProbability).toBeCloseTo(0.25, 9);
+    expect(purchaseProbability({ view_item: 1 })).toBe(0);
+    const rules = intentOf(events, catalog, undefined, clock);
+    expect(rules).toMatchObject({ source: 'rules', nextAction: {}, purchaseProbability: null, topCategories: [{ category: 'tea', score: 1 }] });
+  });
+
+  it('weights recent views more when there is no model', () => {
+    const ranked = viewedCategories(views('tea-1', 'tea-2', 'mug-1', 'mug-2'), catalog);
+    expect(ranked.map((c) => c.category)).toEqual(['mug', 'tea']);
+    expect(ranked.reduce((sum, c) => sum + c.score, 0)).toBeCloseTo(1, 9);
+  });
+});
