@@ -63,3 +63,19 @@ describe('recommend() options', () => {
     expect(tea).toEqual(all.filter((id) => id.startsWith('tea-')).slice(0, 3));
   });
 });
+
+describe('placements', () => {
+  it('gives each placement on a page items the others are not showing', async () => {
+    const { home, cart, homeAgain } = await page.evaluate(async () => {
+      const ids = async (placement: string) => (await window.hunch!.recommend({ k: 6, placement })).map((rec) => rec.item.id);
+      const home = await ids('home');
+      const cart = await ids('cart');
+      return { home, cart, homeAgain: await ids('home') };
+    });
+    expect(home).toHaveLength(6);
+    expect(cart).toHaveLength(6);
+    expect(cart.filter((id) => home.includes(id))).toEqual([]);
+    // Asking again for the same placement keeps its own items (only the others' are left out).
+    expect(homeAgain).toEqual(home);
+  });
+});

@@ -89,6 +89,11 @@ export interface RecommendOptions {
   includeCart?: boolean;
   /** Only the manifest's popular items, without waiting for the model: what shows before it answers. */
   popularOnly?: boolean;
+  /**
+   * Where the items will show ("home", "cart", ...). Each placement on a page gets items the
+   * page's other placements are not showing, so no product appears twice.
+   */
+  placement?: string;
 }
 
 /** Everything Hunch keeps about this shopper, as `hunch.export()` returns it. */
@@ -281,6 +286,38 @@ export function createHunchWithRecorder(options: HunchOptions, parts: LoaderPart
     };
   })();
 
+  async function recommendFor({ k = 6, exclude = [], filter, includeCart = false, popularOnly = false }: RecommendOptions): Promise<Recommendation[]> {
+    const [catalog, loaded] = await Promise.all([catalogLookup, manifest]);
+    const keep = (item: CatalogItem) => {
+      try {
+        return !filter || filter(item) === true;
+      } catch (error) {
+        logOnce('recommend filter threw', error);
+        return false;
+      }
+    };
+    const build = (source: Recommendation['source'], scored: Array<{ itemId: string; score: number }>, excluded: Set<string>, seen: CatalogItem[]) =>
+      scored.flatMap(({ itemId, score }) => {
+        const item = catalog.get(itemId);
+        return item && !excluded.has(itemId) && keep(item) ? [{ item, score, source, reason: reasonFor(item, source, seen) }] : [];
+      }).slice(0, k);
+    const popular = (excluded: Set<string>) =>
+      build('popular', (loaded?.popular ?? []).map((itemId, rank) => ({ itemId, score: 1 / (rank + 1) })), excluded, []);
+    if (popularOnly || !consent.allows('storage')) return popular(new Set(exclude));
+    const events = await recentEvents();
+    const excluded = new Set([...exclude, ...(includeCart ? [] : itemsInCart(events))]);
+    const seen = recentlySeen(events, catalog);
+    const ask = async (candidates: number) => (await predict(events, { k: candidates, exclude: [...excluded] }))?.items;
+    let scored = await ask(candidatesFor(k, excluded.size, filter !== undefined, catalog.size));
+    let picked = scored && build('model', scored, excluded, seen);
+    // A narrow filter can reject most of the top: then rank the whole catalog once.
+    if (picked && picked.length < k && scored!.length < catalog.size) {
+      scored = await ask(catalog.size);
+      picked = scored && build('model', scored, excluded, seen);
+    }
+    return picked ?? popular(excluded);
+  }
+
   async function history(): Promise<HunchEvent[]> {
     try {
       return await store.all();
@@ -315,39 +352,18 @@ export function createHunchWithRecorder(options: HunchOptions, parts: LoaderPart
     return event.id;
   };
 
+  /** What each placement on this page shows now (recommend({ placement })). */
+  const shownBy = new Map<string, string[]>();
+
   const hunch: Hunch = {
     track: (name, params) => record(name, params, uuid(), eventTime()),
 
-    async recommend({ k = 6, exclude = [], filter, includeCart = false, popularOnly = false } = {}) {
-      const [catalog, loaded] = await Promise.all([catalogLookup, manifest]);
-      const keep = (item: CatalogItem) => {
-        try {
-          return !filter || filter(item) === true;
-        } catch (error) {
-          logOnce('recommend filter threw', error);
-          return false;
-        }
-      };
-      const build = (source: Recommendation['source'], scored: Array<{ itemId: string; score: number }>, excluded: Set<string>, seen: CatalogItem[]) =>
-        scored.flatMap(({ itemId, score }) => {
-          const item = catalog.get(itemId);
-          return item && !excluded.has(itemId) && keep(item) ? [{ item, score, source, reason: reasonFor(item, source, seen) }] : [];
-        }).slice(0, k);
-      const popular = (excluded: Set<string>) =>
-        build('popular', (loaded?.popular ?? []).map((itemId, rank) => ({ itemId, score: 1 / (rank + 1) })), excluded, []);
-      if (popularOnly || !consent.allows('storage')) return popular(new Set(exclude));
-      const events = await recentEvents();
-      const excluded = new Set([...exclude, ...(includeCart ? [] : itemsInCart(events))]);
-      const seen = recentlySeen(events, catalog);
-      const ask = async (candidates: number) => (await predict(events, { k: candidates, exclude: [...excluded] }))?.items;
-      let scored = await ask(candidatesFor(k, excluded.size, filter !== undefined, catalog.size));
-      let picked = scored && build('model', scored, excluded, seen);
-      // A narrow filter can reject most of the top: then rank the whole catalog once.
-      if (picked && picked.length < k && scored!.length < catalog.size) {
-        scored = await ask(catalog.size);
-        picked = scored && build('model', scored, excluded, seen);
-      }
-      return picked ?? popular(excluded);
+    async recommend(options = {}) {
+      const { placement } = options;
+      const elsewhere = placement === undefined ? [] : [...shownBy].flatMap(([other, ids]) => (other === placement ? [] : ids));
+      const recs = await recommendFor({ ...options, exclude: [...(options.exclude ?? []), ...elsewhere] });
+      if (placement !== undefined) shownBy.set(placement, recs.map((rec) => rec.item.id));
+      return recs;
     },
 
     async status() {

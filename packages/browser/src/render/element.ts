@@ -62,7 +62,7 @@ function mount(host: HTMLElement, hunch: Hunch, options: RenderOptions, config: 
 
   let shown: Card['source'] | undefined;
   const show = async (source: Card['source']) => {
-    const recs = await hunch.recommend({ k: config.limit, exclude: config.exclude, popularOnly: source === 'popular' });
+    const recs = await hunch.recommend({ k: config.limit, exclude: config.exclude, placement: config.placement, popularOnly: source === 'popular' });
     let cards: Card[] = recs.map(({ item, reason, source }) => ({ item, reason, source }));
     if (options.getProducts && cards.length > 0) {
       try {
