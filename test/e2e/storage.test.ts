@@ -405,6 +405,34 @@ describe('event storage (IndexedDB through idb) in Chromium', () => {
     expect(tabs.flatMap((tab) => tab.errors)).toEqual([]);
   });
 
+  it('answers recent() from memory once read, with events added since and after another tab’s write or a clear', async () => {
+    const context = await freshContext();
+    const [a, b] = await Promise.all([openTab(context), openTab(context)]);
+    for (const { page } of [a, b]) await page.evaluate(async () => void (window.testStore = await window.HunchStorage.openEventStore()));
+    const tags = (events: HunchEvent[]) => events.map((event) => event.params.item_id);
+    const first = await a.page.evaluate(async () => {
+      for (let i = 0; i < 5; i++) window.testStore.add(window.makeEvent(Date.now() + i, `a${i}`), { upload: false });
+      return window.testStore.recent(3);
+    });
+    expect(tags(first)).toEqual(['a2', 'a3', 'a4']);
+    // A new event is in the answer at once, written or not.
+    const fresh = await a.page.evaluate(async () => {
+      window.testStore.add(window.makeEvent(Date.now() + 10, 'a5'), { upload: false });
+      return window.testStore.recent(3);
+    });
+    expect(tags(fresh)).toEqual(['a3', 'a4', 'a5']);
+    // Another tab writes: A hears of it and reads the disk again.
+    await b.page.evaluate(async () => {
+      window.testStore.add(window.makeEvent(Date.now() + 20, 'b0'), { upload: false });
+      await window.testStore.flush();
+    });
+    await a.page.waitForTimeout(100);
+    expect(tags(await a.page.evaluate(() => window.testStore.recent(3)))).toEqual(['a4', 'a5', 'b0']);
+    await b.page.evaluate(() => window.testStore.clear());
+    await a.page.waitForTimeout(100);
+    expect(await a.page.evaluate(() => window.testStore.recent(3))).toEqual([]);
+  });
+
   it('clear() in one tab drops another tab’s queued events', async () => {
     const context = await freshContext();
     const [a, b] = await Promise.all([openTab(context), openTab(context)]);

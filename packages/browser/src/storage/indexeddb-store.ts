@@ -8,6 +8,7 @@ import { logOnce } from '../lib/log.js';
 import { openDatabase, type ConnectionEvents, type HunchDatabase, type OpenOptions } from './database.js';
 import { MemoryStore } from './memory-store.js';
 import { merged, newest, putBatch, quiet } from './queries.js';
+import { RecentEvents } from './recent-cache.js';
 import { describeError, isQuotaError, usageSettled } from './quota.js';
 import { cutoff, enforceLimits, evictFraction, type StoreCounts } from './retention.js';
 import { EVICT_LOCK, WRITE_LOCK, openTabChannel, withLock, type TabChannel, type TabMessage } from './tabs.js';
@@ -46,6 +47,7 @@ class IndexedDBStore implements EventStore {
   private lastSweep = 0;
   /** Batches the disk refused; reads merge them with what is on disk. */
   private readonly overflow: MemoryStore;
+  private readonly recentEvents = new RecentEvents();
 
   constructor(
     private readonly limits: RetentionLimits,
@@ -68,6 +70,7 @@ class IndexedDBStore implements EventStore {
 
   add(event: HunchEvent, options: AddOptions): void {
     this.queue.push(event);
+    this.recentEvents.added(event);
     if (options?.upload) this.uploads.push(event);
     if (this.scheduled) return;
     this.scheduled = true;
@@ -99,11 +102,16 @@ class IndexedDBStore implements EventStore {
 
   async recent(limit: number): Promise<HunchEvent[]> {
     if (!(limit > 0)) return [];
-    await this.flush();
-    const db = await this.connection();
     const oldest = cutoff(this.limits);
-    const disk = db ? await this.read(() => newest(db, limit, oldest)) : [];
-    return merged(disk, await this.overflow.recent(limit)).slice(-limit);
+    const cached = this.recentEvents.read(limit, oldest);
+    // The disk holds at most maxEvents: so does an answer from the cache before the next sweep.
+    if (cached) return cached.slice(-this.limits.maxEvents);
+    return this.recentEvents.fill(limit, async () => {
+      await this.flush();
+      const db = await this.connection();
+      const disk = db ? await this.read(() => newest(db, limit, oldest)) : [];
+      return merged(disk, await this.overflow.recent(limit)).slice(-limit);
+    });
   }
 
   async outbox(limit: number): Promise<HunchEvent[]> {
@@ -228,6 +236,7 @@ class IndexedDBStore implements EventStore {
       }
       try {
         const freed = await withLock(EVICT_LOCK, { mode: 'exclusive' }, () => evictFraction(db, QUOTA_EVICTION));
+        this.recentEvents.invalidate();
         if (!freed) throw error;
         await usageSettled();
         await putBatch(db, events, uploads);
@@ -254,6 +263,7 @@ class IndexedDBStore implements EventStore {
     this.lastSweep = Date.now();
     try {
       const counts = await withLock(EVICT_LOCK, { mode: 'exclusive', ifAvailable: true }, () => enforceLimits(db, this.limits));
+      this.recentEvents.invalidate();
       if (counts) this.estimate = counts;
     } catch (error) {
       logOnce('storage eviction failed', error);
@@ -261,6 +271,7 @@ class IndexedDBStore implements EventStore {
   }
 
   private dropQueued(): void {
+    this.recentEvents.invalidate();
     this.queue = [];
     this.uploads = [];
   }
@@ -275,6 +286,7 @@ class IndexedDBStore implements EventStore {
       void this.overflow.clearOutbox();
       this.estimate.outbox = 0;
     } else if (message.type === 'wrote') {
+      this.recentEvents.invalidate();
       this.estimate.events += message.events;
       this.estimate.outbox += message.outbox;
     }
