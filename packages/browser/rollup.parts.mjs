@@ -1,5 +1,5 @@
 // The SDK's builds, used by the root rollup.config.mjs.
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,8 +9,12 @@ import esbuild from 'rollup-plugin-esbuild';
 const here = dirname(fileURLToPath(import.meta.url));
 const dist = join(here, 'dist');
 
-/** The onnxruntime-web files the worker loads at run time (the build transformers.js uses for WebGPU and WASM). */
-const ORT_RUNTIME_FILES = ['ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm'];
+/**
+ * The onnxruntime-web file the worker loads at run time (the build transformers.js uses for WebGPU
+ * and WASM). Its JS glue (the .mjs) is already inside hunch.worker.js (onnxruntime-web's bundle
+ * build), so nothing is imported at run time: no blob: or extra script for a CSP to allow.
+ */
+const ORT_RUNTIME_FILES = ['ort-wasm-simd-threaded.asyncify.wasm'];
 
 /** Copies onnxruntime-web's runtime next to the worker: self-hosted, never from a CDN. */
 const copyOrtRuntime = () => ({
@@ -19,6 +23,8 @@ const copyOrtRuntime = () => ({
     // Resolve from transformers.js, so the copied files match the runtime bundled into the worker.
     const require = createRequire(createRequire(join(here, 'package.json')).resolve('@huggingface/transformers'));
     const ortDist = dirname(require.resolve('onnxruntime-web')); // its main entry sits in dist/
+    // A fresh folder: a file an earlier build shipped (the .mjs) must not linger beside the new ones.
+    rmSync(join(dist, 'ort'), { recursive: true, force: true });
     mkdirSync(join(dist, 'ort'), { recursive: true });
     for (const file of ORT_RUNTIME_FILES) copyFileSync(join(ortDist, file), join(dist, 'ort', file));
   },

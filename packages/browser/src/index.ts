@@ -27,6 +27,7 @@ import { ConsentedStore } from './consented-store.js';
 import { eventTime, noteEventTime } from './lib/clock.js';
 import { uuid } from './lib/ids.js';
 import { logOnce } from './lib/log.js';
+import { cachedManifest } from './worker/model-files.js';
 import { forgetBackendChoice, ModelClient, type ModelStatus } from './model-client.js';
 import { AT_RISK_IDLE_MS, intentOf, type Intent } from './intent.js';
 import { defaultIdOf, fuseRanks } from './rerank.js';
@@ -154,6 +155,9 @@ async function fetchManifest(modelUrl: string): Promise<HunchManifest | undefine
     if (!response.ok) throw new Error(`${MANIFEST_FILE}: HTTP ${response.status}`);
     return parseManifest(await response.json());
   } catch (error) {
+    // Offline, or the server failing: the manifest of the model last loaded, whose files the worker cached.
+    const cached = await cachedManifest(modelUrl).then((json) => (json ? parseManifest(json) : undefined)).catch(() => undefined);
+    if (cached) return cached;
     logOnce('model manifest unavailable', error);
     return undefined;
   }

@@ -5,7 +5,7 @@
 import { AutoModelForCausalLM, Tensor, type PreTrainedModel } from '@huggingface/transformers';
 import { Vocabulary, type CatalogItem, type HunchManifest } from '@hunch/core';
 import { addRepeatBonus, lastRow } from './ranking.js';
-import { prepareModelFiles, webgpuDeviceInUse } from './runtime.js';
+import { modelLoaded, prepareModelFiles, webgpuDeviceInUse } from './runtime.js';
 import { actionTokenIds, type ActionTokenId } from './signals.js';
 import { chooseDtype, type DtypeChoice } from './variant.js';
 import type { Backend, ModelDtype } from './protocol.js';
@@ -42,6 +42,8 @@ export async function loadModel(modelUrl: string, manifest: HunchManifest, backe
     await model.dispose();
     throw new Error(`hunch.json names the repeat output ${repeatOutput} but ${variant.file} has none`);
   }
+  // Loaded: keep this version's files (and manifest) for offline visits, drop other versions'.
+  await modelLoaded(modelUrl, manifest);
   const vocabulary = new Vocabulary(manifest.vocabulary, manifest.merges);
   const items = vocabulary.items();
   return {

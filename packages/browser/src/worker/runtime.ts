@@ -1,24 +1,37 @@
 /**
  * Where the worker's runtime and model files come from: onnxruntime-web's wasm from our own
- * origin (never a hub or CDN), model files from the shop's model directory.
+ * origin (never a hub or CDN), model files from the shop's model directory, both kept in the
+ * Cache API for offline use, model files only once their bytes match hunch.json.
  */
 import { env } from '@huggingface/transformers';
 import type { HunchManifest } from '@hunch/core';
+import { keepOnlyModel, verifiedModelFile } from './model-files.js';
+import { keepOnlyRuntime, runtimeFile } from './ort-files.js';
 
-const onnxEnv = env.backends.onnx as { wasm: { wasmPaths: unknown; numThreads: number }; webgpu?: { device?: unknown } };
+const onnxEnv = env.backends.onnx as {
+  versions?: { web?: string; common?: string };
+  wasm: { wasmPaths: unknown; wasmBinary?: ArrayBuffer | Uint8Array; numThreads: number };
+  webgpu?: { device?: unknown };
+};
+
+/** The build of onnxruntime-web bundled here: its JS glue runs only with this .wasm. */
+const ORT_WASM_FILE = 'ort-wasm-simd-threaded.asyncify.wasm';
+const ortVersion = () => onnxEnv.versions?.web ?? onnxEnv.versions?.common ?? 'unknown';
+const ortWasmUrl = () => new URL(`./ort/${ORT_WASM_FILE}`, self.location.href).href;
 
 /** Sets transformers.js and onnxruntime-web up once, when the worker starts. */
 export function configureRuntime(): void {
   env.allowRemoteModels = false;
   env.allowLocalModels = true;
-  // The manifest decides which model version is current; until hashes are checked, don't serve stale files from the Cache API.
+  // Model files reach transformers.js only through modelFetch() below, checked; its own cache would keep them unchecked.
   env.useBrowserCache = false;
-  const ortBase = new URL('./ort/', self.location.href).href;
-  onnxEnv.wasm.wasmPaths = {
-    mjs: `${ortBase}ort-wasm-simd-threaded.asyncify.mjs`,
-    wasm: `${ortBase}ort-wasm-simd-threaded.asyncify.wasm`,
-  };
+  // transformers.js would fetch ORT's .mjs factory and import it from a blob: URL, which a
+  // Content-Security-Policy without blob: in script-src refuses. The factory is already in this
+  // bundle (onnxruntime-web's *.bundle build): naming only the .wasm makes ORT use it.
+  env.useWasmCache = false;
+  onnxEnv.wasm.wasmPaths = { wasm: ortWasmUrl() };
   onnxEnv.wasm.numThreads = 1; // threads need cross-origin isolation and gave nothing on small models
+  env.fetch = modelFetch;
 }
 
 /** onnxruntime-web sets its WebGPU device only once the WebGPU backend really initialised. */
@@ -35,12 +48,67 @@ function splitModelUrl(modelUrl: string): { root: string; id: string } {
   return { root: `${url.origin}${parts.join('/')}/`, id };
 }
 
+/** The model directory (ending in '/') and manifest that modelFetch() answers for. */
+let current: { modelUrl: string; manifest: HunchManifest } | undefined;
+
+/** Loaded once per worker: the wasm bytes, from the Cache API when there (offline too). */
+let wasmReady: Promise<void> | undefined;
+
 /**
  * Points transformers.js at the model directory; returns the id to pass to from_pretrained().
- * The manifest lists every file with its SHA-256.
+ * The manifest lists every file with its SHA-256: transformers.js gets only files it lists, checked.
  */
-export async function prepareModelFiles(modelUrl: string, _manifest: HunchManifest): Promise<string> {
+export async function prepareModelFiles(modelUrl: string, manifest: HunchManifest): Promise<string> {
+  if (typeof manifest.files !== 'object' || manifest.files === null) throw new Error('hunch.json lists no files (files: { path: { sha256, bytes } })');
   const { root, id } = splitModelUrl(modelUrl);
   env.localModelPath = root;
+  current = { modelUrl: `${root}${id}/`, manifest };
+  wasmReady ??= runtimeFile(ortWasmUrl(), ortVersion())
+    .then((response) => response.arrayBuffer())
+    .then((bytes) => {
+      onnxEnv.wasm.wasmBinary = bytes;
+    });
+  await wasmReady.catch((error: unknown) => {
+    wasmReady = undefined; // a later load may find the network back
+    throw error;
+  });
   return id;
+}
+
+/**
+ * After from_pretrained() succeeded: keep this model's manifest for offline visits, and drop
+ * cached files of other model versions and other onnxruntime-web builds.
+ */
+export async function modelLoaded(modelUrl: string, manifest: HunchManifest): Promise<void> {
+  const { root, id } = splitModelUrl(modelUrl);
+  onnxEnv.wasm.wasmBinary = undefined; // onnxruntime-web has its instance: free our copy of the bytes
+  await Promise.all([keepOnlyModel(`${root}${id}/`, manifest), keepOnlyRuntime(ortVersion())]);
+}
+
+/**
+ * transformers.js's `env.fetch`, through which it reads every model file. For the model
+ * directory it answers only files hunch.json lists (others: 404, as if absent), with bytes
+ * checked against the manifest. Anything else goes to the network untouched.
+ */
+async function modelFetch(input: string | URL, init?: RequestInit): Promise<unknown> {
+  const url = new URL(String(input), self.location.href);
+  if (!current || !url.href.startsWith(current.modelUrl)) return fetch(input, init);
+  const path = decodeURIComponent(url.pathname.slice(new URL(current.modelUrl).pathname.length));
+  const entry = Object.hasOwn(current.manifest.files, path) ? current.manifest.files[path] : undefined;
+  if (!entry) return new Response(null, { status: 404, statusText: `${path} is not listed in hunch.json` });
+  const bytes = verifiedModelFile(current.modelUrl, path, entry);
+  bytes.catch(() => undefined); // read (and reported) through arrayBuffer() below
+  // Not a Response: transformers.js swallows errors thrown by fetch, and a Response body that
+  // errors reaches it as a bare "Failed to fetch". It reads a model file with arrayBuffer(),
+  // so that rejects with the error naming the file and what is wrong with it.
+  return {
+    ok: true,
+    status: 200,
+    statusText: 'OK',
+    url: url.href,
+    headers: new Headers({ 'content-length': String(entry.bytes) }),
+    arrayBuffer: () => bytes,
+    text: async () => new TextDecoder().decode(await bytes),
+    json: async () => JSON.parse(new TextDecoder().decode(await bytes)) as unknown,
+  };
 }

@@ -1,0 +1,91 @@
+/**
+ * The model directory's files, kept for offline use in the Cache API and trusted only when
+ * their bytes match the SHA-256 that hunch.json lists for them. A file is fetched once; later
+ * visits, and visits without a network, read it from the cache. Entries are keyed by URL and
+ * hash, so a new model version never matches an old file. The cache holds one model: what the
+ * last successful load did not use is removed after it.
+ */
+import { MANIFEST_FILE, type HunchManifest, type ModelFileEntry } from '@hunch/core';
+
+const CACHE_NAME = 'hunch-model-files';
+
+/** The Cache API is missing in insecure contexts and can refuse to open (some private modes): then files just aren't kept. */
+async function openCache(): Promise<Cache | undefined> {
+  try {
+    return typeof caches === 'undefined' ? undefined : await caches.open(CACHE_NAME);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The cache key of a file's verified bytes: its URL plus its hash (never requested from a server). */
+function cacheKey(url: string, sha256: string): string {
+  const key = new URL(url);
+  key.searchParams.set('hunch-sha256', sha256);
+  return key.href;
+}
+
+async function sha256Hex(bytes: ArrayBuffer): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+  return Array.from(digest, (byte) => byte.toString(16).padStart(2, '0')).join('');
+}
+
+/** Why `bytes` are not the file hunch.json describes, or undefined when they are. */
+async function mismatch(bytes: ArrayBuffer, { sha256, bytes: size }: ModelFileEntry): Promise<string | undefined> {
+  if (bytes.byteLength !== size) return `${bytes.byteLength} bytes where hunch.json lists ${size}`;
+  const actual = await sha256Hex(bytes);
+  return actual === sha256.toLowerCase() ? undefined : `SHA-256 ${actual} where hunch.json lists ${sha256}`;
+}
+
+/**
+ * The bytes of `path` (relative to the model directory at `modelUrl`), checked against `entry`:
+ * from the cache when a checked copy is there, else from the network, then cached. Rejects,
+ * naming the file, when it cannot be fetched or its bytes differ from the manifest's.
+ */
+export async function verifiedModelFile(modelUrl: string, path: string, entry: ModelFileEntry): Promise<ArrayBuffer> {
+  const url = new URL(path, modelUrl).href;
+  const key = cacheKey(url, entry.sha256);
+  const cache = await openCache();
+  const cached = await cache?.match(key).then((response) => response?.arrayBuffer()).catch(() => undefined);
+  // Checked again on the way out (a few ms per MB): storage can be damaged; a bad copy is dropped and fetched anew.
+  if (cached && !(await mismatch(cached, entry))) return cached;
+  if (cached) await cache?.delete(key).catch(() => undefined);
+
+  let response: Response;
+  try {
+    // Revalidate: the HTTP cache may still hold the previous version's bytes at this URL.
+    response = await fetch(url, { cache: 'no-cache', credentials: 'same-origin' });
+  } catch (error) {
+    throw new Error(`model file ${path} could not be fetched and is not cached (${error instanceof Error ? error.message : String(error)})`);
+  }
+  if (!response.ok) throw new Error(`model file ${path} could not be fetched: HTTP ${response.status}`);
+  const bytes = await response.arrayBuffer();
+  const wrong = await mismatch(bytes, entry);
+  if (wrong) throw new Error(`model file ${path} does not match hunch.json: ${wrong}`);
+  // A full disk only costs the offline copy.
+  await cache?.put(key, new Response(bytes, { headers: { 'content-type': 'application/octet-stream' } })).catch(() => undefined);
+  return bytes;
+}
+
+const manifestUrl = (modelUrl: string) => new URL(MANIFEST_FILE, modelUrl).href;
+
+/**
+ * After a successful load: keeps the manifest (what the page reads when the server is gone)
+ * and drops every cached file this manifest does not list, so old versions don't pile up.
+ */
+export async function keepOnlyModel(modelUrl: string, manifest: HunchManifest): Promise<void> {
+  const cache = await openCache();
+  if (!cache) return;
+  const wanted = new Set([manifestUrl(modelUrl), ...Object.entries(manifest.files).map(([path, { sha256 }]) => cacheKey(new URL(path, modelUrl).href, sha256))]);
+  await cache.put(manifestUrl(modelUrl), new Response(JSON.stringify(manifest), { headers: { 'content-type': 'application/json' } }));
+  await Promise.all((await cache.keys()).filter((request) => !wanted.has(request.url)).map((request) => cache.delete(request)));
+}
+
+/**
+ * For the page: the hunch.json of the model last loaded from `modelUrl`, parsed JSON, or
+ * undefined. Used when the server cannot be reached, so the cached model still runs offline.
+ */
+export async function cachedManifest(modelUrl: string): Promise<unknown> {
+  const response = await (await openCache())?.match(manifestUrl(modelUrl)).catch(() => undefined);
+  return response?.json();
+}

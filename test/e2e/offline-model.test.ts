@@ -1,0 +1,225 @@
+/**
+ * Model files in the Cache API, checked against hunch.json, in real Chromium against a real
+ * server (the storefront, behind a proxy that can fail): a returning visit runs the model with
+ * the server gone; a corrupted or missing model file never reaches the runtime nor the cache,
+ * and the page gets popular items, one logged error and nothing else, until the file is fixed;
+ * a new model version replaces the old one's cached files.
+ */
+import { createHash } from 'node:crypto';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startStorefront } from '../../examples/storefront/server.mjs';
+import { launchChromium } from './chromium.js';
+
+declare global {
+  interface Window {
+    /** Incremented by the page's own timer: the page keeps running whatever the model does. */
+    ticks?: number;
+  }
+}
+
+const DEMO = fileURLToPath(new URL('../../models/demo/', import.meta.url));
+const ONNX = 'onnx/model_quantized.onnx'; // what WASM loads
+
+/** The shop's page: the script tag, then the shop's own script. */
+const PAGE = `<!doctype html><meta charset="utf-8"><title>offline</title>
+<script src="/hunch/hunch.js" data-model="/models/demo/" data-backend="wasm" data-auto-capture="false"></script>
+<script>
+  window.ticks = 0;
+  setInterval(() => window.ticks++, 20);
+  for (const id of ['mugs-01', 'mugs-04', 'mugs-07']) hunch.track('view_item', { item_id: id });
+</script>`;
+
+let modelsDir: string;
+let storefront: Awaited<ReturnType<typeof startStorefront>>;
+let server: Server;
+let url: string;
+/** While true the server answers 503 for the model directory and onnxruntime's files. */
+let down = false;
+/** Paths requested while down (all refused). */
+let refused: string[];
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+let warnings: string[];
+let pageErrors: string[];
+
+/** The storefront (serving `modelsDir`) behind a proxy that can act as a failed server. */
+async function startServer(): Promise<void> {
+  const upstream = new URL(storefront.url);
+  server = createServer((req, res) => {
+    const path = req.url ?? '/';
+    if (path === '/offline.html') {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' }).end(PAGE);
+      return;
+    }
+    if (down && (path.startsWith('/models/') || path.startsWith('/hunch/ort/'))) {
+      refused.push(path);
+      res.writeHead(503, { 'content-type': 'text/plain' }).end('down');
+      return;
+    }
+    const forward = httpRequest({ host: upstream.hostname, port: upstream.port, path, method: req.method, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    forward.on('error', () => res.writeHead(502).end());
+    req.pipe(forward);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/offline.html`;
+}
+
+const modelFile = (path: string) => join(modelsDir, 'demo', path);
+
+beforeAll(async () => {
+  modelsDir = mkdtempSync(join(tmpdir(), 'hunch-offline-'));
+  cpSync(DEMO, join(modelsDir, 'demo'), { recursive: true });
+  storefront = await startStorefront({ port: 0, modelsDir });
+  await startServer();
+  browser = await launchChromium({ webgpu: false });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await new Promise((resolve) => server?.close(resolve));
+  await storefront?.close();
+  rmSync(modelsDir, { recursive: true, force: true });
+});
+
+beforeEach(async () => {
+  down = false;
+  refused = [];
+  // A fresh context: an empty Cache API, HTTP cache and IndexedDB.
+  context = await browser.newContext();
+  page = await context.newPage();
+  warnings = [];
+  pageErrors = [];
+  page.on('console', (message) => {
+    if (message.text().startsWith('[hunch]')) warnings.push(message.text());
+  });
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+});
+
+afterEach(async () => {
+  await context?.close();
+  // Every test starts from the shipped demo model.
+  rmSync(join(modelsDir, 'demo'), { recursive: true, force: true });
+  cpSync(DEMO, join(modelsDir, 'demo'), { recursive: true });
+});
+
+const status = () => page.evaluate(() => window.hunch!.status());
+const sources = () => page.evaluate(async () => (await window.hunch!.recommend({ k: 6 })).map((rec) => rec.source));
+/** Cache API keys (URL paths with their query) per cache, read in the page. */
+const cached = () =>
+  page.evaluate(async () => {
+    const out: Record<string, string[]> = {};
+    for (const name of await caches.keys()) {
+      out[name] = (await (await caches.open(name)).keys()).map((request) => new URL(request.url).pathname + new URL(request.url).search);
+    }
+    return out;
+  });
+
+/** The page recommends from the model on WASM, with nothing logged. */
+async function expectModel(): Promise<void> {
+  expect(await status()).toMatchObject({ backend: 'wasm', modelFile: ONNX });
+  const recs = await sources();
+  expect(recs).toHaveLength(6);
+  expect(new Set(recs)).toEqual(new Set(['model']));
+}
+
+/** The page falls back to popular items, logs exactly one Hunch error naming `file`, and its own script runs on. */
+async function expectFallback(file: string, why: RegExp): Promise<void> {
+  const { backend, reason } = await status();
+  expect(backend).toBe('none');
+  expect(reason).toContain(file);
+  expect(reason).toMatch(why);
+  const recs = await sources();
+  expect(recs).toHaveLength(6);
+  expect(new Set(recs)).toEqual(new Set(['popular']));
+  expect(await sources()).toEqual(recs); // asking again logs nothing more
+  expect(warnings).toHaveLength(1);
+  expect(warnings[0]).toContain(file);
+  const ticks = await page.evaluate(() => window.ticks!);
+  await expect.poll(() => page.evaluate(() => window.ticks!)).toBeGreaterThan(ticks);
+  expect(await page.evaluate(() => typeof window.hunch!.track('view_item', { item_id: 'mugs-02' }))).toBe('string');
+  expect(pageErrors).toEqual([]);
+}
+
+describe('model files cached for offline use, checked against hunch.json', () => {
+  it('runs the model on a returning visit while the server fails for the model and the runtime', async () => {
+    await page.goto(url);
+    await expectModel();
+    const kept = await cached();
+    const modelCache = kept['hunch-model-files'] ?? [];
+    expect(modelCache).toEqual(expect.arrayContaining(['/models/demo/hunch.json', expect.stringMatching(/^\/models\/demo\/onnx\/model_quantized\.onnx\?hunch-sha256=5b396e56/), expect.stringMatching(/^\/models\/demo\/config\.json\?/)]));
+    expect(modelCache.some((key) => key.includes('model_q4') || key.includes('model.onnx'))).toBe(false); // only what was loaded
+    expect(Object.keys(kept).some((name) => name.startsWith('hunch-ort-'))).toBe(true);
+
+    down = true;
+    await page.reload();
+    await expectModel();
+    expect(refused).toContain('/models/demo/hunch.json'); // the server really was asked, and failed
+    expect(warnings).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('falls back to popular items when a model file is corrupted, caches nothing of it, and recovers once it is fixed', async () => {
+    const bytes = readFileSync(modelFile(ONNX));
+    const corrupted = Buffer.from(bytes);
+    for (let i = corrupted.length >> 1; i < (corrupted.length >> 1) + 16; i++) corrupted[i]! ^= 0xff;
+    writeFileSync(modelFile(ONNX), corrupted);
+
+    await page.goto(url);
+    await expectFallback(ONNX, /does not match hunch\.json: SHA-256/);
+    expect(Object.values(await cached()).flat().some((key) => key.includes('model_quantized'))).toBe(false);
+
+    writeFileSync(modelFile(ONNX), bytes);
+    warnings = [];
+    await page.reload();
+    await expectModel();
+    expect(warnings).toEqual([]);
+  });
+
+  it('falls back to popular items when a model file is missing, and recovers once it is back', async () => {
+    const bytes = readFileSync(modelFile(ONNX));
+    rmSync(modelFile(ONNX));
+
+    await page.goto(url);
+    await expectFallback(ONNX, /HTTP 404/);
+
+    writeFileSync(modelFile(ONNX), bytes);
+    warnings = [];
+    await page.reload();
+    await expectModel();
+  });
+
+  it('replaces the cached files of an earlier model version after loading a new one', async () => {
+    await page.goto(url);
+    await expectModel();
+    const before = (await cached())['hunch-model-files'] ?? [];
+    const oldConfig = before.find((key) => key.startsWith('/models/demo/config.json?'));
+    expect(oldConfig).toBeDefined();
+
+    // A new version: config.json changes (same meaning, other bytes), and hunch.json with it.
+    const config = `${readFileSync(modelFile('config.json'), 'utf8').trimEnd()}\n\n`;
+    writeFileSync(modelFile('config.json'), config);
+    const manifest = JSON.parse(readFileSync(modelFile('hunch.json'), 'utf8'));
+    manifest.version = 'next-version';
+    manifest.files['config.json'] = { sha256: createHash('sha256').update(config).digest('hex'), bytes: Buffer.byteLength(config) };
+    writeFileSync(modelFile('hunch.json'), JSON.stringify(manifest));
+
+    await page.reload();
+    await expectModel();
+    expect(await status()).toMatchObject({ modelVersion: 'next-version' });
+    const after = (await cached())['hunch-model-files'] ?? [];
+    expect(after).not.toContain(oldConfig);
+    expect(after).toContain(`/models/demo/config.json?hunch-sha256=${manifest.files['config.json'].sha256}`);
+    expect(after).toEqual(expect.arrayContaining(before.filter((key) => key !== oldConfig))); // unchanged files stay
+  });
+});
