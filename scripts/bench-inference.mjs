@@ -1,0 +1,399 @@
+// `npm run bench:inference [-- --checkpoint DIR | --model DIR] [--iterations N]`: what the model
+// costs the shop's page, through the SDK's public API (the built hunch.esm.js, hunch.worker.js and
+// ort/) in Debian's Chromium, on WASM and on WebGPU (SwiftShader, a software adapter, here), with
+// the Diginetica-size model (43k items, int8 = dtype 'q8') and a 50-event history (issue 6):
+// - warm recommend({ k: 20 }), end to end from the page, p50 / p95;
+// - incremental: track() one more view_item, then recommend(), p50 / p95;
+// - the worker's own figures for each call (status().lastInference: mode, tokens, ms) and
+//   intent(), when the SDK has them (null otherwise);
+// - cold start: a new page of the same browser context (files in the HTTP cache from the first
+//   visit): createHunch() → status() resolved, and → the first recommendation;
+// - long tasks (≥ 50 ms) on the page's main thread during a scripted session (the SDK loading,
+//   a <hunch-recommendations> element, 50 track() calls with recommend() every 5 events).
+// Pages are cross-origin isolated (COOP + COEP) so performance.now() has 5 µs resolution.
+// The model: a `hunch benchmark --out` checkpoint of Diginetica (--checkpoint, default
+// /tmp/dg-ckpt) exported into a temporary directory with a generated catalog covering every item
+// ("Item 1234", http URLs), or an already exported model directory (--model).
+// Flags: --checkpoint DIR | --model DIR; --iterations N (timed calls per figure, default 100),
+// --warmup N (10), --cold N (cold-start pages, 5), --backends wasm,webgpu, --dtype q8 | q4 | fp32
+// (default q8 on both backends, for the same file everywhere).
+// Prints one JSON object as its last line and writes BENCHMARKS.md's `inference` section.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { replaceSection } from './lib/benchmarks-md.mjs';
+import { CHROMIUM_PATH } from './lib/chromium.mjs';
+import { launchChromiumProfile } from './lib/chromium-profile.mjs';
+import { BENCH_PAGE, coldStart, scriptedSession, steadyState } from './lib/inference-page.mjs';
+import { startStaticServer } from './lib/static-server.mjs';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const cli = join(root, 'packages', 'trainer', 'dist', 'cli.js');
+const dist = join(root, 'packages', 'browser', 'dist');
+
+const DEFAULTS = { iterations: '100', warmup: '10', cold: '5', backends: 'wasm,webgpu', dtype: 'q8' };
+const { values: flags } = parseArgs({
+  options: {
+    checkpoint: { type: 'string' },
+    model: { type: 'string' },
+    ...Object.fromEntries(Object.entries(DEFAULTS).map(([name, value]) => [name, { type: 'string', default: value }])),
+  },
+});
+const positive = (name) => {
+  const value = Number(flags[name]);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer, got ${flags[name]}`);
+  return value;
+};
+const ITERATIONS = positive('iterations');
+const WARMUP = positive('warmup');
+const COLD_PAGES = positive('cold');
+const BACKENDS = flags.backends.split(',').map((b) => b.trim()).filter(Boolean);
+if (BACKENDS.length === 0 || BACKENDS.some((b) => b !== 'wasm' && b !== 'webgpu')) throw new Error(`--backends: wasm and/or webgpu, got ${flags.backends}`);
+const DTYPE = flags.dtype;
+const QUANT = { fp32: 'fp32', q8: 'int8', q4: 'q4' }[DTYPE];
+if (!QUANT) throw new Error(`--dtype: fp32, q8 or q4, got ${DTYPE}`);
+const HISTORY = 50;
+const RECOMMEND_EVERY = 5;
+
+/** Issue 6's budgets, milliseconds (long tasks: a count). */
+const BUDGETS = { warm_p50_ms: 5, warm_p95_ms: 15, incremental_p50_ms: 2, cold_ms: 500, long_tasks: 0 };
+
+const work = mkdtempSync(join(tmpdir(), 'hunch-bench-inference-'));
+process.on('exit', () => rmSync(work, { recursive: true, force: true }));
+const hunchCli = (...args) => execFileSync(process.execPath, [cli, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+
+/** The model directory: --model as is, or the checkpoint exported with a catalog of every item. */
+function prepareModel() {
+  if (flags.model) {
+    const dir = resolve(flags.model);
+    if (!existsSync(join(dir, 'hunch.json'))) throw new Error(`--model ${dir}: no hunch.json there (an exported model directory is expected)`);
+    return dir;
+  }
+  const checkpoint = resolve(flags.checkpoint ?? '/tmp/dg-ckpt');
+  const state = join(checkpoint, 'hunch-train.json');
+  if (!existsSync(state) || !existsSync(join(checkpoint, 'model.safetensors'))) {
+    throw new Error(
+      `no checkpoint at ${checkpoint} (hunch-train.json and model.safetensors expected): make one with ` +
+        '`hunch benchmark --format sessions --train ... --test ... --out DIR` and pass --checkpoint DIR, or pass an exported model with --model DIR',
+    );
+  }
+  // Research items have no products: one per item token, so that recommendations have cards.
+  const { vocabulary } = JSON.parse(readFileSync(state, 'utf8'));
+  const products = vocabulary.filter((token) => token.startsWith('item:')).map((token) => token.slice('item:'.length))
+    .map((id) => ({ id, title: `Item ${id}`, url: `http://shop.example/items/${encodeURIComponent(id)}` }));
+  const catalog = join(work, 'catalog.json');
+  writeFileSync(catalog, JSON.stringify({ products }));
+  const dir = join(work, 'model');
+  const started = performance.now();
+  hunchCli('export', '--model', checkpoint, '--catalog', catalog, '--out', dir, '--quant', QUANT);
+  console.error(`exported ${checkpoint} (${products.length.toLocaleString('en')} items, ${QUANT}) in ${Math.round(performance.now() - started)} ms`);
+  return dir;
+}
+
+/** A deterministic shopper: distinct items drawn from the 2,000 most popular (mulberry32). */
+function shopper(popular, count, seed) {
+  let state = seed >>> 0;
+  const random = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const pool = popular.slice(0, 2000);
+  const picked = [];
+  while (picked.length < count) picked.push(pool[Math.floor(random() * pool.length)]);
+  return picked;
+}
+
+/** Rejects when `promise` has not settled in `ms`: a hung page fails the benchmark instead of stalling it. */
+function within(promise, ms, what) {
+  let timer;
+  return Promise.race([promise, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer in ${ms / 1000} s`)), ms)))]).finally(() => clearTimeout(timer));
+}
+const MINUTES = 60_000;
+
+const percentile = (values, q) => {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  return +sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))].toFixed(2);
+};
+const summary = (values) => (values.length === 0 ? null : { n: values.length, p50: percentile(values, 0.5), p95: percentile(values, 0.95), max: percentile(values, 1) });
+
+/** End-to-end times, the worker's own times, and both split by the worker's mode. */
+function summariseRuns(runs) {
+  const workerRuns = runs.filter((r) => r.worker);
+  const modes = {};
+  for (const r of workerRuns) modes[r.worker.mode] = (modes[r.worker.mode] ?? 0) + 1;
+  const byMode = Object.fromEntries(
+    Object.keys(modes).map((mode) => {
+      const these = workerRuns.filter((r) => r.worker.mode === mode);
+      return [mode, { count: these.length, e2e: summary(these.map((r) => r.ms)), worker: summary(these.map((r) => r.worker.ms)), tokens: summary(these.map((r) => r.worker.tokens)) }];
+    }),
+  );
+  return {
+    e2e: summary(runs.map((r) => r.ms)),
+    worker: workerRuns.length ? summary(workerRuns.map((r) => r.worker.ms)) : null,
+    modes: workerRuns.length ? modes : null,
+    by_mode: workerRuns.length ? byMode : null,
+  };
+}
+
+/** Long tasks of a page, each put in the phase it started in (marks: name → time, in order). */
+function longTasks(long, marks = {}) {
+  const phases = Object.entries(marks).sort(([, a], [, b]) => a - b);
+  const phaseOf = (start) => {
+    let phase = 'before start';
+    for (const [name, at] of phases) if (start >= at) phase = `after ${name}`;
+    return phase;
+  };
+  const tasks = long.tasks.map((t) => ({ start_ms: Math.round(t.start), duration_ms: Math.round(t.duration), phase: phaseOf(t.start) }));
+  // Long animation frames name the scripts that ran in them: where the main-thread time went.
+  const scripts = long.frames.flatMap((f) => f.scripts.filter((s) => s.duration >= 5).map((s) => ({ frame_start_ms: Math.round(f.start), duration_ms: Math.round(s.duration), invoker: s.invoker, url: s.url, fn: s.fn })));
+  return {
+    supported: long.supported.includes('longtask'),
+    count: tasks.length,
+    max_ms: tasks.length ? Math.max(...tasks.map((t) => t.duration_ms)) : 0,
+    total_ms: tasks.reduce((sum, t) => sum + t.duration_ms, 0),
+    tasks,
+    scripts,
+  };
+}
+
+const modelDir = prepareModel();
+const manifest = JSON.parse(readFileSync(join(modelDir, 'hunch.json'), 'utf8'));
+if (!manifest.catalog?.length) throw new Error(`${modelDir}/hunch.json has no catalog: recommendations would have no products (export it with a catalog)`);
+const config = JSON.parse(readFileSync(join(modelDir, 'config.json'), 'utf8'));
+const modelFile = manifest.onnx?.variants?.[QUANT];
+if (!modelFile) throw new Error(`${modelDir} has no ${QUANT} variant (hunch.json onnx.variants); export it with --quant ${QUANT}`);
+const popular = manifest.popular.length ? manifest.popular : manifest.catalog.map((item) => item.id);
+const history = shopper(popular, HISTORY, 6);
+const extra = shopper(popular, Math.max(ITERATIONS, 1), 7);
+const sessionItems = shopper(popular, HISTORY, 8);
+
+const server = await startStaticServer({ mounts: [['/hunch/', dist], ['/model/', modelDir]], pages: { '/bench.html': BENCH_PAGE } });
+const pageUrl = `${server.url}bench.html`;
+const options = (backend) => ({ model: '/model/', backend, dtype: DTYPE });
+const results = {};
+// The UA string is reduced (156.0.0.0): ask the binary.
+const environment = { load_average_start: loadavg().map((x) => +x.toFixed(2)), chromium: /[\d.]{5,}/.exec(execFileSync(CHROMIUM_PATH, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }))?.[0] ?? null };
+
+try {
+  for (const backend of BACKENDS) {
+    // A persistent profile: the disk HTTP cache a returning shopper has (an off-the-record
+    // context's memory cache would not keep onnxruntime-web's 27 MB wasm).
+    const context = await launchChromiumProfile({ webgpu: backend === 'webgpu' });
+    const out = (results[backend] = {});
+    const open = async () => {
+      const page = await context.newPage();
+      page.on('console', (message) => {
+        if (message.type() === 'error' || message.type() === 'warning') console.error(`[${backend} page] ${message.text()}`);
+      });
+      await page.goto(pageUrl);
+      return page;
+    };
+    try {
+      // 1. First visit (empty HTTP cache, empty storage): the scripted session, long tasks counted.
+      server.resetStats();
+      let page = await open();
+      out.cross_origin_isolated = await page.evaluate(() => crossOriginIsolated);
+      for (const other of context.pages()) if (other !== page) await other.close(); // the profile's initial blank tab
+      if (backend === 'webgpu') {
+        environment.webgpu_adapter = await page.evaluate(async () => {
+          const adapter = await navigator.gpu?.requestAdapter();
+          return adapter ? `${adapter.info.vendor} ${adapter.info.architecture} ${adapter.info.description}`.trim() : 'none';
+        });
+      }
+      const session = await within(page.evaluate(scriptedSession, { ...options(backend), items: sessionItems, every: RECOMMEND_EVERY }), 5 * MINUTES, `${backend} scripted session`);
+      await page.close();
+      const { marks } = session;
+      out.status = { backend: session.status.backend, dtype: session.status.dtype, modelFile: session.status.modelFile, reason: session.status.reason };
+      if (session.status.backend !== backend) throw new Error(`${backend}: the SDK runs on ${session.status.backend} (${session.status.reason})`);
+      out.first_visit = {
+        status_ms: Math.round(marks.status - marks.imported),
+        first_recommendation_ms: Math.round(marks.firstRecommendation - marks.imported),
+        downloaded_bytes: server.stats().bytes,
+      };
+      out.session = {
+        track_calls: sessionItems.length,
+        recommend_calls: session.recommendCalls,
+        recommend_from_model: session.recommended,
+        element_model_cards: session.modelCards,
+        element_rendered_ms: Math.round(marks.rendered - marks.imported),
+        long_tasks: longTasks(session.long, { 'page start': 0, 'import()': marks.start, 'createHunch()': marks.imported, 'status() resolved': marks.status, '50 track() calls': marks.tracked }),
+      };
+      console.error(`${backend}: session ${JSON.stringify({ ...out.first_visit, long_tasks: out.session.long_tasks.tasks })}`);
+
+      // 2. Steady state on a second page (files cached): warm, incremental, intent().
+      page = await open();
+      const steady = await within(page.evaluate(steadyState, { ...options(backend), history, extra, warmup: WARMUP, iterations: ITERATIONS }), (5 + ITERATIONS / 10) * MINUTES, `${backend} steady state`);
+      await page.close();
+      out.warm = summariseRuns(steady.warm);
+      out.incremental = summariseRuns(steady.incremental);
+      out.intent = steady.intent ? { ...summariseRuns(steady.intent.runs), sample: steady.intent.sample } : null;
+      out.not_from_model = steady.notModel;
+      out.sample = steady.sample;
+      out.steady_long_tasks = longTasks(steady.long);
+      console.error(`${backend}: warm ${JSON.stringify(out.warm.e2e)} incremental ${JSON.stringify(out.incremental.e2e)} modes ${JSON.stringify(out.incremental.modes)}`);
+
+      // 3. Cold starts: new pages of the same context, the runtime and model from the HTTP cache.
+      const colds = [];
+      server.resetStats();
+      for (let i = 0; i < COLD_PAGES; i++) {
+        page = await open();
+        colds.push(await within(page.evaluate(coldStart, options(backend)), 3 * MINUTES, `${backend} cold start`));
+        await page.close();
+      }
+      const served = server.stats();
+      out.cold = {
+        pages: colds.length,
+        status_ms: summary(colds.map((c) => c.status_ms)),
+        first_recommendation_ms: summary(colds.map((c) => c.first_recommendation_ms)),
+        import_ms: summary(colds.map((c) => c.import_ms)),
+        worker_ms: summary(colds.filter((c) => c.worker).map((c) => c.worker.ms)),
+        recommendations_from_model: colds.filter((c) => c.recommendations === 20 && c.source === 'model').length,
+        runs: colds.map((c) => ({ status_ms: Math.round(c.status_ms), first_recommendation_ms: Math.round(c.first_recommendation_ms), worker: c.worker, long_tasks: longTasks(c.long).tasks.map((t) => t.duration_ms) })),
+        // What the server sent for these pages: the SDK's revalidation of hunch.json (304) and the page itself.
+        requests: served.requests,
+        not_modified: served.notModified,
+        bytes_served: served.bytes,
+      };
+      console.error(`${backend}: cold ${JSON.stringify(out.cold.runs)}`);
+    } catch (error) {
+      out.error = String(error?.message ?? error).split('\n')[0];
+      console.error(`${backend}: failed: ${error?.stack ?? error}`);
+    } finally {
+      await context.close();
+    }
+  }
+} finally {
+  await server.close();
+}
+environment.load_average_end = loadavg().map((x) => +x.toFixed(2));
+
+/** onnxruntime-node and raw onnxruntime-web latency of the same file, from BENCHMARKS.md's `export` section. */
+function anchor() {
+  try {
+    const text = readFileSync(join(root, 'BENCHMARKS.md'), 'utf8');
+    const section = text.slice(text.indexOf('<!-- bench:export -->'), text.indexOf('<!-- /bench:export -->'));
+    const row = (runtime) => {
+      const line = section.split('\n').find((l) => l.startsWith(`| \`${modelFile}\` | ${runtime} |`));
+      if (!line) return null;
+      const [, , , load, forward, recommend, step] = line.split('|').map((cell) => cell.trim());
+      return { load_ms: load, forward_ms: forward, recommend_ms: recommend, step_ms: step };
+    };
+    const date = /— (\d{4}-\d{2}-\d{2})/.exec(section)?.[1] ?? null;
+    return { file: modelFile, date, node: row('onnxruntime-node'), 'chromium-wasm': row('Chromium WASM'), 'chromium-webgpu': row('Chromium WebGPU') };
+  } catch {
+    return null;
+  }
+}
+
+const result = {
+  model: {
+    dir: flags.model ? resolve(flags.model) : null,
+    checkpoint: flags.model ? null : resolve(flags.checkpoint ?? '/tmp/dg-ckpt'),
+    version: manifest.version,
+    items: manifest.catalog.length,
+    n_embd: config.n_embd,
+    n_layer: config.n_layer,
+    n_positions: config.n_positions,
+    dtype: DTYPE,
+    file: modelFile,
+    bytes: statSync(join(modelDir, modelFile)).size,
+    hunch_json_bytes: statSync(join(modelDir, 'hunch.json')).size,
+  },
+  history_events: HISTORY,
+  iterations: ITERATIONS,
+  warmup: WARMUP,
+  environment,
+  budgets: BUDGETS,
+  anchor: anchor(),
+  results,
+};
+
+// BENCHMARKS.md
+const ms = (x) => (x === null || x === undefined ? '—' : x >= 100 ? Math.round(x).toLocaleString('en') : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+const pair = (s) => (s ? `${ms(s.p50)} / ${ms(s.p95)}` : '—');
+const over = (value, budget) => (value === null || value === undefined ? '' : value <= budget ? ' ✓' : ' ✗');
+const cell = (backend, fn) => {
+  const r = results[backend];
+  if (!r) return 'not run';
+  try {
+    return fn(r) ?? '—';
+  } catch {
+    return r.error ? `failed: ${r.error.replace(/\|/g, '/')}` : '—';
+  }
+};
+const modes = (s) => (s?.modes ? Object.entries(s.modes).map(([mode, n]) => `${n} ${mode}`).join(', ') : 'not reported (SDK without `lastInference`)');
+const byMode = (s) =>
+  s?.by_mode ? Object.entries(s.by_mode).map(([mode, m]) => `${mode}: ${pair(m.e2e)} (worker ${pair(m.worker)}, ${m.tokens?.p50 ?? '?'} tokens)`).join('; ') : '—';
+const backendName = (b) => (b === 'wasm' ? 'WASM' : `WebGPU (${environment.webgpu_adapter ?? 'adapter ?'})`);
+const rows = [
+  ['warm `recommend({ k: 20 })`, page → page, ms p50 / p95', (r) => `${pair(r.warm.e2e)}${over(r.warm.e2e.p50, BUDGETS.warm_p50_ms)}${over(r.warm.e2e.p95, BUDGETS.warm_p95_ms)}`, `p50 ≤ ${BUDGETS.warm_p50_ms}, p95 ≤ ${BUDGETS.warm_p95_ms}`],
+  ['— of which in the worker (`lastInference.ms`), p50 / p95; modes', (r) => (r.warm.worker ? `${pair(r.warm.worker)}; ${modes(r.warm)}` : modes(r.warm)), ''],
+  ['incremental: `track()` one view_item + `recommend()`, ms p50 / p95', (r) => `${pair(r.incremental.e2e)}${over(r.incremental.e2e.p50, BUDGETS.incremental_p50_ms)}`, `p50 ≤ ${BUDGETS.incremental_p50_ms}`],
+  ['— worker modes', (r) => modes(r.incremental), ''],
+  ['— by mode: page ms p50 / p95 (worker ms, tokens run)', (r) => byMode(r.incremental), ''],
+  ['`intent()`, ms p50 / p95', (r) => (r.intent ? `${pair(r.intent.e2e)}${r.intent.worker ? ` (worker ${pair(r.intent.worker)}; ${modes(r.intent)})` : ''}` : 'not in this SDK build'), ''],
+  [`cold start, new page (${COLD_PAGES}×): \`createHunch()\` → \`status()\`, ms p50 / max`, (r) => `${ms(r.cold.status_ms.p50)} / ${ms(r.cold.status_ms.max)}${over(r.cold.status_ms.p50, BUDGETS.cold_ms)}`, `≤ ${BUDGETS.cold_ms}`],
+  ['cold start: `createHunch()` → first recommendation, ms p50 / max', (r) => `${ms(r.cold.first_recommendation_ms.p50)} / ${ms(r.cold.first_recommendation_ms.max)}${over(r.cold.first_recommendation_ms.p50, BUDGETS.cold_ms)}`, `≤ ${BUDGETS.cold_ms}`],
+  ['first visit (empty cache): → `status()` / → first recommendation, ms', (r) => `${ms(r.first_visit.status_ms)} / ${ms(r.first_visit.first_recommendation_ms)} (${(r.first_visit.downloaded_bytes / 1e6).toFixed(1)} MB served)`, ''],
+  [
+    `long tasks (≥ 50 ms) on the page, scripted session: count, max ms`,
+    (r) => `${r.session.long_tasks.count}, ${r.session.long_tasks.max_ms}${over(r.session.long_tasks.count, BUDGETS.long_tasks)}`,
+    `${BUDGETS.long_tasks}`,
+  ],
+  ['— their phases (ms)', (r) => (r.session.long_tasks.count ? phaseList(r.session.long_tasks.tasks) : 'none'), ''],
+  ['— scripts in the long animation frames (invoker: ms)', (r) => loafList(r.session.long_tasks.scripts), ''],
+  ['long tasks on the cold-start pages (per page, ms)', (r) => r.cold.runs.map((c) => (c.long_tasks.length ? c.long_tasks.join(' + ') : '0')).join('; '), ''],
+];
+function loafList(scripts) {
+  const by = {};
+  for (const s of scripts) by[s.invoker || '?'] = (by[s.invoker || '?'] ?? 0) + s.duration_ms;
+  const list = Object.entries(by).sort(([, a], [, b]) => b - a);
+  return list.length ? list.map(([invoker, d]) => `\`${invoker.replace(/\|/g, '/')}\` ${d}`).join(', ') : 'none';
+}
+function phaseList(tasks) {
+  const by = {};
+  for (const t of tasks) (by[t.phase] ??= []).push(t.duration_ms);
+  return Object.entries(by).map(([phase, d]) => `${phase}: ${d.join(', ')}`).join('; ');
+}
+const a = result.anchor;
+const anchorLine = a?.node
+  ? `Anchor (BENCHMARKS.md \`export\` section${a.date ? `, ${a.date}` : ''}, the same \`${a.file}\`, 50 tokens, ms p50 / p95): onnxruntime-node recommend ${a.node.recommend_ms}, one-event step ${a.node.step_ms}; ` +
+    `raw onnxruntime-web in Chromium (no SDK): WASM recommend ${a['chromium-wasm']?.recommend_ms ?? '—'}, step ${a['chromium-wasm']?.step_ms ?? '—'}; WebGPU recommend ${a['chromium-webgpu']?.recommend_ms ?? '—'}, step ${a['chromium-webgpu']?.step_ms ?? '—'}.`
+  : 'Anchor: no `export` section in BENCHMARKS.md for this file (run `npm run bench:export`).';
+const commandFlags = [
+  flags.model ? '--model MODEL' : flags.checkpoint ? '--checkpoint CHECKPOINT' : '',
+  ...['iterations', 'warmup', 'cold', 'backends', 'dtype'].filter((name) => flags[name] !== DEFAULTS[name]).map((name) => `--${name} ${flags[name]}`),
+].filter(Boolean);
+const command = `npm run bench:inference${commandFlags.length ? ` -- ${commandFlags.join(' ')}` : ''}`;
+replaceSection(
+  join(root, 'BENCHMARKS.md'),
+  'inference',
+  [
+    `## Inference: the model on the shop's page — ${new Date().toISOString().slice(0, 10)}`,
+    '',
+    `\`${command}\` — Chromium ${environment.chromium ?? '?'}, the built SDK (\`hunch.esm.js\`, \`hunch.worker.js\`, \`ort/\`) through its public API, served over HTTP ` +
+      `(cacheable, revalidated with ETags) to a cross-origin-isolated page. The Diginetica model (${result.model.items.toLocaleString('en')} items, n_embd ${result.model.n_embd}, ${result.model.n_layer} layers), ` +
+      `\`${modelFile}\` (dtype \`${DTYPE}\`, ${(result.model.bytes / 1e6).toFixed(1)} MB; hunch.json ${(result.model.hunch_json_bytes / 1e6).toFixed(1)} MB) on ${BACKENDS.length > 1 ? 'both backends' : BACKENDS[0]}${BACKENDS.includes('webgpu') && DTYPE !== 'q4' ? " (the SDK's own default on WebGPU is q4)" : ''}; a ${HISTORY}-event view_item history. ` +
+      `p50 / p95 of ${ITERATIONS} calls after ${WARMUP} warm-ups; "page" times are end to end from the page (\`performance.now()\`, 5 µs), "worker" times are \`status().lastInference.ms\`. ✓ / ✗: within / over budget (issue 6).`,
+    '',
+    `| measurement | ${BACKENDS.map(backendName).join(' | ')} | budget (ms) |`,
+    `| --- | ${BACKENDS.map(() => '---').join(' | ')} | --- |`,
+    ...rows.map(([label, fn, budget]) => `| ${label} | ${BACKENDS.map((b) => cell(b, fn)).join(' | ')} | ${budget} |`),
+    '',
+    anchorLine,
+    '',
+    `Machine load (1-minute load average, 2 cores): ${environment.load_average_start[0]} at the start, ${environment.load_average_end[0]} at the end.`,
+    '',
+    'Cold start: a new page in the browser context of the first visit, so the SDK, onnxruntime-web\'s wasm and the model come from the HTTP cache ' +
+      '(hunch.json is revalidated: 304); the 50-event history is already in IndexedDB. Scripted session: the first visit (empty cache and storage): ' +
+      `\`import()\` of the SDK, \`createHunch()\`, a \`<hunch-recommendations>\` element, ${HISTORY} \`track('view_item')\` calls in separate tasks with \`recommend({ k: 20 })\` every ${RECOMMEND_EVERY}.`,
+  ].join('\n'),
+);
+console.log(JSON.stringify(result));
