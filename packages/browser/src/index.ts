@@ -163,6 +163,11 @@ async function fetchManifest(modelUrl: string): Promise<HunchManifest | undefine
   }
 }
 
+/** The popular list as scores (1 / rank), lazily. */
+function* popularScores(ids: readonly string[]): Generator<{ itemId: string; score: number }> {
+  for (let rank = 0; rank < ids.length; rank++) yield { itemId: ids[rank]!, score: 1 / (rank + 1) };
+}
+
 /** How many recent events are read to know what is in the cart. */
 const CART_WINDOW = 200;
 /** Intent listeners are told after events settle for this long (ms), not after each one. */
@@ -300,13 +305,17 @@ export function createHunchWithRecorder(options: HunchOptions, parts: LoaderPart
         return false;
       }
     };
-    const build = (source: Recommendation['source'], scored: Array<{ itemId: string; score: number }>, excluded: Set<string>, seen: CatalogItem[]) =>
-      scored.flatMap(({ itemId, score }) => {
+    // Stops at k: a big shop's popular list (or a whole-catalog ranking) is not walked to its end.
+    const build = (source: Recommendation['source'], scored: Iterable<{ itemId: string; score: number }>, excluded: Set<string>, seen: CatalogItem[]) => {
+      const picked: Recommendation[] = [];
+      for (const { itemId, score } of scored) {
+        if (picked.length >= k) break;
         const item = catalog.get(itemId);
-        return item && !excluded.has(itemId) && keep(item) ? [{ item, score, source, reason: reasonFor(item, source, seen) }] : [];
-      }).slice(0, k);
-    const popular = (excluded: Set<string>) =>
-      build('popular', (loaded?.popular ?? []).map((itemId, rank) => ({ itemId, score: 1 / (rank + 1) })), excluded, []);
+        if (item && !excluded.has(itemId) && keep(item)) picked.push({ item, score, source, reason: reasonFor(item, source, seen) });
+      }
+      return picked;
+    };
+    const popular = (excluded: Set<string>) => build('popular', popularScores(loaded?.popular ?? []), excluded, []);
     if (popularOnly || !consent.allows('storage')) return popular(new Set(exclude));
     const events = await recentEvents();
     const excluded = new Set([...exclude, ...(includeCart ? [] : itemsInCart(events))]);

@@ -111,12 +111,12 @@ export class ModelClient {
         worker.addEventListener('error', (event) => reject(new Error(`worker ${workerUrl} failed: ${event.message || 'could not start'}`)), { once: true }),
       );
       const remembered = preference === 'auto' ? rememberedBackend(manifest.version) : undefined;
-      const request: LoadRequest = { modelUrl, manifest, backend: preference, ...(dtype ? { dtype } : {}), ...(remembered ? { remembered } : {}) };
+      const request: LoadRequest = { modelUrl, backend: preference, ...(dtype ? { dtype } : {}), ...(remembered ? { remembered } : {}) };
       const { raced, ...result } = await Promise.race([this.api.load(request), failed]);
-      if (raced) rememberBackend(manifest.version, { backend: result.backend, reason: result.reason });
+      if (raced) rememberBackend(result.modelVersion, { backend: result.backend, reason: result.reason });
       // Later uncaught errors in the worker (a runtime crash): drop it, the next call starts a new one.
       worker.addEventListener('error', () => this.fail(worker, new Error('the model worker crashed')));
-      return { ...result, modelVersion: manifest.version };
+      return result;
     } catch (error) {
       logOnce('model failed to load, showing popular items', error);
       this.stop();

@@ -2,7 +2,7 @@
  * The wire protocol between the page and the model worker (carried by comlink).
  * Everything here crosses postMessage, so it is plain structured-cloneable data.
  */
-import type { EventName, EventParams, HunchManifest } from '@hunch/core';
+import type { EventName, EventParams } from '@hunch/core';
 
 export type Backend = 'webgpu' | 'wasm';
 export type BackendPreference = 'auto' | Backend;
@@ -13,9 +13,8 @@ export type BackendPreference = 'auto' | Backend;
 export type ModelDtype = 'fp32' | 'q8' | 'q4';
 
 export interface LoadRequest {
-  /** Absolute URL of the model directory, ending in '/'. */
+  /** Absolute URL of the model directory, ending in '/'. The worker reads hunch.json itself: a big manifest is not copied through postMessage. */
   modelUrl: string;
-  manifest: HunchManifest;
   backend: BackendPreference;
   /** Forces a variant; default: q4 on WebGPU, q8 on WASM, fp32 when the model lacks that file. */
   dtype?: ModelDtype;
@@ -31,6 +30,8 @@ export interface LoadResult {
   /** The variant loaded, and its file relative to the model directory. */
   dtype: ModelDtype;
   modelFile: string;
+  /** The version of the hunch.json the worker loaded. */
+  modelVersion: string;
   /** Whether this load ran a warm-up race (worth remembering: the page passes it back as `remembered`). */
   raced: boolean;
 }

@@ -9,11 +9,9 @@ import { IncrementalContext } from './incremental.js';
 import { loadModel, type LoadedModel } from './loaded-model.js';
 import { race } from './race.js';
 import { itemDistribution, topItems } from './ranking.js';
-import { configureRuntime } from './runtime.js';
+import { readManifest } from './manifest.js';
 import { categoryIndex, categoryScores, nextActionProbabilities, type CategoryIndex } from './signals.js';
 import type { LoadRequest, LoadResult, ModelWorkerApi, Prediction, PredictRequest, ScoredItem } from './protocol.js';
-
-configureRuntime();
 
 /** How many categories a prediction names. */
 const TOP_CATEGORIES = 5;
@@ -40,7 +38,8 @@ function serially<T>(task: () => Promise<T>): Promise<T> {
  * The model on the chosen backend. 'auto' with a WebGPU adapter races both backends (once per
  * model version and device: the page remembers the winner); a failing WebGPU falls back to WASM.
  */
-async function loadOnBestBackend({ modelUrl, manifest, backend: preference, dtype, remembered }: LoadRequest): Promise<{ loaded: LoadedModel; reason: string; raced: boolean }> {
+async function loadOnBestBackend({ modelUrl, backend: preference, dtype, remembered }: LoadRequest): Promise<{ loaded: LoadedModel; reason: string; raced: boolean }> {
+  const manifest = await readManifest(modelUrl);
   const choice = await chooseBackend(preference);
   const load = (backend: LoadedModel['backend']) => loadModel(modelUrl, manifest, backend, dtype);
   if (choice.backend === 'wasm' || preference === 'webgpu') return { loaded: await load(choice.backend), reason: choice.reason, raced: false };
@@ -84,7 +83,7 @@ const api: ModelWorkerApi = {
         categories: categoryIndex(loaded.items, loaded.catalog),
       };
       const { variant } = loaded;
-      return { backend: loaded.backend, reason: `${reason}; ${variant.reason}`, dtype: variant.dtype, modelFile: variant.file, raced };
+      return { backend: loaded.backend, reason: `${reason}; ${variant.reason}`, dtype: variant.dtype, modelFile: variant.file, modelVersion: loaded.manifest.version, raced };
     }),
 
   predict: ({ events, maxEvents, k, exclude, candidates = [] }: PredictRequest) =>
