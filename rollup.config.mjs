@@ -4,8 +4,9 @@
 //   browser  -> packages/browser/dist/hunch.esm.js       (ESM for `import`)
 //               packages/browser/dist/hunch.js           (IIFE for a <script> tag: the small loader)
 //               packages/browser/dist/hunch.sdk.js       (ESM: the rest of the SDK, imported by hunch.js)
-//               packages/browser/dist/hunch.worker.js    (the model worker, with transformers.js)
-//               packages/browser/dist/ort/*.{mjs,wasm}   (onnxruntime-web, self-hosted)
+//               packages/browser/dist/hunch.worker.js    (the model worker, with transformers.js: WebGPU + WASM)
+//               packages/browser/dist/hunch.worker.wasm.js (the same on onnxruntime-web's plain WASM build)
+//               packages/browser/dist/ort/*.wasm         (onnxruntime-web's wasm for each, self-hosted)
 import { builtinModules } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import nodeResolve from '@rollup/plugin-node-resolve';

@@ -42,7 +42,7 @@ async function openShopPage() {
 // Cross-origin isolation (COOP + COEP on the page, COEP on the worker script) gives
 // performance.now() 5 µs resolution; a dedicated worker without COEP would be refused.
 const ISOLATION = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
-await context.route(`${storefront.url}hunch/hunch.worker.js`, async (route) => {
+await context.route(`${storefront.url}hunch/hunch.worker*.js`, async (route) => {
   const response = await route.fetch();
   await route.fulfill({ response, headers: { ...response.headers(), ...ISOLATION } });
 });

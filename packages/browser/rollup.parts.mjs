@@ -1,5 +1,5 @@
 // The SDK's builds, used by the root rollup.config.mjs.
-import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,23 +10,49 @@ const here = dirname(fileURLToPath(import.meta.url));
 const dist = join(here, 'dist');
 
 /**
- * The onnxruntime-web file the worker loads at run time (the build transformers.js uses for WebGPU
- * and WASM). Its JS glue (the .mjs) is already inside hunch.worker.js (onnxruntime-web's bundle
- * build), so nothing is imported at run time: no blob: or extra script for a CSP to allow.
+ * The two model workers, each with one onnxruntime-web *bundle* build (its JS glue inlined, so
+ * nothing is imported at run time: no blob: or extra script for a CSP to allow) and the .wasm that
+ * glue instantiates (copied to dist/ort/; runtime.ts's WEBGPU_BUILD / WASM_BUILD name the same files):
+ * - hunch.worker.js: onnxruntime-web/webgpu, what transformers.js imports (WebGPU and WASM; asyncify .wasm);
+ * - hunch.worker.wasm.js: onnxruntime-web/wasm in its place (WASM only; the plain .wasm: half the size, ~2x faster forwards).
  */
-const ORT_RUNTIME_FILES = ['ort-wasm-simd-threaded.asyncify.wasm'];
+const WORKERS = [
+  { entry: 'src/worker/entry.ts', file: 'hunch.worker.js', ortBundle: 'ort.webgpu.bundle.min.mjs', ortWasm: 'ort-wasm-simd-threaded.asyncify.wasm' },
+  { entry: 'src/worker/entry-wasm.ts', file: 'hunch.worker.wasm.js', ortBundle: 'ort.wasm.bundle.min.mjs', ortWasm: 'ort-wasm-simd-threaded.wasm' },
+];
 
-/** Copies onnxruntime-web's runtime next to the worker: self-hosted, never from a CDN. */
-const copyOrtRuntime = () => ({
-  name: 'hunch-copy-ort-runtime',
+/** onnxruntime-web's dist/, resolved from transformers.js: the version it was built against. */
+const ortDist = () => {
+  const require = createRequire(createRequire(join(here, 'package.json')).resolve('@huggingface/transformers'));
+  return dirname(require.resolve('onnxruntime-web')); // its main entry sits in dist/
+};
+
+/**
+ * Resolves `onnxruntime-web/webgpu` (transformers.js's import, and runtime.ts's) to the worker's
+ * onnxruntime-web bundle build, and fails the build unless that file went in with its Emscripten
+ * glue inlined for `wasm` (onnxruntime-web's other builds import ort-wasm-simd-threaded*.mjs at run time).
+ */
+const ortBundle = ({ ortBundle: file, ortWasm }) => ({
+  name: 'hunch-ort-bundle',
+  resolveId: (id) => (id === 'onnxruntime-web/webgpu' ? join(ortDist(), file) : null),
+  generateBundle(_options, bundle) {
+    if (![...this.getModuleIds()].some((id) => id === join(ortDist(), file))) this.error(`onnxruntime-web's ${file} was not bundled`);
+    const code = Object.values(bundle).map((chunk) => (chunk.type === 'chunk' ? chunk.code : '')).join('\n');
+    // The Emscripten glue locates its own .wasm: `locateFile("ort-wasm-simd-threaded….wasm", …)`.
+    if (!code.includes('WebAssembly.instantiate') || !code.includes(`locateFile("${ortWasm}"`)) this.error(`the worker does not inline onnxruntime-web's glue for ${ortWasm}`);
+  },
+});
+
+/** Copies the worker's onnxruntime-web .wasm beside it (self-hosted, never from a CDN). */
+const copyOrtWasm = ({ ortWasm: file }) => ({
+  name: 'hunch-copy-ort-wasm',
   writeBundle() {
-    // Resolve from transformers.js, so the copied files match the runtime bundled into the worker.
-    const require = createRequire(createRequire(join(here, 'package.json')).resolve('@huggingface/transformers'));
-    const ortDist = dirname(require.resolve('onnxruntime-web')); // its main entry sits in dist/
-    // A fresh folder: a file an earlier build shipped (the .mjs) must not linger beside the new ones.
-    rmSync(join(dist, 'ort'), { recursive: true, force: true });
-    mkdirSync(join(dist, 'ort'), { recursive: true });
-    for (const file of ORT_RUNTIME_FILES) copyFileSync(join(ortDist, file), join(dist, 'ort', file));
+    const ort = join(dist, 'ort');
+    mkdirSync(ort, { recursive: true });
+    // A file an earlier build shipped (an .mjs, an older .wasm) must not linger beside the current ones.
+    const shipped = new Set(WORKERS.map((worker) => worker.ortWasm));
+    for (const old of readdirSync(ort)) if (!shipped.has(old)) rmSync(join(ort, old), { recursive: true, force: true });
+    copyFileSync(join(ortDist(), file), join(ort, file));
   },
 });
 
@@ -67,14 +93,14 @@ export const browserBuilds = ({ workspaceSources }) => [
     output: { file: join(dist, 'hunch.sdk.js'), format: 'es', sourcemap: true, inlineDynamicImports: true },
     plugins: browserPlugins(workspaceSources, { minify: true }),
   },
-  {
-    input: join(here, 'src/worker/worker.ts'),
-    output: { file: join(dist, 'hunch.worker.js'), format: 'es', sourcemap: false, inlineDynamicImports: true },
-    plugins: [...browserPlugins(workspaceSources, { minify: true }), copyOrtRuntime()],
+  ...WORKERS.map((worker) => ({
+    input: join(here, worker.entry),
+    output: { file: join(dist, worker.file), format: 'es', sourcemap: false, inlineDynamicImports: true },
+    plugins: [ortBundle(worker), ...browserPlugins(workspaceSources, { minify: true }), copyOrtWasm(worker)],
     onwarn(warning, warn) {
       // transformers.js and onnxruntime-web use `this` at module level and eval-free dynamic imports on purpose.
       if (warning.code === 'THIS_IS_UNDEFINED' || warning.code === 'CIRCULAR_DEPENDENCY') return;
       warn(warning);
     },
-  },
+  })),
 ];

@@ -66,7 +66,9 @@ for (const backend of ['webgpu', 'wasm'] as const) {
       const file = chosen === 'webgpu' ? 'onnx/model_q4.onnx' : 'onnx/model_quantized.onnx';
       expect(status).toMatchObject({ backend: chosen, modelFile: file, modelVersion: expect.stringMatching(/^[0-9a-f]{12}$/) });
       if (backend === 'webgpu') expect(status.reason).toMatch(/warm-up race/);
-      expect(page.workers().map((worker) => worker.url())).toContain(`${storefront.url}hunch/hunch.worker.js`);
+      // Without a WebGPU adapter the WASM-only worker (the smaller onnxruntime build) runs the model.
+      const worker = backend === 'wasm' ? 'hunch.worker.wasm.js' : 'hunch.worker.js';
+      expect(page.workers().map((w) => w.url())).toContain(`${storefront.url}hunch/${worker}`);
       expect(requests).toContain(`${storefront.url}models/demo/${file}`);
       expect(requests.some((url) => url.startsWith(storefront.url) && url.endsWith('.wasm'))).toBe(true);
       // Nothing from a CDN or hub: every network request goes to the shop's own origin.

@@ -52,7 +52,11 @@ export type { Backend, BackendPreference, InferenceStats, ModelDtype } from './w
 export interface HunchOptions {
   /** URL of the model directory (hunch.json + Hugging Face files). */
   model: string;
-  /** URL of hunch.worker.js; defaults to the one beside this script. */
+  /**
+   * URL of the model worker; by default hunch.worker.js beside this script, or its WASM-only
+   * sibling hunch.worker.wasm.js (a smaller, faster runtime) when the model will run on WASM.
+   * When set, this worker is used on every backend.
+   */
   workerUrl?: string;
   /** 'auto' (default) uses WebGPU when the browser offers an adapter, else WASM. */
   backend?: BackendPreference;
@@ -148,6 +152,7 @@ export interface Hunch {
 }
 
 const DEFAULT_WORKER_URL = new URL('./hunch.worker.js', import.meta.url).href;
+const DEFAULT_WASM_WORKER_URL = new URL('./hunch.worker.wasm.js', import.meta.url).href;
 
 async function fetchManifest(modelUrl: string): Promise<HunchManifest | undefined> {
   try {
@@ -200,7 +205,7 @@ export function createHunchWithRecorder(options: HunchOptions, parts: LoaderPart
   let model: ModelClient | undefined;
   const startModel = () =>
     (model ??= new ModelClient({
-      workerUrl: options.workerUrl ?? DEFAULT_WORKER_URL,
+      ...(options.workerUrl ? { workerUrl: options.workerUrl } : { workerUrl: DEFAULT_WORKER_URL, wasmWorkerUrl: DEFAULT_WASM_WORKER_URL }),
       manifest,
       modelUrl,
       preference: options.backend ?? 'auto',

@@ -63,7 +63,10 @@ export function deviceSkipReason(nav: Navigator = navigator): string | undefined
 }
 
 export interface ModelClientOptions {
+  /** The worker that runs on WebGPU and WASM (and races them). */
   workerUrl: string;
+  /** A WASM-only worker (a smaller, faster onnxruntime build), started when the model will run on WASM anyway. */
+  wasmWorkerUrl?: string;
   manifest: Promise<HunchManifest | undefined>;
   modelUrl: string;
   preference: BackendPreference;
@@ -96,11 +99,13 @@ export class ModelClient {
   }
 
   private async start(): Promise<ModelStatus> {
-    const { workerUrl, modelUrl, preference, dtype } = this.options;
+    const { modelUrl, preference, dtype } = this.options;
     const manifest = await this.options.manifest;
     if (!manifest) return none('model manifest unavailable', null);
     const skip = deviceSkipReason();
     if (skip) return none(skip, manifest.version);
+    const remembered = preference === 'auto' ? rememberedBackend(manifest.version) : undefined;
+    const workerUrl = (await this.wasmOnly(remembered)) ? this.options.wasmWorkerUrl! : this.options.workerUrl;
     try {
       const worker = new Worker(workerUrl, { type: 'module', name: 'hunch-model' });
       this.worker = worker;
@@ -110,7 +115,6 @@ export class ModelClient {
       const failed = new Promise<never>((_, reject) =>
         worker.addEventListener('error', (event) => reject(new Error(`worker ${workerUrl} failed: ${event.message || 'could not start'}`)), { once: true }),
       );
-      const remembered = preference === 'auto' ? rememberedBackend(manifest.version) : undefined;
       const request: LoadRequest = { modelUrl, backend: preference, ...(dtype ? { dtype } : {}), ...(remembered ? { remembered } : {}) };
       const { raced, ...result } = await Promise.race([this.api.load(request), failed]);
       if (raced) rememberBackend(result.modelVersion, { backend: result.backend, reason: result.reason });
@@ -122,6 +126,20 @@ export class ModelClient {
       this.stop();
       return none(`model failed to load: ${error instanceof Error ? error.message : String(error)}`, manifest.version);
     }
+  }
+
+  /**
+   * Whether the WASM-only worker will do: WASM was asked for, won an earlier race here, or the
+   * browser offers no WebGPU adapter (then 'auto' would pick WASM anyway).
+   */
+  private async wasmOnly(remembered: RememberedBackend | undefined): Promise<boolean> {
+    const { preference, wasmWorkerUrl } = this.options;
+    if (!wasmWorkerUrl || preference === 'webgpu') return false;
+    if (preference === 'wasm' || remembered?.backend === 'wasm') return true;
+    if (remembered?.backend === 'webgpu') return false;
+    const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
+    const adapter = await gpu?.requestAdapter().catch(() => null);
+    return !adapter;
   }
 
   /** How the model answered last (see ModelStatus.lastInference). */

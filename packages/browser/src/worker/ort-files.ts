@@ -2,7 +2,9 @@
  * onnxruntime-web's .wasm, kept in the Cache API so the model also runs offline. It has no hash
  * in any manifest: it changes only with the SDK build, so it is keyed by its URL in a cache
  * named after the onnxruntime-web version compiled into this worker (the JS glue and the
- * .wasm must match), and caches of other versions are dropped after a successful load.
+ * .wasm must match), and caches of other versions are dropped after a successful load. Each
+ * worker bundle has its own .wasm (hunch.worker.js the asyncify build, hunch.worker.wasm.js the
+ * plain one): the cache keeps the one last loaded.
  */
 const CACHE_PREFIX = 'hunch-ort-';
 
@@ -36,9 +38,15 @@ export async function runtimeFile(url: string, version: string): Promise<Respons
   return response;
 }
 
-/** Drops the runtime files of other onnxruntime-web versions (earlier SDK builds). */
-export async function keepOnlyRuntime(version: string): Promise<void> {
+/**
+ * Drops the runtime files of other onnxruntime-web versions (earlier SDK builds), and of this
+ * version every file but `keep`: the other worker bundle's .wasm, which this device no longer runs.
+ */
+export async function keepOnlyRuntime(version: string, keep: string): Promise<void> {
   if (typeof caches === 'undefined') return;
   const names = await caches.keys();
   await Promise.all(names.filter((name) => name.startsWith(CACHE_PREFIX) && name !== cacheName(version)).map((name) => caches.delete(name)));
+  const cache = await openCache(version);
+  const stale = ((await cache?.keys()) ?? []).filter((request) => request.url !== keep);
+  await Promise.all(stale.map((request) => cache?.delete(request)));
 }

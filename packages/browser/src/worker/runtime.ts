@@ -5,8 +5,12 @@
  */
 import { env } from '@huggingface/transformers';
 import type { HunchManifest } from '@hunch/core';
+// This bundle's onnxruntime-web, the one transformers.js runs on: rollup resolves the name to the
+// bundle build the worker carries (WebGPU + WASM in hunch.worker.js, WASM only in hunch.worker.wasm.js).
+import { registerBackend } from 'onnxruntime-web/webgpu';
 import { keepOnlyModel, verifiedModelFile } from './model-files.js';
 import { keepOnlyRuntime, runtimeFile } from './ort-files.js';
+import type { Backend } from './protocol.js';
 
 const onnxEnv = env.backends.onnx as {
   versions?: { web?: string; common?: string };
@@ -14,13 +18,58 @@ const onnxEnv = env.backends.onnx as {
   webgpu?: { device?: unknown };
 };
 
-/** The build of onnxruntime-web bundled here: its JS glue runs only with this .wasm. */
-const ORT_WASM_FILE = 'ort-wasm-simd-threaded.asyncify.wasm';
-const ortVersion = () => onnxEnv.versions?.web ?? onnxEnv.versions?.common ?? 'unknown';
-const ortWasmUrl = () => new URL(`./ort/${ORT_WASM_FILE}`, self.location.href).href;
+/**
+ * The onnxruntime-web build a worker bundle carries. Its JS glue is inlined in the bundle and runs
+ * only with its own .wasm (served from ort/ beside the worker; rollup.parts.mjs copies both).
+ */
+export interface OrtBuild {
+  /** The worker bundle's file name, for messages. */
+  bundle: string;
+  /** The .wasm under ort/ that the bundled glue instantiates. */
+  wasmFile: string;
+  /** Whether the build has the WebGPU execution provider. */
+  webgpu: boolean;
+}
 
-/** Sets transformers.js and onnxruntime-web up once, when the worker starts. */
-export function configureRuntime(): void {
+/** hunch.worker.js: onnxruntime-web/webgpu (WebGPU and WASM, on the asyncify .wasm). */
+export const WEBGPU_BUILD: OrtBuild = { bundle: 'hunch.worker.js', wasmFile: 'ort-wasm-simd-threaded.asyncify.wasm', webgpu: true };
+/** hunch.worker.wasm.js: onnxruntime-web/wasm (the plain .wasm, half the size: forwards ~2x faster, no WebGPU). */
+export const WASM_BUILD: OrtBuild = { bundle: 'hunch.worker.wasm.js', wasmFile: 'ort-wasm-simd-threaded.wasm', webgpu: false };
+
+/** Set by configureRuntime(), which the bundle's entry calls before the worker gets a message. */
+let build: OrtBuild | undefined;
+const ortBuild = (): OrtBuild => {
+  if (!build) throw new Error('configureRuntime() was not called: start the worker from its entry file');
+  return build;
+};
+const ortVersion = () => onnxEnv.versions?.web ?? onnxEnv.versions?.common ?? 'unknown';
+const ortWasmUrl = () => new URL(`./ort/${ortBuild().wasmFile}`, self.location.href).href;
+
+/**
+ * onnxruntime-web's WASM build has no WebGPU backend; asked for one it would only say "backend not
+ * found". This stand-in says why, wherever WebGPU is asked for (an explicit 'webgpu', the race of 'auto').
+ */
+function refuseWebgpu(bundle: string): void {
+  const why = `${bundle} carries onnxruntime-web's WASM build only: WebGPU runs in hunch.worker.js`;
+  registerBackend(
+    'webgpu',
+    {
+      init: () => Promise.reject(new Error(why)),
+      createInferenceSessionHandler: () => Promise.reject(new Error(why)),
+    },
+    -1, // below 0: never picked when no execution provider is named
+  );
+}
+
+/** Whether this worker's onnxruntime-web can run `backend` at all. */
+export function backendBundled(backend: Backend): boolean {
+  return backend === 'wasm' || ortBuild().webgpu;
+}
+
+/** Sets transformers.js and onnxruntime-web up once, when the worker starts (the bundle's entry calls it). */
+export function configureRuntime(chosen: OrtBuild): void {
+  build = chosen;
+  if (!chosen.webgpu) refuseWebgpu(chosen.bundle);
   env.allowRemoteModels = false;
   env.allowLocalModels = true;
   // Model files reach transformers.js only through modelFetch() below, checked; its own cache would keep them unchecked.
@@ -77,12 +126,13 @@ export async function prepareModelFiles(modelUrl: string, manifest: HunchManifes
 
 /**
  * After from_pretrained() succeeded: keep this model's manifest for offline visits, and drop
- * cached files of other model versions and other onnxruntime-web builds.
+ * cached files of other model versions and other onnxruntime-web builds (the other worker bundle's
+ * .wasm included: a device keeps using the worker its backend needs).
  */
 export async function modelLoaded(modelUrl: string, manifest: HunchManifest): Promise<void> {
   const { root, id } = splitModelUrl(modelUrl);
   onnxEnv.wasm.wasmBinary = undefined; // onnxruntime-web has its instance: free our copy of the bytes
-  await Promise.all([keepOnlyModel(`${root}${id}/`, manifest), keepOnlyRuntime(ortVersion())]);
+  await Promise.all([keepOnlyModel(`${root}${id}/`, manifest), keepOnlyRuntime(ortVersion(), ortWasmUrl())]);
 }
 
 /**

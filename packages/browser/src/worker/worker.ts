@@ -10,6 +10,7 @@ import { loadModel, type LoadedModel } from './loaded-model.js';
 import { race } from './race.js';
 import { itemDistribution, topItems } from './ranking.js';
 import { readManifest } from './manifest.js';
+import { backendBundled } from './runtime.js';
 import { categoryIndex, categoryScores, nextActionProbabilities, type CategoryIndex } from './signals.js';
 import type { LoadRequest, LoadResult, ModelWorkerApi, Prediction, PredictRequest, ScoredItem } from './protocol.js';
 
@@ -40,8 +41,13 @@ function serially<T>(task: () => Promise<T>): Promise<T> {
  */
 async function loadOnBestBackend({ modelUrl, backend: preference, dtype, remembered }: LoadRequest): Promise<{ loaded: LoadedModel; reason: string; raced: boolean }> {
   const manifest = await readManifest(modelUrl);
-  const choice = await chooseBackend(preference);
   const load = (backend: LoadedModel['backend']) => loadModel(modelUrl, manifest, backend, dtype);
+  // The WASM-only bundle cannot race: 'auto' means WASM there ('webgpu' is refused by its runtime, clearly).
+  if (preference === 'auto' && !backendBundled('webgpu')) {
+    const reason = remembered?.backend === 'wasm' ? `${remembered.reason} (an earlier visit's result)` : 'no WebGPU adapter: the WASM-only worker';
+    return { loaded: await load('wasm'), reason, raced: false };
+  }
+  const choice = await chooseBackend(preference);
   if (choice.backend === 'wasm' || preference === 'webgpu') return { loaded: await load(choice.backend), reason: choice.reason, raced: false };
   if (remembered) {
     try {

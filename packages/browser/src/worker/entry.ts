@@ -1,0 +1,9 @@
+/**
+ * hunch.worker.js: the model worker with onnxruntime-web's WebGPU build (WebGPU and WASM, on
+ * ort/ort-wasm-simd-threaded.asyncify.wasm). The page starts it when WebGPU may be used.
+ */
+import { configureRuntime, WEBGPU_BUILD } from './runtime.js';
+import './worker.js';
+
+// Runs before the worker handles any message: module evaluation ends before the first message event.
+configureRuntime(WEBGPU_BUILD);
