@@ -8,7 +8,7 @@ import { chooseBackend } from './backend.js';
 import { IncrementalContext } from './incremental.js';
 import { loadModel, type LoadedModel } from './loaded-model.js';
 import { race } from './race.js';
-import { itemDistribution, topItems } from './ranking.js';
+import { itemDistribution, topItems, type ItemDistribution } from './ranking.js';
 import { readManifest } from './manifest.js';
 import { backendBundled } from './runtime.js';
 import { categoryIndex, categoryScores, nextActionProbabilities, type CategoryIndex } from './signals.js';
@@ -23,6 +23,8 @@ interface Running {
   /** Item id -> index in loaded.items, for scoring candidates. */
   itemIndex: ReadonlyMap<string, number>;
   categories: CategoryIndex;
+  /** The item distribution of the last logits: a repeated question (nothing new) skips the softmax over the catalog. */
+  lastDistribution?: { logits: Float32Array; distribution: ItemDistribution };
 }
 
 let running: Running | undefined;
@@ -96,9 +98,11 @@ const api: ModelWorkerApi = {
     serially(async (): Promise<Prediction> => {
       if (!running) throw new Error('no model loaded');
       const started = performance.now();
-      const { loaded, context, itemIndex, categories } = running;
+      const state = running;
+      const { loaded, context, itemIndex, categories } = state;
       const { logits, stats } = await context.next(events, maxEvents);
-      const { probabilities, logSumExp } = itemDistribution(logits, loaded.items);
+      if (state.lastDistribution?.logits !== logits) state.lastDistribution = { logits, distribution: itemDistribution(logits, loaded.items) };
+      const { probabilities, logSumExp } = state.lastDistribution.distribution;
       const scored = candidates.flatMap((itemId): ScoredItem[] => {
         const index = itemIndex.get(itemId);
         return index === undefined ? [] : [{ itemId, score: probabilities[index]! }];
