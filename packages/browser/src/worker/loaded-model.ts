@@ -86,7 +86,7 @@ export async function forward(loaded: LoadedModel, newTokens: readonly number[],
   const cache: KvCache = {};
   try {
     const logitsOutput = outputs.logits!;
-    let logits: Float32Array = Float32Array.from(lastRow(logitsOutput.data as Float32Array, logitsOutput.dims, vocabulary.size, 'logits'));
+    let logits: Float32Array = lastRow(logitsOutput.data as Float32Array, logitsOutput.dims, vocabulary.size, 'logits').slice();
     if (repeatOutput) {
       const bonus = outputs[repeatOutput];
       if (!bonus) throw new Error(`the model returned no ${repeatOutput}`);

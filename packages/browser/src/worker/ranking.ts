@@ -12,16 +12,24 @@ export interface ItemDistribution {
  * recommendations).
  */
 export function itemDistribution(logits: Float32Array, items: ReadonlyArray<{ tokenId: number }>): ItemDistribution {
+  // Plain indexed loops: this runs over every item (43,000 in a big shop) after each event.
+  const n = items.length;
+  const gathered = new Float32Array(n);
   let max = -Infinity;
-  for (const { tokenId } of items) max = Math.max(max, logits[tokenId]!);
-  const probabilities = new Float32Array(items.length);
+  for (let i = 0; i < n; i++) {
+    const logit = logits[items[i]!.tokenId]!;
+    gathered[i] = logit;
+    if (logit > max) max = logit;
+  }
   let total = 0;
-  items.forEach(({ tokenId }, i) => {
-    probabilities[i] = Math.exp(logits[tokenId]! - max);
-    total += probabilities[i]!;
-  });
-  for (let i = 0; i < probabilities.length; i++) probabilities[i]! /= total;
-  return { probabilities, logSumExp: items.length > 0 ? max + Math.log(total) : -Infinity };
+  for (let i = 0; i < n; i++) {
+    const weight = Math.exp(gathered[i]! - max);
+    gathered[i] = weight;
+    total += weight;
+  }
+  const scale = 1 / total;
+  for (let i = 0; i < n; i++) gathered[i]! *= scale;
+  return { probabilities: gathered, logSumExp: n > 0 ? max + Math.log(total) : -Infinity };
 }
 
 /** The k most probable items not in `exclude`, best first (ties by item id). */
@@ -77,7 +85,7 @@ export function addRepeatBonus(
   itemTokenIds: ReadonlySet<number>,
   bonus: number,
 ): Float32Array {
-  const out = Float32Array.from(logits);
+  const out = logits.slice(); // a typed copy (Float32Array.from would walk an iterator)
   for (const id of new Set(inputIds)) {
     if (itemTokenIds.has(id)) out[id] = out[id]! + bonus;
   }
