@@ -5,14 +5,13 @@
  * script tag, the lazily imported SDK and the model worker all load, the model runs on WASM,
  * and the browser reports no violation: not to the page, not to the console, not to report-uri.
  */
-import { createServer, request as httpRequest, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startStorefront } from '../../examples/storefront/server.mjs';
 import { launchChromium } from './chromium.js';
+import { startShopProxy, STRICT_POLICY, VIOLATION_PROBE, type ShopProxy } from './shop-proxy.js';
 
-const POLICY = "script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'";
+const POLICY = STRICT_POLICY;
 
 declare global {
   interface Window {
@@ -26,66 +25,34 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>csp</title>
 <script src="/csp/probe.js"></script>
 <script src="/hunch/hunch.js" data-model="/models/demo/" data-backend="wasm" data-auto-capture="false"></script>
 <script src="/csp/page.js"></script>`;
-const PROBE = `window.violations = [];
-document.addEventListener('securitypolicyviolation', (e) => window.violations.push(e.violatedDirective + ' ' + e.blockedURI));`;
+const PROBE = VIOLATION_PROBE;
 const EVAL_SCRIPT = `try { (0, eval)('1 + 1'); document.body.dataset.eval = 'ran'; } catch (e) { document.body.dataset.eval = e.name; }`;
 const PAGE_SCRIPT = `for (const id of ['mugs-01', 'mugs-04', 'mugs-07']) hunch.track('view_item', { item_id: id });
 document.title = 'page script ran';`;
 
 let storefront: Awaited<ReturnType<typeof startStorefront>>;
-let server: Server;
-let origin: string;
-/** Bodies POSTed to the policy's report-uri: violations anywhere, workers included. */
-let reports: string[];
+let proxy: ShopProxy;
 let browser: Browser;
 let context: BrowserContext;
 let page: Page;
 let consoleErrors: string[];
 
 /** The storefront behind a proxy that adds the policy (and a report-uri) to every response. */
-async function startCspServer(): Promise<void> {
-  const upstream = new URL(storefront.url);
-  server = createServer((req, res) => {
-    const headers = { 'content-security-policy': `${POLICY}; report-uri /csp/report` };
-    if (req.url === '/csp/report') {
-      let body = '';
-      req.on('data', (chunk: Buffer) => (body += chunk));
-      req.on('end', () => {
-        reports.push(body);
-        res.writeHead(204).end();
-      });
-      return;
-    }
-    const own = { '/csp.html': ['text/html', PAGE], '/csp/probe.js': ['text/javascript', PROBE], '/csp/page.js': ['text/javascript', PAGE_SCRIPT], '/csp/eval.js': ['text/javascript', EVAL_SCRIPT] }[req.url ?? ''];
-    if (own) {
-      res.writeHead(200, { ...headers, 'content-type': `${own[0]}; charset=utf-8`, 'cache-control': 'no-cache' }).end(own[1]);
-      return;
-    }
-    const forward = httpRequest({ host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, { ...answer.headers, ...headers });
-      answer.pipe(res);
-    });
-    forward.on('error', () => res.writeHead(502).end());
-    req.pipe(forward);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
 beforeAll(async () => {
   storefront = await startStorefront({ port: 0 });
-  await startCspServer();
+  const pages: Record<string, [string, string]> = { '/csp.html': ['text/html', PAGE], '/csp/probe.js': ['text/javascript', PROBE], '/csp/page.js': ['text/javascript', PAGE_SCRIPT], '/csp/eval.js': ['text/javascript', EVAL_SCRIPT] };
+  proxy = await startShopProxy(storefront.url, { pages, policy: POLICY });
   browser = await launchChromium({ webgpu: false });
 });
 
 afterAll(async () => {
   await browser?.close();
-  await new Promise((resolve) => server?.close(resolve));
+  await proxy?.close();
   await storefront?.close();
 });
 
 beforeEach(async () => {
-  reports = [];
+  proxy.reset();
   consoleErrors = [];
   context = await browser.newContext();
   page = await context.newPage();
@@ -104,14 +71,14 @@ afterEach(async () => {
 describe(`the SDK under Content-Security-Policy: ${POLICY}`, () => {
   it('sends the policy on the page and on the worker script', async () => {
     for (const path of ['/csp.html', '/hunch/hunch.js', '/hunch/hunch.worker.js']) {
-      const response = await fetch(`${origin}${path}`);
+      const response = await fetch(`${proxy.origin}${path}`);
       expect(response.headers.get('content-security-policy')).toContain(POLICY);
       await response.body?.cancel();
     }
   });
 
   it('loads the script tag, the SDK and the model worker, and recommends from the model on WASM with no violation', async () => {
-    await page.goto(`${origin}/csp.html`);
+    await page.goto(`${proxy.origin}/csp.html`);
     await expect.poll(() => page.title()).toBe('page script ran');
     expect(await page.evaluate(() => window.hunch!.status())).toMatchObject({ backend: 'wasm', modelFile: 'onnx/model_quantized.onnx' });
     const recs = await page.evaluate(() => window.hunch!.recommend({ k: 6 }));
@@ -132,14 +99,14 @@ describe(`the SDK under Content-Security-Policy: ${POLICY}`, () => {
       "import(URL.createObjectURL(new Blob(['export default 1'], { type: 'text/javascript' }))).then(() => 'imported', (error) => error.name)",
     );
     expect(blobImport).toBe('TypeError');
-    await expect.poll(() => reports.length).toBeGreaterThanOrEqual(2);
+    await expect.poll(() => proxy.reports.length).toBeGreaterThanOrEqual(2);
     await page.waitForTimeout(500); // a late report would be one too many
 
     // Nothing of the SDK's was refused: the only violations are the two controls.
     expect(await page.evaluate(() => window.violations)).toEqual([expect.stringMatching(/^script-src eval/)]);
-    expect(reports).toHaveLength(2);
-    expect(reports.some((body) => body.includes('"blocked-uri":"eval"'))).toBe(true);
-    expect(reports.some((body) => body.includes('"blocked-uri":"blob"'))).toBe(true);
+    expect(proxy.reports).toHaveLength(2);
+    expect(proxy.reports.some((body) => body.includes('"blocked-uri":"eval"'))).toBe(true);
+    expect(proxy.reports.some((body) => body.includes('"blocked-uri":"blob"'))).toBe(true);
     expect(consoleErrors.filter((text) => !/eval|blob:/i.test(text))).toEqual([]);
   });
 });

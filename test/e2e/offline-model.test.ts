@@ -7,8 +7,6 @@
  */
 import { createHash } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, request as httpRequest, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +14,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startStorefront } from '../../examples/storefront/server.mjs';
 import { launchChromium } from './chromium.js';
+import { startShopProxy, type ShopProxy } from './shop-proxy.js';
 
 declare global {
   interface Window {
@@ -38,42 +37,12 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>offline</title>
 
 let modelsDir: string;
 let storefront: Awaited<ReturnType<typeof startStorefront>>;
-let server: Server;
-let url: string;
-/** While true the server answers 503 for the model directory and onnxruntime's files. */
-let down = false;
-/** Paths requested while down (all refused). */
-let refused: string[];
+let proxy: ShopProxy;
 let browser: Browser;
 let context: BrowserContext;
 let page: Page;
 let warnings: string[];
 let pageErrors: string[];
-
-/** The storefront (serving `modelsDir`) behind a proxy that can act as a failed server. */
-async function startServer(): Promise<void> {
-  const upstream = new URL(storefront.url);
-  server = createServer((req, res) => {
-    const path = req.url ?? '/';
-    if (path === '/offline.html') {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' }).end(PAGE);
-      return;
-    }
-    if (down && (path.startsWith('/models/') || path.startsWith('/hunch/ort/'))) {
-      refused.push(path);
-      res.writeHead(503, { 'content-type': 'text/plain' }).end('down');
-      return;
-    }
-    const forward = httpRequest({ host: upstream.hostname, port: upstream.port, path, method: req.method, headers: req.headers }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
-    forward.on('error', () => res.writeHead(502).end());
-    req.pipe(forward);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/offline.html`;
-}
 
 const modelFile = (path: string) => join(modelsDir, 'demo', path);
 
@@ -81,20 +50,19 @@ beforeAll(async () => {
   modelsDir = mkdtempSync(join(tmpdir(), 'hunch-offline-'));
   cpSync(DEMO, join(modelsDir, 'demo'), { recursive: true });
   storefront = await startStorefront({ port: 0, modelsDir });
-  await startServer();
+  proxy = await startShopProxy(storefront.url, { pages: { '/offline.html': ['text/html', PAGE] } });
   browser = await launchChromium({ webgpu: false });
 });
 
 afterAll(async () => {
   await browser?.close();
-  await new Promise((resolve) => server?.close(resolve));
+  await proxy?.close();
   await storefront?.close();
   rmSync(modelsDir, { recursive: true, force: true });
 });
 
 beforeEach(async () => {
-  down = false;
-  refused = [];
+  proxy.reset();
   // A fresh context: an empty Cache API, HTTP cache and IndexedDB.
   context = await browser.newContext();
   page = await context.newPage();
@@ -153,7 +121,7 @@ async function expectFallback(file: string, why: RegExp): Promise<void> {
 
 describe('model files cached for offline use, checked against hunch.json', () => {
   it('runs the model on a returning visit while the server fails for the model and the runtime', async () => {
-    await page.goto(url);
+    await page.goto(`${proxy.origin}/offline.html`);
     await expectModel();
     const kept = await cached();
     const modelCache = kept['hunch-model-files'] ?? [];
@@ -161,10 +129,10 @@ describe('model files cached for offline use, checked against hunch.json', () =>
     expect(modelCache.some((key) => key.includes('model_q4') || key.includes('model.onnx'))).toBe(false); // only what was loaded
     expect(Object.keys(kept).some((name) => name.startsWith('hunch-ort-'))).toBe(true);
 
-    down = true;
+    proxy.down = true;
     await page.reload();
     await expectModel();
-    expect(refused).toContain('/models/demo/hunch.json'); // the server really was asked, and failed
+    expect(proxy.refused).toContain('/models/demo/hunch.json'); // the server really was asked, and failed
     expect(warnings).toEqual([]);
     expect(pageErrors).toEqual([]);
   });
@@ -175,7 +143,7 @@ describe('model files cached for offline use, checked against hunch.json', () =>
     for (let i = corrupted.length >> 1; i < (corrupted.length >> 1) + 16; i++) corrupted[i]! ^= 0xff;
     writeFileSync(modelFile(ONNX), corrupted);
 
-    await page.goto(url);
+    await page.goto(`${proxy.origin}/offline.html`);
     await expectFallback(ONNX, /does not match hunch\.json: SHA-256/);
     expect(Object.values(await cached()).flat().some((key) => key.includes('model_quantized'))).toBe(false);
 
@@ -190,7 +158,7 @@ describe('model files cached for offline use, checked against hunch.json', () =>
     const bytes = readFileSync(modelFile(ONNX));
     rmSync(modelFile(ONNX));
 
-    await page.goto(url);
+    await page.goto(`${proxy.origin}/offline.html`);
     await expectFallback(ONNX, /HTTP 404/);
 
     writeFileSync(modelFile(ONNX), bytes);
@@ -200,7 +168,7 @@ describe('model files cached for offline use, checked against hunch.json', () =>
   });
 
   it('replaces the cached files of an earlier model version after loading a new one', async () => {
-    await page.goto(url);
+    await page.goto(`${proxy.origin}/offline.html`);
     await expectModel();
     const before = (await cached())['hunch-model-files'] ?? [];
     const oldConfig = before.find((key) => key.startsWith('/models/demo/config.json?'));

@@ -6,14 +6,13 @@
  * working with the server gone, all under the strict policy of csp.test.ts with no violation
  * reported; and asked for WebGPU it fails saying why.
  */
-import { createServer, request as httpRequest, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startStorefront } from '../../examples/storefront/server.mjs';
 import { launchChromium } from './chromium.js';
+import { startShopProxy, STRICT_POLICY, VIOLATION_PROBE, type ShopProxy } from './shop-proxy.js';
 
-const POLICY = "script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'";
+const POLICY = STRICT_POLICY;
 const WASM_WORKER = '/hunch/hunch.worker.wasm.js';
 const DEFAULT_WORKER = '/hunch/hunch.worker.js';
 const PLAIN_WASM = '/hunch/ort/ort-wasm-simd-threaded.wasm';
@@ -31,83 +30,34 @@ declare global {
 const PAGE = `<!doctype html><meta charset="utf-8"><title>wasm worker</title><link rel="icon" href="data:,">
 <script src="/wasm/probe.js"></script>
 <script type="module" src="/wasm/page.js"></script>`;
-const PROBE = `window.violations = [];
-document.addEventListener('securitypolicyviolation', (e) => window.violations.push(e.violatedDirective + ' ' + e.blockedURI));`;
+const PROBE = VIOLATION_PROBE;
 const PAGE_SCRIPT = `import { createHunch } from '/hunch/hunch.esm.js';
 const query = new URLSearchParams(location.search);
 window.hunch = createHunch({ model: '/models/demo/', backend: query.get('backend'), workerUrl: query.get('worker'), autoCapture: false });
 document.title = 'page script ran';`;
 
 let storefront: Awaited<ReturnType<typeof startStorefront>>;
-let server: Server;
-let origin: string;
-/** While true the server answers 503 for the model directory and onnxruntime's files. */
-let down = false;
-/** Every path the browser asked for, and those refused while down. */
-let requested: string[];
-let refused: string[];
-/** Bodies POSTed to the policy's report-uri: violations anywhere, workers included. */
-let reports: string[];
-
-/** The storefront behind a proxy that adds the policy to every response and can fail like a gone server. */
-async function startServer(): Promise<void> {
-  const upstream = new URL(storefront.url);
-  server = createServer((req, res) => {
-    const path = req.url ?? '/';
-    const headers = { 'content-security-policy': `${POLICY}; report-uri /wasm/report` };
-    if (path === '/wasm/report') {
-      let body = '';
-      req.on('data', (chunk: Buffer) => (body += chunk));
-      req.on('end', () => {
-        reports.push(body);
-        res.writeHead(204).end();
-      });
-      return;
-    }
-    requested.push(path);
-    const pathname = path.split('?')[0]!;
-    const own = { '/wasm.html': ['text/html', PAGE], '/wasm/probe.js': ['text/javascript', PROBE], '/wasm/page.js': ['text/javascript', PAGE_SCRIPT] }[pathname];
-    if (own) {
-      res.writeHead(200, { ...headers, 'content-type': `${own[0]}; charset=utf-8`, 'cache-control': 'no-cache' }).end(own[1]);
-      return;
-    }
-    if (down && (path.startsWith('/models/') || path.startsWith('/hunch/ort/'))) {
-      refused.push(path);
-      res.writeHead(503, { ...headers, 'content-type': 'text/plain' }).end('down');
-      return;
-    }
-    const forward = httpRequest({ host: upstream.hostname, port: upstream.port, path, method: req.method, headers: req.headers }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, { ...answer.headers, ...headers });
-      answer.pipe(res);
-    });
-    forward.on('error', () => res.writeHead(502).end());
-    req.pipe(forward);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
+let proxy: ShopProxy;
 
 beforeAll(async () => {
   storefront = await startStorefront({ port: 0 });
-  await startServer();
+  const pages: Record<string, [string, string]> = { '/wasm.html': ['text/html', PAGE], '/wasm/probe.js': ['text/javascript', PROBE], '/wasm/page.js': ['text/javascript', PAGE_SCRIPT] };
+  proxy = await startShopProxy(storefront.url, { pages, policy: POLICY });
 });
 
 afterAll(async () => {
-  await new Promise((resolve) => server?.close(resolve));
+  await proxy?.close();
   await storefront?.close();
 });
 
 beforeEach(() => {
-  down = false;
-  requested = [];
-  refused = [];
-  reports = [];
+  proxy.reset();
 });
 
 /** A page of the shop running the SDK with `worker` on `backend`; the history is the page's IndexedDB's. */
 async function openPage(context: BrowserContext, worker: string, backend = 'wasm'): Promise<Page> {
   const page = await context.newPage();
-  await page.goto(`${origin}/wasm.html?${new URLSearchParams({ worker, backend })}`);
+  await page.goto(`${proxy.origin}/wasm.html?${new URLSearchParams({ worker, backend })}`);
   await expect.poll(() => page.title()).toBe('page script ran');
   return page;
 }
@@ -170,11 +120,11 @@ describe('hunch.worker.wasm.js on WASM', () => {
     const reference = await topTen(before, true);
     expect(reference.status).toMatchObject({ backend: 'wasm', modelFile: 'onnx/model_quantized.onnx' });
     expect(before.workers().map((worker) => new URL(worker.url()).pathname)).toEqual([DEFAULT_WORKER]);
-    expect(requested).toContain(ASYNCIFY_WASM);
+    expect(proxy.requested).toContain(ASYNCIFY_WASM);
     expect(await runtimeCache(before)).toEqual([ASYNCIFY_WASM]);
     await before.close();
 
-    requested = [];
+    proxy.requested.length = 0;
     const page = await openPage(context, WASM_WORKER);
     const answer = await topTen(page, false); // the same stored history
     expect(answer.status).toMatchObject({ backend: 'wasm', modelFile: 'onnx/model_quantized.onnx' });
@@ -186,20 +136,20 @@ describe('hunch.worker.wasm.js on WASM', () => {
     expect(page.workers().map((worker) => new URL(worker.url()).pathname)).toEqual([WASM_WORKER]);
 
     // Its own runtime only: the plain .wasm, never the asyncify one, and no JS glue (.mjs) at all.
-    expect(requested).toContain(WASM_WORKER);
-    expect(requested).toContain(PLAIN_WASM);
-    expect(requested).not.toContain(ASYNCIFY_WASM);
-    expect(requested.filter((path) => path.includes('.mjs'))).toEqual([]);
+    expect(proxy.requested).toContain(WASM_WORKER);
+    expect(proxy.requested).toContain(PLAIN_WASM);
+    expect(proxy.requested).not.toContain(ASYNCIFY_WASM);
+    expect(proxy.requested.filter((path) => path.includes('.mjs'))).toEqual([]);
     // The cache keeps the runtime this device now runs, not both.
     expect(await runtimeCache(page)).toEqual([PLAIN_WASM]);
 
     // The policy was sent and obeyed: nothing refused, in the page or in the worker.
-    const response = await fetch(`${origin}${WASM_WORKER}`);
+    const response = await fetch(`${proxy.origin}${WASM_WORKER}`);
     expect(response.headers.get('content-security-policy')).toContain(POLICY);
     await response.body?.cancel();
     await page.waitForTimeout(500); // a late report would show
     expect(await page.evaluate(() => window.violations)).toEqual([]);
-    expect(reports).toEqual([]);
+    expect(proxy.reports).toEqual([]);
     expect(consoleErrors).toEqual([]);
     // Control: the policy is enforced in this worker, and reported (a blob: import, what transformers.js does by default).
     // (A string: vitest would rewrite an import() in a function's source.)
@@ -207,8 +157,8 @@ describe('hunch.worker.wasm.js on WASM', () => {
       "import(URL.createObjectURL(new Blob(['export default 1'], { type: 'text/javascript' }))).then(() => 'imported', (error) => error.name)",
     );
     expect(blobImport).toBe('TypeError');
-    await expect.poll(() => reports.length).toBe(1);
-    expect(reports[0]).toContain('"blocked-uri":"blob"');
+    await expect.poll(() => proxy.reports.length).toBe(1);
+    expect(proxy.reports[0]).toContain('"blocked-uri":"blob"');
   });
 
   it('runs on a returning visit while the server fails for the model and the runtime', async () => {
@@ -218,16 +168,16 @@ describe('hunch.worker.wasm.js on WASM', () => {
     expect(online.sources).toEqual(['model']);
     await first.close();
 
-    down = true;
-    requested = [];
+    proxy.down = true;
+    proxy.requested.length = 0;
     const page = await openPage(context, WASM_WORKER);
     const offline = await topTen(page, false);
     expect(offline.status).toMatchObject({ backend: 'wasm', modelFile: 'onnx/model_quantized.onnx' });
     expect(offline.sources).toEqual(['model']);
     expect(offline.ids).toEqual(online.ids);
-    expect(refused.length).toBeGreaterThan(0); // the server really was asked, and failed
-    expect(requested).not.toContain(PLAIN_WASM); // the .wasm came from the Cache API
-    expect(reports).toEqual([]);
+    expect(proxy.refused.length).toBeGreaterThan(0); // the server really was asked, and failed
+    expect(proxy.requested).not.toContain(PLAIN_WASM); // the .wasm came from the Cache API
+    expect(proxy.reports).toEqual([]);
     // Chromium logs each refused request; nothing else went wrong.
     expect(consoleErrors.filter((text) => !/status of 503/.test(text))).toEqual([]);
   });
@@ -251,7 +201,7 @@ describe('hunch.worker.wasm.js asked for WebGPU', () => {
     expect(answer.status.backend).toBe('none');
     expect(answer.status.reason).toContain("hunch.worker.wasm.js carries onnxruntime-web's WASM build only: WebGPU runs in hunch.worker.js");
     expect(answer.sources).toEqual(['popular']);
-    expect(requested).not.toContain(ASYNCIFY_WASM);
+    expect(proxy.requested).not.toContain(ASYNCIFY_WASM);
     await context.close();
   });
 });
