@@ -11,8 +11,6 @@
  */
 import {
   isEventName,
-  MANIFEST_FILE,
-  parseManifest,
   scrubParams,
   validateParams,
   type CatalogItem,
@@ -27,7 +25,7 @@ import { ConsentedStore } from './consented-store.js';
 import { eventTime, noteEventTime } from './lib/clock.js';
 import { uuid } from './lib/ids.js';
 import { logOnce } from './lib/log.js';
-import { cachedManifest } from './worker/model-files.js';
+import { readManifest } from './worker/manifest.js';
 import { forgetBackendChoice, ModelClient, type ModelStatus } from './model-client.js';
 import { AT_RISK_IDLE_MS, intentOf, type Intent } from './intent.js';
 import { defaultIdOf, fuseRanks } from './rerank.js';
@@ -156,13 +154,8 @@ const DEFAULT_WASM_WORKER_URL = new URL('./hunch.worker.wasm.js', import.meta.ur
 
 async function fetchManifest(modelUrl: string): Promise<HunchManifest | undefined> {
   try {
-    const response = await fetch(new URL(MANIFEST_FILE, modelUrl), { cache: 'no-cache' });
-    if (!response.ok) throw new Error(`${MANIFEST_FILE}: HTTP ${response.status}`);
-    return parseManifest(await response.json());
+    return await readManifest(modelUrl);
   } catch (error) {
-    // Offline, or the server failing: the manifest of the model last loaded, whose files the worker cached.
-    const cached = await cachedManifest(modelUrl).then((json) => (json ? parseManifest(json) : undefined)).catch(() => undefined);
-    if (cached) return cached;
     logOnce('model manifest unavailable', error);
     return undefined;
   }
