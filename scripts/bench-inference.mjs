@@ -254,6 +254,10 @@ try {
         first_recommendation_ms: summary(colds.map((c) => c.first_recommendation_ms)),
         import_ms: summary(colds.map((c) => c.import_ms)),
         worker_ms: summary(colds.filter((c) => c.worker).map((c) => c.worker.ms)),
+        // The worker's own account of each load (status().load), p50 per phase.
+        load_phases_ms: Object.fromEntries(
+          ['manifest', 'runtime', 'session', 'index', 'total'].map((phase) => [phase, summary(colds.filter((c) => c.status?.load).map((c) => c.status.load[phase]))?.p50 ?? null]),
+        ),
         recommendations_from_model: colds.filter((c) => c.recommendations === 20 && c.source === 'model').length,
         runs: colds.map((c) => ({ status_ms: Math.round(c.status_ms), first_recommendation_ms: Math.round(c.first_recommendation_ms), worker: c.worker, long_tasks: longTasks(c.long).tasks.map((t) => t.duration_ms) })),
         // What the server sent for these pages: the SDK's revalidation of hunch.json (304) and the page itself.
@@ -341,6 +345,7 @@ const rows = [
   ['`intent()`, ms p50 / p95', (r) => (r.intent ? `${pair(r.intent.e2e)}${r.intent.worker ? ` (worker ${pair(r.intent.worker)}; ${modes(r.intent)})` : ''}` : 'not in this SDK build'), ''],
   [`cold start, new page (${COLD_PAGES}×): \`createHunch()\` → \`status()\`, ms p50 / max`, (r) => `${ms(r.cold.status_ms.p50)} / ${ms(r.cold.status_ms.max)}${over(r.cold.status_ms.p50, BUDGETS.cold_ms)}`, `≤ ${BUDGETS.cold_ms}`],
   ['cold start: `createHunch()` → first recommendation, ms p50 / max', (r) => `${ms(r.cold.first_recommendation_ms.p50)} / ${ms(r.cold.first_recommendation_ms.max)}${over(r.cold.first_recommendation_ms.p50, BUDGETS.cold_ms)}`, `≤ ${BUDGETS.cold_ms}`],
+  ['— the worker’s load, p50 ms (`status().load`)', (r) => (Object.values(r.cold.load_phases_ms ?? {}).some((v) => v != null) ? Object.entries(r.cold.load_phases_ms).map(([phase, v]) => `${phase} ${ms(v)}`).join(', ') : 'not in this SDK build'), ''],
   ['first visit (empty cache): → `status()` / → first recommendation, ms', (r) => `${ms(r.first_visit.status_ms)} / ${ms(r.first_visit.first_recommendation_ms)} (${(r.first_visit.downloaded_bytes / 1e6).toFixed(1)} MB served)`, ''],
   [
     `long tasks (≥ 50 ms) on the page, scripted session: count, max ms`,

@@ -79,3 +79,43 @@ describe('placements', () => {
     expect(homeAgain).toEqual(home);
   });
 });
+
+describe('the catalog', () => {
+  /** Requests for hunch.json made by the page itself (a worker's fetches have their own timeline). */
+  const manifestReadsOnPage = (on: Page) =>
+    on.evaluate(() => performance.getEntriesByType('resource').filter((entry) => new URL(entry.name).pathname.endsWith('/hunch.json')).length);
+
+  it('comes from the model worker: the page never downloads or parses hunch.json while the model runs', async () => {
+    const recs = await page.evaluate(async () => {
+      const hunch = window.hunch!;
+      const popular = await hunch.recommend({ k: 4, popularOnly: true });
+      const model = await hunch.recommend({ k: 4, exclude: ['mugs-01'] });
+      return [...popular, ...model].map((rec) => ({ id: rec.item.id, title: rec.item.title, source: rec.source }));
+    });
+    expect(recs.map((rec) => rec.source)).toEqual(['popular', 'popular', 'popular', 'popular', 'model', 'model', 'model', 'model']);
+    for (const rec of recs) expect(rec.title.length).toBeGreaterThan(0);
+    expect((await page.evaluate(() => window.hunch!.intent())).source).toBe('model');
+    expect(await manifestReadsOnPage(page)).toBe(0);
+  });
+
+  it('is read on the page when no worker runs (no consent yet), and gives popular items with their entries', async () => {
+    const waiting = await browser.newPage();
+    try {
+      await waiting.route(`${storefront.url}consent.html`, (route) =>
+        route.fulfill({ contentType: 'text/html', body: '<!doctype html><meta charset="utf-8"><title>consent</title><script src="/hunch/hunch.js" data-model="/models/demo/" data-require-consent></script>' }),
+      );
+      await waiting.goto(`${storefront.url}consent.html`);
+      const { recs, status } = await waiting.evaluate(async () => {
+        const hunch = window.hunch!;
+        const recs = (await hunch.recommend({ k: 3 })).map((rec) => ({ id: rec.item.id, title: rec.item.title, source: rec.source }));
+        return { recs, status: await hunch.status() };
+      });
+      expect(recs).toHaveLength(3);
+      expect(recs.every((rec) => rec.source === 'popular' && rec.title.length > 0)).toBe(true);
+      expect(status).toMatchObject({ backend: 'none', modelVersion: expect.stringMatching(/^[0-9a-f]{12}$/) });
+      expect(await manifestReadsOnPage(waiting)).toBeGreaterThan(0);
+    } finally {
+      await waiting.close();
+    }
+  });
+});

@@ -351,23 +351,35 @@ describe('event storage (IndexedDB through idb) in Chromium', () => {
   it('stores a burst of 10,000 add() calls, cheaply, in a few transactions', async () => {
     const { page, errors } = await openTab(await freshContext());
     const result = await page.evaluate(async () => {
+      // Counts the real read-write transactions the store opens (the browser's own IndexedDB underneath).
+      let writes = 0;
+      const transaction = IDBDatabase.prototype.transaction;
+      IDBDatabase.prototype.transaction = function (this: IDBDatabase, ...args: Parameters<IDBDatabase['transaction']>) {
+        if (args[1] === 'readwrite') writes++;
+        return transaction.apply(this, args);
+      } as IDBDatabase['transaction'];
       const store = await window.HunchStorage.openEventStore({ maxEvents: 20_000 });
       const now = Date.now();
       const events = Array.from({ length: 10_000 }, (_, i) => window.makeEvent(now - 10_000 + i));
+      const before = writes;
       const start = performance.now();
       for (const event of events) store.add(event, { upload: false });
       const addMs = performance.now() - start;
+      const writesDuringAdds = writes - before;
       await store.flush();
       const flushMs = performance.now() - start - addMs;
       const raw = await window.readRaw();
-      return { addMs, flushMs, stored: raw.length, unique: new Set(raw.map((event) => event.id)).size, recent: await store.recent(3) };
+      return { addMs, flushMs, writesDuringAdds, writes: writes - before, stored: raw.length, unique: new Set(raw.map((event) => event.id)).size, recent: await store.recent(3) };
     });
-    console.info(`10,000 add(): ${result.addMs.toFixed(1)} ms; flush: ${result.flushMs.toFixed(0)} ms`);
+    // Timings are the benchmark's business (npm run bench:capture): printed here, not asserted.
+    console.info(`10,000 add(): ${result.addMs.toFixed(1)} ms; flush: ${result.flushMs.toFixed(0)} ms; ${result.writes} read-write transactions`);
     expect(result.stored).toBe(10_000);
     expect(result.unique).toBe(10_000);
     expect(result.recent).toHaveLength(3);
-    // add() only queues: well under a microsecond each in practice; 50 ms for all is generous.
-    expect(result.addMs).toBeLessThan(50);
+    // add() only queues (no transaction while the page's task runs); the burst is written in a few batches.
+    expect(result.writesDuringAdds).toBe(0);
+    expect(result.writes).toBeGreaterThan(0);
+    expect(result.writes).toBeLessThanOrEqual(10);
     expect(errors).toEqual([]);
   });
 

@@ -17,15 +17,14 @@ import {
   type EventName,
   type EventParams,
   type HunchEvent,
-  type HunchManifest,
 } from '@hunch/core';
 import { startAutoCapture, type AutoCaptureOptions } from './capture/index.js';
 import { createConsent, type Consent, type ConsentState } from './consent.js';
+import { createCatalog } from './catalog.js';
 import { ConsentedStore } from './consented-store.js';
 import { eventTime, noteEventTime } from './lib/clock.js';
 import { uuid } from './lib/ids.js';
 import { logOnce } from './lib/log.js';
-import { readManifest } from './worker/manifest.js';
 import { forgetBackendChoice, ModelClient, type ModelStatus } from './model-client.js';
 import { AT_RISK_IDLE_MS, intentOf, type Intent } from './intent.js';
 import { defaultIdOf, fuseRanks } from './rerank.js';
@@ -152,18 +151,20 @@ export interface Hunch {
 const DEFAULT_WORKER_URL = new URL('./hunch.worker.js', import.meta.url).href;
 const DEFAULT_WASM_WORKER_URL = new URL('./hunch.worker.wasm.js', import.meta.url).href;
 
-async function fetchManifest(modelUrl: string): Promise<HunchManifest | undefined> {
-  try {
-    return await readManifest(modelUrl);
-  } catch (error) {
-    logOnce('model manifest unavailable', error);
-    return undefined;
-  }
+/** The popular list as scores (1 / rank), lazily. */
+async function* popularScores(items: AsyncIterable<CatalogItem>): AsyncGenerator<{ item: CatalogItem; score: number }> {
+  let rank = 0;
+  for await (const item of items) yield { item, score: 1 / ++rank };
 }
 
-/** The popular list as scores (1 / rank), lazily. */
-function* popularScores(ids: readonly string[]): Generator<{ itemId: string; score: number }> {
-  for (let rank = 0; rank < ids.length; rank++) yield { itemId: ids[rank]!, score: 1 / (rank + 1) };
+/** Items the events name, most recent first: their catalog entries give reasons and categories. */
+function itemIdsOf(events: readonly HunchEvent[]): string[] {
+  const ids = new Set<string>();
+  for (let i = events.length - 1; i >= 0; i--) {
+    const id = events[i]!.params.item_id;
+    if (id !== undefined) ids.add(id);
+  }
+  return [...ids];
 }
 
 /** How many recent events are read to know what is in the cart. */
@@ -191,20 +192,20 @@ export function createHunchWithRecorder(options: HunchOptions, parts: LoaderPart
   const store = new ConsentedStore(resolveLimits(options.retention), openEventStore);
   const session = new SessionClock(() => consent.allows('storage'));
   const uploader = options.collector ? createUploader({ url: new URL(options.collector, document.baseURI).href, store, consent }) : undefined;
-  const manifest = fetchManifest(modelUrl);
-  const catalogLookup = manifest.then((loaded) => new Map((loaded?.catalog ?? []).map((item) => [item.id, item])));
 
   // The model starts with storage consent: without it, recommendations are the popular list.
   let model: ModelClient | undefined;
   const startModel = () =>
     (model ??= new ModelClient({
       ...(options.workerUrl ? { workerUrl: options.workerUrl } : { workerUrl: DEFAULT_WORKER_URL, wasmWorkerUrl: DEFAULT_WASM_WORKER_URL }),
-      manifest,
       modelUrl,
       preference: options.backend ?? 'auto',
       ...(options.dtype ? { dtype: options.dtype } : {}),
       ...(options.modelIdleMs !== undefined ? { idleMs: options.modelIdleMs } : {}),
     }));
+
+  // Entries from the model's worker while it runs (no manifest parsed on the page), else from hunch.json.
+  const catalog = createCatalog(modelUrl, () => (consent.allows('storage') ? startModel() : undefined));
 
   const applyConsent = (state: ConsentState) => {
     if (state.personalization_storage === 'granted') {
@@ -235,13 +236,21 @@ export function createHunchWithRecorder(options: HunchOptions, parts: LoaderPart
     return startModel().predict({ events: recent, maxEvents: historyLimit, ...request });
   }
 
+  /** The prediction with the catalog entries of its items and of the events' products. */
+  async function predictWithEntries(events: readonly HunchEvent[], request: Omit<PredictRequest, 'events' | 'maxEvents' | 'lookup'>) {
+    const lookup = itemIdsOf(events);
+    const prediction = await predict(events, { ...request, lookup });
+    const entries = prediction ? new Map(prediction.entries.map((item) => [item.id, item])) : await catalog.entries(lookup);
+    return { prediction, entries };
+  }
+
   async function currentIntent(): Promise<Intent> {
-    const catalog = await catalogLookup;
     if (!consent.allows('storage')) {
       return { stage: 'browsing', why: 'waiting for personalization_storage consent', nextAction: {}, purchaseProbability: null, topCategories: [], source: 'rules' };
     }
     const events = await recentEvents();
-    return intentOf(events, catalog, await predict(events, { k: 0, exclude: [] }), Date.now());
+    const { prediction, entries } = await predictWithEntries(events, { k: 0, exclude: [] });
+    return intentOf(events, entries, prediction, Date.now());
   }
 
   /** Tells intent listeners when the stage changes: after events settle, and when a cart goes idle. */
@@ -294,7 +303,6 @@ export function createHunchWithRecorder(options: HunchOptions, parts: LoaderPart
   })();
 
   async function recommendFor({ k = 6, exclude = [], filter, includeCart = false, popularOnly = false }: RecommendOptions): Promise<Recommendation[]> {
-    const [catalog, loaded] = await Promise.all([catalogLookup, manifest]);
     const keep = (item: CatalogItem) => {
       try {
         return !filter || filter(item) === true;
@@ -304,29 +312,28 @@ export function createHunchWithRecorder(options: HunchOptions, parts: LoaderPart
       }
     };
     // Stops at k: a big shop's popular list (or a whole-catalog ranking) is not walked to its end.
-    const build = (source: Recommendation['source'], scored: Iterable<{ itemId: string; score: number }>, excluded: Set<string>, seen: CatalogItem[]) => {
+    const build = async (source: Recommendation['source'], scored: AsyncIterable<{ item: CatalogItem; score: number }> | Iterable<{ item: CatalogItem; score: number }>, excluded: Set<string>, seen: CatalogItem[]) => {
       const picked: Recommendation[] = [];
-      for (const { itemId, score } of scored) {
+      for await (const { item, score } of scored) {
         if (picked.length >= k) break;
-        const item = catalog.get(itemId);
-        if (item && !excluded.has(itemId) && keep(item)) picked.push({ item, score, source, reason: reasonFor(item, source, seen) });
+        if (!excluded.has(item.id) && keep(item)) picked.push({ item, score, source, reason: reasonFor(item, source, seen) });
       }
       return picked;
     };
-    const popular = (excluded: Set<string>) => build('popular', popularScores(loaded?.popular ?? []), excluded, []);
+    const popular = (excluded: Set<string>) => build('popular', popularScores(catalog.popular()), excluded, []);
     if (popularOnly || !consent.allows('storage')) return popular(new Set(exclude));
     const events = await recentEvents();
     const excluded = new Set([...exclude, ...(includeCart ? [] : itemsInCart(events))]);
-    const seen = recentlySeen(events, catalog);
-    const ask = async (candidates: number) => (await predict(events, { k: candidates, exclude: [...excluded] }))?.items;
-    let scored = await ask(candidatesFor(k, excluded.size, filter !== undefined, catalog.size));
-    let picked = scored && build('model', scored, excluded, seen);
+    const ask = async (candidates: number) => {
+      const { prediction, entries } = await predictWithEntries(events, { k: candidates, exclude: [...excluded] });
+      if (!prediction) return undefined;
+      const scored = prediction.items.flatMap(({ itemId, score }) => (entries.has(itemId) ? [{ item: entries.get(itemId)!, score }] : []));
+      return { picked: await build('model', scored, excluded, recentlySeen(events, entries)), exhausted: prediction.items.length < candidates };
+    };
+    let answer = await ask(candidatesFor(k, excluded.size, filter !== undefined));
     // A narrow filter can reject most of the top: then rank the whole catalog once.
-    if (picked && picked.length < k && scored!.length < catalog.size) {
-      scored = await ask(catalog.size);
-      picked = scored && build('model', scored, excluded, seen);
-    }
-    return picked ?? popular(excluded);
+    if (answer && answer.picked.length < k && !answer.exhausted) answer = await ask(Number.MAX_SAFE_INTEGER);
+    return answer?.picked ?? popular(excluded);
   }
 
   async function history(): Promise<HunchEvent[]> {
@@ -379,10 +386,11 @@ export function createHunchWithRecorder(options: HunchOptions, parts: LoaderPart
 
     async status() {
       if (!consent.allows('storage')) {
-        const loaded = await manifest;
-        return { backend: 'none', reason: 'waiting for personalization_storage consent', dtype: null, modelFile: null, modelVersion: loaded?.version ?? null };
+        return { backend: 'none', reason: 'waiting for personalization_storage consent', dtype: null, modelFile: null, modelVersion: await catalog.version() };
       }
       const status = await startModel().status;
+      // No model runs: the version is still the manifest's (hunch.json read on the page).
+      if (status.modelVersion === null) return { ...status, modelVersion: await catalog.version() };
       const lastInference = model?.lastInference;
       return lastInference ? { ...status, lastInference } : status;
     },

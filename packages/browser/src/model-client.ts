@@ -3,10 +3,21 @@
  * or missing model into the popular-items fallback instead of an error.
  */
 import { wrap, releaseProxy, type Remote } from 'comlink';
-import type { HunchManifest } from '@hunch/core';
 import { logOnce } from './lib/log.js';
 import { BACKEND_KEY } from './lib/names.js';
-import type { Backend, BackendPreference, InferenceStats, LoadRequest, ModelDtype, ModelWorkerApi, Prediction, PredictRequest } from './worker/protocol.js';
+import type {
+  Backend,
+  BackendPreference,
+  CatalogAnswer,
+  CatalogRequest,
+  InferenceStats,
+  LoadRequest,
+  LoadTimings,
+  ModelDtype,
+  ModelWorkerApi,
+  Prediction,
+  PredictRequest,
+} from './worker/protocol.js';
 
 export interface ModelStatus {
   /** 'none' when no model runs: recommendations then come from the popular list. */
@@ -19,16 +30,21 @@ export interface ModelStatus {
   modelVersion: string | null;
   /** How the model answered last: the whole window, an extended KV cache, or the last answer reused; and the worker's time. */
   lastInference?: InferenceStats;
+  /** Where the model's load time went (ms): hunch.json, runtime, session, indexes, total. */
+  load?: LoadTimings;
 }
 
 type RememberedBackend = NonNullable<LoadRequest['remembered']>;
 
-/** The winner of an earlier warm-up race for this model version, if this device ran one. */
-function rememberedBackend(modelVersion: string): RememberedBackend | undefined {
+/**
+ * The winner of the last warm-up race on this device, if it ran one. The worker races again
+ * when the model version changed; the page already uses it to pick the worker bundle.
+ */
+function rememberedBackend(): RememberedBackend | undefined {
   try {
-    const saved = JSON.parse(localStorage.getItem(BACKEND_KEY) ?? 'null') as (RememberedBackend & { modelVersion: string }) | null;
-    if (saved?.modelVersion === modelVersion && (saved.backend === 'webgpu' || saved.backend === 'wasm') && typeof saved.reason === 'string') {
-      return { backend: saved.backend, reason: saved.reason };
+    const saved = JSON.parse(localStorage.getItem(BACKEND_KEY) ?? 'null') as RememberedBackend | null;
+    if ((saved?.backend === 'webgpu' || saved?.backend === 'wasm') && typeof saved.reason === 'string' && typeof saved.modelVersion === 'string') {
+      return { backend: saved.backend, reason: saved.reason, modelVersion: saved.modelVersion };
     }
   } catch {
     // No localStorage (or a broken record): race again.
@@ -36,9 +52,9 @@ function rememberedBackend(modelVersion: string): RememberedBackend | undefined 
   return undefined;
 }
 
-function rememberBackend(modelVersion: string, choice: RememberedBackend): void {
+function rememberBackend(choice: RememberedBackend): void {
   try {
-    localStorage.setItem(BACKEND_KEY, JSON.stringify({ modelVersion, ...choice }));
+    localStorage.setItem(BACKEND_KEY, JSON.stringify(choice));
   } catch {
     // Storage full or blocked: the next visit races again.
   }
@@ -67,7 +83,6 @@ export interface ModelClientOptions {
   workerUrl: string;
   /** A WASM-only worker (a smaller, faster onnxruntime build), started when the model will run on WASM anyway. */
   wasmWorkerUrl?: string;
-  manifest: Promise<HunchManifest | undefined>;
   modelUrl: string;
   preference: BackendPreference;
   dtype?: ModelDtype;
@@ -83,7 +98,11 @@ const MAX_RESTARTS = 3;
 export class ModelClient {
   private worker: Worker | undefined;
   private api: Remote<ModelWorkerApi> | undefined;
+  /** The worker's API as soon as it is started (before the model is loaded); undefined when no worker runs. */
+  private started!: Promise<Remote<ModelWorkerApi> | undefined>;
   private loading: Promise<ModelStatus>;
+  /** The last load's outcome, once it settled. */
+  private settled: ModelStatus | undefined;
   private restarts = 0;
   /** Whether the current worker has answered once (its first call may be slow). */
   private warm = false;
@@ -98,33 +117,45 @@ export class ModelClient {
     return this.loading;
   }
 
-  private async start(): Promise<ModelStatus> {
+  private start(): Promise<ModelStatus> {
+    let announce!: (api: Remote<ModelWorkerApi> | undefined) => void;
+    this.started = new Promise((resolve) => (announce = resolve));
+    this.settled = undefined;
+    const loading = this.load(announce).finally(() => announce(undefined));
+    void loading.then((status) => {
+      if (this.loading === loading) this.settled = status;
+    });
+    return loading;
+  }
+
+  private async load(announce: (api: Remote<ModelWorkerApi>) => void): Promise<ModelStatus> {
     const { modelUrl, preference, dtype } = this.options;
-    const manifest = await this.options.manifest;
-    if (!manifest) return none('model manifest unavailable', null);
     const skip = deviceSkipReason();
-    if (skip) return none(skip, manifest.version);
-    const remembered = preference === 'auto' ? rememberedBackend(manifest.version) : undefined;
+    if (skip) return none(skip, null);
+    const remembered = preference === 'auto' ? rememberedBackend() : undefined;
     const workerUrl = (await this.wasmOnly(remembered)) ? this.options.wasmWorkerUrl! : this.options.workerUrl;
     try {
       const worker = new Worker(workerUrl, { type: 'module', name: 'hunch-model' });
       this.worker = worker;
-      this.api = wrap<ModelWorkerApi>(worker);
+      const api = wrap<ModelWorkerApi>(worker);
+      this.api = api;
       // A worker whose script fails to load or run (404, CSP, COEP) only fires `error`: without
       // this race the call below would never settle and recommend() would wait forever.
       const failed = new Promise<never>((_, reject) =>
         worker.addEventListener('error', (event) => reject(new Error(`worker ${workerUrl} failed: ${event.message || 'could not start'}`)), { once: true }),
       );
       const request: LoadRequest = { modelUrl, backend: preference, ...(dtype ? { dtype } : {}), ...(remembered ? { remembered } : {}) };
-      const { raced, ...result } = await Promise.race([this.api.load(request), failed]);
-      if (raced) rememberBackend(result.modelVersion, { backend: result.backend, reason: result.reason });
+      const answer = api.load(request);
+      announce(api);
+      const { raced, timings, ...result } = await Promise.race([answer, failed]);
+      if (raced) rememberBackend({ backend: result.backend, reason: result.reason, modelVersion: result.modelVersion });
       // Later uncaught errors in the worker (a runtime crash): drop it, the next call starts a new one.
       worker.addEventListener('error', () => this.fail(worker, new Error('the model worker crashed')));
-      return result;
+      return { ...result, load: timings };
     } catch (error) {
       logOnce('model failed to load, showing popular items', error);
       this.stop();
-      return none(`model failed to load: ${error instanceof Error ? error.message : String(error)}`, manifest.version);
+      return none(`model failed to load: ${error instanceof Error ? error.message : String(error)}`, null);
     }
   }
 
@@ -145,18 +176,21 @@ export class ModelClient {
   /** How the model answered last (see ModelStatus.lastInference). */
   lastInference: InferenceStats | undefined;
 
+  /** A worker released when idle, or dropped after a failure, is started again on demand (up to MAX_RESTARTS). */
+  private revive(): void {
+    const before = this.settled;
+    if (this.api || !before || before.backend === 'none') return;
+    this.restarts++;
+    this.warm = false;
+    this.loading =
+      this.restarts <= MAX_RESTARTS
+        ? this.start()
+        : Promise.resolve(none(`the model worker failed ${MAX_RESTARTS} times: popular items from now on`, before.modelVersion));
+  }
+
   /** The model's prediction, or undefined when there is no model to ask (the caller falls back). */
   async predict(request: PredictRequest): Promise<Prediction | undefined> {
-    // A worker released when idle, or dropped after a failure, is started again on demand.
-    const before = await this.loading;
-    if (!this.api && before.backend !== 'none') {
-      this.loading =
-        this.restarts < MAX_RESTARTS
-          ? this.start()
-          : Promise.resolve(none(`the model worker failed ${MAX_RESTARTS} times: popular items from now on`, before.modelVersion));
-      this.restarts++;
-      this.warm = false;
-    }
+    this.revive();
     const status = await this.loading;
     const { api, worker } = this;
     if (status.backend === 'none' || !api || !worker) return undefined;
@@ -175,6 +209,22 @@ export class ModelClient {
       return prediction;
     } catch (error) {
       this.fail(worker, error);
+      return undefined;
+    }
+  }
+
+  /**
+   * Catalog entries from the worker, which answers as soon as it has read hunch.json (before the
+   * model is loaded); undefined when no worker runs (the caller reads hunch.json itself).
+   */
+  async catalog(request: CatalogRequest): Promise<CatalogAnswer | undefined> {
+    this.revive();
+    const api = await this.started;
+    if (!api || api !== this.api) return undefined;
+    try {
+      return await api.catalog(request);
+    } catch (error) {
+      logOnce('the model worker could not read the catalog', error);
       return undefined;
     }
   }

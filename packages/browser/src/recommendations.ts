@@ -44,6 +44,6 @@ export function reasonFor(item: CatalogItem, source: Recommendation['source'], s
 }
 
 /** How many candidates to ask the model for, so that `k` remain after exclusions and the filter. */
-export function candidatesFor(k: number, excluded: number, filtered: boolean, catalogSize: number): number {
-  return Math.min(catalogSize, (filtered ? 4 * k : k) + excluded);
+export function candidatesFor(k: number, excluded: number, filtered: boolean): number {
+  return (filtered ? 4 * k : k) + excluded;
 }

@@ -8,7 +8,7 @@ import { addRepeatBonus, lastRow } from './ranking.js';
 import { modelLoaded, prepareModelFiles, webgpuDeviceInUse } from './runtime.js';
 import { actionTokenIds, type ActionTokenId } from './signals.js';
 import { chooseDtype, type DtypeChoice } from './variant.js';
-import type { Backend, ModelDtype } from './protocol.js';
+import type { Backend, LoadTimings, ModelDtype } from './protocol.js';
 
 /** past_key_values.{i}.key/value, as the graph takes them. */
 export type KvCache = Record<string, Tensor>;
@@ -25,11 +25,28 @@ export interface LoadedModel {
   catalog: ReadonlyMap<string, CatalogItem>;
   /** The graph output holding the repeat bonus (hunch.json onnx.repeat), if the model has one. */
   repeatOutput: string | undefined;
+  /** Milliseconds spent reading the runtime, creating the session and building the indexes. */
+  timings: Pick<LoadTimings, 'runtime' | 'session' | 'index'>;
 }
 
-export async function loadModel(modelUrl: string, manifest: HunchManifest, backend: Backend, requested?: ModelDtype): Promise<LoadedModel> {
+/** hunch.json and its catalog by item id: read once per load, shared by both backends of a race and the page's catalog requests. */
+export interface ModelManifest {
+  manifest: HunchManifest;
+  catalog: ReadonlyMap<string, CatalogItem>;
+}
+
+export async function loadModel(modelUrl: string, { manifest, catalog }: ModelManifest, backend: Backend, requested?: ModelDtype): Promise<LoadedModel> {
   const variant = chooseDtype(manifest, backend, requested);
+  let lapStart = performance.now();
+  /** Milliseconds since the previous lap. */
+  const lap = () => {
+    const now = performance.now();
+    const ms = now - lapStart;
+    lapStart = now;
+    return ms;
+  };
   const id = await prepareModelFiles(modelUrl, manifest);
+  const runtime = lap();
   const model = await AutoModelForCausalLM.from_pretrained(id, { local_files_only: true, device: backend, dtype: variant.dtype });
   // onnxruntime-web would fall back to WASM silently: check that WebGPU really runs.
   if (backend === 'webgpu' && !webgpuDeviceInUse()) {
@@ -44,18 +61,22 @@ export async function loadModel(modelUrl: string, manifest: HunchManifest, backe
   }
   // Loaded: keep this version's files (and manifest) for offline visits, drop other versions'.
   await modelLoaded(modelUrl, manifest);
+  const session = lap();
   const vocabulary = new Vocabulary(manifest.vocabulary, manifest.merges);
   const items = vocabulary.items();
+  const itemTokenIds = new Set(items.map(({ tokenId }) => tokenId));
+  const actions = actionTokenIds(vocabulary.tokens);
   return {
+    timings: { runtime, session, index: lap() },
     model,
     backend,
     variant,
     manifest,
     vocabulary,
     items,
-    itemTokenIds: new Set(items.map(({ tokenId }) => tokenId)),
-    actions: actionTokenIds(vocabulary.tokens),
-    catalog: new Map(manifest.catalog.map((item) => [item.id, item])),
+    itemTokenIds,
+    actions,
+    catalog,
     repeatOutput,
   };
 }

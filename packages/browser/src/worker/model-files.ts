@@ -68,6 +68,8 @@ export async function verifiedModelFile(modelUrl: string, path: string, entry: M
 }
 
 const manifestUrl = (modelUrl: string) => new URL(MANIFEST_FILE, modelUrl).href;
+/** The version of the manifest copy kept in the cache. */
+const VERSION_HEADER = 'x-hunch-model-version';
 
 /**
  * After a successful load: keeps the manifest (what the page reads when the server is gone)
@@ -77,7 +79,11 @@ export async function keepOnlyModel(modelUrl: string, manifest: HunchManifest): 
   const cache = await openCache();
   if (!cache) return;
   const wanted = new Set([manifestUrl(modelUrl), ...Object.entries(manifest.files).map(([path, { sha256 }]) => cacheKey(new URL(path, modelUrl).href, sha256))]);
-  await cache.put(manifestUrl(modelUrl), new Response(JSON.stringify(manifest), { headers: { 'content-type': 'application/json' } }));
+  // Written once per version: a big shop's manifest is megabytes, and every page load ends here.
+  const kept = await cache.match(manifestUrl(modelUrl));
+  if (kept?.headers.get(VERSION_HEADER) !== manifest.version) {
+    await cache.put(manifestUrl(modelUrl), new Response(JSON.stringify(manifest), { headers: { 'content-type': 'application/json', [VERSION_HEADER]: manifest.version } }));
+  }
   await Promise.all((await cache.keys()).filter((request) => !wanted.has(request.url)).map((request) => cache.delete(request)));
 }
 

@@ -2,7 +2,7 @@
  * The wire protocol between the page and the model worker (carried by comlink).
  * Everything here crosses postMessage, so it is plain structured-cloneable data.
  */
-import type { EventName, EventParams } from '@hunch/core';
+import type { CatalogItem, EventName, EventParams } from '@hunch/core';
 
 export type Backend = 'webgpu' | 'wasm';
 export type BackendPreference = 'auto' | Backend;
@@ -18,8 +18,22 @@ export interface LoadRequest {
   backend: BackendPreference;
   /** Forces a variant; default: q4 on WebGPU, q8 on WASM, fp32 when the model lacks that file. */
   dtype?: ModelDtype;
-  /** The winner of an earlier warm-up race for this model on this device: used instead of racing again. */
-  remembered?: { backend: Backend; reason: string };
+  /** The winner of an earlier warm-up race on this device: used instead of racing again when it was for this model version. */
+  remembered?: { backend: Backend; reason: string; modelVersion: string };
+}
+
+/** Where a load's time went, milliseconds: what a cold start costs, phase by phase. */
+export interface LoadTimings {
+  /** hunch.json fetched (revalidated) and parsed. */
+  manifest: number;
+  /** onnxruntime-web's wasm bytes read (Cache API, else network). */
+  runtime: number;
+  /** Model files read and checked, runtime started, session created (transformers.js from_pretrained). */
+  session: number;
+  /** Vocabulary and catalog indexes built. */
+  index: number;
+  /** From the load request to the model being ready, race included. */
+  total: number;
 }
 
 export interface LoadResult {
@@ -34,6 +48,26 @@ export interface LoadResult {
   modelVersion: string;
   /** Whether this load ran a warm-up race (worth remembering: the page passes it back as `remembered`). */
   raced: boolean;
+  timings: LoadTimings;
+}
+
+/**
+ * Catalog entries from the worker, which holds hunch.json: a big shop's manifest (tens of
+ * thousands of products) is parsed there once, never on the page's main thread.
+ */
+export interface CatalogRequest {
+  /** Entries for these item ids (unknown ids are left out). */
+  ids: string[];
+  /** A slice of the popular list, most popular first. */
+  popular?: { offset: number; count: number };
+}
+
+export interface CatalogAnswer {
+  items: CatalogItem[];
+  popular: CatalogItem[];
+  /** Whether the popular list goes on after this slice. */
+  morePopular: boolean;
+  modelVersion: string;
 }
 
 export interface PredictRequest {
@@ -47,6 +81,8 @@ export interface PredictRequest {
   exclude: string[];
   /** Item ids to score whatever their rank (hunch.rerank()); unknown ids are left out. */
   candidates?: string[];
+  /** Item ids whose catalog entries to return with the answer (e.g. the history's products). */
+  lookup?: string[];
 }
 
 export interface ScoredItem {
@@ -79,10 +115,14 @@ export interface Prediction {
   nextAction: Record<string, number>;
   /** Catalog categories by the probability mass of their items among the next-item predictions, best first. */
   categories: Array<{ category: string; score: number }>;
+  /** Catalog entries of `items` and of the request's `lookup` ids. */
+  entries: CatalogItem[];
   stats: InferenceStats;
 }
 
 export interface ModelWorkerApi {
   load(request: LoadRequest): Promise<LoadResult>;
   predict(request: PredictRequest): Promise<Prediction>;
+  /** Answers as soon as hunch.json is read, while the model may still be loading. */
+  catalog(request: CatalogRequest): Promise<CatalogAnswer>;
 }

@@ -112,16 +112,25 @@ export async function prepareModelFiles(modelUrl: string, manifest: HunchManifes
   const { root, id } = splitModelUrl(modelUrl);
   env.localModelPath = root;
   current = { modelUrl: `${root}${id}/`, manifest };
+  await readRuntime();
+  return id;
+}
+
+/**
+ * Reads onnxruntime-web's wasm bytes (once per worker). The worker starts this as soon as it is
+ * asked to load, so the read overlaps fetching and parsing hunch.json.
+ */
+export function readRuntime(): Promise<void> {
   wasmReady ??= runtimeFile(ortWasmUrl(), ortVersion())
     .then((response) => response.arrayBuffer())
     .then((bytes) => {
       onnxEnv.wasm.wasmBinary = bytes;
+    })
+    .catch((error: unknown) => {
+      wasmReady = undefined; // a later load may find the network back
+      throw error;
     });
-  await wasmReady.catch((error: unknown) => {
-    wasmReady = undefined; // a later load may find the network back
-    throw error;
-  });
-  return id;
+  return wasmReady;
 }
 
 /**
