@@ -1,6 +1,8 @@
 // One build for the whole monorepo: `npm run build`.
 //   core     -> packages/core/dist/index.js            (isomorphic ESM)
-//   trainer  -> packages/trainer/dist/{cli,index,train-worker}.js (Node ESM, deps external)
+//   collector -> packages/collector/dist/index.js       (Node ESM; better-sqlite3 external)
+//   trainer  -> packages/trainer/dist/{cli,index,train-worker}.js (Node ESM, deps external,
+//               @hunch/collector too: `hunch collect` loads the collector's own build)
 //   browser  -> packages/browser/dist/hunch.esm.js       (ESM for `import`)
 //               packages/browser/dist/hunch.js           (IIFE for a <script> tag: the small loader)
 //               packages/browser/dist/hunch.sdk.js       (ESM: the rest of the SDK, imported by hunch.js)
@@ -23,13 +25,19 @@ export const workspaceSources = () => ({
 });
 
 const nodeExternal = (id) =>
-  builtinModules.includes(id) || id.startsWith('node:') || /^(@tensorflow|onnx-proto|onnxruntime-node)/.test(id);
+  builtinModules.includes(id) || id.startsWith('node:') || /^(@tensorflow|onnx-proto|onnxruntime-node|better-sqlite3|@hunch\/collector)/.test(id);
 
 export default [
   {
     input: 'packages/core/src/index.ts',
     output: { file: 'packages/core/dist/index.js', format: 'es', sourcemap: true },
     plugins: [esbuild({ target: 'es2022' })],
+  },
+  {
+    input: 'packages/collector/src/index.ts',
+    output: { file: 'packages/collector/dist/index.js', format: 'es', sourcemap: true },
+    external: nodeExternal,
+    plugins: [workspaceSources(), esbuild({ target: 'node20' })],
   },
   {
     input: { cli: 'packages/trainer/src/cli.ts', index: 'packages/trainer/src/index.ts', 'train-worker': 'packages/trainer/src/train-worker.ts' },

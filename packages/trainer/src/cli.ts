@@ -1,7 +1,7 @@
 /**
- * The `hunch` command line: simulate | train | export | benchmark | eval. Argument parsing and reporting
- * only; the work lives in the modules it calls. Errors are one line on stderr with a
- * non-zero exit, so scripts and CI can rely on them.
+ * The `hunch` command line: simulate | train | export | benchmark | eval | collect. Argument
+ * parsing and reporting only; the work lives in the modules it calls. Errors are one line on
+ * stderr with a non-zero exit, so scripts and CI can rely on them.
  */
 import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -12,6 +12,7 @@ import { logBackendTo } from './backend.js';
 import { writeCheckpoint } from './checkpoint.js';
 import { runBenchmark, type BenchmarkInput } from './benchmark.js';
 import { evaluateCheckpoint } from './evaluate-checkpoint.js';
+import { storeSource, type EventSource } from './event-source.js';
 import { exportModel, parseQuant } from './export.js';
 import { readBaseModel } from './base-model.js';
 import { simulateEvents } from './simulate.js';
@@ -19,10 +20,13 @@ import { DEFAULT_EVENT_TRAIN_OPTIONS, trainEvents } from './train-events.js';
 
 /** Training state is saved this often (steps) by `hunch benchmark --state`. */
 const DEFAULT_STATE_EVERY = 500;
+/** `hunch collect` defaults (the collector's own, repeated here so USAGE needs no import). */
+const DEFAULT_COLLECT_PORT = 8787;
+const DEFAULT_COLLECT_RATE = 200;
 
 const USAGE = `usage:
   hunch simulate --catalog catalog.json --sessions N [--seed S] --out events.ndjson
-  hunch train --events events.ndjson --out CHECKPOINT_DIR [--from-model GPT2_OR_CHECKPOINT_DIR]
+  hunch train (--events events.ndjson | --from events.sqlite) --out CHECKPOINT_DIR [--from-model GPT2_OR_CHECKPOINT_DIR]
               [--layers 2 --embd 32 --heads 2] [--context 32 --epochs ${DEFAULT_EVENT_TRAIN_OPTIONS.epochs} --batch-tokens ${DEFAULT_EVENT_TRAIN_OPTIONS.batchTokens}
               --lr ${DEFAULT_EVENT_TRAIN_OPTIONS.lr} --dropout ${DEFAULT_EVENT_TRAIN_OPTIONS.dropout} --seed ${DEFAULT_EVENT_TRAIN_OPTIONS.seed} --workers ${DEFAULT_EVENT_TRAIN_OPTIONS.workers}]
               [--state DIR [--state-every ${DEFAULT_STATE_EVERY}] [--resume]]
@@ -32,25 +36,32 @@ const USAGE = `usage:
   hunch benchmark --format sequences --data FILE [same options]
   hunch eval --model CHECKPOINT_DIR --format sessions --train FILE[.gz] --test FILE [--json] [--predictions FILE]
   hunch eval --model CHECKPOINT_DIR --format sequences --data FILE [--json] [--predictions FILE]
+  hunch collect --db events.sqlite [--port ${DEFAULT_COLLECT_PORT} --host 127.0.0.1 --path /collect --allow-origin ORIGIN[,ORIGIN] (repeatable)
+                --rate ${DEFAULT_COLLECT_RATE} (events/s per client, 0 = no limit) --trust-proxy --sync full|normal]
 environment: HUNCH_TFJS_BACKEND=wasm|cpu|tensorflow (default: tensorflow when @tensorflow/tfjs-node is installed, else wasm)`;
 
 class UsageError extends Error {}
 
 type Flags = Record<string, string | undefined>;
 
-/** Parses `--name value` options, and `--flag` switches (read as "true"). */
-function parse(args: string[], names: string[], switches: string[] = []): Flags {
+/**
+ * Parses `--name value` options, `--flag` switches (read as "true") and repeatable options
+ * (`lists`: every value, joined with commas).
+ */
+function parse(args: string[], names: string[], switches: string[] = [], lists: string[] = []): Flags {
   try {
     const { values } = parseArgs({
       args,
       options: {
         ...Object.fromEntries(names.map((name) => [name, { type: 'string' as const }])),
         ...Object.fromEntries(switches.map((name) => [name, { type: 'boolean' as const }])),
+        ...Object.fromEntries(lists.map((name) => [name, { type: 'string' as const, multiple: true as const }])),
       },
       strict: true,
       allowPositionals: false,
     });
-    return Object.fromEntries(Object.entries(values).map(([key, value]) => [key, value === true ? 'true' : (value as string)]));
+    const text = (value: unknown) => (value === true ? 'true' : Array.isArray(value) ? value.join(',') : (value as string));
+    return Object.fromEntries(Object.entries(values).map(([key, value]) => [key, text(value)]));
   } catch (error) {
     throw new UsageError((error as Error).message.split('\n')[0]!);
   }
@@ -95,13 +106,24 @@ async function simulateCommand(args: string[]): Promise<void> {
   console.error(`simulated ${sessions} sessions, ${lines} events -> ${out}`);
 }
 
+/**
+ * `--from DB`: the collector's SQLite database, read-only, as a training source. The
+ * collector is loaded only here and in `collect`: other commands never load its native SQLite.
+ */
+async function openCollectedEvents(path: string): Promise<EventSource & { close(): Promise<void> }> {
+  const { openSqliteStore } = await import('@hunch/collector');
+  const store = openSqliteStore(path, { readonly: true });
+  return { ...storeSource(path, store), close: () => store.close() };
+}
+
 async function trainCommand(args: string[]): Promise<void> {
   const flags = parse(
     args,
-    ['events', 'out', 'from-model', 'layers', 'embd', 'heads', 'context', 'epochs', 'batch-tokens', 'lr', 'dropout', 'seed', 'workers', 'state', 'state-every'],
+    ['events', 'from', 'out', 'from-model', 'layers', 'embd', 'heads', 'context', 'epochs', 'batch-tokens', 'lr', 'dropout', 'seed', 'workers', 'state', 'state-every'],
     ['resume'],
   );
-  const eventsPath = required(flags, 'events');
+  if (flags.events !== undefined && flags.from !== undefined) throw new UsageError('give either --events FILE or --from DB, not both');
+  if (!flags.events && !flags.from) throw new UsageError('--events FILE (NDJSON) or --from DB (a "hunch collect" database) is required');
   const out = required(flags, 'out');
   const d = DEFAULT_EVENT_TRAIN_OPTIONS;
   const fromModel = flags['from-model'];
@@ -121,22 +143,29 @@ async function trainCommand(args: string[]): Promise<void> {
   // Shop histories are short: the default context, within a base model's positions.
   const context = integer(flags, 'context', base ? Math.min(base.config.nPositions, d.context) : d.context);
   if (context < 2) throw new UsageError('--context must be at least 2');
-  const { checkpoint, trained } = await trainEvents(eventsPath, {
-    ...d,
-    layers: integer(flags, 'layers', d.layers),
-    embd: integer(flags, 'embd', d.embd),
-    heads: integer(flags, 'heads', d.heads),
-    context,
-    epochs: integer(flags, 'epochs', d.epochs),
-    batchTokens: integer(flags, 'batch-tokens', d.batchTokens),
-    lr: number(flags, 'lr', d.lr),
-    dropout,
-    seed: integer(flags, 'seed', d.seed),
-    workers: integer(flags, 'workers', d.workers),
-    ...(flags.state === undefined ? {} : { state: { dir: flags.state, every, resume } }),
-    ...(base ? { base } : {}),
-    log,
-  });
+  const events = flags.from === undefined ? required(flags, 'events') : await openCollectedEvents(flags.from);
+  let result;
+  try {
+    result = await trainEvents(events, {
+      ...d,
+      layers: integer(flags, 'layers', d.layers),
+      embd: integer(flags, 'embd', d.embd),
+      heads: integer(flags, 'heads', d.heads),
+      context,
+      epochs: integer(flags, 'epochs', d.epochs),
+      batchTokens: integer(flags, 'batch-tokens', d.batchTokens),
+      lr: number(flags, 'lr', d.lr),
+      dropout,
+      seed: integer(flags, 'seed', d.seed),
+      workers: integer(flags, 'workers', d.workers),
+      ...(flags.state === undefined ? {} : { state: { dir: flags.state, every, resume } }),
+      ...(base ? { base } : {}),
+      log,
+    });
+  } finally {
+    if (typeof events !== 'string') await events.close();
+  }
+  const { checkpoint, trained } = result;
   await writeCheckpoint(out, checkpoint);
   const { training } = checkpoint.state;
   console.error(
@@ -238,12 +267,71 @@ async function evalCommand(args: string[]): Promise<void> {
   report(result, flags.json === 'true');
 }
 
+/** `hunch collect`: serves the upload endpoint until SIGINT or SIGTERM, then closes the database. */
+async function collectCommand(args: string[]): Promise<void> {
+  const flags = parse(args, ['db', 'port', 'host', 'path', 'rate', 'sync'], ['trust-proxy'], ['allow-origin']);
+  const db = required(flags, 'db');
+  const port = integer(flags, 'port', DEFAULT_COLLECT_PORT);
+  if (port > 65535) throw new UsageError(`--port must be at most 65535, got ${port}`);
+  const rate = flags.rate === undefined ? DEFAULT_COLLECT_RATE : Number(flags.rate);
+  if (!(rate >= 0 && Number.isFinite(rate))) throw new UsageError(`--rate must be a number of events per second (0 = no limit), got ${JSON.stringify(flags.rate)}`);
+  const sync = flags.sync ?? 'full';
+  if (sync !== 'full' && sync !== 'normal') throw new UsageError(`--sync must be "full" or "normal", got ${JSON.stringify(sync)}`);
+  const allowOrigins = (flags['allow-origin'] ?? '').split(',').map((origin) => origin.trim()).filter((origin) => origin !== '');
+  const { openSqliteStore, startCollector, checkAllowOrigins } = await import('@hunch/collector');
+  try {
+    checkAllowOrigins(allowOrigins);
+  } catch (error) {
+    throw new UsageError(`--allow-origin: ${(error as Error).message}`);
+  }
+  const store = openSqliteStore(db, { synchronous: sync });
+  let collector;
+  try {
+    collector = await startCollector({
+      store,
+      port,
+      ...(flags.host === undefined ? {} : { host: flags.host }),
+      ...(flags.path === undefined ? {} : { path: flags.path }),
+      allowOrigins,
+      // Bursts of 5 s worth, and at least one full-size batch.
+      rateLimit: rate === 0 ? false : { rate, burst: Math.max(rate * 5, 500), per: 'event' },
+      trustProxy: flags['trust-proxy'] === 'true',
+      onError: (error) => log(`hunch collect: ${error instanceof Error ? error.message : String(error)}`),
+    });
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  const origins = allowOrigins.length > 0 ? allowOrigins.join(', ') : 'none (only clients without an Origin header)';
+  log(`collecting into ${db} (${await store.count()} events so far); allowed origins: ${origins}; rate limit: ${rate === 0 ? 'none' : `${rate} events/s per client`}`);
+  // The URL alone on stdout, for scripts (with --port 0 it is the only way to learn the port).
+  console.log(collector.url);
+  const running = collector;
+  await new Promise<void>((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      // A second signal kills at once: safe, since only committed events were acknowledged.
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      log(`${signal}: stopping`);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  // Requests in flight finish (and are acknowledged) before the database closes.
+  await running.close();
+  const stored = await store.count();
+  await store.close();
+  log(`stopped; ${db} holds ${stored} events`);
+}
+
 const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
   simulate: simulateCommand,
   train: trainCommand,
   export: exportCommand,
   benchmark: benchmarkCommand,
   eval: evalCommand,
+  collect: collectCommand,
 };
 
 /** Commands that compute with TensorFlow.js: they name the backend on stderr when they start it. */

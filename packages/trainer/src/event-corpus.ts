@@ -1,5 +1,5 @@
 /**
- * Hunch NDJSON events -> token sequences for trainSequences, in two streaming passes so
+ * Hunch events (an NDJSON file or another EventSource) -> token sequences for trainSequences, in two streaming passes so
  * memory grows with the number of tokens (as Int32/Float64 arrays), never with parsed
  * event objects:
  *   pass 1 counts actions, items, searches and sessions -> the vocabulary;
@@ -8,7 +8,8 @@
  * the latest sessions (by start time) are held out for validation.
  */
 import { VocabularyCounts, type Merge, type Vocabulary } from '@hunch/core';
-import { scanEvents, type ScanReport } from './ndjson.js';
+import { ndjsonSource, type EventSource } from './event-source.js';
+import type { ScanReport } from './ndjson.js';
 
 export interface CorpusOptions {
   /** Tokens after [BOS] per window (the model's n_positions). */
@@ -73,7 +74,10 @@ export function windows(tokens: Int32Array, bos: number, context: number): Int32
   return out;
 }
 
-export async function readEventCorpus(path: string, options: CorpusOptions): Promise<EventCorpus> {
+/** `input`: an NDJSON file's path, or a source such as the collector's database. */
+export async function readEventCorpus(input: string | EventSource, options: CorpusOptions): Promise<EventCorpus> {
+  const source = typeof input === 'string' ? ndjsonSource(input) : input;
+  const path = source.name;
   if (!Number.isInteger(options.context) || options.context < 1) throw new Error('context must be a positive integer');
   const counts = new VocabularyCounts();
   const itemCounts: Record<string, number> = {};
@@ -82,7 +86,7 @@ export async function readEventCorpus(path: string, options: CorpusOptions): Pro
   const starts = new Map<string, [number, number]>();
   let report: ScanReport;
   try {
-    report = await scanEvents(path, (event) => {
+    report = await source.scan((event) => {
       counts.add(event);
       if (event.params.item_id !== undefined) count(event.params.item_id);
       if (event.name === 'purchase') for (const item of event.params.items ?? []) count(item.item_id);
@@ -97,7 +101,7 @@ export async function readEventCorpus(path: string, options: CorpusOptions): Pro
   const vocabulary = options.base ? counts.extend(options.base) : counts.build();
 
   const buffers = new Map<string, SessionTokens>();
-  const second = await scanEvents(path, (event) => {
+  const second = await source.scan((event) => {
     let buffer = buffers.get(event.sessionId);
     if (!buffer) buffers.set(event.sessionId, (buffer = new SessionTokens()));
     for (const token of vocabulary.eventTokens(event)) buffer.push(vocabulary.id(token), event.ts);

@@ -21,6 +21,8 @@ export type { BackendChoice, BackendName } from './backend.js';
 export { DEFAULT_EVENT_TRAIN_OPTIONS, trainEvents } from './train-events.js';
 export type { EventTrainOptions, EventTrainResult } from './train-events.js';
 export { readEventCorpus } from './event-corpus.js';
+export { ndjsonSource, storeSource } from './event-source.js';
+export type { EventSource } from './event-source.js';
 export type { CorpusOptions, EventCorpus } from './event-corpus.js';
 export { initFromBase, readBaseModel } from './base-model.js';
 export type { BaseModel } from './base-model.js';

@@ -1,9 +1,9 @@
 /**
- * `hunch train`: Hunch NDJSON events -> a checkpoint, on the scalable sequence trainer
- * (train-sequences.ts). The events stream in two passes (event-corpus.ts); the latest
- * sessions validate for early stopping; full softmax over a small vocabulary, sampled
- * negatives over a large one. From scratch, or fine-tuned from a GPT-2 (or one of our
- * checkpoints) whose vocabulary is extended with the behaviour tokens.
+ * `hunch train`: Hunch events (NDJSON, or the collector's database) -> a checkpoint, on the
+ * scalable sequence trainer (train-sequences.ts). The events stream in two passes
+ * (event-corpus.ts); the latest sessions validate for early stopping; full softmax over a
+ * small vocabulary, sampled negatives over a large one. From scratch, or fine-tuned from a
+ * GPT-2 (or one of our checkpoints) whose vocabulary is extended with the behaviour tokens.
  *
  * The checkpoint is plain HF GPT-2 (no item bias, no repeat bonus): what the ONNX
  * exporter writes and the browser runs, with nothing left out.
@@ -12,6 +12,7 @@ import { isItemToken } from '@hunch/core';
 import { initFromBase, type BaseModel } from './base-model.js';
 import type { Checkpoint } from './checkpoint.js';
 import { readEventCorpus } from './event-corpus.js';
+import type { EventSource } from './event-source.js';
 import { extendTokenizerJson } from './hf-tokenizer.js';
 import { stateDirectory, trainSequences, type SequenceTrainResult } from './train-sequences.js';
 
@@ -74,14 +75,15 @@ export interface EventTrainResult {
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
-export async function trainEvents(path: string, options: EventTrainOptions): Promise<EventTrainResult> {
+/** `events`: an NDJSON file's path, or a source such as the collector's database (event-source.ts). */
+export async function trainEvents(events: string | EventSource, options: EventTrainOptions): Promise<EventTrainResult> {
   const log = options.log ?? (() => {});
   const checkpointOption = options.state && stateDirectory(options.state, log);
   const { base } = options;
   // The sequence trainer computes LayerNorm with GPT-2's epsilon, 1e-5.
   if (base && base.config.layerNormEpsilon !== 1e-5) throw new Error(`${base.source}: layer_norm_epsilon ${base.config.layerNormEpsilon} is not supported (1e-5 only)`);
   if (base && options.context > base.config.nPositions) throw new Error(`context ${options.context} exceeds ${base.source}'s ${base.config.nPositions} positions`);
-  const corpus = await readEventCorpus(path, {
+  const corpus = await readEventCorpus(events, {
     context: options.context,
     validationShare: options.validationShare,
     ...(base ? { base: base.vocabulary } : {}),

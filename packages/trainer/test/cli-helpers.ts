@@ -2,7 +2,7 @@
  * Running the `hunch` CLI as a user does, for the CLI tests: this checkout's src/cli.ts
  * bundled with esbuild into a real `node` process, and small research datasets to run it on.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +23,8 @@ export interface Cli {
   run(args: string[], env?: Record<string, string>): Promise<CliRun>;
   /** Runs until `kill(line)` returns true for a stderr line, then SIGKILLs the process. */
   runUntil(args: string[], kill: (line: string) => boolean): Promise<CliRun & { killed: boolean }>;
+  /** Starts a long-running command (`collect`): the caller reads its output and stops it. */
+  start(args: string[]): ChildProcessWithoutNullStreams;
   dispose(): Promise<void>;
 }
 
@@ -38,8 +40,11 @@ export async function buildCli(tag: string): Promise<Cli> {
     platform: 'node',
     format: 'esm',
     target: 'node20',
-    external: ['@tensorflow/*', 'onnx-proto', 'onnxruntime-node'],
-    alias: { '@hunch/core': fileURLToPath(new URL('../../core/src/index.ts', import.meta.url)) },
+    external: ['@tensorflow/*', 'onnx-proto', 'onnxruntime-node', 'better-sqlite3'],
+    alias: {
+      '@hunch/core': fileURLToPath(new URL('../../core/src/index.ts', import.meta.url)),
+      '@hunch/collector': fileURLToPath(new URL('../../collector/src/index.ts', import.meta.url)),
+    },
     logLevel: 'silent',
   });
   // The test decides the backend, not the caller's environment.
@@ -73,6 +78,7 @@ export async function buildCli(tag: string): Promise<Cli> {
         child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr, killed }));
       });
     },
+    start: (args) => spawn(process.execPath, [cli, ...args], { env: baseEnv }),
     dispose: () => rm(outDir, { recursive: true, force: true }),
   };
 }
