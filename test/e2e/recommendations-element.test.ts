@@ -96,15 +96,26 @@ describe('<hunch-recommendations>', () => {
       document.addEventListener('click', (event) => event.preventDefault()); // stay on this page
       (document.querySelector('hunch-recommendations')!.shadowRoot!.querySelector('[part~="title"]') as HTMLElement).click();
     });
-    await page.waitForTimeout(1_800); // the cards on screen pass the 1 s viewability rule
-    await page.evaluate(() => window.hunch!.flush());
-    const events = await page.evaluate(async () => (await window.hunch!.history()).map(({ name, params }) => ({ name, params })));
-    expect(events).toContainEqual({ name: 'select_item', params: expect.objectContaining({ item_id: cards[0]!.id, item_list_id: 'home' }) });
-    const impressions = events.filter((event) => event.name === 'view_item_list' && event.params.item_list_id === 'home');
-    // Every model card on screen was counted (the popular cards shown while the model loaded may be too).
-    const seen = impressions.flatMap((event) => event.params.items!.map((item) => item.item_id));
-    expect(seen).toEqual(expect.arrayContaining(cards.map((card) => card.id)));
-    expect(new Set(seen).size).toBe(seen.length); // once each
+    const history = async () => {
+      await page.evaluate(() => window.hunch!.flush());
+      return page.evaluate(async () => (await window.hunch!.history()).map(({ name, params }) => ({ name, params })));
+    };
+    /** Items of the home placement counted as seen (view_item_list), in order, repeats included. */
+    const seen = async () =>
+      (await history()).filter((event) => event.name === 'view_item_list' && event.params.item_list_id === 'home').flatMap((event) => event.params.items!.map((item) => item.item_id));
+    // Every model card on screen gets counted once it passes the 1 s viewability rule (the popular cards shown while the model loaded may be too).
+    await expect
+      .poll(
+        async () => {
+          const counted = await seen();
+          return cards.map((card) => card.id).filter((id) => !counted.includes(id)); // model cards not yet counted
+        },
+        { timeout: 30_000 },
+      )
+      .toEqual([]);
+    expect(await history()).toContainEqual({ name: 'select_item', params: expect.objectContaining({ item_id: cards[0]!.id, item_list_id: 'home' }) });
+    const counted = await seen();
+    expect(new Set(counted).size).toBe(counted.length); // once each
     await page.close();
   });
 

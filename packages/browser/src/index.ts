@@ -350,6 +350,9 @@ export function createHunchWithRecorder(options: HunchOptions, parts: LoaderPart
     void store.flush().catch(() => undefined);
   });
 
+  /** What each placement on this page shows now (recommend({ placement })). */
+  const shownBy = new Map<string, string[]>();
+
   const record: EventRecorder = (name, params = {}, id, ts) => {
     if (!isEventName(name)) {
       logOnce(`unknown event ${String(name)}`, new Error('not a supported event name'));
@@ -367,11 +370,10 @@ export function createHunchWithRecorder(options: HunchOptions, parts: LoaderPart
     store.add(event, { upload });
     if (upload) uploader.added([event]);
     intentWatch.eventAdded();
+    // A new page (a single-page app's route change too): its placements start afresh.
+    if (name === 'page_view') shownBy.clear();
     return event.id;
   };
-
-  /** What each placement on this page shows now (recommend({ placement })). */
-  const shownBy = new Map<string, string[]>();
 
   const hunch: Hunch = {
     track: (name, params) => record(name, params, uuid(), eventTime()),

@@ -84,6 +84,20 @@ export function viewedCategories(session: readonly HunchEvent[], catalog: Readon
     .slice(0, limit);
 }
 
+/** Products looked at, in order: a click in a list and the product page it opens (select_item, then view_item) count once. */
+export function productsViewed(session: readonly HunchEvent[]): string[] {
+  const viewed: string[] = [];
+  let clicked: string | undefined;
+  for (const { name, params } of session) {
+    const id = params.item_id;
+    if (!PRODUCT_VIEWS.has(name) || id === undefined) continue;
+    const opensClicked = name === 'view_item' && id === clicked;
+    clicked = name === 'select_item' ? id : undefined;
+    if (!opensClicked) viewed.push(id);
+  }
+  return viewed;
+}
+
 /** The stage and its reason, by the rules above. */
 export function funnelStage(
   session: readonly HunchEvent[],
@@ -105,7 +119,7 @@ export function funnelStage(
   if (cart.size > 0) return { stage: 'ready_to_buy', why: `${items(cart.size)} in the cart` };
   if (buying !== null && buying >= READY_PROBABILITY) return { stage: 'ready_to_buy', why: `the model gives a buying step next ${Math.round(buying * 100)} %` };
 
-  const viewed = session.filter((event) => PRODUCT_VIEWS.has(event.name) && event.params.item_id).map((event) => event.params.item_id!);
+  const viewed = productsViewed(session);
   const recent = viewed.slice(-10);
   const distinct = new Set(recent);
   const byCategory = new Map<string, number>();

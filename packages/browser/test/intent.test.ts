@@ -1,6 +1,6 @@
 import type { EventName, EventParams, HunchEvent } from '@hunch/core';
 import { describe, expect, it } from 'vitest';
-import { AT_RISK_IDLE_MS, cartContents, currentSession, funnelStage, intentOf, purchaseProbability, viewedCategories } from '../src/intent.js';
+import { AT_RISK_IDLE_MS, cartContents, currentSession, funnelStage, intentOf, productsViewed, purchaseProbability, viewedCategories } from '../src/intent.js';
 
 const catalog = new Map(
   ['mug-1', 'mug-2', 'mug-3', 'tea-1', 'tea-2'].map((id) => [id, { id, title: id, url: `https://shop.test/${id}`, category: id.split('-')[0] }]),
@@ -20,6 +20,14 @@ describe('funnelStage', () => {
   it('comparing: three products of one category, or a product viewed again', () => {
     expect(stageOf(views('mug-1', 'tea-1', 'mug-2', 'mug-3'))).toEqual({ stage: 'comparing', why: '3 products of mug viewed' });
     expect(stageOf(views('mug-1', 'tea-1', 'mug-1')).stage).toBe('comparing');
+  });
+
+  it('counts a click in a list and the product page it opens as one look, not a return', () => {
+    const clickThenView = (item_id: string) => [event('select_item', { item_id, item_list_id: 'home' }), event('view_item', { item_id })];
+    expect(productsViewed([...clickThenView('mug-1'), ...clickThenView('tea-1')])).toEqual(['mug-1', 'tea-1']);
+    expect(stageOf(clickThenView('mug-1'))).toEqual({ stage: 'browsing', why: '1 item viewed' });
+    // Coming back to it later is a return.
+    expect(stageOf([...clickThenView('mug-1'), ...views('tea-1', 'mug-1')]).stage).toBe('comparing');
   });
 
   it('ready to buy with a cart, a begun checkout, or a likely buying step', () => {
