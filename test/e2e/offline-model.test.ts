@@ -125,7 +125,8 @@ describe('model files cached for offline use, checked against hunch.json', () =>
     await expectModel();
     const kept = await cached();
     const modelCache = kept['hunch-model-files'] ?? [];
-    expect(modelCache).toEqual(expect.arrayContaining(['/models/demo/hunch.json', expect.stringMatching(/^\/models\/demo\/onnx\/model_quantized\.onnx\?hunch-sha256=5b396e56/), expect.stringMatching(/^\/models\/demo\/config\.json\?/)]));
+    const { sha256 } = JSON.parse(readFileSync(modelFile('hunch.json'), 'utf8')).files[ONNX];
+    expect(modelCache).toEqual(expect.arrayContaining(['/models/demo/hunch.json', `/models/demo/${ONNX}?hunch-sha256=${sha256}`, expect.stringMatching(/^\/models\/demo\/config\.json\?/)]));
     expect(modelCache.some((key) => key.includes('model_q4') || key.includes('model.onnx'))).toBe(false); // only what was loaded
     expect(Object.keys(kept).some((name) => name.startsWith('hunch-ort-'))).toBe(true);
 

@@ -55,7 +55,7 @@ describe('recommend() options', () => {
 
   it('keeps only what the filter accepts, in the model’s order', async () => {
     const { all, tea } = await page.evaluate(async () => ({
-      all: (await window.hunch!.recommend({ k: 60 })).map((rec) => rec.item.id),
+      all: (await window.hunch!.recommend({ k: 1000 })).map((rec) => rec.item.id), // the whole catalog
       tea: (await window.hunch!.recommend({ k: 3, filter: (item) => item.category === 'tea' })).map((rec) => rec.item.id),
     }));
     expect(tea).toHaveLength(3);
@@ -77,6 +77,20 @@ describe('placements', () => {
     expect(cart.filter((id) => home.includes(id))).toEqual([]);
     // Asking again for the same placement keeps its own items (only the others' are left out).
     expect(homeAgain).toEqual(home);
+  });
+
+  it('starts afresh on a new page: after a page_view (an SPA route change) a placement no longer avoids the last page’s items', async () => {
+    const { home, plain, cartAfter } = await page.evaluate(async () => {
+      const hunch = window.hunch!;
+      const ids = (recs: Array<{ item: { id: string } }>) => recs.map((rec) => rec.item.id);
+      const home = ids(await hunch.recommend({ k: 6, placement: 'home' }));
+      hunch.track('page_view', { page_path: '/cart' });
+      const plain = ids(await hunch.recommend({ k: 6 }));
+      return { home, plain, cartAfter: ids(await hunch.recommend({ k: 6, placement: 'cart' })) };
+    });
+    // The model still likes some of what the home placement showed: the cart placement may show them now.
+    expect(plain.filter((id) => home.includes(id)).length).toBeGreaterThan(0);
+    expect(cartAfter).toEqual(plain);
   });
 });
 
