@@ -3,4 +3,4 @@ export interface Storefront {
   url: string;
   close(): Promise<void>;
 }
-export function startStorefront(options?: { port?: number; host?: string; modelsDir?: string }): Promise<Storefront>;
+export function startStorefront(options?: { port?: number; host?: string; modelsDir?: string; collector?: string }): Promise<Storefront>;

@@ -1,10 +1,11 @@
 // The demo storefront's HTTP server: the shop's pages, the SDK build, the model files and
-// generated product images, all from localhost. `npm start` runs it; tests import startStorefront.
+// product images drawn on request from the id (product-image.mjs), all from localhost. `npm start` runs it; tests import startStorefront.
 import { createReadStream, readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { productSvg } from './product-image.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const repo = join(here, '..', '..');
@@ -32,17 +33,6 @@ const mounts = (modelsDir) => [
 const catalog = JSON.parse(readFileSync(join(here, 'catalog.json'), 'utf8'));
 const productsById = new Map(catalog.products.map((product) => [product.id, product]));
 
-const escapeXml = (text) => text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
-
-/** A simple generated product picture: the category's colour and the product's initials. */
-function productSvg(product) {
-  const colour = catalog.categories[product.category]?.colour ?? '#777';
-  const initials = product.title.split(' ').map((word) => word[0]).join('').slice(0, 3);
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="240" height="180" viewBox="0 0 240 180">
-<rect width="240" height="180" fill="${colour}"/><circle cx="120" cy="90" r="58" fill="#fff" opacity=".18"/>
-<text x="120" y="104" font-family="sans-serif" font-size="44" font-weight="700" fill="#fff" text-anchor="middle">${escapeXml(initials)}</text></svg>`;
-}
-
 async function resolveFile(pathname, modelsDir) {
   for (const [prefix, dir] of mounts(modelsDir)) {
     if (!pathname.startsWith(prefix)) continue;
@@ -61,24 +51,38 @@ async function resolveFile(pathname, modelsDir) {
   return undefined;
 }
 
+/** The shop's page with the SDK's upload turned on: `data-collector` added to its script tag. */
+function pageWithCollector(file, collector) {
+  const html = readFileSync(file, 'utf8');
+  const tag = '<script src="/hunch/hunch.js"';
+  if (!html.includes(tag)) throw new Error(`${file} has no ${tag}> to give the collector to`);
+  return html.replace(tag, `${tag} data-collector="${collector.replace(/[&"<>]/g, (c) => `&#${c.charCodeAt(0)};`)}"`);
+}
+
 /**
- * Starts the storefront; resolves once it listens. Port 0 picks a free port.
- * @param {{ port?: number, host?: string, modelsDir?: string }} options
+ * Starts the storefront; resolves once it listens. Port 0 picks a free port. With `collector`
+ * (an upload URL, `hunch collect`'s), the shop's page sends its shoppers' events there.
+ * @param {{ port?: number, host?: string, modelsDir?: string, collector?: string }} options
  */
-export async function startStorefront({ port = 8080, host = '127.0.0.1', modelsDir = join(repo, 'models') } = {}) {
+export async function startStorefront({ port = 8080, host = '127.0.0.1', modelsDir = join(repo, 'models'), collector } = {}) {
   const server = createServer(async (request, response) => {
     try {
       const { pathname } = new URL(request.url ?? '/', 'http://localhost');
       const image = /^\/img\/([\w-]+)\.svg$/.exec(pathname);
       if (image && productsById.has(image[1])) {
         response.writeHead(200, { 'content-type': CONTENT_TYPES['.svg'], 'cache-control': 'max-age=3600' });
-        response.end(productSvg(productsById.get(image[1])));
+        response.end(productSvg(productsById.get(image[1]), catalog.categories));
         return;
       }
       const found = await resolveFile(pathname, modelsDir);
       if (!found) {
         response.writeHead(404, { 'content-type': 'text/plain' });
         response.end('not found');
+        return;
+      }
+      if (collector && found.file === join(here, 'index.html')) {
+        response.writeHead(200, { 'content-type': CONTENT_TYPES['.html'], 'cache-control': 'no-cache' });
+        response.end(pageWithCollector(found.file, collector));
         return;
       }
       response.writeHead(200, {
