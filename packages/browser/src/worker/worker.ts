@@ -10,7 +10,7 @@ import { loadModel, type LoadedModel, type ModelManifest } from './loaded-model.
 import { race } from './race.js';
 import { itemDistribution, topItems, type ItemDistribution } from './ranking.js';
 import { readManifest } from './manifest.js';
-import { backendBundled, readRuntime } from './runtime.js';
+import { backendBundled } from './runtime.js';
 import { categoryIndex, categoryScores, nextActionProbabilities, type CategoryIndex } from './signals.js';
 import type { CatalogItem } from '@hunch/core';
 import type { CatalogAnswer, CatalogRequest, LoadRequest, LoadResult, ModelWorkerApi, Prediction, PredictRequest, ScoredItem } from './protocol.js';
@@ -109,7 +109,6 @@ const api: ModelWorkerApi = {
     const read = readModelManifest(request.modelUrl);
     read.catch(() => undefined); // reported by the load below
     manifestRead = read;
-    readRuntime().catch(() => undefined); // started alongside; its error, if any, comes with the load
     return serially(async (): Promise<LoadResult> => {
       release();
       const manifest = await read;
