@@ -107,11 +107,16 @@ export async function forward(loaded: LoadedModel, newTokens: readonly number[],
   const cache: KvCache = {};
   try {
     const logitsOutput = outputs.logits!;
-    let logits: Float32Array = lastRow(logitsOutput.data as Float32Array, logitsOutput.dims, vocabulary.size, 'logits').slice();
+    // Copied once, by the bonus or plainly (the output is freed below): a second 43k-float copy
+    // cost ~0.7 ms per one-token step (A/B twice: the step's worker time 8.8 -> 7.3-7.8 ms).
+    const last = lastRow(logitsOutput.data as Float32Array, logitsOutput.dims, vocabulary.size, 'logits');
+    let logits: Float32Array;
     if (repeatOutput) {
       const bonus = outputs[repeatOutput];
       if (!bonus) throw new Error(`the model returned no ${repeatOutput}`);
-      logits = addRepeatBonus(logits, contextTokens, itemTokenIds, lastRow(bonus.data as Float32Array, bonus.dims, 1, repeatOutput)[0]!);
+      logits = addRepeatBonus(last, contextTokens, itemTokenIds, lastRow(bonus.data as Float32Array, bonus.dims, 1, repeatOutput)[0]!);
+    } else {
+      logits = last.slice();
     }
     for (const [name, tensor] of Object.entries(outputs)) {
       if (name.startsWith('present.')) cache[name.replace('present.', 'past_key_values.')] = tensor;
