@@ -130,7 +130,7 @@ const routes = {
     view.replaceChildren(
       el('section', { class: 'hero' },
         el('h1', {}, 'Hunch & Co.'),
-        el('p', {}, `${products.length} things for the home, the desk and the kitchen. This shop personalises itself in your browser: what you do here stays on this device, where a small GPT-2 predicts what you want next. Open “Shopper intent” (bottom right) to watch it think.`)),
+        el('p', {}, `${products.length} things for the home, the desk and the kitchen. This shop personalises itself in your browser: a small GPT-2 on this device predicts what you want next from what you do here (which npm start also sends to this shop’s own collector, on this machine, to train its next model). Open “Shopper intent” (bottom right) to watch it think.`)),
       recs,
       el('section', { 'aria-labelledby': 'shop-by' }, el('h2', { id: 'shop-by' }, 'Shop by category'), tiles));
     return () => renderRecommendations(recs, {});

@@ -121,7 +121,7 @@ export async function prepareModelFiles(modelUrl: string, manifest: HunchManifes
  * that would save at most the read (~120 ms at cold start), and in two A/B runs of
  * bench:inference the one-token ORT call then took 4.1 instead of 3.3 ms (p50) on every event.
  */
-export function readRuntime(): Promise<void> {
+function readRuntime(): Promise<void> {
   wasmReady ??= runtimeFile(ortWasmUrl(), ortVersion())
     .then((response) => response.arrayBuffer())
     .then((bytes) => {
