@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addRepeatBonus, rankItems, topItems } from '../src/worker/ranking.js';
+import { addRepeatBonus, itemDistribution, rankItems, topItems } from '../src/worker/ranking.js';
 
 describe('rankItems', () => {
   const items = [
@@ -65,5 +65,35 @@ describe('topItems', () => {
       .filter(({ itemId }) => !exclude.has(itemId))
       .sort((a, b) => b.score - a.score || (a.itemId < b.itemId ? -1 : 1));
     for (const k of [0, 1, 5, 20, 62, 63, 200, 600]) expect(topItems(probabilities, items, k, exclude)).toEqual(sorted.slice(0, k));
+  });
+});
+
+describe('itemDistribution', () => {
+  const logits = Float32Array.from([5, 1, 2, 3, -1, 0]);
+  const itemTokenIds = Int32Array.from([3, 1, 2]);
+
+  it('is a softmax over the item tokens only, written into the buffer it is given', () => {
+    const into = new Float32Array(3).fill(42);
+    const { probabilities, logSumExp } = itemDistribution(logits, itemTokenIds, into);
+    expect(probabilities).toBe(into);
+    const total = Math.exp(3) + Math.exp(1) + Math.exp(2);
+    expect([...probabilities].map((p) => +p.toFixed(6))).toEqual([Math.exp(3) / total, Math.exp(1) / total, Math.exp(2) / total].map((p) => +p.toFixed(6)));
+    expect(logSumExp).toBeCloseTo(Math.log(total), 6);
+    // Reused: a second call overwrites it with the new answer, the same as a fresh array.
+    const again = itemDistribution(Float32Array.from([0, 4, 0, 4, 0, 0]), itemTokenIds, into);
+    expect([...again.probabilities]).toEqual([...itemDistribution(Float32Array.from([0, 4, 0, 4, 0, 0]), itemTokenIds).probabilities]);
+  });
+
+  it('refuses a buffer of the wrong size', () => {
+    expect(() => itemDistribution(logits, itemTokenIds, new Float32Array(2))).toThrow(/3 items but an output of 2/);
+  });
+});
+
+describe('addRepeatBonus into a buffer', () => {
+  it('overwrites the buffer with the logits plus the bonus', () => {
+    const into = Float32Array.from([9, 9, 9]);
+    const out = addRepeatBonus(Float32Array.from([1, 2, 3]), [2], new Set([2]), 0.5, into);
+    expect(out).toBe(into);
+    expect([...out]).toEqual([1, 2, 3.5]);
   });
 });

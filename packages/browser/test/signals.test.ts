@@ -5,7 +5,7 @@ import { actionTokenIds, categoryIndex, categoryScores, nextActionProbabilities 
 describe('next-action probabilities', () => {
   const tokens = ['[PAD]', '[BOS]', '[UNK]', '<add_to_cart>', '<purchase>', '<not_an_event>', 'q:mug', 'item:a', 'item:b'];
   const actions = actionTokenIds(tokens);
-  const items = [{ tokenId: 7 }, { tokenId: 8 }];
+  const itemTokenIds = [7, 8];
 
   it('finds the action tokens of known event names only', () => {
     expect(actions).toEqual([
@@ -16,7 +16,7 @@ describe('next-action probabilities', () => {
 
   it('normalises over actions and items, items summed as view_item; text and specials left out', () => {
     const logits = Float32Array.from([9, 9, 9, Math.log(2), Math.log(1), 9, 9, Math.log(3), Math.log(4)]);
-    const next = nextActionProbabilities(logits, actions, itemDistribution(logits, items).logSumExp);
+    const next = nextActionProbabilities(logits, actions, itemDistribution(logits, itemTokenIds).logSumExp);
     expect(next.view_item).toBeCloseTo(0.7, 6);
     expect(next.add_to_cart).toBeCloseTo(0.2, 6);
     expect(next.purchase).toBeCloseTo(0.1, 6);

@@ -8,15 +8,22 @@ import { disposeCache, forward, type KvCache, type LoadedModel } from './loaded-
 import type { InferenceStats } from './protocol.js';
 
 export interface ContextAnswer {
-  /** The last position's logits (repeat bonus added). */
+  /** The last position's logits (repeat bonus added); valid until the next call (the buffer is reused). */
   logits: Float32Array;
+  /** Counts the logits computed: equal answers' logits are the same numbers. */
+  version: number;
   stats: InferenceStats;
 }
 
 export class IncrementalContext {
-  private cached: { window: ContextWindow; cache: KvCache; logits: Float32Array } | undefined;
+  private cached: { window: ContextWindow; cache: KvCache; logits: Float32Array; version: number } | undefined;
+  private version = 0;
+  /** Two logits buffers: a run writes into the one the cached answer does not hold. */
+  private readonly buffers: [Float32Array, Float32Array];
 
-  constructor(private readonly loaded: LoadedModel) {}
+  constructor(private readonly loaded: LoadedModel) {
+    this.buffers = [new Float32Array(loaded.vocabulary.size), new Float32Array(loaded.vocabulary.size)];
+  }
 
   /** The logits after `events` (oldest first, each with its id), running only what the cache lacks. */
   async next(events: ReadonlyArray<Pick<HunchEvent, 'id' | 'name' | 'params'>>, maxEvents: number): Promise<ContextAnswer> {
@@ -26,16 +33,19 @@ export class IncrementalContext {
     const plan = planContext(encoded, vocabulary.bos, { maxTokens: manifest.encoding.maxLength, maxEvents }, this.cached?.window);
     const contextTokens = plan.window.tokenIds.length;
     if (plan.mode === 'reused') {
-      return { logits: this.cached!.logits, stats: { mode: 'reused', tokens: 0, contextTokens, ms: performance.now() - started } };
+      const { logits, version } = this.cached!;
+      return { logits, version, stats: { mode: 'reused', tokens: 0, contextTokens, ms: performance.now() - started } };
     }
     const previous = this.cached;
     // A failed run leaves no half-updated cache: the next request starts from scratch.
     this.cached = undefined;
     const run = plan.mode === 'incremental' ? plan.newTokens : plan.window.tokenIds;
     try {
-      const { logits, cache } = await forward(this.loaded, run, plan.window.tokenIds, plan.mode === 'incremental' ? previous!.cache : undefined);
-      this.cached = { window: plan.window, cache, logits };
-      return { logits, stats: { mode: plan.mode, tokens: run.length, contextTokens, ms: performance.now() - started } };
+      const into = previous?.logits === this.buffers[0] ? this.buffers[1] : this.buffers[0];
+      const { logits, cache } = await forward(this.loaded, run, plan.window.tokenIds, plan.mode === 'incremental' ? previous!.cache : undefined, into);
+      const version = ++this.version;
+      this.cached = { window: plan.window, cache, logits, version };
+      return { logits, version, stats: { mode: plan.mode, tokens: run.length, contextTokens, ms: performance.now() - started } };
     } finally {
       disposeCache(previous?.cache);
     }

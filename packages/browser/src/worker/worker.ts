@@ -24,8 +24,10 @@ interface Running {
   /** Item id -> index in loaded.items, for scoring candidates. */
   itemIndex: ReadonlyMap<string, number>;
   categories: CategoryIndex;
-  /** The item distribution of the last logits: a repeated question (nothing new) skips the softmax over the catalog. */
-  lastDistribution?: { logits: Float32Array; distribution: ItemDistribution };
+  /** The item probabilities' buffer, reused by every prediction. */
+  probabilities: Float32Array;
+  /** The item distribution of the last logits (by ContextAnswer.version): a repeated question (nothing new) skips the softmax over the catalog. */
+  lastDistribution?: { version: number; distribution: ItemDistribution };
 }
 
 let running: Running | undefined;
@@ -118,6 +120,7 @@ const api: ModelWorkerApi = {
         context: new IncrementalContext(loaded),
         itemIndex: new Map(loaded.items.map(({ itemId }, i) => [itemId, i])),
         categories: categoryIndex(loaded.items, loaded.catalog),
+        probabilities: new Float32Array(loaded.items.length),
       };
       const { variant } = loaded;
       return {
@@ -138,8 +141,10 @@ const api: ModelWorkerApi = {
       const started = performance.now();
       const state = running;
       const { loaded, context, itemIndex, categories } = state;
-      const { logits, stats } = await context.next(events, maxEvents);
-      if (state.lastDistribution?.logits !== logits) state.lastDistribution = { logits, distribution: itemDistribution(logits, loaded.items) };
+      const { logits, version, stats } = await context.next(events, maxEvents);
+      if (state.lastDistribution?.version !== version) {
+        state.lastDistribution = { version, distribution: itemDistribution(logits, loaded.itemTokens, state.probabilities) };
+      }
       const { probabilities, logSumExp } = state.lastDistribution.distribution;
       const scored = candidates.flatMap((itemId): ScoredItem[] => {
         const index = itemIndex.get(itemId);
