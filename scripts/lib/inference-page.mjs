@@ -75,9 +75,13 @@ export async function scriptedSession({ model, backend, dtype, items, every }) {
  * unmeasured recommend({ k: 20 }), `iterations` timed warm ones (same history), `iterations`
  * timed incremental ones (track one more view_item, then recommend), and intent() when the SDK
  * has it. After each timed call, status().lastInference (the worker's own figures) is read,
- * outside the timed span.
+ * outside the timed span. Incremental calls are THINK_MS apart (outside the timed span): a
+ * shopper's events come seconds apart, and each event's IndexedDB write (made after the
+ * recommendation it led to) finishes in between, as it would on a real page.
  */
+
 export async function steadyState({ model, backend, dtype, history, extra, warmup, iterations }) {
+  const THINK_MS = 50; // inside: the function runs in the page (serialised by Playwright)
   const sdk = await import('/hunch/hunch.esm.js');
   const hunch = sdk.createHunch({ model, backend, dtype });
   await hunch.forget();
@@ -111,6 +115,7 @@ export async function steadyState({ model, backend, dtype, history, extra, warmu
     const ms = performance.now() - started;
     check(recs);
     incremental.push({ ms, worker: await lastInference() });
+    await new Promise((resolve) => setTimeout(resolve, THINK_MS));
   }
 
   let intent = null;

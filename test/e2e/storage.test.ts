@@ -383,6 +383,42 @@ describe('event storage (IndexedDB through idb) in Chromium', () => {
     expect(errors).toEqual([]);
   });
 
+  it('writes a burst after the work the page waits for (writeAfter), and at most a second later when it never ends', async () => {
+    const { page, errors } = await openTab(await freshContext());
+    const result = await page.evaluate(async () => {
+      let release: () => void = () => undefined;
+      let pending: Promise<void> | undefined = new Promise<void>((resolve) => (release = resolve));
+      const store = await window.HunchStorage.openEventStore(undefined, { writeAfter: () => pending });
+      const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+      store.add(window.makeEvent(Date.now()), { upload: false });
+      await sleep(150);
+      const whilePending = (await window.readRaw()).length;
+      const readable = (await store.recent(5)).length; // reads do not wait for the write
+      release();
+      await sleep(150);
+      const afterRelease = (await window.readRaw()).length;
+      // Work that never ends holds a write back for at most a second.
+      pending = new Promise<void>(() => undefined);
+      const added = performance.now();
+      store.add(window.makeEvent(Date.now() + 1), { upload: false });
+      let stuckWrittenAfter = -1;
+      while (performance.now() - added < 3_000) {
+        if ((await window.readRaw()).length === 2) {
+          stuckWrittenAfter = performance.now() - added;
+          break;
+        }
+        await sleep(50);
+      }
+      return { whilePending, readable, afterRelease, stuckWrittenAfter };
+    });
+    expect(result.whilePending).toBe(0);
+    expect(result.readable).toBe(1);
+    expect(result.afterRelease).toBe(1);
+    expect(result.stuckWrittenAfter).toBeGreaterThanOrEqual(900);
+    expect(result.stuckWrittenAfter).toBeLessThan(3_000);
+    expect(errors).toEqual([]);
+  });
+
   it('four tabs adding 500 events each at once: 2,000 stored, none lost, none duplicated', async () => {
     const context = await freshContext();
     const tabs = await Promise.all([0, 1, 2, 3].map(() => openTab(context)));

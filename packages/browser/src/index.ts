@@ -189,7 +189,10 @@ export function createHunchWithRecorder(options: HunchOptions, parts: LoaderPart
   const modelUrl = new URL(options.model.endsWith('/') ? options.model : `${options.model}/`, document.baseURI).href;
   const historyLimit = options.historyLimit ?? 50;
   const consent = parts.consent ?? createConsent({ requireConsent: options.requireConsent ?? false });
-  const store = new ConsentedStore(resolveLimits(options.retention), openEventStore);
+  /** Predictions the page is waiting for: event writes wait for them (StoreOptions.writeAfter). */
+  const predicting = new Set<Promise<unknown>>();
+  const writeAfter = () => (predicting.size > 0 ? Promise.all(predicting) : undefined);
+  const store = new ConsentedStore(resolveLimits(options.retention), (limits) => openEventStore(limits, { writeAfter }));
   const session = new SessionClock(() => consent.allows('storage'));
   const uploader = options.collector ? createUploader({ url: new URL(options.collector, document.baseURI).href, store, consent }) : undefined;
 
@@ -233,7 +236,10 @@ export function createHunchWithRecorder(options: HunchOptions, parts: LoaderPart
   function predict(events: readonly HunchEvent[], request: Omit<PredictRequest, 'events' | 'maxEvents'>): Promise<Prediction | undefined> {
     if (!consent.allows('storage')) return Promise.resolve(undefined);
     const recent = events.slice(-historyLimit).map(({ id, name, params }) => ({ id, name, params }));
-    return startModel().predict({ events: recent, maxEvents: historyLimit, ...request });
+    const answer = startModel().predict({ events: recent, maxEvents: historyLimit, ...request });
+    predicting.add(answer);
+    void answer.finally(() => predicting.delete(answer)).catch(() => undefined);
+    return answer;
   }
 
   /** The prediction with the catalog entries of its items and of the events' products. */
