@@ -47,15 +47,30 @@ function card({ item, reason, source }: Card, formatPrice: (price: number) => st
   return li;
 }
 
+/**
+ * Price formatters by currency ('' for none), made on first use: the first Intl.NumberFormat
+ * of a page loads the locale's number data, 55-120 ms of main thread in Chromium here (the
+ * one long task Hunch caused on a first visit), so placeholders and priceless cards never
+ * make one, and each is made once.
+ */
+const formatters = new Map<string, Intl.NumberFormat>();
+function formatPrice(price: number, currency: string | undefined): string {
+  let format = formatters.get(currency ?? '');
+  if (!format) {
+    format = currency ? new Intl.NumberFormat(undefined, { style: 'currency', currency }) : new Intl.NumberFormat(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+    formatters.set(currency ?? '', format);
+  }
+  return format.format(price);
+}
+
 /** Replaces `root`'s list with these cards (placeholders when `cards` is undefined). */
 export function renderCards(root: ShadowRoot, { placement, label, cards, limit, currency }: { placement: string; label: string; cards: Card[] | undefined; limit: number; currency?: string }): void {
   const list = part('ul', 'list');
   list.setAttribute(LIST_ATTR, placement);
   list.setAttribute('aria-label', label);
   list.setAttribute('role', 'list');
-  const format = currency ? new Intl.NumberFormat(undefined, { style: 'currency', currency }) : new Intl.NumberFormat(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
   if (cards) {
-    for (const entry of cards) list.append(card(entry, (price) => format.format(price)));
+    for (const entry of cards) list.append(card(entry, (price) => formatPrice(price, currency)));
   } else {
     list.setAttribute('aria-busy', 'true');
     for (let i = 0; i < limit; i++) list.append(part('li', 'placeholder'));
