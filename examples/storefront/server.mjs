@@ -40,11 +40,11 @@ async function resolveFile(pathname, modelsDir) {
     if (relative.startsWith('..') || relative.includes(`${sep}..`)) return undefined;
     const file = join(dir, relative);
     const info = await stat(file).catch(() => undefined);
-    if (info?.isFile()) return { file, size: info.size };
+    if (info?.isFile()) return { file, size: info.size, mtimeMs: info.mtimeMs };
     if (info?.isDirectory()) {
       const index = join(file, 'index.html');
       const indexInfo = await stat(index).catch(() => undefined);
-      if (indexInfo?.isFile()) return { file: index, size: indexInfo.size };
+      if (indexInfo?.isFile()) return { file: index, size: indexInfo.size, mtimeMs: indexInfo.mtimeMs };
     }
     return undefined;
   }
@@ -85,10 +85,19 @@ export async function startStorefront({ port = 8080, host = '127.0.0.1', modelsD
         response.end(pageWithCollector(found.file, collector));
         return;
       }
+      // Revalidatable, as a shop's server or CDN serves files: an unchanged hunch.json gets a 304
+      // (the SDK's shared worker then keeps its loaded model for the next page).
+      const etag = `W/"${found.size}-${Math.round(found.mtimeMs)}"`;
+      if (request.headers['if-none-match'] === etag) {
+        response.writeHead(304, { etag, 'cache-control': 'no-cache' });
+        response.end();
+        return;
+      }
       response.writeHead(200, {
         'content-type': CONTENT_TYPES[extname(found.file)] ?? 'application/octet-stream',
         'content-length': found.size,
         'cache-control': 'no-cache',
+        etag,
       });
       createReadStream(found.file).pipe(response);
     } catch (error) {
