@@ -138,12 +138,14 @@ export async function steadyState({ model, backend, dtype, history, extra, warmu
 /**
  * A returning shopper's new page: SDK module imported, then createHunch() → status() resolved
  * (worker started, runtime and model loaded from the HTTP cache) → first recommend({ k: 20 }).
+ * With `sharedWorker`, the SDK connects to the shop's shared model worker (HunchOptions.sharedWorker):
+ * after a page that loaded the model, the next page finds it loaded.
  */
-export async function coldStart({ model, backend, dtype }) {
+export async function coldStart({ model, backend, dtype, sharedWorker = false }) {
   const t0 = performance.now();
   const sdk = await import('/hunch/hunch.esm.js');
   const t1 = performance.now();
-  const hunch = sdk.createHunch({ model, backend, dtype });
+  const hunch = sdk.createHunch({ model, backend, dtype, sharedWorker });
   const status = await hunch.status();
   const t2 = performance.now();
   const recs = await hunch.recommend({ k: 20 });

@@ -28,7 +28,7 @@ export function createCatalog(modelUrl: string, model: () => ModelClient | undef
   /** hunch.json parsed on the page: only when there is no worker to ask. */
   const pageManifest = () =>
     (onPage ??= readManifest(modelUrl).then(
-      (manifest) => ({ manifest, byId: new Map(manifest.catalog.map((item) => [item.id, item])) }),
+      ({ manifest }) => ({ manifest, byId: new Map(manifest.catalog.map((item) => [item.id, item])) }),
       (error: unknown) => {
         logOnce('model manifest unavailable', error);
         return undefined;

@@ -5,6 +5,7 @@
 import { wrap, releaseProxy, type Remote } from 'comlink';
 import { logOnce } from './lib/log.js';
 import { BACKEND_KEY } from './lib/names.js';
+import { connectWorker, type WorkerConnection } from './worker-connection.js';
 import type {
   Backend,
   BackendPreference,
@@ -90,13 +91,17 @@ export interface ModelClientOptions {
   idleMs?: number;
   /** A recommendation that has not answered by then counts as a failed worker (default 10 s). */
   timeoutMs?: number;
+  /** One SharedWorker for all the shop's pages (kept across navigations), where the browser has SharedWorker. */
+  shared?: boolean;
 }
 
 /** How many times a page recreates a failed worker before settling for popular items. */
 const MAX_RESTARTS = 3;
 
 export class ModelClient {
-  private worker: Worker | undefined;
+  private connection: WorkerConnection | undefined;
+  /** Bumped when a shared worker failed: the next start connects to a fresh one. */
+  private generation = 0;
   private api: Remote<ModelWorkerApi> | undefined;
   /** The worker's API as soon as it is started (before the model is loaded); undefined when no worker runs. */
   private started!: Promise<Remote<ModelWorkerApi> | undefined>;
@@ -135,26 +140,25 @@ export class ModelClient {
     const remembered = preference === 'auto' ? rememberedBackend() : undefined;
     const workerUrl = (await this.wasmOnly(remembered)) ? this.options.wasmWorkerUrl! : this.options.workerUrl;
     try {
-      const worker = new Worker(workerUrl, { type: 'module', name: 'hunch-model' });
-      this.worker = worker;
-      const api = wrap<ModelWorkerApi>(worker);
+      const name = ['hunch-model', this.generation, modelUrl, preference, dtype ?? ''].join(' ');
+      const connection = connectWorker(workerUrl, { shared: this.options.shared ?? false, name });
+      this.connection = connection;
+      const api = wrap<ModelWorkerApi>(connection.endpoint);
       this.api = api;
       // A worker whose script fails to load or run (404, CSP, COEP) only fires `error`: without
       // this race the call below would never settle and recommend() would wait forever.
-      const failed = new Promise<never>((_, reject) =>
-        worker.addEventListener('error', (event) => reject(new Error(`worker ${workerUrl} failed: ${event.message || 'could not start'}`)), { once: true }),
-      );
+      const failed = new Promise<never>((_, reject) => connection.onError((message) => reject(new Error(`worker ${workerUrl} failed: ${message}`))));
       const request: LoadRequest = { modelUrl, backend: preference, ...(dtype ? { dtype } : {}), ...(remembered ? { remembered } : {}) };
       const answer = api.load(request);
       announce(api);
       const { raced, timings, ...result } = await Promise.race([answer, failed]);
       if (raced) rememberBackend({ backend: result.backend, reason: result.reason, modelVersion: result.modelVersion });
       // Later uncaught errors in the worker (a runtime crash): drop it, the next call starts a new one.
-      worker.addEventListener('error', () => this.fail(worker, new Error('the model worker crashed')));
+      connection.onError(() => this.fail(connection, new Error('the model worker crashed')));
       return { ...result, load: timings };
     } catch (error) {
       logOnce('model failed to load, showing popular items', error);
-      this.stop();
+      this.stop('failed');
       return none(`model failed to load: ${error instanceof Error ? error.message : String(error)}`, null);
     }
   }
@@ -192,8 +196,8 @@ export class ModelClient {
   async predict(request: PredictRequest): Promise<Prediction | undefined> {
     this.revive();
     const status = await this.loading;
-    const { api, worker } = this;
-    if (status.backend === 'none' || !api || !worker) return undefined;
+    const { api, connection } = this;
+    if (status.backend === 'none' || !api || !connection) return undefined;
     try {
       // The first call of a worker may compile kernels or shaders for seconds: only later ones are timed.
       const timeoutMs = this.options.timeoutMs ?? 10_000;
@@ -208,7 +212,7 @@ export class ModelClient {
       this.lastInference = prediction.stats;
       return prediction;
     } catch (error) {
-      this.fail(worker, error);
+      this.fail(connection, error);
       return undefined;
     }
   }
@@ -230,26 +234,31 @@ export class ModelClient {
   }
 
   /** Drops a failed worker (once per worker); the next recommend() starts another, up to MAX_RESTARTS. */
-  private fail(worker: Worker, error: unknown): void {
+  private fail(connection: WorkerConnection, error: unknown): void {
     logOnce('model worker failed, showing popular items until it is restarted', error);
-    if (this.worker === worker) this.stop();
+    if (this.connection === connection) this.stop('failed');
   }
 
-  /** Frees the model's memory after a quiet spell; a later recommend() loads it again (from the HTTP cache). */
+  /**
+   * Frees the model's memory after a quiet spell; a later recommend() loads it again (from the
+   * HTTP cache). A shared worker is only left: the browser ends it once no page uses it.
+   */
   private releaseWhenIdle(): void {
     clearTimeout(this.idleTimer);
     this.idleTimer = setTimeout(() => {
-      this.stop();
+      this.stop('idle');
       this.restarts--; // an idle release is not a failure: the restart it causes does not count
     }, this.options.idleMs ?? 5 * 60_000);
   }
 
-  stop(): void {
+  /** Ends this page's worker (or its connection to the shared one); after a failure a shared one is not connected to again. */
+  stop(why: 'failed' | 'idle' = 'failed'): void {
     clearTimeout(this.idleTimer);
     this.api?.[releaseProxy]();
-    this.worker?.terminate();
+    if (why === 'failed' && this.connection?.shared) this.generation++;
+    this.connection?.close();
     this.api = undefined;
-    this.worker = undefined;
+    this.connection = undefined;
   }
 }
 

@@ -7,6 +7,7 @@
  *   data-require-consent            store nothing until hunch.consent({...}) grants it
  *   data-collector="/collect"       upload events to the shop's collector
  *   data-auto-capture="false"       no declarative capture (data-hunch-* markup, JSON-LD, routes)
+ *   data-shared-worker              one model worker for all the shop's pages (HunchOptions.sharedWorker)
  *
  * This file is small on purpose (a loader, like Segment's snippet or PostHog's array.js): it
  * defines `window.hunch` at once as a facade (src/loader/facade.ts) that queues track() calls,
@@ -41,7 +42,7 @@ const createHunch = (options: HunchOptions): Hunch => createFacade(options, load
 window.Hunch = { createHunch };
 const model = script?.dataset.model;
 if (model && !window.hunch) {
-  const { backend, dtype, requireConsent, collector, autoCapture } = script.dataset;
+  const { backend, dtype, requireConsent, collector, autoCapture, sharedWorker } = script.dataset;
   window.hunch = createHunch({
     model,
     backend: backend === 'webgpu' || backend === 'wasm' ? backend : 'auto',
@@ -50,5 +51,6 @@ if (model && !window.hunch) {
     requireConsent: requireConsent !== undefined && requireConsent !== 'false',
     ...(collector ? { collector } : {}),
     autoCapture: autoCapture !== 'false',
+    sharedWorker: sharedWorker !== undefined && sharedWorker !== 'false',
   });
 }

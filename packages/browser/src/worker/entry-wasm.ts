@@ -6,7 +6,7 @@
  * model will run on WASM; a request for WebGPU fails, naming hunch.worker.js.
  */
 import { configureRuntime, WASM_BUILD } from './runtime.js';
-import './worker.js';
+import { serveModelWorker } from './worker.js';
 
-// Runs before the worker handles any message: module evaluation ends before the first message event.
 configureRuntime(WASM_BUILD);
+serveModelWorker();

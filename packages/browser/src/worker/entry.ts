@@ -3,7 +3,7 @@
  * ort/ort-wasm-simd-threaded.asyncify.wasm). The page starts it when WebGPU may be used.
  */
 import { configureRuntime, WEBGPU_BUILD } from './runtime.js';
-import './worker.js';
+import { serveModelWorker } from './worker.js';
 
-// Runs before the worker handles any message: module evaluation ends before the first message event.
 configureRuntime(WEBGPU_BUILD);
+serveModelWorker();

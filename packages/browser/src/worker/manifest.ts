@@ -8,14 +8,44 @@
 import { MANIFEST_FILE, parseManifest, type HunchManifest } from '@hunch/core';
 import { cachedManifest } from './model-files.js';
 
-export async function readManifest(modelUrl: string): Promise<HunchManifest> {
+export interface ReadManifest {
+  manifest: HunchManifest;
+  /** The response's ETag (else Last-Modified and length): what tells a later check that the file is unchanged. */
+  validator: string | undefined;
+}
+
+export async function readManifest(modelUrl: string): Promise<ReadManifest> {
   try {
     const response = await fetch(new URL(MANIFEST_FILE, modelUrl), { cache: 'no-cache' });
     if (!response.ok) throw new Error(`${MANIFEST_FILE}: HTTP ${response.status}`);
-    return parseManifest(await response.json());
+    return { manifest: parseManifest(await response.json()), validator: validatorOf(response) };
   } catch (error) {
     const cached = await cachedManifest(modelUrl).then((json) => (json ? parseManifest(json) : undefined)).catch(() => undefined);
-    if (cached) return cached;
+    if (cached) return { manifest: cached, validator: undefined };
     throw error;
   }
+}
+
+/**
+ * Whether hunch.json is still the file read with `validator`: revalidated, body not read.
+ * Unreachable (offline, server down) counts as unchanged: the loaded model is what the
+ * offline path would load anyway. A server sending no validator never counts as unchanged.
+ */
+export async function manifestUnchanged(modelUrl: string, validator: string | undefined): Promise<boolean> {
+  let response: Response;
+  try {
+    response = await fetch(new URL(MANIFEST_FILE, modelUrl), { cache: 'no-cache' });
+  } catch {
+    return true;
+  }
+  void response.body?.cancel().catch(() => undefined);
+  if (!response.ok) return true; // a failing server: the load would fall back to the cached copy too
+  return validator !== undefined && validatorOf(response) === validator;
+}
+
+function validatorOf(response: Response): string | undefined {
+  const etag = response.headers.get('etag');
+  if (etag) return etag;
+  const modified = response.headers.get('last-modified');
+  return modified ? `${modified}; ${response.headers.get('content-length') ?? ''}` : undefined;
 }

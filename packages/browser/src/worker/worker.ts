@@ -1,7 +1,9 @@
 /**
  * The model worker: owns the GPT-2 (through transformers.js on onnxruntime-web) so that
  * loading and inference never touch the shop's main thread. One model at a time; requests
- * run one after another, each extending the running context (incremental.ts).
+ * run one after another, each extending the running context (incremental.ts). Started as a
+ * SharedWorker (HunchOptions.sharedWorker), it serves every page of the shop that connects:
+ * a page after a navigation finds the model loaded.
  */
 import { expose } from 'comlink';
 import { chooseBackend } from './backend.js';
@@ -9,7 +11,7 @@ import { IncrementalContext } from './incremental.js';
 import { loadModel, type LoadedModel, type ModelManifest } from './loaded-model.js';
 import { race } from './race.js';
 import { itemDistribution, topItems, type ItemDistribution } from './ranking.js';
-import { readManifest } from './manifest.js';
+import { manifestUnchanged, readManifest } from './manifest.js';
 import { backendBundled } from './runtime.js';
 import { categoryIndex, categoryScores, nextActionProbabilities, type CategoryIndex } from './signals.js';
 import type { CatalogItem } from '@hunch/core';
@@ -31,6 +33,8 @@ interface Running {
 }
 
 let running: Running | undefined;
+/** The load that made `running`, its answer and hunch.json's validator: a page asking for the same, unchanged model gets it at once. */
+let current: { request: LoadRequest; result: LoadResult; validator: string | undefined } | undefined;
 
 /** Requests share one model and one cache: each waits for the one before. */
 let queue: Promise<unknown> = Promise.resolve();
@@ -80,12 +84,12 @@ async function loadOnBestBackend(
 }
 
 /** hunch.json of the model directory last asked for: catalog requests answer from it while the model loads. */
-let manifestRead: Promise<ModelManifest & { ms: number }> | undefined;
+let manifestRead: Promise<ModelManifest & { ms: number; validator: string | undefined }> | undefined;
 
-async function readModelManifest(modelUrl: string): Promise<ModelManifest & { ms: number }> {
+async function readModelManifest(modelUrl: string): Promise<ModelManifest & { ms: number; validator: string | undefined }> {
   const started = performance.now();
-  const manifest = await readManifest(modelUrl);
-  return { manifest, catalog: new Map(manifest.catalog.map((item) => [item.id, item])), ms: performance.now() - started };
+  const { manifest, validator } = await readManifest(modelUrl);
+  return { manifest, catalog: new Map(manifest.catalog.map((item) => [item.id, item])), validator, ms: performance.now() - started };
 }
 
 /** The catalog entries of `ids` that exist, each once. */
@@ -102,38 +106,69 @@ function release(): void {
   running?.context.dispose();
   void running?.loaded.model.dispose();
   running = undefined;
+  current = undefined;
+}
+
+/** Whether `a` and `b` ask for the same model on the same terms (the remembered race aside). */
+function sameLoad(a: LoadRequest, b: LoadRequest): boolean {
+  return a.modelUrl === b.modelUrl && a.backend === b.backend && a.dtype === b.dtype;
+}
+
+/** The running model's answer for another page (a shared worker's): nothing was loaded for it. */
+function reused({ result }: NonNullable<typeof current>, started: number): LoadResult {
+  return {
+    ...result,
+    raced: false,
+    reason: `${result.reason}; kept loaded by the shared worker`,
+    timings: { manifest: 0, runtime: 0, session: 0, index: 0, total: performance.now() - started },
+  };
+}
+
+/**
+ * Loads the model `request` asks for, unless it already runs and hunch.json is unchanged
+ * (another page of a shared worker loaded it, maybe while this request waited): then that
+ * one answers, after one revalidation of hunch.json instead of seconds of loading.
+ */
+async function loadModelFor(request: LoadRequest): Promise<LoadResult> {
+  const started = performance.now();
+  const loaded = current;
+  if (running && loaded && sameLoad(loaded.request, request) && (await manifestUnchanged(request.modelUrl, loaded.validator)) && current === loaded) {
+    return reused(loaded, started);
+  }
+  // Read now, not after the queue: catalog requests wait only for this.
+  const read = readModelManifest(request.modelUrl);
+  read.catch(() => undefined); // reported by the load below
+  manifestRead = read;
+  return serially(async (): Promise<LoadResult> => {
+    const manifest = await read;
+    // Loaded meanwhile for another page (same request, same hunch.json): keep it.
+    if (running && current && sameLoad(current.request, request) && current.result.modelVersion === manifest.manifest.version) return reused(current, started);
+    release();
+    const { loaded, reason, raced } = await loadOnBestBackend(request, manifest);
+    running = {
+      loaded,
+      context: new IncrementalContext(loaded),
+      itemIndex: new Map(loaded.items.map(({ itemId }, i) => [itemId, i])),
+      categories: categoryIndex(loaded.items, loaded.catalog),
+      probabilities: new Float32Array(loaded.items.length),
+    };
+    const { variant } = loaded;
+    const result: LoadResult = {
+      backend: loaded.backend,
+      reason: `${reason}; ${variant.reason}`,
+      dtype: variant.dtype,
+      modelFile: variant.file,
+      modelVersion: loaded.manifest.version,
+      raced,
+      timings: { manifest: manifest.ms, ...loaded.timings, total: performance.now() - started },
+    };
+    current = { request, result, validator: manifest.validator };
+    return result;
+  });
 }
 
 const api: ModelWorkerApi = {
-  load: (request: LoadRequest) => {
-    // Read now, not after the queue: catalog requests wait only for this.
-    const started = performance.now();
-    const read = readModelManifest(request.modelUrl);
-    read.catch(() => undefined); // reported by the load below
-    manifestRead = read;
-    return serially(async (): Promise<LoadResult> => {
-      release();
-      const manifest = await read;
-      const { loaded, reason, raced } = await loadOnBestBackend(request, manifest);
-      running = {
-        loaded,
-        context: new IncrementalContext(loaded),
-        itemIndex: new Map(loaded.items.map(({ itemId }, i) => [itemId, i])),
-        categories: categoryIndex(loaded.items, loaded.catalog),
-        probabilities: new Float32Array(loaded.items.length),
-      };
-      const { variant } = loaded;
-      return {
-        backend: loaded.backend,
-        reason: `${reason}; ${variant.reason}`,
-        dtype: variant.dtype,
-        modelFile: variant.file,
-        modelVersion: loaded.manifest.version,
-        raced,
-        timings: { manifest: manifest.ms, ...loaded.timings, total: performance.now() - started },
-      };
-    });
-  },
+  load: (request: LoadRequest) => loadModelFor(request),
 
   predict: ({ events, maxEvents, k, exclude, candidates = [], lookup = [] }: PredictRequest) =>
     serially(async (): Promise<Prediction> => {
@@ -174,4 +209,12 @@ const api: ModelWorkerApi = {
   },
 };
 
-expose(api);
+/**
+ * Answers on the worker's own channel (a dedicated Worker) or on each page's port (a
+ * SharedWorker: one `connect` per page). The entry files call it once configured.
+ */
+export function serveModelWorker(): void {
+  const scope = self as unknown as { onconnect?: unknown; addEventListener(type: 'connect', listener: (event: MessageEvent) => void): void };
+  if ('onconnect' in scope) scope.addEventListener('connect', (event) => expose(api, event.ports[0]!));
+  else expose(api);
+}
