@@ -1,9 +1,10 @@
 /**
  * One model worker for all of a shop's pages (HunchOptions.sharedWorker), in real Chromium
- * against the storefront's real files: after a navigation the next page finds the model
- * loaded (no runtime start, no session, its KV cache extended by one event); two tabs share
- * it; a new hunch.json version on the server is loaded, not the old model kept; and with
- * sharedWorker: false every page loads its own.
+ * against the storefront's real files, under the strict Content-Security-Policy: after a
+ * navigation the next page finds the model loaded (no runtime or model file fetched, no
+ * session, its KV cache extended by one event); two tabs share it; a new hunch.json version
+ * on the server is loaded, not the old model kept; and with sharedWorker: false every page
+ * loads its own. Requests are counted by the proxy: Playwright does not see a SharedWorker's.
  */
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,18 +13,25 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startStorefront } from '../../examples/storefront/server.mjs';
 import { launchChromium } from './chromium.js';
-import { startShopProxy, type ShopProxy } from './shop-proxy.js';
+import { startShopProxy, STRICT_POLICY, VIOLATION_PROBE, type ShopProxy } from './shop-proxy.js';
 
 const LAMPS = ['lamps-01', 'lamps-02', 'lamps-03'];
 
-/** A page of the shop; the query says whether the SDK shares its worker. */
+declare global {
+  interface Window {
+    /** Violations the page saw, recorded by /shared/probe.js. */
+    violations?: string[];
+  }
+}
+
+/** A page of the shop (no inline script: the policy forbids it); the query says whether the SDK shares its worker. */
 const PAGE = `<!doctype html><meta charset="utf-8"><title>shared worker</title><link rel="icon" href="data:,">
-<script type="module">
-import { createHunch } from '/hunch/hunch.esm.js';
+<script src="/shared/probe.js"></script>
+<script type="module" src="/shared/page.js"></script>`;
+const PAGE_SCRIPT = `import { createHunch } from '/hunch/hunch.esm.js';
 const shared = new URLSearchParams(location.search).get('shared') !== 'false';
 window.hunch = createHunch({ model: '/models/demo/', backend: 'wasm', sharedWorker: shared, autoCapture: false });
-document.title = 'page script ran';
-</script>`;
+document.title = 'page script ran';`;
 
 let work: string;
 let storefront: Awaited<ReturnType<typeof startStorefront>>;
@@ -34,7 +42,10 @@ beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'hunch-shared-worker-'));
   cpSync(join(import.meta.dirname, '..', '..', 'models'), join(work, 'models'), { recursive: true });
   storefront = await startStorefront({ port: 0, modelsDir: join(work, 'models') });
-  proxy = await startShopProxy(storefront.url, { pages: { '/page.html': ['text/html', PAGE], '/next.html': ['text/html', PAGE] } });
+  proxy = await startShopProxy(storefront.url, {
+    pages: { '/page.html': ['text/html', PAGE], '/next.html': ['text/html', PAGE], '/shared/probe.js': ['text/javascript', VIOLATION_PROBE], '/shared/page.js': ['text/javascript', PAGE_SCRIPT] },
+    policy: STRICT_POLICY,
+  });
 });
 
 afterAll(async () => {
@@ -75,6 +86,7 @@ describe('the model worker shared by the shop’s pages', () => {
   });
 
   beforeEach(async () => {
+    proxy.reset();
     context = await browser.newContext();
     errors = [];
     context.on('weberror', (error) => errors.push(error.error().message));
@@ -82,6 +94,8 @@ describe('the model worker shared by the shop’s pages', () => {
 
   afterEach(async () => {
     await context?.close();
+    // Nothing the policy refused, in the pages or the workers.
+    expect(proxy.reports).toEqual([]);
   });
 
   it('keeps the model loaded across a navigation: the next page neither starts the runtime nor reruns the history', async () => {
@@ -93,8 +107,12 @@ describe('the model worker shared by the shop’s pages', () => {
     expect(first.status.load!.session).toBeGreaterThan(0);
     expect(first.sources).toEqual(['model']);
 
+    proxy.requested.length = 0;
     await open(page, '/next.html');
     const next = await visit(page, []);
+    // Only hunch.json revalidated: neither onnxruntime's wasm nor a model file read again.
+    expect(proxy.requested.filter((path) => path.startsWith('/models/') || path.startsWith('/hunch/ort/'))).toEqual(['/models/demo/hunch.json']);
+    expect(await page.evaluate(() => window.violations)).toEqual([]);
     expect(next.status.reason).toContain('kept loaded by the shared worker');
     expect(next.status.modelVersion).toBe(first.status.modelVersion);
     expect(next.status.load).toMatchObject({ manifest: 0, runtime: 0, session: 0, index: 0 });
