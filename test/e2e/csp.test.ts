@@ -23,7 +23,7 @@ declare global {
 /** The shop's page: no inline script (the policy forbids it), the page's own code in /csp/page.js. */
 const PAGE = `<!doctype html><meta charset="utf-8"><title>csp</title>
 <script src="/csp/probe.js"></script>
-<script src="/hunch/hunch.js" data-model="/models/demo/" data-backend="wasm" data-auto-capture="false"></script>
+<script src="/hunch/hunch.js" data-model="/models/demo/" data-backend="wasm" data-auto-capture="false" data-shared-worker="false"></script>
 <script src="/csp/page.js"></script>`;
 const PROBE = VIOLATION_PROBE;
 const EVAL_SCRIPT = `try { (0, eval)('1 + 1'); document.body.dataset.eval = 'ran'; } catch (e) { document.body.dataset.eval = e.name; }`;

@@ -72,8 +72,8 @@ describe('on WASM', () => {
     expect(steps.afterSearch.inference?.tokens).toBeGreaterThanOrEqual(2);
     expect(steps.afterSearch.inference?.contextTokens).toBe(5 + steps.afterSearch.inference!.tokens);
 
-    // A fresh page (a new worker, no cache) over the same stored history runs it whole.
-    const fresh = await openPage(context);
+    // A fresh page with its own new worker (no cache) over the same stored history runs it whole.
+    const fresh = await openPage(context, 'data-backend="wasm" data-shared-worker="false"');
     const fromScratch = await fresh.evaluate(async () => {
       const recs = await window.hunch!.recommend({ k: 10 });
       return { ids: recs.map((rec) => rec.item.id), scores: recs.map((rec) => rec.score), inference: (await window.hunch!.status()).lastInference };

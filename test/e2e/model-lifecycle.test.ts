@@ -77,8 +77,9 @@ describe('the model worker in Chromium', () => {
     });
   }
 
+  // A page-owned worker (sharedWorker: false): the page ends it, and Playwright can reach into it.
   it('recreates the worker after it crashes', async () => {
-    await open();
+    await open({ sharedWorker: false });
     expect(await page.evaluate(() => window.hunch!.status())).toMatchObject({ backend: 'wasm' });
     expect(new Set(await sources())).toEqual(new Set(['model']));
     const [first] = page.workers();
@@ -100,7 +101,7 @@ describe('the model worker in Chromium', () => {
   });
 
   it('releases the worker when idle and loads the model again on the next request', async () => {
-    await open({ modelIdleMs: 1500 });
+    await open({ modelIdleMs: 1500, sharedWorker: false });
     expect(new Set(await sources())).toEqual(new Set(['model']));
     expect(page.workers()).toHaveLength(1);
     await expect.poll(() => page.workers().length, { timeout: 10_000 }).toBe(0);

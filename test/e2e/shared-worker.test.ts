@@ -29,8 +29,9 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>shared worker</title><
 <script src="/shared/probe.js"></script>
 <script type="module" src="/shared/page.js"></script>`;
 const PAGE_SCRIPT = `import { createHunch } from '/hunch/hunch.esm.js';
-const shared = new URLSearchParams(location.search).get('shared') !== 'false';
-window.hunch = createHunch({ model: '/models/demo/', backend: 'wasm', sharedWorker: shared, autoCapture: false });
+const query = new URLSearchParams(location.search);
+const idle = query.get('idle');
+window.hunch = createHunch({ model: '/models/demo/', backend: 'wasm', sharedWorker: query.get('shared') !== 'false', autoCapture: false, ...(idle ? { modelIdleMs: Number(idle) } : {}) });
 document.title = 'page script ran';`;
 
 let work: string;
@@ -160,6 +161,33 @@ describe('the model worker shared by the shop’s pages', () => {
     } finally {
       writeFileSync(file, original);
     }
+    expect(errors).toEqual([]);
+  });
+
+  it('an idle page lets go of the shared worker and still answers from the model afterwards', async () => {
+    const page = await context.newPage();
+    const warnings: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'warning' && message.text().startsWith('[hunch]')) warnings.push(message.text());
+    });
+    // An idle time of 1 s: the page closes its connection to the worker a second after an answer.
+    await page.goto(`${proxy.origin}/page.html?shared=true&idle=1000`);
+    await expect.poll(() => page.title()).toBe('page script ran');
+    const sources = await page.evaluate(async (views) => {
+      const hunch = window.hunch!;
+      for (const id of views) hunch.track('view_item', { item_id: id });
+      const before = (await hunch.recommend({ k: 6 })).map((rec) => rec.source);
+      const loadedFirst = await hunch.status();
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      const after = (await hunch.recommend({ k: 6 })).map((rec) => rec.source);
+      return { before: [...new Set(before)], after: [...new Set(after)], loadedFirst, status: await hunch.status() };
+    }, LAMPS);
+    expect(sources.before).toEqual(['model']);
+    expect(sources.after).toEqual(['model']);
+    expect(sources.status.backend).toBe('wasm');
+    // The page connected again and asked for the model anew (kept by the worker, or loaded again).
+    expect(sources.status.load!.total).not.toBe(sources.loadedFirst.load!.total);
+    expect(warnings).toEqual([]);
     expect(errors).toEqual([]);
   });
 

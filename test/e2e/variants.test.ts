@@ -138,14 +138,15 @@ async function recommendInBrowser(
   page.on('request', (request) => requests.push(request.url()));
   page.on('pageerror', (error) => pageErrors.push(error.message));
   // viaTag: the instance the script tag makes from its data-* attributes; else createHunch().
-  const tag = viaTag ? `<script src="/hunch/hunch.js" data-model="/models/${model}/" data-backend="${backend}" data-dtype="${dtype ?? ''}"></script>` : '';
+  // A worker per page (not the shared one): Playwright sees its requests as the page's.
+  const tag = viaTag ? `<script src="/hunch/hunch.js" data-model="/models/${model}/" data-backend="${backend}" data-dtype="${dtype ?? ''}" data-shared-worker="false"></script>` : '';
   const body = `<!doctype html><meta charset="utf-8"><title>variants</title>${tag}`;
   await page.route(`${storefront.url}variants.html`, (route) => route.fulfill({ contentType: 'text/html', body }));
   await page.goto(`${storefront.url}variants.html`);
   if (!viaTag) await page.addScriptTag({ url: `${storefront.url}hunch/hunch.js` });
   const result = await page.evaluate(
     async ({ model, backend, dtype, history, k }) => {
-      const hunch = window.hunch ?? window.Hunch!.createHunch({ model, backend, ...(dtype ? { dtype } : {}) });
+      const hunch = window.hunch ?? window.Hunch!.createHunch({ model, backend, sharedWorker: false, ...(dtype ? { dtype } : {}) });
       await hunch.forget();
       const started = performance.now();
       const status = await hunch.status();

@@ -33,7 +33,7 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>wasm worker</title><li
 const PROBE = VIOLATION_PROBE;
 const PAGE_SCRIPT = `import { createHunch } from '/hunch/hunch.esm.js';
 const query = new URLSearchParams(location.search);
-window.hunch = createHunch({ model: '/models/demo/', backend: query.get('backend'), workerUrl: query.get('worker'), autoCapture: false });
+window.hunch = createHunch({ model: '/models/demo/', backend: query.get('backend'), workerUrl: query.get('worker'), sharedWorker: false, autoCapture: false });
 document.title = 'page script ran';`;
 
 let storefront: Awaited<ReturnType<typeof startStorefront>>;

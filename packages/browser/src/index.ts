@@ -67,10 +67,10 @@ export interface HunchOptions {
   /** Frees the model's memory after this long without recommendations (default 5 minutes); the next one reloads it. */
   modelIdleMs?: number;
   /**
-   * Run the model in one SharedWorker for all of the shop's pages and tabs (default false), kept
+   * Run the model in one SharedWorker for all of the shop's pages and tabs (default true), kept
    * alive across navigations where the browser can (`extendedLifetime`, Chromium): the next page
    * finds the model loaded instead of starting the runtime again (seconds on a slow device).
-   * Browsers without SharedWorker (Chrome on Android) run a worker per page as usual.
+   * Browsers without SharedWorker (Chrome on Android) run a worker per page; false always does.
    */
   sharedWorker?: boolean;
   /**
@@ -212,7 +212,7 @@ export function createHunchWithRecorder(options: HunchOptions, parts: LoaderPart
       preference: options.backend ?? 'auto',
       ...(options.dtype ? { dtype: options.dtype } : {}),
       ...(options.modelIdleMs !== undefined ? { idleMs: options.modelIdleMs } : {}),
-      shared: options.sharedWorker ?? false,
+      shared: options.sharedWorker ?? true,
     }));
 
   // Entries from the model's worker while it runs (no manifest parsed on the page), else from hunch.json.

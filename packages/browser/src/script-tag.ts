@@ -7,7 +7,7 @@
  *   data-require-consent            store nothing until hunch.consent({...}) grants it
  *   data-collector="/collect"       upload events to the shop's collector
  *   data-auto-capture="false"       no declarative capture (data-hunch-* markup, JSON-LD, routes)
- *   data-shared-worker              one model worker for all the shop's pages (HunchOptions.sharedWorker)
+ *   data-shared-worker="false"      a model worker per page, not one shared by the shop's pages
  *
  * This file is small on purpose (a loader, like Segment's snippet or PostHog's array.js): it
  * defines `window.hunch` at once as a facade (src/loader/facade.ts) that queues track() calls,
@@ -51,6 +51,6 @@ if (model && !window.hunch) {
     requireConsent: requireConsent !== undefined && requireConsent !== 'false',
     ...(collector ? { collector } : {}),
     autoCapture: autoCapture !== 'false',
-    sharedWorker: sharedWorker !== undefined && sharedWorker !== 'false',
+    sharedWorker: sharedWorker !== 'false',
   });
 }
