@@ -6,6 +6,7 @@ import { wrap, releaseProxy, type Remote } from 'comlink';
 import { logOnce } from './lib/log.js';
 import { BACKEND_KEY } from './lib/names.js';
 import { connectWorker, type WorkerConnection } from './worker-connection.js';
+import { PROTOCOL_VERSION } from './worker/protocol.js';
 import type {
   Backend,
   BackendPreference,
@@ -143,7 +144,8 @@ export class ModelClient {
     const remembered = preference === 'auto' ? rememberedBackend() : undefined;
     const workerUrl = (await this.wasmOnly(remembered)) ? this.options.wasmWorkerUrl! : this.options.workerUrl;
     try {
-      const name = ['hunch-model', this.generation, modelUrl, preference, dtype ?? ''].join(' ');
+      // Pages share a worker by URL and name: the same protocol, model and terms, and no failed one.
+      const name = ['hunch-model', `v${PROTOCOL_VERSION}`, this.generation, modelUrl, preference, dtype ?? ''].join(' ');
       const connection = connectWorker(workerUrl, { shared: this.options.shared ?? false, name });
       this.connection = connection;
       const api = wrap<ModelWorkerApi>(connection.endpoint);

@@ -4,6 +4,12 @@
  */
 import type { CatalogItem, EventName, EventParams } from '@hunch/core';
 
+/**
+ * Bump when these messages change. It names the shared model worker (model-client.ts), so a
+ * page of a newer SDK build never talks to a worker of an older one still alive in the shop.
+ */
+export const PROTOCOL_VERSION = 1;
+
 export type Backend = 'webgpu' | 'wasm';
 export type BackendPreference = 'auto' | Backend;
 /**
