@@ -26,6 +26,8 @@ declare global {
     events: Captured[];
     stopCapture: () => void;
     hiding?: boolean;
+    /** performance.now() when openPage() started capture: impressions are timed from there. */
+    captureStartedAt?: number;
     /** Called by the test's `track` after recording each event. */
     onTracked?: (event: Captured) => void;
   }
@@ -84,6 +86,7 @@ async function openPage(path: string, html: string, flags: Flags = {}): Promise<
       document.body.innerHTML = html;
       window.events = [];
       addEventListener('pagehide', () => (window.hiding = true)); // before capture's own listener
+      window.captureStartedAt = performance.now();
       window.stopCapture = window.HunchCapture.startAutoCapture((name, params) => {
         const event = { name, params, t: performance.now(), hiding: window.hiding === true };
         window.events.push(event);
@@ -330,7 +333,8 @@ describe('auto-capture: impressions', () => {
       { pageViews: false },
     );
     const lists = async () => (await captured(page, 'view_item_list')).map(({ params }) => `${params.item_list_id}: ${params.items!.map((item) => item.item_id).join(',')}`);
-    const started = await page.evaluate(() => performance.now());
+    // From when capture started watching (a later evaluate could come ~50 ms late under load).
+    const started = await page.evaluate(() => window.captureStartedAt!);
 
     await waitForEvents(page, 'view_item_list', 1);
     const [hero] = await captured(page, 'view_item_list');
