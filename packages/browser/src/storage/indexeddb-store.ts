@@ -1,8 +1,9 @@
 /**
  * The IndexedDB event store. add() only queues; one transaction per burst writes the queue to
  * `events` (and `outbox`), after the caller's task and after the page's pending work (a
- * prediction asked for right after the event: StoreOptions.writeAfter). Everything that changes data runs in one
- * chain, in call order, and no failure reaches the page: it degrades to memory, logged once.
+ * prediction asked for right after the event: StoreOptions.writeAfter). Everything that
+ * changes data runs in one chain, in call order, and no failure reaches the page: it degrades
+ * to memory, logged once.
  */
 import type { HunchEvent } from '@hunch/core';
 import { logOnce } from '../lib/log.js';
