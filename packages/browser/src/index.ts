@@ -44,7 +44,7 @@ export type { AutoCaptureOptions } from './capture/index.js';
 export type { ConsentState, ConsentValue } from './consent.js';
 export type { ModelStatus } from './model-client.js';
 export type { RetentionLimits } from './storage/types.js';
-export type { Backend, BackendPreference, InferenceStats, ModelDtype } from './worker/protocol.js';
+export type { Backend, BackendPreference, InferenceStats, ItemScoring, ModelDtype } from './worker/protocol.js';
 
 export interface HunchOptions {
   /** URL of the model directory (hunch.json + Hugging Face files). */

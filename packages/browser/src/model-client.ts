@@ -9,6 +9,7 @@ import { connectWorker, type WorkerConnection } from './worker-connection.js';
 import { PROTOCOL_VERSION } from './worker/protocol.js';
 import type {
   Backend,
+  ItemScoring,
   BackendPreference,
   CatalogAnswer,
   CatalogRequest,
@@ -34,6 +35,8 @@ export interface ModelStatus {
   lastInference?: InferenceStats;
   /** Where the model's load time went (ms): hunch.json, runtime, session, indexes, total. */
   load?: LoadTimings;
+  /** How items are scored, when a model runs: in the ONNX graph, or by the worker's int8 SIMD kernel (LoadResult.itemScoring). */
+  itemScoring?: ItemScoring;
 }
 
 type RememberedBackend = NonNullable<LoadRequest['remembered']>;

@@ -5,7 +5,9 @@
 import { AutoModelForCausalLM, Tensor, type PreTrainedModel } from '@huggingface/transformers';
 import { Vocabulary, type CatalogItem, type HunchManifest } from '@hunch/core';
 import { addRepeatBonus, lastRow } from './ranking.js';
-import { modelLoaded, prepareModelFiles, webgpuDeviceInUse } from './runtime.js';
+import { ItemScorer } from './item-head/scorer.js';
+import { splitItemHead } from './item-head/split.js';
+import { modelLoaded, prepareModelFiles, webgpuDeviceInUse, type ModelFileRewrite } from './runtime.js';
 import { actionTokenIds, type ActionTokenId } from './signals.js';
 import { chooseDtype, type DtypeChoice } from './variant.js';
 import type { Backend, LoadTimings, ModelDtype } from './protocol.js';
@@ -27,6 +29,12 @@ export interface LoadedModel {
   catalog: ReadonlyMap<string, CatalogItem>;
   /** The graph output holding the repeat bonus (hunch.json onnx.repeat), if the model has one. */
   repeatOutput: string | undefined;
+  /**
+   * Set when the worker scores items itself (item-head/): the graph was loaded without its
+   * int8 LM head and returns `query`, which `scorer` turns into the logits. WASM only: on
+   * WebGPU the head stays in the graph, on the GPU.
+   */
+  itemHead: { query: string; scorer: ItemScorer } | undefined;
   /** Milliseconds spent reading the runtime, creating the session and building the indexes. */
   timings: Pick<LoadTimings, 'runtime' | 'session' | 'index'>;
 }
@@ -47,7 +55,18 @@ export async function loadModel(modelUrl: string, { manifest, catalog }: ModelMa
     lapStart = now;
     return ms;
   };
-  const id = await prepareModelFiles(modelUrl, manifest);
+  let itemHead: LoadedModel['itemHead'];
+  const cutHead: ModelFileRewrite = {
+    path: variant.file,
+    rewrite: (bytes) => {
+      const split = splitItemHead(bytes);
+      const scorer = split && ItemScorer.create(split.head);
+      if (!split || !scorer) return bytes;
+      itemHead = { query: split.head.query, scorer };
+      return split.body;
+    },
+  };
+  const id = await prepareModelFiles(modelUrl, manifest, backend === 'wasm' ? cutHead : undefined);
   const runtime = lap();
   const model = await AutoModelForCausalLM.from_pretrained(id, { local_files_only: true, device: backend, dtype: variant.dtype });
   // onnxruntime-web would fall back to WASM silently: check that WebGPU really runs.
@@ -65,6 +84,10 @@ export async function loadModel(modelUrl: string, { manifest, catalog }: ModelMa
   await modelLoaded(modelUrl, manifest);
   const session = lap();
   const vocabulary = new Vocabulary(manifest.vocabulary, manifest.merges);
+  if (itemHead && itemHead.scorer.rows !== vocabulary.size) {
+    await model.dispose();
+    throw new Error(`${variant.file} scores ${itemHead.scorer.rows} tokens but hunch.json has ${vocabulary.size}`);
+  }
   const items = vocabulary.items();
   const itemTokenIds = new Set(items.map(({ tokenId }) => tokenId));
   const actions = actionTokenIds(vocabulary.tokens);
@@ -81,6 +104,7 @@ export async function loadModel(modelUrl: string, { manifest, catalog }: ModelMa
     actions,
     catalog,
     repeatOutput,
+    itemHead,
   };
 }
 
@@ -106,7 +130,7 @@ export async function forward(
   past?: KvCache,
   into: Float32Array = new Float32Array(loaded.vocabulary.size),
 ): Promise<ForwardResult> {
-  const { model, vocabulary, itemTokenIds, repeatOutput } = loaded;
+  const { model, vocabulary, itemTokenIds, repeatOutput, itemHead } = loaded;
   const inputs: Record<string, unknown> = {
     input_ids: new Tensor('int64', BigInt64Array.from(newTokens, BigInt), [1, newTokens.length]),
     attention_mask: new Tensor('int64', new BigInt64Array(contextTokens.length).fill(1n), [1, contextTokens.length]),
@@ -117,18 +141,24 @@ export async function forward(
   const outputs = (await model(inputs)) as Record<string, Tensor>;
   const cache: KvCache = {};
   try {
-    const logitsOutput = outputs.logits!;
-    // Copied once, into `into`, by the bonus or plainly (the output is freed below).
-    const last = lastRow(logitsOutput.data as Float32Array, logitsOutput.dims, vocabulary.size, 'logits');
-    let logits: Float32Array;
-    if (repeatOutput) {
-      const bonus = outputs[repeatOutput];
-      if (!bonus) throw new Error(`the model returned no ${repeatOutput}`);
-      logits = addRepeatBonus(last, contextTokens, itemTokenIds, lastRow(bonus.data as Float32Array, bonus.dims, 1, repeatOutput)[0]!, into);
+    const output = (name: string) => {
+      const tensor = outputs[name];
+      if (!tensor) throw new Error(`the model returned no ${name}`);
+      return tensor;
+    };
+    // The logits go to `into`: scored there, or copied from the graph's output (freed below).
+    if (itemHead) {
+      const query = output(itemHead.query);
+      itemHead.scorer.score(lastRow(query.data as Float32Array, query.dims, itemHead.scorer.width, itemHead.query), into);
     } else {
-      into.set(last);
-      logits = into;
+      const logits = output('logits');
+      into.set(lastRow(logits.data as Float32Array, logits.dims, vocabulary.size, 'logits'));
     }
+    if (repeatOutput) {
+      const bonus = output(repeatOutput);
+      addRepeatBonus(into, contextTokens, itemTokenIds, lastRow(bonus.data as Float32Array, bonus.dims, 1, repeatOutput)[0]!, into);
+    }
+    const logits = into;
     for (const [name, tensor] of Object.entries(outputs)) {
       if (name.startsWith('present.')) cache[name.replace('present.', 'past_key_values.')] = tensor;
     }

@@ -8,7 +8,7 @@ import type { CatalogItem, EventName, EventParams } from '@hunch/core';
  * Bump when these messages change. It names the shared model worker (model-client.ts), so a
  * page of a newer SDK build never talks to a worker of an older one still alive in the shop.
  */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 export type Backend = 'webgpu' | 'wasm';
 export type BackendPreference = 'auto' | Backend;
@@ -17,6 +17,7 @@ export type BackendPreference = 'auto' | Backend;
  * onnx/model_quantized.onnx) or 'q4' (4-bit MatMulNBits, onnx/model_q4.onnx).
  */
 export type ModelDtype = 'fp32' | 'q8' | 'q4';
+export type ItemScoring = 'graph' | 'int8-simd';
 
 export interface LoadRequest {
   /** Absolute URL of the model directory, ending in '/'. The worker reads hunch.json itself: a big manifest is not copied through postMessage. */
@@ -52,6 +53,11 @@ export interface LoadResult {
   modelFile: string;
   /** The version of the hunch.json the worker loaded. */
   modelVersion: string;
+  /**
+   * How items are scored: 'graph', by the ONNX graph's LM head; 'int8-simd', by the worker's
+   * kernel on the int8 table, from the graph's final hidden state (WASM with an int8 model).
+   */
+  itemScoring: ItemScoring;
   /** Whether this load ran a warm-up race (worth remembering: the page passes it back as `remembered`). */
   raced: boolean;
   timings: LoadTimings;

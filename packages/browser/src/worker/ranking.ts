@@ -84,7 +84,7 @@ export function rankItems(
  * The model's repeat bonus (hunch.json `onnx.repeat`, addTo "history-items"): `bonus`, the
  * graph's repeat output at the last position, is added once to the logit of every item
  * token among the input tokens, however often it occurs. Writes `logits` plus the bonus to
- * `into` (by default a new array) and returns it; `logits` is kept.
+ * `into` (by default a new array; `logits` itself to add in place) and returns it.
  */
 export function addRepeatBonus(
   logits: Float32Array,
@@ -94,7 +94,7 @@ export function addRepeatBonus(
   into: Float32Array = new Float32Array(logits.length),
 ): Float32Array {
   const out = into;
-  out.set(logits);
+  if (out !== logits) out.set(logits);
   for (const id of new Set(inputIds)) {
     if (itemTokenIds.has(id)) out[id] = out[id]! + bonus;
   }

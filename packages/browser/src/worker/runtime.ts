@@ -97,8 +97,15 @@ function splitModelUrl(modelUrl: string): { root: string; id: string } {
   return { root: `${url.origin}${parts.join('/')}/`, id };
 }
 
-/** The model directory (ending in '/') and manifest that modelFetch() answers for. */
-let current: { modelUrl: string; manifest: HunchManifest } | undefined;
+/** Rewrites one model file's checked bytes before transformers.js gets them (loaded-model.ts cuts the item head off this way). */
+export interface ModelFileRewrite {
+  /** The file, relative to the model directory (e.g. "onnx/model_quantized.onnx"). */
+  path: string;
+  rewrite(bytes: Uint8Array): Uint8Array;
+}
+
+/** The model directory (ending in '/'), manifest and rewrite that modelFetch() answers for. */
+let current: { modelUrl: string; manifest: HunchManifest; rewrite: ModelFileRewrite | undefined } | undefined;
 
 /** Loaded once per worker: the wasm bytes, from the Cache API when there (offline too). */
 let wasmReady: Promise<void> | undefined;
@@ -107,11 +114,11 @@ let wasmReady: Promise<void> | undefined;
  * Points transformers.js at the model directory; returns the id to pass to from_pretrained().
  * The manifest lists every file with its SHA-256: transformers.js gets only files it lists, checked.
  */
-export async function prepareModelFiles(modelUrl: string, manifest: HunchManifest): Promise<string> {
+export async function prepareModelFiles(modelUrl: string, manifest: HunchManifest, rewrite?: ModelFileRewrite): Promise<string> {
   if (typeof manifest.files !== 'object' || manifest.files === null) throw new Error('hunch.json lists no files (files: { path: { sha256, bytes } })');
   const { root, id } = splitModelUrl(modelUrl);
   env.localModelPath = root;
-  current = { modelUrl: `${root}${id}/`, manifest };
+  current = { modelUrl: `${root}${id}/`, manifest, rewrite };
   await readRuntime();
   return id;
 }
@@ -156,7 +163,9 @@ async function modelFetch(input: string | URL, init?: RequestInit): Promise<unkn
   const path = decodeURIComponent(url.pathname.slice(new URL(current.modelUrl).pathname.length));
   const entry = Object.hasOwn(current.manifest.files, path) ? current.manifest.files[path] : undefined;
   if (!entry) return new Response(null, { status: 404, statusText: `${path} is not listed in hunch.json` });
-  const bytes = verifiedModelFile(current.modelUrl, path, entry);
+  const { rewrite } = current;
+  const checked = verifiedModelFile(current.modelUrl, path, entry);
+  const bytes = rewrite?.path === path ? checked.then((file) => rewrite.rewrite(new Uint8Array(file))) : checked.then((file) => new Uint8Array(file));
   bytes.catch(() => undefined); // read (and reported) through arrayBuffer() below
   // Not a Response: transformers.js swallows errors thrown by fetch, and a Response body that
   // errors reaches it as a bare "Failed to fetch". It reads a model file with arrayBuffer(),
@@ -167,8 +176,14 @@ async function modelFetch(input: string | URL, init?: RequestInit): Promise<unkn
     statusText: 'OK',
     url: url.href,
     headers: new Headers({ 'content-length': String(entry.bytes) }),
-    arrayBuffer: () => bytes,
+    arrayBuffer: () => bytes.then(arrayBufferOf),
     text: async () => new TextDecoder().decode(await bytes),
     json: async () => JSON.parse(new TextDecoder().decode(await bytes)) as unknown,
   };
+}
+
+/** The bytes as an ArrayBuffer of their own (copied only when they are a view on a bigger one). */
+function arrayBufferOf(bytes: Uint8Array): ArrayBuffer {
+  const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+  return (whole ? bytes.buffer : bytes.slice().buffer) as ArrayBuffer;
 }

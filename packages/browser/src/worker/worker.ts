@@ -159,6 +159,7 @@ async function loadModelFor(request: LoadRequest): Promise<LoadResult> {
       dtype: variant.dtype,
       modelFile: variant.file,
       modelVersion: loaded.manifest.version,
+      itemScoring: loaded.itemHead ? 'int8-simd' : 'graph',
       raced,
       timings: { manifest: manifest.ms, ...loaded.timings, total: performance.now() - started },
     };

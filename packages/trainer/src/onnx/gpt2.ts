@@ -34,7 +34,7 @@ import type { GPT2Config } from '../model.js';
 import { COSINE_SCALE, ITEM_BIAS, REPEAT_BIAS, REPEAT_WEIGHT } from '../next-item.js';
 import type { TensorMap } from '../safetensors.js';
 import { DataType, GraphBuilder, bytesOf, encodeModel, valueInfo } from './graph.js';
-import { dequantizeNode, gatherQ4, matMulNBits, quantizeInt8, quantizeQ4, transpose } from './quantize.js';
+import { dequantizeNode, gatherInt8Rows, gatherQ4, matMulNBits, quantizeInt8, quantizeQ4, transpose } from './quantize.js';
 
 export type OnnxVariant = 'fp32' | 'int8' | 'q4';
 export const ONNX_VARIANTS: readonly OnnxVariant[] = ['fp32', 'int8', 'q4'];
@@ -102,7 +102,8 @@ function variantWeights(g: GraphBuilder, config: GPT2Config, weights: TensorMap,
   }
   if (variant === 'int8') {
     // Per output channel for [K, N] weights (axis 1), per row for the [V, D] table (axis 0).
-    const wte = dequantizeNode(g, WTE, quantizeInt8(table, V, D, 0), V, D, 0);
+    const wteCodes = quantizeInt8(table, V, D, 0);
+    const wte = dequantizeNode(g, WTE, wteCodes, V, D, 0);
     return {
       float,
       linear: (x, prefix) => {
@@ -110,7 +111,7 @@ function variantWeights(g: GraphBuilder, config: GPT2Config, weights: TensorMap,
         const [K, N] = shape as [number, number];
         return bias(g.one('MatMul', [x, dequantizeNode(g, `${prefix}.weight`, quantizeInt8(data, K, N, 1), K, N, 1)]), prefix);
       },
-      embed: (ids) => g.one('Gather', [wte, ids], { axis: 0 }),
+      embed: (ids) => gatherInt8Rows(g, ids, WTE, wteCodes, V, D),
       head: (q) => g.one('MatMul', [q, g.one('Transpose', [wte], { perm: [1, 0] })]),
     };
   }

@@ -3,7 +3,8 @@
  *
  * - int8 (`model_quantized.onnx`): symmetric int8 with one float scale per output channel
  *   (per row of the item table), dequantized in the graph (Cast, Mul: see dequantizeNode)
- *   feeding the float MatMul / Gather: weight-only, activations stay fp32.
+ *   feeding the float MatMuls; the input embedding gathers the table's int8 rows and their
+ *   scales first (gatherInt8Rows): weight-only, activations stay fp32.
  * - q4 (`model_q4.onnx`): 4-bit blocks of 32 along the reduction axis, one float scale per
  *   block, in ONNX Runtime's `com.microsoft.MatMulNBits` layout: B is [N, blocks, 16] uint8,
  *   element k of a block in byte k/2, low nibble first; value = (code - 8) * scale (no
@@ -123,9 +124,29 @@ export function transpose(data: Float32Array, rows: number, cols: number): Float
  * the runtime math exact fp32 at every level.
  */
 export function dequantizeNode(g: GraphBuilder, name: string, w: Int8Weight, rows: number, cols: number, axis: 0 | 1): string {
-  const q = g.tensor(`${name}.int8`, DataType.INT8, [rows, cols], bytesOf(w.q));
-  const scale = g.float(`${name}.scale`, axis === 0 ? [rows, 1] : [cols], w.scales);
+  const { q, scale } = int8Initializers(g, name, w, rows, cols, axis);
   return g.one('Mul', [g.one('Cast', [q], { to: DataType.FLOAT }), scale]);
+}
+
+/**
+ * Rows `ids` [batch, seq] of a per-row int8 [rows, cols] matrix as floats [batch, seq, cols]:
+ * the codes and scales of those rows only, then Cast and Mul, so the values are
+ * dequantizeNode's. Gathering first leaves nothing of the table's size to fold when the
+ * session is created (a Diginetica-size table is 11 MB of fp32), and nothing to compute but
+ * the rows an input asks for.
+ */
+export function gatherInt8Rows(g: GraphBuilder, ids: string, name: string, w: Int8Weight, rows: number, cols: number): string {
+  const { q, scale } = int8Initializers(g, name, w, rows, cols, 0);
+  const codes = g.one('Cast', [g.one('Gather', [q, ids], { axis: 0 })], { to: DataType.FLOAT }); // [b, s, cols]
+  return g.one('Mul', [codes, g.one('Gather', [scale, ids], { axis: 0 })]); // scales [b, s, 1]
+}
+
+/** The codes and scales initializers of an int8 weight (added once: dequantizeNode and gatherInt8Rows share them). */
+function int8Initializers(g: GraphBuilder, name: string, w: Int8Weight, rows: number, cols: number, axis: 0 | 1): { q: string; scale: string } {
+  return {
+    q: g.tensor(`${name}.int8`, DataType.INT8, [rows, cols], bytesOf(w.q)),
+    scale: g.float(`${name}.scale`, axis === 0 ? [rows, 1] : [cols], w.scales),
+  };
 }
 
 /** Stores a Q4Weight as MatMulNBits' B and scales initializers. */
