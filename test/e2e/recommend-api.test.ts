@@ -133,3 +133,56 @@ describe('the catalog', () => {
     }
   });
 });
+
+describe('event writes while the model loads', () => {
+  it('are not held back by a recommendation still waiting for the model: only one the worker is computing holds them', async () => {
+    const slow = await browser.newPage();
+    try {
+      // A worker of the page's own, so that Playwright sees (and can slow down) its model download.
+      await slow.route(`${storefront.url}slow.html`, (route) =>
+        route.fulfill({ contentType: 'text/html', body: '<!doctype html><meta charset="utf-8"><title>slow</title><script src="/hunch/hunch.js" data-model="/models/demo/" data-backend="wasm" data-shared-worker="false"></script>' }),
+      );
+      await slow.route('**/models/demo/onnx/*.onnx', async (route) => {
+        await new Promise((resolve) => setTimeout(resolve, 4_000));
+        await route.continue();
+      });
+      await slow.goto(`${storefront.url}slow.html`);
+      const timing = await slow.evaluate(async () => {
+        const hunch = window.hunch!;
+        await hunch.forget();
+        const stored = () =>
+          new Promise<number>((resolve, reject) => {
+            const open = indexedDB.open('hunch');
+            open.onerror = () => reject(open.error);
+            open.onsuccess = () => {
+              const count = open.result.transaction('events').objectStore('events').count();
+              count.onsuccess = () => {
+                open.result.close();
+                resolve(count.result);
+              };
+            };
+          });
+        let answered = false;
+        const recommendation = hunch.recommend({ k: 3 }).then((recs) => {
+          answered = true;
+          return recs;
+        });
+        // Long enough for recommend() to have read the history and be waiting for the model.
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const tracked = performance.now();
+        hunch.track('view_item', { item_id: 'tea-02' });
+        while ((await stored()) === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+        const writtenMs = performance.now() - tracked;
+        const answeredBeforeWrite = answered;
+        const recs = await recommendation;
+        return { writtenMs, answeredBeforeWrite, sources: recs.map((rec) => rec.source) };
+      });
+      // Before: the write waited for the recommendation, so for the load, up to its 1 s cap.
+      expect(timing.answeredBeforeWrite).toBe(false);
+      expect(timing.writtenMs).toBeLessThan(800);
+      expect(timing.sources).toEqual(['model', 'model', 'model']);
+    } finally {
+      await slow.close();
+    }
+  });
+});

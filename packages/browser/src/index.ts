@@ -196,15 +196,14 @@ export function createHunchWithRecorder(options: HunchOptions, parts: LoaderPart
   const modelUrl = new URL(options.model.endsWith('/') ? options.model : `${options.model}/`, document.baseURI).href;
   const historyLimit = options.historyLimit ?? 50;
   const consent = parts.consent ?? createConsent({ requireConsent: options.requireConsent ?? false });
-  /** Predictions the page is waiting for: event writes wait for them (StoreOptions.writeAfter). */
-  const predicting = new Set<Promise<unknown>>();
-  const writeAfter = () => (predicting.size > 0 ? Promise.all(predicting) : undefined);
+  // The model starts with storage consent: without it, recommendations are the popular list.
+  let model: ModelClient | undefined;
+  // Event writes wait for the predictions the worker is computing (StoreOptions.writeAfter).
+  const writeAfter = () => model?.inFlight();
   const store = new ConsentedStore(resolveLimits(options.retention), (limits) => openEventStore(limits, { writeAfter }));
   const session = new SessionClock(() => consent.allows('storage'));
   const uploader = options.collector ? createUploader({ url: new URL(options.collector, document.baseURI).href, store, consent }) : undefined;
 
-  // The model starts with storage consent: without it, recommendations are the popular list.
-  let model: ModelClient | undefined;
   const startModel = () =>
     (model ??= new ModelClient({
       ...(options.workerUrl ? { workerUrl: options.workerUrl } : { workerUrl: DEFAULT_WORKER_URL, wasmWorkerUrl: DEFAULT_WASM_WORKER_URL }),
@@ -244,10 +243,7 @@ export function createHunchWithRecorder(options: HunchOptions, parts: LoaderPart
   function predict(events: readonly HunchEvent[], request: Omit<PredictRequest, 'events' | 'maxEvents'>): Promise<Prediction | undefined> {
     if (!consent.allows('storage')) return Promise.resolve(undefined);
     const recent = events.slice(-historyLimit).map(({ id, name, params }) => ({ id, name, params }));
-    const answer = startModel().predict({ events: recent, maxEvents: historyLimit, ...request });
-    predicting.add(answer);
-    void answer.finally(() => predicting.delete(answer)).catch(() => undefined);
-    return answer;
+    return startModel().predict({ events: recent, maxEvents: historyLimit, ...request });
   }
 
   /** The prediction with the catalog entries of its items and of the events' products. */

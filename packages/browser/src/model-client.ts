@@ -200,6 +200,17 @@ export class ModelClient {
         : Promise.resolve(none(`the model worker failed ${MAX_RESTARTS} times: popular items from now on`, before.modelVersion));
   }
 
+  /**
+   * The predictions sent to the worker and not answered yet, or undefined when none is: what
+   * event writes wait for (StoreOptions.writeAfter). A prediction still waiting for the model
+   * to load is not counted: the write would wait for the whole load.
+   */
+  inFlight(): Promise<unknown> | undefined {
+    return this.sent.size > 0 ? Promise.allSettled(this.sent) : undefined;
+  }
+
+  private readonly sent = new Set<Promise<unknown>>();
+
   /** The model's prediction, or undefined when there is no model to ask (the caller falls back). */
   async predict(request: PredictRequest): Promise<Prediction | undefined> {
     this.revive();
@@ -211,6 +222,8 @@ export class ModelClient {
       const timeoutMs = this.options.timeoutMs ?? 10_000;
       let timer: ReturnType<typeof setTimeout> | undefined;
       const answer = api.predict(request);
+      this.sent.add(answer);
+      void answer.catch(() => undefined).finally(() => this.sent.delete(answer));
       const prediction = await (this.warm
         ? Promise.race([answer, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer from the model worker in ${timeoutMs} ms`)), timeoutMs)))])
         : answer
