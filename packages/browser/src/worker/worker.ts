@@ -127,14 +127,31 @@ function reused({ result }: NonNullable<typeof current>, started: number): LoadR
 /**
  * Loads the model `request` asks for, unless it already runs and hunch.json is unchanged
  * (another page of a shared worker loaded it, maybe while this request waited): then that
- * one answers, after one revalidation of hunch.json instead of seconds of loading.
+ * one answers, after one revalidation of hunch.json instead of seconds of loading. A request
+ * arriving while the same model loads for another page waits for that load first.
  */
 async function loadModelFor(request: LoadRequest): Promise<LoadResult> {
   const started = performance.now();
+  // Another page's load of the same model is under way (tabs restored together): wait for it
+  // rather than reading and parsing hunch.json a second time alongside it.
+  if (loading && sameLoad(loading.request, request)) await loading.result.catch(() => undefined);
   const loaded = current;
   if (running && loaded && sameLoad(loaded.request, request) && (await manifestUnchanged(request.modelUrl, loaded.validator)) && current === loaded) {
     return reused(loaded, started);
   }
+  const result = loadAnew(request, started);
+  const pending = { request, result };
+  loading = pending;
+  void result.catch(() => undefined).finally(() => {
+    if (loading === pending) loading = undefined;
+  });
+  return result;
+}
+
+/** The load in progress (loadAnew), for a page asking for the same model meanwhile. */
+let loading: { request: LoadRequest; result: Promise<LoadResult> } | undefined;
+
+async function loadAnew(request: LoadRequest, started: number): Promise<LoadResult> {
   // Read now, not after the queue: catalog requests wait only for this.
   const read = readModelManifest(request.modelUrl);
   read.catch(() => undefined); // reported by the load below
