@@ -90,7 +90,7 @@ export async function steadyState({ model, backend, dtype, history, extra, warmu
   const status = await hunch.status();
   const lastInference = async () => {
     const { lastInference: stats } = await hunch.status();
-    return stats ? { mode: stats.mode, tokens: stats.tokens, contextTokens: stats.contextTokens ?? null, ms: stats.ms } : null;
+    return stats ? { mode: stats.mode, tokens: stats.tokens, contextTokens: stats.contextTokens ?? null, ms: stats.ms, updateMs: stats.updateMs ?? null } : null;
   };
   let notModel = 0;
   const check = (recs) => {

@@ -67,6 +67,9 @@ describe('on WASM', () => {
     expect(steps.again.inference).toMatchObject({ mode: 'reused', tokens: 0, contextTokens: 4 });
     expect(steps.again.ids).toEqual(steps.first.ids);
     expect(steps.afterView.inference).toMatchObject({ mode: 'incremental', tokens: 1, contextTokens: 5 });
+    // The update (the model's step) is part of the worker's time, which also ranks and looks entries up.
+    expect(steps.afterView.inference!.updateMs).toBeGreaterThan(0);
+    expect(steps.afterView.inference!.updateMs).toBeLessThanOrEqual(steps.afterView.inference!.ms);
     // "<search>" and the search words: a few tokens, not the whole history.
     expect(steps.afterSearch.inference?.mode).toBe('incremental');
     expect(steps.afterSearch.inference?.tokens).toBeGreaterThanOrEqual(2);

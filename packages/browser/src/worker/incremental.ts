@@ -34,7 +34,8 @@ export class IncrementalContext {
     const contextTokens = plan.window.tokenIds.length;
     if (plan.mode === 'reused') {
       const { logits, version } = this.cached!;
-      return { logits, version, stats: { mode: 'reused', tokens: 0, contextTokens, ms: performance.now() - started } };
+      const ms = performance.now() - started;
+      return { logits, version, stats: { mode: 'reused', tokens: 0, contextTokens, updateMs: ms, ms } };
     }
     const previous = this.cached;
     // A failed run leaves no half-updated cache: the next request starts from scratch.
@@ -45,7 +46,8 @@ export class IncrementalContext {
       const { logits, cache } = await forward(this.loaded, run, plan.window.tokenIds, plan.mode === 'incremental' ? previous!.cache : undefined, into);
       const version = ++this.version;
       this.cached = { window: plan.window, cache, logits, version };
-      return { logits, version, stats: { mode: plan.mode, tokens: run.length, contextTokens, ms: performance.now() - started } };
+      const ms = performance.now() - started;
+      return { logits, version, stats: { mode: plan.mode, tokens: run.length, contextTokens, updateMs: ms, ms } };
     } finally {
       disposeCache(previous?.cache);
     }

@@ -110,7 +110,9 @@ export interface InferenceStats {
   tokens: number;
   /** Tokens the model saw in all (its context window, [BOS] included). */
   contextTokens: number;
-  /** Time spent in the worker, milliseconds. */
+  /** The model's update: encoding the events, running the new tokens on the KV cache and scoring every token (ms; ~0 when reused). */
+  updateMs: number;
+  /** All of the worker's time for the answer: the update, then the item softmax, ranking and catalog entries (ms). */
   ms: number;
 }
 
