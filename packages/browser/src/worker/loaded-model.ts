@@ -1,8 +1,11 @@
 /**
  * One model loaded on one backend, and one forward pass of it: the last position's logits
  * (with the repeat bonus the graph leaves to its caller) and the new KV cache.
+ * transformers.js loads the model directory; each step then runs its onnxruntime session
+ * directly, on onnxruntime tensors: its model call (input checks, a wrapper per tensor) cost
+ * a tenth of a millisecond or more per event, and the worker keeps the cache itself anyway.
  */
-import { AutoModelForCausalLM, Tensor, type PreTrainedModel } from '@huggingface/transformers';
+import { AutoModelForCausalLM, type PreTrainedModel } from '@huggingface/transformers';
 import { Vocabulary, type CatalogItem, type HunchManifest } from '@hunch/core';
 import { addRepeatBonus, lastRow } from './ranking.js';
 import { ItemScorer } from './item-head/scorer.js';
@@ -11,12 +14,25 @@ import { modelLoaded, prepareModelFiles, webgpuDeviceInUse, type ModelFileRewrit
 import { actionTokenIds, type ActionTokenId } from './signals.js';
 import { chooseDtype, type DtypeChoice } from './variant.js';
 import type { Backend, LoadTimings, ModelDtype } from './protocol.js';
+// The onnxruntime-web transformers.js runs on (rollup resolves it to the worker's bundle build).
+import { Tensor } from 'onnxruntime-web/webgpu';
 
 /** past_key_values.{i}.key/value, as the graph takes them. */
 export type KvCache = Record<string, Tensor>;
 
+/** What a step needs of the onnxruntime session transformers.js created. */
+export interface ModelSession {
+  inputNames: readonly string[];
+  outputNames: readonly string[];
+  run(feeds: Record<string, Tensor>): Promise<Record<string, Tensor>>;
+}
+
 export interface LoadedModel {
   model: PreTrainedModel;
+  /** The model's onnxruntime session, which forward() runs. */
+  session: ModelSession;
+  /** An empty cache (past length 0): the past_key_values of a first call. */
+  emptyCache: () => KvCache;
   backend: Backend;
   variant: DtypeChoice;
   manifest: HunchManifest;
@@ -74,15 +90,24 @@ export async function loadModel(modelUrl: string, { manifest, catalog }: ModelMa
     await model.dispose();
     throw new Error('asked onnxruntime for webgpu but it runs on wasm');
   }
+  const session = (model as unknown as { sessions: Record<string, ModelSession | undefined> }).sessions.model;
+  if (!session) {
+    await model.dispose();
+    throw new Error(`transformers.js made no session for ${variant.file}`);
+  }
   const repeatOutput = manifest.onnx?.repeat?.output;
-  const outputNames = (model as unknown as { sessions: Record<string, { outputNames: string[] }> }).sessions.model?.outputNames;
-  if (repeatOutput && outputNames && !outputNames.includes(repeatOutput)) {
+  if (repeatOutput && !session.outputNames.includes(repeatOutput)) {
     await model.dispose();
     throw new Error(`hunch.json names the repeat output ${repeatOutput} but ${variant.file} has none`);
   }
+  const config = model.config as unknown as { n_head?: number; n_embd?: number };
+  const heads = manifest.onnx?.cache.heads ?? config.n_head ?? 1;
+  const headDim = manifest.onnx?.cache.headDim ?? (config.n_embd ?? heads) / heads;
+  const pastNames = session.inputNames.filter((name) => name.startsWith('past_key_values.'));
+  const emptyCache = () => Object.fromEntries(pastNames.map((name) => [name, new Tensor('float32', new Float32Array(0), [1, heads, 0, headDim])]));
   // Loaded: keep this version's files (and manifest) for offline visits, drop other versions'.
   await modelLoaded(modelUrl, manifest);
-  const session = lap();
+  const sessionMs = lap();
   const vocabulary = new Vocabulary(manifest.vocabulary, manifest.merges);
   if (itemHead && itemHead.scorer.rows !== vocabulary.size) {
     await model.dispose();
@@ -92,8 +117,10 @@ export async function loadModel(modelUrl: string, { manifest, catalog }: ModelMa
   const itemTokenIds = new Set(items.map(({ tokenId }) => tokenId));
   const actions = actionTokenIds(vocabulary.tokens);
   return {
-    timings: { runtime, session, index: lap() },
+    timings: { runtime, session: sessionMs, index: lap() },
     model,
+    session,
+    emptyCache,
     backend,
     variant,
     manifest,
@@ -130,15 +157,17 @@ export async function forward(
   past?: KvCache,
   into: Float32Array = new Float32Array(loaded.vocabulary.size),
 ): Promise<ForwardResult> {
-  const { model, vocabulary, itemTokenIds, repeatOutput, itemHead } = loaded;
-  const inputs: Record<string, unknown> = {
+  const { session, vocabulary, itemTokenIds, repeatOutput, itemHead } = loaded;
+  const inputs: Record<string, Tensor> = {
     input_ids: new Tensor('int64', BigInt64Array.from(newTokens, BigInt), [1, newTokens.length]),
     attention_mask: new Tensor('int64', new BigInt64Array(contextTokens.length).fill(1n), [1, contextTokens.length]),
     num_logits_to_keep: new Tensor('int64', BigInt64Array.of(1n), []),
+    ...(past ?? loaded.emptyCache()),
   };
-  // Without past_key_values transformers.js feeds empty ones (length 0).
-  if (past) inputs.past_key_values = past;
-  const outputs = (await model(inputs)) as Record<string, Tensor>;
+  // Only the inputs the graph has (an older export has no num_logits_to_keep).
+  const missing = session.inputNames.filter((name) => !inputs[name]);
+  if (missing.length > 0) throw new Error(`the model wants inputs this worker does not feed: ${missing.join(', ')}`);
+  const outputs = await session.run(Object.fromEntries(session.inputNames.map((name) => [name, inputs[name]!])));
   const cache: KvCache = {};
   try {
     const output = (name: string) => {
