@@ -67,3 +67,44 @@ export function createCatalog(modelUrl: string, model: () => ModelClient | undef
     },
   };
 }
+
+/**
+ * Catalog entries the page already received from the worker, for the model version they came
+ * with: a prediction asks only for the entries it lacks. The history's products are the same
+ * from one event to the next, and re-sending them with every answer made each call ~0.4 ms
+ * slower across a shared worker's process boundary (A/B in Chromium).
+ */
+export class KnownEntries {
+  private version: string | undefined;
+  /** null: asked for and not in that version's catalog (an unknown product is not asked for again). */
+  private readonly byId = new Map<string, CatalogItem | null>();
+
+  /** At most this many ids are kept (a long session browsing a huge catalog starts over). */
+  constructor(private readonly limit = 5_000) {}
+
+  /** Ids among `ids` the page has not asked about yet, each once. */
+  missing(ids: Iterable<string>): string[] {
+    return [...new Set(ids)].filter((id) => !this.byId.has(id));
+  }
+
+  /**
+   * Keeps `items`, from an answer of model `version` to a request for `asked` (those without
+   * an entry are absent from that catalog). Entries of another version are forgotten.
+   */
+  add(version: string, items: readonly CatalogItem[], asked: readonly string[]): void {
+    if (version !== this.version || this.byId.size + asked.length + items.length > this.limit) this.byId.clear();
+    this.version = version;
+    for (const id of asked) if (!this.byId.has(id)) this.byId.set(id, null);
+    for (const item of items) this.byId.set(item.id, item);
+  }
+
+  /** The known entries of `ids`. */
+  of(ids: Iterable<string>): Map<string, CatalogItem> {
+    const found = new Map<string, CatalogItem>();
+    for (const id of ids) {
+      const item = this.byId.get(id);
+      if (item) found.set(id, item);
+    }
+    return found;
+  }
+}

@@ -20,7 +20,7 @@ import {
 } from '@hunch/core';
 import { startAutoCapture, type AutoCaptureOptions } from './capture/index.js';
 import { createConsent, type Consent, type ConsentState } from './consent.js';
-import { createCatalog } from './catalog.js';
+import { createCatalog, KnownEntries } from './catalog.js';
 import { ConsentedStore } from './consented-store.js';
 import { eventTime, noteEventTime } from './lib/clock.js';
 import { uuid } from './lib/ids.js';
@@ -216,6 +216,7 @@ export function createHunchWithRecorder(options: HunchOptions, parts: LoaderPart
 
   // Entries from the model's worker while it runs (no manifest parsed on the page), else from hunch.json.
   const catalog = createCatalog(modelUrl, () => (consent.allows('storage') ? startModel() : undefined));
+  const knownEntries = new KnownEntries();
 
   const applyConsent = (state: ConsentState) => {
     if (state.personalization_storage === 'granted') {
@@ -248,10 +249,15 @@ export function createHunchWithRecorder(options: HunchOptions, parts: LoaderPart
 
   /** The prediction with the catalog entries of its items and of the events' products. */
   async function predictWithEntries(events: readonly HunchEvent[], request: Omit<PredictRequest, 'events' | 'maxEvents' | 'lookup'>) {
-    const lookup = itemIdsOf(events);
+    const products = itemIdsOf(events);
+    const lookup = knownEntries.missing(products);
     const prediction = await predict(events, { ...request, lookup });
-    const entries = prediction ? new Map(prediction.entries.map((item) => [item.id, item])) : await catalog.entries(lookup);
-    return { prediction, entries };
+    if (!prediction) return { prediction, entries: await catalog.entries(products) };
+    knownEntries.add(prediction.modelVersion, prediction.entries, lookup);
+    // A new model version answered: the entries known from the old one were dropped.
+    const unknown = knownEntries.missing(products);
+    if (unknown.length > 0) knownEntries.add(prediction.modelVersion, [...(await catalog.entries(unknown)).values()], unknown);
+    return { prediction, entries: knownEntries.of([...products, ...prediction.items.map(({ itemId }) => itemId)]) };
   }
 
   async function currentIntent(): Promise<Intent> {

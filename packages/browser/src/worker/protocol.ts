@@ -131,6 +131,8 @@ export interface Prediction {
   categories: Array<{ category: string; score: number }>;
   /** Catalog entries of `items` and of the request's `lookup` ids. */
   entries: CatalogItem[];
+  /** The version of the model (hunch.json) that answered, whose catalog the entries are from. */
+  modelVersion: string;
   stats: InferenceStats;
 }
 

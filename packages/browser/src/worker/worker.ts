@@ -210,6 +210,7 @@ const api: ModelWorkerApi = {
         nextAction: nextActionProbabilities(logits, loaded.actions, logSumExp),
         categories: categoryScores(probabilities, categories, TOP_CATEGORIES),
         entries: entriesOf([...items.map(({ itemId }) => itemId), ...lookup], loaded.catalog),
+        modelVersion: loaded.manifest.version,
         stats: { ...stats, ms: performance.now() - started },
       };
     }),
