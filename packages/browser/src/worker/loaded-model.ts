@@ -75,11 +75,9 @@ export async function loadModel(modelUrl: string, { manifest, catalog }: ModelMa
   const cutHead: ModelFileRewrite = {
     path: variant.file,
     rewrite: (bytes) => {
-      const split = splitItemHead(bytes);
-      const scorer = split && ItemScorer.create(split.head);
-      if (!split || !scorer) return bytes;
-      itemHead = { query: split.head.query, scorer };
-      return split.body;
+      const cut = withOwnItemHead(bytes);
+      itemHead = cut?.itemHead;
+      return cut?.body ?? bytes;
     },
   };
   const id = await prepareModelFiles(modelUrl, manifest, backend === 'wasm' ? cutHead : undefined);
@@ -133,6 +131,21 @@ export async function loadModel(modelUrl: string, { manifest, catalog }: ModelMa
     repeatOutput,
     itemHead,
   };
+}
+
+/**
+ * The graph without its int8 LM head, and the worker's scorer in its place; undefined keeps the
+ * graph whole (its logits are not an int8 tied head, no WebAssembly SIMD, or bytes this cannot
+ * read: still a valid model, whose head onnxruntime then runs).
+ */
+function withOwnItemHead(bytes: Uint8Array): { body: Uint8Array; itemHead: NonNullable<LoadedModel['itemHead']> } | undefined {
+  try {
+    const split = splitItemHead(bytes);
+    const scorer = split && ItemScorer.create(split.head);
+    return split && scorer ? { body: split.body, itemHead: { query: split.head.query, scorer } } : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export interface ForwardResult {
