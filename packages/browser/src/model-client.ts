@@ -9,11 +9,11 @@ import { connectWorker, type WorkerConnection } from './worker-connection.js';
 import { PROTOCOL_VERSION } from './worker/protocol.js';
 import type {
   Backend,
-  ItemScoring,
   BackendPreference,
   CatalogAnswer,
   CatalogRequest,
   InferenceStats,
+  ItemScoring,
   LoadRequest,
   LoadTimings,
   ModelDtype,
@@ -116,6 +116,8 @@ export class ModelClient {
   /** Whether the current worker has answered once (its first call may be slow). */
   private warm = false;
   private idleTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Predictions posted to the worker and not answered yet (inFlight()). */
+  private readonly sent = new Set<Promise<unknown>>();
 
   constructor(private readonly options: ModelClientOptions) {
     this.loading = this.start();
@@ -208,8 +210,6 @@ export class ModelClient {
   inFlight(): Promise<unknown> | undefined {
     return this.sent.size > 0 ? Promise.allSettled(this.sent) : undefined;
   }
-
-  private readonly sent = new Set<Promise<unknown>>();
 
   /** The model's prediction, or undefined when there is no model to ask (the caller falls back). */
   async predict(request: PredictRequest): Promise<Prediction | undefined> {

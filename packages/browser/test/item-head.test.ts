@@ -69,7 +69,7 @@ describe('ItemScorer (the int8 x int16 SIMD kernel)', () => {
     });
   }
 
-  it('gives the bias for a zero query, NaN for a non-finite one, and refuses wrong sizes', () => {
+  it('gives the bias for a zero query, NaN for a non-finite one, and refuses wrong sizes and an empty table', () => {
     const head = randomHead(20, 16, 5, true);
     const scorer = ItemScorer.create(head)!;
     const logits = new Float32Array(20);
@@ -79,6 +79,8 @@ describe('ItemScorer (the int8 x int16 SIMD kernel)', () => {
     expect(logits.every(Number.isNaN)).toBe(true);
     expect(() => scorer.score(new Float32Array(15), logits)).toThrow(/a query of 15 for 16/);
     expect(() => scorer.score(new Float32Array(16), new Float32Array(19))).toThrow(/output of 19 for 20 rows/);
+    // An empty table is refused (the kernel's loops would never end).
+    expect(() => ItemScorer.create({ ...head, rows: 0, table: new Int8Array(0), scales: new Float32Array(0), bias: undefined })).toThrow(/a table of 0 x 16/);
   });
 });
 

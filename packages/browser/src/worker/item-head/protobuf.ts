@@ -2,7 +2,7 @@
  * Just enough protocol buffers to read and rewrite an ONNX model in the worker: walk a
  * message's fields (keeping each one's bytes, so that untouched fields are copied as they
  * are) and write the few fields a rewrite adds. No schema, no library: onnx.proto's field
- * numbers live with the code that reads them (onnx-graph.ts).
+ * numbers live with the code that reads them (split.ts).
  */
 
 /** Protobuf wire types (how a field's value is laid out). */

@@ -37,6 +37,8 @@ export class ItemScorer {
     head: Int8ItemHead,
   ) {
     const { rows, width } = head;
+    // The kernel's loops run at least once: an empty table would never end.
+    if (!(rows >= 1 && width >= 1)) throw new Error(`item scorer: a table of ${rows} x ${width}`);
     this.rows = rows;
     this.width = width;
     this.chunks = Math.ceil(width / CHUNK);
