@@ -5,13 +5,11 @@
  * page; consent() answers before the SDK is there and applies once it is; `script-src 'self'`
  * is enough.
  */
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startStorefront } from '../../examples/storefront/server.mjs';
-import { launchChromium } from './chromium.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { useShopPage, type Storefront } from './shop-page.js';
 import { readStoredEvents as readStoredEventsOf } from './stored-events.js';
 
-type Storefront = Awaited<ReturnType<typeof startStorefront>>;
 interface StoredEvent {
   id: string;
   name: string;
@@ -39,38 +37,9 @@ async function delaySdk(page: Page): Promise<() => void> {
   return release;
 }
 
-let storefront: Storefront;
-let browser: Browser;
-let context: BrowserContext;
-let page: Page;
-let pageErrors: string[];
-let warnings: string[];
-
-beforeAll(async () => {
-  storefront = await startStorefront({ port: 0 });
-  browser = await launchChromium({ webgpu: false });
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await storefront?.close();
-});
-
-beforeEach(async () => {
-  // A fresh context per test: its own IndexedDB and localStorage.
-  context = await browser.newContext();
-  page = await context.newPage();
-  pageErrors = [];
-  warnings = [];
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  page.on('console', (message) => {
-    if (message.type() === 'warning' && message.text().startsWith('[hunch]')) warnings.push(message.text());
-  });
-});
-
-afterEach(async () => {
-  await context?.close();
-});
+// Set before each test by useShopPage.
+let storefront: Storefront, page: Page, pageErrors: string[], warnings: string[];
+useShopPage((shop) => ({ storefront, page, pageErrors, warnings } = shop));
 
 /** Serves `body` as /loader.html (with optional headers) and opens it. */
 async function open(body: string, headers: Record<string, string> = {}): Promise<void> {

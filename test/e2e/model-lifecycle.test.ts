@@ -4,44 +4,13 @@
  * released when idle then loaded again on demand. Recommendations never stop: while there is
  * no worker they come from the popular list.
  */
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startStorefront } from '../../examples/storefront/server.mjs';
-import { launchChromium } from './chromium.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { useShopPage, type Storefront } from './shop-page.js';
 
-type Storefront = Awaited<ReturnType<typeof startStorefront>>;
-
-let storefront: Storefront;
-let browser: Browser;
-let context: BrowserContext;
-let page: Page;
-let warnings: string[];
-let pageErrors: string[];
-
-beforeAll(async () => {
-  storefront = await startStorefront({ port: 0 });
-  browser = await launchChromium({ webgpu: false });
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await storefront?.close();
-});
-
-beforeEach(async () => {
-  context = await browser.newContext();
-  page = await context.newPage();
-  warnings = [];
-  pageErrors = [];
-  page.on('console', (message) => {
-    if (message.type() === 'warning' && message.text().startsWith('[hunch]')) warnings.push(message.text());
-  });
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-});
-
-afterEach(async () => {
-  await context?.close();
-});
+// Set before each test by useShopPage.
+let storefront: Storefront, page: Page, pageErrors: string[], warnings: string[];
+useShopPage((shop) => ({ storefront, page, pageErrors, warnings } = shop));
 
 /** A page of the shop with the SDK by script tag (no instance) and `window.hunch` made with `options`. */
 async function open(options: Record<string, unknown> = {}): Promise<void> {
