@@ -1,6 +1,6 @@
 /**
  * The item head's inner loop as a WebAssembly module with 128-bit SIMD, written out here
- * byte by byte (250 bytes; no toolchain, nothing fetched). onnxruntime-web's own .wasm needs
+ * byte by byte (240 bytes; no toolchain, nothing fetched). onnxruntime-web's own .wasm needs
  * the same SIMD and CSP ('wasm-unsafe-eval'), so wherever the model runs on WASM this does.
  *
  *   score(table, rows, chunks, query, scales, bias, queryScale, out)
