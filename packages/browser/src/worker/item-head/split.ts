@@ -106,9 +106,7 @@ const sameInts = (a: readonly number[] | undefined, b: readonly number[]) => a !
 const floats = (data: Uint8Array) => new Float32Array(new Uint8Array(data).buffer);
 
 /** The tied int8 head feeding `logits`, when the graph has exactly that (see the file comment). */
-function findHead(nodes: readonly GraphNode[], initializers: ReadonlyMap<string, Initializer>): Int8ItemHead | undefined {
-  const producer = new Map<string, GraphNode>();
-  for (const node of nodes) for (const output of node.outputs) producer.set(output, node);
+function findHead(producer: ReadonlyMap<string, GraphNode>, initializers: ReadonlyMap<string, Initializer>): Int8ItemHead | undefined {
   const standard = (name: string | undefined, opType: string, inputs: number) => {
     const node = name === undefined ? undefined : producer.get(name);
     return node && node.opType === opType && node.domain === '' && node.inputs.length === inputs ? node : undefined;
@@ -177,15 +175,14 @@ export function splitItemHead(model: Uint8Array): SplitModel | undefined {
   if (!graphField) return undefined;
   const graphFields = fields(graphField.bytes);
   const nodeOf = new Map(graphFields.filter((field) => field.number === GRAPH.node).map((field) => [field, readNode(field)]));
-  const nodes = [...nodeOf.values()];
-  const initializers = new Map(graphFields.filter((field) => field.number === GRAPH.initializer).map(readInitializer));
-  const head = findHead(nodes, initializers);
+  const producer = new Map<string, GraphNode>();
+  for (const node of nodeOf.values()) for (const output of node.outputs) producer.set(output, node);
+  const initializerOf = new Map(graphFields.filter((field) => field.number === GRAPH.initializer).map((field) => [field, readInitializer(field)]));
+  const head = findHead(producer, new Map(initializerOf.values()));
   if (!head) return undefined;
 
   // The nodes the remaining outputs need, walking back from them: the head's drop out.
   const outputs = graphFields.filter((field) => field.number === GRAPH.output).map(valueName).filter((name) => name !== LOGITS);
-  const producer = new Map<string, GraphNode>();
-  for (const node of nodes) for (const output of node.outputs) producer.set(output, node);
   const kept = new Set<GraphNode>();
   const wanted = [...outputs, head.query];
   for (let name = wanted.pop(); name !== undefined; name = wanted.pop()) {
@@ -202,7 +199,7 @@ export function splitItemHead(model: Uint8Array): SplitModel | undefined {
     if (field.number === GRAPH.node) {
       if (!kept.has(nodeOf.get(field)!)) continue;
     } else if (field.number === GRAPH.initializer) {
-      if (!used.has(readInitializer(field)[0])) continue;
+      if (!used.has(initializerOf.get(field)![0])) continue;
     } else if (field.number === GRAPH.output) {
       if (valueName(field) === LOGITS) continue;
     } else if (field.number === GRAPH.valueInfo) {
