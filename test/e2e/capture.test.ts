@@ -507,7 +507,8 @@ describe('auto-capture: stop and safety', () => {
     await expect.poll(() => warnings.filter((text) => text.includes('boom')).length, { timeout: 10_000 }).toBe(3);
     expect(path).toBe('/p/a');
     expect(errors).toEqual([]);
-    expect(warnings.filter((text) => text.includes('boom'))).toEqual([
+    // The click and the impression race on a slow machine: the order of their warnings is not the point.
+    expect(warnings.filter((text) => text.includes('boom')).sort()).toEqual([
       '[hunch] auto-capture: track(page_view) failed: boom',
       '[hunch] auto-capture: track(select_item) failed: boom',
       '[hunch] auto-capture: track(view_item_list) failed: boom',
