@@ -79,7 +79,9 @@ for (const backend of ['webgpu', 'wasm'] as const) {
       const worker = backend === 'wasm' ? 'hunch.worker.wasm.js' : 'hunch.worker.js';
       expect(requests).toContain(`${storefront.url}hunch/${worker}`);
       expect(proxy.requested).toContain(`/models/demo/${file}`);
-      expect(proxy.requested.some((path) => path.startsWith('/hunch/ort/') && path.endsWith('.wasm'))).toBe(true);
+      // On WASM the int8 file runs on the worker's own GPT-2: onnxruntime's .wasm is fetched only for WebGPU.
+      expect(status.engine).toBe(chosen === 'wasm' ? 'hunch-gpt2' : 'onnxruntime-web');
+      expect(proxy.requested.some((path) => path.startsWith('/hunch/ort/') && path.endsWith('.wasm'))).toBe(backend === 'webgpu');
       // Nothing from a CDN or hub: every request the page makes goes to the shop's own origin
       // (the worker's own fetches are not seen here; without a network, as in CI, one would fail the load).
       expect(requests.filter((url) => /^(https?|wss?):/.test(url) && !url.startsWith(storefront.url))).toEqual([]);

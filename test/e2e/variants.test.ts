@@ -5,9 +5,9 @@
  * q4 on WASM, fp32 and q4 on WebGPU. Twice: the shipped demo model (no heads), and the demo
  * weights with made-up next-item heads (item bias, cosine scoring, a repeat bonus), so that
  * the worker's handling of `hunch_repeat` is checked too. Each case also checks that the
- * variant asked for is the one fetched and reported by hunch.status(). On WASM the int8 file's
- * items are scored by the worker's own kernel (status().itemScoring 'int8-simd'), so the q8 case
- * there checks that kernel against onnxruntime-node's whole graph.
+ * variant asked for is the one fetched and reported by hunch.status(). On WASM the int8 file
+ * runs on the worker's own GPT-2 with its own item kernel (status().engine 'hunch-gpt2',
+ * itemScoring 'int8-simd'), so the q8 case there checks both against onnxruntime-node's graph.
  */
 import { createHash } from 'node:crypto';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -257,8 +257,9 @@ for (const backend of ['wasm', 'webgpu'] as const) {
           const { status, stored, recs, onnxRequests, loadMs, recommendMs } = await recommendInBrowser(context, storefront, model, backend, requested, { viaTag });
           const why = requested ? `${requested} requested` : `${dtype} is the default on ${backend}`;
           expect(status).toMatchObject({ backend, dtype, modelFile: FILE[dtype], modelVersion: manifests.get(model)!.version, reason: expect.stringContaining(why) });
-          // On WASM the int8 graph's LM head is replaced by the worker's kernel (item-head/): checked here against Node's whole graph.
-          expect(status.itemScoring).toBe(backend === 'wasm' && dtype === 'q8' ? 'int8-simd' : 'graph');
+          // On WASM the int8 file runs on the worker's own GPT-2 and item kernel (gpt2/, item-head/): checked here against Node's whole graph.
+          const own = backend === 'wasm' && dtype === 'q8';
+          expect([status.engine, status.itemScoring]).toEqual(own ? ['hunch-gpt2', 'int8-simd'] : ['onnxruntime-web', 'graph']);
           // The variant asked for is the one fetched, and the only one.
           expect(onnxRequests).toEqual([`models/${model}/${FILE[dtype]}`]);
           expect(manifests.get(model)!.onnx!.variants[VARIANT[dtype]]).toBe(FILE[dtype]);

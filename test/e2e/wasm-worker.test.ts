@@ -1,10 +1,11 @@
 /**
  * The WASM-only model worker, hunch.worker.wasm.js (onnxruntime-web's WASM build and the plain
  * ort-wasm-simd-threaded.wasm, in place of hunch.worker.js's WebGPU build and its asyncify .wasm),
- * in real Chromium against the storefront's real files: it runs the model on WASM with the same
- * top 10 as hunch.worker.js, fetches only its own .wasm (and no .mjs: the glue is bundled), keeps
- * working with the server gone, all under the strict policy of csp.test.ts with no violation
- * reported; and asked for WebGPU it fails saying why.
+ * in real Chromium against the storefront's real files: through onnxruntime-web (the fp32 file)
+ * it runs the model on WASM with the same top 10 as hunch.worker.js, fetches only its own .wasm
+ * (and no .mjs: the glue is bundled), keeps working with the server gone, all under the strict
+ * policy of csp.test.ts with no violation reported; the default int8 file runs on the worker's
+ * own GPT-2 and fetches no runtime at all, offline too; and asked for WebGPU it fails saying why.
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -33,7 +34,7 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>wasm worker</title><li
 const PROBE = VIOLATION_PROBE;
 const PAGE_SCRIPT = `import { createHunch } from '/hunch/hunch.esm.js';
 const query = new URLSearchParams(location.search);
-window.hunch = createHunch({ model: '/models/demo/', backend: query.get('backend'), workerUrl: query.get('worker'), sharedWorker: false, autoCapture: false });
+window.hunch = createHunch({ model: '/models/demo/', backend: query.get('backend'), dtype: query.get('dtype') || undefined, workerUrl: query.get('worker'), sharedWorker: false, autoCapture: false });
 document.title = 'page script ran';`;
 
 let storefront: Awaited<ReturnType<typeof startStorefront>>;
@@ -54,10 +55,10 @@ beforeEach(() => {
   proxy.reset();
 });
 
-/** A page of the shop running the SDK with `worker` on `backend`; the history is the page's IndexedDB's. */
-async function openPage(context: BrowserContext, worker: string, backend = 'wasm'): Promise<Page> {
+/** A page of the shop running the SDK with `worker` on `backend` (and `dtype`: none, the default); the history is the page's IndexedDB's. */
+async function openPage(context: BrowserContext, worker: string, backend = 'wasm', dtype = ''): Promise<Page> {
   const page = await context.newPage();
-  await page.goto(`${proxy.origin}/wasm.html?${new URLSearchParams({ worker, backend })}`);
+  await page.goto(`${proxy.origin}/wasm.html?${new URLSearchParams({ worker, backend, dtype })}`);
   await expect.poll(() => page.title()).toBe('page script ran');
   return page;
 }
@@ -114,20 +115,21 @@ describe('hunch.worker.wasm.js on WASM', () => {
     await context?.close();
   });
 
-  it('recommends from the model with the same top 10 as hunch.worker.js, fetching only its own .wasm, under the strict CSP', async () => {
-    // hunch.worker.js first (named, so the SDK cannot swap in its WASM-only sibling).
-    const before = await openPage(context, DEFAULT_WORKER);
+  it('recommends through onnxruntime-web with the same top 10 as hunch.worker.js, fetching only its own .wasm, under the strict CSP', async () => {
+    // hunch.worker.js first (named, so the SDK cannot swap in its WASM-only sibling). The fp32
+    // file: the int8 one runs on the worker's own GPT-2, without onnxruntime (the next test).
+    const before = await openPage(context, DEFAULT_WORKER, 'wasm', 'fp32');
     const reference = await topTen(before, true);
-    expect(reference.status).toMatchObject({ backend: 'wasm', modelFile: 'onnx/model_quantized.onnx' });
+    expect(reference.status).toMatchObject({ backend: 'wasm', modelFile: 'onnx/model.onnx', engine: 'onnxruntime-web' });
     expect(before.workers().map((worker) => new URL(worker.url()).pathname)).toEqual([DEFAULT_WORKER]);
     expect(proxy.requested).toContain(ASYNCIFY_WASM);
     expect(await runtimeCache(before)).toEqual([ASYNCIFY_WASM]);
     await before.close();
 
     proxy.requested.length = 0;
-    const page = await openPage(context, WASM_WORKER);
+    const page = await openPage(context, WASM_WORKER, 'wasm', 'fp32');
     const answer = await topTen(page, false); // the same stored history
-    expect(answer.status).toMatchObject({ backend: 'wasm', modelFile: 'onnx/model_quantized.onnx' });
+    expect(answer.status).toMatchObject({ backend: 'wasm', modelFile: 'onnx/model.onnx', engine: 'onnxruntime-web' });
     expect(answer.status.lastInference).toMatchObject({ mode: 'full', contextTokens: reference.status.lastInference!.contextTokens });
     expect(answer.sources).toEqual(['model']);
     expect(answer.ids).toHaveLength(10);
@@ -161,26 +163,33 @@ describe('hunch.worker.wasm.js on WASM', () => {
     expect(proxy.reports[0]).toContain('"blocked-uri":"blob"');
   });
 
-  it('runs on a returning visit while the server fails for the model and the runtime', async () => {
-    const first = await openPage(context, WASM_WORKER);
-    const online = await topTen(first, true);
-    expect(online.status.backend).toBe('wasm');
-    expect(online.sources).toEqual(['model']);
-    await first.close();
+  for (const { dtype, file, engine } of [
+    { dtype: '', file: 'onnx/model_quantized.onnx', engine: 'hunch-gpt2' },
+    { dtype: 'fp32', file: 'onnx/model.onnx', engine: 'onnxruntime-web' },
+  ]) {
+    it(`runs ${file} (${engine}) on a returning visit while the server fails for the model and the runtime`, async () => {
+      const first = await openPage(context, WASM_WORKER, 'wasm', dtype);
+      const online = await topTen(first, true);
+      expect(online.status).toMatchObject({ backend: 'wasm', modelFile: file, engine });
+      expect(online.sources).toEqual(['model']);
+      // The worker's own GPT-2 needs no runtime: onnxruntime's .wasm is never fetched.
+      expect(proxy.requested.includes(PLAIN_WASM)).toBe(engine === 'onnxruntime-web');
+      await first.close();
 
-    proxy.down = true;
-    proxy.requested.length = 0;
-    const page = await openPage(context, WASM_WORKER);
-    const offline = await topTen(page, false);
-    expect(offline.status).toMatchObject({ backend: 'wasm', modelFile: 'onnx/model_quantized.onnx' });
-    expect(offline.sources).toEqual(['model']);
-    expect(offline.ids).toEqual(online.ids);
-    expect(proxy.refused.length).toBeGreaterThan(0); // the server really was asked, and failed
-    expect(proxy.requested).not.toContain(PLAIN_WASM); // the .wasm came from the Cache API
-    expect(proxy.reports).toEqual([]);
-    // Chromium logs each refused request; nothing else went wrong.
-    expect(consoleErrors.filter((text) => !/status of 503/.test(text))).toEqual([]);
-  });
+      proxy.down = true;
+      proxy.requested.length = 0;
+      const page = await openPage(context, WASM_WORKER, 'wasm', dtype);
+      const offline = await topTen(page, false);
+      expect(offline.status).toMatchObject({ backend: 'wasm', modelFile: file, engine });
+      expect(offline.sources).toEqual(['model']);
+      expect(offline.ids).toEqual(online.ids);
+      expect(proxy.refused.length).toBeGreaterThan(0); // the server really was asked, and failed
+      expect(proxy.requested).not.toContain(PLAIN_WASM); // the .wasm came from the Cache API, or was not needed
+      expect(proxy.reports).toEqual([]);
+      // Chromium logs each refused request; nothing else went wrong.
+      expect(consoleErrors.filter((text) => !/status of 503/.test(text))).toEqual([]);
+    });
+  }
 });
 
 describe('hunch.worker.wasm.js asked for WebGPU', () => {

@@ -17,6 +17,7 @@ import type {
   LoadRequest,
   LoadTimings,
   ModelDtype,
+  ModelEngine,
   ModelWorkerApi,
   Prediction,
   PredictRequest,
@@ -37,6 +38,8 @@ export interface ModelStatus {
   load?: LoadTimings;
   /** How items are scored, when a model runs: in the ONNX graph, or by the worker's int8 SIMD kernel (LoadResult.itemScoring). */
   itemScoring?: ItemScoring;
+  /** What runs the model, when one runs: the worker's own GPT-2 or onnxruntime-web (LoadResult.engine). */
+  engine?: ModelEngine;
 }
 
 type RememberedBackend = NonNullable<LoadRequest['remembered']>;

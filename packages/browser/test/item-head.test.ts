@@ -3,19 +3,13 @@
  * the split of real int8 exports (the trainer's graph with every head, and the shipped demo
  * model) run in onnxruntime against the whole graph: same logits to ~1e-4, same top items.
  */
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { ItemScorer } from '../src/worker/item-head/scorer.js';
 import { splitItemHead, type Int8ItemHead } from '../src/worker/item-head/split.js';
-import { buildOnnxModel } from '../../trainer/src/onnx-export.js';
 import { Rng } from '../../trainer/src/lib/prng.js';
-import { parameterShapes, type GPT2Config } from '../../trainer/src/model.js';
-import { COSINE_SCALE, ITEM_BIAS, REPEAT_BIAS, REPEAT_WEIGHT } from '../../trainer/src/next-item.js';
-import type { TensorMap } from '../../trainer/src/safetensors.js';
+import { demoModel, exportedWithHeads, step, type Layout } from './lib/exported-gpt2.js';
 
-const demoModel = (file: string) => readFileSync(fileURLToPath(new URL(`../../../models/demo/${file}`, import.meta.url)));
 
 function randomHead(rows: number, width: number, seed: number, withBias: boolean): Int8ItemHead {
   const rng = new Rng(seed);
@@ -83,44 +77,6 @@ describe('ItemScorer (the int8 x int16 SIMD kernel)', () => {
     expect(() => ItemScorer.create({ ...head, rows: 0, table: new Int8Array(0), scales: new Float32Array(0), bias: undefined })).toThrow(/a table of 0 x 16/);
   });
 });
-
-/** A random GPT-2 with every Hunch head (item bias, cosine scoring, repeat bonus), as the trainer exports it. */
-function exportedWithHeads(variant: 'fp32' | 'int8' | 'q4'): { config: GPT2Config; bytes: Uint8Array } {
-  const config: GPT2Config = { vocabSize: 300, nPositions: 16, nEmbd: 32, nLayer: 2, nHead: 2, layerNormEpsilon: 1e-5 };
-  const rng = new Rng(17);
-  const weights: TensorMap = new Map();
-  const random = (shape: number[], gain = 0, std = 0.3) => ({ shape, data: Float32Array.from({ length: shape.reduce((n, d) => n * d, 1) }, () => gain + rng.normal() * std) });
-  for (const [name, shape] of parameterShapes(config)) weights.set(name, random(shape, /ln_(\d|f)\.weight$/.test(name) ? 1 : 0));
-  weights.set(ITEM_BIAS, random([config.vocabSize]));
-  weights.set(COSINE_SCALE, { shape: [1], data: Float32Array.of(12) });
-  weights.set(REPEAT_WEIGHT, random([config.nEmbd]));
-  weights.set(REPEAT_BIAS, random([1]));
-  return { config, bytes: buildOnnxModel(config, weights, variant) };
-}
-
-interface Layout {
-  layers: number;
-  heads: number;
-  headDim: number;
-}
-
-/** Runs `tokens` from an empty cache, then one more token on the cache: the last position's outputs of the second call. */
-async function step(session: ort.InferenceSession, layout: Layout, tokens: number[], next: number) {
-  const int64 = (values: number[], dims: number[]) => new ort.Tensor('int64', BigInt64Array.from(values, BigInt), dims);
-  const feeds = (ids: number[], total: number, past: Record<string, ort.Tensor>) => ({
-    input_ids: int64(ids, [1, ids.length]),
-    attention_mask: int64(new Array<number>(total).fill(1), [1, total]),
-    num_logits_to_keep: int64([1], []),
-    ...past,
-  });
-  const empty: Record<string, ort.Tensor> = {};
-  for (let i = 0; i < layout.layers; i++) {
-    for (const kind of ['key', 'value']) empty[`past_key_values.${i}.${kind}`] = new ort.Tensor('float32', new Float32Array(0), [1, layout.heads, 0, layout.headDim]);
-  }
-  const first = await session.run(feeds(tokens, tokens.length, empty));
-  const past = Object.fromEntries(Object.entries(first).filter(([name]) => name.startsWith('present.')).map(([name, t]) => [name.replace('present.', 'past_key_values.'), t]));
-  return session.run(feeds([next], tokens.length + 1, past));
-}
 
 async function compareSplit(bytes: Uint8Array, layout: Layout, tokens: number[], next: number) {
   const split = splitItemHead(bytes);

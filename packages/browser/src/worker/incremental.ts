@@ -4,7 +4,7 @@
  */
 import type { HunchEvent } from '@hunch/core';
 import { planContext, type ContextWindow } from './context.js';
-import { disposeCache, forward, type KvCache, type LoadedModel } from './loaded-model.js';
+import { disposeCache, forward, type LoadedModel, type ModelCache } from './loaded-model.js';
 import type { InferenceStats } from './protocol.js';
 
 export interface ContextAnswer {
@@ -16,7 +16,7 @@ export interface ContextAnswer {
 }
 
 export class IncrementalContext {
-  private cached: { window: ContextWindow; cache: KvCache; logits: Float32Array; version: number } | undefined;
+  private cached: { window: ContextWindow; cache: ModelCache; logits: Float32Array; version: number } | undefined;
   private version = 0;
   /** Two logits buffers: a run writes into the one the cached answer does not hold. */
   private readonly buffers: [Float32Array, Float32Array];

@@ -8,7 +8,7 @@ import type { CatalogItem, EventName, EventParams } from '@hunch/core';
  * Bump when these messages change. It names the shared model worker (model-client.ts), so a
  * page of a newer SDK build never talks to a worker of an older one still alive in the shop.
  */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 export type Backend = 'webgpu' | 'wasm';
 export type BackendPreference = 'auto' | Backend;
@@ -18,6 +18,12 @@ export type BackendPreference = 'auto' | Backend;
  */
 export type ModelDtype = 'fp32' | 'q8' | 'q4';
 export type ItemScoring = 'graph' | 'int8-simd';
+/**
+ * What runs the model: 'hunch-gpt2', the worker's own GPT-2 over the int8 file's weights
+ * (WASM with a Hunch int8 export: no runtime to start); 'onnxruntime-web', the ONNX graph
+ * through transformers.js (WebGPU, fp32 and q4 files, other graphs).
+ */
+export type ModelEngine = 'hunch-gpt2' | 'onnxruntime-web';
 
 export interface LoadRequest {
   /** Absolute URL of the model directory, ending in '/'. The worker reads hunch.json itself: a big manifest is not copied through postMessage. */
@@ -33,9 +39,9 @@ export interface LoadRequest {
 export interface LoadTimings {
   /** hunch.json fetched (revalidated) and parsed. */
   manifest: number;
-  /** onnxruntime-web's wasm bytes read (Cache API, else network). */
+  /** onnxruntime-web's wasm bytes read (Cache API, else network); 0 with the worker's own GPT-2. */
   runtime: number;
-  /** Model files read and checked, runtime started, session created (transformers.js from_pretrained). */
+  /** Model files read and checked, runtime started, session created (transformers.js from_pretrained); with the worker's own GPT-2, the int8 file read, checked and its weights unpacked. */
   session: number;
   /** Vocabulary and catalog indexes built. */
   index: number;
@@ -58,6 +64,7 @@ export interface LoadResult {
    * kernel on the int8 table, from the graph's final hidden state (WASM with an int8 model).
    */
   itemScoring: ItemScoring;
+  engine: ModelEngine;
   /** Whether this load ran a warm-up race (worth remembering: the page passes it back as `remembered`). */
   raced: boolean;
   timings: LoadTimings;

@@ -47,7 +47,7 @@ export async function race(webgpu: LoadedModel, wasm: LoadedModel): Promise<Race
   const gpuMs = await stepMs(webgpu);
   const cpuMs = await stepMs(wasm);
   const [winner, loser] = gpuMs <= cpuMs ? [webgpu, wasm] : [wasm, webgpu];
-  await loser.model.dispose();
+  await loser.runner.dispose();
   const figure = (ms: number) => `${ms.toFixed(1)} ms`;
   return { winner, reason: `warm-up race: one event takes ${figure(gpuMs)} on webgpu (${webgpu.variant.dtype}), ${figure(cpuMs)} on wasm (${wasm.variant.dtype})` };
 }

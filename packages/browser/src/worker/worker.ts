@@ -76,7 +76,7 @@ async function loadOnBestBackend(
     return { loaded: await load('wasm'), reason: `${choice.reason} but it failed (${why})`, raced: false };
   }
   const wasm = await load('wasm').catch(async (error: unknown) => {
-    await webgpu.model.dispose();
+    await webgpu.runner.dispose();
     throw error;
   });
   const { winner, reason } = await race(webgpu, wasm);
@@ -104,7 +104,7 @@ function entriesOf(ids: Iterable<string>, catalog: ReadonlyMap<string, CatalogIt
 
 function release(): void {
   running?.context.dispose();
-  void running?.loaded.model.dispose();
+  void running?.loaded.runner.dispose();
   running = undefined;
   current = undefined;
 }
@@ -176,7 +176,8 @@ async function loadAnew(request: LoadRequest, started: number): Promise<LoadResu
       dtype: variant.dtype,
       modelFile: variant.file,
       modelVersion: loaded.manifest.version,
-      itemScoring: loaded.itemHead ? 'int8-simd' : 'graph',
+      itemScoring: loaded.runner.itemScoring,
+      engine: loaded.runner.engine,
       raced,
       timings: { manifest: manifest.ms, ...loaded.timings, total: performance.now() - started },
     };

@@ -11,20 +11,14 @@
  * The body keeps everything else (the embedding, the blocks, the cache and repeat outputs) and
  * returns q instead of the logits. Any other graph is left alone: undefined.
  */
-import { MessageWriter, fields, int64s, text, type Field } from './protobuf.js';
+import { DATA_TYPE, GRAPH, MODEL, VALUE_INFO, attributeInts, floats, int8s, readModelGraph, type GraphNode, type Initializer } from '../onnx/model-proto.js';
+import { MessageWriter, fields, text, type Field } from '../onnx/protobuf.js';
 
-/** onnx.proto's field numbers, for the messages read here. */
-const MODEL = { graph: 7 };
-const GRAPH = { node: 1, initializer: 5, output: 12, valueInfo: 13 };
-const NODE = { input: 1, output: 2, opType: 4, attribute: 5, domain: 7 };
-const ATTRIBUTE = { name: 1, i: 3, ints: 8 };
-const TENSOR = { dims: 1, dataType: 2, name: 8, rawData: 9 };
-const VALUE_INFO = { name: 1, type: 2 };
+/** onnx.proto's field numbers for the query output this writes. */
 const TYPE = { tensorType: 1 };
 const TENSOR_TYPE = { elemType: 1, shape: 2 };
 const SHAPE = { dim: 1 };
 const DIMENSION = { value: 1, param: 2 };
-const DATA_TYPE = { float: 1, int8: 3 };
 
 export interface Int8ItemHead {
   /** The graph tensor the head reads, [batch, kept, width]: what the body returns instead of the logits. */
@@ -46,64 +40,14 @@ export interface SplitModel {
   head: Int8ItemHead;
 }
 
-interface GraphNode {
-  opType: string;
-  domain: string;
-  inputs: string[];
-  outputs: string[];
-  attributes: Map<string, Field[]>;
-}
-
-interface Initializer {
-  dims: number[];
-  dataType: number;
-  data: Uint8Array | undefined;
-}
-
 const LOGITS = 'logits';
-
-function readNode(field: Field): GraphNode {
-  const parts = fields(field.bytes);
-  const strings = (number: number) => parts.filter((part) => part.number === number).map(text);
-  const attributes = new Map<string, Field[]>();
-  for (const part of parts) {
-    if (part.number !== NODE.attribute) continue;
-    const attribute = fields(part.bytes);
-    const name = attribute.find((a) => a.number === ATTRIBUTE.name);
-    if (name) attributes.set(text(name), attribute);
-  }
-  return { opType: strings(NODE.opType)[0] ?? '', domain: strings(NODE.domain)[0] ?? '', inputs: strings(NODE.input), outputs: strings(NODE.output), attributes };
-}
-
-function readInitializer(field: Field): [string, Initializer] {
-  const parts = fields(field.bytes);
-  const name = parts.find((part) => part.number === TENSOR.name);
-  return [
-    name ? text(name) : '',
-    {
-      dims: int64s(parts, TENSOR.dims),
-      dataType: parts.find((part) => part.number === TENSOR.dataType)?.value ?? 0,
-      data: parts.find((part) => part.number === TENSOR.rawData)?.bytes,
-    },
-  ];
-}
 
 const valueName = (field: Field) => {
   const name = fields(field.bytes).find((part) => part.number === VALUE_INFO.name);
   return name ? text(name) : '';
 };
 
-/** An int attribute, or ints (`many`). */
-function attributeInts(node: GraphNode, name: string, many: boolean): number[] | undefined {
-  const attribute = node.attributes.get(name);
-  if (!attribute) return undefined;
-  return many ? int64s(attribute, ATTRIBUTE.ints) : attribute.filter((a) => a.number === ATTRIBUTE.i).map((a) => a.value);
-}
-
 const sameInts = (a: readonly number[] | undefined, b: readonly number[]) => a !== undefined && a.length === b.length && a.every((v, i) => v === b[i]);
-
-/** A little-endian float32 initializer's values, copied (raw_data need not be 4-byte aligned). */
-const floats = (data: Uint8Array) => new Float32Array(new Uint8Array(data).buffer);
 
 /** The tied int8 head feeding `logits`, when the graph has exactly that (see the file comment). */
 function findHead(producer: ReadonlyMap<string, GraphNode>, initializers: ReadonlyMap<string, Initializer>): Int8ItemHead | undefined {
@@ -146,7 +90,7 @@ function findHead(producer: ReadonlyMap<string, GraphNode>, initializers: Readon
     query: matmul.inputs[0]!,
     rows,
     width,
-    table: new Int8Array(table.data.buffer, table.data.byteOffset, table.data.length),
+    table: int8s(table.data),
     scales: floats(scales.data),
     bias: bias ? floats(bias.data) : undefined,
   };
@@ -170,15 +114,12 @@ function queryOutput(name: string, width: number): Uint8Array {
  * are not a tied int8 head (fp32 and q4 exports, other producers' graphs).
  */
 export function splitItemHead(model: Uint8Array): SplitModel | undefined {
-  const modelFields = fields(model);
-  const graphField = modelFields.find((field) => field.number === MODEL.graph);
-  if (!graphField) return undefined;
-  const graphFields = fields(graphField.bytes);
-  const nodeOf = new Map(graphFields.filter((field) => field.number === GRAPH.node).map((field) => [field, readNode(field)]));
+  const read = readModelGraph(model);
+  if (!read) return undefined;
+  const { modelFields, graphFields, nodeOf, initializerOf, initializers } = read;
   const producer = new Map<string, GraphNode>();
   for (const node of nodeOf.values()) for (const output of node.outputs) producer.set(output, node);
-  const initializerOf = new Map(graphFields.filter((field) => field.number === GRAPH.initializer).map((field) => [field, readInitializer(field)]));
-  const head = findHead(producer, new Map(initializerOf.values()));
+  const head = findHead(producer, initializers);
   if (!head) return undefined;
 
   // The nodes the remaining outputs need, walking back from them: the head's drop out.

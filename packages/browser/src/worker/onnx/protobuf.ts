@@ -2,7 +2,7 @@
  * Just enough protocol buffers to read and rewrite an ONNX model in the worker: walk a
  * message's fields (keeping each one's bytes, so that untouched fields are copied as they
  * are) and write the few fields a rewrite adds. No schema, no library: onnx.proto's field
- * numbers live with the code that reads them (split.ts).
+ * numbers are in model-proto.ts.
  */
 
 /** Protobuf wire types (how a field's value is laid out). */
@@ -14,7 +14,7 @@ export interface Field {
   wire: WireType;
   /** Varint fields: the value (ONNX's int64 fields here are far below 2^53). */
   value: number;
-  /** Length-delimited fields: the payload (a view on the message's bytes). */
+  /** Length-delimited fields: the payload; fixed32 / fixed64 fields: their 4 / 8 bytes (views on the message's bytes). */
   bytes: Uint8Array;
   /** The whole field, tag included: what a rewrite copies. */
   raw: Uint8Array;
@@ -47,8 +47,11 @@ export function fields(bytes: Uint8Array): Field[] {
     let value = 0;
     let payload = bytes.subarray(at, at);
     if (wire === WireType.Varint) [value, at] = readVarint(bytes, at);
-    else if (wire === WireType.Fixed64) at += 8;
-    else if (wire === WireType.Fixed32) at += 4;
+    else if (wire === WireType.Fixed64 || wire === WireType.Fixed32) {
+      const size = wire === WireType.Fixed64 ? 8 : 4;
+      payload = bytes.subarray(at, at + size);
+      at += size;
+    }
     else if (wire === WireType.Bytes) {
       const [length, afterLength] = readVarint(bytes, at);
       payload = bytes.subarray(afterLength, afterLength + length);

@@ -1,0 +1,62 @@
+/**
+ * The worker's own GPT-2 as a model runner (runner.ts): on WASM, for a Hunch int8 export,
+ * the worker reads the checked file, unpacks its weights and runs it itself (model.ts),
+ * scoring items with the SIMD kernel on the int8 table. No onnxruntime-web to start, no
+ * session to create: a cold start reads one 3 MB file from the Cache API.
+ */
+import type { HunchManifest } from '@hunch/core';
+import { ItemScorer } from '../item-head/scorer.js';
+import { keepOnlyModel, verifiedModelFile } from '../model-files.js';
+import type { ModelCache, ModelRunner, RunnerStep } from '../runner.js';
+import type { DtypeChoice } from '../variant.js';
+import { Gpt2, Gpt2Cache } from './model.js';
+import { readGpt2Weights } from './weights.js';
+
+/** The model's cache, extended in place by each step (the context never reads a cache twice). */
+class OwnCache implements ModelCache {
+  constructor(readonly cache: Gpt2Cache) {}
+  dispose(): void {
+    // Plain arrays: collected.
+  }
+}
+
+/**
+ * The runner, or undefined when this model is not one it runs (not int8, not a Hunch export of
+ * exactly a GPT-2, no WebAssembly SIMD for the kernel): onnxruntime-web then loads it. Throws
+ * when the file cannot be read or fails its hash, as onnxruntime's load would.
+ */
+export async function loadGpt2Runner(modelUrl: string, manifest: HunchManifest, variant: DtypeChoice): Promise<ModelRunner | undefined> {
+  const heads = manifest.onnx?.cache.heads;
+  if (variant.dtype !== 'q8' || heads === undefined) return undefined;
+  const entry = Object.hasOwn(manifest.files, variant.file) ? manifest.files[variant.file] : undefined;
+  if (!entry) throw new Error(`model file ${variant.file} is not listed in hunch.json`);
+  const bytes = new Uint8Array(await verifiedModelFile(modelUrl, variant.file, entry));
+  let weights;
+  try {
+    weights = readGpt2Weights(bytes, heads);
+  } catch {
+    return undefined; // bytes it cannot read: onnxruntime says what is wrong with them
+  }
+  const scorer = weights && ItemScorer.create({ query: 'query', rows: weights.vocabulary, width: weights.width, table: weights.table, scales: weights.tableScales, bias: weights.itemBias });
+  if (!weights || !scorer) return undefined;
+  // As onnxruntime's load: the repeat bonus is added where hunch.json asks for it, and must be there.
+  const repeatWanted = Boolean(manifest.onnx?.repeat);
+  if (repeatWanted && !weights.repeat) throw new Error(`hunch.json names the repeat output ${manifest.onnx!.repeat!.output} but ${variant.file} has none`);
+  const model = new Gpt2(weights);
+  // Loaded: keep this version's files (and manifest) for offline visits, drop other versions'.
+  await keepOnlyModel(modelUrl, manifest);
+
+  return {
+    engine: 'hunch-gpt2',
+    itemScoring: 'int8-simd',
+    scoredTokens: weights.vocabulary,
+    async step(newTokens, contextLength, past, into): Promise<RunnerStep> {
+      const cache = past ? (past as OwnCache).cache : model.newCache();
+      if (cache.length + newTokens.length !== contextLength) throw new Error(`gpt2: a cache of ${cache.length} tokens and ${newTokens.length} new for a context of ${contextLength}`);
+      const { query, repeat } = model.run(newTokens, cache);
+      scorer.score(query, into);
+      return { cache: past ?? new OwnCache(cache), repeat: repeatWanted ? repeat : undefined };
+    },
+    dispose: () => Promise.resolve(),
+  };
+}

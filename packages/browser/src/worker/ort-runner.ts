@@ -1,0 +1,140 @@
+/**
+ * The model through onnxruntime-web: transformers.js loads the model directory; each step
+ * then runs its onnxruntime session directly, on onnxruntime tensors (its model call — input
+ * checks, a wrapper per tensor — cost a tenth of a millisecond or more per event, and the
+ * worker keeps the cache itself anyway). On WASM with an int8 file the graph's LM head is cut
+ * off at load and the worker's kernel scores the items (item-head/).
+ */
+import { AutoModelForCausalLM } from '@huggingface/transformers';
+import type { HunchManifest } from '@hunch/core';
+import { ItemScorer } from './item-head/scorer.js';
+import { splitItemHead } from './item-head/split.js';
+import { modelLoaded, prepareModelFiles, webgpuDeviceInUse, type ModelFileRewrite } from './runtime.js';
+import { lastRow } from './ranking.js';
+import type { ModelCache, ModelRunner, RunnerStep } from './runner.js';
+import type { DtypeChoice } from './variant.js';
+import type { Backend } from './protocol.js';
+// The onnxruntime-web transformers.js runs on (rollup resolves it to the worker's bundle build).
+import { Tensor } from 'onnxruntime-web/webgpu';
+
+/** What a step needs of the onnxruntime session transformers.js created. */
+interface ModelSession {
+  inputNames: readonly string[];
+  outputNames: readonly string[];
+  run(feeds: Record<string, Tensor>): Promise<Record<string, Tensor>>;
+}
+
+/** present.{i}.key/value of a step, renamed past_key_values.{i}.* for the next (GPU buffers under WebGPU: disposed, not collected). */
+class TensorCache implements ModelCache {
+  constructor(readonly tensors: Record<string, Tensor>) {}
+  dispose(): void {
+    for (const tensor of Object.values(this.tensors)) tensor.dispose?.();
+  }
+}
+
+/** The session's runner; throws (the model disposed) when the session cannot serve Hunch's steps. */
+export async function loadOrtRunner(modelUrl: string, manifest: HunchManifest, backend: Backend, variant: DtypeChoice): Promise<{ runner: ModelRunner; runtimeMs: number }> {
+  const started = performance.now();
+  let itemHead: { query: string; scorer: ItemScorer } | undefined;
+  const cutHead: ModelFileRewrite = {
+    path: variant.file,
+    rewrite: (bytes) => {
+      const cut = withOwnItemHead(bytes);
+      itemHead = cut?.itemHead;
+      return cut?.body ?? bytes;
+    },
+  };
+  const id = await prepareModelFiles(modelUrl, manifest, backend === 'wasm' ? cutHead : undefined);
+  const runtimeMs = performance.now() - started;
+  const model = await AutoModelForCausalLM.from_pretrained(id, { local_files_only: true, device: backend, dtype: variant.dtype });
+  const refuse = async (why: string): Promise<never> => {
+    await model.dispose();
+    throw new Error(why);
+  };
+  // onnxruntime-web would fall back to WASM silently: check that WebGPU really runs.
+  if (backend === 'webgpu' && !webgpuDeviceInUse()) await refuse('asked onnxruntime for webgpu but it runs on wasm');
+  const session = (model as unknown as { sessions: Record<string, ModelSession | undefined> }).sessions.model;
+  if (!session) return refuse(`transformers.js made no session for ${variant.file}`);
+  const repeatOutput = manifest.onnx?.repeat?.output;
+  if (repeatOutput && !session.outputNames.includes(repeatOutput)) await refuse(`hunch.json names the repeat output ${repeatOutput} but ${variant.file} has none`);
+  const config = model.config as unknown as { n_head?: number; n_embd?: number };
+  const heads = manifest.onnx?.cache.heads ?? config.n_head ?? 1;
+  const headDim = manifest.onnx?.cache.headDim ?? (config.n_embd ?? heads) / heads;
+  const pastNames = session.inputNames.filter((name) => name.startsWith('past_key_values.'));
+  const emptyCache = () => Object.fromEntries(pastNames.map((name) => [name, new Tensor('float32', new Float32Array(0), [1, heads, 0, headDim])]));
+  // Loaded: keep this version's files (and manifest) for offline visits, drop other versions'.
+  await modelLoaded(modelUrl, manifest);
+
+  /**
+   * Only the last position's logits are computed (num_logits_to_keep = 1; a graph without that
+   * input ignores it and returns every position, of which the last is read).
+   */
+  async function step(newTokens: readonly number[], contextLength: number, past: ModelCache | undefined, into: Float32Array): Promise<RunnerStep> {
+    const inputs: Record<string, Tensor> = {
+      input_ids: new Tensor('int64', BigInt64Array.from(newTokens, BigInt), [1, newTokens.length]),
+      attention_mask: new Tensor('int64', new BigInt64Array(contextLength).fill(1n), [1, contextLength]),
+      num_logits_to_keep: new Tensor('int64', BigInt64Array.of(1n), []),
+      ...(past ? (past as TensorCache).tensors : emptyCache()),
+    };
+    // Only the inputs the graph has (an older export has no num_logits_to_keep).
+    const missing = session!.inputNames.filter((name) => !inputs[name]);
+    if (missing.length > 0) throw new Error(`the model wants inputs this worker does not feed: ${missing.join(', ')}`);
+    const outputs = await session!.run(Object.fromEntries(session!.inputNames.map((name) => [name, inputs[name]!])));
+    const cache = new TensorCache({});
+    try {
+      const output = (name: string) => {
+        const tensor = outputs[name];
+        if (!tensor) throw new Error(`the model returned no ${name}`);
+        return tensor;
+      };
+      // The logits go to `into`: scored there, or copied from the graph's output (freed below).
+      if (itemHead) {
+        const query = output(itemHead.query);
+        itemHead.scorer.score(lastRow(query.data as Float32Array, query.dims, itemHead.scorer.width, itemHead.query), into);
+      } else {
+        const logits = output('logits');
+        into.set(lastRow(logits.data as Float32Array, logits.dims, into.length, 'logits'));
+      }
+      const bonus = repeatOutput ? output(repeatOutput) : undefined;
+      const repeat = bonus && lastRow(bonus.data as Float32Array, bonus.dims, 1, repeatOutput!)[0]!;
+      for (const [name, tensor] of Object.entries(outputs)) {
+        if (name.startsWith('present.')) cache.tensors[name.replace('present.', 'past_key_values.')] = tensor;
+      }
+      return { cache, repeat };
+    } catch (error) {
+      cache.dispose();
+      throw error;
+    } finally {
+      // Everything but the cache is read: free it (under WebGPU tensors may hold GPU buffers).
+      for (const [name, tensor] of Object.entries(outputs)) if (!name.startsWith('present.')) tensor.dispose?.();
+    }
+  }
+
+  return {
+    runtimeMs,
+    runner: {
+      engine: 'onnxruntime-web',
+      itemScoring: itemHead ? 'int8-simd' : 'graph',
+      scoredTokens: itemHead?.scorer.rows,
+      step,
+      dispose: async () => {
+        await model.dispose();
+      },
+    },
+  };
+}
+
+/**
+ * The graph without its int8 LM head, and the worker's scorer in its place; undefined keeps the
+ * graph whole (its logits are not an int8 tied head, no WebAssembly SIMD, or bytes this cannot
+ * read: still a valid model, whose head onnxruntime then runs).
+ */
+function withOwnItemHead(bytes: Uint8Array): { body: Uint8Array; itemHead: { query: string; scorer: ItemScorer } } | undefined {
+  try {
+    const split = splitItemHead(bytes);
+    const scorer = split && ItemScorer.create(split.head);
+    return split && scorer ? { body: split.body, itemHead: { query: split.head.query, scorer } } : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,32 @@
+/**
+ * What runs a loaded model's forward pass: onnxruntime-web's session (ort-runner.ts) or the
+ * worker's own GPT-2 (gpt2/runner.ts). Both leave the last position's item logits and the
+ * repeat bonus; loaded-model.ts forward() does the rest.
+ */
+import type { ItemScoring, ModelEngine } from './protocol.js';
+
+/** The KV cache after a step: only the runner that made it reads it. */
+export interface ModelCache {
+  /** Frees what the cache holds (GPU buffers under WebGPU); a no-op where memory is collected. */
+  dispose(): void;
+}
+
+export interface RunnerStep {
+  cache: ModelCache;
+  /** The repeat head's output at the last position (hunch.json onnx.repeat), when the model has one. */
+  repeat: number | undefined;
+}
+
+export interface ModelRunner {
+  engine: ModelEngine;
+  itemScoring: ItemScoring;
+  /** How many logits a step writes, when the runner knows it at load (its own item table): checked against the vocabulary. */
+  scoredTokens: number | undefined;
+  /**
+   * Runs `newTokens` after `past` (the cache of the context's first `contextLength - newTokens.length`
+   * tokens; none: from scratch) and writes the last position's logits into `into`. `past` is
+   * not used again by the caller: a runner may extend it in place.
+   */
+  step(newTokens: readonly number[], contextLength: number, past: ModelCache | undefined, into: Float32Array): Promise<RunnerStep>;
+  dispose(): Promise<void>;
+}

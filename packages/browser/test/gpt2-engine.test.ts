@@ -1,0 +1,149 @@
+/**
+ * The worker's own GPT-2 (worker/gpt2) against onnxruntime-node running the same int8 file:
+ * the trainer's graph with every Hunch head and without, and the shipped demo model. The
+ * engine's query, repeat bonus and KV cache match the graph's tensors to float rounding, and
+ * its logits (through the item kernel) give the same top items; any file that is not exactly
+ * a Hunch int8 GPT-2 is refused, so that onnxruntime runs it.
+ */
+import * as ort from 'onnxruntime-node';
+import { describe, expect, it } from 'vitest';
+import { Gpt2 } from '../src/worker/gpt2/model.js';
+import { readGpt2Weights } from '../src/worker/gpt2/weights.js';
+import { ItemScorer } from '../src/worker/item-head/scorer.js';
+import { splitItemHead } from '../src/worker/item-head/split.js';
+import { MessageWriter, fields } from '../src/worker/onnx/protobuf.js';
+import { demoModel, exportedWithHeads, step, type Layout } from './lib/exported-gpt2.js';
+
+const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  let max = 0;
+  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i]! - b[i]!));
+  return max;
+};
+
+const topIds = (logits: ArrayLike<number>, k: number) =>
+  Array.from(logits, (value, id) => ({ value, id }))
+    .sort((a, b) => b.value - a.value)
+    .slice(0, k)
+    .map(({ id }) => id);
+
+/** [1, heads, tokens, headDim] (onnxruntime's present.*) as the engine keeps it: [tokens, heads · headDim]. */
+function byPosition(tensor: ort.Tensor, { heads, headDim }: Layout): Float32Array {
+  const tokens = tensor.dims[2]!;
+  const data = tensor.data as Float32Array;
+  const out = new Float32Array(tokens * heads * headDim);
+  for (let h = 0; h < heads; h++) for (let t = 0; t < tokens; t++) for (let j = 0; j < headDim; j++) out[t * heads * headDim + h * headDim + j] = data[(h * tokens + t) * headDim + j]!;
+  return out;
+}
+
+/**
+ * Runs `tokens` then `next` in the engine (the second call on the first's cache, as the worker
+ * does) and through onnxruntime: the whole graph and its body without the item head.
+ */
+async function compare(bytes: Uint8Array, layout: Layout, tokens: number[], next: number) {
+  const weights = readGpt2Weights(bytes, layout.heads);
+  expect(weights).toBeDefined();
+  const model = new Gpt2(weights!);
+  const cache = model.newCache();
+  model.run(tokens, cache);
+  const { query, repeat } = model.run([next], cache);
+  expect(cache.length).toBe(tokens.length + 1);
+
+  const split = splitItemHead(bytes)!;
+  const whole = await step(await ort.InferenceSession.create(bytes), layout, tokens, next);
+  const body = await step(await ort.InferenceSession.create(split.body), layout, tokens, next);
+  const expectedQuery = body[split.head.query]!.data as Float32Array;
+  expect(maxAbsDiff(query, expectedQuery)).toBeLessThan(1e-4 * Math.max(1, ...Array.from(expectedQuery, Math.abs)));
+  for (let layer = 0; layer < layout.layers; layer++) {
+    const width = layout.heads * layout.headDim;
+    const keys = cache.keys[layer]!.subarray(0, cache.length * width);
+    const values = cache.values[layer]!.subarray(0, cache.length * width);
+    expect(maxAbsDiff(keys, byPosition(whole[`present.${layer}.key`]!, layout))).toBeLessThan(1e-4);
+    expect(maxAbsDiff(values, byPosition(whole[`present.${layer}.value`]!, layout))).toBeLessThan(1e-4);
+  }
+
+  const logits = new Float32Array(weights!.vocabulary);
+  ItemScorer.create(split.head)!.score(query, logits);
+  const expectedLogits = whole.logits!.data as Float32Array;
+  expect(maxAbsDiff(logits, expectedLogits)).toBeLessThan(2e-3);
+  expect(topIds(logits, 20)).toEqual(topIds(expectedLogits, 20));
+  return { weights: weights!, repeat, whole };
+}
+
+/** `model` with its producer name replaced, or an initializer renamed. */
+function rewritten(model: Uint8Array, change: { producer?: string; rename?: [string, string] }): Uint8Array {
+  const encoder = new TextEncoder();
+  const out = new MessageWriter();
+  for (const field of fields(model)) {
+    if (field.number === 2 && change.producer !== undefined) out.string(2, change.producer);
+    else if (field.number === 7 && change.rename) {
+      const graph = new MessageWriter();
+      for (const part of fields(field.bytes)) {
+        if (part.number !== 5) {
+          graph.raw(part.raw);
+          continue;
+        }
+        const tensor = new MessageWriter();
+        for (const t of fields(part.bytes)) {
+          if (t.number === 8 && new TextDecoder().decode(t.bytes) === change.rename[0]) tensor.bytes(8, encoder.encode(change.rename[1]));
+          else tensor.raw(t.raw);
+        }
+        graph.bytes(5, tensor.finish());
+      }
+      out.bytes(7, graph.finish());
+    } else out.raw(field.raw);
+  }
+  return out.finish();
+}
+
+describe('the worker’s GPT-2 (worker/gpt2)', () => {
+  it("runs the trainer's int8 graph with every head as onnxruntime does: query, repeat bonus, cache and top items", async () => {
+    const { config, bytes } = exportedWithHeads('int8');
+    const layout = { layers: config.nLayer, heads: config.nHead, headDim: config.nEmbd / config.nHead };
+    const { weights, repeat, whole } = await compare(bytes, layout, [1, 40, 7, 299, 150, 12, 12, 3], 42);
+    expect([weights.vocabulary, weights.width, weights.positions, weights.blocks.length]).toEqual([config.vocabSize, config.nEmbd, config.nPositions, config.nLayer]);
+    expect(weights.epsilon).toBeCloseTo(config.layerNormEpsilon, 9);
+    expect(weights.cosineScale).toBe(12);
+    expect(weights.itemBias).toHaveLength(config.vocabSize);
+    const expectedRepeat = (whole.hunch_repeat!.data as Float32Array)[0]!;
+    expect(repeat).toBeDefined();
+    expect(Math.abs(repeat! - expectedRepeat)).toBeLessThan(1e-4 * Math.max(1, Math.abs(expectedRepeat)));
+  });
+
+  it('runs the graph without heads (no bias, no cosine, no repeat) and fills the whole context', async () => {
+    const { config, bytes } = exportedWithHeads('int8', false);
+    const tokens = Array.from({ length: config.nPositions - 1 }, (_, i) => (i * 37) % config.vocabSize);
+    const { weights, repeat } = await compare(bytes, { layers: config.nLayer, heads: config.nHead, headDim: config.nEmbd / config.nHead }, tokens, 5);
+    expect([weights.itemBias, weights.cosineScale, weights.repeat, repeat]).toEqual([undefined, undefined, undefined, undefined]);
+  });
+
+  it('runs the shipped demo model', async () => {
+    const config = JSON.parse(demoModel('config.json').toString()) as { n_layer: number; n_head: number; n_embd: number; vocab_size: number };
+    const { weights } = await compare(demoModel('onnx/model_quantized.onnx'), { layers: config.n_layer, heads: config.n_head, headDim: config.n_embd / config.n_head }, [1, 20, 30, 40, 21, 22], 50);
+    expect(weights.vocabulary).toBe(config.vocab_size);
+  });
+
+  it('refuses every file that is not exactly a Hunch int8 GPT-2, so that onnxruntime runs it', () => {
+    const { bytes } = exportedWithHeads('int8');
+    expect(readGpt2Weights(bytes, 2)).toBeDefined();
+    expect(readGpt2Weights(exportedWithHeads('fp32').bytes, 2)).toBeUndefined();
+    expect(readGpt2Weights(exportedWithHeads('q4').bytes, 2)).toBeUndefined();
+    expect(readGpt2Weights(demoModel('onnx/model.onnx'), 2)).toBeUndefined();
+    // Another producer's file with the same names; a weight the engine would not use; a missing one.
+    expect(readGpt2Weights(rewritten(bytes, { producer: 'someone-else' }), 2)).toBeUndefined();
+    expect(readGpt2Weights(rewritten(bytes, { rename: ['lm_head.bias', 'lm_head.extra'] }), 2)).toBeUndefined();
+    expect(readGpt2Weights(rewritten(bytes, { rename: ['transformer.h.1.mlp.c_fc.bias', 'transformer.h.1.mlp.c_fc.other'] }), 2)).toBeUndefined();
+    // A head count that does not divide the width.
+    expect(readGpt2Weights(bytes, 3)).toBeUndefined();
+    expect(() => readGpt2Weights(Uint8Array.from([0x3a, 0x40, 1, 2]), 2)).toThrow(/truncated or malformed protobuf/);
+  });
+
+  it('refuses tokens outside the vocabulary and runs past the context, naming them', () => {
+    const { config, bytes } = exportedWithHeads('int8');
+    const model = new Gpt2(readGpt2Weights(bytes, config.nHead)!);
+    expect(() => model.run([config.vocabSize], model.newCache())).toThrow(`gpt2: token ${config.vocabSize} is not in the vocabulary of ${config.vocabSize}`);
+    expect(() => model.run([], model.newCache())).toThrow('gpt2: no tokens to run');
+    const cache = model.newCache();
+    model.run(new Array<number>(config.nPositions).fill(1), cache);
+    expect(() => model.run([1], cache)).toThrow(`gpt2: ${config.nPositions + 1} tokens exceed the model's ${config.nPositions} positions`);
+  });
+});
