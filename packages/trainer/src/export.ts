@@ -34,6 +34,13 @@ export type ExportManifest = HunchManifest & { onnx: OnnxManifest };
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 const json = (value: unknown) => new TextEncoder().encode(`${JSON.stringify(value, null, 2)}\n`);
+/**
+ * hunch.json: one line per field, each value compact. A big shop's manifest is megabytes
+ * (vocabulary, catalog) that every cold start reads and parses in the shopper's browser:
+ * indented, the Diginetica one was 6.0 MB instead of 4.1.
+ */
+const manifestJson = (manifest: object) =>
+  new TextEncoder().encode(`{\n${Object.entries(manifest).filter(([, value]) => value !== undefined).map(([key, value]) => `  ${JSON.stringify(key)}: ${JSON.stringify(value)}`).join(',\n')}\n}\n`);
 
 /** The model directory's files, path -> bytes (hunch.json excluded). */
 function modelFiles(checkpoint: Checkpoint, vocabulary: Vocabulary, safetensors: Uint8Array, quant: readonly OnnxVariant[]): Map<string, Uint8Array> {
@@ -186,7 +193,7 @@ export async function exportModel(options: ExportOptions): Promise<ExportManifes
       await mkdir(dirname(join(dir, path)), { recursive: true });
       await writeFile(join(dir, path), bytes);
     }
-    await writeFile(join(dir, MANIFEST_FILE), json(manifest));
+    await writeFile(join(dir, MANIFEST_FILE), manifestJson(manifest));
   });
   return manifest;
 }

@@ -134,8 +134,12 @@ describe('export (fp32, KV cache)', () => {
   });
 
   it('writes a manifest that core accepts, with every file, its hash and bytes, and the catalog', async () => {
-    const raw = JSON.parse(await readFile(join(modelDir, 'hunch.json'), 'utf8')) as ExportManifest;
+    const text = await readFile(join(modelDir, 'hunch.json'), 'utf8');
+    const raw = JSON.parse(text) as ExportManifest;
     const manifest = parseManifest(raw);
+    // One line per field, values compact: every browser's cold start reads and parses this file.
+    expect(text.trimEnd().split('\n')).toHaveLength(Object.keys(raw).length + 2);
+    expect(text.length).toBe(JSON.stringify(raw).length + 4 * Object.keys(raw).length + 2);
     const safetensors = await readFile(join(modelDir, 'model.safetensors'));
     expect(manifest.version).toBe(createHash('sha256').update(safetensors).digest('hex').slice(0, 12));
     expect(manifest.encoding.maxLength).toBe(tinyOptions.context);
