@@ -18,11 +18,42 @@ async function openCache(): Promise<Cache | undefined> {
   }
 }
 
+const HASH_PARAM = 'hunch-sha256';
+
 /** The cache key of a file's verified bytes: its URL plus its hash (never requested from a server). */
 function cacheKey(url: string, sha256: string): string {
   const key = new URL(url);
-  key.searchParams.set('hunch-sha256', sha256);
+  key.searchParams.set(HASH_PARAM, sha256);
   return key.href;
+}
+
+/** Cached bytes read before hunch.json said which hash they must have (prefetchModelFile). */
+interface Prefetched {
+  sha256: string;
+  bytes: ArrayBuffer;
+}
+
+/** Reads started by prefetchModelFile, by file URL: each is taken once, by verifiedModelFile. */
+const prefetched = new Map<string, Promise<Prefetched | undefined>>();
+
+/**
+ * Starts reading the cached copy of `path` (whatever version the cache holds: it keeps one)
+ * and hashing it, while hunch.json is still being read: the worker waits for that body
+ * (megabytes from the HTTP cache), so the model file's read costs a cold start nothing.
+ * verifiedModelFile() then uses the bytes only if their hash is the one hunch.json lists.
+ */
+export function prefetchModelFile(modelUrl: string, path: string): void {
+  prefetched.clear(); // one load at a time
+  const url = new URL(path, modelUrl).href;
+  const read = (async (): Promise<Prefetched | undefined> => {
+    const cache = await openCache();
+    const [key] = (await cache?.keys(url, { ignoreSearch: true })) ?? [];
+    const response = key && (await cache?.match(key));
+    if (!response) return undefined;
+    const bytes = await response.arrayBuffer();
+    return { sha256: await sha256Hex(bytes), bytes };
+  })().catch(() => undefined);
+  prefetched.set(url, read);
 }
 
 async function sha256Hex(bytes: ArrayBuffer): Promise<string> {
@@ -37,6 +68,11 @@ async function mismatch(bytes: ArrayBuffer, { sha256, bytes: size }: ModelFileEn
   return actual === sha256.toLowerCase() ? undefined : `SHA-256 ${actual} where hunch.json lists ${sha256}`;
 }
 
+/** Lets go of a prefetched file no load took (the load failed first, or chose another file). */
+export function dropPrefetched(): void {
+  prefetched.clear();
+}
+
 /**
  * The bytes of `path` (relative to the model directory at `modelUrl`), checked against `entry`:
  * from the cache when a checked copy is there, else from the network, then cached. Rejects,
@@ -44,6 +80,9 @@ async function mismatch(bytes: ArrayBuffer, { sha256, bytes: size }: ModelFileEn
  */
 export async function verifiedModelFile(modelUrl: string, path: string, entry: ModelFileEntry): Promise<ArrayBuffer> {
   const url = new URL(path, modelUrl).href;
+  const early = await prefetched.get(url);
+  prefetched.delete(url);
+  if (early && early.sha256 === entry.sha256.toLowerCase() && early.bytes.byteLength === entry.bytes) return early.bytes;
   const key = cacheKey(url, entry.sha256);
   const cache = await openCache();
   const cached = await cache?.match(key).then((response) => response?.arrayBuffer()).catch(() => undefined);

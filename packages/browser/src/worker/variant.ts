@@ -28,6 +28,11 @@ export interface DtypeChoice {
   reason: string;
 }
 
+/** The file a WASM load will most likely read, before hunch.json says (chooseDtype decides, from it). */
+export function likelyWasmFile(requested?: ModelDtype): string {
+  return ONNX_VARIANT_FILES[VARIANT_OF[requested ?? PREFERRED_DTYPE.wasm]];
+}
+
 /** The variants a manifest offers; one without `onnx` predates quantized exports: fp32 only. */
 export function availableDtypes(manifest: Pick<HunchManifest, 'onnx'>): ModelDtype[] {
   if (!manifest.onnx) return ['fp32'];

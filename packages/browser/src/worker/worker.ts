@@ -12,6 +12,8 @@ import { loadModel, type LoadedModel, type ModelManifest } from './loaded-model.
 import { race } from './race.js';
 import { itemDistribution, topItems, type ItemDistribution } from './ranking.js';
 import { manifestUnchanged, readManifest } from './manifest.js';
+import { dropPrefetched, prefetchModelFile } from './model-files.js';
+import { likelyWasmFile } from './variant.js';
 import { backendBundled } from './runtime.js';
 import { categoryIndex, categoryScores, nextActionProbabilities, type CategoryIndex } from './signals.js';
 import type { CatalogItem } from '@hunch/core';
@@ -156,6 +158,8 @@ async function loadAnew(request: LoadRequest, started: number): Promise<LoadResu
   const read = readModelManifest(request.modelUrl);
   read.catch(() => undefined); // reported by the load below
   manifestRead = read;
+  // Sure to run on WASM: the model file's cached copy is read meanwhile (model-files.ts).
+  if (request.backend === 'wasm' || (request.backend === 'auto' && !backendBundled('webgpu'))) prefetchModelFile(request.modelUrl, likelyWasmFile(request.dtype));
   return serially(async (): Promise<LoadResult> => {
     const manifest = await read;
     // Loaded meanwhile for another page (same request, same hunch.json): keep it.
@@ -183,7 +187,7 @@ async function loadAnew(request: LoadRequest, started: number): Promise<LoadResu
     };
     current = { request, result, validator: manifest.validator };
     return result;
-  });
+  }).finally(dropPrefetched);
 }
 
 const api: ModelWorkerApi = {
