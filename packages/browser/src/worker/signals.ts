@@ -15,6 +15,7 @@ export interface ActionTokenId {
 export function actionTokenIds(tokens: readonly string[]): ActionTokenId[] {
   const actions: ActionTokenId[] = [];
   tokens.forEach((token, tokenId) => {
+    if (!token.startsWith('<')) return; // most tokens are items: no regex for them (43k in a big shop)
     const name = /^<([a-z_]+)>$/.exec(token)?.[1];
     if (name !== undefined && isEventName(name)) actions.push({ tokenId, action: name });
   });

@@ -25,8 +25,8 @@ const TOP_CATEGORIES = 5;
 interface Running {
   loaded: LoadedModel;
   context: IncrementalContext;
-  /** Item id -> index in loaded.items, for scoring candidates. */
-  itemIndex: ReadonlyMap<string, number>;
+  /** Item id -> index in loaded.items, for scoring candidates: built by the first request with candidates (rerank), not at load. */
+  itemIndex?: ReadonlyMap<string, number>;
   categories: CategoryIndex;
   /** The item probabilities' buffer, reused by every prediction. */
   probabilities: Float32Array;
@@ -169,7 +169,6 @@ async function loadAnew(request: LoadRequest, started: number): Promise<LoadResu
     running = {
       loaded,
       context: new IncrementalContext(loaded),
-      itemIndex: new Map(loaded.items.map(({ itemId }, i) => [itemId, i])),
       categories: categoryIndex(loaded.items, loaded.catalog),
       probabilities: new Float32Array(loaded.items.length),
     };
@@ -198,14 +197,15 @@ const api: ModelWorkerApi = {
       if (!running) throw new Error('no model loaded');
       const started = performance.now();
       const state = running;
-      const { loaded, context, itemIndex, categories } = state;
+      const { loaded, context, categories } = state;
       const { logits, version, stats } = await context.next(events, maxEvents);
       if (state.lastDistribution?.version !== version) {
         state.lastDistribution = { version, distribution: itemDistribution(logits, loaded.itemTokens, state.probabilities) };
       }
       const { probabilities, logSumExp } = state.lastDistribution.distribution;
+      const itemIndex = candidates.length === 0 ? undefined : (state.itemIndex ??= new Map(loaded.items.map(({ itemId }, i) => [itemId, i])));
       const scored = candidates.flatMap((itemId): ScoredItem[] => {
-        const index = itemIndex.get(itemId);
+        const index = itemIndex!.get(itemId);
         return index === undefined ? [] : [{ itemId, score: probabilities[index]! }];
       });
       const items = topItems(probabilities, loaded.items, k, new Set(exclude));
