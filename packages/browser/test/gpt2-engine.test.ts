@@ -42,7 +42,7 @@ function byPosition(tensor: ort.Tensor, { heads, headDim }: Layout): Float32Arra
 async function compare(bytes: Uint8Array, layout: Layout, tokens: number[], next: number) {
   const weights = readGpt2Weights(bytes, layout.heads);
   expect(weights).toBeDefined();
-  const model = new Gpt2(weights!);
+  const model = Gpt2.create(weights!)!;
   const cache = model.newCache();
   model.run(tokens, cache);
   const { query, repeat } = model.run([next], cache);
@@ -137,9 +137,17 @@ describe('the worker’s GPT-2 (worker/gpt2)', () => {
     expect(() => readGpt2Weights(Uint8Array.from([0x3a, 0x40, 1, 2]), 2)).toThrow(/truncated or malformed protobuf/);
   });
 
+  it('is not created where the linear kernel cannot run a layer (outputs not a multiple of 4)', () => {
+    const weights = readGpt2Weights(exportedWithHeads('int8').bytes, 2)!;
+    expect(Gpt2.create(weights)).toBeDefined();
+    const [first, ...rest] = weights.blocks;
+    const odd = { ...first!, mlpOut: { ...first!.mlpOut, outputs: 30, bias: first!.mlpOut.bias.subarray(0, 30) } };
+    expect(Gpt2.create({ ...weights, blocks: [odd, ...rest] })).toBeUndefined();
+  });
+
   it('refuses tokens outside the vocabulary and runs past the context, naming them', () => {
     const { config, bytes } = exportedWithHeads('int8');
-    const model = new Gpt2(readGpt2Weights(bytes, config.nHead)!);
+    const model = Gpt2.create(readGpt2Weights(bytes, config.nHead)!)!;
     expect(() => model.run([config.vocabSize], model.newCache())).toThrow(`gpt2: token ${config.vocabSize} is not in the vocabulary of ${config.vocabSize}`);
     expect(() => model.run([], model.newCache())).toThrow('gpt2: no tokens to run');
     const cache = model.newCache();

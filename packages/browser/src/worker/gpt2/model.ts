@@ -1,8 +1,9 @@
 /**
- * Hunch's GPT-2, run by the worker itself on WASM: one token at a time on a KV cache, in
- * plain float loops over the int8 export's weights (weights.ts). The model is a few hundred
- * thousand multiply-adds per token (2 layers of 64 in the shipped models), so it needs no
- * runtime: onnxruntime-web's start alone (instantiating its 10 MB of wasm) took ~475 ms of a
+ * Hunch's GPT-2, run by the worker itself on WASM: one token at a time on a KV cache, over
+ * the int8 export's weights (weights.ts) dequantized to fp32: the linear layers in a small
+ * WebAssembly SIMD kernel (kernel.ts), the rest in plain float loops. The model is a few
+ * hundred thousand multiply-adds per token (2 layers of 64 in the shipped models), so it needs
+ * no runtime: onnxruntime-web's start alone (instantiating its 10 MB of wasm) took ~475 ms of a
  * fresh worker here, where this reads the file and answers. Items are scored on the int8
  * table by the SIMD kernel (item-head/scorer.ts).
  *
@@ -11,6 +12,7 @@
  * onnxruntime's to ~1e-5 (gpt2-engine.test.ts). Read top to bottom like nanoGPT:
  * embeddings, blocks (attention on the cache, MLP), final LayerNorm, heads.
  */
+import { instantiateLinearKernel, type LinearKernel } from './kernel.js';
 import type { Block, Gpt2Weights, LayerNorm, Linear } from './weights.js';
 
 /** Keys and values of every layer for the tokens run so far: [positions, width] per layer, heads side by side. */
@@ -37,30 +39,96 @@ export interface Gpt2Output {
 const GELU_SCALE = Math.sqrt(2 / Math.PI);
 /** As the export's normalisation: h / sqrt(Σh² + 1e-12). */
 const NORM_EPS = 1e-12;
+const ALIGN = 16;
+const PAGE = 65536;
+
+/** A float buffer in the kernel's memory: its byte offset and a view on it. */
+interface Placed {
+  at: number;
+  view: Float32Array;
+}
+
+/** A linear layer in the kernel's memory. */
+interface PlacedLinear {
+  inputs: number;
+  outputs: number;
+  weight: number;
+  bias: number;
+}
+
+interface PlacedBlock extends Pick<Block, 'ln1' | 'ln2'> {
+  attention: PlacedLinear;
+  attentionOut: PlacedLinear;
+  mlpIn: PlacedLinear;
+  mlpOut: PlacedLinear;
+}
+
+/** Lays float arrays out in the kernel's memory (16-byte aligned), then copies them in. */
+class MemoryPlan {
+  private end = 0;
+  private readonly copies: Array<{ at: number; data: Float32Array }> = [];
+
+  /** The byte offset of `floats` floats (holding `data`, when given). */
+  place(floats: number, data?: Float32Array): number {
+    const at = this.end;
+    this.end = Math.ceil((at + floats * 4) / ALIGN) * ALIGN;
+    if (data) this.copies.push({ at, data });
+    return at;
+  }
+
+  /** Grows `memory` to fit and copies the data in. */
+  commit(memory: WebAssembly.Memory): void {
+    const needed = Math.ceil(this.end / PAGE) - memory.buffer.byteLength / PAGE;
+    if (needed > 0) memory.grow(needed);
+    for (const { at, data } of this.copies) new Float32Array(memory.buffer, at, data.length).set(data);
+  }
+}
 
 export class Gpt2 {
   readonly layers: number;
   private readonly headDim: number;
-  // Scratch buffers, one set per model: a step allocates nothing.
+  private readonly blocks: PlacedBlock[];
+  // Scratch buffers, one set per model: a step allocates nothing. Those the linear layers read
+  // or write live in the kernel's memory.
   private readonly x: Float32Array;
-  private readonly normed: Float32Array;
-  private readonly qkv: Float32Array;
-  private readonly attended: Float32Array;
-  private readonly projected: Float32Array;
-  private readonly hidden: Float32Array;
+  private readonly normed: Placed;
+  private readonly qkv: Placed;
+  private readonly attended: Placed;
+  private readonly projected: Placed;
+  private readonly hidden: Placed;
   private readonly scores: Float32Array;
   private readonly query: Float32Array;
 
-  constructor(readonly weights: Gpt2Weights) {
+  /** The model, or undefined where it cannot run here (no WebAssembly SIMD, or a layer width the kernel does not take: not a multiple of 4). */
+  static create(weights: Gpt2Weights): Gpt2 | undefined {
+    const linears = weights.blocks.flatMap((block) => [block.attention, block.attentionOut, block.mlpIn, block.mlpOut]);
+    if (linears.some((linear) => linear.outputs % 4 !== 0)) return undefined;
+    const kernel = instantiateLinearKernel();
+    return kernel && new Gpt2(weights, kernel);
+  }
+
+  private constructor(
+    readonly weights: Gpt2Weights,
+    private readonly kernel: LinearKernel,
+  ) {
     const { width, heads, positions, blocks } = weights;
     this.layers = blocks.length;
     this.headDim = width / heads;
+    const plan = new MemoryPlan();
+    const placeLinear = ({ inputs, outputs, weight, bias }: Linear): PlacedLinear => ({ inputs, outputs, weight: plan.place(weight.length, weight), bias: plan.place(bias.length, bias) });
+    this.blocks = blocks.map((block) => ({
+      ln1: block.ln1,
+      ln2: block.ln2,
+      attention: placeLinear(block.attention),
+      attentionOut: placeLinear(block.attentionOut),
+      mlpIn: placeLinear(block.mlpIn),
+      mlpOut: placeLinear(block.mlpOut),
+    }));
+    const scratch = [width, 3 * width, width, width, 4 * width].map((floats) => ({ at: plan.place(floats), floats }));
+    plan.commit(kernel.memory);
+    const [normed, qkv, attended, projected, hidden] = scratch.map(({ at, floats }) => ({ at, view: new Float32Array(kernel.memory.buffer, at, floats) }));
+    [this.normed, this.qkv, this.attended, this.projected, this.hidden] = [normed!, qkv!, attended!, projected!, hidden!];
     this.x = new Float32Array(width);
-    this.normed = new Float32Array(width);
-    this.qkv = new Float32Array(3 * width);
-    this.attended = new Float32Array(width);
-    this.projected = new Float32Array(4 * width);
-    this.hidden = new Float32Array(4 * width);
     this.scores = new Float32Array(positions);
     this.query = new Float32Array(width);
   }
@@ -83,36 +151,43 @@ export class Gpt2 {
 
   /** One token through the blocks: x ends as its residual stream; its keys and values join the cache. */
   private token(token: number, cache: Gpt2Cache): void {
-    const { width, table, tableScales, wpe, blocks } = this.weights;
+    const { width, table, tableScales, wpe } = this.weights;
     const position = cache.length;
     const x = this.x;
     const scale = tableScales[token]!;
     for (let d = 0; d < width; d++) x[d] = Math.fround(table[token * width + d]! * scale) + wpe[position * width + d]!;
-    blocks.forEach((block, layer) => {
+    this.blocks.forEach((block, layer) => {
       this.attention(block, layer, position, cache);
       this.mlp(block);
     });
     cache.length = position + 1;
   }
 
+  /** out = x · W + b, in the kernel. */
+  private linear(x: Placed, layer: PlacedLinear, out: Placed): void {
+    this.kernel.linear(x.at, layer.inputs, layer.weight, layer.bias, out.at, layer.outputs / 4);
+  }
+
   /** x += c_proj(softmax(q kᵀ / √hd + causal) v), with this position's k and v written to the cache. */
-  private attention(block: Block, layer: number, position: number, cache: Gpt2Cache): void {
+  private attention(block: PlacedBlock, layer: number, position: number, cache: Gpt2Cache): void {
     const { width, heads } = this.weights;
     const hd = this.headDim;
-    layerNorm(this.x, block.ln1, this.weights.epsilon, this.normed);
-    linear(this.normed, block.attention, this.qkv);
+    layerNorm(this.x, block.ln1, this.weights.epsilon, this.normed.view);
+    this.linear(this.normed, block.attention, this.qkv);
+    const qkv = this.qkv.view;
     const keys = cache.keys[layer]!;
     const values = cache.values[layer]!;
-    keys.set(this.qkv.subarray(width, 2 * width), position * width);
-    values.set(this.qkv.subarray(2 * width, 3 * width), position * width);
+    keys.set(qkv.subarray(width, 2 * width), position * width);
+    values.set(qkv.subarray(2 * width, 3 * width), position * width);
     const scale = Math.fround(1 / Math.sqrt(hd));
     const scores = this.scores;
+    const attended = this.attended.view;
     for (let h = 0; h < heads; h++) {
       const offset = h * hd;
       let max = -Infinity;
       for (let t = 0; t <= position; t++) {
         let dot = 0;
-        for (let j = 0; j < hd; j++) dot += this.qkv[offset + j]! * keys[t * width + offset + j]!;
+        for (let j = 0; j < hd; j++) dot += qkv[offset + j]! * keys[t * width + offset + j]!;
         scores[t] = Math.fround(dot) * scale;
         if (scores[t]! > max) max = scores[t]!;
       }
@@ -124,25 +199,27 @@ export class Gpt2 {
       for (let j = 0; j < hd; j++) {
         let y = 0;
         for (let t = 0; t <= position; t++) y += Math.fround(scores[t]! / sum) * values[t * width + offset + j]!;
-        this.attended[offset + j] = y;
+        attended[offset + j] = y;
       }
     }
-    linear(this.attended, block.attentionOut, this.projected);
-    for (let d = 0; d < width; d++) this.x[d] = this.x[d]! + this.projected[d]!;
+    this.linear(this.attended, block.attentionOut, this.projected);
+    const projected = this.projected.view;
+    for (let d = 0; d < width; d++) this.x[d] = this.x[d]! + projected[d]!;
   }
 
   /** x += c_proj(gelu(c_fc(ln_2(x)))), GELU in its tanh form ("gelu_new"). */
-  private mlp(block: Block): void {
+  private mlp(block: PlacedBlock): void {
     const { width } = this.weights;
-    layerNorm(this.x, block.ln2, this.weights.epsilon, this.normed);
-    const u = this.hidden;
-    linear(this.normed, block.mlpIn, u);
+    layerNorm(this.x, block.ln2, this.weights.epsilon, this.normed.view);
+    this.linear(this.normed, block.mlpIn, this.hidden);
+    const u = this.hidden.view;
     for (let i = 0; i < u.length; i++) {
       const v = u[i]!;
       u[i] = 0.5 * v * (1 + Math.tanh(GELU_SCALE * (v + 0.044715 * v * v * v)));
     }
-    linear(u, block.mlpOut, this.projected);
-    for (let d = 0; d < width; d++) this.x[d] = this.x[d]! + this.projected[d]!;
+    this.linear(this.hidden, block.mlpOut, this.projected);
+    const projected = this.projected.view;
+    for (let d = 0; d < width; d++) this.x[d] = this.x[d]! + projected[d]!;
   }
 
   /** ln_f, then the repeat bonus from h and the query the item table scores. */
@@ -176,15 +253,4 @@ function layerNorm(x: Float32Array, { weight, bias }: LayerNorm, epsilon: number
   for (let i = 0; i < n; i++) variance += (x[i]! - mean) ** 2;
   const inverse = 1 / Math.sqrt(variance / n + epsilon);
   for (let i = 0; i < n; i++) out[i] = (x[i]! - mean) * inverse * weight[i]! + bias[i]!;
-}
-
-/** out = x · W + b (W row-major [inputs, outputs]): the outputs accumulate row by row of W, contiguous. */
-function linear(x: Float32Array, { inputs, outputs, weight, bias }: Linear, out: Float32Array): void {
-  out.set(bias);
-  for (let i = 0; i < inputs; i++) {
-    const xi = x[i]!;
-    if (xi === 0) continue;
-    const row = i * outputs;
-    for (let o = 0; o < outputs; o++) out[o] = out[o]! + xi * weight[row + o]!;
-  }
 }

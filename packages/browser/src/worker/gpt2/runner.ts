@@ -22,7 +22,7 @@ class OwnCache implements ModelCache {
 
 /**
  * The runner, or undefined when this model is not one it runs (not int8, not a Hunch export of
- * exactly a GPT-2, no WebAssembly SIMD for the kernel): onnxruntime-web then loads it. Throws
+ * exactly a GPT-2, no WebAssembly SIMD for the kernels): onnxruntime-web then loads it. Throws
  * when the file cannot be read or fails its hash, as onnxruntime's load would.
  */
 export async function loadGpt2Runner(modelUrl: string, manifest: HunchManifest, variant: DtypeChoice): Promise<ModelRunner | undefined> {
@@ -38,11 +38,11 @@ export async function loadGpt2Runner(modelUrl: string, manifest: HunchManifest, 
     return undefined; // bytes it cannot read: onnxruntime says what is wrong with them
   }
   const scorer = weights && ItemScorer.create({ query: 'query', rows: weights.vocabulary, width: weights.width, table: weights.table, scales: weights.tableScales, bias: weights.itemBias });
-  if (!weights || !scorer) return undefined;
+  const model = weights && Gpt2.create(weights);
+  if (!weights || !scorer || !model) return undefined;
   // As onnxruntime's load: the repeat bonus is added where hunch.json asks for it, and must be there.
   const repeatWanted = Boolean(manifest.onnx?.repeat);
   if (repeatWanted && !weights.repeat) throw new Error(`hunch.json names the repeat output ${manifest.onnx!.repeat!.output} but ${variant.file} has none`);
-  const model = new Gpt2(weights);
   // Loaded: keep this version's files (and manifest) for offline visits, drop other versions'.
   await keepOnlyModel(modelUrl, manifest);
 
