@@ -12,19 +12,7 @@ import { readGpt2Weights } from '../src/worker/gpt2/weights.js';
 import { ItemScorer } from '../src/worker/item-head/scorer.js';
 import { splitItemHead } from '../src/worker/item-head/split.js';
 import { MessageWriter, fields } from '../src/worker/onnx/protobuf.js';
-import { demoModel, exportedWithHeads, step, type Layout } from './lib/exported-gpt2.js';
-
-const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let max = 0;
-  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i]! - b[i]!));
-  return max;
-};
-
-const topIds = (logits: ArrayLike<number>, k: number) =>
-  Array.from(logits, (value, id) => ({ value, id }))
-    .sort((a, b) => b.value - a.value)
-    .slice(0, k)
-    .map(({ id }) => id);
+import { demoModel, exportedWithHeads, maxAbsDiff, step, topIds, type Layout } from './lib/exported-gpt2.js';
 
 /** [1, heads, tokens, headDim] (onnxruntime's present.*) as the engine keeps it: [tokens, heads · headDim]. */
 function byPosition(tensor: ort.Tensor, { heads, headDim }: Layout): Float32Array {

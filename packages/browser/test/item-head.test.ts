@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { ItemScorer } from '../src/worker/item-head/scorer.js';
 import { splitItemHead, type Int8ItemHead } from '../src/worker/item-head/split.js';
 import { Rng } from '../../trainer/src/lib/prng.js';
-import { demoModel, exportedWithHeads, step, type Layout } from './lib/exported-gpt2.js';
+import { demoModel, exportedWithHeads, maxAbsDiff, step, topIds, type Layout } from './lib/exported-gpt2.js';
 
 
 function randomHead(rows: number, width: number, seed: number, withBias: boolean): Int8ItemHead {
@@ -31,18 +31,6 @@ function reference(head: Int8ItemHead, query: Float32Array): Float64Array {
     return dot * head.scales[r]! + (head.bias?.[r] ?? 0);
   });
 }
-
-const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let max = 0;
-  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i]! - b[i]!));
-  return max;
-};
-
-const topIds = (logits: ArrayLike<number>, k: number) =>
-  Array.from(logits, (value, id) => ({ value, id }))
-    .sort((a, b) => b.value - a.value)
-    .slice(0, k)
-    .map(({ id }) => id);
 
 describe('ItemScorer (the int8 x int16 SIMD kernel)', () => {
   // 64: whole chunks; 40: rows padded to 48; 700: past the width where int16 codes could overflow an int32 sum.

@@ -55,3 +55,17 @@ export async function step(session: ort.InferenceSession, layout: Layout, tokens
   return session.run(feeds([next], tokens.length + 1, past));
 }
 
+
+/** The largest |a[i] - b[i]|. */
+export const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
+  let max = 0;
+  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i]! - b[i]!));
+  return max;
+};
+
+/** The ids of the k largest logits, largest first. */
+export const topIds = (logits: ArrayLike<number>, k: number): number[] =>
+  Array.from(logits, (value, id) => ({ value, id }))
+    .sort((a, b) => b.value - a.value)
+    .slice(0, k)
+    .map(({ id }) => id);
