@@ -25,7 +25,7 @@ const PEERS = [
   ['PostHog posthog-js', 56 * 1024, 'array.js bundle'],
 ];
 
-const sizes = { 'hunch.js': gzipped('hunch.js'), 'hunch.sdk.js': gzipped('hunch.sdk.js'), 'hunch.esm.js': gzipped('hunch.esm.js'), 'hunch.worker.js': gzipped('hunch.worker.js') };
+const sizes = { 'hunch.js': gzipped('hunch.js'), 'hunch.sdk.js': gzipped('hunch.sdk.js'), 'hunch.esm.js': gzipped('hunch.esm.js'), 'hunch.worker.js': gzipped('hunch.worker.js'), 'hunch.worker.ort.js': gzipped('hunch.worker.ort.js') };
 
 const storefront = await startStorefront({ port: 0 });
 const browser = await launchChromium({ webgpu: false });
@@ -145,7 +145,7 @@ try {
       `| Hunch \`hunch.esm.js\` (npm import, unminified) | ${kb(sizes['hunch.esm.js'])} | before the app's own bundling |`,
       ...PEERS.map(([name, bytes, note]) => `| ${name} | ${kb(bytes)} | published: ${note} |`),
       '',
-      `The model runtime is not in these: the worker (\`hunch.worker.js\`, ${kb(sizes['hunch.worker.js'])} gzipped) and onnxruntime-web's wasm load lazily, off the main thread.`,
+      `The model runtime is not in these: the worker (\`hunch.worker.js\`, ${kb(sizes['hunch.worker.js'])} gzipped), its onnxruntime module (\`hunch.worker.ort.js\`, ${kb(sizes['hunch.worker.ort.js'])}: transformers.js and onnxruntime-web, imported only when a model needs them) and onnxruntime-web's wasm load lazily, off the main thread.`,
       '',
       '| measurement | figure | target |',
       '| --- | --- | --- |',

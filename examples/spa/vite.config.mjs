@@ -4,11 +4,13 @@
 // and the plugin below puts the two things Vite does not know about where the browser will ask:
 //
 // - the model directory, models/demo, at /models/demo/ (served in dev, copied on build);
-// - onnxruntime-web's .wasm files (packages/browser/dist/ort/). hunch.esm.js finds its workers
-//   with `new URL('./hunch.worker.js', import.meta.url)`, which Vite turns into emitted assets
-//   (assets/hunch.worker-<hash>.js); each worker then loads `./ort/<file>.wasm` relative to its
-//   own URL. So ort/ is copied beside wherever the workers were emitted. In dev, the workers are
-//   served (untransformed) from packages/browser/dist itself, where ort/ already is.
+// - onnxruntime-web: each worker's module of it (hunch.worker.ort.js, hunch.worker.wasm.ort.js)
+//   and its .wasm files (packages/browser/dist/ort/). hunch.esm.js finds its workers with
+//   `new URL('./hunch.worker.js', import.meta.url)`, which Vite turns into emitted assets
+//   (assets/hunch.worker-<hash>.js); a worker then imports `./hunch.worker*.ort.js` (when a model
+//   needs onnxruntime) and loads `./ort/<file>.wasm`, relative to its own URL. So both are copied
+//   beside wherever the workers were emitted. In dev, the workers are served (untransformed) from
+//   packages/browser/dist itself, where both already are.
 import { createReadStream } from 'node:fs';
 import { cp, stat } from 'node:fs/promises';
 import { dirname, extname, join, posix, resolve, sep } from 'node:path';
@@ -20,6 +22,8 @@ const ROOT = resolve(HERE, '../..');
 const MODEL_DIR = join(ROOT, 'models/demo');
 const SDK_DIST = join(ROOT, 'packages/browser/dist');
 const SDK_ORT_DIR = join(SDK_DIST, 'ort');
+/** Each worker's onnxruntime module, imported from beside the worker (a path Vite cannot see). */
+const ORT_MODULES = ['hunch.worker.ort.js', 'hunch.worker.wasm.ort.js'];
 /** Where the app asks for the model (src/main.ts): createHunch({ model: '/models/demo/' }). */
 const MODEL_URL_PATH = '/models/demo';
 
@@ -57,7 +61,7 @@ function serveModel(request, response, next) {
  */
 function serveWorkerRaw(request, response, next) {
   const pathname = new URL(request.url ?? '/', 'http://x').pathname;
-  if (!pathname.startsWith('/@fs/') || !/\/hunch\.worker(\.wasm)?\.js$/.test(pathname)) return next();
+  if (!pathname.startsWith('/@fs/') || !/\/hunch\.worker(\.wasm)?(\.ort)?\.js$/.test(pathname)) return next();
   const file = resolve(decodeURIComponent(pathname.slice('/@fs'.length)));
   if (!file.startsWith(SDK_DIST + sep)) return next();
   stat(file).then(
@@ -69,7 +73,7 @@ function serveWorkerRaw(request, response, next) {
   );
 }
 
-/** The model at /models/demo/ and onnxruntime's .wasm beside the SDK's emitted workers. */
+/** The model at /models/demo/, and onnxruntime's modules and .wasm beside the SDK's emitted workers. */
 function hunchFiles() {
   return {
     name: 'hunch-files',
@@ -86,7 +90,10 @@ function hunchFiles() {
           .map((output) => posix.dirname(output.fileName)),
       );
       if (workerDirs.size === 0) this.warn('no hunch.worker*.js was emitted: the model cannot start (is @hunch/browser built?)');
-      for (const dir of workerDirs) await cp(SDK_ORT_DIR, join(outDir, dir, 'ort'), { recursive: true });
+      for (const dir of workerDirs) {
+        await cp(SDK_ORT_DIR, join(outDir, dir, 'ort'), { recursive: true });
+        for (const module of ORT_MODULES) await cp(join(SDK_DIST, module), join(outDir, dir, module));
+      }
     },
   };
 }

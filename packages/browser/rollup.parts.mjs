@@ -10,16 +10,27 @@ const here = dirname(fileURLToPath(import.meta.url));
 const dist = join(here, 'dist');
 
 /**
- * The two model workers, each with one onnxruntime-web *bundle* build (its JS glue inlined, so
- * nothing is imported at run time: no blob: or extra script for a CSP to allow) and the .wasm that
- * glue instantiates (copied to dist/ort/; runtime.ts's WEBGPU_BUILD / WASM_BUILD name the same files):
- * - hunch.worker.js: onnxruntime-web/webgpu, what transformers.js imports (WebGPU and WASM; asyncify .wasm);
- * - hunch.worker.wasm.js: onnxruntime-web/wasm in its place (WASM only; the plain .wasm: half the size, ~2x faster forwards).
+ * The two model workers. Each goes with one onnxruntime-web *bundle* build (its JS glue inlined,
+ * so nothing is imported from a blob: or a CDN for a CSP to allow), which lives with
+ * transformers.js in a module of its own beside the worker, imported only when a model needs it
+ * (the int8 file on WASM runs on the worker's own GPT-2), and the .wasm that glue instantiates
+ * (copied to dist/ort/). ort-build.ts's WEBGPU_BUILD / WASM_BUILD name the same files:
+ * - hunch.worker.js + hunch.worker.ort.js: onnxruntime-web/webgpu, what transformers.js imports (WebGPU and WASM; asyncify .wasm);
+ * - hunch.worker.wasm.js + hunch.worker.wasm.ort.js: onnxruntime-web/wasm in its place (WASM only; the plain .wasm: half the size, ~2x faster forwards).
  */
 const WORKERS = [
-  { entry: 'src/worker/entry.ts', file: 'hunch.worker.js', ortBundle: 'ort.webgpu.bundle.min.mjs', ortWasm: 'ort-wasm-simd-threaded.asyncify.wasm' },
-  { entry: 'src/worker/entry-wasm.ts', file: 'hunch.worker.wasm.js', ortBundle: 'ort.wasm.bundle.min.mjs', ortWasm: 'ort-wasm-simd-threaded.wasm' },
+  { entry: 'src/worker/entry.ts', file: 'hunch.worker.js', ortEntry: 'src/worker/ort-module-webgpu.ts', ortFile: 'hunch.worker.ort.js', ortBundle: 'ort.webgpu.bundle.min.mjs', ortWasm: 'ort-wasm-simd-threaded.asyncify.wasm' },
+  { entry: 'src/worker/entry-wasm.ts', file: 'hunch.worker.wasm.js', ortEntry: 'src/worker/ort-module-wasm.ts', ortFile: 'hunch.worker.wasm.ort.js', ortBundle: 'ort.wasm.bundle.min.mjs', ortWasm: 'ort-wasm-simd-threaded.wasm' },
 ];
+
+/** A worker entry must not bundle transformers.js or onnxruntime-web: they belong in its onnxruntime module, imported when needed. */
+const withoutRuntime = ({ file }) => ({
+  name: 'hunch-worker-without-runtime',
+  generateBundle() {
+    const runtime = [...this.getModuleIds()].filter((id) => /[\\/]node_modules[\\/](@huggingface[\\/]transformers|onnxruntime-(web|common))[\\/]/.test(id));
+    if (runtime.length > 0) this.error(`${file} must not bundle ${runtime.slice(0, 3).join(', ')}: import it in ort-runner.ts (the onnxruntime module) instead`);
+  },
+});
 
 /** onnxruntime-web's dist/, resolved from transformers.js: the version it was built against. */
 const ortDist = () => {
@@ -96,6 +107,11 @@ export const browserBuilds = ({ workspaceSources }) => [
   ...WORKERS.map((worker) => ({
     input: join(here, worker.entry),
     output: { file: join(dist, worker.file), format: 'es', sourcemap: false, inlineDynamicImports: true },
+    plugins: [...browserPlugins(workspaceSources, { minify: true }), withoutRuntime(worker)],
+  })),
+  ...WORKERS.map((worker) => ({
+    input: join(here, worker.ortEntry),
+    output: { file: join(dist, worker.ortFile), format: 'es', sourcemap: false, inlineDynamicImports: true },
     plugins: [ortBundle(worker), ...browserPlugins(workspaceSources, { minify: true }), copyOrtWasm(worker)],
     onwarn(warning, warn) {
       // transformers.js and onnxruntime-web use `this` at module level and eval-free dynamic imports on purpose.

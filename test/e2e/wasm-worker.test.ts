@@ -17,6 +17,9 @@ const POLICY = STRICT_POLICY;
 const WASM_WORKER = '/hunch/hunch.worker.wasm.js';
 const DEFAULT_WORKER = '/hunch/hunch.worker.js';
 const PLAIN_WASM = '/hunch/ort/ort-wasm-simd-threaded.wasm';
+/** Each worker's onnxruntime module (transformers.js and onnxruntime-web), imported only when a model needs it. */
+const WASM_ORT_MODULE = '/hunch/hunch.worker.wasm.ort.js';
+const DEFAULT_ORT_MODULE = '/hunch/hunch.worker.ort.js';
 const ASYNCIFY_WASM = '/hunch/ort/ort-wasm-simd-threaded.asyncify.wasm';
 const HISTORY = ['tea-02', 'mugs-01', 'mugs-04', 'mugs-07'];
 
@@ -137,8 +140,10 @@ describe('hunch.worker.wasm.js on WASM', () => {
     answer.scores.forEach((score, i) => expect(score).toBeCloseTo(reference.scores[i]!, 5));
     expect(page.workers().map((worker) => new URL(worker.url()).pathname)).toEqual([WASM_WORKER]);
 
-    // Its own runtime only: the plain .wasm, never the asyncify one, and no JS glue (.mjs) at all.
+    // Its own runtime only: its module and the plain .wasm, never the asyncify one, and no JS glue (.mjs) at all.
     expect(proxy.requested).toContain(WASM_WORKER);
+    expect(proxy.requested).toContain(WASM_ORT_MODULE);
+    expect(proxy.requested).not.toContain(DEFAULT_ORT_MODULE);
     expect(proxy.requested).toContain(PLAIN_WASM);
     expect(proxy.requested).not.toContain(ASYNCIFY_WASM);
     expect(proxy.requested.filter((path) => path.includes('.mjs'))).toEqual([]);
@@ -172,7 +177,8 @@ describe('hunch.worker.wasm.js on WASM', () => {
       const online = await topTen(first, true);
       expect(online.status).toMatchObject({ backend: 'wasm', modelFile: file, engine });
       expect(online.sources).toEqual(['model']);
-      // The worker's own GPT-2 needs no runtime: onnxruntime's .wasm is never fetched.
+      // The worker's own GPT-2 needs no runtime: neither onnxruntime's module nor its .wasm is fetched.
+      expect(proxy.requested.includes(WASM_ORT_MODULE)).toBe(engine === 'onnxruntime-web');
       expect(proxy.requested.includes(PLAIN_WASM)).toBe(engine === 'onnxruntime-web');
       await first.close();
 

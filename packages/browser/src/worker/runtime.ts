@@ -5,12 +5,12 @@
  */
 import { env } from '@huggingface/transformers';
 import type { HunchManifest } from '@hunch/core';
-// This bundle's onnxruntime-web, the one transformers.js runs on: rollup resolves the name to the
-// bundle build the worker carries (WebGPU + WASM in hunch.worker.js, WASM only in hunch.worker.wasm.js).
+// This module's onnxruntime-web, the one transformers.js runs on: rollup resolves the name to the
+// build of the worker it goes with (WebGPU + WASM in hunch.worker.ort.js, WASM only in hunch.worker.wasm.ort.js).
 import { registerBackend } from 'onnxruntime-web/webgpu';
 import { keepOnlyModel, verifiedModelFile } from './model-files.js';
 import { keepOnlyRuntime, runtimeFile } from './ort-files.js';
-import type { Backend } from './protocol.js';
+import type { OrtBuild } from './ort-build.js';
 
 const onnxEnv = env.backends.onnx as {
   versions?: { web?: string; common?: string };
@@ -19,27 +19,12 @@ const onnxEnv = env.backends.onnx as {
 };
 
 /**
- * The onnxruntime-web build a worker bundle carries. Its JS glue is inlined in the bundle and runs
- * only with its own .wasm (served from ort/ beside the worker; rollup.parts.mjs copies both).
+ * The build configureRuntime() was given: this module is bundled apart from the worker's entry
+ * (ort-build.ts), so it keeps its own copy.
  */
-export interface OrtBuild {
-  /** The worker bundle's file name, for messages. */
-  bundle: string;
-  /** The .wasm under ort/ that the bundled glue instantiates. */
-  wasmFile: string;
-  /** Whether the build has the WebGPU execution provider. */
-  webgpu: boolean;
-}
-
-/** hunch.worker.js: onnxruntime-web/webgpu (WebGPU and WASM, on the asyncify .wasm). */
-export const WEBGPU_BUILD: OrtBuild = { bundle: 'hunch.worker.js', wasmFile: 'ort-wasm-simd-threaded.asyncify.wasm', webgpu: true };
-/** hunch.worker.wasm.js: onnxruntime-web/wasm (the plain .wasm, half the size: forwards ~2x faster, no WebGPU). */
-export const WASM_BUILD: OrtBuild = { bundle: 'hunch.worker.wasm.js', wasmFile: 'ort-wasm-simd-threaded.wasm', webgpu: false };
-
-/** Set by configureRuntime(), which the bundle's entry calls before the worker gets a message. */
 let build: OrtBuild | undefined;
 const ortBuild = (): OrtBuild => {
-  if (!build) throw new Error('configureRuntime() was not called: start the worker from its entry file');
+  if (!build) throw new Error('configureRuntime() was not called: import the onnxruntime module through its entry file');
   return build;
 };
 const ortVersion = () => onnxEnv.versions?.web ?? onnxEnv.versions?.common ?? 'unknown';
@@ -61,12 +46,7 @@ function refuseWebgpu(bundle: string): void {
   );
 }
 
-/** Whether this worker's onnxruntime-web can run `backend` at all. */
-export function backendBundled(backend: Backend): boolean {
-  return backend === 'wasm' || ortBuild().webgpu;
-}
-
-/** Sets transformers.js and onnxruntime-web up once, when the worker starts (the bundle's entry calls it). */
+/** Sets transformers.js and onnxruntime-web up once, when the worker first imports them (the onnxruntime module's entry calls it). */
 export function configureRuntime(chosen: OrtBuild): void {
   build = chosen;
   if (!chosen.webgpu) refuseWebgpu(chosen.bundle);
