@@ -416,7 +416,7 @@ replaceSection(
   [
     `## Inference: the model on the shop's page — ${new Date().toISOString().slice(0, 10)}`,
     '',
-    `\`${command}\` — Chromium ${environment.chromium ?? '?'}, the built SDK (\`hunch.esm.js\`; on WASM \`hunch.worker.wasm.js\`, on WebGPU \`hunch.worker.js\`; \`ort/\`) through its public API, served over HTTP ` +
+    `\`${command}\` — Chromium ${environment.chromium ?? '?'}, the built SDK (\`hunch.esm.js\`; on WASM \`hunch.worker.wasm.js\`, on WebGPU \`hunch.worker.js\`, each with its onnxruntime module \`hunch.worker*.ort.js\` when a model needs it; \`ort/\`) through its public API, served over HTTP ` +
       `(cacheable, revalidated with ETags) to a cross-origin-isolated page. The Diginetica model (${result.model.items.toLocaleString('en')} items, n_embd ${result.model.n_embd}, ${result.model.n_layer} layers), ` +
       `\`${modelFile}\` (dtype \`${DTYPE}\`, ${(result.model.bytes / 1e6).toFixed(1)} MB; hunch.json ${(result.model.hunch_json_bytes / 1e6).toFixed(1)} MB) on ${BACKENDS.length > 1 ? 'both backends' : BACKENDS[0]}${BACKENDS.includes('webgpu') && DTYPE !== 'q4' ? " (the SDK's own default on WebGPU is q4)" : ''}; a ${HISTORY}-event view_item history. ` +
       `p50 / p95 of ${ITERATIONS} calls after ${WARMUP} warm-ups; "page" times are end to end from the page (\`performance.now()\`, 5 µs), "worker" times are \`status().lastInference.ms\`; incremental calls are 50 ms apart (a shopper's think time, outside the timed span: each event's IndexedDB write lands in it). ✓ / ✗: within / over budget (issue 6).`,
