@@ -7,10 +7,12 @@
  * fresh worker here, where this reads the file and answers. Items are scored on the int8
  * table by the SIMD kernel (item-head/scorer.ts).
  *
- * It computes what the graph computes, op for op, in float64 rounded to float32 at the same
- * points as a tensor runtime stores its results (Float32Array buffers): the logits match
- * onnxruntime's to ~1e-5 (gpt2-engine.test.ts). Read top to bottom like nanoGPT:
- * embeddings, blocks (attention on the cache, MLP), final LayerNorm, heads.
+ * It computes what the graph computes, op for op: the linear layers in float32 (multiply, then
+ * add, as a MatMul up to the order of its sums), the rest in float64 rounded to float32 where a
+ * tensor runtime stores its results. The final hidden state and the KV cache match onnxruntime's
+ * to ~3e-6, the item logits (int16 query on the int8 table) to ~1.5e-4 (gpt2-engine.test.ts).
+ * Read top to bottom like nanoGPT: embeddings, blocks (attention on the cache, MLP), final
+ * LayerNorm, heads.
  */
 import { instantiateLinearKernel, type LinearKernel } from './kernel.js';
 import type { Block, Gpt2Weights, LayerNorm, Linear } from './weights.js';
