@@ -120,7 +120,9 @@ describe('the worker’s GPT-2 (worker/gpt2)', () => {
     expect(readGpt2Weights(rewritten(bytes, { producer: 'someone-else' }), 2)).toBeUndefined();
     expect(readGpt2Weights(rewritten(bytes, { rename: ['lm_head.bias', 'lm_head.extra'] }), 2)).toBeUndefined();
     expect(readGpt2Weights(rewritten(bytes, { rename: ['transformer.h.1.mlp.c_fc.bias', 'transformer.h.1.mlp.c_fc.other'] }), 2)).toBeUndefined();
-    // A head count that does not divide the width.
+    // hunch.json naming another head count than the graph splits q, k and v into (2), dividing the width or not.
+    expect(readGpt2Weights(bytes, 1)).toBeUndefined();
+    expect(readGpt2Weights(bytes, 4)).toBeUndefined();
     expect(readGpt2Weights(bytes, 3)).toBeUndefined();
     expect(() => readGpt2Weights(Uint8Array.from([0x3a, 0x40, 1, 2]), 2)).toThrow(/truncated or malformed protobuf/);
   });

@@ -8,7 +8,7 @@
  * the engine would not use (other than the graph's constants). Anything else — another
  * producer, fp32 or 4-bit, a graph with extra parts — is undefined: onnxruntime runs it.
  */
-import { DATA_TYPE, attributeFloat, floats, int8s, readModelGraph, type Initializer } from '../onnx/model-proto.js';
+import { DATA_TYPE, attributeFloat, floats, int64Values, int8s, readModelGraph, type Initializer } from '../onnx/model-proto.js';
 
 /** Who wrote the file (the trainer's onnx/graph.ts producerName). */
 const PRODUCER = 'hunch-trainer';
@@ -65,10 +65,13 @@ export interface Gpt2Weights {
 
 /** The constants the exporter adds beside the weights (const.*: shapes, GELU and attention scalars). */
 const isConstant = (name: string) => name.startsWith('const.');
+/** The shape q, k and v are split into heads with: [0, 0, heads, head width]. */
+const HEAD_SHAPE = 'const.head_shape';
 
 /**
- * The weights of `model` when it is a Hunch int8 GPT-2 export with `heads` attention heads
- * (hunch.json onnx.cache.heads), else undefined. Throws only on bytes that are not protobuf.
+ * The weights of `model` when it is a Hunch int8 GPT-2 export, else undefined. Its head count
+ * is the graph's own (the shape it splits q, k and v with), and must be `heads` (hunch.json
+ * onnx.cache.heads). Throws only on bytes that are not protobuf.
  */
 export function readGpt2Weights(model: Uint8Array, heads: number): Gpt2Weights | undefined {
   const graph = readModelGraph(model);
@@ -92,7 +95,9 @@ export function readGpt2Weights(model: Uint8Array, heads: number): Gpt2Weights |
   if (wte?.dims.length !== 2 || wpe?.dims.length !== 2) return undefined;
   const [vocabulary, width] = wte.dims as [number, number];
   const positions = wpe.dims[0]!;
-  if (!(width > 0 && heads > 0 && width % heads === 0)) return undefined;
+  const headShape = initializers.get(HEAD_SHAPE);
+  const [, , graphHeads, headWidth] = headShape?.dataType === DATA_TYPE.int64 && headShape.data?.length === 32 ? int64Values(headShape.data) : [];
+  if (!(width > 0 && graphHeads === heads && headWidth !== undefined && heads * headWidth === width)) return undefined;
 
   const linear = (prefix: string, inputs: number, outputs: number): Linear | undefined => {
     const codes = tensor(`${prefix}.weight.int8`, DATA_TYPE.int8, [inputs, outputs]);

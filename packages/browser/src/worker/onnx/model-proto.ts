@@ -10,7 +10,7 @@ const NODE = { input: 1, output: 2, opType: 4, attribute: 5, domain: 7 };
 const ATTRIBUTE = { name: 1, f: 2, i: 3, ints: 8 };
 const TENSOR = { dims: 1, dataType: 2, name: 8, rawData: 9 };
 export const VALUE_INFO = { name: 1, type: 2 };
-export const DATA_TYPE = { float: 1, int8: 3 };
+export const DATA_TYPE = { float: 1, int8: 3, int64: 7 };
 
 export interface GraphNode {
   opType: string;
@@ -68,6 +68,9 @@ export function attributeFloat(node: GraphNode, name: string): number | undefine
 
 /** A little-endian float32 initializer's values, copied (raw_data need not be 4-byte aligned). */
 export const floats = (data: Uint8Array): Float32Array => new Float32Array(new Uint8Array(data).buffer);
+
+/** A little-endian int64 initializer's values as numbers (shapes and indices: far below 2^53), copied. */
+export const int64Values = (data: Uint8Array): number[] => Array.from(new BigInt64Array(new Uint8Array(data).buffer), Number);
 
 /** An int8 initializer's values, a view on the model's bytes. */
 export const int8s = (data: Uint8Array): Int8Array => new Int8Array(data.buffer, data.byteOffset, data.length);
