@@ -57,12 +57,13 @@ async function compare(bytes: Uint8Array, layout: Layout, tokens: number[], next
   return { weights: weights!, repeat, whole };
 }
 
-/** `model` with its producer name replaced, or an initializer renamed. */
-function rewritten(model: Uint8Array, change: { producer?: string; rename?: [string, string] }): Uint8Array {
+/** `model` with its producer name or version replaced, or an initializer renamed. */
+function rewritten(model: Uint8Array, change: { producer?: string; version?: string; rename?: [string, string] }): Uint8Array {
   const encoder = new TextEncoder();
   const out = new MessageWriter();
   for (const field of fields(model)) {
     if (field.number === 2 && change.producer !== undefined) out.string(2, change.producer);
+    else if (field.number === 3 && change.version !== undefined) out.string(3, change.version);
     else if (field.number === 7 && change.rename) {
       const graph = new MessageWriter();
       for (const part of fields(field.bytes)) {
@@ -118,6 +119,8 @@ describe('the worker’s GPT-2 (worker/gpt2)', () => {
     expect(readGpt2Weights(demoModel('onnx/model.onnx'), 2)).toBeUndefined();
     // Another producer's file with the same names; a weight the engine would not use; a missing one.
     expect(readGpt2Weights(rewritten(bytes, { producer: 'someone-else' }), 2)).toBeUndefined();
+    // An exporter version the engine was not checked against.
+    expect(readGpt2Weights(rewritten(bytes, { version: '0.2.0' }), 2)).toBeUndefined();
     expect(readGpt2Weights(rewritten(bytes, { rename: ['lm_head.bias', 'lm_head.extra'] }), 2)).toBeUndefined();
     expect(readGpt2Weights(rewritten(bytes, { rename: ['transformer.h.1.mlp.c_fc.bias', 'transformer.h.1.mlp.c_fc.other'] }), 2)).toBeUndefined();
     // hunch.json naming another head count than the graph splits q, k and v into (2), dividing the width or not.

@@ -3,15 +3,18 @@
  * file itself: initializers under their Hugging Face names, linear weights as int8 codes
  * with one scale per output channel, the item table as int8 rows with one scale per row.
  *
- * The file is accepted only when it is exactly that graph: written by hunch-trainer, every
- * weight of a GPT-2 present with the shapes the configuration implies, and no initializer
- * the engine would not use (other than the graph's constants). Anything else — another
+ * The file is accepted only when it is exactly that graph: written by a hunch-trainer version
+ * whose graph model.ts computes (a new exporter version must be checked against it and added
+ * here: gpt2-engine.test.ts fails until then), every weight of a GPT-2 present with the shapes
+ * the configuration implies, and no initializer the engine would not use (other than the
+ * graph's constants). Anything else — another
  * producer, fp32 or 4-bit, a graph with extra parts — is undefined: onnxruntime runs it.
  */
 import { DATA_TYPE, attributeFloat, floats, int64Values, int8s, readModelGraph, type Initializer } from '../onnx/model-proto.js';
 
-/** Who wrote the file (the trainer's onnx/graph.ts producerName). */
+/** Who wrote the file (the trainer's onnx/graph.ts producerName and producerVersion). */
 const PRODUCER = 'hunch-trainer';
+const PRODUCER_VERSIONS: readonly string[] = ['0.1.0'];
 /** The Hunch heads' initializers (the trainer's next-item.ts names). */
 export const ITEM_BIAS = 'lm_head.bias';
 export const COSINE_SCALE = 'hunch.cosine.scale';
@@ -75,7 +78,7 @@ const HEAD_SHAPE = 'const.head_shape';
  */
 export function readGpt2Weights(model: Uint8Array, heads: number): Gpt2Weights | undefined {
   const graph = readModelGraph(model);
-  if (!graph || graph.producerName !== PRODUCER) return undefined;
+  if (!graph || graph.producerName !== PRODUCER || !PRODUCER_VERSIONS.includes(graph.producerVersion)) return undefined;
   const { initializers } = graph;
   const used = new Set<string>();
   const tensor = (name: string, dataType: number, dims: readonly number[]): (Initializer & { data: Uint8Array }) | undefined => {

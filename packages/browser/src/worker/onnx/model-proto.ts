@@ -4,7 +4,7 @@
  */
 import { fields, int64s, text, type Field } from './protobuf.js';
 
-export const MODEL = { producerName: 2, graph: 7 };
+export const MODEL = { producerName: 2, producerVersion: 3, graph: 7 };
 export const GRAPH = { node: 1, initializer: 5, output: 12, valueInfo: 13 };
 const NODE = { input: 1, output: 2, opType: 4, attribute: 5, domain: 7 };
 const ATTRIBUTE = { name: 1, f: 2, i: 3, ints: 8 };
@@ -79,6 +79,7 @@ export interface ModelGraph {
   /** The model's fields, in order (what a rewrite copies). */
   modelFields: Field[];
   producerName: string;
+  producerVersion: string;
   /** The graph's fields, in order. */
   graphFields: Field[];
   nodes: GraphNode[];
@@ -95,12 +96,14 @@ export function readModelGraph(model: Uint8Array): ModelGraph | undefined {
   const graphField = modelFields.find((field) => field.number === MODEL.graph);
   if (!graphField) return undefined;
   const producer = modelFields.find((field) => field.number === MODEL.producerName);
+  const version = modelFields.find((field) => field.number === MODEL.producerVersion);
   const graphFields = fields(graphField.bytes);
   const nodeOf = new Map(graphFields.filter((field) => field.number === GRAPH.node).map((field) => [field, readNode(field)]));
   const initializerOf = new Map(graphFields.filter((field) => field.number === GRAPH.initializer).map((field) => [field, readInitializer(field)]));
   return {
     modelFields,
     producerName: producer ? text(producer) : '',
+    producerVersion: version ? text(version) : '',
     graphFields,
     nodes: [...nodeOf.values()],
     nodeOf,
