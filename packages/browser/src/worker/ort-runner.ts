@@ -14,7 +14,7 @@ import { lastRow } from './ranking.js';
 import type { ModelCache, ModelRunner, RunnerStep } from './runner.js';
 import type { DtypeChoice } from './variant.js';
 import type { Backend } from './protocol.js';
-// The onnxruntime-web transformers.js runs on (rollup resolves it to the worker's bundle build).
+// The onnxruntime-web transformers.js runs on (rollup resolves it to this module's build: ort-module-*.ts).
 import { Tensor } from 'onnxruntime-web/webgpu';
 
 /** What a step needs of the onnxruntime session transformers.js created. */
@@ -53,8 +53,8 @@ export async function loadOrtRunner(modelUrl: string, manifest: HunchManifest, b
   };
   // onnxruntime-web would fall back to WASM silently: check that WebGPU really runs.
   if (backend === 'webgpu' && !webgpuDeviceInUse()) await refuse('asked onnxruntime for webgpu but it runs on wasm');
-  const session = (model as unknown as { sessions: Record<string, ModelSession | undefined> }).sessions.model;
-  if (!session) return refuse(`transformers.js made no session for ${variant.file}`);
+  const found = (model as unknown as { sessions: Record<string, ModelSession | undefined> }).sessions.model;
+  const session = found ?? (await refuse(`transformers.js made no session for ${variant.file}`));
   const repeatOutput = manifest.onnx?.repeat?.output;
   if (repeatOutput && !session.outputNames.includes(repeatOutput)) await refuse(`hunch.json names the repeat output ${repeatOutput} but ${variant.file} has none`);
   const config = model.config as unknown as { n_head?: number; n_embd?: number };
@@ -77,9 +77,9 @@ export async function loadOrtRunner(modelUrl: string, manifest: HunchManifest, b
       ...(past ? (past as TensorCache).tensors : emptyCache()),
     };
     // Only the inputs the graph has (an older export has no num_logits_to_keep).
-    const missing = session!.inputNames.filter((name) => !inputs[name]);
+    const missing = session.inputNames.filter((name) => !inputs[name]);
     if (missing.length > 0) throw new Error(`the model wants inputs this worker does not feed: ${missing.join(', ')}`);
-    const outputs = await session!.run(Object.fromEntries(session!.inputNames.map((name) => [name, inputs[name]!])));
+    const outputs = await session.run(Object.fromEntries(session.inputNames.map((name) => [name, inputs[name]!])));
     const cache = new TensorCache({});
     try {
       const output = (name: string) => {
