@@ -33,7 +33,7 @@ const hunch = (...args) => execFileSync(process.execPath, [cli, ...args], { enco
 try {
   const checkpoint = flags.checkpoint ?? join(work, 'checkpoint');
   if (!flags.checkpoint) hunch('benchmark', '--format', 'sessions', '--train', train, '--test', test, '--json', '--out', checkpoint);
-  // Research items have no product catalog: an empty one (the manifest keeps the popular list).
+  // Research items have no product catalog: an empty one (the export writes an empty catalog.json).
   const catalog = join(work, 'catalog.json');
   writeFileSync(catalog, JSON.stringify({ products: [] }));
   const modelDir = join(work, 'model');

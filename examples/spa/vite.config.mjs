@@ -102,7 +102,7 @@ export default defineConfig({
   root: HERE,
   appType: 'spa', // dev and preview answer index.html for /category/…, /product/…, /cart
   plugins: [hunchFiles()],
-  // Per-key exports, so `import { catalog } from '…/hunch.json'` bundles the catalog only.
+  // Per-key exports, so `import { products } from '…/catalog.json'` bundles the products only (not the popular list).
   json: { stringify: false },
   server: { fs: { allow: [ROOT] } },
   build: { target: 'es2022' },

@@ -23,7 +23,7 @@ const out = join(root, 'models/demo');
 const SEED = '7';
 const SESSIONS = '4000';
 /** What the SDK fetches to run the int8 model on WASM (the default there). */
-const INT8_FILES = ['hunch.json', 'config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/model_quantized.onnx'];
+const INT8_FILES = ['hunch.json', 'catalog.json', 'config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/model_quantized.onnx'];
 const MAX_INT8_BYTES = 3 * 1024 * 1024;
 const MIN_SAME_CATEGORY = 4;
 
@@ -89,6 +89,7 @@ try {
   if (failures.length > 0) throw new Error(`sanity check failed: fewer than ${MIN_SAME_CATEGORY} of the top 6 in the viewed category for\n  ${failures.join('\n  ')}`);
 
   const manifest = JSON.parse(readFileSync(join(staged, 'hunch.json'), 'utf8'));
+  const exported = JSON.parse(readFileSync(join(staged, 'catalog.json'), 'utf8'));
   const int8Bytes = INT8_FILES.reduce((sum, file) => sum + statSync(join(staged, file)).size, 0);
   const allBytes = filesUnder(staged).reduce((sum, file) => sum + statSync(file).size, 0);
   const sizes = filesUnder(staged).map((file) => `${relative(staged, file)} ${statSync(file).size}`).sort();
@@ -102,7 +103,7 @@ try {
   rmSync(retired, { recursive: true, force: true });
   const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
   console.error(
-    `models/demo: version ${manifest.version}, ${manifest.catalog.length} products, vocabulary ${manifest.vocabulary.length}, final loss ${manifest.training.finalLoss.toFixed(4)}; ` +
+    `models/demo: version ${manifest.version}, ${exported.products.length} products, vocabulary ${manifest.vocabulary.length}, final loss ${manifest.training.finalLoss.toFixed(4)}; ` +
       `simulate ${seconds(simulated - started)}, train ${seconds(trained - simulated)}, ${seconds(Date.now() - started)} in all`,
   );
 } finally {

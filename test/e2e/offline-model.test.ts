@@ -25,6 +25,7 @@ declare global {
 
 const DEMO = fileURLToPath(new URL('../../models/demo/', import.meta.url));
 const ONNX = 'onnx/model_quantized.onnx'; // what WASM loads
+const CATALOG = 'catalog.json';
 
 /** The shop's page: the script tag, then the shop's own script. */
 const PAGE = `<!doctype html><meta charset="utf-8"><title>offline</title>
@@ -125,10 +126,14 @@ describe('model files cached for offline use, checked against hunch.json', () =>
     await expectModel();
     const kept = await cached();
     const modelCache = kept['hunch-model-files'] ?? [];
-    const { sha256 } = JSON.parse(readFileSync(modelFile('hunch.json'), 'utf8')).files[ONNX];
-    // Only what was loaded: the int8 file runs on the worker's own GPT-2, which needs nothing
-    // else of the directory, and no onnxruntime (wasm-worker.test.ts has onnxruntime's files offline).
-    expect(modelCache.sort()).toEqual(['/models/demo/hunch.json', `/models/demo/${ONNX}?hunch-sha256=${sha256}`]);
+    const { files } = JSON.parse(readFileSync(modelFile('hunch.json'), 'utf8'));
+    // Only what was loaded: the catalog, and the int8 file, which runs on the worker's own GPT-2 and
+    // needs nothing else of the directory, nor onnxruntime (wasm-worker.test.ts has onnxruntime's files offline).
+    expect(modelCache.sort()).toEqual([
+      `/models/demo/${CATALOG}?hunch-sha256=${files[CATALOG].sha256}`,
+      '/models/demo/hunch.json',
+      `/models/demo/${ONNX}?hunch-sha256=${files[ONNX].sha256}`,
+    ]);
     expect(Object.keys(kept).some((name) => name.startsWith('hunch-ort-'))).toBe(false);
 
     proxy.down = true;
@@ -167,6 +172,35 @@ describe('model files cached for offline use, checked against hunch.json', () =>
     warnings = [];
     await page.reload();
     await expectModel();
+  });
+
+  it('shows nothing but keeps the page running when catalog.json is corrupted, and recovers once it is fixed', async () => {
+    const text = readFileSync(modelFile(CATALOG), 'utf8');
+    // One title's first letter changed: the same size, another hash.
+    const corrupted = text.replace(/"title":"[A-Za-z]/, '"title":"#');
+    expect(corrupted.length).toBe(text.length);
+    writeFileSync(modelFile(CATALOG), corrupted);
+
+    await page.goto(`${proxy.origin}/offline.html`);
+    const { backend, reason } = await status();
+    expect(backend).toBe('none');
+    expect(reason).toMatch(/catalog\.json does not match hunch\.json: SHA-256/);
+    // No products to show, not even the popular ones (their entries are in that file): an empty list, no error.
+    expect(await sources()).toEqual([]);
+    expect(await sources()).toEqual([]); // asking again logs nothing more
+    // The model's load and the page's own read of the catalog each say so, naming the file.
+    expect(warnings.length).toBeGreaterThanOrEqual(1);
+    expect(warnings.length).toBeLessThanOrEqual(2);
+    for (const warning of warnings) expect(warning).toContain(CATALOG);
+    expect(await page.evaluate(() => typeof window.hunch!.track('view_item', { item_id: 'mugs-02' }))).toBe('string');
+    expect(pageErrors).toEqual([]);
+    expect(Object.values(await cached()).flat().some((key) => key.includes(CATALOG))).toBe(false);
+
+    writeFileSync(modelFile(CATALOG), text);
+    warnings = [];
+    await page.reload();
+    await expectModel();
+    expect(warnings).toEqual([]);
   });
 
   it('replaces the cached files of an earlier model version after loading a new one', async () => {

@@ -96,11 +96,11 @@ describe('placements', () => {
 });
 
 describe('the catalog', () => {
-  /** Requests for hunch.json made by the page itself (a worker's fetches have their own timeline). */
+  /** Requests for hunch.json and catalog.json made by the page itself (a worker's fetches have their own timeline). */
   const manifestReadsOnPage = (on: Page) =>
-    on.evaluate(() => performance.getEntriesByType('resource').filter((entry) => new URL(entry.name).pathname.endsWith('/hunch.json')).length);
+    on.evaluate(() => performance.getEntriesByType('resource').filter((entry) => /\/(hunch|catalog)\.json$/.test(new URL(entry.name).pathname)).length);
 
-  it('comes from the model worker: the page never downloads or parses hunch.json while the model runs', async () => {
+  it('comes from the model worker: the page never downloads or parses hunch.json or catalog.json while the model runs', async () => {
     const recs = await page.evaluate(async () => {
       const hunch = window.hunch!;
       const popular = await hunch.recommend({ k: 4, popularOnly: true });

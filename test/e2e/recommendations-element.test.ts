@@ -5,6 +5,7 @@
  * id, the shop themes the cards with ::part and custom properties, and a broken model file still
  * leaves the popular items on screen.
  */
+import { createHash } from 'node:crypto';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,10 +58,16 @@ beforeAll(async () => {
   // demo: as shipped. hostile: one catalog entry with markup in its title and a javascript: URL.
   // broken: a model file that is not ONNX, so the worker fails and the popular list must show.
   for (const name of ['demo', 'hostile', 'broken']) await cp(DEMO, join(work, name), { recursive: true });
+  // The shop's catalog.json says so, and hunch.json lists its new hash (an export of that catalog would).
+  const catalogPath = join(work, 'hostile', 'catalog.json');
+  const catalog = JSON.parse(await readFile(catalogPath, 'utf8'));
+  const target = catalog.popular[0];
+  catalog.products = catalog.products.map((item: { id: string }) => (item.id === target ? { ...item, title: PAYLOAD, url: 'javascript:window.pwned=2', image: 'javascript:1' } : item));
+  const catalogBytes = Buffer.from(JSON.stringify(catalog));
+  await writeFile(catalogPath, catalogBytes);
   const manifestPath = join(work, 'hostile', 'hunch.json');
   const manifest = JSON.parse(await readFile(manifestPath, 'utf8'));
-  const target = manifest.popular[0];
-  manifest.catalog = manifest.catalog.map((item: { id: string }) => (item.id === target ? { ...item, title: PAYLOAD, url: 'javascript:window.pwned=2', image: 'javascript:1' } : item));
+  manifest.files['catalog.json'] = { sha256: createHash('sha256').update(catalogBytes).digest('hex'), bytes: catalogBytes.length };
   await writeFile(manifestPath, JSON.stringify(manifest));
   for (const file of ['onnx/model.onnx', 'onnx/model_quantized.onnx', 'onnx/model_q4.onnx']) await writeFile(join(work, 'broken', file), 'not an onnx file');
   storefront = await startStorefront({ port: 0, modelsDir: work });
@@ -155,7 +162,7 @@ describe('<hunch-recommendations>', () => {
     await shop(page, 'broken', '<hunch-recommendations placement="home" limit="4"></hunch-recommendations>');
     expect(await page.evaluate(() => window.hunch!.status())).toMatchObject({ backend: 'none' });
     await expect.poll(async () => (await cardsOf(page, 'hunch-recommendations')).map((card) => card.source).join(), { timeout: 30_000 }).toBe('popular,popular,popular,popular');
-    const popular = JSON.parse(await readFile(join(work, 'broken', 'hunch.json'), 'utf8')).popular.slice(0, 4);
+    const popular = JSON.parse(await readFile(join(work, 'broken', 'catalog.json'), 'utf8')).popular.slice(0, 4);
     expect((await cardsOf(page, 'hunch-recommendations')).map((card) => card.id)).toEqual(popular);
     await page.close();
   });

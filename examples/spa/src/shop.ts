@@ -1,9 +1,9 @@
 /**
  * The shop's data: the products and the cart. A real shop has its own product API; this example
- * takes the catalog the demo model was trained on (hunch.json `catalog`, bundled by Vite at build
- * time: only that key, see vite.config.mjs), so every product the model recommends has a page.
+ * takes the catalog the demo model was exported with (its catalog.json `products`, bundled by Vite
+ * at build time: only that key, see vite.config.mjs), so every product the model recommends has a page.
  */
-import { catalog } from '../../../models/demo/hunch.json';
+import { products as catalog } from '../../../models/demo/catalog.json';
 
 export interface Product {
   id: string;

@@ -1,14 +1,15 @@
 /**
  * The shop's catalog as the page sees it: entries by id and the popular list, asked of the model
- * worker, which holds hunch.json. A big shop's manifest (tens of thousands of products, megabytes
- * of JSON) would block the page's main thread for hundreds of milliseconds to parse; the worker
- * parses it anyway and sends over only the entries the page shows. Only when no worker runs (no
- * consent yet, a skipped device, a failed model) does the page read hunch.json itself, once.
+ * worker, which holds the model's catalog.json. A big shop's catalog (tens of thousands of
+ * products, megabytes of JSON) would block the page's main thread for tens to hundreds of
+ * milliseconds to parse; the worker parses it anyway and sends over only the entries the page
+ * shows. Only when no worker runs (no consent yet, a skipped device, a failed model) does the
+ * page read hunch.json and catalog.json itself, once.
  */
-import type { CatalogItem, HunchManifest } from '@hunch/core';
+import type { CatalogIndex, CatalogItem } from '@hunch/core';
 import { logOnce } from './lib/log.js';
 import type { ModelClient } from './model-client.js';
-import { readManifest } from './worker/manifest.js';
+import { readCatalog, readManifest } from './worker/manifest.js';
 
 /** Popular entries asked of the worker at a time: one answer usually fills a placement even after exclusions. */
 const POPULAR_PAGE = 32;
@@ -24,24 +25,27 @@ export interface Catalog {
 
 /** `model()` is the running model client, if any: the catalog asks its worker first. */
 export function createCatalog(modelUrl: string, model: () => ModelClient | undefined): Catalog {
-  let onPage: Promise<{ manifest: HunchManifest; byId: Map<string, CatalogItem> } | undefined> | undefined;
-  /** hunch.json parsed on the page: only when there is no worker to ask. */
-  const pageManifest = () =>
-    (onPage ??= readManifest(modelUrl).then(
-      ({ manifest }) => ({ manifest, byId: new Map(manifest.catalog.map((item) => [item.id, item])) }),
-      (error: unknown) => {
-        logOnce('model manifest unavailable', error);
+  let onPage: Promise<{ version: string; catalog: CatalogIndex } | undefined> | undefined;
+  /** The catalog read on the page: only when there is no worker to ask. */
+  const pageCatalog = () =>
+    (onPage ??= readManifest(modelUrl)
+      // Not kept in the model's cache: the worker keeps its files, once it runs (with consent).
+      .then(async ({ manifest }) => ({ version: manifest.version, catalog: await readCatalog(modelUrl, manifest, { keep: false }) }))
+      .catch((error: unknown) => {
+        logOnce('model catalog unavailable', error);
         return undefined;
-      },
-    ));
+      }));
 
   return {
     async entries(ids) {
       const wanted = [...new Set(ids)];
       const fromWorker = wanted.length === 0 ? { items: [] } : await model()?.catalog({ ids: wanted });
       if (fromWorker) return new Map(fromWorker.items.map((item) => [item.id, item]));
-      const byId = (await pageManifest())?.byId;
-      return new Map(wanted.flatMap((id) => (byId?.has(id) ? [[id, byId.get(id)!] as const] : [])));
+      const catalog = (await pageCatalog())?.catalog;
+      return new Map(wanted.flatMap((id) => {
+        const item = catalog?.entry(id);
+        return item ? [[id, item] as const] : [];
+      }));
     },
 
     async *popular() {
@@ -52,18 +56,18 @@ export function createCatalog(modelUrl: string, model: () => ModelClient | undef
         yield* page.popular;
         if (!page.morePopular) return;
       }
-      // No worker (any more): the rest of the list from hunch.json on the page.
-      const loaded = await pageManifest();
+      // No worker (any more): the rest of the list from catalog.json on the page.
+      const loaded = await pageCatalog();
       if (!loaded) return;
-      for (const id of loaded.manifest.popular.slice(offset)) {
-        const item = loaded.byId.get(id);
+      for (const id of loaded.catalog.popular.slice(offset)) {
+        const item = loaded.catalog.entry(id);
         if (item) yield item;
       }
     },
 
     async version() {
       const fromWorker = await model()?.catalog({ ids: [] });
-      return fromWorker?.modelVersion ?? (await pageManifest())?.manifest.version ?? null;
+      return fromWorker?.modelVersion ?? (await pageCatalog())?.version ?? null;
     },
   };
 }

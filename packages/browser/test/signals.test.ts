@@ -26,12 +26,12 @@ describe('next-action probabilities', () => {
 
 describe('categoryScores', () => {
   it('sums item probabilities per category, best first, uncategorised items ignored', () => {
-    const catalog = new Map([
-      ['a', { category: 'mugs' }],
-      ['b', { category: 'tea' }],
-      ['c', { category: 'mugs' }],
-      ['d', {}],
+    const categories = new Map([
+      ['a', 'mugs'],
+      ['b', 'tea'],
+      ['c', 'mugs'],
     ]);
+    const catalog = { category: (id: string) => categories.get(id) };
     const items = ['a', 'b', 'c', 'd'].map((itemId) => ({ itemId }));
     const index = categoryIndex(items, catalog);
     const scores = categoryScores(Float32Array.from([0.2, 0.3, 0.25, 0.25]), index, 5);

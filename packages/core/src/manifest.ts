@@ -3,21 +3,13 @@
  * how to turn events into tokens and tokens back into products.
  */
 
+import { CATALOG_FILE } from './catalog.js';
 import { ENCODING_VERSION } from './encoding.js';
 
 export const MANIFEST_FILE = 'hunch.json';
 export const MANIFEST_FORMAT = 'hunch-model';
-export const MANIFEST_FORMAT_VERSION = 1;
-
-/** A product the SDK can display without asking the shop. */
-export interface CatalogItem {
-  id: string;
-  title: string;
-  url: string;
-  image?: string;
-  price?: number;
-  category?: string;
-}
+/** 2: the catalog and the popular list moved out of hunch.json into catalog.json (catalog.ts). */
+export const MANIFEST_FORMAT_VERSION = 2;
 
 export interface ModelFileEntry {
   /** Hex SHA-256 of the file's bytes. */
@@ -69,11 +61,8 @@ export interface HunchManifest {
   vocabulary: string[];
   /** Byte-level BPE merges for search text, in rank order (see bpe.ts). */
   merges: Array<[string, string]>;
-  /** Paths relative to the model directory. */
+  /** Paths relative to the model directory; always catalog.json (the products and the popular list, catalog.ts). */
   files: Record<string, ModelFileEntry>;
-  catalog: CatalogItem[];
-  /** Item ids, most popular first: what to show when there is no model. */
-  popular: string[];
   training: {
     events: number;
     sequences: number;
@@ -91,7 +80,8 @@ export function parseManifest(input: unknown): HunchManifest {
   const manifest = input as Partial<HunchManifest>;
   if (manifest.format !== MANIFEST_FORMAT) throw new Error(`hunch.json: format must be "${MANIFEST_FORMAT}"`);
   if (manifest.formatVersion !== MANIFEST_FORMAT_VERSION) {
-    throw new Error(`hunch.json: formatVersion ${String(manifest.formatVersion)} is not supported (expected ${MANIFEST_FORMAT_VERSION})`);
+    const why = manifest.formatVersion === 1 ? ': export the model again with this version of the trainer (hunch export)' : '';
+    throw new Error(`hunch.json: formatVersion ${String(manifest.formatVersion)} is not supported (expected ${MANIFEST_FORMAT_VERSION})${why}`);
   }
   if (typeof manifest.version !== 'string') throw new Error('hunch.json: version is missing');
   if (!manifest.encoding || !Number.isInteger(manifest.encoding.maxLength)) throw new Error('hunch.json: encoding.maxLength is missing');
@@ -104,8 +94,11 @@ export function parseManifest(input: unknown): HunchManifest {
   if (!Array.isArray(manifest.merges) || !manifest.merges.every((m) => Array.isArray(m) && m.length === 2 && m.every((p) => typeof p === 'string'))) {
     throw new Error('hunch.json: merges must be an array of string pairs');
   }
-  if (!Array.isArray(manifest.catalog)) throw new Error('hunch.json: catalog must be an array');
-  if (!Array.isArray(manifest.popular)) throw new Error('hunch.json: popular must be an array');
+  if (!isObject(manifest.files)) throw new Error('hunch.json: files must be an object of path -> { sha256, bytes }');
+  const catalog = manifest.files[CATALOG_FILE];
+  if (!isObject(catalog) || typeof catalog.sha256 !== 'string' || !Number.isInteger(catalog.bytes)) {
+    throw new Error(`hunch.json: files must list ${CATALOG_FILE} with its sha256 and bytes`);
+  }
   if (manifest.onnx !== undefined) checkOnnx(manifest.onnx);
   return manifest as HunchManifest;
 }

@@ -1,17 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { ENCODING_VERSION, parseManifest } from '../src/index.js';
+import { ENCODING_VERSION, parseCatalog, parseManifest } from '../src/index.js';
 
 const valid = {
   format: 'hunch-model',
-  formatVersion: 1,
+  formatVersion: 2,
   version: 'abc123def456',
   createdAt: '2026-11-28T00:00:00.000Z',
   encoding: { version: ENCODING_VERSION, maxLength: 32 },
   vocabulary: ['[PAD]', '[BOS]', '[UNK]', 'item:a'],
   merges: [['r', 'e']],
-  files: {},
-  catalog: [{ id: 'a', title: 'A', url: '/a' }],
-  popular: ['a'],
+  files: { 'catalog.json': { sha256: 'ab'.repeat(32), bytes: 10 } },
   training: { events: 1, sequences: 1, steps: 1, finalLoss: 1, seed: 1 },
 };
 
@@ -35,10 +33,13 @@ describe('parseManifest', () => {
     expect(parseManifest(plain).onnx?.variants.q4).toBe('onnx/model_q4.onnx');
   });
 
-  it('reads the shipped demo model manifest', async () => {
+  it('reads the shipped demo model manifest and its catalog', async () => {
     const { readFile } = await import('node:fs/promises');
     const demo = JSON.parse(await readFile(new URL('../../../models/demo/hunch.json', import.meta.url), 'utf8')) as unknown;
     expect(parseManifest(demo).onnx?.variants).toMatchObject({ fp32: 'onnx/model.onnx' });
+    const catalog = parseCatalog(JSON.parse(await readFile(new URL('../../../models/demo/catalog.json', import.meta.url), 'utf8')));
+    expect(catalog.products.length).toBeGreaterThan(100);
+    expect(catalog.popular.length).toBe(catalog.products.length);
   });
 
   it.each([
@@ -61,14 +62,16 @@ describe('parseManifest', () => {
   it.each([
     [null, /not a JSON object/],
     [{ ...valid, format: 'other' }, /format must be/],
-    [{ ...valid, formatVersion: 2 }, /formatVersion 2 is not supported/],
+    [{ ...valid, formatVersion: 3 }, /formatVersion 3 is not supported/],
+    [{ ...valid, formatVersion: 1 }, /formatVersion 1 is not supported \(expected 2\): export the model again/],
     [{ ...valid, version: undefined }, /version is missing/],
     [{ ...valid, encoding: { version: ENCODING_VERSION + 1, maxLength: 32 } }, /encoding version/],
     [{ ...valid, encoding: { version: ENCODING_VERSION } }, /maxLength is missing/],
     [{ ...valid, vocabulary: [1, 2] }, /vocabulary must be/],
     [{ ...valid, merges: [['r']] }, /merges must be an array of string pairs/],
-    [{ ...valid, catalog: {} }, /catalog must be an array/],
-    [{ ...valid, popular: 'a' }, /popular must be an array/],
+    [{ ...valid, files: [] }, /files must be an object/],
+    [{ ...valid, files: {} }, /files must list catalog.json/],
+    [{ ...valid, files: { 'catalog.json': { sha256: 'ab' } } }, /files must list catalog.json with its sha256 and bytes/],
   ])('rejects a broken manifest (%#)', (input, message) => {
     expect(() => parseManifest(input)).toThrow(message);
   });

@@ -3,15 +3,15 @@
  * Hugging Face GPT-2 layout (config, tokenizer, safetensors, and the ONNX graphs with a
  * KV cache: onnx/model.onnx fp32, onnx/model_quantized.onnx int8, onnx/model_q4.onnx
  * 4-bit; each takes num_logits_to_keep, so a recommendation computes the LM head for the
- * last position only) plus hunch.json. Everything is built in memory and checked first, then written
+ * last position only) plus catalog.json (the products it can show) and hunch.json. Everything is built in memory and checked first, then written
  * to a temporary sibling and renamed into place, so a failure leaves the old model intact.
  */
 import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { ENCODING_VERSION, MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, Vocabulary, type HunchManifest, type OnnxManifest } from '@hunch/core';
+import { catalogJson, CATALOG_FILE, ENCODING_VERSION, MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, Vocabulary, type HunchManifest, type OnnxManifest } from '@hunch/core';
 import { readCatalog } from './catalog.js';
-import { hfConfig, readCheckpoint, readJson, type Checkpoint } from './checkpoint.js';
+import { hfConfig, readCheckpoint, readJson, type Checkpoint, type LoadedCheckpoint } from './checkpoint.js';
 import { writeDirAtomic } from './lib/fs-atomic.js';
 import { tokenizerConfig, tokenizerJson } from './hf-tokenizer.js';
 import { COSINE_SCALE, ITEM_BIAS, REPEAT_BIAS, REPEAT_WEIGHT, nextItemShapes, type HeadOptions } from './next-item.js';
@@ -36,24 +36,25 @@ const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest(
 const json = (value: unknown) => new TextEncoder().encode(`${JSON.stringify(value, null, 2)}\n`);
 /**
  * hunch.json: one line per field, each value compact. A big shop's manifest is megabytes
- * (vocabulary, catalog) that every cold start reads and parses in the shopper's browser:
- * indented, the Diginetica one was 6.0 MB instead of 4.1.
+ * (the vocabulary) that every cold start reads and parses in the shopper's browser before the
+ * model loads: indented, the Diginetica one (then with its catalog) was 6.0 MB instead of 4.1.
  */
 const manifestJson = (manifest: object) =>
   new TextEncoder().encode(`{\n${Object.entries(manifest).filter(([, value]) => value !== undefined).map(([key, value]) => `  ${JSON.stringify(key)}: ${JSON.stringify(value)}`).join(',\n')}\n}\n`);
 
 /** The model directory's files, path -> bytes (hunch.json excluded). */
-function modelFiles(checkpoint: Checkpoint, vocabulary: Vocabulary, safetensors: Uint8Array, quant: readonly OnnxVariant[]): Map<string, Uint8Array> {
+function modelFiles(checkpoint: LoadedCheckpoint, vocabulary: Vocabulary, catalog: Uint8Array, quant: readonly OnnxVariant[]): Map<string, Uint8Array> {
   const { config } = checkpoint;
   const { bos, pad } = vocabulary;
   return new Map([
+    [CATALOG_FILE, catalog],
     // The graphs take and return the KV cache.
     ['config.json', json({ ...hfConfig(config, vocabulary), use_cache: true })],
     ['generation_config.json', json({ bos_token_id: bos, eos_token_id: bos, pad_token_id: pad, use_cache: true })],
     // A fine-tuned GPT-2's checkpoint carries its extended tokenizer; ours is made from the vocabulary.
     ['tokenizer.json', json(checkpoint.tokenizer ?? tokenizerJson(vocabulary))],
     ['tokenizer_config.json', json(tokenizerConfig(config.nPositions, vocabulary))],
-    ['model.safetensors', safetensors],
+    ['model.safetensors', checkpoint.safetensors],
     ...quant.map((variant): [string, Uint8Array] => [ONNX_FILES[variant], buildOnnxModel(config, checkpoint.weights, variant)]),
   ]);
 }
@@ -151,13 +152,14 @@ export async function exportModel(options: ExportOptions): Promise<ExportManifes
   const products = await readCatalog(options.catalog);
   const vocabulary = new Vocabulary(checkpoint.state.vocabulary, checkpoint.state.merges ?? []);
   const known = new Set(vocabulary.items().map(({ itemId }) => itemId));
-  const catalog = products.filter((product) => known.has(product.id));
-  const inCatalog = new Set(catalog.map((product) => product.id));
+  const shown = products.filter((product) => known.has(product.id));
+  const inCatalog = new Set(shown.map((product) => product.id));
   const counts = checkpoint.state.itemCounts ?? {};
   // Only items the SDK can both score and display; most events first, ties by id.
   const popular = [...inCatalog].sort((a, b) => (counts[b] ?? 0) - (counts[a] ?? 0) || (a < b ? -1 : a > b ? 1 : 0));
 
-  const files = modelFiles(checkpoint, vocabulary, checkpoint.safetensors, quant);
+  const catalog = new TextEncoder().encode(catalogJson({ popular, products: shown }));
+  const files = modelFiles(checkpoint, vocabulary, catalog, quant);
   const entries = [...files].sort(([a], [b]) => (a < b ? -1 : 1));
   const { training } = checkpoint.state;
   const { nLayer, nHead, nEmbd } = checkpoint.config;
@@ -170,8 +172,6 @@ export async function exportModel(options: ExportOptions): Promise<ExportManifes
     vocabulary: [...vocabulary.tokens],
     merges: vocabulary.merges.map(([a, b]): [string, string] => [a, b]),
     files: Object.fromEntries(entries.map(([path, bytes]) => [path, { sha256: sha256(bytes), bytes: bytes.length }])),
-    catalog,
-    popular,
     training: {
       events: training.events,
       sequences: training.sequences,

@@ -5,7 +5,7 @@ import { basename, dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { AutoModelForCausalLM, env, Tensor } from '@huggingface/transformers';
 import * as ort from 'onnxruntime-node';
-import { isItemToken, parseManifest, Vocabulary } from '@hunch/core';
+import { isItemToken, parseCatalog, parseManifest, Vocabulary } from '@hunch/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeCheckpoint, type Checkpoint } from '../src/checkpoint.js';
 import { exportModel, parseQuant, type ExportManifest } from '../src/export.js';
@@ -146,7 +146,7 @@ describe('export (fp32, KV cache)', () => {
     expect(manifest.vocabulary).toEqual(checkpoint.state.vocabulary);
     const onnxFiles = ['onnx/model.onnx', 'onnx/model_q4.onnx', 'onnx/model_quantized.onnx'];
     expect(Object.keys(manifest.files).sort()).toEqual(
-      ['config.json', 'generation_config.json', 'model.safetensors', ...onnxFiles, 'tokenizer.json', 'tokenizer_config.json'],
+      ['catalog.json', 'config.json', 'generation_config.json', 'model.safetensors', ...onnxFiles, 'tokenizer.json', 'tokenizer_config.json'],
     );
     const onDisk = (await readdir(modelDir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(modelDir.length + 1));
     expect(onDisk.sort()).toEqual([...Object.keys(manifest.files), 'hunch.json'].sort());
@@ -164,12 +164,19 @@ describe('export (fp32, KV cache)', () => {
     });
     const vocabulary = new Vocabulary(manifest.vocabulary);
     const items = new Set(vocabulary.items().map((i) => i.itemId));
-    expect(manifest.catalog.length).toBeGreaterThan(0);
-    expect(manifest.catalog.every((p) => items.has(p.id))).toBe(true);
+    // The products and the popular list: in catalog.json, one product per line, listed in files.
+    const catalogText = await readFile(join(modelDir, 'catalog.json'), 'utf8');
+    const catalog = parseCatalog(JSON.parse(catalogText));
+    expect(catalog.products.length).toBeGreaterThan(0);
+    expect(catalog.products.every((p) => items.has(p.id))).toBe(true);
+    expect(catalogText.split('\n').filter((line) => line.startsWith('{"id":'))).toHaveLength(catalog.products.length);
+    expect(new Set(catalog.popular)).toEqual(new Set(catalog.products.map((p) => p.id)));
     const counts = checkpoint.state.itemCounts;
-    for (let i = 1; i < manifest.popular.length; i++) {
-      expect(counts[manifest.popular[i - 1]!]!).toBeGreaterThanOrEqual(counts[manifest.popular[i]!]!);
+    for (let i = 1; i < catalog.popular.length; i++) {
+      expect(counts[catalog.popular[i - 1]!]!).toBeGreaterThanOrEqual(counts[catalog.popular[i]!]!);
     }
+    expect(raw).not.toHaveProperty('catalog');
+    expect(raw).not.toHaveProperty('popular');
     expect(manifest.training.steps).toBe(checkpoint.state.training.steps);
     expect(manifest.training.steps).toBeGreaterThan(0);
     expect(safetensors).toEqual(await readFile(join(checkpointDir, 'model.safetensors')));
@@ -185,7 +192,7 @@ describe('export (fp32, KV cache)', () => {
     const [a, b] = [join(work, 'again-a'), join(work, 'again-b')];
     for (const out of [a, b]) await exportModel({ checkpoint: checkpointDir, catalog: catalogPath, out, createdAt: '2024-01-01T00:00:00.000Z' });
     expect(await snapshot(b, b)).toEqual(await snapshot(a, a));
-    expect(Object.keys(await snapshot(a, a))).toHaveLength(9); // 8 model files and hunch.json
+    expect(Object.keys(await snapshot(a, a))).toHaveLength(10); // 8 model files, catalog.json and hunch.json
     for (const dir of [fp32Only, a, b]) await rm(dir, { recursive: true });
     expect(parseQuant('q4, fp32')).toEqual(['fp32', 'q4']);
     expect(() => parseQuant('fp32,int4')).toThrow('unknown quantization "int4"');

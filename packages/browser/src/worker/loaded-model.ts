@@ -4,7 +4,7 @@
  * int8 export runs on the worker's own GPT-2 (gpt2/); everything else on onnxruntime-web
  * through transformers.js (ort-runner.ts, in a module of its own: ort-build.ts).
  */
-import { Vocabulary, type CatalogItem, type HunchManifest } from '@hunch/core';
+import { Vocabulary, type HunchManifest } from '@hunch/core';
 import { loadGpt2Runner } from './gpt2/runner.js';
 import { importOrt } from './ort-build.js';
 import { addRepeatBonus } from './ranking.js';
@@ -27,18 +27,12 @@ export interface LoadedModel {
   itemTokens: Int32Array;
   itemTokenIds: ReadonlySet<number>;
   actions: ActionTokenId[];
-  catalog: ReadonlyMap<string, CatalogItem>;
   /** Milliseconds spent reading the runtime, creating the session and building the indexes. */
   timings: Pick<LoadTimings, 'runtime' | 'session' | 'index'>;
 }
 
-/** hunch.json and its catalog by item id: read once per load, shared by both backends of a race and the page's catalog requests. */
-export interface ModelManifest {
-  manifest: HunchManifest;
-  catalog: ReadonlyMap<string, CatalogItem>;
-}
-
-export async function loadModel(modelUrl: string, { manifest, catalog }: ModelManifest, backend: Backend, requested?: ModelDtype): Promise<LoadedModel> {
+/** `manifest` (hunch.json, read once per load: both backends of a race share it) loaded on `backend`. */
+export async function loadModel(modelUrl: string, manifest: HunchManifest, backend: Backend, requested?: ModelDtype): Promise<LoadedModel> {
   const variant = chooseDtype(manifest, backend, requested);
   const started = performance.now();
   const own = backend === 'wasm' ? await loadGpt2Runner(modelUrl, manifest, variant) : undefined;
@@ -63,7 +57,6 @@ export async function loadModel(modelUrl: string, { manifest, catalog }: ModelMa
     itemTokens: Int32Array.from(items, ({ tokenId }) => tokenId),
     itemTokenIds,
     actions,
-    catalog,
   };
 }
 

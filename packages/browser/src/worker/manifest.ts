@@ -2,11 +2,11 @@
  * hunch.json as the page and the worker read it: revalidated (a 304 from the HTTP cache when
  * unchanged), else — offline, a failing server, a broken file — the copy kept with the cached
  * model files. The worker reads its own copy: a big shop's manifest (tens of thousands of
- * tokens and products) would cost the page's main thread hundreds of milliseconds to copy
- * into the worker.
+ * tokens) would cost the page's main thread hundreds of milliseconds to copy into the worker.
+ * catalog.json, the products, is one of the model's files: checked against hunch.json, cached.
  */
-import { MANIFEST_FILE, parseManifest, type HunchManifest } from '@hunch/core';
-import { cachedManifest } from './model-files.js';
+import { CATALOG_FILE, indexCatalog, MANIFEST_FILE, parseManifest, type CatalogIndex, type HunchManifest } from '@hunch/core';
+import { cachedManifest, verifiedModelFile } from './model-files.js';
 
 export interface ReadManifest {
   manifest: HunchManifest;
@@ -48,4 +48,14 @@ function validatorOf(response: Response): string | undefined {
   if (etag) return etag;
   const modified = response.headers.get('last-modified');
   return modified ? `${modified}; ${response.headers.get('content-length') ?? ''}` : undefined;
+}
+
+/**
+ * The model's catalog.json, its bytes checked against `manifest` (from the cache when there,
+ * else fetched and, when `keep`, cached), indexed by product id (core's indexCatalog: a product
+ * is parsed when asked for).
+ */
+export async function readCatalog(modelUrl: string, manifest: HunchManifest, { keep = true } = {}): Promise<CatalogIndex> {
+  const bytes = await verifiedModelFile(modelUrl, CATALOG_FILE, manifest.files[CATALOG_FILE]!, { keep });
+  return indexCatalog(new TextDecoder().decode(bytes));
 }

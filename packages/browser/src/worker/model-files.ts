@@ -27,33 +27,36 @@ function cacheKey(url: string, sha256: string): string {
   return key.href;
 }
 
-/** Cached bytes read before hunch.json said which hash they must have (prefetchModelFile). */
+/** Cached bytes read before hunch.json said which hash they must have (prefetchModelFiles). */
 interface Prefetched {
   sha256: string;
   bytes: ArrayBuffer;
 }
 
-/** Reads started by prefetchModelFile, by file URL: each is taken once, by verifiedModelFile. */
+/** Reads started by prefetchModelFiles, by file URL: each is taken once, by verifiedModelFile. */
 const prefetched = new Map<string, Promise<Prefetched | undefined>>();
 
 /**
- * Starts reading the cached copy of `path` (whatever version the cache holds: it keeps one)
- * and hashing it, while hunch.json is still being read: the worker waits for that body
- * (megabytes from the HTTP cache), so the model file's read costs a cold start nothing.
- * verifiedModelFile() then uses the bytes only if their hash is the one hunch.json lists.
+ * Starts reading the cached copies of `paths` (whatever version the cache holds: it keeps one)
+ * and hashing them, while hunch.json is still being read: the worker waits for that body
+ * (from the HTTP cache), so these reads cost a cold start nothing. verifiedModelFile() then
+ * uses the bytes only if their hash is the one hunch.json lists.
  */
-export function prefetchModelFile(modelUrl: string, path: string): void {
+export function prefetchModelFiles(modelUrl: string, paths: readonly string[]): void {
   prefetched.clear(); // one load at a time
-  const url = new URL(path, modelUrl).href;
-  const read = (async (): Promise<Prefetched | undefined> => {
-    const cache = await openCache();
-    const [key] = (await cache?.keys(url, { ignoreSearch: true })) ?? [];
-    const response = key && (await cache?.match(key));
-    if (!response) return undefined;
-    const bytes = await response.arrayBuffer();
-    return { sha256: await sha256Hex(bytes), bytes };
-  })().catch(() => undefined);
-  prefetched.set(url, read);
+  const cache = openCache();
+  for (const path of paths) {
+    const url = new URL(path, modelUrl).href;
+    const read = (async (): Promise<Prefetched | undefined> => {
+      const opened = await cache;
+      const [key] = (await opened?.keys(url, { ignoreSearch: true })) ?? [];
+      const response = key && (await opened?.match(key));
+      if (!response) return undefined;
+      const bytes = await response.arrayBuffer();
+      return { sha256: await sha256Hex(bytes), bytes };
+    })().catch(() => undefined);
+    prefetched.set(url, read);
+  }
 }
 
 async function sha256Hex(bytes: ArrayBuffer): Promise<string> {
@@ -75,10 +78,11 @@ export function dropPrefetched(): void {
 
 /**
  * The bytes of `path` (relative to the model directory at `modelUrl`), checked against `entry`:
- * from the cache when a checked copy is there, else from the network, then cached. Rejects,
- * naming the file, when it cannot be fetched or its bytes differ from the manifest's.
+ * from the cache when a checked copy is there, else from the network, then cached (unless
+ * `keep` is false: the page's own reads, made when no model runs, leave the cache to the worker).
+ * Rejects, naming the file, when it cannot be fetched or its bytes differ from the manifest's.
  */
-export async function verifiedModelFile(modelUrl: string, path: string, entry: ModelFileEntry): Promise<ArrayBuffer> {
+export async function verifiedModelFile(modelUrl: string, path: string, entry: ModelFileEntry, { keep = true } = {}): Promise<ArrayBuffer> {
   const url = new URL(path, modelUrl).href;
   const early = await prefetched.get(url);
   prefetched.delete(url);
@@ -102,7 +106,7 @@ export async function verifiedModelFile(modelUrl: string, path: string, entry: M
   const wrong = await mismatch(bytes, entry);
   if (wrong) throw new Error(`model file ${path} does not match hunch.json: ${wrong}`);
   // A full disk only costs the offline copy.
-  await cache?.put(key, new Response(bytes, { headers: { 'content-type': 'application/octet-stream' } })).catch(() => undefined);
+  if (keep) await cache?.put(key, new Response(bytes, { headers: { 'content-type': 'application/octet-stream' } })).catch(() => undefined);
   return bytes;
 }
 

@@ -8,7 +8,7 @@ import type { CatalogItem, EventName, EventParams } from '@hunch/core';
  * Bump when these messages change. It names the shared model worker (model-client.ts), so a
  * page of a newer SDK build never talks to a worker of an older one still alive in the shop.
  */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 
 export type Backend = 'webgpu' | 'wasm';
 export type BackendPreference = 'auto' | Backend;
@@ -43,8 +43,13 @@ export interface LoadTimings {
   runtime: number;
   /** Model files read and checked, runtime started, session created (transformers.js from_pretrained); with the worker's own GPT-2, the int8 file read, checked and its weights unpacked. */
   session: number;
-  /** Vocabulary and catalog indexes built. */
+  /** Vocabulary indexes built. */
   index: number;
+  /**
+   * catalog.json read, checked and indexed (with the catalog's categories): alongside the
+   * model's load, from the end of `manifest`; the load ends when both have.
+   */
+  catalog: number;
   /** From the load request to the model being ready, race included. */
   total: number;
 }
@@ -71,7 +76,7 @@ export interface LoadResult {
 }
 
 /**
- * Catalog entries from the worker, which holds hunch.json: a big shop's manifest (tens of
+ * Catalog entries from the worker, which holds catalog.json: a big shop's catalog (tens of
  * thousands of products) is parsed there once, never on the page's main thread.
  */
 export interface CatalogRequest {

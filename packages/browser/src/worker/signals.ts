@@ -3,7 +3,7 @@
  * next event and the categories the shopper is drifting towards. Both come from the same
  * last-position logits as the recommendations, so intent costs no extra forward pass.
  */
-import { isEventName, type CatalogItem } from '@hunch/core';
+import { isEventName, type CatalogIndex } from '@hunch/core';
 
 export interface ActionTokenId {
   tokenId: number;
@@ -46,11 +46,11 @@ export interface CategoryIndex {
   names: string[];
 }
 
-export function categoryIndex(items: ReadonlyArray<{ itemId: string }>, catalog: ReadonlyMap<string, Pick<CatalogItem, 'category'>>): CategoryIndex {
+export function categoryIndex(items: ReadonlyArray<{ itemId: string }>, catalog: Pick<CatalogIndex, 'category'>): CategoryIndex {
   const names: string[] = [];
   const ids = new Map<string, number>();
   const of = Int32Array.from(items, ({ itemId }) => {
-    const category = catalog.get(itemId)?.category;
+    const category = catalog.category(itemId);
     if (!category) return -1;
     if (!ids.has(category)) ids.set(category, names.push(category) - 1);
     return ids.get(category)!;

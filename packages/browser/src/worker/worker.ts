@@ -8,15 +8,15 @@
 import { expose } from 'comlink';
 import { chooseBackend } from './backend.js';
 import { IncrementalContext } from './incremental.js';
-import { loadModel, type LoadedModel, type ModelManifest } from './loaded-model.js';
+import { loadModel, type LoadedModel } from './loaded-model.js';
 import { race } from './race.js';
 import { itemDistribution, topItems, type ItemDistribution } from './ranking.js';
-import { manifestUnchanged, readManifest } from './manifest.js';
-import { dropPrefetched, prefetchModelFile } from './model-files.js';
+import { manifestUnchanged, readCatalog, readManifest } from './manifest.js';
+import { dropPrefetched, prefetchModelFiles } from './model-files.js';
 import { likelyWasmFile } from './variant.js';
 import { backendBundled } from './ort-build.js';
 import { categoryIndex, categoryScores, nextActionProbabilities, type CategoryIndex } from './signals.js';
-import type { CatalogItem } from '@hunch/core';
+import { CATALOG_FILE, type CatalogIndex, type CatalogItem, type HunchManifest } from '@hunch/core';
 import type { CatalogAnswer, CatalogRequest, LoadRequest, LoadResult, ModelWorkerApi, Prediction, PredictRequest, ScoredItem } from './protocol.js';
 
 /** How many categories a prediction names. */
@@ -24,6 +24,8 @@ const TOP_CATEGORIES = 5;
 
 interface Running {
   loaded: LoadedModel;
+  /** The model's catalog.json: the entries predictions return, the items' categories. */
+  catalog: CatalogIndex;
   context: IncrementalContext;
   /** Item id -> index in loaded.items, for scoring candidates: built by the first request with candidates (rerank), not at load. */
   itemIndex?: ReadonlyMap<string, number>;
@@ -52,9 +54,9 @@ function serially<T>(task: () => Promise<T>): Promise<T> {
  */
 async function loadOnBestBackend(
   { modelUrl, backend: preference, dtype, remembered }: LoadRequest,
-  read: ModelManifest,
+  manifest: HunchManifest,
 ): Promise<{ loaded: LoadedModel; reason: string; raced: boolean }> {
-  const load = (backend: LoadedModel['backend']) => loadModel(modelUrl, read, backend, dtype);
+  const load = (backend: LoadedModel['backend']) => loadModel(modelUrl, manifest, backend, dtype);
   const earlier = remembered && `${remembered.reason} (an earlier visit's result)`;
   // The WASM-only bundle cannot race: 'auto' means WASM there ('webgpu' is refused by its runtime, clearly).
   if (preference === 'auto' && !backendBundled('webgpu')) {
@@ -63,7 +65,7 @@ async function loadOnBestBackend(
   const choice = await chooseBackend(preference);
   if (choice.backend === 'wasm' || preference === 'webgpu') return { loaded: await load(choice.backend), reason: choice.reason, raced: false };
   // A race run for another model version says little about this one: race again.
-  if (remembered?.modelVersion === read.manifest.version) {
+  if (remembered?.modelVersion === manifest.version) {
     try {
       return { loaded: await load(remembered.backend), reason: earlier!, raced: false };
     } catch {
@@ -85,20 +87,45 @@ async function loadOnBestBackend(
   return { loaded: winner, reason: `${choice.reason}; ${reason}`, raced: true };
 }
 
-/** hunch.json of the model directory last asked for: catalog requests answer from it while the model loads. */
-let manifestRead: Promise<ModelManifest & { ms: number; validator: string | undefined }> | undefined;
+interface ManifestRead {
+  manifest: HunchManifest;
+  validator: string | undefined;
+  ms: number;
+}
 
-async function readModelManifest(modelUrl: string): Promise<ModelManifest & { ms: number; validator: string | undefined }> {
+interface CatalogRead {
+  catalog: CatalogIndex;
+  ms: number;
+}
+
+/**
+ * hunch.json and catalog.json of the model directory last asked for: catalog requests answer
+ * from them while the model loads.
+ */
+let directoryRead: { manifest: Promise<ManifestRead>; catalog: Promise<CatalogRead> } | undefined;
+
+/**
+ * Starts reading hunch.json, then catalog.json: the catalog is read alongside the model's
+ * load, not before it (it is most of a big shop's bytes).
+ */
+function readModelDirectory(modelUrl: string): NonNullable<typeof directoryRead> {
   const started = performance.now();
-  const { manifest, validator } = await readManifest(modelUrl);
-  return { manifest, catalog: new Map(manifest.catalog.map((item) => [item.id, item])), validator, ms: performance.now() - started };
+  const manifest = readManifest(modelUrl).then(({ manifest, validator }) => ({ manifest, validator, ms: performance.now() - started }));
+  const catalog = manifest.then(async ({ manifest: read }) => {
+    const catalogStarted = performance.now();
+    return { catalog: await readCatalog(modelUrl, read), ms: performance.now() - catalogStarted };
+  });
+  // Reported by the load (and by catalog requests) that awaits them.
+  manifest.catch(() => undefined);
+  catalog.catch(() => undefined);
+  return { manifest, catalog };
 }
 
 /** The catalog entries of `ids` that exist, each once. */
-function entriesOf(ids: Iterable<string>, catalog: ReadonlyMap<string, CatalogItem>): CatalogItem[] {
+function entriesOf(ids: Iterable<string>, catalog: CatalogIndex): CatalogItem[] {
   const found = new Map<string, CatalogItem>();
   for (const id of ids) {
-    const item = catalog.get(id);
+    const item = catalog.entry(id);
     if (item) found.set(id, item);
   }
   return [...found.values()];
@@ -122,7 +149,7 @@ function reused({ result }: NonNullable<typeof current>, started: number): LoadR
     ...result,
     raced: false,
     reason: `${result.reason}; kept loaded by the shared worker`,
-    timings: { manifest: 0, runtime: 0, session: 0, index: 0, total: performance.now() - started },
+    timings: { manifest: 0, runtime: 0, session: 0, index: 0, catalog: 0, total: performance.now() - started },
   };
 }
 
@@ -154,22 +181,28 @@ async function loadModelFor(request: LoadRequest): Promise<LoadResult> {
 let loading: { request: LoadRequest; result: Promise<LoadResult> } | undefined;
 
 async function loadAnew(request: LoadRequest, started: number): Promise<LoadResult> {
-  // Read now, not after the queue: catalog requests wait only for this.
-  const read = readModelManifest(request.modelUrl);
-  read.catch(() => undefined); // reported by the load below
-  manifestRead = read;
-  // Sure to run on WASM: the model file's cached copy is read meanwhile (model-files.ts).
-  if (request.backend === 'wasm' || (request.backend === 'auto' && !backendBundled('webgpu'))) prefetchModelFile(request.modelUrl, likelyWasmFile(request.dtype));
+  // Read now, not after the queue: catalog requests wait only for these.
+  const read = readModelDirectory(request.modelUrl);
+  directoryRead = read;
+  // The cached copies are read meanwhile (model-files.ts): the catalog's always, the model file's when sure to run on WASM.
+  const wasmCertain = request.backend === 'wasm' || (request.backend === 'auto' && !backendBundled('webgpu'));
+  prefetchModelFiles(request.modelUrl, wasmCertain ? [CATALOG_FILE, likelyWasmFile(request.dtype)] : [CATALOG_FILE]);
   return serially(async (): Promise<LoadResult> => {
-    const manifest = await read;
+    const { manifest, validator, ms: manifestMs } = await read.manifest;
     // Loaded meanwhile for another page (same request, same hunch.json): keep it.
-    if (running && current && sameLoad(current.request, request) && current.result.modelVersion === manifest.manifest.version) return reused(current, started);
+    if (running && current && sameLoad(current.request, request) && current.result.modelVersion === manifest.version) return reused(current, started);
     release();
     const { loaded, reason, raced } = await loadOnBestBackend(request, manifest);
+    // Without its catalog a model has nothing to show: the load fails as for any broken model file.
+    const { catalog, ms: catalogMs } = await read.catalog.catch(async (error: unknown) => {
+      await loaded.runner.dispose();
+      throw error;
+    });
     running = {
       loaded,
+      catalog,
       context: new IncrementalContext(loaded),
-      categories: categoryIndex(loaded.items, loaded.catalog),
+      categories: categoryIndex(loaded.items, catalog),
       probabilities: new Float32Array(loaded.items.length),
     };
     const { variant } = loaded;
@@ -182,9 +215,9 @@ async function loadAnew(request: LoadRequest, started: number): Promise<LoadResu
       itemScoring: loaded.runner.itemScoring,
       engine: loaded.runner.engine,
       raced,
-      timings: { manifest: manifest.ms, ...loaded.timings, total: performance.now() - started },
+      timings: { manifest: manifestMs, ...loaded.timings, catalog: catalogMs, total: performance.now() - started },
     };
-    current = { request, result, validator: manifest.validator };
+    current = { request, result, validator };
     return result;
   }).finally(dropPrefetched);
 }
@@ -214,20 +247,20 @@ const api: ModelWorkerApi = {
         candidates: scored.sort((a, b) => b.score - a.score),
         nextAction: nextActionProbabilities(logits, loaded.actions, logSumExp),
         categories: categoryScores(probabilities, categories, TOP_CATEGORIES),
-        entries: entriesOf([...items.map(({ itemId }) => itemId), ...lookup], loaded.catalog),
+        entries: entriesOf([...items.map(({ itemId }) => itemId), ...lookup], state.catalog),
         modelVersion: loaded.manifest.version,
         stats: { ...stats, ms: performance.now() - started },
       };
     }),
 
   async catalog({ ids, popular }: CatalogRequest): Promise<CatalogAnswer> {
-    if (!manifestRead) throw new Error('no model directory given yet: load() first');
-    const { manifest, catalog } = await manifestRead;
+    if (!directoryRead) throw new Error('no model directory given yet: load() first');
+    const [{ manifest }, { catalog }] = await Promise.all([directoryRead.manifest, directoryRead.catalog]);
     const end = popular ? popular.offset + popular.count : 0;
     return {
       items: entriesOf(ids, catalog),
-      popular: popular ? entriesOf(manifest.popular.slice(popular.offset, end), catalog) : [],
-      morePopular: end < manifest.popular.length,
+      popular: popular ? entriesOf(catalog.popular.slice(popular.offset, end), catalog) : [],
+      morePopular: end < catalog.popular.length,
       modelVersion: manifest.version,
     };
   },
