@@ -126,24 +126,28 @@ const percentile = (values, q) => {
 const summary = (values) => (values.length === 0 ? null : { n: values.length, p50: percentile(values, 0.5), p95: percentile(values, 0.95), max: percentile(values, 1) });
 
 /**
- * CPU time (ms) Chromium's window-UI renderers (--top-chrome-webui) have used so far, from
- * /proc; NaN where there is no /proc. They start with each new browser window, on the cores
- * the page's worker needs.
+ * CPU time (ms) used so far by each of Chromium's window-UI renderers (--top-chrome-webui), by
+ * pid, from /proc; undefined where there is no /proc. One starts with each new browser window,
+ * on the cores the page's worker needs.
  */
-function browserUiCpuMs() {
-  if (!existsSync('/proc/self/stat')) return NaN;
-  let ticks = 0;
+function browserUiCpu() {
+  if (!existsSync('/proc/self/stat')) return undefined;
+  const byPid = new Map();
   for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
     try {
       if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--top-chrome-webui')) continue;
       const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]); // utime + stime, in clock ticks (100 per second)
+      byPid.set(pid, (Number(fields[11]) + Number(fields[12])) * 10); // utime + stime, clock ticks of 10 ms
     } catch {
       // the process ended meanwhile
     }
   }
-  return ticks * 10;
+  return byPid;
 }
+
+/** The UI renderers' CPU ms between two browserUiCpu() readings (a window closed meanwhile counts nothing more). */
+const browserUiCpuMs = (before, after) =>
+  before && after ? [...after].reduce((sum, [pid, ms]) => sum + ms - (before.get(pid) ?? 0), 0) : NaN;
 
 /** End-to-end times, the worker's own times, and both split by the worker's mode. */
 function summariseRuns(runs) {
@@ -274,10 +278,10 @@ try {
         const uiCpu = [];
         server.resetStats();
         for (let i = 0; i < COLD_PAGES; i++) {
-          const before = browserUiCpuMs();
+          const before = browserUiCpu();
           page = await open();
           colds.push(await within(page.evaluate(coldStart, options(backend)), 3 * MINUTES, `${backend} ${label}`));
-          uiCpu.push(browserUiCpuMs() - before);
+          uiCpu.push(browserUiCpuMs(before, browserUiCpu()));
           await page.close();
         }
         const served = server.stats();

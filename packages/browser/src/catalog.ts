@@ -1,10 +1,10 @@
 /**
  * The shop's catalog as the page sees it: entries by id and the popular list, asked of the model
  * worker, which holds the model's catalog.json. A big shop's catalog (tens of thousands of
- * products, megabytes of JSON) would block the page's main thread for tens to hundreds of
- * milliseconds to parse; the worker parses it anyway and sends over only the entries the page
- * shows. Only when no worker runs (no consent yet, a skipped device, a failed model) does the
- * page read hunch.json and catalog.json itself, once.
+ * products, megabytes of JSON) would cost the page's main thread tens to hundreds of milliseconds
+ * to read and index; the worker does that anyway and sends over only the entries the page shows.
+ * Only when no worker runs (no consent yet, a skipped device, a failed model) does the page read
+ * hunch.json and catalog.json itself, once.
  */
 import type { CatalogIndex, CatalogItem } from '@hunch/core';
 import { logOnce } from './lib/log.js';
