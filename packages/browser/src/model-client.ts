@@ -242,8 +242,9 @@ export class ModelClient {
   }
 
   /**
-   * Catalog entries from the worker, which answers as soon as it has read hunch.json (before the
-   * model is loaded); undefined when no worker runs (the caller reads hunch.json itself).
+   * Catalog entries from the worker, which answers as soon as it has read hunch.json and
+   * catalog.json (before the model is loaded); undefined when no worker runs (the caller reads
+   * them itself).
    */
   async catalog(request: CatalogRequest): Promise<CatalogAnswer | undefined> {
     this.revive();
