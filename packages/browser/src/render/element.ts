@@ -23,7 +23,7 @@ export const ELEMENT_NAME = 'hunch-recommendations';
 const CONTAINER_SELECTOR = '[data-hunch-recs]';
 
 export interface RenderOptions {
-  /** The shop's own product data (live price, stock, images) for these ids; the manifest's catalog otherwise. */
+  /** The shop's own product data (live price, stock, images) for these ids; the model's catalog.json otherwise. */
   getProducts?: (ids: string[]) => Promise<CatalogItem[]>;
 }
 
@@ -69,7 +69,7 @@ function mount(host: HTMLElement, hunch: Hunch, options: RenderOptions, config: 
         const products = new Map((await options.getProducts(cards.map((card) => card.item.id))).map((product) => [product.id, product]));
         cards = cards.map((card) => ({ ...card, item: products.get(card.item.id) ?? card.item }));
       } catch (error) {
-        logOnce('getProducts failed, showing the catalog from hunch.json', error);
+        logOnce('getProducts failed, showing the entries from catalog.json', error);
       }
     }
     // The model's answer wins over the popular list whatever order they arrive in.
