@@ -1,11 +1,12 @@
 /**
  * The model worker's life in real Chromium with the shipped demo model: not started at all on
- * Save-Data or low-memory devices (popular items instead), recreated after it crashes, and
+ * Save-Data or low-memory devices, nor on a page served over http:// (popular items instead), recreated after it crashes, and
  * released when idle then loaded again on demand. Recommendations never stop: while there is
  * no worker they come from the popular list.
  */
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
+import { launchChromium } from './chromium.js';
 import { useShopPage, type Storefront } from './shop-page.js';
 
 // Set before each test by useShopPage.
@@ -45,6 +46,44 @@ describe('the model worker in Chromium', () => {
       expect(pageErrors).toEqual([]);
     });
   }
+
+  it('does not load the model on a page served over http:// (no SubtleCrypto): popular items with their entries, read on the page', async () => {
+    // A host name other than localhost makes a real insecure context: no crypto.subtle, no Cache API.
+    // It resolves to the loopback storefront, which Chromium's local-network checks would refuse to an
+    // insecure page (a shop's real server is not on the shopper's loopback): those checks are off.
+    const insecure = await launchChromium({
+      webgpu: false,
+      args: ['--host-resolver-rules=MAP shop.test 127.0.0.1', '--disable-features=LocalNetworkAccessChecks,BlockInsecurePrivateNetworkRequests,PrivateNetworkAccessRespectPreflightResults'],
+    });
+    try {
+      const shop = await insecure.newPage();
+      const errors: string[] = [];
+      const fetched: string[] = [];
+      shop.on('pageerror', (error) => errors.push(error.message));
+      shop.on('request', (request) => fetched.push(new URL(request.url()).pathname));
+      const url = new URL('lifecycle.html', storefront.url);
+      url.hostname = 'shop.test';
+      await shop.route(url.href, (route) =>
+        route.fulfill({ contentType: 'text/html', body: '<!doctype html><meta charset="utf-8"><title>http</title><script src="/hunch/hunch.js" data-model="/models/demo/" data-backend="wasm"></script>' }),
+      );
+      await shop.goto(url.href);
+      expect(await shop.evaluate(() => [isSecureContext, typeof crypto.subtle])).toEqual([false, 'undefined']);
+      const { status, recs } = await shop.evaluate(async () => {
+        window.hunch!.track('view_item', { item_id: 'mugs-01' });
+        const recs = (await window.hunch!.recommend({ k: 6 })).map((rec) => ({ source: rec.source, title: rec.item.title }));
+        return { status: await window.hunch!.status(), recs };
+      });
+      expect(status).toMatchObject({ backend: 'none', reason: expect.stringContaining('not a secure context'), modelVersion: expect.stringMatching(/^[0-9a-f]{12}$/) });
+      expect(recs).toHaveLength(6);
+      expect(recs.every((rec) => rec.source === 'popular' && rec.title.length > 0)).toBe(true);
+      expect(shop.workers()).toHaveLength(0);
+      expect(fetched).toContain('/models/demo/catalog.json'); // read by the page, its size checked
+      expect(fetched.filter((path) => path.endsWith('.onnx') || path.endsWith('.wasm'))).toEqual([]);
+      expect(errors).toEqual([]);
+    } finally {
+      await insecure.close();
+    }
+  });
 
   // A page-owned worker (sharedWorker: false): the page ends it, and Playwright can reach into it.
   it('recreates the worker after it crashes', async () => {

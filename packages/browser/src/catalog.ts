@@ -30,7 +30,9 @@ export function createCatalog(modelUrl: string, model: () => ModelClient | undef
   const pageCatalog = () =>
     (onPage ??= readManifest(modelUrl)
       // Not kept in the model's cache: the worker keeps its files, once it runs (with consent).
-      .then(async ({ manifest }) => ({ version: manifest.version, catalog: await readCatalog(modelUrl, manifest, { keep: false }) }))
+      // Over http:// (no SubtleCrypto) the size is checked, not the hash: these are only what
+      // the page shows, and no model runs there (model-client.ts deviceSkipReason).
+      .then(async ({ manifest }) => ({ version: manifest.version, catalog: await readCatalog(modelUrl, manifest, { keep: false, hashRequired: false }) }))
       .catch((error: unknown) => {
         logOnce('model catalog unavailable', error);
         return undefined;

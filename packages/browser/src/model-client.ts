@@ -78,7 +78,9 @@ export function forgetBackendChoice(): void {
 }
 
 /** Why the model should not load on this device, or undefined when it may. */
-export function deviceSkipReason(nav: Navigator = navigator): string | undefined {
+export function deviceSkipReason(nav: Navigator = navigator, secure = globalThis.isSecureContext !== false): string | undefined {
+  // Over http:// there is no SubtleCrypto to check the model files against hunch.json (nor a Cache API to keep them).
+  if (!secure) return 'not a secure context (http://): the model files cannot be checked, popular items are shown';
   const { connection, deviceMemory } = nav as Navigator & { connection?: { saveData?: boolean }; deviceMemory?: number };
   if (connection?.saveData === true) return 'Save-Data is on: the model is not downloaded, popular items are shown';
   // navigator.deviceMemory reports 0.25, 0.5, 1, 2, ... GiB: below 1 GiB the runtime alone would crowd the page.

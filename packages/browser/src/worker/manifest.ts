@@ -53,9 +53,9 @@ function validatorOf(response: Response): string | undefined {
 /**
  * The model's catalog.json, its bytes checked against `manifest` (from the cache when there,
  * else fetched and, when `keep`, cached), indexed by product id (core's indexCatalog: a product
- * is parsed when asked for).
+ * is parsed when asked for). `hashRequired`: as verifiedModelFile's.
  */
-export async function readCatalog(modelUrl: string, manifest: HunchManifest, { keep = true } = {}): Promise<CatalogIndex> {
-  const bytes = await verifiedModelFile(modelUrl, CATALOG_FILE, manifest.files[CATALOG_FILE]!, { keep });
+export async function readCatalog(modelUrl: string, manifest: HunchManifest, options: { keep?: boolean; hashRequired?: boolean } = {}): Promise<CatalogIndex> {
+  const bytes = await verifiedModelFile(modelUrl, CATALOG_FILE, manifest.files[CATALOG_FILE]!, options);
   return indexCatalog(new TextDecoder().decode(bytes));
 }

@@ -64,9 +64,14 @@ async function sha256Hex(bytes: ArrayBuffer): Promise<string> {
   return Array.from(digest, (byte) => byte.toString(16).padStart(2, '0')).join('');
 }
 
-/** Why `bytes` are not the file hunch.json describes, or undefined when they are. */
-async function mismatch(bytes: ArrayBuffer, { sha256, bytes: size }: ModelFileEntry): Promise<string | undefined> {
+/**
+ * Why `bytes` are not the file hunch.json describes, or undefined when they are. Without
+ * SubtleCrypto (a page served over http://) the hash cannot be checked: that fails the file,
+ * unless `hashRequired` is false, when the size alone is checked.
+ */
+async function mismatch(bytes: ArrayBuffer, { sha256, bytes: size }: ModelFileEntry, hashRequired = true): Promise<string | undefined> {
   if (bytes.byteLength !== size) return `${bytes.byteLength} bytes where hunch.json lists ${size}`;
+  if (typeof crypto === 'undefined' || !crypto.subtle) return hashRequired ? 'its SHA-256 cannot be checked here (no SubtleCrypto: not a secure context)' : undefined;
   const actual = await sha256Hex(bytes);
   return actual === sha256.toLowerCase() ? undefined : `SHA-256 ${actual} where hunch.json lists ${sha256}`;
 }
@@ -81,8 +86,9 @@ export function dropPrefetched(): void {
  * from the cache when a checked copy is there, else from the network, then cached (unless
  * `keep` is false: the page's own reads, made when no model runs, leave the cache to the worker).
  * Rejects, naming the file, when it cannot be fetched or its bytes differ from the manifest's.
+ * `hashRequired` false: where the hash cannot be checked, the size is enough (see mismatch).
  */
-export async function verifiedModelFile(modelUrl: string, path: string, entry: ModelFileEntry, { keep = true } = {}): Promise<ArrayBuffer> {
+export async function verifiedModelFile(modelUrl: string, path: string, entry: ModelFileEntry, { keep = true, hashRequired = true } = {}): Promise<ArrayBuffer> {
   const url = new URL(path, modelUrl).href;
   const early = await prefetched.get(url);
   prefetched.delete(url);
@@ -103,7 +109,7 @@ export async function verifiedModelFile(modelUrl: string, path: string, entry: M
   }
   if (!response.ok) throw new Error(`model file ${path} could not be fetched: HTTP ${response.status}`);
   const bytes = await response.arrayBuffer();
-  const wrong = await mismatch(bytes, entry);
+  const wrong = await mismatch(bytes, entry, hashRequired);
   if (wrong) throw new Error(`model file ${path} does not match hunch.json: ${wrong}`);
   // A full disk only costs the offline copy.
   if (keep) await cache?.put(key, new Response(bytes, { headers: { 'content-type': 'application/octet-stream' } })).catch(() => undefined);
