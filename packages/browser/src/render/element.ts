@@ -8,7 +8,7 @@
  * (default 6), label (the list's accessible name), currency (ISO 4217, for prices), exclude
  * (space-separated ids, e.g. the product on screen). Cards render in a shadow root: themable
  * with CSS custom properties and ::part (see styles.ts). Never blank: placeholders at once,
- * the manifest's popular items as soon as they are known, the model's picks when it answers.
+ * the catalog's popular items as soon as they are known, the model's picks when it answers.
  * Clicks become `select_item` and viewable cards `view_item_list`, with the placement as list id.
  */
 import type { CatalogItem } from '@hunch/core';
