@@ -177,7 +177,8 @@ interface Collector {
   /** What to answer next; 'ok' stores and accepts (the default when the script runs out). */
   script: Array<'ok' | '503' | 'drop' | '429' | 'strict'>;
   stored: Map<string, HunchEvent>;
-  requests: Array<{ at: number; status: string; bytes: number; type: string; ids: string[] }>;
+  /** Each request as it arrived, `body` the raw text the browser sent (before the collector's own scrubbing). */
+  requests: Array<{ at: number; status: string; bytes: number; type: string; ids: string[]; body: string }>;
 }
 
 const collector: Collector = { script: [], stored: new Map(), requests: [] };
@@ -198,7 +199,7 @@ async function collect(request: IncomingMessage, response: ServerResponse): Prom
   const mode = collector.script.shift() ?? 'ok';
   const parsed = parseUploadBatch(JSON.parse(body.toString('utf8')));
   const ids = parsed.ok ? parsed.batch.events.map((e) => e.id) : [];
-  collector.requests.push({ at: Date.now(), status: mode, bytes: body.length, type: request.headers['content-type'] ?? '', ids });
+  collector.requests.push({ at: Date.now(), status: mode, bytes: body.length, type: request.headers['content-type'] ?? '', ids, body: body.toString('utf8') });
   if (mode === 'drop') {
     request.socket.destroy();
     return true;
@@ -322,7 +323,10 @@ describe('uploader in Chromium against a real collector', () => {
     expect(collector.requests).toHaveLength(1); // visibilitychange + pagehide: one beacon
     expect(collector.requests[0]!.type).toMatch(/^text\/plain/);
     expect(collector.requests[0]!.ids.sort()).toEqual(events.map((e) => e.id).sort());
-    // Scrubbed before it left the page.
+    // Scrubbed before it left the page: the bytes the browser sent (the collector scrubs again on receipt, so what it stored proves nothing).
+    const sentTerms = (body: string) => (JSON.parse(body) as { events: HunchEvent[] }).events.map((e) => e.params.search_term);
+    expect(collector.requests[0]!.body).not.toContain('jane@example.com');
+    expect(sentTerms(collector.requests[0]!.body)).toEqual(['mugs for [email]', 'mugs for [email]', 'mugs for [email]']);
     expect(collector.stored.get(events[0]!.id)?.params.search_term).toBe('mugs for [email]');
 
     // A beacon has no answer, so the outbox still holds them; the next page's upload clears it.
@@ -338,6 +342,11 @@ describe('uploader in Chromium against a real collector', () => {
       acknowledged: 3,
     });
     expect(collector.stored.size).toBe(3);
+    // The fetch upload (the outbox's unscrubbed events, read back from IndexedDB) is scrubbed as it is sent too.
+    expect(collector.requests).toHaveLength(2);
+    expect(collector.requests[1]!.type).toBe('application/json');
+    expect(collector.requests[1]!.body).not.toContain('jane@example.com');
+    expect(sentTerms(collector.requests[1]!.body)).toEqual(['mugs for [email]', 'mugs for [email]', 'mugs for [email]']);
     await context.close();
   });
 });
