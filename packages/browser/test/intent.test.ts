@@ -65,5 +65,14 @@ describe('intentOf', () => {
     const ranked = viewedCategories(views('tea-1', 'tea-2', 'mug-1', 'mug-2'), catalog);
     expect(ranked.map((c) => c.category)).toEqual(['mug', 'tea']);
     expect(ranked.reduce((sum, c) => sum + c.score, 0)).toBeCloseTo(1, 9);
+    // Worked by hand, newest first with r = 2^(-1/5): mug = (1 + r) / (1 + r + r² + r³), tea = (r² + r³) / (same).
+    expect(ranked[0]!.score).toBeCloseTo(0.568874, 6);
+    expect(ranked[1]!.score).toBeCloseTo(0.431126, 6);
+    // Halving every 5 views: a view five views older than the newest weighs 1/2, against 1 + r + r² + r³ + r⁴ for the five mugs.
+    const halved = viewedCategories(views('tea-1', 'mug-1', 'mug-2', 'mug-3', 'mug-1', 'mug-2'), catalog);
+    expect(halved).toEqual([
+      { category: 'mug', score: expect.closeTo(0.885387, 6) },
+      { category: 'tea', score: expect.closeTo(0.114613, 6) },
+    ]);
   });
 });
