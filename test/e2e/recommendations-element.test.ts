@@ -137,9 +137,18 @@ describe('<hunch-recommendations>', () => {
     expect(hostile.href).toBeNull();
     const inShadow = await page.evaluate(() => {
       const root = document.querySelector('hunch-recommendations')!.shadowRoot!;
-      return { images: [...root.querySelectorAll('img')].map((img) => img.getAttribute('src')), pwned: (window as { pwned?: number }).pwned ?? null };
+      return {
+        images: [...root.querySelectorAll('img')].map((img) => img.getAttribute('src')),
+        // Each card's id and the src of the images inside it.
+        cards: [...root.querySelectorAll('[part~="card"]')].map((card) => ({ id: card.getAttribute('data-hunch-item'), images: [...card.querySelectorAll('img')].map((img) => img.getAttribute('src')) })),
+        pwned: (window as { pwned?: number }).pwned ?? null,
+      };
     });
     expect(inShadow.pwned).toBeNull();
+    // Not vacuous: the other cards do show their (http) images; only the hostile entry's javascript: image is dropped.
+    expect(inShadow.cards.length).toBeGreaterThan(1);
+    expect(inShadow.images).toHaveLength(inShadow.cards.length - 1);
+    for (const card of inShadow.cards) expect(card.images).toEqual(card.id === hostile.id ? [] : [`${storefront.url}img/${card.id}.svg`]);
     expect(inShadow.images.every((src) => src !== 'x' && !src!.startsWith('javascript:'))).toBe(true);
     expect(errors).toEqual([]);
     await page.close();
