@@ -1,5 +1,5 @@
 /** @hunch/collector public API: the `hunch collect` endpoint and its storage, as functions. */
-export { DEFAULT_PATH, DEFAULT_PORT, DEFAULT_RATE_LIMIT, startCollector } from './server.js';
+export { BYTES_PER_TOKEN, DEFAULT_PATH, DEFAULT_PORT, DEFAULT_RATE_LIMIT, startCollector } from './server.js';
 export type { Collector, CollectorOptions } from './server.js';
 export type { EventSnapshot, EventStore, InsertResult } from './store.js';
 export { openSqliteStore } from './sqlite-store.js';

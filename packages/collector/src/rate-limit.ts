@@ -10,8 +10,8 @@ export interface RateLimitOptions {
   /** Bucket size, the largest burst (default 5 s worth of `rate`). */
   burst?: number;
   /**
-   * What one token pays for: an event (default: a batch costs its events, at least one) or a
-   * request.
+   * What one token pays for: an event (default: a batch costs its events, at least one, or
+   * its body's bytes, whichever is more: see the collector's BYTES_PER_TOKEN) or a request.
    */
   per?: 'event' | 'request';
 }

@@ -27,7 +27,11 @@ export interface CollectorOptions {
    * browser's rule. Default: none.
    */
   allowOrigins?: readonly string[];
-  /** Per-client limit (default 200 events/s, bursts of 1,000); false for none. */
+  /**
+   * Per-client limit (default 200 events/s, bursts of 1,000); false for none. Every request is
+   * charged before its body is parsed (see BYTES_PER_TOKEN), so bodies that turn out malformed
+   * are paid for like batches.
+   */
   rateLimit?: RateLimitOptions | false;
   /** Largest request body (default MAX_UPLOAD_BYTES, the most the SDK ever sends). */
   maxBodyBytes?: number;
@@ -47,6 +51,17 @@ export interface Collector {
 export const DEFAULT_PORT = 8787;
 export const DEFAULT_PATH = '/collect';
 export const DEFAULT_RATE_LIMIT: RateLimitOptions = { rate: 200, burst: 1000, per: 'event' };
+/**
+ * Per event, a token pays for one event or this many bytes of body, whichever a request needs
+ * more of: every POST costs ceil(bytes / 2 KB), at least 1, charged before its body is parsed
+ * (from Content-Length before it is read; a chunked body once it is read), and a batch that
+ * parses then pays the rest of its events. 2 KB is about 7 of the SDK's events (~290 bytes
+ * each), so SDK batches are still charged by their events, while 64 KB that does not parse
+ * costs 32 tokens: at the default 200 a second, about 6 such bodies a second per client.
+ * Tokens paid are kept whatever the answer. Per request, a request is one token, charged
+ * before its body is read.
+ */
+export const BYTES_PER_TOKEN = 2048;
 /** How long a client may take to send one request (slow clients hold a socket and memory). */
 const REQUEST_TIMEOUT_MS = 30_000;
 /** Seconds a client waits after a store failure before trying again. */
@@ -91,12 +106,7 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
   const trustProxy = options.trustProxy ?? false;
   const onError = options.onError ?? ((error: unknown) => console.error('hunch collector:', error));
 
-  const admit = (req: IncomingMessage, res: ServerResponse, cost: number): boolean => {
-    const admission = limiter!.take(clientKey(req, trustProxy), cost);
-    if (admission.ok) return true;
-    send(res, 429, { error: `rate limit: ${limiter!.rate} ${limiter!.per}s per second per client` }, { 'Retry-After': String(admission.retryAfterSeconds) });
-    return false;
-  };
+  const bodyTokens = (bytes: number) => Math.ceil(bytes / BYTES_PER_TOKEN);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://collector');
@@ -111,7 +121,27 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
       return;
     }
     if (req.method !== 'POST') return send(res, 405, { error: `method ${req.method} not allowed: POST an upload batch` }, { Allow: 'POST, OPTIONS' });
-    if (limiter?.per === 'request' && !admit(req, res, 1)) return;
+    // Tops what this request has paid up to `total` tokens (at most a full bucket), or answers
+    // 429 with when the bucket will hold the rest. What was paid stays paid.
+    let paid = 0;
+    const charge = (total: number): boolean => {
+      const cost = Math.min(Math.max(total, 1), limiter!.burst) - paid;
+      if (cost <= 0) return true;
+      const admission = limiter!.take(clientKey(req, trustProxy), cost);
+      if (admission.ok) {
+        paid += cost;
+        return true;
+      }
+      send(res, 429, { error: `rate limit: ${limiter!.rate} ${limiter!.per}s per second per client` }, { 'Retry-After': String(admission.retryAfterSeconds) });
+      return false;
+    };
+    if (limiter) {
+      // Charged before a byte of the body is read: an empty bucket answers 429 at once. The
+      // declared length is what the read will cost at most (readBody stops there).
+      const declared = Number(req.headers['content-length']);
+      const upFront = limiter.per === 'event' && Number.isFinite(declared) ? bodyTokens(Math.min(declared, maxBodyBytes)) : 1;
+      if (!charge(upFront)) return;
+    }
     const encoding = req.headers['content-encoding'];
     if (encoding !== undefined && encoding !== 'identity') return send(res, 415, { error: `content-encoding ${encoding} is not supported: send the batch uncompressed` });
 
@@ -122,12 +152,14 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
       // The rest of the body is not read: close the connection rather than drain it.
       return send(res, 413, { error: `body larger than ${maxBodyBytes} bytes: split the batch` }, { Connection: 'close' });
     }
+    // A chunked body (no Content-Length) pays for its bytes now, still before it is parsed.
+    if (limiter?.per === 'event' && !charge(bodyTokens(body.body.length))) return;
     const json = parseJson(body.body);
     if (!json.ok) return send(res, 400, { error: json.error });
     const parsed = parseUploadBatch(json.value);
     if (!parsed.ok) return send(res, 400, { error: parsed.error });
     const { events } = parsed.batch;
-    if (limiter?.per === 'event' && !admit(req, res, events.length + parsed.rejected.length)) return;
+    if (limiter?.per === 'event' && !charge(events.length + parsed.rejected.length)) return;
     try {
       // Resolves once committed: only then may the browser forget these events.
       await store.insert(events);

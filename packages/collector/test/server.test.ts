@@ -5,8 +5,8 @@
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { MAX_UPLOAD_BYTES, chunkEvents, type HunchEvent } from '@hunch/core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startCollector, type Collector, type CollectorOptions } from '../src/server.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { DEFAULT_RATE_LIMIT, startCollector, type Collector, type CollectorOptions } from '../src/server.js';
 import { openSqliteStore, type SqliteStore } from '../src/sqlite-store.js';
 import { batchBody, post, shopperEvents, tempDir } from './helpers.js';
 
@@ -42,9 +42,9 @@ const storedIds = async (store: SqliteStore): Promise<string[]> => {
 };
 
 /** A raw request with a body of `bytes` bytes, sent without Content-Length (chunked) when `chunked`. */
-function rawPost(url: string, body: Buffer, chunked: boolean): Promise<{ status: number; body: string }> {
+function rawPost(url: string, body: Buffer, chunked: boolean, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', headers: chunked ? { 'content-type': 'text/plain' } : { 'content-type': 'text/plain', 'content-length': body.length } });
+    const req = request(url, { method: 'POST', headers: { ...headers, ...(chunked ? { 'content-type': 'text/plain' } : { 'content-type': 'text/plain', 'content-length': body.length }) } });
     req.on('response', (res) => {
       let text = '';
       res.on('data', (chunk: Buffer) => (text += chunk.toString()));
@@ -261,6 +261,65 @@ describe('collector: rate limit', () => {
     expect(limited.headers.get('access-control-allow-origin')).toBe('https://shop.example');
     expect(limited.json?.error).toBe('rate limit: 10 events per second per client');
     expect(await store.count()).toBe(25);
+  });
+
+  it('charges every request by its bytes before parsing it: malformed 64 KB bodies from one client soon get 429, unparsed', async () => {
+    // The issue's case, at the default limit (200 a second, bursts of 1,000): a client spends its
+    // bucket on events, then sends 200 bodies of 64 KB that are not JSON.
+    const { url, store } = await start({ rateLimit: DEFAULT_RATE_LIMIT });
+    const { chunks } = chunkEvents(shopperEvents(1200, 21), MAX_UPLOAD_BYTES);
+    const started = performance.now();
+    let sent = 0;
+    for (const chunk of chunks) {
+      if (sent + chunk.ids.length > 1000) break;
+      expect((await post(url, chunk.body)).status).toBe(200);
+      sent += chunk.ids.length;
+    }
+    // Not JSON from the first byte to the last: 64 KB for JSON.parse to walk through before it fails.
+    const junk = `[${'1,'.repeat(MAX_UPLOAD_BYTES / 2 - 2)}`;
+    expect(Buffer.byteLength(junk)).toBe(MAX_UPLOAD_BYTES - 3);
+    // The server runs in this process: its JSON.parse calls on a 64 KB string show what it parsed.
+    const parse = vi.spyOn(JSON, 'parse');
+    const parsedJunk = () => parse.mock.calls.filter(([text]) => String(text).length > 60_000).length;
+    const statuses: number[] = [];
+    for (let i = 0; i < 200; i++) statuses.push((await post(url, junk)).status);
+    const seconds = (performance.now() - started) / 1000;
+    const parsed = parsedJunk();
+    parse.mockRestore();
+    const count = (status: number) => statuses.filter((s) => s === status).length;
+    expect(count(400) + count(429)).toBe(200);
+    // Each costs 32 tokens (64 KB at 2 KB a token) of what the events left and what trickled in
+    // since the first of them: a few a second.
+    const affordable = Math.floor((1000 - sent + seconds * DEFAULT_RATE_LIMIT.rate) / 32);
+    expect(count(400), `${count(400)} parsed in ${seconds.toFixed(2)} s`).toBeLessThanOrEqual(affordable);
+    expect(parsed).toBe(count(400));
+    expect(count(429)).toBeGreaterThan(100);
+    expect(await store.count()).toBe(sent);
+  });
+
+  it('refuses a malformed body once the client cannot pay for its bytes, with or without Content-Length', async () => {
+    // 0.01 tokens a second: no refill to speak of while the test runs; 100 tokens to spend.
+    const { url } = await start({ rateLimit: { rate: 0.01, burst: 100 }, trustProxy: true });
+    const junk = Buffer.from(`[${'1,'.repeat(MAX_UPLOAD_BYTES / 2 - 2)}`); // 32 tokens
+    const parse = vi.spyOn(JSON, 'parse');
+    const parsedJunk = () => parse.mock.calls.filter(([text]) => String(text).length > 60_000).length;
+    const client = { 'x-forwarded-for': '192.0.2.1' };
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) statuses.push((await post(url, junk.toString(), client)).status);
+    // 3 × 32 of 100: the 4th is refused before a byte is read.
+    expect(statuses).toEqual([400, 400, 400, 429, 429]);
+    expect(parsedJunk()).toBe(3);
+    const refused = await post(url, junk.toString(), client);
+    expect(refused.json?.error).toBe('rate limit: 0.01 events per second per client');
+    // 28 tokens short at 0.01 a second, less the trickle since.
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(2700);
+
+    // Chunked (no Content-Length): 1 token up front, the rest once read, still before parsing.
+    const chunked = { 'x-forwarded-for': '192.0.2.2' };
+    const sendChunked = async () => (await rawPost(url, junk, true, chunked)).status;
+    expect([await sendChunked(), await sendChunked(), await sendChunked(), await sendChunked()]).toEqual([400, 400, 400, 429]);
+    expect(parsedJunk()).toBe(6);
+    parse.mockRestore();
   });
 
   it('keys clients by socket address, or by the proxy-added X-Forwarded-For entry when told to trust it', async () => {
