@@ -7,7 +7,8 @@
  * Attributes (on the div with a `data-` prefix): placement (also the tracked list id), limit
  * (default 6), label (the list's accessible name), currency (ISO 4217, for prices), exclude
  * (space-separated ids, e.g. the product on screen). Cards render in a shadow root: themable
- * with CSS custom properties and ::part (see styles.ts). Never blank: placeholders at once,
+ * with CSS custom properties and ::part (see styles.ts), styled by a constructable stylesheet
+ * (adoptCardStyles), which `style-src 'self'` allows. Never blank: placeholders at once,
  * the catalog's popular items as soon as they are known, the model's picks when it answers.
  * Clicks become `select_item` and viewable cards `view_item_list`, with the placement as list id.
  */
@@ -17,7 +18,7 @@ import { captureImpressions } from '../capture/impressions.js';
 import type { Hunch } from '../index.js';
 import { logOnce } from '../lib/log.js';
 import { renderCards, type Card } from './cards.js';
-import { CARD_STYLES } from './styles.js';
+import { adoptCardStyles } from './styles.js';
 
 export const ELEMENT_NAME = 'hunch-recommendations';
 const CONTAINER_SELECTOR = '[data-hunch-recs]';
@@ -52,11 +53,7 @@ function readPlacement(host: HTMLElement, prefix: '' | 'data-'): Placement {
 /** Renders into `host`'s shadow root and keeps it tracked; returns the function that stops tracking. */
 function mount(host: HTMLElement, hunch: Hunch, options: RenderOptions, config: Placement): () => void {
   const root = host.shadowRoot ?? host.attachShadow({ mode: 'open' });
-  if (!root.querySelector('style')) {
-    const style = document.createElement('style');
-    style.textContent = CARD_STYLES;
-    root.append(style);
-  }
+  adoptCardStyles(root);
   const render = (cards: Card[] | undefined) => renderCards(root, { ...config, cards });
   render(undefined);
 

@@ -2,6 +2,11 @@
  * The cards' default look, inside the element's shadow root. Shops theme it with CSS custom
  * properties on the element (or any ancestor) and restyle any piece with ::part(...): list,
  * card, link, image, title, price, reason, placeholder.
+ *
+ * The rules reach a shadow root as a constructable stylesheet (adoptedStyleSheets), one for the
+ * whole page: a Content-Security-Policy's style-src governs <style> elements and style
+ * attributes, not these, so the cards are styled under `style-src 'self'` too. A browser without
+ * constructable stylesheets (Safari before 16.4) gets a <style> element, which such a policy refuses.
  */
 export const CARD_STYLES = `
 :host { display: block; font: inherit; color: var(--hunch-text, inherit); }
@@ -15,3 +20,25 @@ export const CARD_STYLES = `
 [part~="reason"] { color: var(--hunch-muted, #666); font-size: .85em; }
 [part~="placeholder"] { min-height: 180px; background: var(--hunch-placeholder, #eee); border-radius: var(--hunch-radius, 8px); }
 `;
+
+/** The page's one CARD_STYLES sheet (made on first use); null where constructable stylesheets are missing. */
+let sheet: CSSStyleSheet | null | undefined;
+
+/** Styles `root` with CARD_STYLES, once however often it is mounted. */
+export function adoptCardStyles(root: ShadowRoot): void {
+  if (sheet === undefined) {
+    try {
+      sheet = 'adoptedStyleSheets' in root ? new CSSStyleSheet() : null;
+      sheet?.replaceSync(CARD_STYLES);
+    } catch {
+      sheet = null; // CSSStyleSheet is not constructable here
+    }
+  }
+  if (sheet) {
+    if (!root.adoptedStyleSheets.includes(sheet)) root.adoptedStyleSheets = [...root.adoptedStyleSheets, sheet];
+  } else if (!root.querySelector('style')) {
+    const style = document.createElement('style');
+    style.textContent = CARD_STYLES;
+    root.append(style);
+  }
+}
