@@ -2,9 +2,11 @@
  * Starting the model worker: a dedicated Worker for this page, or a SharedWorker that every
  * page of the shop connects to, kept alive across navigations (`extendedLifetime`), so the
  * page after a click finds the model already loaded instead of starting the runtime again.
- * Browsers without SharedWorker (Chrome on Android) get the dedicated one.
+ * Browsers without SharedWorker (Chrome on Android) get the dedicated one. Either takes its URL
+ * through the SDK's Trusted Types policy (lib/trusted-types.ts), for pages that enforce them.
  */
 import type { Endpoint } from 'comlink';
+import { workerScriptUrl } from './lib/trusted-types.js';
 
 export interface WorkerConnection {
   /** Where comlink talks to the worker: the Worker itself, or this page's port of the SharedWorker. */
@@ -30,7 +32,7 @@ export function sharedWorkersSupported(): boolean {
 export function connectWorker(url: string, { shared, name }: { shared: boolean; name: string }): WorkerConnection {
   if (shared && sharedWorkersSupported()) {
     // extendedLifetime (Chromium 14x+) keeps it across a navigation to the shop's next page; other browsers ignore it.
-    const worker = new SharedWorker(url, { type: 'module', name, extendedLifetime: true } as WorkerOptions);
+    const worker = new SharedWorker(workerScriptUrl(url), { type: 'module', name, extendedLifetime: true } as WorkerOptions);
     worker.port.start();
     return {
       endpoint: worker.port,
@@ -39,7 +41,7 @@ export function connectWorker(url: string, { shared, name }: { shared: boolean; 
       close: () => worker.port.close(),
     };
   }
-  const worker = new Worker(url, { type: 'module', name });
+  const worker = new Worker(workerScriptUrl(url), { type: 'module', name });
   return {
     endpoint: worker,
     onError: (listener) => worker.addEventListener('error', (event) => listener(event.message || 'could not start')),
