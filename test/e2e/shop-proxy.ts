@@ -10,6 +10,15 @@ import type { AddressInfo } from 'node:net';
 /** The policy the SDK promises to work under (README, "Content Security Policy"). */
 export const STRICT_POLICY = "script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'";
 
+/** No inline styles (`<style>` elements, style attributes): what a stricter shop adds (README, "Content Security Policy"). */
+export const NO_INLINE_STYLES = "style-src 'self'";
+
+/** Trusted Types enforced: script URLs (Worker, SharedWorker, script.src, importScripts) only from the SDK's `hunch` policy. */
+export const TRUSTED_TYPES = "require-trusted-types-for 'script'; trusted-types hunch";
+
+/** STRICT_POLICY with more directives, e.g. `stricterPolicy(NO_INLINE_STYLES)`. */
+export const stricterPolicy = (...directives: string[]): string => [STRICT_POLICY, ...directives].join('; ');
+
 /** A page script recording the violations the page itself sees, in window.violations. */
 export const VIOLATION_PROBE = `window.violations = [];
 document.addEventListener('securitypolicyviolation', (e) => window.violations.push(e.violatedDirective + ' ' + e.blockedURI));`;
