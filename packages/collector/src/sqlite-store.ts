@@ -53,6 +53,12 @@ interface PageRow {
 
 export interface SqliteStore extends EventStore {
   readonly path: string;
+  /**
+   * This connection's durability settings, read back from SQLite (synchronous is per
+   * connection, so only the store's own connection can tell): journal mode and synchronous
+   * (2 = FULL, 1 = NORMAL).
+   */
+  durability(): { journalMode: string; synchronous: number };
 }
 
 /**
@@ -125,6 +131,10 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     async count() {
       open();
       return countRows.get() as number;
+    },
+    durability() {
+      open();
+      return { journalMode: db.pragma('journal_mode', { simple: true }) as string, synchronous: db.pragma('synchronous', { simple: true }) as number };
     },
     read(): EventSnapshot {
       open();

@@ -76,6 +76,8 @@ describe('openSqliteStore', () => {
   it('keeps events across reopening, in WAL mode with full sync by default', async () => {
     const path = fresh();
     const store = openSqliteStore(path);
+    // synchronous is per connection (not kept in the file): only the store's own can tell. 2 = FULL.
+    expect(store.durability()).toEqual({ journalMode: 'wal', synchronous: 2 });
     const events = shopperEvents(5, 4);
     await store.insert(events);
     await store.close();
@@ -94,6 +96,7 @@ describe('openSqliteStore', () => {
   it('opens read-only for training, with clear errors for what is not a collector database', async () => {
     const path = fresh();
     const writer = openSqliteStore(path, { synchronous: 'normal' });
+    expect(writer.durability()).toEqual({ journalMode: 'wal', synchronous: 1 });
     await writer.insert(shopperEvents(3, 5));
     // A reader beside a running writer (the collector keeps going while a model trains).
     const reader = openSqliteStore(path, { readonly: true });
