@@ -5,3 +5,4 @@ export * from './catalog.js';
 export * from './manifest.js';
 export * from './privacy.js';
 export * from './upload.js';
+export * from './experiments/assignment.js';
