@@ -5,6 +5,7 @@
 
 import { CATALOG_FILE } from './catalog.js';
 import { ENCODING_VERSION } from './encoding.js';
+import { ONNX_VARIANTS, ONNX_VARIANT_FILES, type OnnxVariant } from './model-contract.js';
 
 export const MANIFEST_FILE = 'hunch.json';
 export const MANIFEST_FORMAT = 'hunch-model';
@@ -16,16 +17,6 @@ export interface ModelFileEntry {
   sha256: string;
   bytes: number;
 }
-
-/** The ONNX variants an export may hold (`hunch export --quant`). */
-export type OnnxVariant = 'fp32' | 'int8' | 'q4';
-export const ONNX_VARIANTS: readonly OnnxVariant[] = ['fp32', 'int8', 'q4'];
-/** Where transformers.js looks for each variant: dtype fp32, q8 and q4. */
-export const ONNX_VARIANT_FILES: Readonly<Record<OnnxVariant, string>> = {
-  fp32: 'onnx/model.onnx',
-  int8: 'onnx/model_quantized.onnx',
-  q4: 'onnx/model_q4.onnx',
-};
 
 /**
  * `hunch.json` `onnx`: which variant is in which file, the cache shape, the heads baked

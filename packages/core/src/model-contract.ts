@@ -1,0 +1,83 @@
+/**
+ * The model contract: the names and versions the trainer's ONNX export (packages/trainer
+ * onnx/gpt2.ts, graph.ts, quantize.ts) writes and the browser SDK reads back (worker/gpt2/
+ * weights.ts, worker/item-head/split.ts, worker/variant.ts). Both sides import them from here,
+ * so that renaming one on one side cannot leave the other reading a name no file has.
+ *
+ * Changing a value here changes what the exporter writes and what the browser looks for at
+ * once: models exported before then no longer match it.
+ */
+
+/** The ONNX variants an export may hold (`hunch export --quant`). */
+export type OnnxVariant = 'fp32' | 'int8' | 'q4';
+export const ONNX_VARIANTS: readonly OnnxVariant[] = ['fp32', 'int8', 'q4'];
+/**
+ * Where each variant's graph is in a model directory: where transformers.js looks for dtype
+ * fp32, q8 and q4. The exporter writes them there, hunch.json's onnx.variants must name
+ * exactly these paths (manifest.ts), and the worker fetches them (variant.ts).
+ */
+export const ONNX_VARIANT_FILES: Readonly<Record<OnnxVariant, string>> = {
+  fp32: 'onnx/model.onnx',
+  int8: 'onnx/model_quantized.onnx',
+  q4: 'onnx/model_q4.onnx',
+};
+
+/**
+ * The ModelProto's producer_name: the trainer's exporter writes it, and the worker's own
+ * GPT-2 (weights.ts) reads only files that carry it.
+ */
+export const MODEL_PRODUCER = 'hunch-trainer';
+/**
+ * The ModelProto's producer_version: the version of the graph the exporter writes. Raise it
+ * whenever the graph changes; the worker's engine then falls back to onnxruntime until it is
+ * checked against the new graph and the version added to GPT2_ENGINE_PRODUCER_VERSIONS.
+ */
+export const MODEL_PRODUCER_VERSION = '0.1.0';
+/**
+ * The exporter versions whose int8 graph the worker's own GPT-2 (browser worker/gpt2) was
+ * checked against: it computes what they compute (gpt2-engine.test.ts fails while
+ * MODEL_PRODUCER_VERSION is not among them). Files of other versions run in onnxruntime.
+ */
+export const GPT2_ENGINE_PRODUCER_VERSIONS: readonly string[] = ['0.1.0'];
+
+// The Hunch scoring heads' tensors, under these names in a checkpoint and, as initializers,
+// in the ONNX graph: the trainer learns them (next-item.ts), the exporter bakes them into the
+// graph (onnx/gpt2.ts), and the worker's GPT-2 reads them from the int8 file (weights.ts).
+
+/** The item bias [V], added to every item's logit (Hugging Face's LM head bias name). */
+export const ITEM_BIAS = 'lm_head.bias';
+/** Cosine scoring's τ (a scalar): the query is τ · h / |h| and the item table's rows unit length. */
+export const COSINE_SCALE = 'hunch.cosine.scale';
+/** The repeat bonus h · w + b: its w, [D] in a checkpoint and [D, 1] in the graph. */
+export const REPEAT_WEIGHT = 'hunch.repeat.weight';
+/** The repeat bonus's b [1]. */
+export const REPEAT_BIAS = 'hunch.repeat.bias';
+
+// GPT-2's own weights, under their Hugging Face GPT2LMHeadModel names (as the trainer's
+// model.ts parameterShapes lists them): the exporter's initializer names, which weights.ts reads.
+
+/** The item table [V, D]: the token embedding and the tied LM head. */
+export const ITEM_TABLE = 'transformer.wte.weight';
+/** The learned positions [P, D]. */
+export const POSITION_TABLE = 'transformer.wpe.weight';
+/** The final LayerNorm's prefix (`.weight`, `.bias`). */
+export const FINAL_NORM = 'transformer.ln_f';
+/** Block i's prefix: `.ln_1`, `.attn.c_attn`, `.attn.c_proj`, `.ln_2`, `.mlp.c_fc`, `.mlp.c_proj`. */
+export const blockPrefix = (i: number): string => `transformer.h.${i}`;
+
+/** An int8 weight `name`'s codes in the int8 graph (the trainer's quantize.ts writes them, weights.ts reads them). */
+export const int8Codes = (name: string): string => `${name}.int8`;
+/** Its scales: one per output channel, or one per row of the item table. */
+export const int8Scales = (name: string): string => `${name}.scale`;
+
+/**
+ * The graph's constants (shapes, GELU and attention scalars) are initializers named
+ * `const.*`: weights.ts lets those be unused, any other initializer it does not read makes
+ * it refuse the file.
+ */
+export const CONSTANT_PREFIX = 'const.';
+/** The shape q, k and v are split into heads with, int64 [0, 0, heads, head width]: weights.ts reads the head count from it. */
+export const HEAD_SHAPE = `${CONSTANT_PREFIX}head_shape`;
+
+/** The graph's logits output (Hugging Face's name): split.ts finds the item head as what feeds it. */
+export const LOGITS_OUTPUT = 'logits';
