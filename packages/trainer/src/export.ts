@@ -9,13 +9,13 @@
 import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { catalogJson, CATALOG_FILE, ENCODING_VERSION, MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, Vocabulary, type HunchManifest, type OnnxManifest } from '@hunch/core';
+import { catalogJson, CATALOG_FILE, COSINE_SCALE, ENCODING_VERSION, ITEM_BIAS, MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, ONNX_VARIANT_FILES, ONNX_VARIANTS, REPEAT_BIAS, REPEAT_WEIGHT, Vocabulary, type HunchManifest, type OnnxManifest, type OnnxVariant } from '@hunch/core';
 import { readCatalog } from './catalog.js';
 import { hfConfig, readCheckpoint, readJson, type Checkpoint, type LoadedCheckpoint } from './checkpoint.js';
 import { writeDirAtomic } from './lib/fs-atomic.js';
 import { tokenizerConfig, tokenizerJson } from './hf-tokenizer.js';
-import { COSINE_SCALE, ITEM_BIAS, REPEAT_BIAS, REPEAT_WEIGHT, nextItemShapes, type HeadOptions } from './next-item.js';
-import { buildOnnxModel, ONNX_FILES, ONNX_VARIANTS, REPEAT_OUTPUT, type OnnxVariant } from './onnx-export.js';
+import { nextItemShapes, type HeadOptions } from './next-item.js';
+import { buildOnnxModel, REPEAT_OUTPUT } from './onnx-export.js';
 
 export interface ExportOptions {
   /** Checkpoint directory written by `hunch train`. */
@@ -55,7 +55,7 @@ function modelFiles(checkpoint: LoadedCheckpoint, vocabulary: Vocabulary, catalo
     ['tokenizer.json', json(checkpoint.tokenizer ?? tokenizerJson(vocabulary))],
     ['tokenizer_config.json', json(tokenizerConfig(config.nPositions, vocabulary))],
     ['model.safetensors', checkpoint.safetensors],
-    ...quant.map((variant): [string, Uint8Array] => [ONNX_FILES[variant], buildOnnxModel(config, checkpoint.weights, variant)]),
+    ...quant.map((variant): [string, Uint8Array] => [ONNX_VARIANT_FILES[variant], buildOnnxModel(config, checkpoint.weights, variant)]),
   ]);
 }
 
@@ -180,7 +180,7 @@ export async function exportModel(options: ExportOptions): Promise<ExportManifes
       seed: training.seed,
     },
     onnx: {
-      variants: Object.fromEntries(quant.map((variant) => [variant, ONNX_FILES[variant]])),
+      variants: Object.fromEntries(quant.map((variant) => [variant, ONNX_VARIANT_FILES[variant]])),
       cache: { layers: nLayer, heads: nHead, headDim: nEmbd / nHead },
       itemBias: heads.itemBias,
       cosineScale: heads.cosineScale ?? null,

@@ -26,17 +26,15 @@
  * temperature is set rather than learned by inflating weights.
  */
 import * as tf from '@tensorflow/tfjs';
+import { COSINE_SCALE, ITEM_BIAS, ITEM_TABLE as WTE, REPEAT_BIAS, REPEAT_WEIGHT } from '@hunch/core';
 import { Rng } from './lib/prng.js';
 import { gatherRows, initParameters, matMul, parameterShapes, swapLast, transformer, type GPT2Config } from './model.js';
 import { sampledSoftmaxLoss } from './sampled-softmax.js';
 import type { TensorMap } from './safetensors.js';
 import { hashSeed, type Segment } from './schedule.js';
 
-export const ITEM_BIAS = 'lm_head.bias';
-export const REPEAT_WEIGHT = 'hunch.repeat.weight';
-export const REPEAT_BIAS = 'hunch.repeat.bias';
-export const COSINE_SCALE = 'hunch.cosine.scale';
-const WTE = 'transformer.wte.weight';
+/** The heads' tensor names are the model contract's (core model-contract.ts): the exporter and the browser read them too. */
+export { COSINE_SCALE, ITEM_BIAS, REPEAT_BIAS, REPEAT_WEIGHT };
 
 export interface HeadOptions {
   /** Learn `lm_head.bias` [V]. */

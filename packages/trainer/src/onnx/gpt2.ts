@@ -30,23 +30,20 @@
  *   to the logit of every item token among row b's tokens 0..t (once per item), where t is
  *   the position of that output row (with k kept of seq, row j is position seq - k + j).
  */
+import { CONSTANT_PREFIX, COSINE_SCALE, FINAL_NORM, HEAD_SHAPE, ITEM_BIAS, ITEM_TABLE as WTE, LOGITS_OUTPUT, POSITION_TABLE, REPEAT_BIAS, REPEAT_WEIGHT, blockPrefix, type OnnxVariant } from '@hunch/core';
 import type { GPT2Config } from '../model.js';
-import { COSINE_SCALE, ITEM_BIAS, REPEAT_BIAS, REPEAT_WEIGHT } from '../next-item.js';
 import type { TensorMap } from '../safetensors.js';
 import { DataType, GraphBuilder, bytesOf, encodeModel, valueInfo } from './graph.js';
 import { dequantizeNode, gatherInt8Rows, gatherQ4, matMulNBits, quantizeInt8, quantizeQ4, transpose } from './quantize.js';
 
-export type OnnxVariant = 'fp32' | 'int8' | 'q4';
-export const ONNX_VARIANTS: readonly OnnxVariant[] = ['fp32', 'int8', 'q4'];
-/** Where transformers.js looks for each variant (dtype fp32, q8, q4). */
-export const ONNX_FILES: Record<OnnxVariant, string> = { fp32: 'onnx/model.onnx', int8: 'onnx/model_quantized.onnx', q4: 'onnx/model_q4.onnx' };
 export const REPEAT_OUTPUT = 'hunch_repeat';
 /** The int64 scalar input: how many trailing positions get logits (0: all). */
 export const NUM_LOGITS_INPUT = 'num_logits_to_keep';
 /** ONNX Slice's "to the end" (ends are clamped to the dimension). */
 const INT64_MAX = 9223372036854775807n;
 
-const WTE = 'transformer.wte.weight';
+/** A graph constant's initializer name (the browser's weights.ts lets `const.*` initializers go unread). */
+const constant = (name: string) => `${CONSTANT_PREFIX}${name}`;
 /** As next-item.ts normalizeRows: x / sqrt(Σx² + 1e-12). */
 const NORM_EPS = 1e-12;
 
@@ -133,21 +130,21 @@ function variantWeights(g: GraphBuilder, config: GPT2Config, weights: TensorMap,
 function constants(g: GraphBuilder, config: GPT2Config) {
   const hd = config.nEmbd / config.nHead;
   return {
-    one: g.scalar('const.one', 1),
-    half: g.scalar('const.half', 0.5),
-    maskValue: g.scalar('const.mask_value', 1e9),
-    geluCoeff: g.scalar('const.gelu_coeff', 0.044715),
-    geluScale: g.scalar('const.gelu_scale', Math.sqrt(2 / Math.PI)),
-    attnScale: g.scalar('const.attn_scale', 1 / Math.sqrt(hd)),
-    headShape: g.int64('const.head_shape', [4], [0, 0, config.nHead, hd]),
-    mergedShape: g.int64('const.merged_shape', [3], [0, 0, config.nEmbd]),
-    i0: g.int64('const.i0', [], [0]),
-    i1: g.int64('const.i1', [], [1]),
-    i2: g.int64('const.i2', [], [2]),
-    axes0: g.int64('const.axes0', [1], [0]),
-    axes1: g.int64('const.axes1', [1], [1]),
-    axes12: g.int64('const.axes12', [2], [1, 2]),
-    axesLast: g.int64('const.axes_last', [1], [-1]),
+    one: g.scalar(constant('one'), 1),
+    half: g.scalar(constant('half'), 0.5),
+    maskValue: g.scalar(constant('mask_value'), 1e9),
+    geluCoeff: g.scalar(constant('gelu_coeff'), 0.044715),
+    geluScale: g.scalar(constant('gelu_scale'), Math.sqrt(2 / Math.PI)),
+    attnScale: g.scalar(constant('attn_scale'), 1 / Math.sqrt(hd)),
+    headShape: g.int64(HEAD_SHAPE, [4], [0, 0, config.nHead, hd]),
+    mergedShape: g.int64(constant('merged_shape'), [3], [0, 0, config.nEmbd]),
+    i0: g.int64(constant('i0'), [], [0]),
+    i1: g.int64(constant('i1'), [], [1]),
+    i2: g.int64(constant('i2'), [], [2]),
+    axes0: g.int64(constant('axes0'), [1], [0]),
+    axes1: g.int64(constant('axes1'), [1], [1]),
+    axes12: g.int64(constant('axes12'), [2], [1, 2]),
+    axesLast: g.int64(constant('axes_last'), [1], [-1]),
   };
 }
 type Constants = ReturnType<typeof constants>;
@@ -160,7 +157,7 @@ function embeddings(g: GraphBuilder, c: Constants, w: Weights): { x: string; pos
   const past = dim(g, 'past_key_values.0.key', c.i2);
   const seq = dim(g, 'input_ids', c.i1);
   const positions = g.one('Range', [past, g.one('Add', [past, seq]), c.i1]);
-  const x = g.one('Add', [w.embed('input_ids'), g.one('Gather', [w.float('transformer.wpe.weight'), positions], { axis: 0 })]);
+  const x = g.one('Add', [w.embed('input_ids'), g.one('Gather', [w.float(POSITION_TABLE), positions], { axis: 0 })]);
   return { x, positions };
 }
 
@@ -184,7 +181,7 @@ function layerNorm(g: GraphBuilder, w: Weights, config: GPT2Config, x: string, p
 
 /** Causal self-attention of layer i over the cached keys/values and this call's; writes present.{i}.*. */
 function attention(g: GraphBuilder, c: Constants, w: Weights, x: string, i: number, maskBias: string): string {
-  const h = `transformer.h.${i}`;
+  const h = blockPrefix(i);
   const [q, k, v] = g.op('Split', [w.linear(x, `${h}.attn.c_attn`)], { axis: 2 }, 3) as [string, string, string];
   const heads = (t: string) => g.one('Transpose', [g.one('Reshape', [t, c.headShape])], { perm: [0, 2, 1, 3] }); // [b, H, s, hd]
   const keys = g.op('Concat', [`past_key_values.${i}.key`, heads(k)], { axis: 2 }, [`present.${i}.key`])[0]!;
@@ -198,7 +195,7 @@ function attention(g: GraphBuilder, c: Constants, w: Weights, x: string, i: numb
 
 /** MLP with GELU (tanh approximation, "gelu_new") from basic ops. */
 function mlp(g: GraphBuilder, c: Constants, w: Weights, x: string, i: number): string {
-  const h = `transformer.h.${i}`;
+  const h = blockPrefix(i);
   const u = w.linear(x, `${h}.mlp.c_fc`);
   const cube = g.one('Mul', [g.one('Mul', [u, u]), u]);
   const inner = g.one('Mul', [g.one('Add', [u, g.one('Mul', [cube, c.geluCoeff])]), c.geluScale]);
@@ -212,7 +209,7 @@ function mlp(g: GraphBuilder, c: Constants, w: Weights, x: string, i: number): s
  */
 function keptPositions(g: GraphBuilder, c: Constants, final: string): string {
   const start = g.one('Unsqueeze', [g.one('Neg', [NUM_LOGITS_INPUT]), c.axes0]); // [1]
-  const end = g.tensor('const.slice_to_end', DataType.INT64, [1], bytesOf(BigInt64Array.of(INT64_MAX)));
+  const end = g.tensor(constant('slice_to_end'), DataType.INT64, [1], bytesOf(BigInt64Array.of(INT64_MAX)));
   return g.one('Slice', [final, start, end, c.axes1]);
 }
 
@@ -227,11 +224,11 @@ function heads(g: GraphBuilder, c: Constants, w: Weights, weights: TensorMap, fi
   const scale = weights.get(COSINE_SCALE)?.data[0];
   if (scale) {
     const squares = g.one('ReduceSum', [g.one('Mul', [final, final]), c.axesLast], { keepdims: 1 });
-    const norm = g.one('Sqrt', [g.one('Add', [squares, g.scalar('const.norm_eps', NORM_EPS)])]);
+    const norm = g.one('Sqrt', [g.one('Add', [squares, g.scalar(constant('norm_eps'), NORM_EPS)])]);
     query = g.one('Mul', [g.one('Div', [final, norm]), g.scalar(COSINE_SCALE, scale)]);
   }
-  if (weights.has(ITEM_BIAS)) g.op('Add', [w.head(query), w.float(ITEM_BIAS)], {}, ['logits']);
-  else g.op('Identity', [w.head(query)], {}, ['logits']);
+  if (weights.has(ITEM_BIAS)) g.op('Add', [w.head(query), w.float(ITEM_BIAS)], {}, [LOGITS_OUTPUT]);
+  else g.op('Identity', [w.head(query)], {}, [LOGITS_OUTPUT]);
 }
 
 /** The serialised ONNX model of `variant`. */
@@ -246,10 +243,10 @@ export function buildGpt2Onnx(config: GPT2Config, weights: TensorMap, variant: O
   const maskBias = attentionBias(g, c, positions);
   let x = embedded;
   for (let i = 0; i < nLayer; i++) {
-    x = g.one('Add', [x, attention(g, c, w, layerNorm(g, w, config, x, `transformer.h.${i}.ln_1`), i, maskBias)]);
-    x = g.one('Add', [x, mlp(g, c, w, layerNorm(g, w, config, x, `transformer.h.${i}.ln_2`), i)]);
+    x = g.one('Add', [x, attention(g, c, w, layerNorm(g, w, config, x, `${blockPrefix(i)}.ln_1`), i, maskBias)]);
+    x = g.one('Add', [x, mlp(g, c, w, layerNorm(g, w, config, x, `${blockPrefix(i)}.ln_2`), i)]);
   }
-  heads(g, c, w, weights, keptPositions(g, c, layerNorm(g, w, config, x, 'transformer.ln_f')));
+  heads(g, c, w, weights, keptPositions(g, c, layerNorm(g, w, config, x, FINAL_NORM)));
 
   const cache = (prefix: string, length: string) =>
     Array.from({ length: nLayer }, (_, i) => ['key', 'value'].map((kind) => valueInfo(`${prefix}.${i}.${kind}`, DataType.FLOAT, ['batch_size', H, length, hd]))).flat();
@@ -264,7 +261,7 @@ export function buildGpt2Onnx(config: GPT2Config, weights: TensorMap, variant: O
       valueInfo(NUM_LOGITS_INPUT, DataType.INT64, []),
     ],
     outputs: [
-      valueInfo('logits', DataType.FLOAT, ['batch_size', 'logits_sequence_length', V]),
+      valueInfo(LOGITS_OUTPUT, DataType.FLOAT, ['batch_size', 'logits_sequence_length', V]),
       ...cache('present', 'total_sequence_length'),
       ...(weights.has(REPEAT_WEIGHT) ? [valueInfo(REPEAT_OUTPUT, DataType.FLOAT, ['batch_size', 'logits_sequence_length', 1])] : []),
     ],

@@ -2,6 +2,7 @@
  * A small ONNX graph builder over onnx-proto: nodes with made-up readable output names,
  * initializers as raw little-endian bytes, and the ModelProto wrapper.
  */
+import { MODEL_PRODUCER, MODEL_PRODUCER_VERSION } from '@hunch/core';
 import onnxProto, { type onnx as Onnx } from 'onnx-proto';
 
 export const { onnx } = onnxProto;
@@ -101,8 +102,9 @@ export function encodeModel(g: GraphBuilder, spec: GraphSpec): Uint8Array {
   const model = onnx.ModelProto.create({
     irVersion: ONNX_IR_VERSION,
     opsetImport: [{ domain: '', version: ONNX_OPSET }, ...(spec.contrib ? [{ domain: MS_DOMAIN, version: 1 }] : [])],
-    producerName: 'hunch-trainer',
-    producerVersion: '0.1.0',
+    // Who wrote the graph, and which version of it: the browser's own GPT-2 reads only graphs it was checked against.
+    producerName: MODEL_PRODUCER,
+    producerVersion: MODEL_PRODUCER_VERSION,
     ...(spec.docString ? { docString: spec.docString } : {}),
     graph: { name: spec.name, node: g.nodes, initializer: g.initializers, input: spec.inputs, output: spec.outputs },
   });

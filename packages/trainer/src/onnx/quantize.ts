@@ -13,6 +13,7 @@
  *   (MatMulNBits) and the input embedding (a Gather of packed rows unpacked with plain
  *   arithmetic ops, which every execution provider has).
  */
+import { int8Codes, int8Scales } from '@hunch/core';
 import { DataType, GraphBuilder, MS_DOMAIN, bytesOf } from './graph.js';
 
 export const Q4_BLOCK = 32;
@@ -144,8 +145,8 @@ export function gatherInt8Rows(g: GraphBuilder, ids: string, name: string, w: In
 /** The codes and scales initializers of an int8 weight (added once: dequantizeNode and gatherInt8Rows share them). */
 function int8Initializers(g: GraphBuilder, name: string, w: Int8Weight, rows: number, cols: number, axis: 0 | 1): { q: string; scale: string } {
   return {
-    q: g.tensor(`${name}.int8`, DataType.INT8, [rows, cols], bytesOf(w.q)),
-    scale: g.float(`${name}.scale`, axis === 0 ? [rows, 1] : [cols], w.scales),
+    q: g.tensor(int8Codes(name), DataType.INT8, [rows, cols], bytesOf(w.q)),
+    scale: g.float(int8Scales(name), axis === 0 ? [rows, 1] : [cols], w.scales),
   };
 }
 
