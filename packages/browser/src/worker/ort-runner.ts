@@ -6,7 +6,7 @@
  * off at load and the worker's kernel scores the items (item-head/).
  */
 import { AutoModelForCausalLM } from '@huggingface/transformers';
-import type { HunchManifest } from '@hunch/core';
+import { LOGITS_OUTPUT, type HunchManifest } from '@hunch/core';
 import { ItemScorer } from './item-head/scorer.js';
 import { splitItemHead } from './item-head/split.js';
 import { modelLoaded, prepareModelFiles, webgpuDeviceInUse, type ModelFileRewrite } from './runtime.js';
@@ -92,8 +92,8 @@ export async function loadOrtRunner(modelUrl: string, manifest: HunchManifest, b
         const query = output(itemHead.query);
         itemHead.scorer.score(lastRow(query.data as Float32Array, query.dims, itemHead.scorer.width, itemHead.query), into);
       } else {
-        const logits = output('logits');
-        into.set(lastRow(logits.data as Float32Array, logits.dims, into.length, 'logits'));
+        const logits = output(LOGITS_OUTPUT);
+        into.set(lastRow(logits.data as Float32Array, logits.dims, into.length, LOGITS_OUTPUT));
       }
       const bonus = repeatOutput ? output(repeatOutput) : undefined;
       const repeat = bonus && lastRow(bonus.data as Float32Array, bonus.dims, 1, repeatOutput!)[0]!;

@@ -5,21 +5,14 @@
  *
  * The file is accepted only when it is exactly that graph: written by a hunch-trainer version
  * whose graph model.ts computes (a new exporter version must be checked against it and added
- * here: gpt2-engine.test.ts fails until then), every weight of a GPT-2 present with the shapes
- * the configuration implies, and no initializer the engine would not use (other than the
- * graph's constants). Anything else — another
- * producer, fp32 or 4-bit, a graph with extra parts — is undefined: onnxruntime runs it.
+ * to core's GPT2_ENGINE_PRODUCER_VERSIONS: gpt2-engine.test.ts fails until then), every weight
+ * of a GPT-2 present with the shapes the configuration implies, and no initializer the engine
+ * would not use (other than the graph's constants). Anything else — another producer, fp32 or
+ * 4-bit, a graph with extra parts — is undefined: onnxruntime runs it. The names and versions
+ * are core's model contract (model-contract.ts), which the trainer's exporter writes with.
  */
+import { CONSTANT_PREFIX, COSINE_SCALE, FINAL_NORM, GPT2_ENGINE_PRODUCER_VERSIONS, HEAD_SHAPE, ITEM_BIAS, ITEM_TABLE, MODEL_PRODUCER, POSITION_TABLE, REPEAT_BIAS, REPEAT_WEIGHT, blockPrefix, int8Codes, int8Scales } from '@hunch/core';
 import { DATA_TYPE, attributeFloat, floats, int64Values, int8s, readModelGraph, type Initializer } from '../onnx/model-proto.js';
-
-/** Who wrote the file (the trainer's onnx/graph.ts producerName and producerVersion). */
-const PRODUCER = 'hunch-trainer';
-const PRODUCER_VERSIONS: readonly string[] = ['0.1.0'];
-/** The Hunch heads' initializers (the trainer's next-item.ts names). */
-export const ITEM_BIAS = 'lm_head.bias';
-export const COSINE_SCALE = 'hunch.cosine.scale';
-export const REPEAT_WEIGHT = 'hunch.repeat.weight';
-export const REPEAT_BIAS = 'hunch.repeat.bias';
 
 /** x · W + b with W [inputs, outputs] dequantized to fp32 (what onnxruntime folds Cast · scale into). */
 export interface Linear {
@@ -67,9 +60,7 @@ export interface Gpt2Weights {
 }
 
 /** The constants the exporter adds beside the weights (const.*: shapes, GELU and attention scalars). */
-const isConstant = (name: string) => name.startsWith('const.');
-/** The shape q, k and v are split into heads with: [0, 0, heads, head width]. */
-const HEAD_SHAPE = 'const.head_shape';
+const isConstant = (name: string) => name.startsWith(CONSTANT_PREFIX);
 
 /**
  * The weights of `model` when it is a Hunch int8 GPT-2 export, else undefined. Its head count
@@ -78,7 +69,7 @@ const HEAD_SHAPE = 'const.head_shape';
  */
 export function readGpt2Weights(model: Uint8Array, heads: number): Gpt2Weights | undefined {
   const graph = readModelGraph(model);
-  if (!graph || graph.producerName !== PRODUCER || !PRODUCER_VERSIONS.includes(graph.producerVersion)) return undefined;
+  if (!graph || graph.producerName !== MODEL_PRODUCER || !GPT2_ENGINE_PRODUCER_VERSIONS.includes(graph.producerVersion)) return undefined;
   const { initializers } = graph;
   const used = new Set<string>();
   const tensor = (name: string, dataType: number, dims: readonly number[]): (Initializer & { data: Uint8Array }) | undefined => {
@@ -93,8 +84,8 @@ export function readGpt2Weights(model: Uint8Array, heads: number): Gpt2Weights |
     return found && floats(found.data);
   };
 
-  const wte = initializers.get('transformer.wte.weight.int8');
-  const wpe = initializers.get('transformer.wpe.weight');
+  const wte = initializers.get(int8Codes(ITEM_TABLE));
+  const wpe = initializers.get(POSITION_TABLE);
   if (wte?.dims.length !== 2 || wpe?.dims.length !== 2) return undefined;
   const [vocabulary, width] = wte.dims as [number, number];
   const positions = wpe.dims[0]!;
@@ -103,8 +94,8 @@ export function readGpt2Weights(model: Uint8Array, heads: number): Gpt2Weights |
   if (!(width > 0 && graphHeads === heads && headWidth !== undefined && heads * headWidth === width)) return undefined;
 
   const linear = (prefix: string, inputs: number, outputs: number): Linear | undefined => {
-    const codes = tensor(`${prefix}.weight.int8`, DATA_TYPE.int8, [inputs, outputs]);
-    const scales = float(`${prefix}.weight.scale`, [outputs]);
+    const codes = tensor(int8Codes(`${prefix}.weight`), DATA_TYPE.int8, [inputs, outputs]);
+    const scales = float(int8Scales(`${prefix}.weight`), [outputs]);
     const bias = float(`${prefix}.bias`, [outputs]);
     if (!codes || !scales || !bias) return undefined;
     const q = int8s(codes.data);
@@ -119,8 +110,8 @@ export function readGpt2Weights(model: Uint8Array, heads: number): Gpt2Weights |
   };
 
   const blocks: Block[] = [];
-  for (let i = 0; initializers.has(`transformer.h.${i}.ln_1.weight`); i++) {
-    const h = `transformer.h.${i}`;
+  for (let i = 0; initializers.has(`${blockPrefix(i)}.ln_1.weight`); i++) {
+    const h = blockPrefix(i);
     const block = {
       ln1: layerNorm(`${h}.ln_1`),
       attention: linear(`${h}.attn.c_attn`, width, 3 * width),
@@ -132,10 +123,10 @@ export function readGpt2Weights(model: Uint8Array, heads: number): Gpt2Weights |
     if (!Object.values(block).every(Boolean)) return undefined;
     blocks.push(block as Block);
   }
-  const table = tensor('transformer.wte.weight.int8', DATA_TYPE.int8, [vocabulary, width]);
-  const tableScales = float('transformer.wte.weight.scale', [vocabulary, 1]);
-  const positionTable = float('transformer.wpe.weight', [positions, width]);
-  const lnF = layerNorm('transformer.ln_f');
+  const table = tensor(int8Codes(ITEM_TABLE), DATA_TYPE.int8, [vocabulary, width]);
+  const tableScales = float(int8Scales(ITEM_TABLE), [vocabulary, 1]);
+  const positionTable = float(POSITION_TABLE, [positions, width]);
+  const lnF = layerNorm(FINAL_NORM);
   if (blocks.length === 0 || !table || !tableScales || !positionTable || !lnF) return undefined;
 
   // The heads are optional; present, each must have its shape.

@@ -11,6 +11,8 @@
  * The body keeps everything else (the embedding, the blocks, the cache and repeat outputs) and
  * returns q instead of the logits. Any other graph is left alone: undefined.
  */
+// The output the trainer's graph computes the logits into (core's model contract).
+import { LOGITS_OUTPUT as LOGITS } from '@hunch/core';
 import { DATA_TYPE, GRAPH, MODEL, VALUE_INFO, attributeInts, floats, int8s, readModelGraph, type GraphNode, type Initializer } from '../onnx/model-proto.js';
 import { MessageWriter, fields, text, type Field } from '../onnx/protobuf.js';
 
@@ -39,8 +41,6 @@ export interface SplitModel {
   body: Uint8Array;
   head: Int8ItemHead;
 }
-
-const LOGITS = 'logits';
 
 const valueName = (field: Field) => {
   const name = fields(field.bytes).find((part) => part.number === VALUE_INFO.name);
