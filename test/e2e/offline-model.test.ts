@@ -10,10 +10,10 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startStorefront } from '../../examples/storefront/server.mjs';
-import { launchChromium } from './chromium.js';
+import { CHROMIUM_PATH, launchChromium } from './chromium.js';
 import { startShopProxy, type ShopProxy } from './shop-proxy.js';
 
 declare global {
@@ -140,8 +140,53 @@ describe('model files cached for offline use, checked against hunch.json', () =>
     await page.reload();
     await expectModel();
     expect(proxy.refused).toContain('/models/demo/hunch.json'); // the server really was asked, and failed
+    // The shared worker outlived the reload: this answer is the model it kept in memory (the next test reads the Cache API).
+    expect((await status()).reason).toContain('kept loaded by the shared worker');
     expect(warnings).toEqual([]);
     expect(pageErrors).toEqual([]);
+  });
+
+  it('loads the model afresh from the Cache API when the browser comes back while the server fails for the model', async () => {
+    // A profile on disk, so that the Cache API outlives the browser; a browser restart, so that no
+    // worker (shared or not) keeps the model in memory.
+    const profile = mkdtempSync(join(tmpdir(), 'hunch-offline-profile-'));
+    const args = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic'];
+    const visit = async () => {
+      const persistent = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM_PATH, headless: true, args });
+      const tab = persistent.pages()[0] ?? (await persistent.newPage());
+      const errors: string[] = [];
+      tab.on('pageerror', (error) => errors.push(error.message));
+      await tab.goto(`${proxy.origin}/offline.html`);
+      const seen = await tab.evaluate(async () => ({
+        status: await window.hunch!.status(),
+        sources: (await window.hunch!.recommend({ k: 6 })).map((rec) => rec.source),
+        cached: (await (await caches.open('hunch-model-files')).keys()).map((request) => new URL(request.url).pathname),
+      }));
+      await persistent.close();
+      return { ...seen, errors };
+    };
+    try {
+      const first = await visit();
+      expect(first.status).toMatchObject({ backend: 'wasm', modelFile: ONNX });
+      expect(first.cached).toContain(`/models/demo/${ONNX}`);
+
+      proxy.reset();
+      proxy.down = true;
+      const again = await visit();
+      expect(again.status).toMatchObject({ backend: 'wasm', modelFile: ONNX, modelVersion: first.status.modelVersion });
+      expect(again.sources).toEqual(['model', 'model', 'model', 'model', 'model', 'model']);
+      // Loaded, not kept: a new worker read the int8 file, checked it and unpacked its weights.
+      expect(again.status.reason).not.toContain('kept loaded');
+      expect(again.status.load!.session).toBeGreaterThan(0);
+      // And not from the server (every model request failed; the files are served no-cache, so the
+      // HTTP cache cannot answer either): the bytes came from the Cache API.
+      const modelRequests = proxy.requested.filter((path) => path.startsWith('/models/'));
+      expect(modelRequests).toContain('/models/demo/hunch.json');
+      expect(proxy.refused).toEqual(modelRequests);
+      expect(again.errors).toEqual([]);
+    } finally {
+      rmSync(profile, { recursive: true, force: true });
+    }
   });
 
   it('falls back to popular items when a model file is corrupted, caches nothing of it, and recovers once it is fixed', async () => {
