@@ -24,21 +24,32 @@ const DEFAULT_STATE_EVERY = 500;
 const DEFAULT_COLLECT_PORT = 8787;
 const DEFAULT_COLLECT_RATE = 200;
 
-const USAGE = `usage:
-  hunch simulate --catalog catalog.json --sessions N [--seed S] --out events.ndjson
-  hunch train (--events events.ndjson | --from events.sqlite) --out CHECKPOINT_DIR [--from-model GPT2_OR_CHECKPOINT_DIR]
+/** Each command's usage lines, for `hunch COMMAND --help` and `hunch help COMMAND`. */
+const COMMAND_USAGE: Record<string, string> = {
+  simulate: `  hunch simulate --catalog catalog.json --sessions N [--seed S] --out events.ndjson`,
+  train: `  hunch train (--events events.ndjson | --from events.sqlite) --out CHECKPOINT_DIR [--from-model GPT2_OR_CHECKPOINT_DIR]
               [--layers 2 --embd 32 --heads 2] [--context 32 --epochs ${DEFAULT_EVENT_TRAIN_OPTIONS.epochs} --batch-tokens ${DEFAULT_EVENT_TRAIN_OPTIONS.batchTokens}
               --lr ${DEFAULT_EVENT_TRAIN_OPTIONS.lr} --dropout ${DEFAULT_EVENT_TRAIN_OPTIONS.dropout} --seed ${DEFAULT_EVENT_TRAIN_OPTIONS.seed} --workers ${DEFAULT_EVENT_TRAIN_OPTIONS.workers}]
-              [--state DIR [--state-every ${DEFAULT_STATE_EVERY}] [--resume]]
-  hunch export --model CHECKPOINT_DIR --catalog catalog.json --out MODEL_DIR [--quant fp32,int8,q4]
-  hunch benchmark --format sessions --train FILE[.gz] --test FILE [--json] [--predictions FILE] [--out CHECKPOINT_DIR]
+              [--state DIR [--state-every ${DEFAULT_STATE_EVERY}] [--resume]]`,
+  export: `  hunch export --model CHECKPOINT_DIR --catalog catalog.json --out MODEL_DIR [--quant fp32,int8,q4]`,
+  benchmark: `  hunch benchmark --format sessions --train FILE[.gz] --test FILE [--json] [--predictions FILE] [--out CHECKPOINT_DIR]
                   [--state DIR [--state-every ${DEFAULT_STATE_EVERY}] [--resume]] [--seed S --workers 2 --epochs N]
-  hunch benchmark --format sequences --data FILE [same options]
-  hunch eval --model CHECKPOINT_DIR --format sessions --train FILE[.gz] --test FILE [--json] [--predictions FILE]
-  hunch eval --model CHECKPOINT_DIR --format sequences --data FILE [--json] [--predictions FILE]
-  hunch collect --db events.sqlite [--port ${DEFAULT_COLLECT_PORT} --host 127.0.0.1 --path /collect --allow-origin ORIGIN[,ORIGIN] (repeatable)
-                --rate ${DEFAULT_COLLECT_RATE} (events/s per client, 0 = no limit) --trust-proxy --sync full|normal]
-environment: HUNCH_TFJS_BACKEND=wasm|cpu|tensorflow (default: tensorflow when @tensorflow/tfjs-node is installed, else wasm)`;
+  hunch benchmark --format sequences --data FILE [same options]`,
+  eval: `  hunch eval --model CHECKPOINT_DIR --format sessions --train FILE[.gz] --test FILE [--json] [--predictions FILE]
+  hunch eval --model CHECKPOINT_DIR --format sequences --data FILE [--json] [--predictions FILE]`,
+  collect: `  hunch collect --db events.sqlite [--port ${DEFAULT_COLLECT_PORT} --host 127.0.0.1 --path /collect --allow-origin ORIGIN[,ORIGIN] (repeatable)
+                --rate ${DEFAULT_COLLECT_RATE} (events/s per client, 0 = no limit) --trust-proxy --sync full|normal]`,
+};
+
+const ENVIRONMENT = 'environment: HUNCH_TFJS_BACKEND=wasm|cpu|tensorflow (default: tensorflow when @tensorflow/tfjs-node is installed, else wasm)';
+
+const USAGE = `usage:
+${Object.values(COMMAND_USAGE).join('\n')}
+${ENVIRONMENT}`;
+
+/** One command's usage (the environment line only for the commands that compute with TensorFlow.js). */
+const commandUsage = (command: string): string =>
+  `usage:\n${COMMAND_USAGE[command]}${TFJS_COMMANDS.has(command) ? `\n${ENVIRONMENT}` : ''}`;
 
 class UsageError extends Error {}
 
@@ -337,14 +348,32 @@ const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
 /** Commands that compute with TensorFlow.js: they name the backend on stderr when they start it. */
 const TFJS_COMMANDS = new Set(['train', 'benchmark', 'eval']);
 
+/** `--help` or `-h` anywhere before a `--`: the command's usage instead of running it. */
+const asksHelp = (args: string[]): boolean => {
+  const end = args.indexOf('--');
+  return (end === -1 ? args : args.slice(0, end)).some((arg) => arg === '--help' || arg === '-h');
+};
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...args] = argv;
-  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+  if (command === undefined || command === '--help' || command === '-h') {
     console.log(USAGE);
+    return;
+  }
+  if (command === 'help') {
+    // `hunch help COMMAND`: that command's usage; `hunch help`: all of them.
+    const [topic] = args;
+    if (topic === undefined) console.log(USAGE);
+    else if (COMMANDS[topic]) console.log(commandUsage(topic));
+    else throw new UsageError(`unknown command ${JSON.stringify(topic)}`);
     return;
   }
   const run = COMMANDS[command];
   if (!run) throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+  if (asksHelp(args)) {
+    console.log(commandUsage(command));
+    return;
+  }
   if (TFJS_COMMANDS.has(command)) logBackendTo(log);
   await run(args);
 }

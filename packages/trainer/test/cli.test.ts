@@ -2,6 +2,7 @@
  * The CLI as a user runs it: a real `node` process. The source is bundled with esbuild
  * first, so the test checks this checkout's code, not whatever dist/ was built last.
  */
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,6 +42,33 @@ describe('hunch CLI', () => {
     const unknown = await hunch('simulate', '--bogus', '1');
     expect(unknown.code).not.toBe(0);
     expect(unknown.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('answers --help and -h for every command with its usage, exit 0, doing nothing else', async () => {
+    const commands = ['simulate', 'train', 'export', 'benchmark', 'eval', 'collect'];
+    const all = await hunch('--help');
+    expect(all.code, all.stderr).toBe(0);
+    expect(all.stdout).toMatch(/^usage:\n/);
+    for (const command of commands) expect(all.stdout).toContain(`\n  hunch ${command} `);
+    for (const command of commands) {
+      for (const flag of ['--help', '-h']) {
+        // After other options too (a required one missing): help wins, nothing runs.
+        const answer = await hunch(command, '--out', join(work, `help-${command}`), flag);
+        expect(answer.code, `${command} ${flag}: ${answer.stderr}`).toBe(0);
+        expect(answer.stderr, `${command} ${flag}`).toBe('');
+        expect(answer.stdout, `${command} ${flag}`).toMatch(new RegExp(`^usage:\n  hunch ${command} `));
+        // This command's lines only.
+        for (const other of commands.filter((name) => name !== command)) expect(answer.stdout).not.toContain(`hunch ${other} `);
+        expect(existsSync(join(work, `help-${command}`))).toBe(false);
+      }
+      const help = await hunch('help', command);
+      expect(help.code, help.stderr).toBe(0);
+      expect(help.stdout).toBe((await hunch(command, '--help')).stdout);
+    }
+    expect((await hunch('help')).stdout).toBe(all.stdout);
+    const unknown = await hunch('help', 'bogus');
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr.trim()).toBe('hunch: unknown command "bogus" (run "hunch help" for usage)');
   });
 
   it('simulates, trains and exports end to end', async () => {
