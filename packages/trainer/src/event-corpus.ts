@@ -29,6 +29,8 @@ export interface EventCorpus extends Omit<ScanReport, 'events'> {
   itemCounts: Record<string, number>;
   events: number;
   sessions: number;
+  /** Sessions of 2 or more events: those where a next event follows one to learn it from. */
+  learnableSessions: number;
   validationSessions: number;
 }
 
@@ -82,8 +84,8 @@ export async function readEventCorpus(input: string | EventSource, options: Corp
   const counts = new VocabularyCounts();
   const itemCounts: Record<string, number> = {};
   const count = (id: string) => (itemCounts[id] = (itemCounts[id] ?? 0) + 1);
-  // Session id -> [order of first appearance, earliest event time].
-  const starts = new Map<string, [number, number]>();
+  // Session id -> [order of first appearance, earliest event time, events].
+  const starts = new Map<string, [number, number, number]>();
   let report: ScanReport;
   try {
     report = await source.scan((event) => {
@@ -91,8 +93,11 @@ export async function readEventCorpus(input: string | EventSource, options: Corp
       if (event.params.item_id !== undefined) count(event.params.item_id);
       if (event.name === 'purchase') for (const item of event.params.items ?? []) count(item.item_id);
       const start = starts.get(event.sessionId);
-      if (!start) starts.set(event.sessionId, [starts.size, event.ts]);
-      else if (event.ts < start[1]) start[1] = event.ts;
+      if (!start) starts.set(event.sessionId, [starts.size, event.ts, 1]);
+      else {
+        if (event.ts < start[1]) start[1] = event.ts;
+        start[2]++;
+      }
     });
   } catch (error) {
     throw new Error(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
@@ -125,6 +130,7 @@ export async function readEventCorpus(input: string | EventSource, options: Corp
     itemCounts,
     events: report.events,
     sessions: starts.size,
+    learnableSessions: [...starts.values()].filter(([, , events]) => events >= 2).length,
     validationSessions: held,
     skipped: report.skipped,
     skippedLines: report.skippedLines,

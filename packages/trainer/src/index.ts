@@ -18,7 +18,7 @@ export { DEFAULT_SHOPPER_BEHAVIOUR, SIMULATION_EPOCH, simulateEvents } from './s
 export type { MissionIntent, ShopperBehaviour, SimulateOptions } from './simulate.js';
 export { BACKEND_ENV, logBackendTo, planBackend, startBackend, useTfBackend, useWasmBackend } from './backend.js';
 export type { BackendChoice, BackendName } from './backend.js';
-export { DEFAULT_EVENT_TRAIN_OPTIONS, trainEvents } from './train-events.js';
+export { DEFAULT_EVENT_TRAIN_OPTIONS, MIN_TRAIN_SESSIONS, trainEvents } from './train-events.js';
 export type { EventTrainOptions, EventTrainResult } from './train-events.js';
 export { readEventCorpus } from './event-corpus.js';
 export { ndjsonSource, storeSource } from './event-source.js';

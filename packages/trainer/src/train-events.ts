@@ -48,6 +48,15 @@ export interface EventTrainOptions {
   log?: (line: string) => void;
 }
 
+/**
+ * The fewest sessions of 2 or more events `hunch train` learns from. Each such session holds a
+ * next event to predict (a session of one event teaches nothing but "it starts"), and with the
+ * default 5% of sessions held out, 20 leave at least 1 to validate on (early stopping, the
+ * checkpoint's MRR) and 19 to train on. Less than that is refused rather than trained into a
+ * model that looks finished ("final loss 0.0000") and has learnt nothing.
+ */
+export const MIN_TRAIN_SESSIONS = 20;
+
 export const DEFAULT_EVENT_TRAIN_OPTIONS: EventTrainOptions = {
   layers: 2,
   embd: 32,
@@ -92,6 +101,20 @@ export async function trainEvents(events: string | EventSource, options: EventTr
   if (corpus.skipped > 0) {
     const where = corpus.skippedLines.map(({ line, error }) => `line ${line} (${error})`).join(', ');
     log(`skipped ${corpus.skipped} invalid line(s): ${where}${corpus.skipped > corpus.skippedLines.length ? ', ...' : ''}`);
+  }
+  const name = typeof events === 'string' ? events : events.name;
+  const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+  if (corpus.learnableSessions < MIN_TRAIN_SESSIONS) {
+    throw new Error(
+      `${name} is too little to train on: ${plural(corpus.events, 'event')} in ${plural(corpus.sessions, 'session')}, ${corpus.learnableSessions} of them with 2 or more events; ` +
+        `hunch train needs at least ${MIN_TRAIN_SESSIONS} sessions of 2 or more events (a next event to learn from, and sessions to hold out for validation)`,
+    );
+  }
+  if (options.validationShare > 0 && !corpus.validation.some((row) => row.length > 2)) {
+    throw new Error(
+      `${name} is too little to validate on: the latest ${corpus.validationSessions} of its ${plural(corpus.sessions, 'session')} (${options.validationShare * 100}%), held out for validation, ` +
+        `hold nothing to predict (sessions of 1 event); hunch train needs more sessions`,
+    );
   }
   log(
     `read ${corpus.events} events in ${corpus.sessions} sessions: ${corpus.train.length} training and ${corpus.validation.length} validation sequences, ` +

@@ -7,8 +7,10 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HunchEvent } from '@hunch/core';
 import { buildCli, type Cli } from './cli-helpers.js';
-import { catalogPath } from './helpers.js';
+import { writeEventsFile } from './event-files.js';
+import { catalogPath, simulated } from './helpers.js';
 
 let cli: Cli;
 let work: string;
@@ -69,6 +71,52 @@ describe('hunch CLI', () => {
     const unknown = await hunch('help', 'bogus');
     expect(unknown.code).not.toBe(0);
     expect(unknown.stderr.trim()).toBe('hunch: unknown command "bogus" (run "hunch help" for usage)');
+  });
+
+  it('refuses events too few to learn from, in one line saying how many it needs, writing nothing', async () => {
+    // Sessions of 2 or more events, and 1-event sessions (which teach nothing), from simulated shoppers.
+    const sessions = new Map<string, HunchEvent[]>();
+    for (const event of simulated(80, 12)) sessions.set(event.sessionId, [...(sessions.get(event.sessionId) ?? []), event]);
+    const learnable = [...sessions.values()].filter((events) => events.length >= 2);
+    const single = (events: HunchEvent[]) => events.slice(0, 1);
+    const tinyTrain = ['--layers', '1', '--embd', '8', '--heads', '2', '--context', '16', '--epochs', '1', '--batch-tokens', '128', '--workers', '1'];
+    const train = async (name: string, events: HunchEvent[]) => {
+      const path = join(work, `${name}.ndjson`);
+      await writeEventsFile(path, events);
+      const out = join(work, `${name}-ckpt`);
+      return { path, out, ...(await hunch('train', '--events', path, '--out', out, ...tinyTrain)) };
+    };
+    const needs = 'hunch train needs at least 20 sessions of 2 or more events (a next event to learn from, and sessions to hold out for validation)';
+
+    // The issue's case: one event.
+    const one = await train('one-event', learnable[0]!.slice(0, 1));
+    expect(one.code).not.toBe(0);
+    expect(one.stderr.trim().split('\n')).toEqual([`hunch: ${one.path} is too little to train on: 1 event in 1 session, 0 of them with 2 or more events; ${needs}`]);
+    expect(existsSync(one.out)).toBe(false);
+    // A handful: 19 sessions that could teach, and 30 single-event ones that cannot.
+    const few = learnable.slice(0, 19);
+    const singles = learnable.slice(19, 49).map(single);
+    expect(singles).toHaveLength(30);
+    const handful = await train('handful', [...few.flat(), ...singles.flat()]);
+    const count = few.flat().length + 30;
+    expect(handful.code).not.toBe(0);
+    expect(handful.stderr.trim().split('\n')).toEqual([`hunch: ${handful.path} is too little to train on: ${count} events in 49 sessions, 19 of them with 2 or more events; ${needs}`]);
+    expect(existsSync(handful.out)).toBe(false);
+    // 20, and a later 1-event session: that one is the 5% held out, with nothing in it to predict.
+    const twenty = learnable.slice(0, 20).flat();
+    const latest = Math.max(...twenty.map((event) => event.ts));
+    const bounce = { ...learnable[20]![0]!, name: 'page_view' as const, params: {}, ts: latest + 1000 };
+    const unvalidated = await train('unvalidated', [...twenty, bounce]);
+    expect(unvalidated.code).not.toBe(0);
+    expect(unvalidated.stderr.trim().split('\n')).toEqual([
+      `hunch: ${unvalidated.path} is too little to validate on: the latest 1 of its 21 sessions (5%), held out for validation, hold nothing to predict (sessions of 1 event); hunch train needs more sessions`,
+    ]);
+    expect(existsSync(unvalidated.out)).toBe(false);
+    // 20 are enough: trained, with validation.
+    const enough = await train('enough', learnable.slice(0, 20).flat());
+    expect(enough.code, enough.stderr).toBe(0);
+    expect(enough.stderr).toMatch(/read \d+ events in 20 sessions: \d+ training and [1-9]\d* validation sequences/);
+    expect(enough.stderr).toMatch(/validation MRR@20 /);
   });
 
   it('simulates, trains and exports end to end', async () => {
