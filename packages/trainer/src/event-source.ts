@@ -4,7 +4,7 @@
  * validation; a source yields the same events on both passes.
  */
 import { validateEvent, type HunchEvent } from '@hunch/core';
-import { scanEvents, type ScanReport } from './ndjson.js';
+import { scanEvents, type ScanOptions, type ScanReport } from './ndjson.js';
 
 export interface EventSource {
   /** For messages: the file or database. */
@@ -16,8 +16,9 @@ export interface EventSource {
 /** How many bad rows are kept for the report (as for NDJSON lines). */
 const MAX_REPORTED = 5;
 
-export function ndjsonSource(path: string): EventSource {
-  return { name: path, scan: (onEvent) => scanEvents(path, onEvent) };
+/** An NDJSON file's events; lines over `options.maxLineBytes` (default 1 MiB) are skipped unread. */
+export function ndjsonSource(path: string, options: ScanOptions = {}): EventSource {
+  return { name: path, scan: (onEvent) => scanEvents(path, onEvent, options) };
 }
 
 /**

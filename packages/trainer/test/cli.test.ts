@@ -119,6 +119,23 @@ describe('hunch CLI', () => {
     expect(enough.stderr).toMatch(/validation MRR@20 /);
   });
 
+  it('skips a line over 1 MiB with a warning, and trains on the lines around it', async () => {
+    const events = simulated(40, 13);
+    const sessions = new Set(events.map((event) => event.sessionId)).size;
+    const path = join(work, 'long-line.ndjson');
+    const at = Math.floor(events.length / 2);
+    // 2 MiB of one line (what a corrupted upload or a stray dump could leave) halfway through the file.
+    await writeEventsFile(path, events.slice(0, at), [`{"id":"${'x'.repeat(2 << 20)}"}`, ...events.slice(at).map((event) => JSON.stringify(event))]);
+    const out = join(work, 'long-line-ckpt');
+    const trained = await hunch('train', '--events', path, '--out', out, '--layers', '1', '--embd', '8', '--heads', '2', '--context', '16', '--epochs', '1', '--batch-tokens', '128', '--workers', '1');
+    expect(trained.code, trained.stderr).toBe(0);
+    expect(trained.stderr).toContain(`skipped 1 invalid line(s): line ${at + 1} (longer than 1048576 bytes)`);
+    // Every event, those after the long line too.
+    expect(trained.stderr).toContain(`read ${events.length} events in ${sessions} sessions`);
+    const state = JSON.parse(await readFile(join(out, 'hunch-train.json'), 'utf8')) as { training: { events: number; skippedLines: number } };
+    expect(state.training).toMatchObject({ events: events.length, skippedLines: 1 });
+  });
+
   it('simulates, trains and exports end to end', async () => {
     const events = join(work, 'events.ndjson');
     const sim = await hunch('simulate', '--catalog', catalogPath, '--sessions', '60', '--seed', '9', '--out', events);
