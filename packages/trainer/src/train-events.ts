@@ -44,6 +44,8 @@ export interface EventTrainOptions {
   state?: { dir: string; every: number; resume: boolean };
   /** Fine-tune from this model, extending its vocabulary. */
   base?: BaseModel;
+  /** Stop after this many steps of this call, as a kill would (tests of `state`). */
+  stopAfter?: number;
   workerScript?: string | URL;
   log?: (line: string) => void;
 }
@@ -162,6 +164,7 @@ export async function trainEvents(events: string | EventSource, options: EventTr
           }
         : {}),
       ...(checkpointOption ? { checkpoint: checkpointOption } : {}),
+      ...(options.stopAfter !== undefined ? { stopAfter: options.stopAfter } : {}),
       ...(from ? { init: from.init } : {}),
       log,
     },

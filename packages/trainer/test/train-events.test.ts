@@ -127,13 +127,29 @@ describe('trainEvents', () => {
     expect(sampled.checkpoint.weights.get('transformer.wte.weight')!.data).not.toEqual(first.checkpoint.weights.get('transformer.wte.weight')!.data);
   });
 
-  it('saves state, refuses to reuse it without resume, and resumes to the same weights', async () => {
+  it('saves state, refuses to reuse it without resume, and resumes a run stopped midway to the same result', async () => {
     const state = { dir: join(work, 'state'), every: 5, resume: false };
     const short = { ...tiny, epochs: 1 };
-    const straight = await trainEvents(eventsPath, { ...short, state });
+    const straight = await trainEvents(eventsPath, { ...short, state: { ...state, dir: join(work, 'state-straight') } });
+    const total = straight.trained.steps;
+    expect(total).toBeGreaterThan(10);
+    // Stopped after 7 steps, as if killed: the state holds step 5.
+    const stopped = await trainEvents(eventsPath, { ...short, state, stopAfter: 7 });
+    expect(stopped.trained.steps).toBe(7);
     await expect(trainEvents(eventsPath, { ...short, state })).rejects.toThrow(/already holds training state: resume it \(--resume\)/);
-    const resumed = await trainEvents(eventsPath, { ...short, state: { ...state, resume: true } });
+    const lines: string[] = [];
+    const resumed = await trainEvents(eventsPath, { ...short, state: { ...state, resume: true }, log: (line) => lines.push(line) });
+    expect(lines).toContain(`resuming from step 5/${total}`);
+    // Steps 6 to the last ran in this call (and only they): their progress lines.
+    const ran = lines.map((line) => / step (\d+)\/\d+ ep /.exec(line)?.[1]).filter((step) => step !== undefined).map(Number);
+    expect(ran.length).toBeGreaterThan(0);
+    expect(Math.min(...ran)).toBeGreaterThan(5);
+    expect(ran.at(-1)).toBe(total);
     expect(resumed.trained.steps).toBe(straight.trained.steps);
+    // The same run as one never interrupted: every step's loss and validation, and the weights kept.
+    const course = (history: typeof straight.trained.history) => history.map(({ seconds: _s, ...entry }) => entry);
+    expect(course(resumed.trained.history)).toEqual(course(straight.trained.history));
+    expect(resumed.checkpoint.state.training.keptStep).toBe(straight.checkpoint.state.training.keptStep);
     for (const [name, tensor] of straight.checkpoint.weights) expect(resumed.checkpoint.weights.get(name)!.data, name).toEqual(tensor.data);
   });
 });
