@@ -9,10 +9,26 @@ import { MANIFEST_FILE, type HunchManifest, type ModelFileEntry } from '@hunch/c
 
 const CACHE_NAME = 'hunch-model-files';
 
-/** The Cache API is missing in insecure contexts and can refuse to open (some private modes): then files just aren't kept. */
-async function openCache(): Promise<Cache | undefined> {
+/**
+ * The Cache API is missing in insecure contexts and can refuse to open (some private modes): then
+ * files just aren't kept. Without `create` the cache is opened only if it exists: caches.open()
+ * creates it, and a read must leave nothing on the device (the page reads catalog.json before
+ * the shopper consented to storage).
+ */
+async function openCache(create: boolean): Promise<Cache | undefined> {
   try {
-    return typeof caches === 'undefined' ? undefined : await caches.open(CACHE_NAME);
+    if (typeof caches === 'undefined') return undefined;
+    if (!create && !(await caches.has(CACHE_NAME))) return undefined;
+    return await caches.open(CACHE_NAME);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A cached response, looked up without opening the cache (which would create it). */
+async function cachedResponse(request: string, options: CacheQueryOptions = {}): Promise<Response | undefined> {
+  try {
+    return typeof caches === 'undefined' ? undefined : await caches.match(request, { ...options, cacheName: CACHE_NAME });
   } catch {
     return undefined;
   }
@@ -44,13 +60,10 @@ const prefetched = new Map<string, Promise<Prefetched | undefined>>();
  */
 export function prefetchModelFiles(modelUrl: string, paths: readonly string[]): void {
   prefetched.clear(); // one load at a time
-  const cache = openCache();
   for (const path of paths) {
     const url = new URL(path, modelUrl).href;
     const read = (async (): Promise<Prefetched | undefined> => {
-      const opened = await cache;
-      const [key] = (await opened?.keys(url, { ignoreSearch: true })) ?? [];
-      const response = key && (await opened?.match(key));
+      const response = await cachedResponse(url, { ignoreSearch: true });
       if (!response) return undefined;
       const bytes = await response.arrayBuffer();
       return { sha256: await sha256Hex(bytes), bytes };
@@ -94,11 +107,10 @@ export async function verifiedModelFile(modelUrl: string, path: string, entry: M
   prefetched.delete(url);
   if (early && early.sha256 === entry.sha256.toLowerCase() && early.bytes.byteLength === entry.bytes) return early.bytes;
   const key = cacheKey(url, entry.sha256);
-  const cache = await openCache();
-  const cached = await cache?.match(key).then((response) => response?.arrayBuffer()).catch(() => undefined);
+  const cached = await cachedResponse(key).then((response) => response?.arrayBuffer()).catch(() => undefined);
   // Checked again on the way out (a few ms per MB): storage can be damaged; a bad copy is dropped and fetched anew.
   if (cached && !(await mismatch(cached, entry))) return cached;
-  if (cached) await cache?.delete(key).catch(() => undefined);
+  if (cached) await (await openCache(false))?.delete(key).catch(() => undefined);
 
   let response: Response;
   try {
@@ -112,7 +124,7 @@ export async function verifiedModelFile(modelUrl: string, path: string, entry: M
   const wrong = await mismatch(bytes, entry, hashRequired);
   if (wrong) throw new Error(`model file ${path} does not match hunch.json: ${wrong}`);
   // A full disk only costs the offline copy.
-  if (keep) await cache?.put(key, new Response(bytes, { headers: { 'content-type': 'application/octet-stream' } })).catch(() => undefined);
+  if (keep) await (await openCache(true))?.put(key, new Response(bytes, { headers: { 'content-type': 'application/octet-stream' } })).catch(() => undefined);
   return bytes;
 }
 
@@ -125,7 +137,7 @@ const VERSION_HEADER = 'x-hunch-model-version';
  * and drops every cached file this manifest does not list, so old versions don't pile up.
  */
 export async function keepOnlyModel(modelUrl: string, manifest: HunchManifest): Promise<void> {
-  const cache = await openCache();
+  const cache = await openCache(true);
   if (!cache) return;
   const wanted = new Set([manifestUrl(modelUrl), ...Object.entries(manifest.files).map(([path, { sha256 }]) => cacheKey(new URL(path, modelUrl).href, sha256))]);
   // Written once per version: a big shop's manifest is megabytes, and every page load ends here.
@@ -141,6 +153,6 @@ export async function keepOnlyModel(modelUrl: string, manifest: HunchManifest): 
  * undefined. Used when the server cannot be reached, so the cached model still runs offline.
  */
 export async function cachedManifest(modelUrl: string): Promise<unknown> {
-  const response = await (await openCache())?.match(manifestUrl(modelUrl)).catch(() => undefined);
+  const response = await cachedResponse(manifestUrl(modelUrl));
   return response?.json();
 }
