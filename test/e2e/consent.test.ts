@@ -1,7 +1,8 @@
 /**
  * Consent in real Chromium: opt-in defaults, the choice persisted in localStorage across a
  * reload, Global Privacy Control overriding the shop, a choice in one tab reaching the others
- * over BroadcastChannel, broken storage tolerated, and the uploader waiting for consent.
+ * over BroadcastChannel (forget() too, winning over the choice it erased), broken storage
+ * tolerated, and the uploader waiting for consent.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -119,6 +120,46 @@ describe('consent in Chromium', () => {
     await b.evaluate(() => (window as unknown as ConsentPage).consent!.update({ analytics_storage: 'denied' }));
     await a.waitForFunction(() => !(window as unknown as ConsentPage).consent!.allows('upload'), undefined, { timeout: 5000 });
     expect(await a.evaluate(() => (window as unknown as ConsentPage).consent!.state())).toEqual({ personalization_storage: 'granted', analytics_storage: 'denied' });
+    await context.close();
+  });
+
+  it('forget() reaches the other tabs and wins over the choice it erased, still on its way from another tab', async () => {
+    context = await browser.newContext();
+    const [a, b] = [await context.newPage(), await context.newPage()];
+    await Promise.all([a.goto(`${server.url}shop`), b.goto(`${server.url}shop`)]);
+    await startConsent(a, true);
+    await startConsent(b, true);
+    const countForgets = (page: Page) =>
+      page.evaluate(() => {
+        const w = window as unknown as ConsentPage & { forgets?: number };
+        w.forgets = 0;
+        w.consent!.onForget(() => void (w.forgets! += 1));
+      });
+    await countForgets(a);
+    await countForgets(b);
+    await a.evaluate(() => (window as unknown as ConsentPage).consent!.update({ personalization_storage: 'granted', analytics_storage: 'granted' }));
+    await b.waitForFunction(() => (window as unknown as ConsentPage).consent!.allows('upload'), undefined, { timeout: 5000 });
+    const granted = (await a.evaluate(() => localStorage.getItem('hunch.consent')))!;
+
+    await b.evaluate(() => (window as unknown as ConsentPage).consent!.forget());
+    await a.waitForFunction(() => !(window as unknown as ConsentPage).consent!.allows('storage'), undefined, { timeout: 5000 });
+    expect(await a.evaluate(() => (window as unknown as ConsentPage).consent!.state())).toEqual(DENIED);
+    expect(await a.evaluate(() => localStorage.getItem('hunch.consent'))).toBeNull();
+    expect(await a.evaluate(() => (window as unknown as { forgets: number }).forgets)).toBe(1);
+    expect(await b.evaluate(() => (window as unknown as { forgets: number }).forgets)).toBe(1);
+
+    // The grant the forget erased, arriving late (as from a third tab): both tabs ignore it.
+    await a.evaluate((record) => {
+      const channel = new BroadcastChannel('hunch.consent');
+      channel.postMessage(JSON.parse(record));
+      channel.close();
+    }, granted);
+    await a.waitForTimeout(300);
+    expect(await a.evaluate(() => (window as unknown as ConsentPage).consent!.state())).toEqual(DENIED);
+    expect(await b.evaluate(() => (window as unknown as ConsentPage).consent!.state())).toEqual(DENIED);
+    // A choice made after the forget applies everywhere, as before.
+    await a.evaluate(() => (window as unknown as ConsentPage).consent!.update({ personalization_storage: 'granted' }));
+    await b.waitForFunction(() => (window as unknown as ConsentPage).consent!.allows('storage'), undefined, { timeout: 5000 });
     await context.close();
   });
 

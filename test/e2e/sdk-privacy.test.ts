@@ -174,8 +174,12 @@ describe('the SDK and the shopper’s privacy, in Chromium', () => {
 
     await first.evaluate(() => (window as unknown as SdkPage).hunch.forget());
     const erased = await readDevice(first);
-    expect(erased).toMatchObject({ events: [], outbox: 0, session: null, consent: null });
+    // Events and upload queue are gone with the database itself (deleted, not just emptied: issue 17).
+    expect(erased).toMatchObject({ events: null, outbox: null, session: null, consent: null });
     expect(await second.evaluate(() => (window as unknown as SdkPage).hunch.history())).toEqual([]);
+    // The other tab heard it: its own session (sessionStorage is per tab) is erased, its consent back to the defaults.
+    await expect.poll(() => readDevice(second)).toEqual({ events: null, outbox: null, session: null, consent: null });
+    expect(await second.evaluate(() => (window as unknown as SdkPage).hunch.consent())).toEqual({ personalization_storage: 'denied', analytics_storage: 'denied' });
     await context.close();
   });
 

@@ -7,7 +7,8 @@
  * it is a legally binding opt-out of sale/sharing in several US states.
  *
  * The choice is kept in localStorage (strictly necessary storage: without it we would have to
- * ask on every page) and shared with the shop's other tabs over a BroadcastChannel.
+ * ask on every page) and shared with the shop's other tabs over a BroadcastChannel, as is
+ * forget(): every tab, and the model's worker (worker/model-files.ts), hears it.
  */
 import { logOnce } from './lib/log.js';
 
@@ -42,19 +43,36 @@ export interface Consent {
   subscribe(listener: ConsentListener): () => void;
   /** Whether Global Privacy Control is on (upload is then always denied). */
   readonly gpc: boolean;
-  /** Erases the stored choice and returns to the defaults (denied under requireConsent): part of forget(). */
+  /**
+   * Erases the stored choice and returns to the defaults (denied under requireConsent), here and
+   * in the shop's other tabs, and calls every tab's onForget listeners: part of forget().
+   */
   forget(): void;
+  /** Called when forget() runs, here or in another tab (before the defaults apply). Returns unsubscribe. */
+  onForget(listener: () => void): () => void;
   /** Stops listening to other tabs. */
   close(): void;
 }
 
 export const CONSENT_KEY = 'hunch.consent';
-const CHANNEL = 'hunch.consent';
+export const CONSENT_CHANNEL = 'hunch.consent';
 
 interface StoredConsent extends ConsentState {
   v: 1;
   /** When the shopper chose: newest wins when tabs race. */
   ts: number;
+}
+
+/** What forget() broadcasts: the choice is erased as of `ts`, so a choice made before it cannot come back. */
+export interface ForgetRecord {
+  v: 1;
+  forgotten: true;
+  ts: number;
+}
+
+export function isForgetRecord(value: unknown): value is ForgetRecord {
+  const record = value as Partial<ForgetRecord> | null;
+  return typeof record === 'object' && record !== null && record.v === 1 && record.forgotten === true && typeof record.ts === 'number';
 }
 
 const isValue = (value: unknown): value is ConsentValue => value === 'granted' || value === 'denied';
@@ -96,6 +114,7 @@ export function createConsent(options: ConsentOptions = {}): Consent {
   const defaults = (): StoredConsent => ({ v: 1, personalization_storage: initial, analytics_storage: initial, ts: 0 });
   let choice: StoredConsent = readStored(storage) ?? defaults();
   const listeners = new Set<ConsentListener>();
+  const forgetListeners = new Set<() => void>();
 
   const effective = (): ConsentState => ({
     personalization_storage: choice.personalization_storage,
@@ -116,11 +135,28 @@ export function createConsent(options: ConsentOptions = {}): Consent {
     }
   }
 
+  /**
+   * forget() as of `ts`, here or in another tab: the listeners drop what this tab holds, then
+   * the defaults apply, stamped `ts` so that a choice made before the forget (an older record
+   * still on its way from another tab) is ignored. A choice made here after it stands.
+   */
+  function forgotten(ts: number): void {
+    for (const listener of [...forgetListeners]) {
+      try {
+        listener();
+      } catch (error) {
+        logOnce('forget listener failed', error);
+      }
+    }
+    if (ts >= choice.ts) apply({ ...defaults(), ts });
+  }
+
   let channel: BroadcastChannel | undefined;
   if (options.crossTab !== false && typeof BroadcastChannel === 'function') {
     try {
-      channel = new BroadcastChannel(CHANNEL);
+      channel = new BroadcastChannel(CONSENT_CHANNEL);
       channel.onmessage = (message: MessageEvent) => {
+        if (isForgetRecord(message.data)) return forgotten(message.data.ts);
         const record = parseRecord(message.data);
         // The sender already persisted it; an older choice never overrides a newer one.
         if (record && record.ts >= choice.ts) apply(record);
@@ -154,12 +190,22 @@ export function createConsent(options: ConsentOptions = {}): Consent {
       apply(next);
     },
     forget() {
+      const ts = Math.max(Date.now(), choice.ts + 1);
       try {
         storage?.removeItem?.(CONSENT_KEY);
       } catch (error) {
         logOnce('consent record not erased', error);
       }
-      apply(defaults());
+      try {
+        channel?.postMessage({ v: 1, forgotten: true, ts } satisfies ForgetRecord);
+      } catch (error) {
+        logOnce('forget not broadcast', error);
+      }
+      forgotten(ts);
+    },
+    onForget(listener) {
+      forgetListeners.add(listener);
+      return () => forgetListeners.delete(listener);
     },
     subscribe(listener) {
       listeners.add(listener);
@@ -169,6 +215,7 @@ export function createConsent(options: ConsentOptions = {}): Consent {
       channel?.close();
       channel = undefined;
       listeners.clear();
+      forgetListeners.clear();
     },
   };
 }

@@ -12,6 +12,8 @@ import type { AddOptions, EventStore, RetentionLimits } from './storage/types.js
 export class ConsentedStore implements EventStore {
   private current: EventStore;
   private opening: Promise<void> | undefined;
+  /** The last unpersist(): they run one after another, and a persist() after one waits for it. */
+  private leaving: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly limits: RetentionLimits,
@@ -31,7 +33,7 @@ export class ConsentedStore implements EventStore {
 
   /** Moves to persistent storage (idempotent); resolves once this page's events are in it. */
   persist(): Promise<void> {
-    this.opening ??= this.open(this.limits).then(async (store) => {
+    this.opening ??= this.leaving.catch(() => undefined).then(() => this.open(this.limits)).then(async (store) => {
       const memory = this.current;
       // Switch first: events tracked while the old ones are copied go straight to the new store.
       this.current = store;
@@ -42,15 +44,21 @@ export class ConsentedStore implements EventStore {
     return this.opening;
   }
 
-  /** Erases everything (every tab) and goes back to memory only: consent withdrawn. */
-  async unpersist(): Promise<void> {
+  /**
+   * Erases everything (every tab) and goes back to memory only: consent withdrawn, or forget()
+   * (which also deletes the database). In memory too: this page's events are dropped.
+   */
+  unpersist(): Promise<void> {
     const opening = this.opening;
     this.opening = undefined;
-    await opening?.catch(() => undefined);
-    const old = this.current;
-    this.current = new MemoryStore(this.limits);
-    await old.clear();
-    old.close();
+    this.leaving = this.leaving.catch(() => undefined).then(async () => {
+      await opening?.catch(() => undefined);
+      const old = this.current;
+      this.current = new MemoryStore(this.limits);
+      await old.clear();
+      old.close();
+    });
+    return this.leaving;
   }
 
   add(event: HunchEvent, options: AddOptions): void {

@@ -30,10 +30,11 @@ import { AT_RISK_IDLE_MS, intentOf, type Intent } from './intent.js';
 import { defaultIdOf, fuseRanks } from './rerank.js';
 import { candidatesFor, itemsInCart, reasonFor, recentlySeen, type Recommendation } from './recommendations.js';
 import { SessionClock } from './session.js';
-import { openEventStore } from './storage/index.js';
+import { deleteDatabase, openEventStore } from './storage/index.js';
 import { resolveLimits } from './storage/retention.js';
 import type { RetentionLimits } from './storage/types.js';
 import { createUploader } from './upload/uploader.js';
+import { eraseModelFiles } from './worker/model-files.js';
 import type { BackendPreference, ModelDtype, Prediction, PredictRequest } from './worker/protocol.js';
 
 export type { CatalogItem, EventName, EventParams, HunchEvent } from '@hunch/core';
@@ -229,6 +230,20 @@ export function createHunchWithRecorder(options: HunchOptions, parts: LoaderPart
   };
   applyConsent(consent.state());
   consent.subscribe(applyConsent);
+
+  // forget(), here or in another tab (before the defaults apply): what this tab holds goes, the
+  // model's caches too; then storage follows consent again (defaults that grant it store anew).
+  let erasing: Promise<void> = Promise.resolve();
+  consent.onForget(() => {
+    session.forget();
+    uploader?.forget();
+    model?.retire();
+    model = undefined;
+    forgetBackendChoice();
+    erasing = Promise.all([store.unpersist(), eraseModelFiles()])
+      .catch((error: unknown) => logOnce('erasing storage failed', error))
+      .then(() => applyConsent(consent.state()));
+  });
 
   /** The latest events, enough to know the cart; [] (logged once) when storage fails. */
   async function recentEvents(): Promise<HunchEvent[]> {
@@ -453,10 +468,11 @@ export function createHunchWithRecorder(options: HunchOptions, parts: LoaderPart
     },
 
     async forget() {
-      session.forget();
-      forgetBackendChoice();
-      await store.clear();
-      consent.forget();
+      // Asked before the other tabs hear of it: their connections close on its versionchange, and
+      // a database they open afterwards is a new one.
+      const deleted = deleteDatabase().catch((error: unknown) => logOnce('deleting storage failed', error));
+      consent.forget(); // the record, and every tab's onForget (this one's above)
+      await Promise.all([deleted, erasing]);
     },
   };
 

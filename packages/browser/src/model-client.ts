@@ -121,6 +121,8 @@ export class ModelClient {
   /** Whether the current worker has answered once (its first call may be slow). */
   private warm = false;
   private idleTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Set by retire() (forget()): a load that ends afterwards remembers no backend. */
+  private retired = false;
   /** Predictions posted to the worker and not answered yet (inFlight()). */
   private readonly sent = new Set<Promise<unknown>>();
 
@@ -167,7 +169,8 @@ export class ModelClient {
       const answer = api.load(request);
       announce(api);
       const { raced, timings, ...result } = await Promise.race([answer, failed]);
-      if (raced) rememberBackend({ backend: result.backend, reason: result.reason, modelVersion: result.modelVersion });
+      // Not after a forget() meanwhile (retire()): it leaves no record behind.
+      if (raced && !this.retired) rememberBackend({ backend: result.backend, reason: result.reason, modelVersion: result.modelVersion });
       // Later uncaught errors in the worker (a runtime crash): drop it, the next call starts a new one.
       connection.onError(() => this.fail(connection, new Error('the model worker crashed')));
       return { ...result, load: timings };
@@ -276,6 +279,27 @@ export class ModelClient {
       this.stop('idle');
       this.restarts--; // an idle release is not a failure: the restart it causes does not count
     }, this.options.idleMs ?? 5 * 60_000);
+  }
+
+  /**
+   * forget(): ends this page's worker (or its connection to the shared one, which the browser
+   * then ends with the history it ran, once no page uses it), after what was already asked of it
+   * has answered: its load, the predictions sent, and (one last catalog request behind them)
+   * catalog requests. A closed port would leave them waiting forever. The page asks a new client
+   * from then on.
+   */
+  retire(): void {
+    this.retired = true;
+    const answered = (async () => {
+      await this.loading;
+      await this.inFlight();
+      await this.api?.catalog({ ids: [] });
+    })();
+    // A worker that stopped answering is ended anyway.
+    const given = new Promise((resolve) => setTimeout(resolve, this.options.timeoutMs ?? 10_000));
+    void Promise.race([answered, given])
+      .catch(() => undefined)
+      .finally(() => this.stop('idle'));
   }
 
   /** Ends this page's worker (or its connection to the shared one); after a failure a shared one is not connected to again. */

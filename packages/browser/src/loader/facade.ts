@@ -34,6 +34,8 @@ export function createFacade(options: HunchOptions, loadSdk: () => Promise<SdkMo
   let queue: QueuedEvent[] = [];
   let real: Hunch | undefined;
   let failure = '';
+  // forget() in another tab before the SDK arrived: the events waiting for it are erased too.
+  consent.onForget(() => void queue.splice(0));
 
   const ready: Promise<Hunch | undefined> = Promise.resolve()
     .then(loadSdk)
@@ -114,6 +116,13 @@ export function createFacade(options: HunchOptions, loadSdk: () => Promise<SdkMo
             try {
               sessionStorage.removeItem(SESSION_KEY);
               localStorage.removeItem(BACKEND_KEY);
+              // The model's caches (worker/model-files.ts and ort-files.ts name them).
+              if (typeof caches !== 'undefined') {
+                void caches
+                  .keys()
+                  .then((names) => Promise.all(names.filter((name) => name === 'hunch-model-files' || name.startsWith('hunch-ort-')).map((name) => caches.delete(name))))
+                  .catch(() => undefined);
+              }
               const request = indexedDB.deleteDatabase(DB_NAME);
               request.onsuccess = request.onerror = request.onblocked = () => resolve();
             } catch (error) {

@@ -39,8 +39,11 @@ const MIGRATIONS: ReadonlyArray<(db: HunchDatabase, tx: UpgradeTransaction) => v
 if (MIGRATIONS.length !== DB_VERSION) throw new Error('storage: one migration per schema version');
 
 export interface ConnectionEvents {
-  /** A newer version in another tab wants to upgrade: the connection must be closed. */
-  blocking(): void;
+  /**
+   * A newer version in another tab wants to upgrade, or a tab's forget() deletes the database
+   * (`deleted`): the connection must be closed.
+   */
+  blocking(deleted: boolean): void;
   /** The browser closed the connection (storage cleared, disk error). */
   terminated(): void;
 }
@@ -70,7 +73,7 @@ export async function openDatabase(events: ConnectionEvents, options: OpenOption
       clearTimeout(timer);
       timer = setTimeout(() => fail(new Error('IndexedDB upgrade blocked by another tab')), blockedTimeoutMs);
     },
-    blocking: () => events.blocking(),
+    blocking: (_version, next) => events.blocking(next === null),
     terminated: () => events.terminated(),
   });
   // If we gave up but the open later succeeds, close it at once so we block no one.
@@ -88,4 +91,36 @@ export async function openDatabase(events: ConnectionEvents, options: OpenOption
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Deletes the database (forget()). Other tabs' connections close on the `versionchange` event
+ * it fires (IndexedDBStore's `blocking`), and opens asked for after it wait for it, so a tab
+ * that stores again afterwards starts an empty database. Rejects when the browser refuses, or
+ * when a connection that ignores `versionchange` (another page's older SDK) still blocks it
+ * after `blockedTimeoutMs`: the deletion then completes once that page closes it.
+ */
+export function deleteDatabase({ blockedTimeoutMs = 5_000 }: { blockedTimeoutMs?: number } = {}): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (typeof indexedDB === 'undefined' || indexedDB === null) return resolve();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let request: IDBOpenDBRequest;
+    try {
+      request = indexedDB.deleteDatabase(DB_NAME);
+    } catch (error) {
+      return reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    request.onsuccess = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    request.onerror = () => {
+      clearTimeout(timer);
+      reject(request.error ?? new Error('IndexedDB deletion failed'));
+    };
+    request.onblocked = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => reject(new Error('IndexedDB deletion blocked by another tab')), blockedTimeoutMs);
+    };
+  });
 }

@@ -8,7 +8,7 @@ import { MemoryStore } from './memory-store.js';
 import { resolveLimits } from './retention.js';
 import type { EventStore, RetentionLimits } from './types.js';
 
-export { DB_NAME, DB_VERSION } from './database.js';
+export { DB_NAME, DB_VERSION, deleteDatabase } from './database.js';
 export { DEFAULT_LIMITS } from './retention.js';
 export type { AddOptions, EventStore, RetentionLimits } from './types.js';
 export type { StoreOptions } from './indexeddb-store.js';

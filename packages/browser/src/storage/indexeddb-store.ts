@@ -324,9 +324,10 @@ class IndexedDBStore implements EventStore {
   }
 
   private readonly connectionEvents: ConnectionEvents = {
-    // A newer SDK in another tab is upgrading: let it, and keep this tab's events in memory.
-    blocking: () => {
-      logOnce('storage upgraded by another tab, events kept in memory', 'a newer version wants the database');
+    // A newer SDK in another tab is upgrading, or forget() is deleting the database: let it, and
+    // keep this tab's events in memory (after a forget the page opens a new store if it may).
+    blocking: (deleted) => {
+      if (!deleted) logOnce('storage upgraded by another tab, events kept in memory', 'a newer version wants the database');
       this.db?.close();
       this.db = null;
     },

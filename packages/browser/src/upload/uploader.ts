@@ -59,6 +59,12 @@ export interface Uploader {
   flush(): Promise<UploadReport>;
   /** Sends what is known to be queued with navigator.sendBeacon (what page hide does). */
   beacon(): void;
+  /**
+   * forget(): drops what it knows of queued events and cancels the next run, so that nothing
+   * queued before is sent, by a beacon or by a run already under way. Events added later are
+   * uploaded as usual (when consent allows).
+   */
+  forget(): void;
   /** Stops timers and listeners. */
   stop(): void;
 }
@@ -100,6 +106,8 @@ export function createUploader(options: UploaderOptions): Uploader {
   let attempt = 0;
   let addedSinceRun = 0;
   let running: Promise<UploadReport> | undefined;
+  /** Bumped by forget(): a run that read the outbox before sends none of it. */
+  let forgets = 0;
   /** Events believed to be in the outbox, oldest first, for synchronous beacons. */
   const known = new Map<string, HunchEvent>();
   /** Ids already beaconed since the page was last visible: pagehide follows visibilitychange. */
@@ -176,9 +184,11 @@ export function createUploader(options: UploaderOptions): Uploader {
     const report = (status: UploadStatus): UploadReport => ({ status, acknowledged });
     // Ids this run already settled: a store whose acknowledge() failed must not make us loop.
     const settled = new Set<string>();
+    const forgetsBefore = forgets;
+    const forgotten = () => forgets !== forgetsBefore;
     for (;;) {
       if (stopped) return report('stopped');
-      if (!allowsUpload()) return report('denied');
+      if (!allowsUpload() || forgotten()) return report('denied');
       const outbox = (await (await store).outbox(batchLimit)).filter((event) => !settled.has(event.id));
       if (outbox.length === 0) return report('done');
       remember(outbox);
@@ -193,7 +203,7 @@ export function createUploader(options: UploaderOptions): Uploader {
       const queue = [...chunks];
       for (let chunk = queue.shift(); chunk; chunk = queue.shift()) {
         if (stopped) return report('stopped');
-        if (!allowsUpload()) return report('denied');
+        if (!allowsUpload() || forgotten()) return report('denied');
         const outcome = await sendChunk(options.url, chunk.body, requestTimeoutMs, deps);
         if (outcome.kind === 'retry') {
           logOnce('upload failed, will retry', new Error(outcome.error));
@@ -313,6 +323,13 @@ export function createUploader(options: UploaderOptions): Uploader {
     },
     flush,
     beacon,
+    forget() {
+      forgets++;
+      cancelTimer();
+      known.clear();
+      beaconed.clear();
+      addedSinceRun = 0;
+    },
     stop() {
       stopped = true;
       cancelTimer();

@@ -6,6 +6,8 @@
  * last successful load did not use is removed after it.
  */
 import { MANIFEST_FILE, type HunchManifest, type ModelFileEntry } from '@hunch/core';
+import { CONSENT_CHANNEL, isForgetRecord } from '../consent.js';
+import { cacheWrites, eraseRuntimeFiles } from './ort-files.js';
 
 const CACHE_NAME = 'hunch-model-files';
 
@@ -18,7 +20,7 @@ const CACHE_NAME = 'hunch-model-files';
 async function openCache(create: boolean): Promise<Cache | undefined> {
   try {
     if (typeof caches === 'undefined') return undefined;
-    if (!create && !(await caches.has(CACHE_NAME))) return undefined;
+    if (!(create && cacheWrites().allowed) && !(await caches.has(CACHE_NAME))) return undefined;
     return await caches.open(CACHE_NAME);
   } catch {
     return undefined;
@@ -31,6 +33,39 @@ async function cachedResponse(request: string, options: CacheQueryOptions = {}):
     return typeof caches === 'undefined' ? undefined : await caches.match(request, { ...options, cacheName: CACHE_NAME });
   } catch {
     return undefined;
+  }
+}
+
+/** Deletes the model's cached files and onnxruntime-web's (forget(): the page, and the worker when it hears it). */
+export async function eraseModelFiles(): Promise<void> {
+  if (typeof caches === 'undefined') return;
+  await Promise.all([caches.delete(CACHE_NAME), eraseRuntimeFiles()]);
+}
+
+const FORGET_CHANNEL = Symbol.for('hunch.forget-channel');
+
+/**
+ * In the worker: caching resumes with each load (one asked for by a page with storage consent),
+ * and stops when a page's forget() is heard on the consent channel, which also deletes the caches
+ * again (what this load cached between the page's deletion and now). A shared worker outlives the
+ * page that forgot, and may be loading for another page at that moment. One listener per worker
+ * (on its global scope, as cacheWrites()).
+ */
+function keepModelFiles(): void {
+  const writes = cacheWrites();
+  writes.allowed = true;
+  const scope = globalThis as unknown as Record<symbol, BroadcastChannel | undefined>;
+  if (scope[FORGET_CHANNEL] || typeof BroadcastChannel !== 'function') return;
+  try {
+    const channel = (scope[FORGET_CHANNEL] = new BroadcastChannel(CONSENT_CHANNEL));
+    channel.onmessage = (message: MessageEvent) => {
+      if (!isForgetRecord(message.data)) return;
+      writes.allowed = false;
+      prefetched.clear();
+      void eraseModelFiles().catch(() => undefined);
+    };
+  } catch {
+    // No channel (opaque origin): the page's own deletion is all there is.
   }
 }
 
@@ -60,6 +95,7 @@ const prefetched = new Map<string, Promise<Prefetched | undefined>>();
  */
 export function prefetchModelFiles(modelUrl: string, paths: readonly string[]): void {
   prefetched.clear(); // one load at a time
+  keepModelFiles();
   for (const path of paths) {
     const url = new URL(path, modelUrl).href;
     const read = (async (): Promise<Prefetched | undefined> => {
@@ -124,7 +160,7 @@ export async function verifiedModelFile(modelUrl: string, path: string, entry: M
   const wrong = await mismatch(bytes, entry, hashRequired);
   if (wrong) throw new Error(`model file ${path} does not match hunch.json: ${wrong}`);
   // A full disk only costs the offline copy.
-  if (keep) await (await openCache(true))?.put(key, new Response(bytes, { headers: { 'content-type': 'application/octet-stream' } })).catch(() => undefined);
+  if (keep && cacheWrites().allowed) await (await openCache(true))?.put(key, new Response(bytes, { headers: { 'content-type': 'application/octet-stream' } })).catch(() => undefined);
   return bytes;
 }
 
@@ -138,7 +174,7 @@ const VERSION_HEADER = 'x-hunch-model-version';
  */
 export async function keepOnlyModel(modelUrl: string, manifest: HunchManifest): Promise<void> {
   const cache = await openCache(true);
-  if (!cache) return;
+  if (!cache || !cacheWrites().allowed) return;
   const wanted = new Set([manifestUrl(modelUrl), ...Object.entries(manifest.files).map(([path, { sha256 }]) => cacheKey(new URL(path, modelUrl).href, sha256))]);
   // Written once per version: a big shop's manifest is megabytes, and every page load ends here.
   const kept = await cache.match(manifestUrl(modelUrl));
