@@ -15,8 +15,8 @@ import {
   type Evaluation,
   type Recommender,
 } from './eval/index.js';
-import { NextItemScorer } from './next-item.js';
-import { writeNextItemCheckpoint, type NextItemSaveInfo } from './next-item-checkpoint.js';
+import { NextItemScorer } from './next-item/scorer.js';
+import { writeNextItemCheckpoint, type NextItemSaveInfo } from './next-item/checkpoint.js';
 import { DIGINETICA_RECIPE, stateDirectory, trainSequences, type SequenceTrainOptions, type SequenceTrainResult } from './train-sequences.js';
 
 export type BenchmarkInput = { format: 'sessions'; train: string; test: string } | { format: 'sequences'; data: string };
@@ -28,7 +28,7 @@ export interface BenchmarkOptions {
   train?: Partial<SequenceTrainOptions>;
   /** Receives every test example's top-20 raw item ids, in the protocol's order. */
   onPredictions?: (topRawIds: string[]) => void;
-  /** Save the trained model here as a checkpoint (next-item-checkpoint.ts), for `hunch eval`. */
+  /** Save the trained model here as a checkpoint (next-item/checkpoint.ts), for `hunch eval`. */
   out?: string;
   /**
    * Training state saved every `every` steps. A directory that already holds state is

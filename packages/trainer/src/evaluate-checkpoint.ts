@@ -7,8 +7,8 @@
 import { useTfBackend } from './backend.js';
 import { describeData, evaluateBaselines, evaluateNextItemModel, loadBenchmarkData, researchVocabulary, type BenchmarkInput, type BenchmarkResult } from './benchmark.js';
 import type { BenchmarkData } from './eval/index.js';
-import { NextItemScorer } from './next-item.js';
-import { readNextItemCheckpoint } from './next-item-checkpoint.js';
+import { NextItemScorer } from './next-item/scorer.js';
+import { readNextItemCheckpoint } from './next-item/checkpoint.js';
 
 export interface EvaluateCheckpointOptions {
   /** The checkpoint directory. */

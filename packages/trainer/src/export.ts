@@ -14,7 +14,7 @@ import { readCatalog } from './catalog.js';
 import { hfConfig, readCheckpoint, readJson, type Checkpoint, type LoadedCheckpoint } from './checkpoint.js';
 import { writeDirAtomic } from './lib/fs-atomic.js';
 import { tokenizerConfig, tokenizerJson } from './hf-tokenizer.js';
-import { nextItemShapes, type HeadOptions } from './next-item.js';
+import { nextItemShapes, type HeadOptions } from './next-item/heads.js';
 import { buildOnnxModel, REPEAT_OUTPUT } from './onnx-export.js';
 
 export interface ExportOptions {
@@ -96,7 +96,7 @@ async function checkConfigFields(dir: string): Promise<void> {
   if (raw.n_ctx !== undefined && raw.n_ctx !== raw.n_positions) throw new Error(`${path}: n_ctx ${String(raw.n_ctx)} differs from n_positions ${String(raw.n_positions)}`);
 }
 
-/** The heads the tensors imply (next-item.ts): the item bias, the repeat bonus, cosine scoring. */
+/** The heads the tensors imply (next-item/heads.ts): the item bias, the repeat bonus, cosine scoring. */
 function headsOf(checkpoint: Checkpoint): HeadOptions {
   const { weights } = checkpoint;
   const scale = weights.get(COSINE_SCALE);

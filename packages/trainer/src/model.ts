@@ -13,7 +13,7 @@
  *
  * The blocks are plain functions of a parameter getter (`transformer`), so the class below
  * (whole-vocabulary logits, used by `hunch train` and predict) and the next-item trainer
- * (next-item.ts: sampled softmax over a few gathered embedding rows) share one definition.
+ * (next-item/loss.ts: sampled softmax over a few gathered embedding rows) share one definition.
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from './lib/prng.js';

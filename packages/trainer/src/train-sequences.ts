@@ -1,6 +1,6 @@
 /**
  * Next-item training over token sequences (research sessions, or encoded Hunch
- * histories): GPT-2 + item bias + repeat bonus (next-item.ts) with sampled softmax,
+ * histories): GPT-2 + item bias + repeat bonus (next-item/) with sampled softmax,
  * dropout, AdamW, warmup + cosine decay, clipping; batches of sessions of similar length;
  * optional data-parallel worker_threads; a validation split with early stopping;
  * checkpoints that resume to exactly the state of an uninterrupted run.
@@ -18,23 +18,12 @@ import { useWasmBackend } from './backend.js';
 import { writeFileAtomic } from './lib/fs-atomic.js';
 import { Rng } from './lib/prng.js';
 import type { GPT2Config } from './model.js';
-import {
-  AliasSampler,
-  NextItemScorer,
-  ParamLayout,
-  accumulate,
-  mergeMetrics,
-  initNextItem,
-  negativeWeights,
-  nextItemShapes,
-  rowSeed,
-  shardGradients,
-  type EvalOptions,
-  type HeadOptions,
-  type RankMetrics,
-  type ShardInput,
-  type ShardOutput,
-} from './next-item.js';
+import { mergeMetrics, type RankMetrics } from './eval/metrics.js';
+import { initNextItem, nextItemShapes, type HeadOptions } from './next-item/heads.js';
+import { accumulate, rowSeed, shardGradients, type ShardInput, type ShardOutput } from './next-item/loss.js';
+import { AliasSampler, negativeWeights } from './next-item/negatives.js';
+import { ParamLayout } from './next-item/param-layout.js';
+import { NextItemScorer, type EvalOptions } from './next-item/scorer.js';
 import type { TensorMap } from './safetensors.js';
 import { FlatAdamW, hashSeed, warmupCosine } from './schedule.js';
 
@@ -61,7 +50,7 @@ export interface SequenceTrainOptions {
   negativePower?: number;
   itemBias: boolean;
   repeat: boolean;
-  /** > 0: cosine scoring with this scale τ (next-item.ts); 0 or absent: dot product. */
+  /** > 0: cosine scoring with this scale τ (next-item/heads.ts); 0 or absent: dot product. */
   cosineScale?: number;
   seed: number;
   /** 1 = in this thread; 2 = two worker_threads, each half the batch. */

@@ -2,12 +2,14 @@
  * A data-parallel training worker (worker_threads): holds its own tfjs backend (the
  * main thread's choice, backend.ts: env and installed packages are the same here),
  * reads the current weights from the shared parameter buffer the main thread updates,
- * and answers each shard with its loss and gradients (next-item.ts shardGradients).
+ * and answers each shard with its loss and gradients (next-item/loss.ts).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { useTfBackend } from './backend.js';
 import type { GPT2Config } from './model.js';
-import { NextItemScorer, ParamLayout, shardGradients, type EvalOptions, type ShardInput } from './next-item.js';
+import { shardGradients, type ShardInput } from './next-item/loss.js';
+import { ParamLayout } from './next-item/param-layout.js';
+import { NextItemScorer, type EvalOptions } from './next-item/scorer.js';
 
 const { config, shapes, params, isItem } = workerData as {
   config: GPT2Config;

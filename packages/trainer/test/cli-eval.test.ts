@@ -6,7 +6,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readNextItemCheckpoint } from '../src/next-item-checkpoint.js';
+import { readNextItemCheckpoint } from '../src/next-item/checkpoint.js';
 import { buildCli, lastJson, writeSequencesDataset, writeSessionsDataset, type Cli } from './cli-helpers.js';
 
 let cli: Cli;

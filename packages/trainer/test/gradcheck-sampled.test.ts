@@ -1,9 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
+import { ITEM_BIAS, REPEAT_BIAS, REPEAT_WEIGHT } from '@hunch/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useWasmBackend } from '../src/backend.js';
 import { Rng } from '../src/lib/prng.js';
 import { gatherRows, matMul, type GPT2Config } from '../src/model.js';
-import { AliasSampler, ITEM_BIAS, ParamLayout, REPEAT_BIAS, REPEAT_WEIGHT, nextItemShapes, shardGradients, type ShardInput } from '../src/next-item.js';
+import { nextItemShapes } from '../src/next-item/heads.js';
+import { shardGradients, type ShardInput } from '../src/next-item/loss.js';
+import { AliasSampler } from '../src/next-item/negatives.js';
+import { ParamLayout } from '../src/next-item/param-layout.js';
 import { expectFiniteDifferences } from './helpers.js';
 
 beforeAll(() => useWasmBackend());

@@ -3,7 +3,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { useWasmBackend } from '../src/backend.js';
 import { Rng } from '../src/lib/prng.js';
 import type { GPT2Config } from '../src/model.js';
-import { NextItemScorer, ParamLayout, nextItemShapes } from '../src/next-item.js';
+import { nextItemShapes } from '../src/next-item/heads.js';
+import { ParamLayout } from '../src/next-item/param-layout.js';
+import { NextItemScorer } from '../src/next-item/scorer.js';
 
 beforeAll(() => useWasmBackend());
 

@@ -126,7 +126,7 @@ export async function expectTokenizerMatches(modelDir: string, vocabulary: Vocab
 }
 
 /**
- * `checkpoint` with all three next-item heads (next-item.ts), made up but far from trivial:
+ * `checkpoint` with all three next-item heads (next-item/heads.ts), made up but far from trivial:
  * an item bias, a repeat bonus, and cosine scoring with scale `cosineScale`.
  */
 export function withHeads(checkpoint: Checkpoint, cosineScale = 14): Checkpoint {

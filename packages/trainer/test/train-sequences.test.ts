@@ -6,7 +6,7 @@ import { buildSync } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useWasmBackend } from '../src/backend.js';
 import { Rng } from '../src/lib/prng.js';
-import { NextItemScorer } from '../src/next-item.js';
+import { NextItemScorer } from '../src/next-item/scorer.js';
 import { trainSequences, type SequenceTrainOptions } from '../src/train-sequences.js';
 
 beforeAll(() => useWasmBackend());

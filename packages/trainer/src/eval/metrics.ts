@@ -53,6 +53,21 @@ export class MetricAccumulator {
   }
 }
 
+/** HR@K (= P@K = Recall@K with one target), MRR@K and NDCG@K at one K, over `examples` targets. */
+export interface RankMetrics {
+  hit: number;
+  mrr: number;
+  ndcg: number;
+  examples: number;
+}
+
+/** Combines metrics of disjoint example sets. */
+export function mergeMetrics(parts: RankMetrics[]): RankMetrics {
+  const examples = parts.reduce((n, p) => n + p.examples, 0);
+  const mean = (key: 'hit' | 'mrr' | 'ndcg') => (examples ? parts.reduce((s, p) => s + (p.examples ? p[key] * p.examples : 0), 0) / examples : NaN);
+  return { hit: mean('hit'), mrr: mean('mrr'), ndcg: mean('ndcg'), examples };
+}
+
 /** Anything that scores every item for a prefix: baselines, the GPT-2. */
 export interface Recommender {
   readonly name: string;

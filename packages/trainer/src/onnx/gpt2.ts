@@ -16,11 +16,11 @@
  *
  * A first call passes past tensors with past = 0. Positions are absolute, past .. past +
  * seq - 1 (as the trainer's; there is no position_ids input, so right padding only).
- * It computes what model.ts and next-item.ts compute, op for op, so they agree to float
+ * It computes what model.ts and next-item/ compute, op for op, so they agree to float
  * rounding; weights are initializers under their Hugging Face names. Read top to bottom
  * like nanoGPT: embeddings, attention bias, blocks (attention with the cache, MLP), heads.
  *
- * Scoring heads (next-item.ts NextItemScorer):
+ * Scoring heads (next-item/heads.ts, next-item/scorer.ts):
  * - `hunch.cosine.scale` τ: the item table's rows are L2-normalised here, once, at export
  *   (the exported table is the normalised one, as input embedding and tied LM head), and
  *   the final hidden state h becomes τ · h / |h| before the LM head.
@@ -44,7 +44,7 @@ const INT64_MAX = 9223372036854775807n;
 
 /** A graph constant's initializer name (the browser's weights.ts lets `const.*` initializers go unread). */
 const constant = (name: string) => `${CONSTANT_PREFIX}${name}`;
-/** As next-item.ts normalizeRows: x / sqrt(Σx² + 1e-12). */
+/** As next-item/heads.ts normalizeRows: x / sqrt(Σx² + 1e-12). */
 const NORM_EPS = 1e-12;
 
 /** How the weights enter the graph: the only thing that differs between fp32, int8 and q4. */

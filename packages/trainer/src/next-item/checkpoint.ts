@@ -5,11 +5,11 @@
  * hunch-train.json adds `nextItem.heads`, the HeadOptions they were trained with, so a
  * reader rebuilds the exact parameter layout whatever heads a later version adds.
  */
-import { isItemToken, Vocabulary } from '@hunch/core';
-import { readCheckpoint, writeCheckpoint, type Checkpoint, type TrainState, type TrainingMetadata } from './checkpoint.js';
-import type { GPT2Config } from './model.js';
-import { COSINE_SCALE, ITEM_BIAS, REPEAT_WEIGHT, nextItemShapes, type HeadOptions } from './next-item.js';
-import type { TensorMap } from './safetensors.js';
+import { COSINE_SCALE, ITEM_BIAS, isItemToken, REPEAT_WEIGHT, Vocabulary } from '@hunch/core';
+import { readCheckpoint, writeCheckpoint, type Checkpoint, type TrainState, type TrainingMetadata } from '../checkpoint.js';
+import type { GPT2Config } from '../model.js';
+import type { TensorMap } from '../safetensors.js';
+import { nextItemShapes, type HeadOptions } from './heads.js';
 
 export interface NextItemState extends TrainState {
   nextItem: { heads: HeadOptions };

@@ -1,0 +1,236 @@
+/**
+ * The next-item training loss and its gradients, for one shard of a batch (the whole
+ * batch, or one worker's share): plain data in, plain arrays out, the same in a worker
+ * or in the main thread. Scores are those of heads.ts.
+ *
+ * Loss at every position (causal LM: every prefix is an example), for target y:
+ *   -s(y) + log( exp s(y) + Σ_prefix items p≠y exp s(p) + Σ_k exp(s(n_k) - log(K q(n_k))) )
+ * The prefix items are scored exactly, the rest of the vocabulary is estimated by K shared
+ * negatives (negatives.ts) with the logQ correction; negatives equal to the target or in
+ * the prefix are masked (they are already counted). With every candidate as a negative
+ * and logQ = 0, this is the exact full softmax.
+ *
+ * Only the embedding rows a shard touches are sent to the gradient computation (gathered
+ * in JS), so a 43k-item vocabulary costs what the batch uses, not V x D per step.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { COSINE_SCALE, ITEM_BIAS, ITEM_TABLE as WTE, REPEAT_BIAS, REPEAT_WEIGHT } from '@hunch/core';
+import { Rng } from '../lib/prng.js';
+import { hashSeed } from '../schedule.js';
+import { gatherRows, matMul, swapLast, transformer, type GPT2Config } from '../model.js';
+import { normalizeRows } from './heads.js';
+import type { ParamLayout } from './param-layout.js';
+import { sampledSoftmaxLoss } from './sampled-softmax.js';
+
+/** What one gradient computation (a whole batch, or one worker's share) needs: plain data. */
+export interface ShardInput {
+  /** Token sequences ([BOS] first), each at most nPositions + 1 long. */
+  rows: Int32Array[];
+  /** Per-row dropout seeds (a function of step and the row's place in the whole batch). */
+  rowSeeds: number[];
+  /** Shared negatives [K] and their log(K q) corrections. */
+  negatives: Int32Array;
+  negativeLogKQ: Float32Array;
+  /** Divide the summed loss by this (the number of targets in the whole batch). */
+  normalizer: number;
+  dropout: number;
+}
+
+export interface ShardOutput {
+  /** Sum of the per-target losses of this shard (not divided). */
+  lossSum: number;
+  targets: number;
+  /** Dense gradients of every parameter but wte and lm_head.bias, in layout order. */
+  dense: Map<string, Float32Array>;
+  /** The token ids whose embedding rows were used, and their gradients [U, D] and [U]. */
+  rows: Int32Array;
+  wteGrad: Float32Array;
+  biasGrad?: Float32Array;
+}
+
+/**
+ * Loss and gradients for one shard, given the flat parameters. Runs the same in a worker
+ * or in the main thread. `isItem[id]` says which tokens are items (prefix candidates).
+ */
+export function shardGradients(
+  config: GPT2Config,
+  layout: ParamLayout,
+  params: Float32Array,
+  isItem: Uint8Array,
+  input: ShardInput,
+): ShardOutput {
+  const { rows, negatives, negativeLogKQ, normalizer, dropout } = input;
+  const B = rows.length;
+  const T = Math.max(...rows.map((r) => r.length)) - 1;
+  const N = B * T;
+  const K = negatives.length;
+  const D = config.nEmbd;
+  const hasBias = layout.byName.has(ITEM_BIAS);
+  const hasRepeat = layout.byName.has(REPEAT_WEIGHT);
+
+  // Local ids: every token the batch touches gets a row in a small embedding table.
+  const local = new Map<number, number>();
+  const uniq: number[] = [];
+  const localOf = (token: number) => {
+    let l = local.get(token);
+    if (l === undefined) {
+      l = uniq.length;
+      local.set(token, l);
+      uniq.push(token);
+    }
+    return l;
+  };
+  const ids = new Int32Array(N);
+  const targets = new Int32Array(N);
+  const valid = new Float32Array(N);
+  const targetInPrefix = new Float32Array(N);
+  const prefixMask = new Float32Array(B * T * T).fill(-1e9);
+  const negativeMask = new Float32Array(N * K);
+  const negLocal = new Int32Array(K);
+  for (let k = 0; k < K; k++) negLocal[k] = localOf(negatives[k]!);
+  // Negatives by token, to mask accidental hits.
+  const negPositions = new Map<number, number[]>();
+  for (let k = 0; k < K; k++) {
+    const list = negPositions.get(negatives[k]!);
+    if (list) list.push(k);
+    else negPositions.set(negatives[k]!, [k]);
+  }
+  let targetCount = 0;
+  for (let b = 0; b < B; b++) {
+    const row = rows[b]!;
+    const len = row.length - 1; // input positions
+    const firstAt = new Map<number, number>();
+    for (let t = 0; t < len; t++) {
+      const token = row[t]!;
+      ids[b * T + t] = localOf(token);
+      if (isItem[token] && !firstAt.has(token)) {
+        firstAt.set(token, t);
+        // Negatives equal to a prefix item are already counted (with the repeat bonus) from t on.
+        for (const k of negPositions.get(token) ?? []) for (let u = t; u < len; u++) negativeMask[(b * T + u) * K + k] = -1e9;
+      }
+    }
+    for (let t = 0; t < len; t++) {
+      const n = b * T + t;
+      const y = row[t + 1]!;
+      targets[n] = localOf(y);
+      if (y === 0) continue;
+      valid[n] = 1;
+      targetCount++;
+      const seenAt = firstAt.get(y);
+      if (seenAt !== undefined && seenAt <= t) targetInPrefix[n] = 1;
+      for (const k of negPositions.get(y) ?? []) negativeMask[n * K + k] = -1e9;
+      // Prefix candidates: first occurrences at or before t, other than the target.
+      for (let s = 0; s <= t; s++) {
+        const token = row[s]!;
+        if (isItem[token] && firstAt.get(token) === s && token !== y) prefixMask[(b * T + t) * T + s] = 0;
+      }
+    }
+    // Padding positions: targets 0 (local id of token 0 is harmless), valid 0.
+  }
+  const U = uniq.length;
+
+  // Parameter tensors: trunk and heads from the flat array; wte / bias only for used rows.
+  const wteFlat = layout.view(params, WTE);
+  const wteRows = new Float32Array(U * D);
+  for (let u = 0; u < U; u++) wteRows.set(wteFlat.subarray(uniq[u]! * D, uniq[u]! * D + D), u * D);
+  // The cosine scale is a fixed setting, not a parameter: it stays out of the gradient.
+  const cosineScale = layout.byName.has(COSINE_SCALE) ? layout.view(params, COSINE_SCALE)[0]! : 0;
+  const denseNames = layout.entries.map((e) => e.name).filter((name) => name !== WTE && name !== ITEM_BIAS && name !== COSINE_SCALE);
+  const inputs: tf.Tensor[] = denseNames.map((name) => tf.tensor(layout.view(params, name), layout.byName.get(name)!.shape, 'float32'));
+  inputs.push(tf.tensor2d(wteRows, [U, D]));
+  if (hasBias) {
+    const biasFlat = layout.view(params, ITEM_BIAS);
+    inputs.push(tf.tensor1d(Float32Array.from(uniq, (token) => biasFlat[token]!)));
+  }
+
+  const idsT = tf.tensor1d(ids, 'int32');
+  const targetsT = tf.tensor1d(targets, 'int32');
+  const negT = tf.tensor1d(negLocal, 'int32');
+  const weightT = tf.tensor1d(valid.map((v) => v / normalizer));
+  const inPrefixT = tf.tensor2d(targetInPrefix, [N, 1]);
+  const prefixMaskT = tf.tensor3d(prefixMask, [B, T, T]);
+  const negMaskT = tf.tensor2d(negativeMask, [N, K]);
+  const logKQT = tf.tensor1d(negativeLogKQ);
+  const sites = 1 + 2 * config.nLayer;
+  let dropMasks: tf.Tensor | undefined;
+  if (dropout > 0) {
+    // Per-row masks from per-row seeds, laid out by (position, site, dim): a row's mask does
+    // not depend on how the batch is padded or split between workers.
+    const data = new Float32Array(sites * N * D).fill(1);
+    const keep = 1 / (1 - dropout);
+    for (let b = 0; b < B; b++) {
+      const rng = new Rng(input.rowSeeds[b]!);
+      const len = rows[b]!.length - 1;
+      for (let t = 0; t < len; t++) {
+        for (let s = 0; s < sites; s++) {
+          const base = (s * N + b * T + t) * D;
+          for (let d = 0; d < D; d++) data[base + d] = rng.next() < dropout ? 0 : keep;
+        }
+      }
+    }
+    dropMasks = tf.tensor3d(data, [sites, N, D]);
+  }
+
+  const lossFn = (...xs: tf.Tensor[]): tf.Scalar => {
+    const byName = new Map<string, tf.Tensor>();
+    denseNames.forEach((name, i) => byName.set(name, xs[i]!));
+    const wte = cosineScale ? normalizeRows(xs[denseNames.length]!) : xs[denseNames.length]!;
+    const bias = hasBias ? xs[denseNames.length + 1]! : undefined;
+    const p = (name: string) => byName.get(name)!;
+    const emb = gatherRows(wte, idsT); // [N, D]
+    const drop = dropMasks ? (x: tf.Tensor, site: number) => x.mul(dropMasks!.slice([site, 0, 0], [1, N, D]).reshape([N, D])) : undefined;
+    const hidden = transformer(p, config, emb, B, T, undefined, drop); // [N, D]
+    const bonus = hasRepeat ? tf.matMul(hidden, p(REPEAT_WEIGHT).reshape([D, 1])).add(p(REPEAT_BIAS)) : undefined; // [N, 1]
+    const h = cosineScale ? normalizeRows(hidden).mul(cosineScale) : hidden;
+
+    let target = h.mul(gatherRows(wte, targetsT)).sum(1, true); // [N, 1]
+    let prefix = matMul(h.reshape([B, T, D]), swapLast(emb.reshape([B, T, D]))); // [B, T, T]
+    // Shared negatives with their bias and -log(K q) folded into one matmul: [h, 1] @ [e_k, b_k - log K q_k]ᵀ.
+    let negTable = gatherRows(wte, negT); // [K, D]
+    let negColumn: tf.Tensor = logKQT.reshape([K, 1]).neg();
+    if (bias) {
+      const rowBias = gatherRows(bias.reshape([U, 1]), targetsT); // [N, 1]
+      target = target.add(rowBias);
+      negColumn = negColumn.add(gatherRows(bias.reshape([U, 1]), negT));
+      prefix = prefix.add(gatherRows(bias.reshape([U, 1]), idsT).reshape([B, 1, T]));
+    }
+    negTable = tf.concat([negTable, negColumn], 1) as tf.Tensor2D;
+    const shared = matMul(tf.concat([h, tf.ones([N, 1])], 1), tf.transpose(negTable)) as tf.Tensor2D; // [N, K]
+    if (bonus) {
+      target = target.add(bonus.mul(inPrefixT));
+      prefix = prefix.add(bonus.reshape([B, T, 1]));
+    }
+    prefix = prefix.add(prefixMaskT).reshape([N, T]);
+    const extra = tf.concat([target, prefix], 1) as tf.Tensor2D; // [N, 1 + T]: the target first
+    return sampledSoftmaxLoss(shared, extra, negMaskT, weightT);
+  };
+
+  const { value, grads } = tf.valueAndGrads(lossFn)(inputs);
+  const lossSum = value.dataSync()[0]! * normalizer;
+  const dense = new Map<string, Float32Array>();
+  denseNames.forEach((name, i) => dense.set(name, grads[i]!.dataSync() as Float32Array));
+  const wteGrad = grads[denseNames.length]!.dataSync() as Float32Array;
+  const biasGrad = hasBias ? (grads[denseNames.length + 1]!.dataSync() as Float32Array) : undefined;
+  tf.dispose([value, ...grads, ...inputs, idsT, targetsT, negT, weightT, inPrefixT, prefixMaskT, negMaskT, logKQT, ...(dropMasks ? [dropMasks] : [])]);
+  return { lossSum, targets: targetCount, dense, rows: Int32Array.from(uniq), wteGrad, ...(biasGrad ? { biasGrad } : {}) };
+}
+
+/** Adds a shard's gradients into the flat gradient array. */
+export function accumulate(layout: ParamLayout, into: Float32Array, out: ShardOutput, D: number): void {
+  for (const [name, g] of out.dense) {
+    const view = layout.view(into, name);
+    for (let i = 0; i < g.length; i++) view[i] = view[i]! + g[i]!;
+  }
+  const wte = layout.view(into, WTE);
+  for (let u = 0; u < out.rows.length; u++) {
+    const base = out.rows[u]! * D;
+    for (let d = 0; d < D; d++) wte[base + d] = wte[base + d]! + out.wteGrad[u * D + d]!;
+  }
+  if (out.biasGrad) {
+    const bias = layout.view(into, ITEM_BIAS);
+    for (let u = 0; u < out.rows.length; u++) bias[out.rows[u]!] = bias[out.rows[u]!]! + out.biasGrad[u]!;
+  }
+}
+
+/** Per-row dropout seed: depends on the seed, the step and the row's index in the batch only. */
+export const rowSeed = (seed: number, step: number, row: number) => hashSeed(seed, step, row, 0xd50);
