@@ -51,6 +51,14 @@ export class MetricAccumulator {
     });
     return metrics;
   }
+
+  /** HR@k, MRR@k and NDCG@k for one of the accumulator's Ks; NaN with no examples (nothing was measured). */
+  at(k: number): RankMetrics {
+    const i = this.ks.indexOf(k);
+    if (i < 0) throw new Error(`MetricAccumulator: K ${k} is not one of ${this.ks.join(', ')}`);
+    const n = this.examples;
+    return { hit: n ? this.hits[i]! / n : NaN, mrr: n ? this.reciprocal[i]! / n : NaN, ndcg: n ? this.gain[i]! / n : NaN, examples: n };
+  }
 }
 
 /** HR@K (= P@K = Recall@K with one target), MRR@K and NDCG@K at one K, over `examples` targets. */

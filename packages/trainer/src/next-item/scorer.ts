@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { COSINE_SCALE, ITEM_BIAS, ITEM_TABLE as WTE, REPEAT_BIAS, REPEAT_WEIGHT } from '@hunch/core';
-import type { RankMetrics } from '../eval/metrics.js';
+import { MetricAccumulator, type RankMetrics } from '../eval/metrics.js';
 import { transformer, type GPT2Config } from '../model.js';
 import type { TensorMap } from '../safetensors.js';
 import { normalizeRows } from './heads.js';
@@ -186,10 +186,10 @@ export class NextItemScorer {
   }
 
   /**
-   * Full-ranking metrics of next-item prediction over sessions (token ids): every
-   * position t >= minPosition with a candidate target is an example. For [BOS] + items,
-   * minPosition 1 is the SR-GNN protocol (prefixes of >= 1 item); for bare item
-   * sequences, 0. Positions past the context use the last nPositions tokens.
+   * Full-ranking metrics at K (eval/metrics.ts) of next-item prediction over sessions
+   * (token ids): every position t >= minPosition with a candidate target is an example.
+   * For [BOS] + items, minPosition 1 is the SR-GNN protocol (prefixes of >= 1 item); for
+   * bare item sequences, 0. Positions past the context use the last nPositions tokens.
    */
   evaluate(sessions: ReadonlyArray<ArrayLike<number>>, options: EvalOptions = {}): RankMetrics {
     const k = options.k ?? 20;
@@ -217,10 +217,7 @@ export class NextItemScorer {
     }
     // Similar lengths together: less padding.
     units.sort((a, b) => a.row.length - b.row.length);
-    let hits = 0;
-    let rr = 0;
-    let dcg = 0;
-    let examples = 0;
+    const metrics = new MetricAccumulator([k]);
     let i = 0;
     while (i < units.length) {
       const chunk: typeof units = [];
@@ -232,16 +229,9 @@ export class NextItemScorer {
       }
       const targets = chunk.flatMap((u) => u.targets);
       const ranks = this.rankTargets(chunk.map((u) => u.row), chunk.map((u) => u.positions), targets, options.excludeSeen);
-      for (const rank of ranks) {
-        if (rank < k) {
-          hits++;
-          rr += 1 / (rank + 1);
-          dcg += 1 / Math.log2(rank + 2);
-        }
-      }
-      examples += targets.length;
+      for (const rank of ranks) metrics.add(rank + 1);
     }
-    return { hit: examples ? hits / examples : NaN, mrr: examples ? rr / examples : NaN, ndcg: examples ? dcg / examples : NaN, examples };
+    return metrics.at(k);
   }
 
   dispose(): void {
