@@ -20,7 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COSINE_SCALE, ITEM_BIAS, REPEAT_BIAS, REPEAT_WEIGHT, Vocabulary, encodeHistory, parseManifest, type EventName, type EventParams, type HunchManifest } from '@hunch/core';
 import { startStorefront } from '../../examples/storefront/server.mjs';
 import { parseHfConfig } from '../../packages/trainer/src/checkpoint.js';
-import { buildOnnxModel } from '../../packages/trainer/src/onnx-export.js';
+import { buildOnnxModel } from '../../packages/trainer/src/onnx/gpt2.js';
 import { decodeSafetensors } from '../../packages/trainer/src/safetensors.js';
 import type { ModelStatus } from '../../packages/browser/src/index.js';
 import { launchChromium } from './chromium.js';

@@ -15,7 +15,7 @@ import { hfConfig, readCheckpoint, readJson, type Checkpoint, type LoadedCheckpo
 import { writeDirAtomic } from './lib/fs-atomic.js';
 import { tokenizerConfig, tokenizerJson } from './hf-tokenizer.js';
 import { nextItemShapes, type HeadOptions } from './next-item/heads.js';
-import { buildOnnxModel, REPEAT_OUTPUT } from './onnx-export.js';
+import { buildOnnxModel, REPEAT_OUTPUT } from './onnx/gpt2.js';
 
 export interface ExportOptions {
   /** Checkpoint directory written by `hunch train`. */

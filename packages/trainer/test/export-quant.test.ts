@@ -10,14 +10,13 @@ import { join } from 'node:path';
 import { basename, dirname } from 'node:path';
 import { AutoModelForCausalLM, env, Tensor } from '@huggingface/transformers';
 import * as ort from 'onnxruntime-node';
-import { isItemToken, Vocabulary } from '@hunch/core';
+import { isItemToken, ONNX_VARIANT_FILES, ONNX_VARIANTS, Vocabulary, type OnnxVariant } from '@hunch/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeCheckpoint, type Checkpoint } from '../src/checkpoint.js';
 import { exportModel } from '../src/export.js';
 import { Rng } from '../src/lib/prng.js';
 import { parameterShapes, type GPT2Config } from '../src/model.js';
-import { buildOnnxModel, exportedTable, ONNX_FILES, ONNX_VARIANTS, type OnnxVariant } from '../src/onnx-export.js';
-import { NUM_LOGITS_INPUT } from '../src/onnx/gpt2.js';
+import { buildOnnxModel, exportedTable, NUM_LOGITS_INPUT } from '../src/onnx/gpt2.js';
 import { dequantizeInt8, dequantizeQ4, quantizeInt8, quantizeQ4, transpose } from '../src/onnx/quantize.js';
 import type { TensorMap } from '../src/safetensors.js';
 import { DEFAULT_EVENT_TRAIN_OPTIONS, trainEvents } from '../src/train-events.js';
@@ -110,7 +109,7 @@ describe('quantized export', () => {
     const { ids, mask, dims } = fixedInput(new Vocabulary(checkpoint.state.vocabulary));
     for (const kind of ['plain', 'heads'] as const) {
       for (const variant of ONNX_VARIANTS) {
-        const path = join(dirs[kind], ONNX_FILES[variant]);
+        const path = join(dirs[kind], ONNX_VARIANT_FILES[variant]);
         let base: ort.InferenceSession.OnnxValueMapType | undefined;
         let worst = 0;
         for (const level of LEVELS) {
@@ -137,7 +136,7 @@ describe('quantized export', () => {
     for (const kind of ['plain', 'heads'] as const) {
       for (const variant of ONNX_VARIANTS) {
         for (const level of ['disabled', 'all'] as const) {
-          const s = await session(join(dirs[kind], ONNX_FILES[variant]), level);
+          const s = await session(join(dirs[kind], ONNX_VARIANT_FILES[variant]), level);
           expect(s.inputNames).toContain(NUM_LOGITS_INPUT);
           const all = await ortRun(s, config, ids, mask, dims, undefined, 0);
           expect(all.logits!.dims).toEqual([B, T, V]);
@@ -175,7 +174,7 @@ describe('quantized export', () => {
     for (const kind of ['plain', 'heads'] as const) {
       const logits = {} as Record<OnnxVariant, Float32Array>;
       for (const variant of ONNX_VARIANTS) {
-        const s = await session(join(dirs[kind], ONNX_FILES[variant]), 'all');
+        const s = await session(join(dirs[kind], ONNX_VARIANT_FILES[variant]), 'all');
         logits[variant] = (await ortRun(s, config, ids, mask, dims)).logits!.data as Float32Array;
         await s.release();
       }
@@ -203,7 +202,7 @@ describe('quantized export', () => {
     env.allowLocalModels = true;
     env.localModelPath = `${dirname(dirs.heads)}/`;
     for (const [dtype, variant] of [['fp32', 'fp32'], ['q8', 'int8'], ['q4', 'q4']] as const) {
-      const s = await session(join(dirs.heads, ONNX_FILES[variant]), 'all');
+      const s = await session(join(dirs.heads, ONNX_VARIANT_FILES[variant]), 'all');
       const expected = await ortRun(s, config, ids, mask, dims);
       await s.release();
       const hf = await AutoModelForCausalLM.from_pretrained(basename(dirs.heads), { local_files_only: true, dtype, device: 'cpu' });

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { COSINE_SCALE, ITEM_BIAS, REPEAT_BIAS, REPEAT_WEIGHT } from '@hunch/core';
 import * as ort from 'onnxruntime-node';
-import { buildOnnxModel } from '../../../trainer/src/onnx-export.js';
+import { buildOnnxModel } from '../../../trainer/src/onnx/gpt2.js';
 import { Rng } from '../../../trainer/src/lib/prng.js';
 import { parameterShapes, type GPT2Config } from '../../../trainer/src/model.js';
 import type { TensorMap } from '../../../trainer/src/safetensors.js';

@@ -231,8 +231,8 @@ function heads(g: GraphBuilder, c: Constants, w: Weights, weights: TensorMap, fi
   else g.op('Identity', [w.head(query)], {}, [LOGITS_OUTPUT]);
 }
 
-/** The serialised ONNX model of `variant`. */
-export function buildGpt2Onnx(config: GPT2Config, weights: TensorMap, variant: OnnxVariant = 'fp32'): Uint8Array {
+/** The serialised ONNX model (fp32 unless `variant` says int8 or q4). */
+export function buildOnnxModel(config: GPT2Config, weights: TensorMap, variant: OnnxVariant = 'fp32'): Uint8Array {
   const { nEmbd: D, nHead: H, nLayer, vocabSize: V } = config;
   const hd = D / H;
   const g = new GraphBuilder();
