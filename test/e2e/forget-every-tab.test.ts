@@ -13,6 +13,8 @@
  * What is on the device is read with the browser's own APIs, not through the SDK.
  */
 import { readFileSync } from 'node:fs';
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { HunchEvent } from '@hunch/core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -60,6 +62,38 @@ function watch(page: Page): Page {
 }
 
 const NOTHING: Device = { caches: [], databases: [], localStorage: [], sessionStorage: [] };
+
+/**
+ * The shop at another origin, through a forwarder that holds the requests `holds` picks until
+ * release(): a model load then stops half-way, for as long as the test needs.
+ */
+async function startGate(upstreamOrigin: string, holds: (path: string) => boolean) {
+  const upstream = new URL(upstreamOrigin);
+  const held: Array<() => void> = [];
+  let open = false;
+  const server = createServer((req, res) => {
+    const forward = () => {
+      const out = httpRequest({ host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      out.on('error', () => res.writeHead(502).end());
+      req.pipe(out);
+    };
+    if (!open && holds(req.url ?? '/')) held.push(forward);
+    else forward();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    held,
+    release() {
+      open = true;
+      held.splice(0).forEach((forward) => forward());
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
 
 /** Navigates like a shopper clicking through, and waits for that page's recommendations. */
 async function visit(page: Page, hash: string): Promise<void> {
@@ -242,19 +276,20 @@ describe('forget() and consent reach every tab and leave nothing on the device',
   });
 
   it('forget() while the shared worker is still loading the model: the caches it was filling do not come back', async () => {
+    // onnxruntime's .wasm is held: the worker's load stops after caching catalog.json, with the
+    // runtime's cache opened and the model files, their manifest copy and the .wasm still to cache.
+    const gate = await startGate(proxy.origin, (path) => path.startsWith('/hunch/ort/') && path.endsWith('.wasm'));
     const context = await browser.newContext();
     try {
       const page = watch(await context.newPage());
-      await page.goto(`${proxy.origin}/`);
+      await page.goto(`${gate.origin}/`);
       await page.waitForSelector('#recs[data-route="#/"]', { timeout: 60_000 });
-      proxy.reset();
       await page.evaluate(() => void window.hunch!.consent({ personalization_storage: 'granted' }));
       const loaded = page.evaluate(() => window.hunch!.status());
-      // The worker has started reading the model directory (its fetches pass the proxy): forget now,
-      // before the load's files, onnxruntime's .wasm and the manifest copy are cached.
-      await expect.poll(() => proxy.requested.includes('/models/demo/hunch.json'), { timeout: 30_000, interval: 10 }).toBe(true);
+      await expect.poll(() => gate.held.length, { timeout: 30_000 }).toBe(1);
+      await expect.poll(async () => (await readDevice(page)).caches).toContain('hunch-model-files');
       await page.evaluate(() => window.hunch!.forget());
-      expect(proxy.requested.some((path) => path.startsWith('/hunch/ort/'))).toBe(false);
+      gate.release();
       // The load still ends (a page waiting on it gets its answer), then the worker is let go.
       expect((await loaded).backend).toBe('wasm');
       await page.waitForTimeout(2_000);
@@ -262,6 +297,7 @@ describe('forget() and consent reach every tab and leave nothing on the device',
       expect(problems).toEqual([]);
     } finally {
       await context.close();
+      await gate.close();
     }
   });
 });
