@@ -5,15 +5,13 @@
  * Parameters carry their Hugging Face names and shapes, so a checkpoint is a
  * GPT2LMHeadModel without any renaming.
  *
- * wasm-backend notes (see ENVIRONMENT.md): the embedding lookup is `gatherRows`, a
- * tf.gather whose gradient is a ScatterNd (tf.gather's own gradient needs
- * UnsortedSegmentSum, which wasm lacks), and transposes are explicit because transposed
- * BatchMatMul is >10x slower there. tf.oneHot with a float32 dtype returns garbage on
- * wasm (tfjs 4.22: int bits read as float), so one-hot vectors are made as int32 and cast.
+ * For the tfjs wasm backend: the embedding lookup is `gatherRows`, a tf.gather whose
+ * gradient is a ScatterNd (tf.gather's own gradient needs UnsortedSegmentSum, which wasm
+ * lacks), and transposes are explicit because transposed BatchMatMul is much slower there.
  *
  * The blocks are plain functions of a parameter getter (`transformer`), so the class below
- * (whole-vocabulary logits, used by `hunch train` and predict) and the next-item trainer
- * (next-item/loss.ts: sampled softmax over a few gathered embedding rows) share one definition.
+ * (whole-vocabulary logits, for predict.ts) and training (next-item/loss.ts: sampled
+ * softmax over a few gathered embedding rows) share one definition.
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from './lib/prng.js';
@@ -80,29 +78,29 @@ export function initParameters(config: GPT2Config, seed: number): TensorMap {
   return params;
 }
 
+/** GPT2LMHeadModel's forward pass on fixed weights (training computes with `transformer` directly). */
 export class GPT2 {
   readonly config: GPT2Config;
-  /** Trainable variables by Hugging Face name. */
-  readonly variables: Map<string, tf.Variable>;
+  /** Parameters by Hugging Face name. */
+  private readonly params = new Map<string, tf.Tensor>();
 
   constructor(config: GPT2Config, weights: TensorMap) {
     if (config.nEmbd % config.nHead !== 0) throw new Error('n_embd must be divisible by n_head');
     this.config = config;
-    this.variables = new Map();
     for (const [name, shape] of parameterShapes(config)) {
       const tensor = weights.get(name);
       if (!tensor) throw new Error(`missing tensor ${name}`);
       if (tensor.shape.join(',') !== shape.join(',')) {
         throw new Error(`tensor ${name} has shape [${tensor.shape.join(', ')}], expected [${shape.join(', ')}]`);
       }
-      this.variables.set(name, tf.variable(tf.tensor(tensor.data, shape, 'float32'), true, name));
+      this.params.set(name, tf.tensor(tensor.data, shape, 'float32'));
     }
   }
 
-  private p(name: string): tf.Variable {
-    const v = this.variables.get(name);
-    if (!v) throw new Error(`no parameter ${name}`);
-    return v;
+  private p(name: string): tf.Tensor {
+    const t = this.params.get(name);
+    if (!t) throw new Error(`no parameter ${name}`);
+    return t;
   }
 
   /**
@@ -120,56 +118,8 @@ export class GPT2 {
     });
   }
 
-  /**
-   * Mean cross-entropy of predicting targets [B, T] from ids [B, T]; targets equal to
-   * [PAD] (id 0) are ignored.
-   *
-   * With `next`, adds the next-item objective: at every position, a softmax over item
-   * tokens only (`itemBias` [V]: 0 for items, -1e9 otherwise) should pick the next item
-   * the shopper looks at (`next.items` [B, T], 0 where none follows). The plain LM
-   * softmax after an item token is about the next *action*, so it leaves the ranking
-   * among items untrained; this makes "rank items after any history" meaningful. Being
-   * a softmax over items alone, it does not fight the LM objective.
-   */
-  lossParts(
-    ids: tf.Tensor2D,
-    targets: tf.Tensor2D,
-    next?: { items: tf.Tensor2D; itemBias: tf.Tensor1D },
-  ): { lm: tf.Scalar; item?: tf.Scalar } {
-    return tf.tidy(() => {
-      const V = this.config.vocabSize;
-      const logits = this.forward(ids).reshape([-1, V]);
-      const crossEntropy = (logProbs: tf.Tensor, target: tf.Tensor2D) => {
-        const flat = target.reshape([-1]);
-        const nll = tf.neg(tf.sum(logProbs.mul(tf.oneHot(flat, V).toFloat()), -1));
-        const keep = tf.notEqual(flat, 0).toFloat();
-        return nll.mul(keep).sum().div(tf.maximum(keep.sum(), 1)) as tf.Scalar;
-      };
-      const lm = crossEntropy(tf.logSoftmax(logits), targets);
-      if (!next) return { lm };
-      return { lm, item: crossEntropy(tf.logSoftmax(logits.add(next.itemBias)), next.items) };
-    });
-  }
-
-  /** The training objective: LM loss, plus the next-item loss when `next` is given. */
-  loss(ids: tf.Tensor2D, targets: tf.Tensor2D, next?: { items: tf.Tensor2D; itemBias: tf.Tensor1D }): tf.Scalar {
-    return tf.tidy(() => {
-      const { lm, item } = this.lossParts(ids, targets, next);
-      return item ? lm.add(item) : lm;
-    });
-  }
-
-  /** Current weights as plain arrays, by Hugging Face name. */
-  weights(): TensorMap {
-    const out: TensorMap = new Map();
-    for (const [name, variable] of this.variables) {
-      out.set(name, { shape: [...variable.shape], data: Float32Array.from(variable.dataSync() as Float32Array) });
-    }
-    return out;
-  }
-
   dispose(): void {
-    for (const variable of this.variables.values()) variable.dispose();
+    for (const t of this.params.values()) t.dispose();
   }
 }
 

@@ -16,7 +16,8 @@ export const tinyOptions = { layers: 2, embd: 16, heads: 2, context: 16, batch: 
 
 /**
  * Central finite differences (step 1e-2) against analytic gradients, on the 3 largest
- * entries of each named parameter; returns how many entries were compared.
+ * entries of each named parameter, each within `tolerance` (relative to the gradient, plus
+ * an absolute part); returns how many entries were compared.
  */
 export function expectFiniteDifferences(
   params: Float32Array,
@@ -24,6 +25,7 @@ export function expectFiniteDifferences(
   analytic: Map<string, Float32Array>,
   names: string[],
   loss: () => number,
+  tolerance = { relative: 0.03, absolute: 1e-3 },
 ): number {
   const eps = 1e-2;
   let compared = 0;
@@ -38,7 +40,7 @@ export function expectFiniteDifferences(
       const down = loss();
       values[i] = original;
       const numeric = (up - down) / (2 * eps);
-      expect(Math.abs(numeric - g[i]!), `${name}[${i}] analytic ${g[i]} numeric ${numeric}`).toBeLessThan(0.03 * Math.abs(g[i]!) + 1e-3);
+      expect(Math.abs(numeric - g[i]!), `${name}[${i}] analytic ${g[i]} numeric ${numeric}`).toBeLessThan(tolerance.relative * Math.abs(g[i]!) + tolerance.absolute);
       compared++;
     }
   }
