@@ -17,7 +17,8 @@ import {
 } from './eval/index.js';
 import { NextItemScorer } from './next-item/scorer.js';
 import { writeNextItemCheckpoint, type NextItemSaveInfo } from './next-item/checkpoint.js';
-import { DIGINETICA_RECIPE, stateDirectory, trainSequences, type SequenceTrainOptions, type SequenceTrainResult } from './train-sequences.js';
+import { trainSequences, type SequenceTrainOptions, type SequenceTrainResult } from './train-sequences.js';
+import { stateDirectory } from './train/run-state.js';
 
 export type BenchmarkInput = { format: 'sessions'; train: string; test: string } | { format: 'sequences'; data: string };
 
@@ -73,11 +74,33 @@ function toTokens(items: ArrayLike<number>): Int32Array {
 
 type Recipe = Omit<SequenceTrainOptions, 'seed' | 'workers'>;
 
+/**
+ * The recipe for Diginetica-sized data (186k sessions, 43k items; BENCHMARKS.md has its
+ * figures). Sequences are [BOS] + item tokens; validation scores from position 1 on the
+ * latest sessions by date.
+ */
+export const DIGINETICA_RECIPE: Recipe = {
+  layers: 2,
+  embd: 64,
+  heads: 2,
+  context: 50,
+  epochs: 12,
+  batchTokens: 2048,
+  lr: 3e-3,
+  weightDecay: 0.01,
+  dropout: 0.2,
+  negatives: 2048,
+  itemBias: true,
+  repeat: true,
+  // Cosine scoring ranks the long tail fairly (next-item/heads.ts); scales of 10 to 14 did about as well.
+  cosineScale: 12,
+};
+
 /** Training defaults by data size: the Diginetica recipe, with more regularisation and epochs for small data. */
 export function recipeFor(trainTokens: number): Recipe {
   if (trainTokens >= 500_000) return DIGINETICA_RECIPE;
   // Small data (Amazon Beauty: 22k users, 150k training clicks): heavier dropout and many
-  // more passes; validation still rose at 40 epochs (13 minutes here).
+  // more passes, which validation still rewarded at 40 epochs.
   return { ...DIGINETICA_RECIPE, epochs: 40, dropout: 0.5, cosineScale: 14 };
 }
 

@@ -14,7 +14,8 @@ import type { Checkpoint } from './checkpoint.js';
 import { readEventCorpus } from './event-corpus.js';
 import type { EventSource } from './event-source.js';
 import { extendTokenizerJson } from './hf-tokenizer.js';
-import { stateDirectory, trainSequences, type SequenceTrainResult } from './train-sequences.js';
+import { trainSequences, type SequenceTrainResult } from './train-sequences.js';
+import { stateDirectory } from './train/run-state.js';
 
 export interface EventTrainOptions {
   /** Architecture (ignored with `base`, whose own is used). */

@@ -1,31 +1,31 @@
 /**
  * Next-item training over token sequences (research sessions, or encoded Hunch
  * histories): GPT-2 + item bias + repeat bonus (next-item/) with sampled softmax,
- * dropout, AdamW, warmup + cosine decay, clipping; batches of sessions of similar length;
- * optional data-parallel worker_threads; a validation split with early stopping;
- * checkpoints that resume to exactly the state of an uninterrupted run.
+ * dropout, AdamW, warmup + cosine decay, clipping; batches of sessions of similar length
+ * (train/epoch-plan.ts); optional data-parallel worker_threads (train/engine.ts); a
+ * validation split with early stopping; a saved state that resumes to exactly the state of
+ * an uninterrupted run (train/run-state.ts).
  *
  * Determinism: the batch plan of epoch e is a function of (seed, e); the negatives of
- * step s of (seed, s); a row's dropout mask of (seed, s, row). The checkpoint holds the
+ * step s of (seed, s); a row's dropout mask of (seed, s, row). The saved state holds the
  * weights, the AdamW state and the step, so a resumed run repeats the same computation.
  * With 2 workers the gradient is the sum of two halves: equal up to float rounding.
  */
-import { Worker } from 'node:worker_threads';
-import { existsSync, readdirSync } from 'node:fs';
-import { mkdir, readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { useWasmBackend } from './backend.js';
-import { writeFileAtomic } from './lib/fs-atomic.js';
-import { Rng } from './lib/prng.js';
+import type { RankMetrics } from './eval/metrics.js';
+import { hashSeed, Rng } from './lib/prng.js';
 import type { GPT2Config } from './model.js';
-import { mergeMetrics, type RankMetrics } from './eval/metrics.js';
 import { initNextItem, nextItemShapes, type HeadOptions } from './next-item/heads.js';
-import { accumulate, rowSeed, shardGradients, type ShardInput, type ShardOutput } from './next-item/loss.js';
+import { accumulate, rowSeed, type ShardInput } from './next-item/loss.js';
 import { AliasSampler, negativeWeights } from './next-item/negatives.js';
 import { ParamLayout } from './next-item/param-layout.js';
-import { NextItemScorer, type EvalOptions } from './next-item/scorer.js';
+import type { EvalOptions } from './next-item/scorer.js';
 import type { TensorMap } from './safetensors.js';
-import { FlatAdamW, hashSeed, warmupCosine } from './schedule.js';
+import { localEngine, workerEngine } from './train/engine.js';
+import { planEpoch } from './train/epoch-plan.js';
+import { FlatAdamW, warmupCosine } from './train/optimizer.js';
+import { formatDuration, progressBar } from './train/progress.js';
+import { fingerprint, loadRunState, saveRunState } from './train/run-state.js';
 
 export interface SequenceTrainOptions {
   layers: number;
@@ -85,29 +85,6 @@ export interface SequenceTrainOptions {
   log?: (line: string) => void;
 }
 
-/**
- * The recipe measured on Diginetica (186k sessions, 43k items) on a 2-core machine with
- * 2 workers: ~7.5k targets/s, 12 epochs in ~22 minutes. Sequences are [BOS] + item tokens;
- * validate with minPosition 1 on the last ~5% of sessions by date.
- */
-export const DIGINETICA_RECIPE: Omit<SequenceTrainOptions, 'seed' | 'workers'> = {
-  layers: 2,
-  embd: 64,
-  heads: 2,
-  context: 50,
-  epochs: 12,
-  batchTokens: 2048,
-  lr: 3e-3,
-  weightDecay: 0.01,
-  dropout: 0.2,
-  negatives: 2048,
-  itemBias: true,
-  repeat: true,
-  // Cosine scoring lifted validation MRR@20 after 3 epochs from 0.151 to 0.184 (scale 10-14
-  // within 0.003 of each other; 20 was worse).
-  cosineScale: 12,
-};
-
 export interface VocabInfo {
   vocabSize: number;
   /** 1 for tokens that are items (rankable, repeat-bonus candidates). Default: every id >= 3. */
@@ -131,180 +108,6 @@ export interface SequenceTrainResult {
   /** Metrics on options.test, and the seconds that took. */
   test?: RankMetrics & { seconds: number };
 }
-
-/** Epoch plan: shuffled, then sorted by length within chunks, cut into batches, batches shuffled. */
-export function planEpoch(lengths: ArrayLike<number>, batchTokens: number, seed: number, epoch: number): number[][] {
-  const rng = new Rng(hashSeed(seed, epoch, 0xe90c));
-  const order = rng.shuffle(Array.from({ length: lengths.length }, (_, i) => i));
-  const chunk = 4096;
-  const batches: number[][] = [];
-  for (let c = 0; c < order.length; c += chunk) {
-    const part = order.slice(c, c + chunk).sort((a, b) => lengths[a]! - lengths[b]! || a - b);
-    let batch: number[] = [];
-    let maxLen = 0;
-    for (const i of part) {
-      const len = lengths[i]! - 1;
-      if (batch.length > 0 && (batch.length + 1) * Math.max(maxLen, len) > batchTokens) {
-        batches.push(batch);
-        batch = [];
-        maxLen = 0;
-      }
-      batch.push(i);
-      maxLen = Math.max(maxLen, len);
-    }
-    if (batch.length) batches.push(batch);
-  }
-  return rng.shuffle(batches);
-}
-
-interface Engine {
-  compute(shards: ShardInput[]): Promise<ShardOutput[]>;
-  /** Full-ranking metrics with the given (default: current) weights, split over the workers. */
-  evaluate(sessions: ReadonlyArray<ArrayLike<number>>, options: EvalOptions, weights?: Float32Array): Promise<RankMetrics>;
-  close(): Promise<void>;
-}
-
-function localEngine(config: GPT2Config, layout: ParamLayout, params: Float32Array, isItem: Uint8Array): Engine {
-  return {
-    compute: async (shards) => shards.map((s) => shardGradients(config, layout, params, isItem, s)),
-    evaluate: async (sessions, options, weights) => {
-      const scorer = new NextItemScorer(config, layout.toTensorMap(weights ?? params), isItem);
-      try {
-        return scorer.evaluate(sessions, options);
-      } finally {
-        scorer.dispose();
-      }
-    },
-    close: async () => {},
-  };
-}
-
-async function workerEngine(
-  n: number,
-  script: string | URL,
-  config: GPT2Config,
-  layout: ParamLayout,
-  shared: SharedArrayBuffer,
-  isItem: Uint8Array,
-): Promise<Engine> {
-  const workers = Array.from({ length: n }, () => new Worker(script, { workerData: { config, shapes: layout.shapes, params: shared, isItem } }));
-  await Promise.all(
-    workers.map(
-      (w) =>
-        new Promise<void>((resolve, reject) => {
-          w.once('message', (m: { ready?: boolean }) => (m.ready ? resolve() : reject(new Error('worker failed to start'))));
-          w.once('error', reject);
-        }),
-    ),
-  );
-  const call = <R>(w: Worker, message: unknown) =>
-    new Promise<R>((resolve, reject) => {
-      const onError = (e: Error) => reject(e);
-      w.once('error', onError);
-      w.once('message', (m: { error?: string; out?: R; metrics?: R }) => {
-        w.off('error', onError);
-        if (m.error) reject(new Error(m.error));
-        else resolve((m.out ?? m.metrics)!);
-      });
-      w.postMessage(message);
-    });
-  return {
-    compute: (shards) => Promise.all(shards.map((s, i) => call<ShardOutput>(workers[i % n]!, s))),
-    evaluate: async (sessions, options, weights) => {
-      const parts = workers.map((w, i) =>
-        call<RankMetrics>(w, { eval: { sessions: sessions.filter((_, j) => j % n === i).map((s) => Array.from(s)), options, params: weights } }),
-      );
-      return mergeMetrics(await Promise.all(parts));
-    },
-    close: async () => {
-      await Promise.all(workers.map((w) => w.terminate()));
-    },
-  };
-}
-
-interface SavedState {
-  format: 'hunch-train-state';
-  version: 1;
-  fingerprint: string;
-  step: number;
-  adamT: number;
-  history: SequenceTrainResult['history'];
-  bestStep: number;
-  bestValMrr: number;
-  badEvals: number;
-  seconds: number;
-  tokens: number;
-  /** The file in the state directory holding weights, AdamW moments and best weights. */
-  tensors?: string;
-}
-
-/** What must match for a checkpoint to be resumed: everything that changes the computation. */
-function fingerprint(options: SequenceTrainOptions, vocab: number, sequences: number): string {
-  const { log: _log, checkpoint: _c, stopAfter: _s, workerScript: _w, validation, workers: _k, init, ...rest } = options;
-  return JSON.stringify({ ...rest, init: init ? [...init.keys()].sort() : null, vocab, sequences, validation: validation ? { ...validation, sequences: validation.sequences.length } : null });
-}
-
-/**
- * Saves the state so that a kill at any moment leaves a loadable one: the numbers go to a
- * new file named by the step, then state.json (the commit point) is renamed over the old
- * one, then the previous numbers file is removed.
- */
-async function saveState(dir: string, state: SavedState, arrays: Float32Array[]): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  const previous = await readSavedState(dir);
-  const total = arrays.reduce((n, a) => n + a.length, 0);
-  const blob = new Float32Array(total);
-  let o = 0;
-  for (const a of arrays) {
-    blob.set(a, o);
-    o += a.length;
-  }
-  const tensors = `tensors-${state.step}.bin`;
-  await writeFileAtomic(join(dir, tensors), new Uint8Array(blob.buffer));
-  await writeFileAtomic(join(dir, 'state.json'), `${JSON.stringify({ ...state, tensors })}\n`);
-  if (previous?.tensors && previous.tensors !== tensors) await rm(join(dir, previous.tensors), { force: true });
-}
-
-async function readSavedState(dir: string): Promise<SavedState | undefined> {
-  if (!existsSync(join(dir, 'state.json'))) return undefined;
-  return JSON.parse(await readFile(join(dir, 'state.json'), 'utf8')) as SavedState;
-}
-
-async function loadState(dir: string, arrays: Float32Array[]): Promise<SavedState | undefined> {
-  const state = await readSavedState(dir);
-  if (!state) return undefined;
-  const bytes = await readFile(join(dir, state.tensors ?? 'tensors.bin'));
-  const blob = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-  const total = arrays.reduce((n, a) => n + a.length, 0);
-  if (blob.length !== total) throw new Error(`${dir}: checkpoint holds ${blob.length} numbers, expected ${total}`);
-  let o = 0;
-  for (const a of arrays) {
-    a.set(blob.subarray(o, o + a.length));
-    o += a.length;
-  }
-  return state;
-}
-
-/**
- * The `checkpoint` option for a training-state directory given on a command line: a
- * directory that already holds state is continued only when `resume` says so, so a stale
- * state is never picked up by accident.
- */
-export function stateDirectory(state: { dir: string; every: number; resume: boolean }, log: (line: string) => void): { dir: string; every: number } {
-  const held = existsSync(state.dir) && readdirSync(state.dir).length > 0;
-  if (held && !state.resume) throw new Error(`${state.dir} already holds training state: resume it (--resume) or remove it to start afresh`);
-  if (!held && state.resume) log(`no training state in ${state.dir} yet: starting from step 0`);
-  if (!Number.isInteger(state.every) || state.every < 1) throw new Error(`state must be saved every >= 1 steps, got ${state.every}`);
-  return { dir: state.dir, every: state.every };
-}
-
-/** `[#######.............]  35%`: how far a run is, readable in a log as on a terminal. */
-export function progressBar(done: number, width = 20): string {
-  const filled = Math.max(0, Math.min(width, Math.round(done * width)));
-  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(Math.floor(done * 100)).padStart(3)}%`;
-}
-
-const fmtTime = (s: number) => (s >= 60 ? `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${s.toFixed(0)}s`);
 
 /**
  * Trains the next-item GPT-2 on token sequences ([BOS] first). Returns the weights
@@ -375,7 +178,7 @@ export async function trainSequences(
   let tokens = 0;
   const fp = fingerprint(options, V, rows.length);
   if (options.checkpoint) {
-    const state = await loadState(options.checkpoint.dir, [params, optimizer.m, optimizer.v, best]);
+    const state = await loadRunState(options.checkpoint.dir, [params, optimizer.m, optimizer.v, best]);
     if (state) {
       if (state.fingerprint !== fp) throw new Error(`${options.checkpoint.dir}: checkpoint was made with other options or data; remove it to start afresh`);
       ({ step, history, bestStep, bestValMrr, badEvals, tokens } = state);
@@ -464,12 +267,12 @@ export async function trainSequences(
         const eta = (totalSteps - step) * ((performance.now() - started) / 1000 / ran);
         log(
           `${progressBar(step / totalSteps)} step ${step}/${totalSteps} ep ${epoch + 1}  loss ${lossEma.toFixed(4)}  lr ${lr.toExponential(2)}  ${Math.round(rate)} tok/s  ` +
-            `${fmtTime(elapsed())} ETA ${fmtTime(eta)}` +
+            `${formatDuration(elapsed())} ETA ${formatDuration(eta)}` +
             (entry.valMrr !== undefined ? `  val MRR@20 ${entry.valMrr.toFixed(4)} HR@20 ${entry.valHit!.toFixed(4)} (best ${bestValMrr.toFixed(4)} @${bestStep})` : ''),
         );
       }
       if (options.checkpoint && (step % options.checkpoint.every === 0 || step === totalSteps)) {
-        await saveState(
+        await saveRunState(
           options.checkpoint.dir,
           { format: 'hunch-train-state', version: 1, fingerprint: fp, step, adamT: optimizer.t, history, bestStep, bestValMrr, badEvals, seconds: elapsed(), tokens },
           [params, optimizer.m, optimizer.v, best],

@@ -65,3 +65,15 @@ export class Rng {
     return items;
   }
 }
+
+/** A 32-bit hash of a few integers (for per-step, per-row seeds that do not depend on sharding). */
+export function hashSeed(...values: number[]): number {
+  let h = 0x811c9dc5;
+  for (const value of values) {
+    h = Math.imul(h ^ (value >>> 0), 0x01000193) >>> 0;
+    h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) >>> 0;
+    h = Math.imul(h ^ (h >>> 12), 0x297a2d39) >>> 0;
+    h = (h ^ (h >>> 15)) >>> 0;
+  }
+  return h;
+}

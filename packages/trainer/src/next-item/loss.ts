@@ -15,8 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { COSINE_SCALE, ITEM_BIAS, ITEM_TABLE as WTE, REPEAT_BIAS, REPEAT_WEIGHT } from '@hunch/core';
-import { Rng } from '../lib/prng.js';
-import { hashSeed } from '../schedule.js';
+import { hashSeed, Rng } from '../lib/prng.js';
 import { gatherRows, matMul, swapLast, transformer, type GPT2Config } from '../model.js';
 import { normalizeRows } from './heads.js';
 import type { ParamLayout } from './param-layout.js';

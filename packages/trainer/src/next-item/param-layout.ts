@@ -1,9 +1,9 @@
 /**
- * Every parameter of a model in one flat Float32Array: the optimiser (schedule.ts)
+ * Every parameter of a model in one flat Float32Array: the optimiser (train/optimizer.ts)
  * updates it in place, and worker threads read it from shared memory.
  */
 import type { TensorMap } from '../safetensors.js';
-import type { Segment } from '../schedule.js';
+import type { Segment } from '../train/optimizer.js';
 
 export interface LayoutEntry {
   name: string;

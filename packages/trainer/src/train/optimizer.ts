@@ -1,7 +1,7 @@
 /**
- * Optimiser pieces for the next-item trainer, in plain JavaScript over one flat
- * Float32Array of parameters (so the main thread can own the weights while workers
- * compute gradients): linear warmup + cosine decay, global-norm clipping, AdamW.
+ * The optimiser, in plain JavaScript over one flat Float32Array of parameters
+ * (next-item/param-layout.ts), so the main thread owns the weights while workers compute
+ * gradients: linear warmup + cosine decay, global-norm clipping, AdamW.
  */
 
 /** Linear warmup over `warmup` steps, then cosine decay from `peak` to `peak * minRatio` at `total`. */
@@ -30,7 +30,7 @@ export interface AdamWOptions {
 /**
  * AdamW (decoupled weight decay, as in PyTorch / nanoGPT) with bias correction and
  * global-norm gradient clipping. State is two arrays the size of the parameters and
- * the step count: all of it goes into a training checkpoint.
+ * the step count: all of it goes into a run's saved state (run-state.ts).
  */
 export class FlatAdamW {
   readonly m: Float32Array;
@@ -68,16 +68,4 @@ export class FlatAdamW {
     }
     return norm;
   }
-}
-
-/** A 32-bit hash of a few integers (for per-step, per-row seeds that do not depend on sharding). */
-export function hashSeed(...values: number[]): number {
-  let h = 0x811c9dc5;
-  for (const value of values) {
-    h = Math.imul(h ^ (value >>> 0), 0x01000193) >>> 0;
-    h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) >>> 0;
-    h = Math.imul(h ^ (h >>> 12), 0x297a2d39) >>> 0;
-    h = (h ^ (h >>> 15)) >>> 0;
-  }
-  return h;
 }
