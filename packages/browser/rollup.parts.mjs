@@ -14,13 +14,13 @@ const dist = join(here, 'dist');
  * so nothing is imported from a blob: or a CDN for a CSP to allow), which lives with
  * transformers.js in a module of its own beside the worker, imported only when a model needs it
  * (the int8 file on WASM runs on the worker's own GPT-2), and the .wasm that glue instantiates
- * (copied to dist/ort/). ort-build.ts's WEBGPU_BUILD / WASM_BUILD name the same files:
+ * (copied to dist/ort/). worker/ort/build.ts's WEBGPU_BUILD / WASM_BUILD name the same files:
  * - hunch.worker.js + hunch.worker.ort.js: onnxruntime-web/webgpu, what transformers.js imports (WebGPU and WASM; asyncify .wasm);
  * - hunch.worker.wasm.js + hunch.worker.wasm.ort.js: onnxruntime-web/wasm in its place (WASM only; the plain .wasm: half the size, ~2x faster forwards).
  */
 const WORKERS = [
-  { entry: 'src/worker/entry.ts', file: 'hunch.worker.js', ortEntry: 'src/worker/ort-module-webgpu.ts', ortFile: 'hunch.worker.ort.js', ortBundle: 'ort.webgpu.bundle.min.mjs', ortWasm: 'ort-wasm-simd-threaded.asyncify.wasm' },
-  { entry: 'src/worker/entry-wasm.ts', file: 'hunch.worker.wasm.js', ortEntry: 'src/worker/ort-module-wasm.ts', ortFile: 'hunch.worker.wasm.ort.js', ortBundle: 'ort.wasm.bundle.min.mjs', ortWasm: 'ort-wasm-simd-threaded.wasm' },
+  { entry: 'src/worker/entry.ts', file: 'hunch.worker.js', ortEntry: 'src/worker/ort/module-webgpu.ts', ortFile: 'hunch.worker.ort.js', ortBundle: 'ort.webgpu.bundle.min.mjs', ortWasm: 'ort-wasm-simd-threaded.asyncify.wasm' },
+  { entry: 'src/worker/entry-wasm.ts', file: 'hunch.worker.wasm.js', ortEntry: 'src/worker/ort/module-wasm.ts', ortFile: 'hunch.worker.wasm.ort.js', ortBundle: 'ort.wasm.bundle.min.mjs', ortWasm: 'ort-wasm-simd-threaded.wasm' },
 ];
 
 /** A worker entry must not bundle transformers.js or onnxruntime-web: they belong in its onnxruntime module, imported when needed. */
@@ -28,7 +28,7 @@ const withoutRuntime = ({ file }) => ({
   name: 'hunch-worker-without-runtime',
   generateBundle() {
     const runtime = [...this.getModuleIds()].filter((id) => /[\\/]node_modules[\\/](@huggingface[\\/]transformers|onnxruntime-(web|common))[\\/]/.test(id));
-    if (runtime.length > 0) this.error(`${file} must not bundle ${runtime.slice(0, 3).join(', ')}: import it in ort-runner.ts (the onnxruntime module) instead`);
+    if (runtime.length > 0) this.error(`${file} must not bundle ${runtime.slice(0, 3).join(', ')}: import it in worker/ort/ (the onnxruntime module) instead`);
   },
 });
 
@@ -39,7 +39,7 @@ const ortDist = () => {
 };
 
 /**
- * Resolves `onnxruntime-web/webgpu` (transformers.js's import, and runtime.ts's) to the worker's
+ * Resolves `onnxruntime-web/webgpu` (transformers.js's import, and worker/ort/'s) to the worker's
  * onnxruntime-web bundle build, and fails the build unless that file went in with its Emscripten
  * glue inlined for `wasm` (onnxruntime-web's other builds import ort-wasm-simd-threaded*.mjs at run time).
  */

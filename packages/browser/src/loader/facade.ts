@@ -116,7 +116,7 @@ export function createFacade(options: HunchOptions, loadSdk: () => Promise<SdkMo
             try {
               sessionStorage.removeItem(SESSION_KEY);
               localStorage.removeItem(BACKEND_KEY);
-              // The model's caches (worker/model-files.ts and ort-files.ts name them).
+              // The model's caches (worker/model-files.ts and worker/ort/files.ts name them).
               if (typeof caches !== 'undefined') {
                 void caches
                   .keys()

@@ -6,7 +6,7 @@
  * WebGPU): forwards about 2x faster and a cold start seconds shorter. The page starts it when the
  * model will run on WASM; a request for WebGPU fails, naming hunch.worker.js.
  */
-import { useOrtBuild, WASM_BUILD } from './ort-build.js';
+import { useOrtBuild, WASM_BUILD } from './ort/build.js';
 import { serveModelWorker } from './worker.js';
 
 useOrtBuild(WASM_BUILD);

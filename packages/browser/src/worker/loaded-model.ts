@@ -2,11 +2,11 @@
  * One model loaded on one backend, and one forward pass of it: the last position's logits
  * (with the repeat bonus the graph leaves to its caller) and the new KV cache. On WASM a Hunch
  * int8 export runs on the worker's own GPT-2 (gpt2/); everything else on onnxruntime-web
- * through transformers.js (ort-runner.ts, in a module of its own: ort-build.ts).
+ * through transformers.js (ort/runner.ts, in a module of its own: ort/build.ts).
  */
 import { Vocabulary, type HunchManifest } from '@hunch/core';
 import { loadGpt2Runner } from './gpt2/runner.js';
-import { importOrt } from './ort-build.js';
+import { importOrt } from './ort/build.js';
 import { addRepeatBonus } from './ranking.js';
 import type { ModelCache, ModelRunner } from './runner.js';
 import { actionTokenIds, type ActionTokenId } from './signals.js';

@@ -7,7 +7,7 @@
  */
 import { MANIFEST_FILE, type HunchManifest, type ModelFileEntry } from '@hunch/core';
 import { CONSENT_CHANNEL, isForgetRecord } from '../consent.js';
-import { cacheWrites, eraseRuntimeFiles } from './ort-files.js';
+import { cacheWrites, eraseRuntimeFiles } from './ort/files.js';
 
 const CACHE_NAME = 'hunch-model-files';
 

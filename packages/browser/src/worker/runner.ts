@@ -1,5 +1,5 @@
 /**
- * What runs a loaded model's forward pass: onnxruntime-web's session (ort-runner.ts) or the
+ * What runs a loaded model's forward pass: onnxruntime-web's session (ort/runner.ts) or the
  * worker's own GPT-2 (gpt2/runner.ts). Both leave the last position's item logits and the
  * repeat bonus; loaded-model.ts forward() does the rest.
  */

@@ -14,7 +14,7 @@ import { itemDistribution, topItems, type ItemDistribution } from './ranking.js'
 import { manifestUnchanged, readCatalog, readManifest } from './manifest.js';
 import { dropPrefetched, prefetchModelFiles } from './model-files.js';
 import { likelyWasmFile } from './variant.js';
-import { backendBundled } from './ort-build.js';
+import { backendBundled } from './ort/build.js';
 import { categoryIndex, categoryScores, nextActionProbabilities, type CategoryIndex } from './signals.js';
 import { CATALOG_FILE, type CatalogIndex, type CatalogItem, type HunchManifest } from '@hunch/core';
 import type { CatalogAnswer, CatalogRequest, LoadRequest, LoadResult, ModelWorkerApi, Prediction, PredictRequest, ScoredItem } from './protocol.js';

@@ -1,12 +1,12 @@
 /**
  * Which onnxruntime-web build this worker bundle goes with, and that build's module: the
- * worker's entry (entry.ts, entry-wasm.ts) names its build; onnxruntime-web and transformers.js
- * live in a module of their own beside the worker (ort-module-*.ts), imported only when a model
- * needs them (WebGPU, fp32 and q4 files). The int8 file on WASM runs on the worker's own GPT-2:
- * a worker that never imports them starts without parsing and running half a megabyte of
- * script.
+ * worker's entry (../entry.ts, ../entry-wasm.ts) names its build; onnxruntime-web and
+ * transformers.js live in a module of their own beside the worker (module-*.ts), imported only
+ * when a model needs them (WebGPU, fp32 and q4 files). The int8 file on WASM runs on the
+ * worker's own GPT-2: a worker that never imports them starts without parsing and running half
+ * a megabyte of script.
  */
-import type { Backend } from './protocol.js';
+import type { Backend } from '../protocol.js';
 
 /**
  * The onnxruntime-web build a worker bundle goes with. Its module (transformers.js with the
@@ -46,8 +46,8 @@ export function backendBundled(backend: Backend): boolean {
   return backend === 'wasm' || ortBuild().webgpu;
 }
 
-/** What the onnxruntime module exports (ort-module-*.ts). */
-export type OrtModule = typeof import('./ort-module.js');
+/** What the onnxruntime module exports (module-*.ts). */
+export type OrtModule = typeof import('./module.js');
 
 let imported: Promise<OrtModule> | undefined;
 

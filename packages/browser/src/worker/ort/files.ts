@@ -13,7 +13,7 @@ const cacheName = (version: string) => `${CACHE_PREFIX}${version}`;
 const CACHE_WRITES = Symbol.for('hunch.cache-writes');
 
 /**
- * Whether the worker may write its caches (these and model-files.ts's): not from a forget() it
+ * Whether the worker may write its caches (these and ../model-files.ts's): not from a forget() it
  * heard until its next load (model-files.ts keepModelFiles). Kept on the global scope, not in a
  * module: the worker's entry and its onnxruntime module are separate bundles, each with its own
  * copy of these files, and the flag must be one for both.

@@ -7,14 +7,14 @@
  */
 import { AutoModelForCausalLM } from '@huggingface/transformers';
 import { LOGITS_OUTPUT, type HunchManifest } from '@hunch/core';
-import { ItemScorer } from './item-head/scorer.js';
-import { splitItemHead } from './item-head/split.js';
+import { ItemScorer } from '../item-head/scorer.js';
+import { splitItemHead } from '../item-head/split.js';
 import { modelLoaded, prepareModelFiles, webgpuDeviceInUse, type ModelFileRewrite } from './runtime.js';
-import { lastRow } from './ranking.js';
-import type { ModelCache, ModelRunner, RunnerStep } from './runner.js';
-import type { DtypeChoice } from './variant.js';
-import type { Backend } from './protocol.js';
-// The onnxruntime-web transformers.js runs on (rollup resolves it to this module's build: ort-module-*.ts).
+import { lastRow } from '../ranking.js';
+import type { ModelCache, ModelRunner, RunnerStep } from '../runner.js';
+import type { DtypeChoice } from '../variant.js';
+import type { Backend } from '../protocol.js';
+// The onnxruntime-web transformers.js runs on (rollup resolves it to this module's build: module-*.ts).
 import { Tensor } from 'onnxruntime-web/webgpu';
 
 /** What a step needs of the onnxruntime session transformers.js created. */

@@ -8,9 +8,9 @@ import type { HunchManifest } from '@hunch/core';
 // This module's onnxruntime-web, the one transformers.js runs on: rollup resolves the name to the
 // build of the worker it goes with (WebGPU + WASM in hunch.worker.ort.js, WASM only in hunch.worker.wasm.ort.js).
 import { registerBackend } from 'onnxruntime-web/webgpu';
-import { keepOnlyModel, verifiedModelFile } from './model-files.js';
-import { keepOnlyRuntime, runtimeFile } from './ort-files.js';
-import type { OrtBuild } from './ort-build.js';
+import { keepOnlyModel, verifiedModelFile } from '../model-files.js';
+import { keepOnlyRuntime, runtimeFile } from './files.js';
+import type { OrtBuild } from './build.js';
 
 const onnxEnv = env.backends.onnx as {
   versions?: { web?: string; common?: string };
@@ -20,7 +20,7 @@ const onnxEnv = env.backends.onnx as {
 
 /**
  * The build configureRuntime() was given: this module is bundled apart from the worker's entry
- * (ort-build.ts), so it keeps its own copy.
+ * (build.ts), so it keeps its own copy.
  */
 let build: OrtBuild | undefined;
 const ortBuild = (): OrtBuild => {
@@ -77,7 +77,7 @@ function splitModelUrl(modelUrl: string): { root: string; id: string } {
   return { root: `${url.origin}${parts.join('/')}/`, id };
 }
 
-/** Rewrites one model file's checked bytes before transformers.js gets them (loaded-model.ts cuts the item head off this way). */
+/** Rewrites one model file's checked bytes before transformers.js gets them (runner.ts cuts the item head off this way). */
 export interface ModelFileRewrite {
   /** The file, relative to the model directory (e.g. "onnx/model_quantized.onnx"). */
   path: string;
