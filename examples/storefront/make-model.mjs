@@ -60,7 +60,7 @@ try {
   const { readCheckpoint, rankNextItems } = await import(join(root, 'packages/trainer/dist/index.js'));
   const { Vocabulary } = await import(join(root, 'packages/core/dist/index.js'));
   const model = await readCheckpoint(checkpoint);
-  const vocabulary = new Vocabulary(model.state.vocabulary, model.state.merges ?? []);
+  const vocabulary = new Vocabulary(model.metadata.vocabulary, model.metadata.merges ?? []);
   const { products } = JSON.parse(readFileSync(catalogPath, 'utf8'));
   const categoryOf = new Map(products.map((product) => [product.id, product.category]));
   const failures = [];

@@ -74,7 +74,7 @@ async function readHfGpt2(dir: string): Promise<BaseModel> {
 export async function readBaseModel(dir: string): Promise<BaseModel> {
   if (existsSync(join(dir, 'hunch-train.json'))) {
     const checkpoint = await readCheckpoint(dir);
-    const vocabulary = { tokens: checkpoint.state.vocabulary, merges: (checkpoint.state.merges ?? []).map(([a, b]): Merge => [a, b]) };
+    const vocabulary = { tokens: checkpoint.metadata.vocabulary, merges: (checkpoint.metadata.merges ?? []).map(([a, b]): Merge => [a, b]) };
     return { source: dir, config: checkpoint.config, weights: checkpoint.weights, vocabulary, ...(checkpoint.tokenizer === undefined ? {} : { tokenizer: checkpoint.tokenizer }) };
   }
   if (!existsSync(join(dir, 'config.json'))) throw new Error(`${dir}: no config.json (not a GPT-2 model directory or Hunch checkpoint)`);

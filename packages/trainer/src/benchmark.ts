@@ -217,7 +217,7 @@ function saveInfo(
 
 export async function runBenchmark(input: BenchmarkInput, options: BenchmarkOptions): Promise<BenchmarkResult> {
   const { log } = options;
-  const checkpoint = options.state && stateDirectory(options.state, log);
+  const state = options.state && stateDirectory(options.state, log);
   const data = await loadBenchmarkData(input);
   await useTfBackend({ log });
   log(describeData(data));
@@ -226,7 +226,7 @@ export async function runBenchmark(input: BenchmarkInput, options: BenchmarkOpti
 
   const { fit, validation } = trainingSplit(data);
   const recipe = { ...recipeFor(data.train.totalLength), ...options.train };
-  const trainOptions: SequenceTrainOptions = { ...recipe, validation, seed: options.seed, workers: options.workers, log, ...(checkpoint ? { checkpoint } : {}) };
+  const trainOptions: SequenceTrainOptions = { ...recipe, validation, seed: options.seed, workers: options.workers, log, ...(state ? { state } : {}) };
   const isItem = Uint8Array.from({ length: numItems + ITEM_OFFSET }, (_, id) => (id >= ITEM_OFFSET ? 1 : 0));
   const trained: SequenceTrainResult = await trainSequences(fit, { vocabSize: numItems + ITEM_OFFSET, isItem }, trainOptions);
   const params = [...trained.weights.values()].reduce((sum, t) => sum + t.data.length, 0);

@@ -41,7 +41,8 @@ export interface TrainingMetadata {
   base?: string | null;
 }
 
-export interface TrainState {
+/** hunch-train.json: what a checkpoint holds beside the HF model files. */
+export interface CheckpointMetadata {
   format: typeof CHECKPOINT_FORMAT;
   vocabulary: string[];
   /** The vocabulary's search-text BPE merges (core bpe.ts), in rank order. */
@@ -54,7 +55,7 @@ export interface TrainState {
 export interface Checkpoint {
   config: GPT2Config;
   weights: TensorMap;
-  state: TrainState;
+  metadata: CheckpointMetadata;
   /** A GPT-2's tokenizer.json extended with the behaviour tokens (fine-tuned models only). */
   tokenizer?: unknown;
 }
@@ -114,11 +115,11 @@ export function parseHfConfig(raw: unknown, where: string): GPT2Config {
 }
 
 export async function writeCheckpoint(dir: string, checkpoint: Checkpoint): Promise<void> {
-  const vocabulary = new Vocabulary(checkpoint.state.vocabulary, checkpoint.state.merges ?? []);
+  const vocabulary = new Vocabulary(checkpoint.metadata.vocabulary, checkpoint.metadata.merges ?? []);
   await writeDirAtomic(dir, async (temp) => {
     await writeFile(join(temp, 'config.json'), `${JSON.stringify(hfConfig(checkpoint.config, vocabulary), null, 2)}\n`);
     await writeFile(join(temp, 'model.safetensors'), encodeSafetensors(checkpoint.weights));
-    await writeFile(join(temp, 'hunch-train.json'), `${JSON.stringify(checkpoint.state, null, 2)}\n`);
+    await writeFile(join(temp, 'hunch-train.json'), `${JSON.stringify(checkpoint.metadata, null, 2)}\n`);
     if (checkpoint.tokenizer !== undefined) await writeFile(join(temp, 'tokenizer.json'), `${JSON.stringify(checkpoint.tokenizer)}\n`);
   });
 }
@@ -140,14 +141,14 @@ export async function readJson(path: string): Promise<unknown> {
 /** Reads and checks a checkpoint: every tensor present with the shape the config implies. */
 export async function readCheckpoint(dir: string): Promise<LoadedCheckpoint> {
   const config = parseHfConfig(await readJson(join(dir, 'config.json')), join(dir, 'config.json'));
-  const statePath = join(dir, 'hunch-train.json');
-  const state = (await readJson(statePath)) as TrainState;
-  if (state?.format !== CHECKPOINT_FORMAT || !Array.isArray(state.vocabulary)) {
-    throw new Error(`${statePath}: not a Hunch training state`);
+  const metadataPath = join(dir, 'hunch-train.json');
+  const metadata = (await readJson(metadataPath)) as CheckpointMetadata;
+  if (metadata?.format !== CHECKPOINT_FORMAT || !Array.isArray(metadata.vocabulary)) {
+    throw new Error(`${metadataPath}: not a Hunch checkpoint`);
   }
-  const vocabulary = new Vocabulary(state.vocabulary, state.merges ?? []); // checks specials and duplicates
+  const vocabulary = new Vocabulary(metadata.vocabulary, metadata.merges ?? []); // checks specials and duplicates
   if (vocabulary.size !== config.vocabSize) {
-    throw new Error(`${statePath}: vocabulary has ${vocabulary.size} tokens but config.json says vocab_size ${config.vocabSize}`);
+    throw new Error(`${metadataPath}: vocabulary has ${vocabulary.size} tokens but config.json says vocab_size ${config.vocabSize}`);
   }
   const tokenizerPath = join(dir, 'tokenizer.json');
   const tokenizer = existsSync(tokenizerPath) ? await readJson(tokenizerPath) : undefined;
@@ -159,7 +160,7 @@ export async function readCheckpoint(dir: string): Promise<LoadedCheckpoint> {
   }
   const { tensors } = decodeSafetensors(bytes);
   checkWeights(config, tensors);
-  return { config, weights: tensors, state, safetensors: bytes, ...(tokenizer === undefined ? {} : { tokenizer }) };
+  return { config, weights: tensors, metadata, safetensors: bytes, ...(tokenizer === undefined ? {} : { tokenizer }) };
 }
 
 /** Throws naming the first tensor that is missing, mis-shaped or not finite. */

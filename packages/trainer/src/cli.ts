@@ -178,7 +178,7 @@ async function trainCommand(args: string[]): Promise<void> {
   }
   const { checkpoint, trained } = result;
   await writeCheckpoint(out, checkpoint);
-  const { training } = checkpoint.state;
+  const { training } = checkpoint.metadata;
   console.error(
     `checkpoint -> ${out} (${trained.steps} steps in ${trained.seconds.toFixed(1)} s, kept step ${training.keptStep}, ` +
       `final loss ${training.finalLoss.toFixed(4)}${training.validation ? `, validation MRR@20 ${training.validation.mrr20.toFixed(4)}` : ''})`,

@@ -110,7 +110,7 @@ function headsOf(checkpoint: Checkpoint): HeadOptions {
 /**
  * Throws unless the ONNX graphs compute exactly the checkpoint's scores: the GPT-2 tensors
  * (checked on reading) plus, at most, the next-item heads, each with its shape, finite,
- * agreeing with the heads the training state records; any other tensor is named.
+ * agreeing with the heads its metadata (hunch-train.json) records; any other tensor is named.
  */
 function checkExportable(checkpoint: Checkpoint, where: string): HeadOptions {
   const heads = headsOf(checkpoint);
@@ -125,7 +125,7 @@ function checkExportable(checkpoint: Checkpoint, where: string): HeadOptions {
   const known = new Set(expected.map(([name]) => name));
   const extra = [...checkpoint.weights.keys()].filter((name) => !known.has(name));
   if (extra.length > 0) throw new Error(`${where}: the exported model cannot compute ${extra.join(', ')}`);
-  const recorded = (checkpoint.state as { nextItem?: { heads?: Partial<HeadOptions> } }).nextItem?.heads;
+  const recorded = (checkpoint.metadata as { nextItem?: { heads?: Partial<HeadOptions> } }).nextItem?.heads;
   if (recorded) {
     const agree = { itemBias: Boolean(recorded.itemBias) === heads.itemBias, repeat: Boolean(recorded.repeat) === heads.repeat, cosineScale: (recorded.cosineScale ?? 0) === (heads.cosineScale ?? 0) };
     const field = Object.entries(agree).find(([, ok]) => !ok)?.[0];
@@ -150,18 +150,18 @@ export async function exportModel(options: ExportOptions): Promise<ExportManifes
   const checkpoint = await readCheckpoint(options.checkpoint);
   const heads = checkExportable(checkpoint, options.checkpoint);
   const products = await readCatalog(options.catalog);
-  const vocabulary = new Vocabulary(checkpoint.state.vocabulary, checkpoint.state.merges ?? []);
+  const vocabulary = new Vocabulary(checkpoint.metadata.vocabulary, checkpoint.metadata.merges ?? []);
   const known = new Set(vocabulary.items().map(({ itemId }) => itemId));
   const shown = products.filter((product) => known.has(product.id));
   const inCatalog = new Set(shown.map((product) => product.id));
-  const counts = checkpoint.state.itemCounts ?? {};
+  const counts = checkpoint.metadata.itemCounts ?? {};
   // Only items the SDK can both score and display; most events first, ties by id.
   const popular = [...inCatalog].sort((a, b) => (counts[b] ?? 0) - (counts[a] ?? 0) || (a < b ? -1 : a > b ? 1 : 0));
 
   const catalog = new TextEncoder().encode(catalogJson({ popular, products: shown }));
   const files = modelFiles(checkpoint, vocabulary, catalog, quant);
   const entries = [...files].sort(([a], [b]) => (a < b ? -1 : 1));
-  const { training } = checkpoint.state;
+  const { training } = checkpoint.metadata;
   const { nLayer, nHead, nEmbd } = checkpoint.config;
   const manifest: ExportManifest = {
     format: MANIFEST_FORMAT,

@@ -1,7 +1,7 @@
 /** @hunch/trainer public API: the same steps as the `hunch` CLI, as functions. */
 export { readCatalog } from './catalog.js';
 export { CHECKPOINT_FORMAT, checkWeights, hfConfig, readCheckpoint, writeCheckpoint } from './checkpoint.js';
-export type { Checkpoint, LoadedCheckpoint, TrainState, TrainingMetadata } from './checkpoint.js';
+export type { Checkpoint, LoadedCheckpoint, CheckpointMetadata, TrainingMetadata } from './checkpoint.js';
 export { exportModel } from './export.js';
 export { extendTokenizerJson, readBpeTokenizer, tokenizerConfig, tokenizerJson } from './hf-tokenizer.js';
 export type { ExportOptions } from './export.js';
@@ -36,6 +36,6 @@ export { DIGINETICA_RECIPE, describeData, evaluateBaselines, evaluateNextItemMod
 export { checkVocabulary, evaluateCheckpoint } from './evaluate-checkpoint.js';
 export type { EvaluateCheckpointOptions, EvaluateCheckpointResult } from './evaluate-checkpoint.js';
 export { readNextItemCheckpoint, writeNextItemCheckpoint } from './next-item/checkpoint.js';
-export type { NextItemModel, NextItemSaveInfo, NextItemState } from './next-item/checkpoint.js';
+export type { NextItemModel, NextItemMetadata, NextItemSaveInfo } from './next-item/checkpoint.js';
 export type { BenchmarkInput, BenchmarkOptions, BenchmarkResult } from './benchmark.js';
 export * as evaluation from './eval/index.js';

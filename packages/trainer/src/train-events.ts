@@ -90,7 +90,7 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 /** `events`: an NDJSON file's path, or a source such as the collector's database (event-source.ts). */
 export async function trainEvents(events: string | EventSource, options: EventTrainOptions): Promise<EventTrainResult> {
   const log = options.log ?? (() => {});
-  const checkpointOption = options.state && stateDirectory(options.state, log);
+  const state = options.state && stateDirectory(options.state, log);
   const { base } = options;
   // The sequence trainer computes LayerNorm with GPT-2's epsilon, 1e-5.
   if (base && base.config.layerNormEpsilon !== 1e-5) throw new Error(`${base.source}: layer_norm_epsilon ${base.config.layerNormEpsilon} is not supported (1e-5 only)`);
@@ -164,7 +164,7 @@ export async function trainEvents(events: string | EventSource, options: EventTr
             },
           }
         : {}),
-      ...(checkpointOption ? { checkpoint: checkpointOption } : {}),
+      ...(state ? { state } : {}),
       ...(options.stopAfter !== undefined ? { stopAfter: options.stopAfter } : {}),
       ...(from ? { init: from.init } : {}),
       log,
@@ -175,7 +175,7 @@ export async function trainEvents(events: string | EventSource, options: EventTr
   const checkpoint: Checkpoint = {
     config: trained.config,
     weights: trained.weights,
-    state: {
+    metadata: {
       format: 'hunch-checkpoint',
       vocabulary: [...vocabulary.tokens],
       merges: vocabulary.merges.map(([a, b]): [string, string] => [a, b]),

@@ -69,8 +69,8 @@ export interface SequenceTrainOptions {
     /** Rank with the sequence's own earlier items masked. */
     excludeSeen?: boolean;
   };
-  /** Save training state to `dir` every `every` steps; resume from it when it exists. */
-  checkpoint?: { dir: string; every: number };
+  /** Save the run's state (train/run-state.ts) to `dir` every `every` steps; resume from it when it exists. */
+  state?: { dir: string; every: number };
   /** Evaluated once at the end with the returned weights (full ranking), using the workers. */
   test?: { sequences: ReadonlyArray<ArrayLike<number>> } & EvalOptions;
   /** Stop after this many steps of this call (to simulate a kill in tests). */
@@ -177,13 +177,13 @@ export async function trainSequences(
   let priorSeconds = 0;
   let tokens = 0;
   const fp = fingerprint(options, V, rows.length);
-  if (options.checkpoint) {
-    const state = await loadRunState(options.checkpoint.dir, [params, optimizer.m, optimizer.v, best]);
-    if (state) {
-      if (state.fingerprint !== fp) throw new Error(`${options.checkpoint.dir}: checkpoint was made with other options or data; remove it to start afresh`);
-      ({ step, history, bestStep, bestValMrr, badEvals, tokens } = state);
-      priorSeconds = state.seconds;
-      optimizer.t = state.adamT;
+  if (options.state) {
+    const saved = await loadRunState(options.state.dir, [params, optimizer.m, optimizer.v, best]);
+    if (saved) {
+      if (saved.fingerprint !== fp) throw new Error(`${options.state.dir}: the training state was saved with other options or data; remove it to start afresh`);
+      ({ step, history, bestStep, bestValMrr, badEvals, tokens } = saved);
+      priorSeconds = saved.seconds;
+      optimizer.t = saved.adamT;
       log(`resuming from step ${step}/${totalSteps}`);
     }
   }
@@ -271,9 +271,9 @@ export async function trainSequences(
             (entry.valMrr !== undefined ? `  val MRR@20 ${entry.valMrr.toFixed(4)} HR@20 ${entry.valHit!.toFixed(4)} (best ${bestValMrr.toFixed(4)} @${bestStep})` : ''),
         );
       }
-      if (options.checkpoint && (step % options.checkpoint.every === 0 || step === totalSteps)) {
+      if (options.state && (step % options.state.every === 0 || step === totalSteps)) {
         await saveRunState(
-          options.checkpoint.dir,
+          options.state.dir,
           { format: 'hunch-train-state', version: 1, fingerprint: fp, step, adamT: optimizer.t, history, bestStep, bestValMrr, badEvals, seconds: elapsed(), tokens },
           [params, optimizer.m, optimizer.v, best],
         );

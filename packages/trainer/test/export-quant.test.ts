@@ -106,7 +106,7 @@ describe('quantized export', () => {
 
   it('every file runs at every graph optimization level with the same outputs', async () => {
     const { config } = checkpoint;
-    const { ids, mask, dims } = fixedInput(new Vocabulary(checkpoint.state.vocabulary));
+    const { ids, mask, dims } = fixedInput(new Vocabulary(checkpoint.metadata.vocabulary));
     for (const kind of ['plain', 'heads'] as const) {
       for (const variant of ONNX_VARIANTS) {
         const path = join(dirs[kind], ONNX_VARIANT_FILES[variant]);
@@ -128,7 +128,7 @@ describe('quantized export', () => {
   it('num_logits_to_keep k > 0 gives exactly the last k rows of logits and hunch_repeat; 0 and k >= seq give all', async () => {
     const { config } = checkpoint;
     const V = config.vocabSize;
-    const { ids, mask, dims } = fixedInput(new Vocabulary(checkpoint.state.vocabulary));
+    const { ids, mask, dims } = fixedInput(new Vocabulary(checkpoint.metadata.vocabulary));
     const [B, T] = dims;
     /** The last k of T rows of each batch row of a [B, T, width] tensor. */
     const lastRows = (data: Float32Array, width: number, k: number) =>
@@ -168,7 +168,7 @@ describe('quantized export', () => {
   it('ranks the top 20 items close to fp32', async () => {
     const { config } = checkpoint;
     const V = config.vocabSize;
-    const vocabulary = new Vocabulary(checkpoint.state.vocabulary);
+    const vocabulary = new Vocabulary(checkpoint.metadata.vocabulary);
     const items = vocabulary.tokens.flatMap((token, id) => (isItemToken(token) ? [id] : []));
     const { ids, mask, dims } = fixedInput(vocabulary);
     for (const kind of ['plain', 'heads'] as const) {
@@ -197,7 +197,7 @@ describe('quantized export', () => {
 
   it('loads in transformers.js as dtype fp32, q8 and q4, with the outputs of onnxruntime-node', async () => {
     const { config } = checkpoint;
-    const { ids, mask, dims } = fixedInput(new Vocabulary(checkpoint.state.vocabulary));
+    const { ids, mask, dims } = fixedInput(new Vocabulary(checkpoint.metadata.vocabulary));
     env.allowRemoteModels = false;
     env.allowLocalModels = true;
     env.localModelPath = `${dirname(dirs.heads)}/`;

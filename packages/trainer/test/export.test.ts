@@ -56,7 +56,7 @@ async function loadTransformers(dir: string) {
 
 describe('export (fp32, KV cache)', () => {
   it('gives the same logits in tfjs, onnxruntime-node and transformers.js', async () => {
-    const vocabulary = new Vocabulary(checkpoint.state.vocabulary);
+    const vocabulary = new Vocabulary(checkpoint.metadata.vocabulary);
     const input = fixedInput(vocabulary);
     const { ids, mask, dims } = input;
     const [, T] = dims;
@@ -76,7 +76,7 @@ describe('export (fp32, KV cache)', () => {
   it('continues from its KV cache exactly as a full forward', async () => {
     const { config } = checkpoint;
     const V = config.vocabSize;
-    const { ids, dims } = fixedInput(new Vocabulary(checkpoint.state.vocabulary));
+    const { ids, dims } = fixedInput(new Vocabulary(checkpoint.metadata.vocabulary));
     const row = ids.slice(0, dims[1]);
     const full = tfjsLogits(row);
     const session = await ort.InferenceSession.create(join(modelDir, 'onnx/model.onnx'));
@@ -108,7 +108,7 @@ describe('export (fp32, KV cache)', () => {
   });
 
   it('generates in transformers.js the tokens of a greedy loop over tfjs logits', async () => {
-    const vocabulary = new Vocabulary(checkpoint.state.vocabulary);
+    const vocabulary = new Vocabulary(checkpoint.metadata.vocabulary);
     const prompt = [vocabulary.bos, vocabulary.id('<page_view>'), vocabulary.id('item:mugs-01'), vocabulary.id('item:mugs-02')];
     const newTokens = 8;
     const V = checkpoint.config.vocabSize;
@@ -143,7 +143,7 @@ describe('export (fp32, KV cache)', () => {
     const safetensors = await readFile(join(modelDir, 'model.safetensors'));
     expect(manifest.version).toBe(createHash('sha256').update(safetensors).digest('hex').slice(0, 12));
     expect(manifest.encoding.maxLength).toBe(tinyOptions.context);
-    expect(manifest.vocabulary).toEqual(checkpoint.state.vocabulary);
+    expect(manifest.vocabulary).toEqual(checkpoint.metadata.vocabulary);
     const onnxFiles = ['onnx/model.onnx', 'onnx/model_q4.onnx', 'onnx/model_quantized.onnx'];
     expect(Object.keys(manifest.files).sort()).toEqual(
       ['catalog.json', 'config.json', 'generation_config.json', 'model.safetensors', ...onnxFiles, 'tokenizer.json', 'tokenizer_config.json'],
@@ -171,13 +171,13 @@ describe('export (fp32, KV cache)', () => {
     expect(catalog.products.every((p) => items.has(p.id))).toBe(true);
     expect(catalogText.split('\n').filter((line) => line.startsWith('{"id":'))).toHaveLength(catalog.products.length);
     expect(new Set(catalog.popular)).toEqual(new Set(catalog.products.map((p) => p.id)));
-    const counts = checkpoint.state.itemCounts;
+    const counts = checkpoint.metadata.itemCounts;
     for (let i = 1; i < catalog.popular.length; i++) {
       expect(counts[catalog.popular[i - 1]!]!).toBeGreaterThanOrEqual(counts[catalog.popular[i]!]!);
     }
     expect(raw).not.toHaveProperty('catalog');
     expect(raw).not.toHaveProperty('popular');
-    expect(manifest.training.steps).toBe(checkpoint.state.training.steps);
+    expect(manifest.training.steps).toBe(checkpoint.metadata.training.steps);
     expect(manifest.training.steps).toBeGreaterThan(0);
     expect(safetensors).toEqual(await readFile(join(checkpointDir, 'model.safetensors')));
     for (const file of ['config.json', 'generation_config.json']) expect(JSON.parse(await readFile(join(modelDir, file), 'utf8')).use_cache, file).toBe(true);
@@ -200,7 +200,7 @@ describe('export (fp32, KV cache)', () => {
   });
 
   it('writes a tokenizer that transformers.js reads exactly as the Hunch encoding', async () => {
-    const vocabulary = new Vocabulary(checkpoint.state.vocabulary, checkpoint.state.merges);
+    const vocabulary = new Vocabulary(checkpoint.metadata.vocabulary, checkpoint.metadata.merges);
     // A product these 200 simulated sessions reached (not every one of the catalog's is).
     const item_id = vocabulary.items()[0]!.itemId;
     const events = TOKENIZER_EVENTS.map((event) => (event.params.item_id === undefined ? event : { ...event, params: { ...event.params, item_id } }));
@@ -281,7 +281,7 @@ describe('export of the next-item heads', () => {
 
     const { config } = heads;
     const V = config.vocabSize;
-    const vocabulary = new Vocabulary(checkpoint.state.vocabulary);
+    const vocabulary = new Vocabulary(checkpoint.metadata.vocabulary);
     const isItem = Uint8Array.from(vocabulary.tokens, (token) => (isItemToken(token) ? 1 : 0));
     const { ids, mask, dims } = fixedInput(vocabulary);
     const [B, T] = dims;
@@ -326,10 +326,10 @@ describe('export of the next-item heads', () => {
 });
 
 describe('export of a next-item checkpoint (hunch benchmark --out)', () => {
-  it('exports the heads its training state records, and refuses a record the tensors contradict', async () => {
+  it('exports the heads its metadata records, and refuses a record the tensors contradict', async () => {
     const heads = withHeads(checkpoint);
-    const model = { config: heads.config, weights: heads.weights, vocabulary: checkpoint.state.vocabulary };
-    const info = { itemCounts: checkpoint.state.itemCounts, training: checkpoint.state.training };
+    const model = { config: heads.config, weights: heads.weights, vocabulary: checkpoint.metadata.vocabulary };
+    const info = { itemCounts: checkpoint.metadata.itemCounts, training: checkpoint.metadata.training };
     const dir = join(work, 'next-item');
     await writeNextItemCheckpoint(dir, { ...model, heads: { itemBias: true, repeat: true, cosineScale: 14 } }, info);
     const out = join(work, 'next-item-model');

@@ -62,7 +62,7 @@ describe('reading a Hugging Face GPT-2 directory', () => {
 describe('fine-tuning from a GPT-2', () => {
   it('extends the vocabulary: base tokens at their ids, then [UNK], actions and items', () => {
     const V = tiny.tokens.length;
-    const vocabulary = new Vocabulary(tuned.state.vocabulary, tuned.state.merges);
+    const vocabulary = new Vocabulary(tuned.metadata.vocabulary, tuned.metadata.merges);
     expect(vocabulary.tokens.slice(0, V)).toEqual(tiny.tokens);
     const added = vocabulary.tokens.slice(V);
     expect(added[0]).toBe('[UNK]');
@@ -78,7 +78,7 @@ describe('fine-tuning from a GPT-2', () => {
   });
 
   it('starts from the base weights: wte rows copied exactly, new rows near their mean, wpe cut to the context', () => {
-    const vocabulary = new Vocabulary(tuned.state.vocabulary, tuned.state.merges);
+    const vocabulary = new Vocabulary(tuned.metadata.vocabulary, tuned.metadata.merges);
     const { config, init } = initFromBase(base, vocabulary, 16, 5);
     const V = tiny.tokens.length;
     const D = 16;
@@ -112,7 +112,7 @@ describe('fine-tuning from a GPT-2', () => {
     await writeCheckpoint(checkpointDir, tuned);
     const read = await readCheckpoint(checkpointDir);
     await exportModel({ checkpoint: checkpointDir, catalog: catalogPath, out: modelDir });
-    const vocabulary = new Vocabulary(read.state.vocabulary, read.state.merges);
+    const vocabulary = new Vocabulary(read.metadata.vocabulary, read.metadata.merges);
 
     const logits = await logitsThreeWays(read, modelDir, fixedInput(vocabulary));
     expect(maxAbsDiff(logits.ort, logits.tfjs)).toBeLessThan(1e-4);
@@ -139,11 +139,11 @@ describe('fine-tuning from a GPT-2', () => {
     const extra: HunchEvent = { id: '00000000-0000-4000-8000-00000000beef', name: 'view_item', ts: Date.UTC(2025, 0, 1), sessionId: 'new', params: { item_id: 'new-01' } };
     const more = join(work, 'more.ndjson');
     // New sessions over the items it knows (a new simulation also reaches items the first one missed), and one new item.
-    const known = new Set(tuned.state.vocabulary);
+    const known = new Set(tuned.metadata.vocabulary);
     await writeEventsFile(more, [...simulated(40, 9).filter((event) => event.params.item_id === undefined || known.has(`item:${event.params.item_id}`)), extra]);
     const again = await trainEvents(more, { ...options, epochs: 1, base: await readBaseModel(ours) });
-    expect(again.checkpoint.state.vocabulary).toEqual([...tuned.state.vocabulary, 'item:new-01']);
-    expect(again.checkpoint.state.training.base).toBe(ours);
+    expect(again.checkpoint.metadata.vocabulary).toEqual([...tuned.metadata.vocabulary, 'item:new-01']);
+    expect(again.checkpoint.metadata.training.base).toBe(ours);
     // Its tokenizer is the GPT-2's, extended once more.
     const added = (again.checkpoint.tokenizer as { added_tokens: Array<{ content: string }> }).added_tokens.map((t) => t.content);
     expect(added.at(-1)).toBe('item:new-01');

@@ -102,7 +102,7 @@ describe('trainEvents', () => {
     const { checkpoint, trained, skipped } = await trainEvents(eventsPath, { ...tiny, log: (line) => lines.push(line) });
     expect(skipped).toBe(1);
     expect(lines.join('\n')).toContain(`skipped 1 invalid line(s): line ${brokenLine} (unknown event name`);
-    const { training } = checkpoint.state;
+    const { training } = checkpoint.metadata;
     expect(training.softmax).toBe('full');
     expect(training.validation!.sequences).toBeGreaterThan(0);
     expect(training.validation!.mrr20).toBeGreaterThan(0.1);
@@ -113,7 +113,7 @@ describe('trainEvents', () => {
     expect([...checkpoint.weights.keys()].filter((name) => !name.startsWith('transformer.'))).toEqual([]);
     expect(checkpoint.config.nPositions).toBe(16);
 
-    const vocabulary = new Vocabulary(checkpoint.state.vocabulary, checkpoint.state.merges);
+    const vocabulary = new Vocabulary(checkpoint.metadata.vocabulary, checkpoint.metadata.merges);
     const history: Array<Pick<HunchEvent, 'name' | 'params'>> = ['mugs-01', 'mugs-04', 'mugs-08'].map((item_id) => ({ name: 'view_item', params: { item_id } }));
     const top = await rankNextItems(checkpoint.config, checkpoint.weights, vocabulary, history, 6);
     expect(top.filter((t) => t.itemId.startsWith('mugs-')).length).toBeGreaterThanOrEqual(4);
@@ -125,7 +125,7 @@ describe('trainEvents', () => {
     const again = await trainEvents(eventsPath, short);
     for (const [name, tensor] of first.checkpoint.weights) expect(again.checkpoint.weights.get(name)!.data, name).toEqual(tensor.data);
     const sampled = await trainEvents(eventsPath, { ...short, fullSoftmaxMax: 10, negatives: 32 });
-    expect(sampled.checkpoint.state.training.softmax).toBe(32);
+    expect(sampled.checkpoint.metadata.training.softmax).toBe(32);
     expect(sampled.checkpoint.weights.get('transformer.wte.weight')!.data).not.toEqual(first.checkpoint.weights.get('transformer.wte.weight')!.data);
   });
 
@@ -151,7 +151,7 @@ describe('trainEvents', () => {
     // The same run as one never interrupted: every step's loss and validation, and the weights kept.
     const course = (history: typeof straight.trained.history) => history.map(({ seconds: _s, ...entry }) => entry);
     expect(course(resumed.trained.history)).toEqual(course(straight.trained.history));
-    expect(resumed.checkpoint.state.training.keptStep).toBe(straight.checkpoint.state.training.keptStep);
+    expect(resumed.checkpoint.metadata.training.keptStep).toBe(straight.checkpoint.metadata.training.keptStep);
     for (const [name, tensor] of straight.checkpoint.weights) expect(resumed.checkpoint.weights.get(name)!.data, name).toEqual(tensor.data);
   });
 });

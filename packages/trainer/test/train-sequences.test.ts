@@ -83,14 +83,14 @@ describe('trainSequences', () => {
     const options = { ...base, epochs: 2, validation: { sequences: validation, every: 4, patience: 100 } };
     const straight = await trainSequences(data, { vocabSize: V }, options);
     const dir = join(temp, 'resume');
-    const checkpoint = { dir, every: 3 };
-    const killed = await trainSequences(data, { vocabSize: V }, { ...options, checkpoint, stopAfter: 7 });
+    const state = { dir, every: 3 };
+    const killed = await trainSequences(data, { vocabSize: V }, { ...options, state, stopAfter: 7 });
     expect(killed.steps).toBe(7);
     // The state is one numbers file plus state.json naming it (the last save, at step 6).
     expect(readdirSync(dir).sort()).toEqual(['state.json', 'tensors-6.bin']);
     // A kill in the middle of the next save leaves a partial numbers file: ignored.
     writeFileSync(join(dir, 'tensors-9.bin'), new Uint8Array(100));
-    const resumed = await trainSequences(data, { vocabSize: V }, { ...options, checkpoint });
+    const resumed = await trainSequences(data, { vocabSize: V }, { ...options, state });
     expect(resumed.steps).toBe(straight.steps);
     for (const [name, t] of straight.weights) expect(resumed.weights.get(name)!.data, name).toEqual(t.data);
     expect(resumed.history.map((h) => h.loss)).toEqual(straight.history.map((h) => h.loss));

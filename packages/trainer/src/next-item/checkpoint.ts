@@ -6,12 +6,12 @@
  * reader rebuilds the exact parameter layout whatever heads a later version adds.
  */
 import { COSINE_SCALE, ITEM_BIAS, isItemToken, REPEAT_WEIGHT, Vocabulary } from '@hunch/core';
-import { readCheckpoint, writeCheckpoint, type Checkpoint, type TrainState, type TrainingMetadata } from '../checkpoint.js';
+import { readCheckpoint, writeCheckpoint, type Checkpoint, type CheckpointMetadata, type TrainingMetadata } from '../checkpoint.js';
 import type { GPT2Config } from '../model.js';
 import type { TensorMap } from '../safetensors.js';
 import { nextItemShapes, type HeadOptions } from './heads.js';
 
-export interface NextItemState extends TrainState {
+export interface NextItemMetadata extends CheckpointMetadata {
   nextItem: { heads: HeadOptions };
 }
 
@@ -32,14 +32,14 @@ export interface NextItemSaveInfo {
 }
 
 export async function writeNextItemCheckpoint(dir: string, model: Omit<NextItemModel, 'isItem'>, info: NextItemSaveInfo): Promise<void> {
-  const state: NextItemState = {
+  const metadata: NextItemMetadata = {
     format: 'hunch-checkpoint',
     vocabulary: [...model.vocabulary],
     itemCounts: info.itemCounts,
     training: info.training,
     nextItem: { heads: model.heads },
   };
-  const checkpoint: Checkpoint = { config: model.config, weights: model.weights, state };
+  const checkpoint: Checkpoint = { config: model.config, weights: model.weights, metadata };
   await writeCheckpoint(dir, checkpoint);
 }
 
@@ -55,8 +55,8 @@ function headsFromTensors(weights: TensorMap): HeadOptions {
  * refuses tensors this version would silently ignore when scoring).
  */
 export async function readNextItemCheckpoint(dir: string): Promise<NextItemModel> {
-  const { config, weights, state } = await readCheckpoint(dir);
-  const recorded = (state as Partial<NextItemState>).nextItem?.heads;
+  const { config, weights, metadata } = await readCheckpoint(dir);
+  const recorded = (metadata as Partial<NextItemMetadata>).nextItem?.heads;
   const heads = recorded ?? headsFromTensors(weights);
   const expected = nextItemShapes(config, heads);
   for (const [name, shape] of expected) {
@@ -70,7 +70,7 @@ export async function readNextItemCheckpoint(dir: string): Promise<NextItemModel
   const known = new Set(expected.map(([name]) => name));
   const unknown = [...weights.keys()].filter((name) => !known.has(name));
   if (unknown.length) throw new Error(`${dir}: checkpoint has tensors this version cannot score with: ${unknown.join(', ')}`);
-  const vocabulary = new Vocabulary(state.vocabulary).tokens;
+  const vocabulary = new Vocabulary(metadata.vocabulary).tokens;
   const isItem = Uint8Array.from(vocabulary, (token) => (isItemToken(token) ? 1 : 0));
   return { config, heads, weights, vocabulary, isItem };
 }

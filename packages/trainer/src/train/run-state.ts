@@ -28,7 +28,7 @@ export interface RunState {
 
 /** What must match for a saved state to be resumed: everything that changes the computation. */
 export function fingerprint(options: SequenceTrainOptions, vocab: number, sequences: number): string {
-  const { log: _log, checkpoint: _c, stopAfter: _s, workerScript: _w, validation, workers: _k, init, ...rest } = options;
+  const { log: _log, state: _state, stopAfter: _s, workerScript: _w, validation, workers: _k, init, ...rest } = options;
   return JSON.stringify({ ...rest, init: init ? [...init.keys()].sort() : null, vocab, sequences, validation: validation ? { ...validation, sequences: validation.sequences.length } : null });
 }
 
@@ -65,7 +65,7 @@ export async function loadRunState(dir: string, arrays: Float32Array[]): Promise
   const bytes = await readFile(join(dir, state.tensors ?? 'tensors.bin'));
   const blob = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
   const total = arrays.reduce((n, a) => n + a.length, 0);
-  if (blob.length !== total) throw new Error(`${dir}: checkpoint holds ${blob.length} numbers, expected ${total}`);
+  if (blob.length !== total) throw new Error(`${dir}: the training state holds ${blob.length} numbers, expected ${total}`);
   let o = 0;
   for (const a of arrays) {
     a.set(blob.subarray(o, o + a.length));
@@ -75,7 +75,7 @@ export async function loadRunState(dir: string, arrays: Float32Array[]): Promise
 }
 
 /**
- * The `checkpoint` option for a training-state directory given on a command line: a
+ * trainSequences' `state` option for a training-state directory given on a command line: a
  * directory that already holds state is continued only when `resume` says so, so a stale
  * state is never picked up by accident.
  */
