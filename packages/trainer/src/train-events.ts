@@ -15,24 +15,11 @@ import { readEventCorpus } from './event-corpus.js';
 import type { EventSource } from './event-source.js';
 import { extendTokenizerJson } from './hf-tokenizer.js';
 import { trainSequences, type SequenceTrainResult } from './train-sequences.js';
+import type { TrainOptions } from './train/options.js';
 import { stateDirectory } from './train/run-state.js';
 
-export interface EventTrainOptions {
-  /** Architecture (ignored with `base`, whose own is used). */
-  layers: number;
-  embd: number;
-  heads: number;
-  /** n_positions; with `base`, at most the base's. */
-  context: number;
-  epochs: number;
-  /** Padded input positions per step, about. */
-  batchTokens: number;
-  lr: number;
-  dropout: number;
-  weightDecay: number;
-  seed: number;
-  /** 1 = this thread; 2 = two worker_threads. */
-  workers: number;
+/** With `base`, the architecture is the base's (layers, embd and heads are ignored) and `context` at most its n_positions. */
+export interface EventTrainOptions extends TrainOptions {
   /** Share of sessions, the latest, held out for early stopping (0 = none). */
   validationShare: number;
   /** Validations without a better MRR@20 before stopping. */
@@ -45,10 +32,6 @@ export interface EventTrainOptions {
   state?: { dir: string; every: number; resume: boolean };
   /** Fine-tune from this model, extending its vocabulary. */
   base?: BaseModel;
-  /** Stop after this many steps of this call, as a kill would (tests of `state`). */
-  stopAfter?: number;
-  workerScript?: string | URL;
-  log?: (line: string) => void;
 }
 
 /**

@@ -24,27 +24,18 @@ import type { TensorMap } from './safetensors.js';
 import { localEngine, workerEngine } from './train/engine.js';
 import { planEpoch } from './train/epoch-plan.js';
 import { FlatAdamW, warmupCosine } from './train/optimizer.js';
+import type { TrainOptions } from './train/options.js';
 import { formatDuration, progressBar } from './train/progress.js';
 import { fingerprint, loadRunState, saveRunState } from './train/run-state.js';
 
-export interface SequenceTrainOptions {
-  layers: number;
-  embd: number;
-  heads: number;
-  /** n_positions: longest input; longer sequences keep their first context + 1 tokens. */
-  context: number;
-  epochs: number;
-  /** Padded input positions per step (B x T), about. */
-  batchTokens: number;
-  lr: number;
+/** Sequences longer than `context` + 1 tokens keep their first context + 1. */
+export interface SequenceTrainOptions extends TrainOptions {
   /** Warmup steps (default 2% of all steps, at least 1). */
   warmup?: number;
   /** Final lr as a share of the peak (default 0.1). */
   minLrRatio?: number;
-  weightDecay: number;
   beta2?: number;
   clip?: number;
-  dropout: number;
   /** Shared sampled negatives per step; 0 = full softmax over every candidate. */
   negatives: number;
   negativePower?: number;
@@ -52,11 +43,6 @@ export interface SequenceTrainOptions {
   repeat: boolean;
   /** > 0: cosine scoring with this scale τ (next-item/heads.ts); 0 or absent: dot product. */
   cosineScale?: number;
-  seed: number;
-  /** 1 = in this thread; 2 = two worker_threads, each half the batch. */
-  workers: number;
-  /** The built train-worker.js (default: next to this module). */
-  workerScript?: string | URL;
   /** Validation: score every `every` steps (and at the end), stop after `patience` evaluations without a better MRR@20. */
   validation?: {
     sequences: ReadonlyArray<ArrayLike<number>>;
@@ -73,16 +59,12 @@ export interface SequenceTrainOptions {
   state?: { dir: string; every: number };
   /** Evaluated once at the end with the returned weights (full ranking), using the workers. */
   test?: { sequences: ReadonlyArray<ArrayLike<number>> } & EvalOptions;
-  /** Stop after this many steps of this call (to simulate a kill in tests). */
-  stopAfter?: number;
   /**
    * Weights to start from (fine-tuning): every tensor whose name and shape match the
    * model's replaces its fresh initialisation; the rest keep it. A tensor with a known
    * name and another shape is an error.
    */
   init?: TensorMap;
-  /** Progress lines (stderr in the CLI). */
-  log?: (line: string) => void;
 }
 
 export interface VocabInfo {
