@@ -8,8 +8,7 @@
  * the latest sessions (by start time) are held out for validation.
  */
 import { VocabularyCounts, type Merge, type Vocabulary } from '@hunch/core';
-import { ndjsonSource, type EventSource } from './event-source.js';
-import type { ScanReport } from './ndjson.js';
+import { ndjsonSource, type EventSource, type ScanReport } from './event-source.js';
 
 export interface CorpusOptions {
   /** Tokens after [BOS] per window (the model's n_positions). */

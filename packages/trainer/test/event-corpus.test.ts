@@ -5,8 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { buildVocabulary, encodeHistory, type HunchEvent } from '@hunch/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readEventCorpus, windows } from '../src/event-corpus.js';
-import { groupSessions } from '../src/ndjson.js';
-import { writeEventsFile } from './event-files.js';
+import { groupSessions, writeEventsFile } from './event-files.js';
 import { simulated } from './helpers.js';
 
 const fixture = fileURLToPath(new URL('./fixtures/events-with-broken-lines.ndjson', import.meta.url));

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { HunchEvent } from '@hunch/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_LINE_BYTES, groupSessions, readEvents, scanEvents } from '../src/ndjson.js';
+import { MAX_LINE_BYTES, ndjsonSource } from '../src/event-source.js';
+import { groupSessions, readEvents } from './event-files.js';
 import { simulated } from './helpers.js';
 
 const fixture = fileURLToPath(new URL('./fixtures/events-with-broken-lines.ndjson', import.meta.url));
@@ -31,7 +32,7 @@ describe('readEvents', () => {
 
   it('streams the same events to a callback, in file order, with the same report', async () => {
     const seen: string[] = [];
-    const report = await scanEvents(fixture, (event) => seen.push(event.id.slice(-1)));
+    const report = await ndjsonSource(fixture).scan((event) => seen.push(event.id.slice(-1)));
     expect(seen).toEqual(['1', '2', '7', '6', '8']);
     expect(report.events).toBe(5);
     expect(report.skipped).toBe(5);
@@ -63,7 +64,7 @@ describe('over-long lines', () => {
     expect(line(long).length).toBeGreaterThan(1000);
     await writeFile(path, [line(a), line(long), line(c), `{"id":"${'z'.repeat(200_000)}"}`, line(d)].join('\n'));
     const seen: HunchEvent[] = [];
-    const report = await scanEvents(path, (event) => seen.push(event), { maxLineBytes: 1000 });
+    const report = await ndjsonSource(path, { maxLineBytes: 1000 }).scan((event) => seen.push(event));
     expect(seen).toEqual([a, c, d]);
     expect(report).toEqual({
       events: 3,
