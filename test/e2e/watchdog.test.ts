@@ -6,9 +6,10 @@
  * the next request must start a new worker, and after three restarts no more start. Workers are
  * counted by the requests for their script (served no-store: every start fetches it).
  *
- * Not covered because not guarded: a worker's load and its first predict are not timed
- * (model-client.ts: the first call may compile kernels), so a worker that hangs there stalls
- * recommend() for good (checked by hand: no answer in 20 s).
+ * A worker that hangs earlier is bounded too: a load that never answers ends in popular items
+ * (loadTimeoutMs, 60 s by default) with no restart, and a first predict that never answers
+ * (firstCallTimeoutMs, 3 × timeoutMs by default: it may compile kernels) drops the worker like
+ * a later one.
  */
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -35,6 +36,14 @@ self.addEventListener('message', (event) => {
 /** Module imports run in order: the listener above is in place before the worker's. */
 const HANGING = `import './hang-first.js';\nimport './hunch.worker.wasm.js';`;
 
+/** Workers that never answer their load, or their first predict. */
+const HANG_LOAD_WORKER = '/hunch/hang-load-worker.js';
+const HANG_FIRST_PREDICT_WORKER = '/hunch/hang-first-predict-worker.js';
+const swallow = (method: string) => `self.addEventListener('message', (event) => {
+  const data = event.data;
+  if (data && data.type === 'APPLY' && Array.isArray(data.path) && data.path[0] === '${method}') event.stopImmediatePropagation();
+});`;
+
 /** A page with the SDK (its ESM build) on the hanging worker. */
 const SDK_PAGE = `<!doctype html><meta charset="utf-8"><title>watchdog</title>
 <script type="module">
@@ -46,6 +55,8 @@ const TYPES: Record<string, string> = { '.js': 'text/javascript', '.json': 'appl
 
 /** Requests for the hanging worker's script, one per worker started. */
 let workerStarts = 0;
+/** The same for the early-hanging workers, by script path. */
+const earlyStarts = new Map<string, number>();
 
 /** The SDK's build under /hunch/, the demo model under /models/, the hanging worker and the SDK page. */
 async function serve(request: IncomingMessage, response: ServerResponse): Promise<boolean> {
@@ -54,8 +65,13 @@ async function serve(request: IncomingMessage, response: ServerResponse): Promis
     [HANGING_WORKER]: ['text/javascript', HANGING],
     '/hunch/hang-first.js': ['text/javascript', HANG_FIRST],
     '/sdk.html': ['text/html', SDK_PAGE],
+    [HANG_LOAD_WORKER]: ['text/javascript', `import './swallow-load.js';\nimport './hunch.worker.wasm.js';`],
+    [HANG_FIRST_PREDICT_WORKER]: ['text/javascript', `import './swallow-predict.js';\nimport './hunch.worker.wasm.js';`],
+    '/hunch/swallow-load.js': ['text/javascript', swallow('load')],
+    '/hunch/swallow-predict.js': ['text/javascript', swallow('predict')],
   };
   if (pathname === HANGING_WORKER) workerStarts++;
+  if (pathname === HANG_LOAD_WORKER || pathname === HANG_FIRST_PREDICT_WORKER) earlyStarts.set(pathname, (earlyStarts.get(pathname) ?? 0) + 1);
   if (own[pathname]) {
     response.writeHead(200, { 'content-type': `${own[pathname][0]}; charset=utf-8`, 'cache-control': 'no-store' }).end(own[pathname][1]);
     return true;
@@ -92,6 +108,7 @@ afterAll(async () => {
 
 beforeEach(() => {
   workerStarts = 0;
+  earlyStarts.clear();
 });
 
 describe('the model worker watchdog, with a worker that stops answering', () => {
@@ -167,6 +184,58 @@ describe('the model worker watchdog, with a worker that stops answering', () => 
     expect(workerStarts).toBe(4);
     // Every hung worker was ended, not just abandoned.
     await expect.poll(() => page.workers().length).toBe(0);
+    await page.context().close();
+  });
+
+  it('gives up on a load that never answers: popular items, the worker ended, no restart', { timeout: 90_000 }, async () => {
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(server.url);
+    await page.waitForFunction(() => (window as unknown as WatchdogPage).HunchModelClient !== undefined);
+    const outcome = await page.evaluate(async (workerUrl) => {
+      const w = window as unknown as WatchdogPage;
+      const started = performance.now();
+      const client = new w.HunchModelClient.ModelClient({ workerUrl, modelUrl: new URL('/models/demo/', location.href).href, preference: 'wasm', shared: false, loadTimeoutMs: 1_000 });
+      // A stalled status fails here in 10 s, not at the test's timeout.
+      const status = await Promise.race([client.status, new Promise<'no status in 10 s'>((resolve) => setTimeout(() => resolve('no status in 10 s'), 10_000))]);
+      const statusMs = performance.now() - started;
+      const request: PredictRequest = { events: [{ id: 'e1', name: 'view_item', params: { item_id: 'mugs-01' } }], maxEvents: 50, k: 3, exclude: [] };
+      const before = performance.now();
+      const prediction = await Promise.race([client.predict(request), new Promise<'no answer in 10 s'>((resolve) => setTimeout(() => resolve('no answer in 10 s'), 10_000))]);
+      return { status, statusMs, predicted: prediction === 'no answer in 10 s' ? prediction : prediction !== undefined, predictMs: performance.now() - before };
+    }, HANG_LOAD_WORKER);
+    expect(outcome.status).toMatchObject({ backend: 'none', reason: "model failed to load: no answer from the model worker's load in 1000 ms" });
+    expect(outcome.statusMs).toBeGreaterThanOrEqual(990);
+    expect(outcome.statusMs).toBeLessThan(5_000);
+    // No model: the caller falls back at once, and no new worker is started for it.
+    expect(outcome.predicted).toBe(false);
+    expect(outcome.predictMs).toBeLessThan(200);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(earlyStarts.get(HANG_LOAD_WORKER)).toBe(1);
+    await expect.poll(() => page.workers().length).toBe(0);
+    await page.context().close();
+  });
+
+  it('times a first predict too, with its longer allowance, then drops the worker', { timeout: 90_000 }, async () => {
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(server.url);
+    await page.waitForFunction(() => (window as unknown as WatchdogPage).HunchModelClient !== undefined);
+    const outcome = await page.evaluate(async (workerUrl) => {
+      const w = window as unknown as WatchdogPage;
+      const client = new w.HunchModelClient.ModelClient({ workerUrl, modelUrl: new URL('/models/demo/', location.href).href, preference: 'wasm', shared: false, timeoutMs: 300, firstCallTimeoutMs: 1_500 });
+      const status = await client.status;
+      const request: PredictRequest = { events: [{ id: 'e1', name: 'view_item', params: { item_id: 'mugs-01' } }], maxEvents: 50, k: 3, exclude: [] };
+      const started = performance.now();
+      // A stalled predict() fails here in 10 s, not at the test's timeout.
+      const prediction = await Promise.race([client.predict(request), new Promise<'no answer in 10 s'>((resolve) => setTimeout(() => resolve('no answer in 10 s'), 10_000))]);
+      return { backend: status.backend, answered: prediction === 'no answer in 10 s' ? prediction : prediction !== undefined, ms: performance.now() - started };
+    }, HANG_FIRST_PREDICT_WORKER);
+    expect(outcome.backend).toBe('wasm');
+    expect(outcome.answered).toBe(false);
+    // The first call's allowance (1.5 s), not the warm calls' 300 ms.
+    expect(outcome.ms).toBeGreaterThanOrEqual(1_490);
+    expect(outcome.ms).toBeLessThan(5_000);
+    await expect.poll(() => page.workers().length).toBe(0);
+    expect(earlyStarts.get(HANG_FIRST_PREDICT_WORKER)).toBe(1);
     await page.context().close();
   });
 });

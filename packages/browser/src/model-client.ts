@@ -100,12 +100,28 @@ export interface ModelClientOptions {
   idleMs?: number;
   /** A recommendation that has not answered by then counts as a failed worker (default 10 s). */
   timeoutMs?: number;
+  /** A worker's first recommendation may compile kernels or shaders: it is allowed this long (default 3 × timeoutMs). */
+  firstCallTimeoutMs?: number;
+  /**
+   * A load (hunch.json, the model files' download, the runtime's start) that has not answered by
+   * then counts as failed: popular items for this page, no restart (default 60 s).
+   */
+  loadTimeoutMs?: number;
   /** One SharedWorker for all the shop's pages (kept across navigations), where the browser has SharedWorker. */
   shared?: boolean;
 }
 
 /** How many times a page recreates a failed worker before settling for popular items. */
 const MAX_RESTARTS = 3;
+const DEFAULT_TIMEOUT_MS = 10_000;
+const DEFAULT_LOAD_TIMEOUT_MS = 60_000;
+
+/** `promise`, or a rejection with `message` once `ms` have passed: a worker that stops answering never stalls the page. */
+function withDeadline<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)));
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
 
 export class ModelClient {
   private connection: WorkerConnection | undefined;
@@ -168,7 +184,8 @@ export class ModelClient {
       const request: LoadRequest = { modelUrl, backend: preference, ...(dtype ? { dtype } : {}), ...(remembered ? { remembered } : {}) };
       const answer = api.load(request);
       announce(api);
-      const { raced, timings, ...result } = await Promise.race([answer, failed]);
+      const loadTimeoutMs = this.options.loadTimeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS;
+      const { raced, timings, ...result } = await withDeadline(Promise.race([answer, failed]), loadTimeoutMs, `no answer from the model worker's load in ${loadTimeoutMs} ms`);
       // Not after a forget() meanwhile (retire()): it leaves no record behind.
       if (raced && !this.retired) rememberBackend({ backend: result.backend, reason: result.reason, modelVersion: result.modelVersion });
       // Later uncaught errors in the worker (a runtime crash): drop it, the next call starts a new one.
@@ -226,16 +243,13 @@ export class ModelClient {
     const { api, connection } = this;
     if (status.backend === 'none' || !api || !connection) return undefined;
     try {
-      // The first call of a worker may compile kernels or shaders for seconds: only later ones are timed.
-      const timeoutMs = this.options.timeoutMs ?? 10_000;
-      let timer: ReturnType<typeof setTimeout> | undefined;
+      // The first call of a worker may compile kernels or shaders for seconds: it gets longer.
+      const timeoutMs = this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+      const allowed = this.warm ? timeoutMs : (this.options.firstCallTimeoutMs ?? 3 * timeoutMs);
       const answer = api.predict(request);
       this.sent.add(answer);
       void answer.catch(() => undefined).finally(() => this.sent.delete(answer));
-      const prediction = await (this.warm
-        ? Promise.race([answer, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer from the model worker in ${timeoutMs} ms`)), timeoutMs)))])
-        : answer
-      ).finally(() => clearTimeout(timer));
+      const prediction = await withDeadline(answer, allowed, `no answer from the model worker in ${allowed} ms`);
       this.warm = true;
       this.releaseWhenIdle();
       this.lastInference = prediction.stats;
@@ -296,7 +310,7 @@ export class ModelClient {
       await this.api?.catalog({ ids: [] });
     })();
     // A worker that stopped answering is ended anyway.
-    const given = new Promise((resolve) => setTimeout(resolve, this.options.timeoutMs ?? 10_000));
+    const given = new Promise((resolve) => setTimeout(resolve, this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS));
     void Promise.race([answered, given])
       .catch(() => undefined)
       .finally(() => this.stop('idle'));
