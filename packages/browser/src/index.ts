@@ -28,7 +28,8 @@ import { logOnce } from './lib/log.js';
 import { forgetBackendChoice, ModelClient, type ModelStatus } from './model-client.js';
 import { AT_RISK_IDLE_MS, intentOf, type Intent } from './intent.js';
 import { defaultIdOf, fuseRanks } from './rerank.js';
-import { candidatesFor, itemsInCart, reasonFor, recentlySeen, type Recommendation } from './recommendations.js';
+import { itemsInCartOrBought } from './cart.js';
+import { candidatesFor, reasonFor, recentlySeen, type Recommendation } from './recommendations.js';
 import { SessionClock } from './session.js';
 import { deleteDatabase, openEventStore } from './storage/index.js';
 import { resolveLimits } from './storage/retention.js';
@@ -354,7 +355,7 @@ export function createHunchWithRecorder(options: HunchOptions, parts: LoaderPart
     const popular = (excluded: Set<string>) => build('popular', popularScores(catalog.popular()), excluded, []);
     if (popularOnly || !consent.allows('storage')) return popular(new Set(exclude));
     const events = await recentEvents();
-    const excluded = new Set([...exclude, ...(includeCart ? [] : itemsInCart(events))]);
+    const excluded = new Set([...exclude, ...(includeCart ? [] : itemsInCartOrBought(events))]);
     const ask = async (candidates: number) => {
       const { prediction, entries } = await predictWithEntries(events, { k: candidates, exclude: [...excluded] });
       if (!prediction) return undefined;

@@ -15,6 +15,7 @@
  *   browsing            otherwise
  */
 import type { CatalogItem, HunchEvent } from '@hunch/core';
+import { itemsInCartNow } from './cart.js';
 import type { Prediction } from './worker/protocol.js';
 
 export type FunnelStage = 'browsing' | 'researching' | 'comparing' | 'ready_to_buy' | 'at_risk_of_leaving';
@@ -46,17 +47,6 @@ const PRODUCT_VIEWS: ReadonlySet<string> = new Set(['view_item', 'select_item'])
 export function currentSession(events: readonly HunchEvent[]): HunchEvent[] {
   const last = events.at(-1);
   return last ? events.filter((event) => event.sessionId === last.sessionId) : [];
-}
-
-/** Items in the cart now: added, not removed, not bought since. */
-export function cartContents(events: readonly HunchEvent[]): Set<string> {
-  const cart = new Set<string>();
-  for (const { name, params } of events) {
-    if (name === 'add_to_cart' && params.item_id) cart.add(params.item_id);
-    if (name === 'remove_from_cart' && params.item_id) cart.delete(params.item_id);
-    if (name === 'purchase') cart.clear();
-  }
-  return cart;
 }
 
 export function purchaseProbability(nextAction: Readonly<Record<string, number>>): number {
@@ -107,7 +97,7 @@ export function funnelStage(
 ): { stage: FunnelStage; why: string } {
   const last = session.at(-1);
   if (!last) return { stage: 'browsing', why: 'no events yet this session' };
-  const cart = cartContents(session);
+  const cart = itemsInCartNow(session);
   const items = (n: number) => `${n} item${n === 1 ? '' : 's'}`;
   if (cart.size > 0) {
     if (last.name === 'remove_from_cart') return { stage: 'at_risk_of_leaving', why: `removed an item, ${items(cart.size)} left in the cart` };

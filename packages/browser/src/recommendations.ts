@@ -14,17 +14,6 @@ export interface Recommendation {
   reason: string;
 }
 
-/** Items in the cart or just bought: not worth recommending again. */
-export function itemsInCart(events: readonly HunchEvent[]): Set<string> {
-  const cart = new Set<string>();
-  for (const { name, params } of events) {
-    if (name === 'add_to_cart' && params.item_id) cart.add(params.item_id);
-    if (name === 'remove_from_cart' && params.item_id) cart.delete(params.item_id);
-    if (name === 'purchase') params.items?.forEach((item) => cart.add(item.item_id));
-  }
-  return cart;
-}
-
 /** Products the shopper looked at or acted on, most recent first, each once. */
 export function recentlySeen(events: readonly HunchEvent[], catalog: ReadonlyMap<string, CatalogItem>): CatalogItem[] {
   const seen = new Map<string, CatalogItem>();

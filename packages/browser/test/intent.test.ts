@@ -1,6 +1,7 @@
 import type { EventName, EventParams, HunchEvent } from '@hunch/core';
 import { describe, expect, it } from 'vitest';
-import { AT_RISK_IDLE_MS, cartContents, currentSession, funnelStage, intentOf, productsViewed, purchaseProbability, viewedCategories } from '../src/intent.js';
+import { itemsInCartNow } from '../src/cart.js';
+import { AT_RISK_IDLE_MS, currentSession, funnelStage, intentOf, productsViewed, purchaseProbability, viewedCategories } from '../src/intent.js';
 
 const catalog = new Map(
   ['mug-1', 'mug-2', 'mug-3', 'tea-1', 'tea-2'].map((id) => [id, { id, title: id, url: `https://shop.test/${id}`, category: id.split('-')[0] }]),
@@ -43,7 +44,7 @@ describe('funnelStage', () => {
     expect(stageOf(cart, null, clock + AT_RISK_IDLE_MS)).toMatchObject({ stage: 'at_risk_of_leaving', why: '2 items in the cart, idle for 3 min' });
     // An emptied cart is not at risk, and a purchase empties it.
     expect(stageOf([cart[0]!, event('remove_from_cart', { item_id: 'mug-1' })]).stage).not.toBe('at_risk_of_leaving');
-    expect(cartContents([...cart, event('purchase', { items: [{ item_id: 'mug-1' }] })]).size).toBe(0);
+    expect(itemsInCartNow([...cart, event('purchase', { items: [{ item_id: 'mug-1' }] })]).size).toBe(0);
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CatalogItem, HunchEvent } from '@hunch/core';
-import { candidatesFor, itemsInCart, reasonFor, recentlySeen } from '../src/recommendations.js';
+import { candidatesFor, reasonFor, recentlySeen } from '../src/recommendations.js';
 
 const item = (id: string, category: string): CatalogItem => ({ id, title: `Title ${id}`, url: `/p/${id}`, category });
 const catalog = new Map([item('mug-1', 'mugs'), item('mug-2', 'mugs'), item('tea-1', 'tea'), item('lamp-1', 'lamps')].map((i) => [i.id, i]));
@@ -8,16 +8,6 @@ let ts = 0;
 const event = (name: HunchEvent['name'], params: HunchEvent['params']): HunchEvent => ({ id: `e${ts}`, name, ts: ts++, sessionId: 's', params });
 
 describe('recommendations', () => {
-  it('knows the cart: added, removed, bought', () => {
-    const events = [
-      event('add_to_cart', { item_id: 'mug-1' }),
-      event('add_to_cart', { item_id: 'tea-1' }),
-      event('remove_from_cart', { item_id: 'tea-1' }),
-      event('purchase', { items: [{ item_id: 'lamp-1' }] }),
-    ];
-    expect([...itemsInCart(events)].sort()).toEqual(['lamp-1', 'mug-1']);
-  });
-
   it('explains a model pick by the latest product seen of its category, never by itself', () => {
     const seen = recentlySeen([event('view_item', { item_id: 'mug-1' }), event('view_item', { item_id: 'tea-1' }), event('view_item', { item_id: 'mug-2' }), event('search', { search_term: 'x' })], catalog);
     expect(seen.map((i) => i.id)).toEqual(['mug-2', 'tea-1', 'mug-1']);
