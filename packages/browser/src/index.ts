@@ -9,35 +9,28 @@
  * track() only validates and queues (microseconds on the main thread); storage is
  * batched into IndexedDB and the model runs in a Web Worker.
  */
-import {
-  isEventName,
-  scrubParams,
-  validateParams,
-  type CatalogItem,
-  type EventName,
-  type EventParams,
-  type HunchEvent,
-} from '@hunch/core';
-import { startAutoCapture, type AutoCaptureOptions } from './capture/index.js';
-import { createConsent, type Consent, type ConsentState } from './consent.js';
+import { isEventName, scrubParams, validateParams, type CatalogItem, type EventName, type EventParams, type HunchEvent } from '@hunch/core';
+import type { Hunch, HunchOptions, RecommendOptions } from './api.js';
+import { itemsInCartOrBought } from './cart.js';
+import { startAutoCapture } from './capture/index.js';
 import { createCatalog, KnownEntries } from './catalog.js';
+import { createConsent, type Consent, type ConsentState } from './consent.js';
 import { ConsentedStore } from './consented-store.js';
+import { AT_RISK_IDLE_MS, intentOf, type Intent } from './intent.js';
 import { eventTime, noteEventTime } from './lib/clock.js';
 import { uuid } from './lib/ids.js';
 import { logOnce } from './lib/log.js';
-import { forgetBackendChoice, ModelClient, type ModelStatus } from './model-client.js';
-import { AT_RISK_IDLE_MS, intentOf, type Intent } from './intent.js';
-import { defaultIdOf, fuseRanks } from './rerank.js';
-import { itemsInCartOrBought } from './cart.js';
+import { forgetBackendChoice, ModelClient } from './model-client.js';
 import { candidatesFor, reasonFor, recentlySeen, type Recommendation } from './recommendations.js';
+import { defaultIdOf, fuseRanks } from './rerank.js';
 import { SessionClock } from './session.js';
 import { deleteDatabase, openEventStore } from './storage/index.js';
 import { resolveLimits } from './storage/retention.js';
-import type { RetentionLimits } from './storage/types.js';
 import { createUploader } from './upload/uploader.js';
 import { eraseModelFiles } from './worker/model-files.js';
-import type { BackendPreference, ModelDtype, Prediction, PredictRequest } from './worker/protocol.js';
+import type { Prediction, PredictRequest } from './worker/protocol.js';
 
+export type { Hunch, HunchExport, HunchOptions, RecommendOptions } from './api.js';
 export type { CatalogItem, EventName, EventParams, HunchEvent } from '@hunch/core';
 export type { Recommendation } from './recommendations.js';
 export type { FunnelStage, Intent } from './intent.js';
@@ -47,115 +40,6 @@ export type { ConsentState, ConsentValue } from './consent.js';
 export type { ModelStatus } from './model-client.js';
 export type { RetentionLimits } from './storage/types.js';
 export type { Backend, BackendPreference, InferenceStats, ItemScoring, ModelDtype } from './worker/protocol.js';
-
-export interface HunchOptions {
-  /** URL of the model directory (hunch.json + Hugging Face files). */
-  model: string;
-  /**
-   * URL of the model worker; by default hunch.worker.js beside this script, or its WASM-only
-   * sibling hunch.worker.wasm.js (a smaller, faster runtime) when the model will run on WASM.
-   * When set, this worker is used on every backend.
-   */
-  workerUrl?: string;
-  /** 'auto' (default) uses WebGPU when the browser offers an adapter, else WASM. */
-  backend?: BackendPreference;
-  /**
-   * Which ONNX variant to load: 'q4' (4-bit), 'q8' (int8) or 'fp32'. Default: q4 on WebGPU,
-   * q8 on WASM; fp32 when the model directory lacks that file (hunch.json `onnx.variants`).
-   */
-  dtype?: ModelDtype;
-  /** How many recent events the model sees (default 50). */
-  historyLimit?: number;
-  /** Frees the model's memory after this long without recommendations (default 5 minutes); the next one reloads it. */
-  modelIdleMs?: number;
-  /**
-   * Run the model in one SharedWorker for all of the shop's pages and tabs (default true), kept
-   * alive across navigations where the browser can (`extendedLifetime`, Chromium): the next page
-   * finds the model loaded instead of starting the runtime again (seconds on a slow device).
-   * Browsers without SharedWorker (Chrome on Android) run a worker per page; false always does.
-   */
-  sharedWorker?: boolean;
-  /**
-   * Opt-in consent (GDPR-style): nothing is stored on the device, no model runs and nothing is
-   * uploaded until `consent({ ... })` grants it. Default false: both granted, except that
-   * Global Privacy Control always denies upload.
-   */
-  requireConsent?: boolean;
-  /** The shop's collector URL (`hunch collect`). Upload is off without it. */
-  collector?: string;
-  /** Caps on stored events: count, age and upload backlog (oldest evicted first). */
-  retention?: Partial<RetentionLimits>;
-  /** Declarative capture from data-hunch-* markup, JSON-LD and route changes. Default false (the script tag turns it on). */
-  autoCapture?: boolean | AutoCaptureOptions;
-}
-
-export interface RecommendOptions {
-  /** How many items (default 6). */
-  k?: number;
-  /** Item ids never to return, e.g. the product on screen. */
-  exclude?: string[];
-  /** Only items for which this returns true (e.g. in stock, a category). */
-  filter?: (item: CatalogItem) => boolean;
-  /** Also return what is in the cart or was just bought (default false). */
-  includeCart?: boolean;
-  /** Only the catalog's popular items (catalog.json), without waiting for the model: what shows before it answers. */
-  popularOnly?: boolean;
-  /**
-   * Where the items will show ("home", "cart", ...). Each placement on a page gets items the
-   * page's other placements are not showing, so no product appears twice.
-   */
-  placement?: string;
-}
-
-/** Everything Hunch keeps about this shopper, as `hunch.export()` returns it. */
-export interface HunchExport {
-  exportedAt: string;
-  consent: ConsentState;
-  /** Where the events live: 'indexeddb', or 'memory' (not persisted). */
-  storage: 'indexeddb' | 'memory';
-  events: HunchEvent[];
-}
-
-export interface Hunch {
-  /** Records a behaviour event. Returns its id, or undefined (and logs once) when invalid. */
-  track(name: EventName, params?: EventParams): string | undefined;
-  /** Next items for this shopper; never rejects, falls back to popular items. */
-  recommend(options?: RecommendOptions): Promise<Recommendation[]>;
-  /**
-   * The shopper's intent now: funnel stage (browsing, researching, comparing, ready_to_buy,
-   * at_risk_of_leaving) with its reason, next-action and purchase probabilities, top
-   * categories. Never rejects: without a model the stage comes from the session's events.
-   */
-  intent(): Promise<Intent>;
-  /**
-   * A list the shop already has (search results, a category page), reordered for this
-   * shopper: the shop's order fused with the model's (reciprocal rank fusion). Entries are ids,
-   * or objects with `item_id` or `id` (or give `idOf`). Never rejects: on any failure the list
-   * comes back in its own order.
-   */
-  rerank<T>(items: readonly T[], idOf?: (item: T) => string | undefined): Promise<T[]>;
-  /**
-   * Calls `listener` with the current intent, then whenever the funnel stage changes (after
-   * events, or when a cart goes idle). Returns the function that unsubscribes.
-   */
-  on(type: 'intent', listener: (intent: Intent) => void): () => void;
-  /** Which backend and ONNX variant (dtype, file) the model runs on, why, the model version and how it answered last. */
-  status(): Promise<ModelStatus>;
-  /** Every stored event, oldest first. */
-  history(): Promise<HunchEvent[]>;
-  /** Waits until queued events are written to storage. */
-  flush(): Promise<void>;
-  /**
-   * Records the shopper's choice, in Google Consent Mode terms: `personalization_storage`
-   * gates storing events and the model, `analytics_storage` gates upload. Withdrawing
-   * `personalization_storage` erases what was stored. Returns the effective state.
-   */
-  consent(choice?: Partial<ConsentState>): ConsentState;
-  /** Everything stored about this shopper (events, consent), e.g. for a data access request. */
-  export(): Promise<HunchExport>;
-  /** Erases everything: events, upload queue, session and consent record, in every tab. */
-  forget(): Promise<void>;
-}
 
 const DEFAULT_WORKER_URL = new URL('./hunch.worker.js', import.meta.url).href;
 const DEFAULT_WASM_WORKER_URL = new URL('./hunch.worker.wasm.js', import.meta.url).href;

@@ -3,7 +3,8 @@
  * (an ES module, so `import.meta.url` in index.ts finds hunch.worker.js beside it).
  */
 import type { Consent } from '../consent.js';
-import { createHunchWithRecorder, type Hunch, type HunchOptions } from '../index.js';
+import type { Hunch, HunchOptions } from '../api.js';
+import { createHunchWithRecorder } from '../index.js';
 import { defineRecommendationsElement } from '../render/element.js';
 import { logOnce } from '../lib/log.js';
 import type { QueuedEvent, SdkModule } from './protocol.js';

@@ -15,7 +15,7 @@
 import type { CatalogItem } from '@hunch/core';
 import { CATEGORY_ATTR, ITEM_ATTR, ITEM_SELECTOR } from '../capture/attributes.js';
 import { captureImpressions } from '../capture/impressions.js';
-import type { Hunch } from '../index.js';
+import type { Hunch } from '../api.js';
 import { logOnce } from '../lib/log.js';
 import { renderCards, type Card } from './cards.js';
 import { adoptCardStyles } from './styles.js';
