@@ -3,24 +3,20 @@
  * its size, evaluates it by full ranking under the dataset's protocol, and evaluates the
  * simple baselines in the same run, so every figure is comparable.
  */
-import { SPECIAL_TOKENS, Vocabulary, itemToken } from '@hunch/core';
 import { useTfBackend } from './backend.js';
 import {
-  BASELINE_NAMES,
-  createBaseline,
-  evaluate,
-  loadLeaveOneOutBenchmark,
-  loadSessionsBenchmark,
-  type BenchmarkData,
-  type Evaluation,
-  type Recommender,
-} from './eval/index.js';
-import { NextItemScorer } from './next-item/scorer.js';
+  evaluateBaselines,
+  evaluateNextItemModel,
+  ITEM_OFFSET,
+  parameterCount,
+  researchVocabulary,
+  toTokens,
+  type BaselineMetrics,
+} from './benchmark-evaluation.js';
+import { describeData, loadBenchmarkData, type BenchmarkData, type BenchmarkInput } from './eval/index.js';
 import { writeNextItemCheckpoint, type NextItemSaveInfo } from './next-item/checkpoint.js';
 import { trainSequences, type SequenceTrainOptions, type SequenceTrainResult } from './train-sequences.js';
 import { stateDirectory } from './train/run-state.js';
-
-export type BenchmarkInput = { format: 'sessions'; train: string; test: string } | { format: 'sequences'; data: string };
 
 export interface BenchmarkOptions {
   seed: number;
@@ -42,7 +38,7 @@ export interface BenchmarkOptions {
 
 export interface BenchmarkResult {
   model: Record<string, number>;
-  baselines: Record<string, Record<string, number>>;
+  baselines: BaselineMetrics;
   params: number;
   train_seconds: number;
   tokens_per_second: number;
@@ -54,22 +50,6 @@ export interface BenchmarkResult {
   /** Training steps run, and the step whose weights were kept (best on validation). */
   steps: number;
   best_step: number;
-}
-
-/** Token ids: the three special tokens, then the items in ItemIndex order (id = index + 3). */
-const ITEM_OFFSET = SPECIAL_TOKENS.length;
-const BOS_ID = 1;
-
-/** The research items as a Hunch vocabulary, so a benchmark model exports like any other. */
-export function researchVocabulary(rawIds: readonly string[]): Vocabulary {
-  return new Vocabulary([...SPECIAL_TOKENS, ...rawIds.map(itemToken)]);
-}
-
-function toTokens(items: ArrayLike<number>): Int32Array {
-  const tokens = new Int32Array(items.length + 1);
-  tokens[0] = BOS_ID;
-  for (let i = 0; i < items.length; i++) tokens[i + 1] = items[i]! + ITEM_OFFSET;
-  return tokens;
 }
 
 type Recipe = Omit<SequenceTrainOptions, 'seed' | 'workers'>;
@@ -122,58 +102,6 @@ function trainingSplit(data: BenchmarkData): { fit: Int32Array[]; validation: No
   }
   const cut = Math.floor(all.length * (1 - VALIDATION_SHARE));
   return { fit: all.slice(0, cut), validation: { sequences: all.slice(cut), every: VALIDATE_EVERY_STEPS, patience: 3, minPosition: 1 } };
-}
-
-/** The trained model as a Recommender over dense item indices. */
-function modelRecommender(scorer: NextItemScorer, numItems: number): Recommender {
-  const V = scorer.config.vocabSize;
-  return {
-    name: 'model',
-    score(prefixes) {
-      const scores = scorer.scorePrefixes(prefixes.map(toTokens));
-      return prefixes.map((_, row) => scores.subarray(row * V + ITEM_OFFSET, row * V + ITEM_OFFSET + numItems));
-    },
-  };
-}
-
-/** Reads a research dataset under its protocol (sessions: SR-GNN prefixes; sequences: leave-one-out). */
-export function loadBenchmarkData(input: BenchmarkInput): Promise<BenchmarkData> {
-  return input.format === 'sessions' ? loadSessionsBenchmark(input.train, input.test) : loadLeaveOneOutBenchmark(input.data);
-}
-
-/** One progress line saying what was read. */
-export const describeData = (data: BenchmarkData) =>
-  `${data.protocol}: ${data.train.length} training sequences, ${data.train.totalLength} clicks, ${data.items.size} items, ${data.test.targets.length} test examples`;
-
-const evalOptionsOf = (data: BenchmarkData) => ({ popularity: data.popularity, rawIds: data.items.rawIds, mask: data.mask });
-
-/** The baselines (popularity, Markov, SKNN) fitted on the training sequences, by full ranking on the test examples. */
-export async function evaluateBaselines(data: BenchmarkData, log: (line: string) => void): Promise<BenchmarkResult['baselines']> {
-  const baselines: BenchmarkResult['baselines'] = {};
-  for (const name of BASELINE_NAMES) {
-    const evaluation = await evaluate(createBaseline(name, data.train, data.items.size, data.popularity), data.test, evalOptionsOf(data));
-    baselines[name] = evaluation.metrics;
-    log(`baseline ${name}: P@20 ${evaluation.metrics['P@20']!.toFixed(4)} MRR@20 ${evaluation.metrics['MRR@20']!.toFixed(4)} (${evaluation.seconds.toFixed(1)} s)`);
-  }
-  return baselines;
-}
-
-/**
- * A next-item model's full-ranking metrics on the test examples: the same tie-break, mask
- * and metrics as the baselines. Its vocabulary must be researchVocabulary(data.items.rawIds).
- */
-export async function evaluateNextItemModel(
-  data: BenchmarkData,
-  scorer: NextItemScorer,
-  options: { onPredictions?: (topRawIds: string[]) => void; log: (line: string) => void },
-): Promise<Evaluation> {
-  const { onPredictions } = options;
-  const evaluation = await evaluate(modelRecommender(scorer, data.items.size), data.test, {
-    ...evalOptionsOf(data),
-    ...(onPredictions ? { onTopK: (top: string[]) => onPredictions(top) } : {}),
-  });
-  options.log(`model: P@20 ${evaluation.metrics['P@20']!.toFixed(4)} MRR@20 ${evaluation.metrics['MRR@20']!.toFixed(4)} (${evaluation.seconds.toFixed(1)} s)`);
-  return evaluation;
 }
 
 /** Mean training loss of the (up to) 20 steps ending at `step`: the kept weights' loss, less noisy than one step's. */
@@ -229,7 +157,6 @@ export async function runBenchmark(input: BenchmarkInput, options: BenchmarkOpti
   const trainOptions: SequenceTrainOptions = { ...recipe, validation, seed: options.seed, workers: options.workers, log, ...(state ? { state } : {}) };
   const isItem = Uint8Array.from({ length: numItems + ITEM_OFFSET }, (_, id) => (id >= ITEM_OFFSET ? 1 : 0));
   const trained: SequenceTrainResult = await trainSequences(fit, { vocabSize: numItems + ITEM_OFFSET, isItem }, trainOptions);
-  const params = [...trained.weights.values()].reduce((sum, t) => sum + t.data.length, 0);
   if (options.out) {
     const { config, heads, weights } = trained;
     const vocabulary = researchVocabulary(data.items.rawIds).tokens;
@@ -237,24 +164,19 @@ export async function runBenchmark(input: BenchmarkInput, options: BenchmarkOpti
     log(`checkpoint -> ${options.out}`);
   }
 
-  const scorer = new NextItemScorer(trained.config, trained.weights, trained.isItem);
-  try {
-    const evaluation = await evaluateNextItemModel(data, scorer, { ...(options.onPredictions ? { onPredictions: options.onPredictions } : {}), log });
-    return {
-      model: evaluation.metrics,
-      baselines,
-      params,
-      train_seconds: trained.seconds,
-      tokens_per_second: trained.tokensPerSecond,
-      examples: evaluation.examples,
-      items: numItems,
-      train_sequences: data.train.length,
-      skipped: data.skipped,
-      recipe,
-      steps: trained.steps,
-      best_step: trained.bestStep,
-    };
-  } finally {
-    scorer.dispose();
-  }
+  const evaluation = await evaluateNextItemModel(data, trained, { ...(options.onPredictions ? { onPredictions: options.onPredictions } : {}), log });
+  return {
+    model: evaluation.metrics,
+    baselines,
+    params: parameterCount(trained.weights),
+    train_seconds: trained.seconds,
+    tokens_per_second: trained.tokensPerSecond,
+    examples: evaluation.examples,
+    items: numItems,
+    train_sequences: data.train.length,
+    skipped: data.skipped,
+    recipe,
+    steps: trained.steps,
+    best_step: trained.bestStep,
+  };
 }

@@ -1,13 +1,13 @@
 /**
  * `hunch eval`: a saved next-item checkpoint (e.g. `hunch benchmark --out`) evaluated on a
  * research dataset by full ranking under its protocol, with the baselines in the same run.
- * The scoring is benchmark.ts's own (evaluateBaselines, evaluateNextItemModel), so the
- * figures equal those the benchmark printed for the same model and data.
+ * The evaluation is benchmark-evaluation.ts's, as the benchmark's is, so the figures equal
+ * those the benchmark printed for the same model and data.
  */
 import { useTfBackend } from './backend.js';
-import { describeData, evaluateBaselines, evaluateNextItemModel, loadBenchmarkData, researchVocabulary, type BenchmarkInput, type BenchmarkResult } from './benchmark.js';
-import type { BenchmarkData } from './eval/index.js';
-import { NextItemScorer } from './next-item/scorer.js';
+import { evaluateBaselines, evaluateNextItemModel, parameterCount, researchVocabulary } from './benchmark-evaluation.js';
+import type { BenchmarkResult } from './benchmark.js';
+import { describeData, loadBenchmarkData, type BenchmarkData, type BenchmarkInput } from './eval/index.js';
 import { readNextItemCheckpoint } from './next-item/checkpoint.js';
 
 export interface EvaluateCheckpointOptions {
@@ -43,18 +43,13 @@ export async function evaluateCheckpoint(input: BenchmarkInput, options: Evaluat
   await useTfBackend({ log });
   log(describeData(data));
   const baselines = await evaluateBaselines(data, log);
-  const scorer = new NextItemScorer(model.config, model.weights, model.isItem);
-  try {
-    const evaluation = await evaluateNextItemModel(data, scorer, { ...(options.onPredictions ? { onPredictions: options.onPredictions } : {}), log });
-    return {
-      model: evaluation.metrics,
-      baselines,
-      params: [...model.weights.values()].reduce((sum, t) => sum + t.data.length, 0),
-      examples: evaluation.examples,
-      items: data.items.size,
-      skipped: data.skipped,
-    };
-  } finally {
-    scorer.dispose();
-  }
+  const evaluation = await evaluateNextItemModel(data, model, { ...(options.onPredictions ? { onPredictions: options.onPredictions } : {}), log });
+  return {
+    model: evaluation.metrics,
+    baselines,
+    params: parameterCount(model.weights),
+    examples: evaluation.examples,
+    items: data.items.size,
+    skipped: data.skipped,
+  };
 }

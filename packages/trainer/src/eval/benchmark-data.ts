@@ -77,3 +77,15 @@ export async function loadLeaveOneOutBenchmark(path: string): Promise<BenchmarkD
     tooShortUsers: split.tooShort,
   };
 }
+
+/** A research dataset's files, by format: `sessions` (train and test sessions) or `sequences` (one line per user). */
+export type BenchmarkInput = { format: 'sessions'; train: string; test: string } | { format: 'sequences'; data: string };
+
+/** Reads a research dataset under its protocol (sessions: SR-GNN prefixes; sequences: leave-one-out). */
+export function loadBenchmarkData(input: BenchmarkInput): Promise<BenchmarkData> {
+  return input.format === 'sessions' ? loadSessionsBenchmark(input.train, input.test) : loadLeaveOneOutBenchmark(input.data);
+}
+
+/** One progress line saying what was read. */
+export const describeData = (data: BenchmarkData) =>
+  `${data.protocol}: ${data.train.length} training sequences, ${data.train.totalLength} clicks, ${data.items.size} items, ${data.test.targets.length} test examples`;

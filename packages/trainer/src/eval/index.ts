@@ -11,8 +11,8 @@ export type { Examples, LeaveOneOutSplit } from './protocols.js';
 export { Ranker, tieBreakRanks } from './ranking.js';
 export { DEFAULT_KS, evaluate, MetricAccumulator } from './metrics.js';
 export type { EvaluateOptions, Evaluation, Recommender } from './metrics.js';
-export { loadLeaveOneOutBenchmark, loadSessionsBenchmark } from './benchmark-data.js';
-export type { BenchmarkData } from './benchmark-data.js';
+export { describeData, loadBenchmarkData, loadLeaveOneOutBenchmark, loadSessionsBenchmark } from './benchmark-data.js';
+export type { BenchmarkData, BenchmarkInput } from './benchmark-data.js';
 export {
   BASELINE_NAMES,
   createBaseline,
