@@ -1,10 +1,10 @@
 /**
  * The entry of hunch.sdk.js, the part of the script-tag SDK that hunch.js imports lazily
- * (an ES module, so `import.meta.url` in index.ts finds hunch.worker.js beside it).
+ * (an ES module, so `import.meta.url` in create-hunch.ts finds hunch.worker.js beside it).
  */
 import type { Consent } from '../consent.js';
 import type { Hunch, HunchOptions } from '../api.js';
-import { createHunchWithRecorder } from '../index.js';
+import { createHunchWithRecorder } from '../create-hunch.js';
 import { defineRecommendationsElement } from '../render/element.js';
 import { logOnce } from '../lib/log.js';
 import type { QueuedEvent, SdkModule } from './protocol.js';

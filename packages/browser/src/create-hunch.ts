@@ -1,0 +1,344 @@
+/**
+ * Where the SDK's parts are made and wired into one Hunch instance: createHunch() (index.ts)
+ * and the script-tag SDK (loader/sdk.ts) both build it here.
+ */
+import { isEventName, scrubParams, validateParams, type CatalogItem, type EventName, type EventParams, type HunchEvent } from '@hunch/core';
+import type { Hunch, HunchOptions, RecommendOptions } from './api.js';
+import { itemsInCartOrBought } from './cart.js';
+import { startAutoCapture } from './capture/index.js';
+import { createCatalog, KnownEntries } from './catalog.js';
+import { createConsent, type Consent, type ConsentState } from './consent.js';
+import { ConsentedStore } from './consented-store.js';
+import { AT_RISK_IDLE_MS, intentOf, type Intent } from './intent.js';
+import { eventTime, noteEventTime } from './lib/clock.js';
+import { uuid } from './lib/ids.js';
+import { logOnce } from './lib/log.js';
+import { forgetBackendChoice, ModelClient } from './model-client.js';
+import { candidatesFor, reasonFor, recentlySeen, type Recommendation } from './recommendations.js';
+import { defaultIdOf, fuseRanks } from './rerank.js';
+import { SessionClock } from './session.js';
+import { deleteDatabase, openEventStore } from './storage/index.js';
+import { resolveLimits } from './storage/retention.js';
+import { createUploader } from './upload/uploader.js';
+import { eraseModelFiles } from './worker/model-files.js';
+import type { Prediction, PredictRequest } from './worker/protocol.js';
+
+const DEFAULT_WORKER_URL = new URL('./hunch.worker.js', import.meta.url).href;
+const DEFAULT_WASM_WORKER_URL = new URL('./hunch.worker.wasm.js', import.meta.url).href;
+
+/** The popular list as scores (1 / rank), lazily. */
+async function* popularScores(items: AsyncIterable<CatalogItem>): AsyncGenerator<{ item: CatalogItem; score: number }> {
+  let rank = 0;
+  for await (const item of items) yield { item, score: 1 / ++rank };
+}
+
+/** Items the events name, most recent first: their catalog entries give reasons and categories. */
+function itemIdsOf(events: readonly HunchEvent[]): string[] {
+  const ids = new Set<string>();
+  for (let i = events.length - 1; i >= 0; i--) {
+    const id = events[i]!.params.item_id;
+    if (id !== undefined) ids.add(id);
+  }
+  return [...ids];
+}
+
+/** How many recent events are read to know what is in the cart. */
+const CART_WINDOW = 200;
+/** Intent listeners are told after events settle for this long (ms), not after each one. */
+const INTENT_SETTLE_MS = 250;
+
+/** Records an event with a given id and time: track() itself, and events the script-tag loader queued before the SDK arrived. */
+export type EventRecorder = (name: EventName, params: EventParams | undefined, id: string, ts: number) => string | undefined;
+
+/** Parts the script-tag loader made before the SDK arrived, handed over so there is one of each. */
+export interface LoaderParts {
+  consent?: Consent;
+}
+
+/** createHunch() plus its recorder, for the script-tag loader (src/loader/): not exported by index.ts. */
+export function createHunchWithRecorder(options: HunchOptions, parts: LoaderParts = {}): { hunch: Hunch; record: EventRecorder } {
+  const modelUrl = new URL(options.model.endsWith('/') ? options.model : `${options.model}/`, document.baseURI).href;
+  const historyLimit = options.historyLimit ?? 50;
+  const consent = parts.consent ?? createConsent({ requireConsent: options.requireConsent ?? false });
+  // The model starts with storage consent: without it, recommendations are the popular list.
+  let model: ModelClient | undefined;
+  // Event writes wait for the predictions the worker is computing (StoreOptions.writeAfter).
+  const writeAfter = () => model?.inFlight();
+  const store = new ConsentedStore(resolveLimits(options.retention), (limits) => openEventStore(limits, { writeAfter }));
+  const session = new SessionClock(() => consent.allows('storage'));
+  const uploader = options.collector ? createUploader({ url: new URL(options.collector, document.baseURI).href, store, consent }) : undefined;
+
+  const startModel = () =>
+    (model ??= new ModelClient({
+      ...(options.workerUrl ? { workerUrl: options.workerUrl } : { workerUrl: DEFAULT_WORKER_URL, wasmWorkerUrl: DEFAULT_WASM_WORKER_URL }),
+      modelUrl,
+      preference: options.backend ?? 'auto',
+      ...(options.dtype ? { dtype: options.dtype } : {}),
+      ...(options.modelIdleMs !== undefined ? { idleMs: options.modelIdleMs } : {}),
+      shared: options.sharedWorker ?? true,
+    }));
+
+  // Entries from the model's worker while it runs (no manifest parsed on the page), else from hunch.json.
+  const catalog = createCatalog(modelUrl, () => (consent.allows('storage') ? startModel() : undefined));
+  const knownEntries = new KnownEntries();
+
+  const applyConsent = (state: ConsentState) => {
+    if (state.personalization_storage === 'granted') {
+      void store.persist().catch((error) => logOnce('opening storage failed', error));
+    } else if (store.persisted) {
+      session.forget();
+      void store.unpersist().catch((error) => logOnce('erasing storage failed', error));
+    }
+    if (state.analytics_storage === 'denied') void store.clearOutbox().catch(() => undefined);
+  };
+  applyConsent(consent.state());
+  consent.subscribe(applyConsent);
+
+  // forget(), here or in another tab (before the defaults apply): what this tab holds goes, the
+  // model's caches too; then storage follows consent again (defaults that grant it store anew).
+  let erasing: Promise<void> = Promise.resolve();
+  consent.onForget(() => {
+    session.forget();
+    uploader?.forget();
+    model?.retire();
+    model = undefined;
+    forgetBackendChoice();
+    erasing = Promise.all([store.unpersist(), eraseModelFiles()])
+      .catch((error: unknown) => logOnce('erasing storage failed', error))
+      .then(() => applyConsent(consent.state()));
+  });
+
+  /** The latest events, enough to know the cart; [] (logged once) when storage fails. */
+  async function recentEvents(): Promise<HunchEvent[]> {
+    try {
+      return await store.recent(Math.max(historyLimit, CART_WINDOW));
+    } catch (error) {
+      logOnce('reading history failed', error);
+      return [];
+    }
+  }
+
+  /** The model's prediction after `events`, or undefined when there is no model (or no consent for it). */
+  function predict(events: readonly HunchEvent[], request: Omit<PredictRequest, 'events' | 'maxEvents'>): Promise<Prediction | undefined> {
+    if (!consent.allows('storage')) return Promise.resolve(undefined);
+    const recent = events.slice(-historyLimit).map(({ id, name, params }) => ({ id, name, params }));
+    return startModel().predict({ events: recent, maxEvents: historyLimit, ...request });
+  }
+
+  /** The prediction with the catalog entries of its items and of the events' products. */
+  async function predictWithEntries(events: readonly HunchEvent[], request: Omit<PredictRequest, 'events' | 'maxEvents' | 'lookup'>) {
+    const products = itemIdsOf(events);
+    const lookup = knownEntries.missing(products);
+    const prediction = await predict(events, { ...request, lookup });
+    if (!prediction) return { prediction, entries: await catalog.entries(products) };
+    knownEntries.add(prediction.modelVersion, prediction.entries, lookup);
+    // A new model version answered: the entries known from the old one were dropped.
+    const unknown = knownEntries.missing(products);
+    if (unknown.length > 0) knownEntries.add(prediction.modelVersion, [...(await catalog.entries(unknown)).values()], unknown);
+    return { prediction, entries: knownEntries.of([...products, ...prediction.items.map(({ itemId }) => itemId)]) };
+  }
+
+  async function currentIntent(): Promise<Intent> {
+    if (!consent.allows('storage')) {
+      return { stage: 'browsing', why: 'waiting for personalization_storage consent', nextAction: {}, purchaseProbability: null, topCategories: [], source: 'rules' };
+    }
+    const events = await recentEvents();
+    const { prediction, entries } = await predictWithEntries(events, { k: 0, exclude: [] });
+    return intentOf(events, entries, prediction, Date.now());
+  }
+
+  /** Tells intent listeners when the stage changes: after events settle, and when a cart goes idle. */
+  const intentWatch = (() => {
+    const listeners = new Set<(intent: Intent) => void>();
+    let lastStage: Intent['stage'] | undefined;
+    let settleTimer: ReturnType<typeof setTimeout> | undefined;
+    let idleTimer: ReturnType<typeof setTimeout> | undefined;
+    const notify = (intent: Intent, all: Iterable<(intent: Intent) => void>) => {
+      for (const listener of all) {
+        try {
+          listener(intent);
+        } catch (error) {
+          logOnce('intent listener threw', error);
+        }
+      }
+    };
+    const check = async () => {
+      if (listeners.size === 0) return;
+      await store.flush().catch(() => undefined);
+      const intent = await currentIntent();
+      // A cart can go idle without any event: look again once it would count as at risk.
+      clearTimeout(idleTimer);
+      if (intent.stage === 'ready_to_buy') idleTimer = setTimeout(() => void check(), AT_RISK_IDLE_MS + 1000);
+      if (intent.stage === lastStage) return;
+      lastStage = intent.stage;
+      notify(intent, listeners);
+    };
+    return {
+      eventAdded() {
+        if (listeners.size === 0) return;
+        clearTimeout(settleTimer);
+        settleTimer = setTimeout(() => void check().catch((error) => logOnce('intent update failed', error)), INTENT_SETTLE_MS);
+      },
+      subscribe(listener: (intent: Intent) => void): () => void {
+        listeners.add(listener);
+        void currentIntent()
+          .then((intent) => {
+            if (!listeners.has(listener)) return;
+            lastStage ??= intent.stage;
+            notify(intent, [listener]);
+          })
+          .catch((error) => logOnce('intent update failed', error));
+        return () => {
+          listeners.delete(listener);
+          if (listeners.size === 0) clearTimeout(idleTimer);
+        };
+      },
+    };
+  })();
+
+  async function recommendFor({ k = 6, exclude = [], filter, includeCart = false, popularOnly = false }: RecommendOptions): Promise<Recommendation[]> {
+    const keep = (item: CatalogItem) => {
+      try {
+        return !filter || filter(item) === true;
+      } catch (error) {
+        logOnce('recommend filter threw', error);
+        return false;
+      }
+    };
+    // Stops at k: a big shop's popular list (or a whole-catalog ranking) is not walked to its end.
+    const build = async (source: Recommendation['source'], scored: AsyncIterable<{ item: CatalogItem; score: number }> | Iterable<{ item: CatalogItem; score: number }>, excluded: Set<string>, seen: CatalogItem[]) => {
+      const picked: Recommendation[] = [];
+      for await (const { item, score } of scored) {
+        if (picked.length >= k) break;
+        if (!excluded.has(item.id) && keep(item)) picked.push({ item, score, source, reason: reasonFor(item, source, seen) });
+      }
+      return picked;
+    };
+    const popular = (excluded: Set<string>) => build('popular', popularScores(catalog.popular()), excluded, []);
+    if (popularOnly || !consent.allows('storage')) return popular(new Set(exclude));
+    const events = await recentEvents();
+    const excluded = new Set([...exclude, ...(includeCart ? [] : itemsInCartOrBought(events))]);
+    const ask = async (candidates: number) => {
+      const { prediction, entries } = await predictWithEntries(events, { k: candidates, exclude: [...excluded] });
+      if (!prediction) return undefined;
+      const scored = prediction.items.flatMap(({ itemId, score }) => (entries.has(itemId) ? [{ item: entries.get(itemId)!, score }] : []));
+      return { picked: await build('model', scored, excluded, recentlySeen(events, entries)), exhausted: prediction.items.length < candidates };
+    };
+    let answer = await ask(candidatesFor(k, excluded.size, filter !== undefined));
+    // A narrow filter can reject most of the top: then rank the whole catalog once.
+    if (answer && answer.picked.length < k && !answer.exhausted) answer = await ask(Number.MAX_SAFE_INTEGER);
+    return answer?.picked ?? popular(excluded);
+  }
+
+  async function history(): Promise<HunchEvent[]> {
+    try {
+      return await store.all();
+    } catch (error) {
+      logOnce('reading history failed', error);
+      return [];
+    }
+  }
+
+  addEventListener('pagehide', () => {
+    session.save();
+    void store.flush().catch(() => undefined);
+  });
+
+  /** What each placement on this page shows now (recommend({ placement })). */
+  const shownBy = new Map<string, string[]>();
+
+  const record: EventRecorder = (name, params = {}, id, ts) => {
+    if (!isEventName(name)) {
+      logOnce(`unknown event ${String(name)}`, new Error('not a supported event name'));
+      return undefined;
+    }
+    const checked = validateParams(name, params);
+    if (!checked.ok) {
+      logOnce(`invalid ${name} event`, new Error(checked.error));
+      return undefined;
+    }
+    noteEventTime(ts);
+    // Scrubbed before it is kept anywhere: e-mails, phone and card numbers never reach storage.
+    const event: HunchEvent = { id, name, ts, sessionId: session.id(ts), params: scrubParams(name, checked.value) };
+    const upload = uploader !== undefined && consent.allows('upload');
+    store.add(event, { upload });
+    if (upload) uploader.added([event]);
+    intentWatch.eventAdded();
+    // A new page (a single-page app's route change too): its placements start afresh.
+    if (name === 'page_view') shownBy.clear();
+    return event.id;
+  };
+
+  const hunch: Hunch = {
+    track: (name, params) => record(name, params, uuid(), eventTime()),
+
+    async recommend(options = {}) {
+      const { placement } = options;
+      const elsewhere = placement === undefined ? [] : [...shownBy].flatMap(([other, ids]) => (other === placement ? [] : ids));
+      const recs = await recommendFor({ ...options, exclude: [...(options.exclude ?? []), ...elsewhere] });
+      if (placement !== undefined) shownBy.set(placement, recs.map((rec) => rec.item.id));
+      return recs;
+    },
+
+    async status() {
+      if (!consent.allows('storage')) {
+        return { backend: 'none', reason: 'waiting for personalization_storage consent', dtype: null, modelFile: null, modelVersion: await catalog.version() };
+      }
+      const status = await startModel().status;
+      // No model runs: the version is still the manifest's (hunch.json read on the page).
+      if (status.modelVersion === null) return { ...status, modelVersion: await catalog.version() };
+      const lastInference = model?.lastInference;
+      return lastInference ? { ...status, lastInference } : status;
+    },
+
+    intent: () =>
+      currentIntent().catch((error: unknown) => {
+        logOnce('intent failed', error);
+        return { stage: 'browsing', why: 'intent unavailable', nextAction: {}, purchaseProbability: null, topCategories: [], source: 'rules' } satisfies Intent;
+      }),
+
+    async rerank<T>(items: readonly T[], idOf: (item: T) => string | undefined = defaultIdOf) {
+      try {
+        const ids = items.map((item) => idOf(item) ?? '');
+        const events = await recentEvents();
+        const prediction = await predict(events, { k: 0, exclude: [], candidates: [...new Set(ids.filter(Boolean))] });
+        if (!prediction) return [...items];
+        return fuseRanks(ids, prediction.candidates.map(({ itemId }) => itemId)).map((index) => items[index]!);
+      } catch (error) {
+        logOnce('rerank failed, keeping the shop’s order', error);
+        return [...items];
+      }
+    },
+
+    on(type, listener) {
+      if (type !== 'intent') throw new Error(`hunch.on: unknown event type ${String(type)} (expected 'intent')`);
+      return intentWatch.subscribe(listener);
+    },
+
+    history,
+
+    async flush() {
+      await store.flush();
+    },
+
+    consent(choice) {
+      if (choice) consent.update(choice);
+      return consent.state();
+    },
+
+    async export() {
+      return { exportedAt: new Date().toISOString(), consent: consent.state(), storage: store.kind, events: await history() };
+    },
+
+    async forget() {
+      // Asked before the other tabs hear of it: their connections close on its versionchange, and
+      // a database they open afterwards is a new one.
+      const deleted = deleteDatabase().catch((error: unknown) => logOnce('deleting storage failed', error));
+      consent.forget(); // the record, and every tab's onForget (this one's above)
+      await Promise.all([deleted, erasing]);
+    },
+  };
+
+  if (options.autoCapture) startAutoCapture(hunch.track, options.autoCapture === true ? {} : options.autoCapture);
+  return { hunch, record };
+}
