@@ -22,7 +22,7 @@ import { measureInChromium } from './lib/ort-web-latency.mjs';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const datasets = process.env.HUNCH_DATASETS ?? join(root, '..', 'shared', 'datasets');
 const cli = join(root, 'packages', 'trainer', 'dist', 'cli.js');
-const { evaluation } = await import(join(root, 'packages', 'trainer', 'dist', 'index.js'));
+const { evaluateRecommender, loadBenchmarkData } = await import(join(root, 'packages', 'trainer', 'dist', 'index.js'));
 
 const { values: flags } = parseArgs({ options: { checkpoint: { type: 'string' }, examples: { type: 'string' } } });
 const train = join(datasets, 'diginetica', 'train_sessions.txt.gz');
@@ -41,11 +41,11 @@ try {
   const manifest = JSON.parse(readFileSync(join(modelDir, 'hunch.json'), 'utf8'));
   const config = JSON.parse(readFileSync(join(modelDir, 'config.json'), 'utf8'));
 
-  const data = await evaluation.loadSessionsBenchmark(train, test);
+  const data = await loadBenchmarkData({ format: 'sessions', train, test });
   const limit = flags.examples ? Number(flags.examples) : data.test.prefixes.length;
   const examples = { prefixes: data.test.prefixes.slice(0, limit), targets: data.test.targets.slice(0, limit) };
   const numItems = data.items.size;
-  const ITEM_OFFSET = 3; // [PAD], [BOS], [UNK], then the items in ItemIndex order (benchmark.ts)
+  const ITEM_OFFSET = 3; // [PAD], [BOS], [UNK], then the items in ItemIndex order (benchmark-evaluation.ts)
   const P = config.n_positions;
   const heads = config.n_head;
   const headDim = config.n_embd / heads;
@@ -137,7 +137,7 @@ try {
         });
       },
     };
-    const evaluated = await evaluation.evaluate(recommender, examples, { popularity: data.popularity, rawIds: data.items.rawIds, mask: data.mask, batchSize: 16 });
+    const evaluated = await evaluateRecommender(recommender, examples, { popularity: data.popularity, rawIds: data.items.rawIds, mask: data.mask, batchSize: 16 });
     await session.release();
     Object.assign(results[variant], {
       'P@20': evaluated.metrics['P@20'],

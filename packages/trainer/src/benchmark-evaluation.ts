@@ -5,7 +5,9 @@
  * on a benchmark's test examples, with one tie-break, mask and set of metrics.
  */
 import { SPECIAL_TOKENS, Vocabulary, itemToken } from '@hunch/core';
-import { BASELINE_NAMES, createBaseline, evaluate, type BenchmarkData, type Evaluation, type Recommender } from './eval/index.js';
+import { BASELINE_NAMES, createBaseline } from './eval/baselines/index.js';
+import type { BenchmarkData } from './eval/benchmark-data.js';
+import { evaluateRecommender, type Evaluation, type Recommender } from './eval/metrics.js';
 import type { GPT2Config } from './model.js';
 import { NextItemScorer } from './next-item/scorer.js';
 import type { TensorMap } from './safetensors.js';
@@ -46,7 +48,7 @@ const evalOptionsOf = (data: BenchmarkData) => ({ popularity: data.popularity, r
 export async function evaluateBaselines(data: BenchmarkData, log: (line: string) => void): Promise<BaselineMetrics> {
   const baselines: BaselineMetrics = {};
   for (const name of BASELINE_NAMES) {
-    const evaluation = await evaluate(createBaseline(name, data.train, data.items.size, data.popularity), data.test, evalOptionsOf(data));
+    const evaluation = await evaluateRecommender(createBaseline(name, data.train, data.items.size, data.popularity), data.test, evalOptionsOf(data));
     baselines[name] = evaluation.metrics;
     log(`baseline ${name}: P@20 ${evaluation.metrics['P@20']!.toFixed(4)} MRR@20 ${evaluation.metrics['MRR@20']!.toFixed(4)} (${evaluation.seconds.toFixed(1)} s)`);
   }
@@ -77,7 +79,7 @@ export async function evaluateNextItemModel(
   const { onPredictions } = options;
   const scorer = new NextItemScorer(model.config, model.weights, model.isItem);
   try {
-    const evaluation = await evaluate(modelRecommender(scorer, data.items.size), data.test, {
+    const evaluation = await evaluateRecommender(modelRecommender(scorer, data.items.size), data.test, {
       ...evalOptionsOf(data),
       ...(onPredictions ? { onTopK: (top: string[]) => onPredictions(top) } : {}),
     });

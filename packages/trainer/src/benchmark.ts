@@ -13,7 +13,7 @@ import {
   toTokens,
   type BaselineMetrics,
 } from './benchmark-evaluation.js';
-import { describeData, loadBenchmarkData, type BenchmarkData, type BenchmarkInput } from './eval/index.js';
+import { describeData, loadBenchmarkData, type BenchmarkData, type BenchmarkInput } from './eval/benchmark-data.js';
 import { writeNextItemCheckpoint, type NextItemSaveInfo } from './next-item/checkpoint.js';
 import { trainSequences, type SequenceTrainOptions, type SequenceTrainResult } from './train-sequences.js';
 import { stateDirectory } from './train/run-state.js';

@@ -7,7 +7,7 @@
 import { useTfBackend } from './backend.js';
 import { evaluateBaselines, evaluateNextItemModel, parameterCount, researchVocabulary } from './benchmark-evaluation.js';
 import type { BenchmarkResult } from './benchmark.js';
-import { describeData, loadBenchmarkData, type BenchmarkData, type BenchmarkInput } from './eval/index.js';
+import { describeData, loadBenchmarkData, type BenchmarkData, type BenchmarkInput } from './eval/benchmark-data.js';
 import { readNextItemCheckpoint } from './next-item/checkpoint.js';
 
 export interface EvaluateCheckpointOptions {

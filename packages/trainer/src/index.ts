@@ -1,42 +1,37 @@
-/** @hunch/trainer public API: the same steps as the `hunch` CLI, as functions. */
+/**
+ * @hunch/trainer: what the `hunch` CLI does, as functions (simulate, train, export,
+ * benchmark, eval), with their options and results and the checkpoints they read and write.
+ * The modules behind them are internal.
+ */
 export { readCatalog } from './catalog.js';
-export { CHECKPOINT_FORMAT, checkWeights, hfConfig, readCheckpoint, writeCheckpoint } from './checkpoint.js';
-export type { Checkpoint, LoadedCheckpoint, CheckpointMetadata, TrainingMetadata } from './checkpoint.js';
-export { exportModel } from './export.js';
-export { extendTokenizerJson, readBpeTokenizer, tokenizerConfig, tokenizerJson } from './hf-tokenizer.js';
-export type { ExportOptions } from './export.js';
-export { writeDirAtomic, writeFileAtomic } from './lib/fs-atomic.js';
-export { Rng } from './lib/prng.js';
-export { GPT2, geluNew, initParameters, parameterShapes } from './model.js';
-export type { GPT2Config } from './model.js';
-export { buildOnnxModel } from './onnx/gpt2.js';
-export { ONNX_IR_VERSION, ONNX_OPSET } from './onnx/graph.js';
-export { decodeSafetensors, encodeSafetensors } from './safetensors.js';
-export type { NamedTensor, TensorMap } from './safetensors.js';
-export { DEFAULT_SHOPPER_BEHAVIOUR, SIMULATION_EPOCH, simulateEvents } from './simulate.js';
+export { DEFAULT_SHOPPER_BEHAVIOUR, simulateEvents } from './simulate.js';
 export type { MissionIntent, ShopperBehaviour, SimulateOptions } from './simulate.js';
-export { BACKEND_ENV, logBackendTo, planBackend, startBackend, useTfBackend, useWasmBackend } from './backend.js';
-export type { BackendChoice, BackendName } from './backend.js';
-export { DEFAULT_EVENT_TRAIN_OPTIONS, MIN_TRAIN_SESSIONS, trainEvents } from './train-events.js';
+
+export { DEFAULT_EVENT_TRAIN_OPTIONS, trainEvents } from './train-events.js';
 export type { EventTrainOptions, EventTrainResult } from './train-events.js';
-export { readEventCorpus } from './event-corpus.js';
-export { MAX_LINE_BYTES, ndjsonSource, storeSource } from './event-source.js';
+export type { TrainOptions } from './train/options.js';
+export type { SequenceTrainResult } from './train-sequences.js';
+export { ndjsonSource, storeSource } from './event-source.js';
 export type { EventSource, ScanOptions, ScanReport } from './event-source.js';
-export type { CorpusOptions, EventCorpus } from './event-corpus.js';
-export { initFromBase, readBaseModel } from './base-model.js';
+export { readBaseModel } from './base-model.js';
 export type { BaseModel } from './base-model.js';
+
+export { readCheckpoint, writeCheckpoint } from './checkpoint.js';
+export type { Checkpoint, CheckpointMetadata, LoadedCheckpoint, TrainingMetadata } from './checkpoint.js';
+export type { GPT2Config } from './model.js';
+export type { NamedTensor, TensorMap } from './safetensors.js';
 export { rankNextItems } from './predict.js';
 export type { RankOptions } from './predict.js';
-export { trainSequences } from './train-sequences.js';
-export type { SequenceTrainOptions, SequenceTrainResult, VocabInfo } from './train-sequences.js';
-export { NextItemScorer } from './next-item/scorer.js';
-export { DIGINETICA_RECIPE, recipeFor, runBenchmark } from './benchmark.js';
-export { evaluateBaselines, evaluateNextItemModel, researchVocabulary } from './benchmark-evaluation.js';
-export { describeData, loadBenchmarkData } from './eval/benchmark-data.js';
-export { checkVocabulary, evaluateCheckpoint } from './evaluate-checkpoint.js';
-export type { EvaluateCheckpointOptions, EvaluateCheckpointResult } from './evaluate-checkpoint.js';
-export { readNextItemCheckpoint, writeNextItemCheckpoint } from './next-item/checkpoint.js';
-export type { NextItemModel, NextItemMetadata, NextItemSaveInfo } from './next-item/checkpoint.js';
+
+export { exportModel } from './export.js';
+export type { ExportManifest, ExportOptions } from './export.js';
+
+export { runBenchmark } from './benchmark.js';
 export type { BenchmarkOptions, BenchmarkResult } from './benchmark.js';
-export type { BenchmarkInput } from './eval/benchmark-data.js';
-export * as evaluation from './eval/index.js';
+export { evaluateCheckpoint } from './evaluate-checkpoint.js';
+export type { EvaluateCheckpointOptions, EvaluateCheckpointResult } from './evaluate-checkpoint.js';
+export { loadBenchmarkData } from './eval/benchmark-data.js';
+export type { BenchmarkData, BenchmarkInput } from './eval/benchmark-data.js';
+export { evaluateRecommender } from './eval/metrics.js';
+export type { EvaluateOptions, Evaluation, Recommender } from './eval/metrics.js';
+export type { Examples } from './eval/protocols.js';

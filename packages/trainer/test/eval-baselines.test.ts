@@ -3,7 +3,7 @@ import { countItems, SequenceSet } from '../src/data/sequence-set.js';
 import { MarkovRecommender } from '../src/eval/baselines/markov.js';
 import { PopularityRecommender } from '../src/eval/baselines/popularity.js';
 import { SknnRecommender } from '../src/eval/baselines/sknn.js';
-import { evaluate } from '../src/eval/metrics.js';
+import { evaluateRecommender } from '../src/eval/metrics.js';
 import { sessionExamples } from '../src/eval/protocols.js';
 
 // Dense items 0..4; item 4 never occurs in training.
@@ -50,7 +50,7 @@ describe('MarkovRecommender', () => {
     // on popularity); prefix [0] -> 1 (rank 1).
     const examples = sessionExamples(SequenceSet.from([[0, 1, 3]]));
     const popularity = countItems(train, numItems);
-    const result = await evaluate(markov, examples, { ks: [1, 3], popularity, rawIds });
+    const result = await evaluateRecommender(markov, examples, { ks: [1, 3], popularity, rawIds });
     expect(result.metrics['P@1']).toBe(0.5);
     expect(result.metrics['MRR@3']).toBeCloseTo((1 / 3 + 1) / 2, 12);
   });

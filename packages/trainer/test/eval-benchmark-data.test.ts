@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { BASELINE_NAMES, createBaseline } from '../src/eval/baselines/index.js';
 import { loadLeaveOneOutBenchmark, loadSessionsBenchmark } from '../src/eval/benchmark-data.js';
-import { evaluate } from '../src/eval/metrics.js';
+import { evaluateRecommender } from '../src/eval/metrics.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hunch-benchmark-'));
 const plain = (arrays: Iterable<Int32Array>) => [...arrays].map((a) => [...a]);
@@ -27,7 +27,7 @@ describe('loadSessionsBenchmark', () => {
     expect(data.mask).toBe('none');
     expect(data.skipped[trainPath]).toEqual({ skipped: 1, firstSkippedLines: [3] });
     for (const name of BASELINE_NAMES) {
-      const result = await evaluate(createBaseline(name, data.train, data.items.size, data.popularity), data.test, {
+      const result = await evaluateRecommender(createBaseline(name, data.train, data.items.size, data.popularity), data.test, {
         popularity: data.popularity,
         rawIds: data.items.rawIds,
       });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evaluate, MetricAccumulator, type Recommender } from '../src/eval/metrics.js';
+import { evaluateRecommender, MetricAccumulator, type Recommender } from '../src/eval/metrics.js';
 import type { Examples } from '../src/eval/protocols.js';
 import { Ranker, tieBreakRanks } from '../src/eval/ranking.js';
 
@@ -95,7 +95,7 @@ describe('MetricAccumulator', () => {
   });
 });
 
-describe('evaluate', () => {
+describe('evaluateRecommender', () => {
   const examples: Examples = {
     prefixes: [Int32Array.from([3]), Int32Array.from([0, 3])],
     targets: Int32Array.from([0, 4]),
@@ -112,7 +112,7 @@ describe('evaluate', () => {
 
   it('ranks every target over all items', async () => {
     batches.length = 0;
-    const result = await evaluate(constant, examples, { ks: [2, 4], batchSize: 1, popularity, rawIds });
+    const result = await evaluateRecommender(constant, examples, { ks: [2, 4], batchSize: 1, popularity, rawIds });
     // Ranks 4 and 2.
     expect(batches).toEqual([1, 1]);
     expect(result.examples).toBe(2);
@@ -126,7 +126,7 @@ describe('evaluate', () => {
 
   it('masks the history and reports the top K raw ids per example', async () => {
     const tops: Array<[number, string[]]> = [];
-    const result = await evaluate(constant, examples, {
+    const result = await evaluateRecommender(constant, examples, {
       ks: [1, 3],
       mask: 'history',
       popularity,
@@ -145,6 +145,6 @@ describe('evaluate', () => {
 
   it('rejects a recommender that returns the wrong number of score arrays', async () => {
     const broken: Recommender = { name: 'broken', score: () => [] };
-    await expect(evaluate(broken, examples, { popularity, rawIds })).rejects.toThrow(/broken: 0 score arrays for 2 prefixes/);
+    await expect(evaluateRecommender(broken, examples, { popularity, rawIds })).rejects.toThrow(/broken: 0 score arrays for 2 prefixes/);
   });
 });

@@ -114,7 +114,7 @@ export interface Evaluation {
 }
 
 /** Ranks every example's target among all items with `recommender`'s scores. */
-export async function evaluate(
+export async function evaluateRecommender(
   recommender: Recommender,
   examples: Examples,
   options: EvaluateOptions,

@@ -5,10 +5,6 @@ import { MarkovRecommender } from './markov.js';
 import { PopularityRecommender } from './popularity.js';
 import { SknnRecommender } from './sknn.js';
 
-export { MarkovRecommender, type MarkovOptions } from './markov.js';
-export { PopularityRecommender } from './popularity.js';
-export { SknnRecommender, type SknnOptions } from './sknn.js';
-
 export const BASELINE_NAMES = ['popularity', 'markov', 'sknn'] as const;
 export type BaselineName = (typeof BASELINE_NAMES)[number];
 
