@@ -1,9 +1,59 @@
-export * from './events.js';
-export * from './bpe.js';
-export * from './encoding.js';
-export * from './catalog.js';
-export * from './manifest.js';
-export * from './model-contract.js';
-export * from './privacy.js';
-export * from './upload.js';
-export * from './experiments/assignment.js';
+/**
+ * @hunch/core: what the browser SDK, the collector and the trainer share. The event schema
+ * and its validation, the encoding of behaviour into model tokens, the catalog and model
+ * manifest formats with the model contract between exporter and browser, the privacy
+ * scrubbing of event parameters, the upload format, and experiment assignment.
+ */
+export { EVENT_NAMES, isEventName, validateEvent, validateParams } from './events.js';
+export type { EventItem, EventName, EventParams, HunchEvent, Validation } from './events.js';
+
+export { byteAlphabet, learnMerges } from './bpe.js';
+export type { Merge } from './bpe.js';
+export {
+  buildVocabulary,
+  encodeHistory,
+  ENCODING_VERSION,
+  END_OF_TEXT_TOKEN,
+  isItemToken,
+  itemToken,
+  MAX_SEARCH_PIECES,
+  SPECIAL_TOKENS,
+  UNK_TOKEN,
+  Vocabulary,
+  VocabularyCounts,
+} from './encoding.js';
+export type { VocabularyOptions } from './encoding.js';
+
+export { CATALOG_FILE, catalogJson, indexCatalog, parseCatalog } from './catalog.js';
+export type { CatalogIndex, CatalogItem, ShopCatalog } from './catalog.js';
+export { MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, parseManifest } from './manifest.js';
+export type { HunchManifest, ModelFileEntry, OnnxManifest } from './manifest.js';
+export {
+  blockPrefix,
+  CONSTANT_PREFIX,
+  COSINE_SCALE,
+  FINAL_NORM,
+  GPT2_ENGINE_PRODUCER_VERSIONS,
+  HEAD_SHAPE,
+  int8Codes,
+  int8Scales,
+  ITEM_BIAS,
+  ITEM_TABLE,
+  LOGITS_OUTPUT,
+  MODEL_PRODUCER,
+  MODEL_PRODUCER_VERSION,
+  ONNX_VARIANT_FILES,
+  ONNX_VARIANTS,
+  POSITION_TABLE,
+  REPEAT_BIAS,
+  REPEAT_WEIGHT,
+} from './model-contract.js';
+export type { OnnxVariant } from './model-contract.js';
+
+export { scrubParams } from './privacy.js';
+
+export { chunkEvents, MAX_UPLOAD_BYTES, parseUploadBatch, parseUploadResponse, UPLOAD_VERSION } from './upload.js';
+export type { Chunked, ParsedUpload, UploadBatch, UploadChunk, UploadRejection, UploadResponse } from './upload.js';
+
+export { assign, DEFAULT_HOLDOUT } from './experiments/assignment.js';
+export type { Assignment, ExperimentConfig, HoldoutConfig } from './experiments/assignment.js';

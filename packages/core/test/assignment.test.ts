@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { assign, bucket, DEFAULT_HOLDOUT, fnv1a32, inHoldout, variantRanges, type ExperimentConfig } from '../src/index.js';
+import { assign, bucket, DEFAULT_HOLDOUT, fnv1a32, inHoldout, variantRanges, type ExperimentConfig } from '../src/experiments/assignment.js';
 
 /** Seeded v4-shaped UUIDs (mulberry32): shopper ids as the SDK makes them, the same on every run. */
 function uuids(count: number, seed: number): string[] {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ByteLevelBPE, byteAlphabet, byteLevelWords, learnMerges } from '../src/index.js';
+import { ByteLevelBPE, byteAlphabet, byteLevelWords, learnMerges } from '../src/bpe.js';
 
 describe('byte-level BPE', () => {
   it('maps bytes to GPT-2 symbols: printable ASCII as itself, space to Ġ, newline to Ċ', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isDeniedParam, luhnValid, ibanValid, scrubParams, scrubPath, scrubText, validateParams } from '../src/index.js';
+import { validateParams } from '../src/events.js';
+import { isDeniedParam, luhnValid, ibanValid, scrubParams, scrubPath, scrubText } from '../src/privacy.js';
 import golden from './golden-privacy.json' with { type: 'json' };
 
 describe('scrubText (golden vectors)', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { chunkEvents, MAX_UPLOAD_BYTES, parseUploadBatch, parseUploadResponse, utf8Length, type HunchEvent } from '../src/index.js';
+import type { HunchEvent } from '../src/events.js';
+import { chunkEvents, MAX_UPLOAD_BYTES, parseUploadBatch, parseUploadResponse, utf8Length } from '../src/upload.js';
 
 const event = (n: number, params: HunchEvent['params'] = { item_id: `sku-${n}` }): HunchEvent => ({
   id: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
