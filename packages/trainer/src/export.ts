@@ -3,8 +3,9 @@
  * Hugging Face GPT-2 layout (config, tokenizer, safetensors, and the ONNX graphs with a
  * KV cache: onnx/model.onnx fp32, onnx/model_quantized.onnx int8, onnx/model_q4.onnx
  * 4-bit; each takes num_logits_to_keep, so a recommendation computes the LM head for the
- * last position only) plus catalog.json (the products it can show) and hunch.json. Everything is built in memory and checked first, then written
- * to a temporary sibling and renamed into place, so a failure leaves the old model intact.
+ * last position only) plus catalog.json (the products it can show) and hunch.json.
+ * Everything is built in memory and checked first, then written to a temporary sibling and
+ * renamed into place, so a failure leaves the old model intact.
  */
 import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -35,9 +36,9 @@ export type ExportManifest = HunchManifest & { onnx: OnnxManifest };
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 const json = (value: unknown) => new TextEncoder().encode(`${JSON.stringify(value, null, 2)}\n`);
 /**
- * hunch.json: one line per field, each value compact. A big shop's manifest is megabytes
- * (the vocabulary) that every cold start reads and parses in the shopper's browser before the
- * model loads: indented, the Diginetica one (then with its catalog) was 6.0 MB instead of 4.1.
+ * hunch.json: one line per field, each value compact, not indented. A big shop's manifest is
+ * megabytes (the vocabulary) that every cold start reads and parses in the shopper's browser
+ * before the model loads.
  */
 const manifestJson = (manifest: object) =>
   new TextEncoder().encode(`{\n${Object.entries(manifest).filter(([, value]) => value !== undefined).map(([key, value]) => `  ${JSON.stringify(key)}: ${JSON.stringify(value)}`).join(',\n')}\n}\n`);

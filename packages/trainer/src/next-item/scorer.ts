@@ -61,7 +61,7 @@ export class NextItemScorer {
     try {
       return scores.dataSync() as Float32Array;
     } finally {
-      scores.dispose(); // [n, V] per call: leaking it exhausted the wasm heap on Diginetica's 60k examples
+      scores.dispose(); // [n, V] per call: leaked, a large test set fills the wasm heap
     }
   }
 
