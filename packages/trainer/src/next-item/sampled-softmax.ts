@@ -1,9 +1,9 @@
 /**
- * The softmax cross-entropy of the next-item loss as one custom-gradient op, written
- * for the tfjs wasm backend's costs (see ENVIRONMENT.md): tf.logSumExp and tf.exp are
- * slow there on [N, K] while the fused tf.softmax and tf.max are fast, and concatenating
- * big logit blocks is slow; so the candidates come in two blocks and the big block only
- * meets softmax, max and one multiply.
+ * The softmax cross-entropy of the next-item loss (loss.ts) as one custom-gradient op,
+ * written for the tfjs wasm backend's costs: tf.logSumExp and tf.exp are slow there on
+ * [N, K] while the fused tf.softmax and tf.max are fast, and concatenating big logit
+ * blocks is slow; so the candidates come in two blocks and the big block only meets
+ * softmax, max and one multiply.
  *
  * For row n, the candidates are `shared[n, :]` (K shared negatives, masked by adding
  * `sharedMask`) and `extra[n, :]` (a few per-row candidates; column 0 is the target):
