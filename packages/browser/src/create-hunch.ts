@@ -2,7 +2,7 @@
  * Where the SDK's parts are made and wired into one Hunch instance: createHunch() (index.ts)
  * and the script-tag SDK (loader/sdk.ts) both build it here.
  */
-import { isEventName, scrubParams, validateParams, type CatalogItem, type EventName, type EventParams, type HunchEvent } from '@hunch/core';
+import type { CatalogItem, HunchEvent } from '@hunch/core';
 import type { Hunch, HunchOptions, RecommendOptions } from './api.js';
 import { itemsInCartOrBought } from './cart.js';
 import { startAutoCapture } from './capture/index.js';
@@ -10,10 +10,11 @@ import { createCatalog, KnownEntries } from './catalog.js';
 import { createConsent, type Consent, type ConsentState } from './consent.js';
 import { ConsentedStore } from './consented-store.js';
 import { AT_RISK_IDLE_MS, intentOf, type Intent } from './intent.js';
-import { eventTime, noteEventTime } from './lib/clock.js';
+import { eventTime } from './lib/clock.js';
 import { uuid } from './lib/ids.js';
 import { logOnce } from './lib/log.js';
 import { forgetBackendChoice, ModelClient } from './model-client.js';
+import { createRecorder, type EventRecorder } from './recorder.js';
 import { candidatesFor, reasonFor, recentlySeen, type Recommendation } from './recommendations.js';
 import { defaultIdOf, fuseRanks } from './rerank.js';
 import { SessionClock } from './session.js';
@@ -46,9 +47,6 @@ function itemIdsOf(events: readonly HunchEvent[]): string[] {
 const CART_WINDOW = 200;
 /** Intent listeners are told after events settle for this long (ms), not after each one. */
 const INTENT_SETTLE_MS = 250;
-
-/** Records an event with a given id and time: track() itself, and events the script-tag loader queued before the SDK arrived. */
-export type EventRecorder = (name: EventName, params: EventParams | undefined, id: string, ts: number) => string | undefined;
 
 /** Parts the script-tag loader made before the SDK arrived, handed over so there is one of each. */
 export interface LoaderParts {
@@ -247,27 +245,11 @@ export function createHunchWithRecorder(options: HunchOptions, parts: LoaderPart
   /** What each placement on this page shows now (recommend({ placement })). */
   const shownBy = new Map<string, string[]>();
 
-  const record: EventRecorder = (name, params = {}, id, ts) => {
-    if (!isEventName(name)) {
-      logOnce(`unknown event ${String(name)}`, new Error('not a supported event name'));
-      return undefined;
-    }
-    const checked = validateParams(name, params);
-    if (!checked.ok) {
-      logOnce(`invalid ${name} event`, new Error(checked.error));
-      return undefined;
-    }
-    noteEventTime(ts);
-    // Scrubbed before it is kept anywhere: e-mails, phone and card numbers never reach storage.
-    const event: HunchEvent = { id, name, ts, sessionId: session.id(ts), params: scrubParams(name, checked.value) };
-    const upload = uploader !== undefined && consent.allows('upload');
-    store.add(event, { upload });
-    if (upload) uploader.added([event]);
+  const record = createRecorder(consent, store, session, uploader, ({ name }) => {
     intentWatch.eventAdded();
     // A new page (a single-page app's route change too): its placements start afresh.
     if (name === 'page_view') shownBy.clear();
-    return event.id;
-  };
+  });
 
   const hunch: Hunch = {
     track: (name, params) => record(name, params, uuid(), eventTime()),
