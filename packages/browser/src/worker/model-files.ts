@@ -7,25 +7,10 @@
  */
 import { MANIFEST_FILE, type HunchManifest, type ModelFileEntry } from '@hunch/core';
 import { CONSENT_CHANNEL, isForgetRecord } from '../consent.js';
-import { cacheWrites, eraseRuntimeFiles } from './ort/files.js';
+import { cacheWrites, fetchUncached, openCache } from './lib/cache.js';
+import { eraseRuntimeFiles } from './ort/files.js';
 
 const CACHE_NAME = 'hunch-model-files';
-
-/**
- * The Cache API is missing in insecure contexts and can refuse to open (some private modes): then
- * files just aren't kept. Without `create` the cache is opened only if it exists: caches.open()
- * creates it, and a read must leave nothing on the device (the page reads catalog.json before
- * the shopper consented to storage).
- */
-async function openCache(create: boolean): Promise<Cache | undefined> {
-  try {
-    if (typeof caches === 'undefined') return undefined;
-    if (!(create && cacheWrites().allowed) && !(await caches.has(CACHE_NAME))) return undefined;
-    return await caches.open(CACHE_NAME);
-  } catch {
-    return undefined;
-  }
-}
 
 /** A cached response, looked up without opening the cache (which would create it). */
 async function cachedResponse(request: string, options: CacheQueryOptions = {}): Promise<Response | undefined> {
@@ -146,21 +131,13 @@ export async function verifiedModelFile(modelUrl: string, path: string, entry: M
   const cached = await cachedResponse(key).then((response) => response?.arrayBuffer()).catch(() => undefined);
   // Checked again on the way out (a few ms per MB): storage can be damaged; a bad copy is dropped and fetched anew.
   if (cached && !(await mismatch(cached, entry))) return cached;
-  if (cached) await (await openCache(false))?.delete(key).catch(() => undefined);
+  if (cached) await (await openCache(CACHE_NAME, false))?.delete(key).catch(() => undefined);
 
-  let response: Response;
-  try {
-    // Revalidate: the HTTP cache may still hold the previous version's bytes at this URL.
-    response = await fetch(url, { cache: 'no-cache', credentials: 'same-origin' });
-  } catch (error) {
-    throw new Error(`model file ${path} could not be fetched and is not cached (${error instanceof Error ? error.message : String(error)})`);
-  }
-  if (!response.ok) throw new Error(`model file ${path} could not be fetched: HTTP ${response.status}`);
-  const bytes = await response.arrayBuffer();
+  const bytes = await (await fetchUncached(url, `model file ${path}`)).arrayBuffer();
   const wrong = await mismatch(bytes, entry, hashRequired);
   if (wrong) throw new Error(`model file ${path} does not match hunch.json: ${wrong}`);
   // A full disk only costs the offline copy.
-  if (keep && cacheWrites().allowed) await (await openCache(true))?.put(key, new Response(bytes, { headers: { 'content-type': 'application/octet-stream' } })).catch(() => undefined);
+  if (keep && cacheWrites().allowed) await (await openCache(CACHE_NAME, true))?.put(key, new Response(bytes, { headers: { 'content-type': 'application/octet-stream' } })).catch(() => undefined);
   return bytes;
 }
 
@@ -173,7 +150,7 @@ const VERSION_HEADER = 'x-hunch-model-version';
  * and drops every cached file this manifest does not list, so old versions don't pile up.
  */
 export async function keepOnlyModel(modelUrl: string, manifest: HunchManifest): Promise<void> {
-  const cache = await openCache(true);
+  const cache = await openCache(CACHE_NAME, true);
   if (!cache || !cacheWrites().allowed) return;
   const wanted = new Set([manifestUrl(modelUrl), ...Object.entries(manifest.files).map(([path, { sha256 }]) => cacheKey(new URL(path, modelUrl).href, sha256))]);
   // Written once per version: a big shop's manifest is megabytes, and every page load ends here.

@@ -6,39 +6,15 @@
  * worker bundle has its own .wasm (hunch.worker.js the asyncify build, hunch.worker.wasm.js the
  * plain one): the cache keeps the one last loaded.
  */
+import { cacheWrites, deleteCaches, fetchUncached, openCache } from '../lib/cache.js';
+
 const CACHE_PREFIX = 'hunch-ort-';
 
 const cacheName = (version: string) => `${CACHE_PREFIX}${version}`;
 
-const CACHE_WRITES = Symbol.for('hunch.cache-writes');
-
-/**
- * Whether the worker may write its caches (these and ../model-files.ts's): not from a forget() it
- * heard until its next load (model-files.ts keepModelFiles). Kept on the global scope, not in a
- * module: the worker's entry and its onnxruntime module are separate bundles, each with its own
- * copy of these files, and the flag must be one for both.
- */
-export function cacheWrites(): { allowed: boolean } {
-  const scope = globalThis as unknown as Record<symbol, { allowed: boolean } | undefined>;
-  return (scope[CACHE_WRITES] ??= { allowed: true });
-}
-
-/** The cache of `version`; without `create`, only if it exists (a read never creates one). */
-async function openCache(version: string, create: boolean): Promise<Cache | undefined> {
-  try {
-    if (typeof caches === 'undefined') return undefined;
-    if (!(create && cacheWrites().allowed) && !(await caches.has(cacheName(version)))) return undefined;
-    return await caches.open(cacheName(version));
-  } catch {
-    return undefined;
-  }
-}
-
 /** Deletes every runtime cache, of any version (forget()). */
-export async function eraseRuntimeFiles(): Promise<void> {
-  if (typeof caches === 'undefined') return;
-  const names = await caches.keys();
-  await Promise.all(names.filter((name) => name.startsWith(CACHE_PREFIX)).map((name) => caches.delete(name)));
+export function eraseRuntimeFiles(): Promise<void> {
+  return deleteCaches((name) => name.startsWith(CACHE_PREFIX));
 }
 
 /**
@@ -46,17 +22,10 @@ export async function eraseRuntimeFiles(): Promise<void> {
  * neither is there.
  */
 export async function runtimeFile(url: string, version: string): Promise<Response> {
-  const cache = await openCache(version, true);
+  const cache = await openCache(cacheName(version), true);
   const cached = await cache?.match(url).catch(() => undefined);
   if (cached) return cached;
-  let response: Response;
-  try {
-    // Revalidate: an HTTP-cached copy could be an earlier SDK build's, served at the same URL.
-    response = await fetch(url, { cache: 'no-cache', credentials: 'same-origin' });
-  } catch (error) {
-    throw new Error(`onnxruntime-web file ${url} could not be fetched and is not cached (${error instanceof Error ? error.message : String(error)})`);
-  }
-  if (!response.ok) throw new Error(`onnxruntime-web file ${url} could not be fetched: HTTP ${response.status}`);
+  const response = await fetchUncached(url, `onnxruntime-web file ${url}`);
   if (cacheWrites().allowed) await cache?.put(url, response.clone()).catch(() => undefined);
   return response;
 }
@@ -66,10 +35,8 @@ export async function runtimeFile(url: string, version: string): Promise<Respons
  * version every file but `keep`: the other worker bundle's .wasm, which this device no longer runs.
  */
 export async function keepOnlyRuntime(version: string, keep: string): Promise<void> {
-  if (typeof caches === 'undefined') return;
-  const names = await caches.keys();
-  await Promise.all(names.filter((name) => name.startsWith(CACHE_PREFIX) && name !== cacheName(version)).map((name) => caches.delete(name)));
-  const cache = await openCache(version, false);
+  await deleteCaches((name) => name.startsWith(CACHE_PREFIX) && name !== cacheName(version));
+  const cache = await openCache(cacheName(version), false);
   const stale = ((await cache?.keys()) ?? []).filter((request) => request.url !== keep);
   await Promise.all(stale.map((request) => cache?.delete(request)));
 }

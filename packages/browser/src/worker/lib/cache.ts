@@ -1,0 +1,56 @@
+/**
+ * The Cache API as the worker's file caches use it (../model-files.ts: the model's files;
+ * ../ort/files.ts: onnxruntime-web's .wasm). It is missing in insecure contexts and can refuse
+ * to open (some private modes): then files just aren't kept.
+ */
+
+const CACHE_WRITES = Symbol.for('hunch.cache-writes');
+
+/**
+ * Whether the worker may write its caches: not from a forget() it heard until its next load
+ * (model-files.ts keepModelFiles). Kept on the global scope, not in a module: the worker's entry
+ * and its onnxruntime module are separate bundles, each with its own copy of this file, and the
+ * flag must be one for both.
+ */
+export function cacheWrites(): { allowed: boolean } {
+  const scope = globalThis as unknown as Record<symbol, { allowed: boolean } | undefined>;
+  return (scope[CACHE_WRITES] ??= { allowed: true });
+}
+
+/**
+ * The cache `name`, or undefined where there is none to use. Without `create` (or while writes
+ * are off) only if it exists: caches.open() creates it, and a read must leave nothing on the
+ * device (the page reads catalog.json before the shopper consented to storage).
+ */
+export async function openCache(name: string, create: boolean): Promise<Cache | undefined> {
+  try {
+    if (typeof caches === 'undefined') return undefined;
+    if (!(create && cacheWrites().allowed) && !(await caches.has(name))) return undefined;
+    return await caches.open(name);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Deletes every cache whose name `which` picks. */
+export async function deleteCaches(which: (name: string) => boolean): Promise<void> {
+  if (typeof caches === 'undefined') return;
+  const names = await caches.keys();
+  await Promise.all(names.filter(which).map((name) => caches.delete(name)));
+}
+
+/**
+ * `url` from the network, for a file the cache did not have. Revalidated: the HTTP cache may
+ * still hold an earlier version's bytes at the same URL. Rejects, naming `file`, when the
+ * network cannot give it.
+ */
+export async function fetchUncached(url: string, file: string): Promise<Response> {
+  let response: Response;
+  try {
+    response = await fetch(url, { cache: 'no-cache', credentials: 'same-origin' });
+  } catch (error) {
+    throw new Error(`${file} could not be fetched and is not cached (${error instanceof Error ? error.message : String(error)})`);
+  }
+  if (!response.ok) throw new Error(`${file} could not be fetched: HTTP ${response.status}`);
+  return response;
+}
