@@ -7,21 +7,21 @@ import type { Hunch, HunchOptions, RecommendOptions } from './api.js';
 import { itemsInCartOrBought } from './cart.js';
 import { startAutoCapture } from './capture/index.js';
 import { createCatalog, KnownEntries } from './catalog.js';
-import { createConsent, type Consent, type ConsentState } from './consent.js';
+import { createConsent, type Consent } from './consent.js';
+import { wireConsent } from './consent-wiring.js';
 import { ConsentedStore } from './consented-store.js';
 import { AT_RISK_IDLE_MS, intentOf, type Intent } from './intent.js';
 import { eventTime } from './lib/clock.js';
 import { uuid } from './lib/ids.js';
 import { logOnce } from './lib/log.js';
-import { forgetBackendChoice, ModelClient } from './model-client.js';
+import { ModelClient } from './model-client.js';
 import { createRecorder, type EventRecorder } from './recorder.js';
 import { candidatesFor, reasonFor, recentlySeen, type Recommendation } from './recommendations.js';
 import { defaultIdOf, fuseRanks } from './rerank.js';
 import { SessionClock } from './session.js';
-import { deleteDatabase, openEventStore } from './storage/index.js';
+import { openEventStore } from './storage/index.js';
 import { resolveLimits } from './storage/retention.js';
 import { createUploader } from './upload/uploader.js';
-import { eraseModelFiles } from './worker/model-files.js';
 import type { Prediction, PredictRequest } from './worker/protocol.js';
 
 const DEFAULT_WORKER_URL = new URL('./hunch.worker.js', import.meta.url).href;
@@ -80,30 +80,9 @@ export function createHunchWithRecorder(options: HunchOptions, parts: LoaderPart
   const catalog = createCatalog(modelUrl, () => (consent.allows('storage') ? startModel() : undefined));
   const knownEntries = new KnownEntries();
 
-  const applyConsent = (state: ConsentState) => {
-    if (state.personalization_storage === 'granted') {
-      void store.persist().catch((error) => logOnce('opening storage failed', error));
-    } else if (store.persisted) {
-      session.forget();
-      void store.unpersist().catch((error) => logOnce('erasing storage failed', error));
-    }
-    if (state.analytics_storage === 'denied') void store.clearOutbox().catch(() => undefined);
-  };
-  applyConsent(consent.state());
-  consent.subscribe(applyConsent);
-
-  // forget(), here or in another tab (before the defaults apply): what this tab holds goes, the
-  // model's caches too; then storage follows consent again (defaults that grant it store anew).
-  let erasing: Promise<void> = Promise.resolve();
-  consent.onForget(() => {
-    session.forget();
-    uploader?.forget();
+  const forget = wireConsent(consent, store, session, uploader, () => {
     model?.retire();
     model = undefined;
-    forgetBackendChoice();
-    erasing = Promise.all([store.unpersist(), eraseModelFiles()])
-      .catch((error: unknown) => logOnce('erasing storage failed', error))
-      .then(() => applyConsent(consent.state()));
   });
 
   /** The latest events, enough to know the cart; [] (logged once) when storage fails. */
@@ -312,13 +291,7 @@ export function createHunchWithRecorder(options: HunchOptions, parts: LoaderPart
       return { exportedAt: new Date().toISOString(), consent: consent.state(), storage: store.kind, events: await history() };
     },
 
-    async forget() {
-      // Asked before the other tabs hear of it: their connections close on its versionchange, and
-      // a database they open afterwards is a new one.
-      const deleted = deleteDatabase().catch((error: unknown) => logOnce('deleting storage failed', error));
-      consent.forget(); // the record, and every tab's onForget (this one's above)
-      await Promise.all([deleted, erasing]);
-    },
+    forget,
   };
 
   if (options.autoCapture) startAutoCapture(hunch.track, options.autoCapture === true ? {} : options.autoCapture);
