@@ -19,6 +19,7 @@ import { createRecorder, type EventRecorder } from './recorder.js';
 import { candidatesFor, reasonFor, recentlySeen, type Recommendation } from './recommendations.js';
 import { defaultIdOf, fuseRanks } from './rerank.js';
 import { SessionClock } from './session.js';
+import { allEvents, exportOf, latestEvents } from './shopper-data.js';
 import { openEventStore } from './storage/index.js';
 import { resolveLimits } from './storage/retention.js';
 import { createUploader } from './upload/uploader.js';
@@ -85,15 +86,8 @@ export function createHunchWithRecorder(options: HunchOptions, parts: LoaderPart
     model = undefined;
   });
 
-  /** The latest events, enough to know the cart; [] (logged once) when storage fails. */
-  async function recentEvents(): Promise<HunchEvent[]> {
-    try {
-      return await store.recent(Math.max(historyLimit, CART_WINDOW));
-    } catch (error) {
-      logOnce('reading history failed', error);
-      return [];
-    }
-  }
+  /** The latest events, enough to know the cart. */
+  const recentEvents = () => latestEvents(store, Math.max(historyLimit, CART_WINDOW));
 
   /** The model's prediction after `events`, or undefined when there is no model (or no consent for it). */
   function predict(events: readonly HunchEvent[], request: Omit<PredictRequest, 'events' | 'maxEvents'>): Promise<Prediction | undefined> {
@@ -207,15 +201,6 @@ export function createHunchWithRecorder(options: HunchOptions, parts: LoaderPart
     return answer?.picked ?? popular(excluded);
   }
 
-  async function history(): Promise<HunchEvent[]> {
-    try {
-      return await store.all();
-    } catch (error) {
-      logOnce('reading history failed', error);
-      return [];
-    }
-  }
-
   addEventListener('pagehide', () => {
     session.save();
     void store.flush().catch(() => undefined);
@@ -276,7 +261,7 @@ export function createHunchWithRecorder(options: HunchOptions, parts: LoaderPart
       return intentWatch.subscribe(listener);
     },
 
-    history,
+    history: () => allEvents(store),
 
     async flush() {
       await store.flush();
@@ -287,9 +272,7 @@ export function createHunchWithRecorder(options: HunchOptions, parts: LoaderPart
       return consent.state();
     },
 
-    async export() {
-      return { exportedAt: new Date().toISOString(), consent: consent.state(), storage: store.kind, events: await history() };
-    },
+    export: () => exportOf(consent, store),
 
     forget,
   };
