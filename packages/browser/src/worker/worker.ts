@@ -6,10 +6,9 @@
  * a page after a navigation finds the model loaded.
  */
 import { expose } from 'comlink';
-import { chooseBackend } from './backend.js';
+import { loadOnBestBackend } from './backend.js';
 import { IncrementalContext } from './incremental.js';
-import { loadModel, type LoadedModel } from './loaded-model.js';
-import { race } from './race.js';
+import type { LoadedModel } from './loaded-model.js';
 import { itemDistribution, topItems, type ItemDistribution } from './ranking.js';
 import { manifestUnchanged, readCatalog, readManifest } from './manifest.js';
 import { dropPrefetched, prefetchModelFiles } from './model-files.js';
@@ -46,45 +45,6 @@ function serially<T>(task: () => Promise<T>): Promise<T> {
   const result = queue.then(task, task);
   queue = result.catch(() => undefined);
   return result;
-}
-
-/**
- * The model on the chosen backend. 'auto' with a WebGPU adapter races both backends (once per
- * model version and device: the page remembers the winner); a failing WebGPU falls back to WASM.
- */
-async function loadOnBestBackend(
-  { modelUrl, backend: preference, dtype, remembered }: LoadRequest,
-  manifest: HunchManifest,
-): Promise<{ loaded: LoadedModel; reason: string; raced: boolean }> {
-  const load = (backend: LoadedModel['backend']) => loadModel(modelUrl, manifest, backend, dtype);
-  const earlier = remembered && `${remembered.reason} (an earlier visit's result)`;
-  // The WASM-only bundle cannot race: 'auto' means WASM there ('webgpu' is refused by its runtime, clearly).
-  if (preference === 'auto' && !backendBundled('webgpu')) {
-    return { loaded: await load('wasm'), reason: remembered?.backend === 'wasm' ? earlier! : 'no WebGPU adapter: the WASM-only worker', raced: false };
-  }
-  const choice = await chooseBackend(preference);
-  if (choice.backend === 'wasm' || preference === 'webgpu') return { loaded: await load(choice.backend), reason: choice.reason, raced: false };
-  // A race run for another model version says little about this one: race again.
-  if (remembered?.modelVersion === manifest.version) {
-    try {
-      return { loaded: await load(remembered.backend), reason: earlier!, raced: false };
-    } catch {
-      // The remembered backend no longer works here (driver change, lost adapter): race again.
-    }
-  }
-  let webgpu: LoadedModel;
-  try {
-    webgpu = await load('webgpu');
-  } catch (error) {
-    const why = error instanceof Error ? error.message : String(error);
-    return { loaded: await load('wasm'), reason: `${choice.reason} but it failed (${why})`, raced: false };
-  }
-  const wasm = await load('wasm').catch(async (error: unknown) => {
-    await webgpu.runner.dispose();
-    throw error;
-  });
-  const { winner, reason } = await race(webgpu, wasm);
-  return { loaded: winner, reason: `${choice.reason}; ${reason}`, raced: true };
 }
 
 interface ManifestRead {
