@@ -6,6 +6,9 @@
  */
 import type { HunchEvent } from '@hunch/core';
 
+/** How many recent events are read to know what is in the cart. */
+export const CART_WINDOW = 200;
+
 /** Items in the cart now: added, not removed, not bought since. */
 export function itemsInCartNow(events: readonly HunchEvent[]): Set<string> {
   const cart = new Set<string>();

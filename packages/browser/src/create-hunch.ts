@@ -2,11 +2,11 @@
  * Where the SDK's parts are made and wired into one Hunch instance: createHunch() (index.ts)
  * and the script-tag SDK (loader/sdk.ts) both build it here.
  */
-import type { CatalogItem, HunchEvent } from '@hunch/core';
+import type { CatalogItem } from '@hunch/core';
 import type { Hunch, HunchOptions, RecommendOptions } from './api.js';
 import { itemsInCartOrBought } from './cart.js';
 import { startAutoCapture } from './capture/index.js';
-import { createCatalog, KnownEntries } from './catalog.js';
+import { createCatalog } from './catalog.js';
 import { createConsent, type Consent } from './consent.js';
 import { wireConsent } from './consent-wiring.js';
 import { ConsentedStore } from './consented-store.js';
@@ -15,15 +15,15 @@ import { eventTime } from './lib/clock.js';
 import { uuid } from './lib/ids.js';
 import { logOnce } from './lib/log.js';
 import { ModelClient } from './model-client.js';
+import { createPredictor } from './predictor.js';
 import { createRecorder, type EventRecorder } from './recorder.js';
 import { candidatesFor, reasonFor, recentlySeen, type Recommendation } from './recommendations.js';
 import { defaultIdOf, fuseRanks } from './rerank.js';
 import { SessionClock } from './session.js';
-import { allEvents, exportOf, latestEvents } from './shopper-data.js';
+import { allEvents, exportOf } from './shopper-data.js';
 import { openEventStore } from './storage/index.js';
 import { resolveLimits } from './storage/retention.js';
 import { createUploader } from './upload/uploader.js';
-import type { Prediction, PredictRequest } from './worker/protocol.js';
 
 const DEFAULT_WORKER_URL = new URL('./hunch.worker.js', import.meta.url).href;
 const DEFAULT_WASM_WORKER_URL = new URL('./hunch.worker.wasm.js', import.meta.url).href;
@@ -34,18 +34,6 @@ async function* popularScores(items: AsyncIterable<CatalogItem>): AsyncGenerator
   for await (const item of items) yield { item, score: 1 / ++rank };
 }
 
-/** Items the events name, most recent first: their catalog entries give reasons and categories. */
-function itemIdsOf(events: readonly HunchEvent[]): string[] {
-  const ids = new Set<string>();
-  for (let i = events.length - 1; i >= 0; i--) {
-    const id = events[i]!.params.item_id;
-    if (id !== undefined) ids.add(id);
-  }
-  return [...ids];
-}
-
-/** How many recent events are read to know what is in the cart. */
-const CART_WINDOW = 200;
 /** Intent listeners are told after events settle for this long (ms), not after each one. */
 const INTENT_SETTLE_MS = 250;
 
@@ -79,35 +67,14 @@ export function createHunchWithRecorder(options: HunchOptions, parts: LoaderPart
 
   // Entries from the model's worker while it runs (no manifest parsed on the page), else from hunch.json.
   const catalog = createCatalog(modelUrl, () => (consent.allows('storage') ? startModel() : undefined));
-  const knownEntries = new KnownEntries();
 
   const forget = wireConsent(consent, store, session, uploader, () => {
     model?.retire();
     model = undefined;
   });
 
-  /** The latest events, enough to know the cart. */
-  const recentEvents = () => latestEvents(store, Math.max(historyLimit, CART_WINDOW));
-
-  /** The model's prediction after `events`, or undefined when there is no model (or no consent for it). */
-  function predict(events: readonly HunchEvent[], request: Omit<PredictRequest, 'events' | 'maxEvents'>): Promise<Prediction | undefined> {
-    if (!consent.allows('storage')) return Promise.resolve(undefined);
-    const recent = events.slice(-historyLimit).map(({ id, name, params }) => ({ id, name, params }));
-    return startModel().predict({ events: recent, maxEvents: historyLimit, ...request });
-  }
-
-  /** The prediction with the catalog entries of its items and of the events' products. */
-  async function predictWithEntries(events: readonly HunchEvent[], request: Omit<PredictRequest, 'events' | 'maxEvents' | 'lookup'>) {
-    const products = itemIdsOf(events);
-    const lookup = knownEntries.missing(products);
-    const prediction = await predict(events, { ...request, lookup });
-    if (!prediction) return { prediction, entries: await catalog.entries(products) };
-    knownEntries.add(prediction.modelVersion, prediction.entries, lookup);
-    // A new model version answered: the entries known from the old one were dropped.
-    const unknown = knownEntries.missing(products);
-    if (unknown.length > 0) knownEntries.add(prediction.modelVersion, [...(await catalog.entries(unknown)).values()], unknown);
-    return { prediction, entries: knownEntries.of([...products, ...prediction.items.map(({ itemId }) => itemId)]) };
-  }
+  const predictor = createPredictor(consent, store, catalog, startModel, historyLimit);
+  const { recentEvents, predict, predictWithEntries } = predictor;
 
   async function currentIntent(): Promise<Intent> {
     if (!consent.allows('storage')) {
