@@ -59,3 +59,35 @@ export async function readCatalog(modelUrl: string, manifest: HunchManifest, opt
   const bytes = await verifiedModelFile(modelUrl, CATALOG_FILE, manifest.files[CATALOG_FILE]!, options);
   return indexCatalog(new TextDecoder().decode(bytes));
 }
+
+interface ManifestRead extends ReadManifest {
+  ms: number;
+}
+
+interface CatalogRead {
+  catalog: CatalogIndex;
+  ms: number;
+}
+
+/** A model directory's hunch.json and catalog.json, being read for a load (readModelDirectory), and the ms each took. */
+export interface ModelDirectoryRead {
+  manifest: Promise<ManifestRead>;
+  catalog: Promise<CatalogRead>;
+}
+
+/**
+ * Starts reading hunch.json, then catalog.json: the catalog is read alongside the model's
+ * load, not before it (it is most of a big shop's bytes).
+ */
+export function readModelDirectory(modelUrl: string): ModelDirectoryRead {
+  const started = performance.now();
+  const manifest = readManifest(modelUrl).then(({ manifest, validator }) => ({ manifest, validator, ms: performance.now() - started }));
+  const catalog = manifest.then(async ({ manifest: read }) => {
+    const catalogStarted = performance.now();
+    return { catalog: await readCatalog(modelUrl, read), ms: performance.now() - catalogStarted };
+  });
+  // Reported by the load (and by catalog requests) that awaits them.
+  manifest.catch(() => undefined);
+  catalog.catch(() => undefined);
+  return { manifest, catalog };
+}

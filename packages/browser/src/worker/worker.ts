@@ -10,12 +10,12 @@ import { loadOnBestBackend } from './backend.js';
 import { IncrementalContext } from './incremental.js';
 import type { LoadedModel } from './loaded-model.js';
 import { itemDistribution, topItems, type ItemDistribution } from './ranking.js';
-import { manifestUnchanged, readCatalog, readManifest } from './manifest.js';
+import { manifestUnchanged, readModelDirectory, type ModelDirectoryRead } from './manifest.js';
 import { dropPrefetched, prefetchModelFiles } from './model-files.js';
 import { likelyWasmFile } from './variant.js';
 import { backendBundled } from './ort/build.js';
 import { categoryIndex, categoryScores, nextActionProbabilities, type CategoryIndex } from './signals.js';
-import { CATALOG_FILE, type CatalogIndex, type CatalogItem, type HunchManifest } from '@hunch/core';
+import { CATALOG_FILE, type CatalogIndex, type CatalogItem } from '@hunch/core';
 import type { CatalogAnswer, CatalogRequest, LoadRequest, LoadResult, ModelWorkerApi, Prediction, PredictRequest, ScoredItem } from './protocol.js';
 
 /** How many categories a prediction names. */
@@ -47,39 +47,11 @@ function serially<T>(task: () => Promise<T>): Promise<T> {
   return result;
 }
 
-interface ManifestRead {
-  manifest: HunchManifest;
-  validator: string | undefined;
-  ms: number;
-}
-
-interface CatalogRead {
-  catalog: CatalogIndex;
-  ms: number;
-}
-
 /**
  * hunch.json and catalog.json of the model directory last asked for: catalog requests answer
  * from them while the model loads.
  */
-let directoryRead: { manifest: Promise<ManifestRead>; catalog: Promise<CatalogRead> } | undefined;
-
-/**
- * Starts reading hunch.json, then catalog.json: the catalog is read alongside the model's
- * load, not before it (it is most of a big shop's bytes).
- */
-function readModelDirectory(modelUrl: string): NonNullable<typeof directoryRead> {
-  const started = performance.now();
-  const manifest = readManifest(modelUrl).then(({ manifest, validator }) => ({ manifest, validator, ms: performance.now() - started }));
-  const catalog = manifest.then(async ({ manifest: read }) => {
-    const catalogStarted = performance.now();
-    return { catalog: await readCatalog(modelUrl, read), ms: performance.now() - catalogStarted };
-  });
-  // Reported by the load (and by catalog requests) that awaits them.
-  manifest.catch(() => undefined);
-  catalog.catch(() => undefined);
-  return { manifest, catalog };
-}
+let directoryRead: ModelDirectoryRead | undefined;
 
 /** The catalog entries of `ids` that exist, each once. */
 function entriesOf(ids: Iterable<string>, catalog: CatalogIndex): CatalogItem[] {
