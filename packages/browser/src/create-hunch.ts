@@ -10,7 +10,7 @@ import { createCatalog } from './catalog.js';
 import { createConsent, type Consent } from './consent.js';
 import { wireConsent } from './consent-wiring.js';
 import { ConsentedStore } from './consented-store.js';
-import { AT_RISK_IDLE_MS, intentOf, type Intent } from './intent.js';
+import { createIntentWatch } from './intent-watch.js';
 import { eventTime } from './lib/clock.js';
 import { uuid } from './lib/ids.js';
 import { logOnce } from './lib/log.js';
@@ -33,9 +33,6 @@ async function* popularScores(items: AsyncIterable<CatalogItem>): AsyncGenerator
   let rank = 0;
   for await (const item of items) yield { item, score: 1 / ++rank };
 }
-
-/** Intent listeners are told after events settle for this long (ms), not after each one. */
-const INTENT_SETTLE_MS = 250;
 
 /** Parts the script-tag loader made before the SDK arrived, handed over so there is one of each. */
 export interface LoaderParts {
@@ -76,63 +73,7 @@ export function createHunchWithRecorder(options: HunchOptions, parts: LoaderPart
   const predictor = createPredictor(consent, store, catalog, startModel, historyLimit);
   const { recentEvents, predict, predictWithEntries } = predictor;
 
-  async function currentIntent(): Promise<Intent> {
-    if (!consent.allows('storage')) {
-      return { stage: 'browsing', why: 'waiting for personalization_storage consent', nextAction: {}, purchaseProbability: null, topCategories: [], source: 'rules' };
-    }
-    const events = await recentEvents();
-    const { prediction, entries } = await predictWithEntries(events, { k: 0, exclude: [] });
-    return intentOf(events, entries, prediction, Date.now());
-  }
-
-  /** Tells intent listeners when the stage changes: after events settle, and when a cart goes idle. */
-  const intentWatch = (() => {
-    const listeners = new Set<(intent: Intent) => void>();
-    let lastStage: Intent['stage'] | undefined;
-    let settleTimer: ReturnType<typeof setTimeout> | undefined;
-    let idleTimer: ReturnType<typeof setTimeout> | undefined;
-    const notify = (intent: Intent, all: Iterable<(intent: Intent) => void>) => {
-      for (const listener of all) {
-        try {
-          listener(intent);
-        } catch (error) {
-          logOnce('intent listener threw', error);
-        }
-      }
-    };
-    const check = async () => {
-      if (listeners.size === 0) return;
-      await store.flush().catch(() => undefined);
-      const intent = await currentIntent();
-      // A cart can go idle without any event: look again once it would count as at risk.
-      clearTimeout(idleTimer);
-      if (intent.stage === 'ready_to_buy') idleTimer = setTimeout(() => void check(), AT_RISK_IDLE_MS + 1000);
-      if (intent.stage === lastStage) return;
-      lastStage = intent.stage;
-      notify(intent, listeners);
-    };
-    return {
-      eventAdded() {
-        if (listeners.size === 0) return;
-        clearTimeout(settleTimer);
-        settleTimer = setTimeout(() => void check().catch((error) => logOnce('intent update failed', error)), INTENT_SETTLE_MS);
-      },
-      subscribe(listener: (intent: Intent) => void): () => void {
-        listeners.add(listener);
-        void currentIntent()
-          .then((intent) => {
-            if (!listeners.has(listener)) return;
-            lastStage ??= intent.stage;
-            notify(intent, [listener]);
-          })
-          .catch((error) => logOnce('intent update failed', error));
-        return () => {
-          listeners.delete(listener);
-          if (listeners.size === 0) clearTimeout(idleTimer);
-        };
-      },
-    };
-  })();
+  const intentWatch = createIntentWatch(consent, predictor, store);
 
   async function recommendFor({ k = 6, exclude = [], filter, includeCart = false, popularOnly = false }: RecommendOptions): Promise<Recommendation[]> {
     const keep = (item: CatalogItem) => {
@@ -204,11 +145,7 @@ export function createHunchWithRecorder(options: HunchOptions, parts: LoaderPart
       return lastInference ? { ...status, lastInference } : status;
     },
 
-    intent: () =>
-      currentIntent().catch((error: unknown) => {
-        logOnce('intent failed', error);
-        return { stage: 'browsing', why: 'intent unavailable', nextAction: {}, purchaseProbability: null, topCategories: [], source: 'rules' } satisfies Intent;
-      }),
+    intent: intentWatch.now,
 
     async rerank<T>(items: readonly T[], idOf: (item: T) => string | undefined = defaultIdOf) {
       try {
