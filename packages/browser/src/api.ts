@@ -7,7 +7,7 @@ import type { AutoCaptureOptions } from './capture/index.js';
 import type { ConsentState } from './consent.js';
 import type { Intent } from './intent.js';
 import type { ModelStatus } from './model-client.js';
-import type { Recommendation } from './recommendations.js';
+import type { Recommendation } from './recommend/recommendations.js';
 import type { RetentionLimits } from './storage/types.js';
 import type { BackendPreference, ModelDtype } from './worker/protocol.js';
 

@@ -2,9 +2,7 @@
  * Where the SDK's parts are made and wired into one Hunch instance: createHunch() (index.ts)
  * and the script-tag SDK (loader/sdk.ts) both build it here.
  */
-import type { CatalogItem } from '@hunch/core';
-import type { Hunch, HunchOptions, RecommendOptions } from './api.js';
-import { itemsInCartOrBought } from './cart.js';
+import type { Hunch, HunchOptions } from './api.js';
 import { startAutoCapture } from './capture/index.js';
 import { createCatalog } from './catalog.js';
 import { createConsent, type Consent } from './consent.js';
@@ -17,7 +15,7 @@ import { logOnce } from './lib/log.js';
 import { ModelClient } from './model-client.js';
 import { createPredictor } from './predictor.js';
 import { createRecorder, type EventRecorder } from './recorder.js';
-import { candidatesFor, reasonFor, recentlySeen, type Recommendation } from './recommendations.js';
+import { createRecommender } from './recommend/recommender.js';
 import { defaultIdOf, fuseRanks } from './rerank.js';
 import { SessionClock } from './session.js';
 import { allEvents, exportOf } from './shopper-data.js';
@@ -27,12 +25,6 @@ import { createUploader } from './upload/uploader.js';
 
 const DEFAULT_WORKER_URL = new URL('./hunch.worker.js', import.meta.url).href;
 const DEFAULT_WASM_WORKER_URL = new URL('./hunch.worker.wasm.js', import.meta.url).href;
-
-/** The popular list as scores (1 / rank), lazily. */
-async function* popularScores(items: AsyncIterable<CatalogItem>): AsyncGenerator<{ item: CatalogItem; score: number }> {
-  let rank = 0;
-  for await (const item of items) yield { item, score: 1 / ++rank };
-}
 
 /** Parts the script-tag loader made before the SDK arrived, handed over so there is one of each. */
 export interface LoaderParts {
@@ -71,68 +63,27 @@ export function createHunchWithRecorder(options: HunchOptions, parts: LoaderPart
   });
 
   const predictor = createPredictor(consent, store, catalog, startModel, historyLimit);
-  const { recentEvents, predict, predictWithEntries } = predictor;
+  const { recentEvents, predict } = predictor;
 
   const intentWatch = createIntentWatch(consent, predictor, store);
 
-  async function recommendFor({ k = 6, exclude = [], filter, includeCart = false, popularOnly = false }: RecommendOptions): Promise<Recommendation[]> {
-    const keep = (item: CatalogItem) => {
-      try {
-        return !filter || filter(item) === true;
-      } catch (error) {
-        logOnce('recommend filter threw', error);
-        return false;
-      }
-    };
-    // Stops at k: a big shop's popular list (or a whole-catalog ranking) is not walked to its end.
-    const build = async (source: Recommendation['source'], scored: AsyncIterable<{ item: CatalogItem; score: number }> | Iterable<{ item: CatalogItem; score: number }>, excluded: Set<string>, seen: CatalogItem[]) => {
-      const picked: Recommendation[] = [];
-      for await (const { item, score } of scored) {
-        if (picked.length >= k) break;
-        if (!excluded.has(item.id) && keep(item)) picked.push({ item, score, source, reason: reasonFor(item, source, seen) });
-      }
-      return picked;
-    };
-    const popular = (excluded: Set<string>) => build('popular', popularScores(catalog.popular()), excluded, []);
-    if (popularOnly || !consent.allows('storage')) return popular(new Set(exclude));
-    const events = await recentEvents();
-    const excluded = new Set([...exclude, ...(includeCart ? [] : itemsInCartOrBought(events))]);
-    const ask = async (candidates: number) => {
-      const { prediction, entries } = await predictWithEntries(events, { k: candidates, exclude: [...excluded] });
-      if (!prediction) return undefined;
-      const scored = prediction.items.flatMap(({ itemId, score }) => (entries.has(itemId) ? [{ item: entries.get(itemId)!, score }] : []));
-      return { picked: await build('model', scored, excluded, recentlySeen(events, entries)), exhausted: prediction.items.length < candidates };
-    };
-    let answer = await ask(candidatesFor(k, excluded.size, filter !== undefined));
-    // A narrow filter can reject most of the top: then rank the whole catalog once.
-    if (answer && answer.picked.length < k && !answer.exhausted) answer = await ask(Number.MAX_SAFE_INTEGER);
-    return answer?.picked ?? popular(excluded);
-  }
+  const recommender = createRecommender(consent, catalog, predictor);
 
   addEventListener('pagehide', () => {
     session.save();
     void store.flush().catch(() => undefined);
   });
 
-  /** What each placement on this page shows now (recommend({ placement })). */
-  const shownBy = new Map<string, string[]>();
-
   const record = createRecorder(consent, store, session, uploader, ({ name }) => {
     intentWatch.eventAdded();
     // A new page (a single-page app's route change too): its placements start afresh.
-    if (name === 'page_view') shownBy.clear();
+    if (name === 'page_view') recommender.newPage();
   });
 
   const hunch: Hunch = {
     track: (name, params) => record(name, params, uuid(), eventTime()),
 
-    async recommend(options = {}) {
-      const { placement } = options;
-      const elsewhere = placement === undefined ? [] : [...shownBy].flatMap(([other, ids]) => (other === placement ? [] : ids));
-      const recs = await recommendFor({ ...options, exclude: [...(options.exclude ?? []), ...elsewhere] });
-      if (placement !== undefined) shownBy.set(placement, recs.map((rec) => rec.item.id));
-      return recs;
-    },
+    recommend: recommender.recommend,
 
     async status() {
       if (!consent.allows('storage')) {

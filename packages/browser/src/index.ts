@@ -14,7 +14,7 @@ import { createHunchWithRecorder } from './create-hunch.js';
 
 export type { Hunch, HunchExport, HunchOptions, RecommendOptions } from './api.js';
 export type { CatalogItem, EventName, EventParams, HunchEvent } from '@hunch/core';
-export type { Recommendation } from './recommendations.js';
+export type { Recommendation } from './recommend/recommendations.js';
 export type { FunnelStage, Intent } from './intent.js';
 export { defineRecommendationsElement, type RenderOptions } from './render/element.js';
 export type { AutoCaptureOptions } from './capture/index.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CatalogItem, HunchEvent } from '@hunch/core';
-import { candidatesFor, reasonFor, recentlySeen } from '../src/recommendations.js';
+import { candidatesFor, reasonFor, recentlySeen } from '../src/recommend/recommendations.js';
 
 const item = (id: string, category: string): CatalogItem => ({ id, title: `Title ${id}`, url: `/p/${id}`, category });
 const catalog = new Map([item('mug-1', 'mugs'), item('mug-2', 'mugs'), item('tea-1', 'tea'), item('lamp-1', 'lamps')].map((i) => [i.id, i]));

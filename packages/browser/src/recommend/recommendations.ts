@@ -1,7 +1,6 @@
 /**
- * Turning the model's scores (or the popular list) into what recommend() returns: catalog
- * items, without what the shopper already has in the cart or just bought, filtered as the shop
- * asks, each with a reason the shop can show ("Because you viewed …").
+ * What recommend() returns, a catalog item with a reason the shop can show ("Because you
+ * viewed …"), and the rules recommender.ts builds the list with.
  */
 import type { CatalogItem, HunchEvent } from '@hunch/core';
 
