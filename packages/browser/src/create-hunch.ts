@@ -11,12 +11,11 @@ import { ConsentedStore } from './consented-store.js';
 import { createIntentWatch } from './intent-watch.js';
 import { eventTime } from './lib/clock.js';
 import { uuid } from './lib/ids.js';
-import { logOnce } from './lib/log.js';
 import { ModelClient } from './model-client.js';
 import { createPredictor } from './predictor.js';
 import { createRecorder, type EventRecorder } from './recorder.js';
 import { createRecommender } from './recommend/recommender.js';
-import { defaultIdOf, fuseRanks } from './rerank.js';
+import { rerank } from './rerank.js';
 import { SessionClock } from './session.js';
 import { allEvents, exportOf } from './shopper-data.js';
 import { openEventStore } from './storage/index.js';
@@ -63,7 +62,6 @@ export function createHunchWithRecorder(options: HunchOptions, parts: LoaderPart
   });
 
   const predictor = createPredictor(consent, store, catalog, startModel, historyLimit);
-  const { recentEvents, predict } = predictor;
 
   const intentWatch = createIntentWatch(consent, predictor, store);
 
@@ -98,18 +96,7 @@ export function createHunchWithRecorder(options: HunchOptions, parts: LoaderPart
 
     intent: intentWatch.now,
 
-    async rerank<T>(items: readonly T[], idOf: (item: T) => string | undefined = defaultIdOf) {
-      try {
-        const ids = items.map((item) => idOf(item) ?? '');
-        const events = await recentEvents();
-        const prediction = await predict(events, { k: 0, exclude: [], candidates: [...new Set(ids.filter(Boolean))] });
-        if (!prediction) return [...items];
-        return fuseRanks(ids, prediction.candidates.map(({ itemId }) => itemId)).map((index) => items[index]!);
-      } catch (error) {
-        logOnce('rerank failed, keeping the shop’s order', error);
-        return [...items];
-      }
-    },
+    rerank: (items, idOf) => rerank(predictor, items, idOf),
 
     on(type, listener) {
       if (type !== 'intent') throw new Error(`hunch.on: unknown event type ${String(type)} (expected 'intent')`);

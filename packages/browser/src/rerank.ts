@@ -4,6 +4,8 @@
  * (Cormack et al., 2009), the usual way to merge rankings whose scores are not comparable.
  * An item the model does not know keeps only its own term, so it sinks gently, not to the end.
  */
+import { logOnce } from './lib/log.js';
+import type { Predictor } from './predictor.js';
 
 /** RRF's constant: large enough that the top few of either list do not dominate. */
 export const RRF_K = 60;
@@ -27,4 +29,18 @@ export function defaultIdOf(entry: unknown): string | undefined {
     if (typeof id === 'string') return id;
   }
   return undefined;
+}
+
+/** rerank(): `items` in this shopper's order, or in their own when there is no model or anything fails. */
+export async function rerank<T>(predictor: Predictor, items: readonly T[], idOf: (item: T) => string | undefined = defaultIdOf): Promise<T[]> {
+  try {
+    const ids = items.map((item) => idOf(item) ?? '');
+    const events = await predictor.recentEvents();
+    const prediction = await predictor.predict(events, { k: 0, exclude: [], candidates: [...new Set(ids.filter(Boolean))] });
+    if (!prediction) return [...items];
+    return fuseRanks(ids, prediction.candidates.map(({ itemId }) => itemId)).map((index) => items[index]!);
+  } catch (error) {
+    logOnce('rerank failed, keeping the shop’s order', error);
+    return [...items];
+  }
 }
