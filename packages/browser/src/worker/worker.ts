@@ -3,55 +3,25 @@
  * loading and inference never touch the shop's main thread. One model at a time; requests
  * run one after another, each extending the running context (incremental.ts). Started as a
  * SharedWorker (HunchOptions.sharedWorker), it serves every page of the shop that connects:
- * a page after a navigation finds the model loaded.
+ * a page after a navigation finds the model loaded. What it holds between requests, and how
+ * that changes: state.ts.
  */
+import { CATALOG_FILE, type CatalogIndex, type CatalogItem } from '@hunch/core';
 import { expose } from 'comlink';
 import { loadOnBestBackend } from './backend.js';
 import { IncrementalContext } from './incremental.js';
-import type { LoadedModel } from './loaded-model.js';
-import { itemDistribution, topItems, type ItemDistribution } from './ranking.js';
 import { manifestUnchanged, readModelDirectory, type ModelDirectoryRead } from './manifest.js';
 import { dropPrefetched, prefetchModelFiles } from './model-files.js';
-import { likelyWasmFile } from './variant.js';
 import { backendBundled } from './ort/build.js';
-import { categoryIndex, categoryScores, nextActionProbabilities, type CategoryIndex } from './signals.js';
-import { CATALOG_FILE, type CatalogIndex, type CatalogItem } from '@hunch/core';
 import type { CatalogAnswer, CatalogRequest, LoadRequest, LoadResult, ModelWorkerApi, Prediction, PredictRequest, ScoredItem } from './protocol.js';
+import { itemDistribution, topItems } from './ranking.js';
+import { categoryIndex, categoryScores, nextActionProbabilities } from './signals.js';
+import * as state from './state.js';
+import type { ReadyModel, RunningModel } from './state.js';
+import { likelyWasmFile } from './variant.js';
 
 /** How many categories a prediction names. */
 const TOP_CATEGORIES = 5;
-
-interface Running {
-  loaded: LoadedModel;
-  /** The model's catalog.json: the entries predictions return, the items' categories. */
-  catalog: CatalogIndex;
-  context: IncrementalContext;
-  /** Item id -> index in loaded.items, for scoring candidates: built by the first request with candidates (rerank), not at load. */
-  itemIndex?: ReadonlyMap<string, number>;
-  categories: CategoryIndex;
-  /** The item probabilities' buffer, reused by every prediction. */
-  probabilities: Float32Array;
-  /** The item distribution of the last logits (by ContextAnswer.version): a repeated question (nothing new) skips the softmax over the catalog. */
-  lastDistribution?: { version: number; distribution: ItemDistribution };
-}
-
-let running: Running | undefined;
-/** The load that made `running`, its answer and hunch.json's validator: a page asking for the same, unchanged model gets it at once. */
-let current: { request: LoadRequest; result: LoadResult; validator: string | undefined } | undefined;
-
-/** Requests share one model and one cache: each waits for the one before. */
-let queue: Promise<unknown> = Promise.resolve();
-function serially<T>(task: () => Promise<T>): Promise<T> {
-  const result = queue.then(task, task);
-  queue = result.catch(() => undefined);
-  return result;
-}
-
-/**
- * hunch.json and catalog.json of the model directory last asked for: catalog requests answer
- * from them while the model loads.
- */
-let directoryRead: ModelDirectoryRead | undefined;
 
 /** The catalog entries of `ids` that exist, each once. */
 function entriesOf(ids: Iterable<string>, catalog: CatalogIndex): CatalogItem[] {
@@ -63,20 +33,8 @@ function entriesOf(ids: Iterable<string>, catalog: CatalogIndex): CatalogItem[] 
   return [...found.values()];
 }
 
-function release(): void {
-  running?.context.dispose();
-  void running?.loaded.runner.dispose();
-  running = undefined;
-  current = undefined;
-}
-
-/** Whether `a` and `b` ask for the same model on the same terms (the remembered race aside). */
-function sameLoad(a: LoadRequest, b: LoadRequest): boolean {
-  return a.modelUrl === b.modelUrl && a.backend === b.backend && a.dtype === b.dtype;
-}
-
 /** The running model's answer for another page (a shared worker's): nothing was loaded for it. */
-function reused({ result }: NonNullable<typeof current>, started: number): LoadResult {
+function reused({ result }: ReadyModel, started: number): LoadResult {
   return {
     ...result,
     raced: false,
@@ -95,42 +53,39 @@ async function loadModelFor(request: LoadRequest): Promise<LoadResult> {
   const started = performance.now();
   // Another page's load of the same model is under way (tabs restored together): wait for it
   // rather than reading and parsing hunch.json a second time alongside it.
-  if (loading && sameLoad(loading.request, request)) await loading.result.catch(() => undefined);
-  const loaded = current;
-  if (running && loaded && sameLoad(loaded.request, request) && (await manifestUnchanged(request.modelUrl, loaded.validator)) && current === loaded) {
-    return reused(loaded, started);
-  }
-  const result = loadAnew(request, started);
-  const pending = { request, result };
-  loading = pending;
-  void result.catch(() => undefined).finally(() => {
-    if (loading === pending) loading = undefined;
-  });
+  const underWay = state.loadUnderWay(request);
+  if (underWay) await underWay.catch(() => undefined);
+  // Still ready after the revalidation (no other load replaced it meanwhile): it answers.
+  const ready = state.readyFor(request);
+  if (ready && (await manifestUnchanged(request.modelUrl, ready.validator)) && state.ready() === ready) return reused(ready, started);
+  // Read now, not after the queue: catalog requests wait only for these.
+  const directory = readModelDirectory(request.modelUrl);
+  const result = loadAnew(request, directory, started);
+  state.startLoading(request, directory, result);
   return result;
 }
 
-/** The load in progress (loadAnew), for a page asking for the same model meanwhile. */
-let loading: { request: LoadRequest; result: Promise<LoadResult> } | undefined;
-
-async function loadAnew(request: LoadRequest, started: number): Promise<LoadResult> {
-  // Read now, not after the queue: catalog requests wait only for these.
-  const read = readModelDirectory(request.modelUrl);
-  directoryRead = read;
+/**
+ * Loads `request`'s model from `directory` when its turn in the queue comes: unloads the ready
+ * model and loads on the best backend, unless another page's load made the same model meanwhile.
+ */
+async function loadAnew(request: LoadRequest, directory: ModelDirectoryRead, started: number): Promise<LoadResult> {
   // The cached copies are read meanwhile (model-files.ts): the catalog's always, the model file's when sure to run on WASM.
   const wasmCertain = request.backend === 'wasm' || (request.backend === 'auto' && !backendBundled('webgpu'));
   prefetchModelFiles(request.modelUrl, wasmCertain ? [CATALOG_FILE, likelyWasmFile(request.dtype)] : [CATALOG_FILE]);
-  return serially(async (): Promise<LoadResult> => {
-    const { manifest, validator, ms: manifestMs } = await read.manifest;
+  return state.serially(async (): Promise<LoadResult> => {
+    const { manifest, validator, ms: manifestMs } = await directory.manifest;
     // Loaded meanwhile for another page (same request, same hunch.json): keep it.
-    if (running && current && sameLoad(current.request, request) && current.result.modelVersion === manifest.version) return reused(current, started);
-    release();
+    const ready = state.readyFor(request);
+    if (ready && ready.result.modelVersion === manifest.version) return reused(ready, started);
+    state.unload();
     const { loaded, reason, raced } = await loadOnBestBackend(request, manifest);
     // Without its catalog a model has nothing to show: the load fails as for any broken model file.
-    const { catalog, ms: catalogMs } = await read.catalog.catch(async (error: unknown) => {
+    const { catalog, ms: catalogMs } = await directory.catalog.catch(async (error: unknown) => {
       await loaded.runner.dispose();
       throw error;
     });
-    running = {
+    const model: RunningModel = {
       loaded,
       catalog,
       context: new IncrementalContext(loaded),
@@ -149,26 +104,26 @@ async function loadAnew(request: LoadRequest, started: number): Promise<LoadResu
       raced,
       timings: { manifest: manifestMs, ...loaded.timings, catalog: catalogMs, total: performance.now() - started },
     };
-    current = { request, result, validator };
+    state.loaded({ model, request, result, validator });
     return result;
   }).finally(dropPrefetched);
 }
 
 const api: ModelWorkerApi = {
-  load: (request: LoadRequest) => loadModelFor(request),
+  load: loadModelFor,
 
   predict: ({ events, maxEvents, k, exclude, candidates = [], lookup = [] }: PredictRequest) =>
-    serially(async (): Promise<Prediction> => {
-      if (!running) throw new Error('no model loaded');
+    state.serially(async (): Promise<Prediction> => {
+      const model = state.ready()?.model;
+      if (!model) throw new Error('no model loaded');
       const started = performance.now();
-      const state = running;
-      const { loaded, context, categories } = state;
+      const { loaded, context, categories } = model;
       const { logits, version, stats } = await context.next(events, maxEvents);
-      if (state.lastDistribution?.version !== version) {
-        state.lastDistribution = { version, distribution: itemDistribution(logits, loaded.itemTokens, state.probabilities) };
+      if (model.lastDistribution?.version !== version) {
+        model.lastDistribution = { version, distribution: itemDistribution(logits, loaded.itemTokens, model.probabilities) };
       }
-      const { probabilities, logSumExp } = state.lastDistribution.distribution;
-      const itemIndex = candidates.length === 0 ? undefined : (state.itemIndex ??= new Map(loaded.items.map(({ itemId }, i) => [itemId, i])));
+      const { probabilities, logSumExp } = model.lastDistribution.distribution;
+      const itemIndex = candidates.length === 0 ? undefined : (model.itemIndex ??= new Map(loaded.items.map(({ itemId }, i) => [itemId, i])));
       const scored = candidates.flatMap((itemId): ScoredItem[] => {
         const index = itemIndex!.get(itemId);
         return index === undefined ? [] : [{ itemId, score: probabilities[index]! }];
@@ -179,15 +134,16 @@ const api: ModelWorkerApi = {
         candidates: scored.sort((a, b) => b.score - a.score),
         nextAction: nextActionProbabilities(logits, loaded.actions, logSumExp),
         categories: categoryScores(probabilities, categories, TOP_CATEGORIES),
-        entries: entriesOf([...items.map(({ itemId }) => itemId), ...lookup], state.catalog),
+        entries: entriesOf([...items.map(({ itemId }) => itemId), ...lookup], model.catalog),
         modelVersion: loaded.manifest.version,
         stats: { ...stats, ms: performance.now() - started },
       };
     }),
 
   async catalog({ ids, popular }: CatalogRequest): Promise<CatalogAnswer> {
-    if (!directoryRead) throw new Error('no model directory given yet: load() first');
-    const [{ manifest }, { catalog }] = await Promise.all([directoryRead.manifest, directoryRead.catalog]);
+    const directory = state.directory();
+    if (!directory) throw new Error('no model directory given yet: load() first');
+    const [{ manifest }, { catalog }] = await Promise.all([directory.manifest, directory.catalog]);
     const end = popular ? popular.offset + popular.count : 0;
     return {
       items: entriesOf(ids, catalog),
