@@ -1,9 +1,9 @@
 /**
  * The model through onnxruntime-web: transformers.js loads the model directory; each step
- * then runs its onnxruntime session directly, on onnxruntime tensors (its model call — input
- * checks, a wrapper per tensor — cost a tenth of a millisecond or more per event, and the
- * worker keeps the cache itself anyway). On WASM with an int8 file the graph's LM head is cut
- * off at load and the worker's kernel scores the items (item-head/).
+ * then runs its onnxruntime session directly, on onnxruntime tensors (its model call checks the
+ * inputs and wraps every tensor on every event, and the worker keeps the cache itself anyway).
+ * On WASM with an int8 file the graph's LM head is cut off at load and the worker's kernel
+ * scores the items (item-head/).
  */
 import { AutoModelForCausalLM } from '@huggingface/transformers';
 import { LOGITS_OUTPUT, type HunchManifest } from '@hunch/core';

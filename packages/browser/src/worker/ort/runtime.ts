@@ -105,8 +105,8 @@ export async function prepareModelFiles(modelUrl: string, manifest: HunchManifes
 
 /**
  * Reads onnxruntime-web's wasm bytes (once per worker). Not started earlier, alongside hunch.json:
- * that would save at most the read (~120 ms at cold start), and in two A/B runs of
- * bench:inference the one-token ORT call then took 4.1 instead of 3.3 ms (p50) on every event.
+ * that saves no more than the read, once, and slowed the one-token ORT call on every event after
+ * (bench:inference).
  */
 function readRuntime(): Promise<void> {
   wasmReady ??= runtimeFile(ortWasmUrl(), ortVersion())
