@@ -7,7 +7,7 @@
  */
 import { MANIFEST_FILE, type HunchManifest, type ModelFileEntry } from '@hunch/core';
 import { CONSENT_CHANNEL, isForgetRecord } from '../consent.js';
-import { cacheWrites, fetchUncached, openCache } from './lib/cache.js';
+import { cacheWrites, openCache } from './lib/cache.js';
 import { eraseRuntimeFiles } from './ort/files.js';
 
 const CACHE_NAME = 'hunch-model-files';
@@ -133,7 +133,15 @@ export async function verifiedModelFile(modelUrl: string, path: string, entry: M
   if (cached && !(await mismatch(cached, entry))) return cached;
   if (cached) await (await openCache(CACHE_NAME, false))?.delete(key).catch(() => undefined);
 
-  const bytes = await (await fetchUncached(url, `model file ${path}`)).arrayBuffer();
+  let response: Response;
+  try {
+    // Revalidate: the HTTP cache may still hold the previous version's bytes at this URL.
+    response = await fetch(url, { cache: 'no-cache', credentials: 'same-origin' });
+  } catch (error) {
+    throw new Error(`model file ${path} could not be fetched and is not cached (${error instanceof Error ? error.message : String(error)})`);
+  }
+  if (!response.ok) throw new Error(`model file ${path} could not be fetched: HTTP ${response.status}`);
+  const bytes = await response.arrayBuffer();
   const wrong = await mismatch(bytes, entry, hashRequired);
   if (wrong) throw new Error(`model file ${path} does not match hunch.json: ${wrong}`);
   // A full disk only costs the offline copy.

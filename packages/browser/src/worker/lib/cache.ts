@@ -31,26 +31,3 @@ export async function openCache(name: string, create: boolean): Promise<Cache | 
     return undefined;
   }
 }
-
-/** Deletes every cache whose name `which` picks. */
-export async function deleteCaches(which: (name: string) => boolean): Promise<void> {
-  if (typeof caches === 'undefined') return;
-  const names = await caches.keys();
-  await Promise.all(names.filter(which).map((name) => caches.delete(name)));
-}
-
-/**
- * `url` from the network, for a file the cache did not have. Revalidated: the HTTP cache may
- * still hold an earlier version's bytes at the same URL. Rejects, naming `file`, when the
- * network cannot give it.
- */
-export async function fetchUncached(url: string, file: string): Promise<Response> {
-  let response: Response;
-  try {
-    response = await fetch(url, { cache: 'no-cache', credentials: 'same-origin' });
-  } catch (error) {
-    throw new Error(`${file} could not be fetched and is not cached (${error instanceof Error ? error.message : String(error)})`);
-  }
-  if (!response.ok) throw new Error(`${file} could not be fetched: HTTP ${response.status}`);
-  return response;
-}
