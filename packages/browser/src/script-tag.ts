@@ -13,9 +13,9 @@
  * defines `window.hunch` at once as a facade (src/loader/facade.ts) that queues track() calls,
  * answers consent() and starts auto-capture, and imports the rest of the SDK, hunch.sdk.js from
  * beside this script, without blocking the page. Only the loader's modules, consent, capture
- * and the id, clock and log helpers are bundled here; from the SDK, only api.ts's types.
+ * and the id, clock and log helpers are bundled here: never index.ts (types only).
  */
-import type { Hunch, HunchOptions } from './api.js';
+import type { Hunch, HunchOptions } from './index.js';
 import { createFacade } from './loader/facade.js';
 import type { SdkModule } from './loader/protocol.js';
 

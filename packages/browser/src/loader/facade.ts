@@ -8,7 +8,7 @@
  */
 import { startAutoCapture } from '../capture/index.js';
 import { createConsent } from '../consent.js';
-import type { Hunch, HunchExport, HunchOptions } from '../api.js';
+import type { Hunch, HunchExport, HunchOptions } from '../index.js';
 import { eventTime } from '../lib/clock.js';
 import { uuid } from '../lib/ids.js';
 import { logOnce } from '../lib/log.js';

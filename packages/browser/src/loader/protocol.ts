@@ -4,7 +4,7 @@
  */
 import type { EventName, EventParams } from '@hunch/core';
 import type { Consent } from '../consent.js';
-import type { Hunch, HunchOptions } from '../api.js';
+import type { Hunch, HunchOptions } from '../index.js';
 
 /** A track() call made before the SDK arrived: name, params, and the id and time assigned at call time. */
 export type QueuedEvent = [name: EventName, params: EventParams | undefined, id: string, ts: number];

@@ -3,7 +3,7 @@
  * (an ES module, so `import.meta.url` in create-hunch.ts finds hunch.worker.js beside it).
  */
 import type { Consent } from '../consent.js';
-import type { Hunch, HunchOptions } from '../api.js';
+import type { Hunch, HunchOptions } from '../index.js';
 import { createHunchWithRecorder } from '../create-hunch.js';
 import { defineRecommendationsElement } from '../render/element.js';
 import { logOnce } from '../lib/log.js';
