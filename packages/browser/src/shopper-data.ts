@@ -8,20 +8,25 @@ import type { Consent } from './consent.js';
 import type { ConsentedStore } from './consented-store.js';
 import { logOnce } from './lib/log.js';
 
-async function read(events: () => Promise<HunchEvent[]>): Promise<HunchEvent[]> {
+/** Every stored event, oldest first. */
+export async function allEvents(store: ConsentedStore): Promise<HunchEvent[]> {
   try {
-    return await events();
+    return await store.all();
   } catch (error) {
     logOnce('reading history failed', error);
     return [];
   }
 }
 
-/** Every stored event, oldest first. */
-export const allEvents = (store: ConsentedStore): Promise<HunchEvent[]> => read(() => store.all());
-
 /** The latest `count` events, oldest first. */
-export const latestEvents = (store: ConsentedStore, count: number): Promise<HunchEvent[]> => read(() => store.recent(count));
+export async function latestEvents(store: ConsentedStore, count: number): Promise<HunchEvent[]> {
+  try {
+    return await store.recent(count);
+  } catch (error) {
+    logOnce('reading history failed', error);
+    return [];
+  }
+}
 
 /** Everything Hunch keeps about this shopper, for export(). */
 export async function exportOf(consent: Consent, store: ConsentedStore): Promise<HunchExport> {
