@@ -2,25 +2,27 @@
  * Where the SDK's parts are made and wired into one Hunch instance: createHunch() (index.ts)
  * and the script-tag SDK (loader/sdk.ts) both build it here.
  */
+// Imports in wiring order: the parts, then what is wired onto them, then helpers. The bundles
+// keep this module order, and their gzipped size depends on it.
 import type { Hunch, HunchOptions } from './api.js';
-import { startAutoCapture } from './capture/index.js';
 import { createCatalog } from './catalog.js';
 import { createConsent, type Consent } from './consent.js';
-import { wireConsent } from './consent-wiring.js';
 import { ConsentedStore } from './consented-store.js';
-import { createIntentWatch } from './intent-watch.js';
-import { eventTime } from './lib/clock.js';
-import { uuid } from './lib/ids.js';
 import { ModelClient } from './model-client.js';
-import { createPredictor } from './predictor.js';
-import { createRecorder, type EventRecorder } from './recorder.js';
-import { createRecommender } from './recommend/recommender.js';
-import { rerank } from './rerank.js';
 import { SessionClock } from './session.js';
-import { allEvents, exportOf } from './shopper-data.js';
 import { openEventStore } from './storage/index.js';
 import { resolveLimits } from './storage/retention.js';
 import { createUploader } from './upload/uploader.js';
+import { wireConsent } from './consent-wiring.js';
+import { createPredictor } from './predictor.js';
+import { createIntentWatch } from './intent-watch.js';
+import { createRecommender } from './recommend/recommender.js';
+import { createRecorder, type EventRecorder } from './recorder.js';
+import { rerank } from './rerank.js';
+import { allEvents, exportOf } from './shopper-data.js';
+import { eventTime } from './lib/clock.js';
+import { uuid } from './lib/ids.js';
+import { startAutoCapture } from './capture/index.js';
 
 const DEFAULT_WORKER_URL = new URL('./hunch.worker.js', import.meta.url).href;
 const DEFAULT_WASM_WORKER_URL = new URL('./hunch.worker.wasm.js', import.meta.url).href;
