@@ -8,6 +8,9 @@
  *
  * track() only validates and queues (microseconds on the main thread); storage is
  * batched into IndexedDB and the model runs in a Web Worker.
+ *
+ * This file is the package's whole public surface: createHunch(), defineRecommendationsElement()
+ * and the types. create-hunch.ts makes the SDK's parts and wires them into an instance.
  */
 import type { Hunch, HunchOptions } from './api.js';
 import { createHunchWithRecorder } from './create-hunch.js';
