@@ -77,8 +77,8 @@ export function createCatalog(modelUrl: string, model: () => ModelClient | undef
 /**
  * Catalog entries the page already received from the worker, for the model version they came
  * with: a prediction asks only for the entries it lacks. The history's products are the same
- * from one event to the next, and re-sending them with every answer made each call ~0.4 ms
- * slower across a shared worker's process boundary (A/B in Chromium).
+ * from one event to the next, and re-sending them with every answer would cost each call
+ * their serialisation across a shared worker's process boundary.
  */
 export class KnownEntries {
   private version: string | undefined;

@@ -2,17 +2,10 @@
  * The shopper's intent as a shop can act on it: a funnel stage with its reason, the model's
  * next-action probabilities and the categories the shopper leans towards.
  *
- * The stage is a short, documented rule list over the current session and the model's
- * outputs, rather than a head trained on labels nobody has: a shop can read why a shopper is
- * "comparing" and trust what triggers a nudge. First match wins:
- *   at_risk_of_leaving  something in the cart, and the last event removed an item or
- *                       nothing happened for AT_RISK_IDLE_MS
- *   ready_to_buy        something in the cart, or checkout begun, or the model gives a buying
- *                       step (add_to_cart, begin_checkout, purchase) ≥ READY_PROBABILITY next
- *   comparing           ≥ 3 distinct products of one category among the last 10 viewed, or a
- *                       product viewed again
- *   researching         a search, or ≥ 4 distinct products viewed
- *   browsing            otherwise
+ * The stage is a short rule list over the current session and the model's outputs, rather
+ * than a head trained on labels nobody has: a shop can read why a shopper is "comparing" and
+ * trust what triggers a nudge. The rules are specified once, in README.md (its "Intent" paragraph), and
+ * applied in that order by `funnelStage` below (first match wins).
  */
 import type { CatalogItem, HunchEvent } from '@hunch/core';
 import { itemsInCartNow } from './cart.js';
@@ -88,7 +81,7 @@ export function productsViewed(session: readonly HunchEvent[]): string[] {
   return viewed;
 }
 
-/** The stage and its reason, by the rules above. */
+/** The stage and its reason: README's rules, first match wins. */
 export function funnelStage(
   session: readonly HunchEvent[],
   catalog: ReadonlyMap<string, CatalogItem>,

@@ -165,7 +165,7 @@ export class ModelClient {
   private async load(announce: (api: Remote<ModelWorkerApi>) => void): Promise<ModelStatus> {
     const { modelUrl, preference, dtype } = this.options;
     // Not in the task that called createHunch() and status(): with the page's own start-up there,
-    // starting the worker and sending the load (~10 ms) made it a long task (64 ms in bench:inference).
+    // starting the worker and sending the load made it a long task.
     await new Promise((resolve) => setTimeout(resolve, 0));
     const skip = deviceSkipReason();
     if (skip) return none(skip, null);

@@ -7,9 +7,9 @@
  * being killed and the machine losing power. synchronous=NORMAL (`synchronous: 'normal'`) skips
  * that fsync: a killed process still loses nothing (the commit is in the WAL file, in the OS's
  * cache), but a power cut can lose the last commits, which the browsers were already told to
- * forget. FULL's fsync took ~1-5 ms per commit on this project's cloud disk (a NORMAL commit:
- * under 1 ms); group commit (group-commit.ts) shares one among all the requests of a turn of
- * the event loop, so FULL still stores thousands of events a second.
+ * forget. FULL's fsync costs milliseconds per commit; group commit (group-commit.ts) shares
+ * one among all the requests of a turn of the event loop, so FULL still stores thousands of
+ * events a second (BENCHMARKS.md, bench:collector).
  *
  * Each event is kept as the JSON of the validated, scrubbed event, beside indexed columns for
  * the queries a shop runs on it (by id, time, session, name).

@@ -1,44 +1,8 @@
 /**
  * Declarative auto-capture: shops mark up their pages and Hunch records the GA4 retail
  * events itself, with no `track()` calls. Everything is opt-in markup except page views and
- * schema.org JSON-LD, which most shops already have.
- *
- * ## Attribute vocabulary
- *
- * | markup | on | meaning |
- * | --- | --- | --- |
- * | `data-hunch-item="ID"` | any element | this element shows product ID |
- * | `data-hunch-category="C"` | the item element | its category |
- * | `data-hunch-price="19.99"` | the item element | its unit price (plain decimal) |
- * | `data-hunch-currency="EUR"` | the item or action element | ISO 4217 currency of the price |
- * | `data-hunch-list="LIST_ID"` | a container | the items inside form the list LIST_ID (a placement: "search-results", "home-recs") |
- * | `data-hunch-action="ACTION"` | a button or link | `add_to_cart`, `remove_from_cart`, `view_cart` or `begin_checkout` |
- * | `data-hunch-quantity="2"` or `="#qty"` | the action or item element | quantity, or a selector of the input holding it (default 1) |
- * | `data-hunch-search` | a `<form>` | a site search form (so are `form[role="search"]` and forms inside `[role="search"]` or `<search>`) |
- * | `data-hunch-search-input` | an input in it | the query field (default: `input[type="search"]`, then `name="q"`, `"query"`, `"search"`, `"s"`) |
- *
- * ## What is recorded
- *
- * - `page_view` { page_path } at start and whenever an SPA changes `location.pathname`
- *   (pushState/replaceState/back/forward). Never the query string or hash: they can carry
- *   personal data.
- * - `view_item` from each schema.org `Product` in `<script type="application/ld+json">`
- *   (top level, in `@graph`, in a top-level array, or a page's `mainEntity`; id = `sku`, else
- *   `productID`, else `@id`; `category`; `offers.price`/`priceCurrency`): once per product per
- *   page view, including scripts an SPA injects after the route change. Malformed JSON is
- *   ignored with one console warning.
- * - `select_item` { item_id, item_category, item_list_id } on a click on an item element, or on
- *   anything inside it, within a `data-hunch-list`.
- * - the `data-hunch-action` event on a click on that element or inside it, for the product on
- *   the element itself or its closest `data-hunch-item` ancestor (`item_id`, `item_category`,
- *   `item_list_id` when in a list, `items: [{ ..., quantity }]`, `value` = price × quantity,
- *   `currency`). An action click is not also a `select_item`.
- * - `search` { search_term } on submit of a search form, trimmed (empty queries are ignored).
- *   Other forms are never read.
- * - `view_item_list` { item_list_id, items } for items of a list seen by the IAB viewability
- *   rule (≥ 50% of the element in view for ≥ 1 s, tab visible), once per list, item and page
- *   view; batched per list (≤ 500 ms, ≤ 25 items per event, flushed on pagehide). Items added
- *   later (infinite scroll) are seen too.
+ * schema.org JSON-LD, which most shops already have. The markup and what each event records
+ * are specified once, in README.md ("Capturing behaviour"); each capture lives in its module.
  *
  *   const stop = startAutoCapture((name, params) => hunch.track(name, params));
  *

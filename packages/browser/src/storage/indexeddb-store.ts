@@ -31,9 +31,9 @@ const noop = () => undefined;
 export interface StoreOptions extends OpenOptions {
   /**
    * Work the page is waiting for, if any, that a burst's write should not compete with: on a
-   * 2-core machine a write's transaction (browser process and disk) made the recommendation
-   * asked for right after track() ~2x slower (11.3 -> 5.7 ms p50 without it). Reads and flush()
-   * do not wait; the write waits at most MAX_WRITE_DELAY_MS.
+   * device with few cores a write's transaction (browser process and disk) slows the
+   * recommendation asked for right after track() (BENCHMARKS.md, "Figures behind the code").
+   * Reads and flush() do not wait; the write waits at most MAX_WRITE_DELAY_MS.
    */
   writeAfter?: () => Promise<unknown> | undefined;
 }

@@ -10,8 +10,8 @@ export interface ItemDistribution {
 /**
  * Softmax over the catalog's item tokens only (actions and search words are not
  * recommendations). `itemTokenIds[i]` is item i's token; the probabilities go to `into`
- * (reused across steps by the worker: a fresh 43k-float array per event cost ~0.6 ms in
- * Chromium, mostly in allocating it).
+ * (reused across steps by the worker: allocating a fresh vocabulary-sized array per event
+ * is most of its cost).
  */
 export function itemDistribution(
   logits: Float32Array,

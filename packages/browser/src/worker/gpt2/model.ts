@@ -3,8 +3,8 @@
  * the int8 export's weights (weights.ts) dequantized to fp32: the linear layers in a small
  * WebAssembly SIMD kernel (kernel.ts), the rest in plain float loops. The model is a few
  * hundred thousand multiply-adds per token (2 layers of 64 in the shipped models), so it needs
- * no runtime: onnxruntime-web's start alone (instantiating its 10 MB of wasm) took ~475 ms of a
- * fresh worker here, where this reads the file and answers. Items are scored on the int8
+ * no runtime: onnxruntime-web's start alone (instantiating its 10 MB of wasm) costs a fresh
+ * worker more than this engine's whole load. Items are scored on the int8
  * table by the SIMD kernel (item-head/scorer.ts).
  *
  * It computes what the graph computes, op for op: the linear layers in float32 (multiply, then

@@ -1,7 +1,7 @@
 /**
  * Item logits from the model's query vector, on the int8 table itself (kernel.ts): what the
- * graph's LM head computes, at ~0.2 ms instead of ~1.1 ms per event for 43k items in a
- * Chromium worker here (BENCHMARKS.md).
+ * graph's LM head computes, at a fraction of its time (BENCHMARKS.md, "Figures behind the
+ * code").
  *
  * The query is quantized to int16 per call (one scale for the vector: relative error
  * ≤ 2^-16 of its largest entry), the table stays int8 as exported: the logits match the
