@@ -1,5 +1,5 @@
 /**
- * The `data-hunch-*` vocabulary (documented in ./index.ts) and how an element's product is
+ * The `data-hunch-*` vocabulary (specified in README.md, "Capturing behaviour") and how an element's product is
  * read from it. Attributes are read at the moment of the event, never cached, so a
  * re-rendered element always reports what it shows now.
  */
@@ -40,11 +40,6 @@ export function readItem(element: Element): EventItem | undefined {
   if (category) item.item_category = category;
   if (price !== undefined) item.price = price;
   return item;
-}
-
-/** The element itself when it names a product, else its closest ancestor that does. */
-export function closestItemElement(element: Element): Element | null {
-  return element.closest(ITEM_SELECTOR);
 }
 
 /** The list an item element belongs to, with its id; undefined outside any list. */
