@@ -107,9 +107,7 @@ export function createHunchWithRecorder(options: HunchOptions, parts: LoaderPart
 
     history: () => allEvents(store),
 
-    async flush() {
-      await store.flush();
-    },
+    flush: () => store.flush(),
 
     consent(choice) {
       if (choice) consent.update(choice);
