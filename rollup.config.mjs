@@ -25,7 +25,7 @@ export const workspaceSources = () => ({
 });
 
 const nodeExternal = (id) =>
-  builtinModules.includes(id) || id.startsWith('node:') || /^(@tensorflow|onnx-proto|onnxruntime-node|better-sqlite3|@hunch\/collector)/.test(id);
+  builtinModules.includes(id) || id.startsWith('node:') || /^(@tensorflow|onnx-proto|onnxruntime-node|better-sqlite3|jstat|@hunch\/collector)/.test(id);
 
 export default [
   {

@@ -12,12 +12,11 @@
 // as its last line and writes BENCHMARKS.md's `uplift` section (not with --no-md);
 // `--render FILE` rewrites the section from such a saved line without simulating.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
 import { replaceSection } from './lib/benchmarks-md.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -40,28 +39,9 @@ const Z = 1.959963984540054;
 const EFFECT = { purchase: 0.15, orderValue: 0.03, click: 0.1 };
 const PILOT = 20;
 
-/**
- * The trainer does not export the experiments module from its build yet: bundle it here with
- * esbuild, importing the built @hunch/core (packages/core/dist, from `npm run build`).
- */
+/** The experiments module of the built trainer (`npm run build`). */
 async function loadExperiments() {
-  const dir = mkdtempSync(join(tmpdir(), 'hunch-bench-uplift-'));
-  const core = pathToFileURL(join(root, 'packages/core/dist/index.js')).href;
-  try {
-    await build({
-      entryPoints: [join(root, 'packages/trainer/src/experiments/index.ts')],
-      outfile: join(dir, 'experiments.mjs'),
-      bundle: true,
-      format: 'esm',
-      platform: 'node',
-      target: 'node20',
-      logLevel: 'warning',
-      plugins: [{ name: 'built-core', setup: (b) => b.onResolve({ filter: /^@hunch\/core$/ }, () => ({ path: core, external: true })) }],
-    });
-    return await import(pathToFileURL(join(dir, 'experiments.mjs')).href);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  return (await import(pathToFileURL(join(root, 'packages/trainer/dist/index.js')).href)).experiments;
 }
 
 /** Share with its 95% Wilson interval, in percent. */

@@ -35,3 +35,6 @@ export type { BenchmarkData, BenchmarkInput } from './eval/benchmark-data.js';
 export { evaluateRecommender } from './eval/metrics.js';
 export type { EvaluateOptions, Evaluation, Recommender } from './eval/metrics.js';
 export type { Examples } from './eval/protocols.js';
+
+/** Experiment statistics (lift, CUPED, SRM, always-valid intervals) and the shopper simulator whose truth is known. */
+export * as experiments from './experiments/index.js';
