@@ -2,7 +2,8 @@
 // effect is known (packages/trainer/src/experiments: simulator, estimators; assignment from the
 // built @hunch/core).
 // - A/A: false-positive rate at α = 0.05 of the fixed-horizon test, of the same test looked at
-//   every day (peeking), and of the always-valid interval looked at every day;
+//   every day (peeking), of the alpha-spending (group-sequential) interval looked at every day, and
+//   of the always-valid interval looked at every day;
 // - A/B with a known effect: how often the 95% intervals cover the exact true lift (every
 //   shopper replayed under both arms), and the power;
 // - SRM: an injected 52/48 imbalance against configured 50/50, and the false alarms at 50/50;
@@ -85,16 +86,31 @@ async function simulate() {
   const pilot = Array.from({ length: PILOT }, (_, k) => run(seed + 9_000_000 + k, `uplift-pilot-${seed + k}`, aaArms));
   const plannedVariance = (metric) => mean(pilot.map(({ experiment: e }) => diff(ex.armMoments({ arm: e.arm, y: e.observed[metric] }, 2).map(ex.meanEstimate)).se ** 2));
   const tau2 = { purchased: ex.mixingVariance(plannedVariance('purchased'), ALPHA), revenue: ex.mixingVariance(plannedVariance('revenue'), ALPHA) };
+  // The alpha-spending intervals' plan: the enrolled count at the horizon (the pilots' mean). A
+  // day's information fraction is its enrolled count over that; the last day is the final analysis.
+  const plannedCount = mean(pilot.map(({ experiment: e }) => e.counts[0] + e.counts[1]));
+  const spendingLooks = (looks) => {
+    const fractions = ex.informationFractions(looks.map(([c, t]) => c.n + t.n), plannedCount, true);
+    return { fractions, obf: ex.spendingBoundaries(fractions, ALPHA, 'obrien-fleming'), pocock: ex.spendingBoundaries(fractions, ALPHA, 'pocock') };
+  };
+  const spendingIntervals = (estimates, plan, kind = 'obf') =>
+    ex.repeatedConfidenceIntervals(estimates, plan.fractions, ALPHA, kind === 'obf' ? 'obrien-fleming' : 'pocock', 0, plan[kind]);
 
   // A/A: no arm differs.
-  const aa = { fixed: { purchased: 0, revenue: 0, ctr: 0, cupedRevenue: 0 }, peeking: { purchased: 0, revenue: 0 }, sequential: { purchased: 0, revenue: 0 }, srm: 0 };
+  const aa = { fixed: { purchased: 0, revenue: 0, ctr: 0, cupedRevenue: 0 }, peeking: { purchased: 0, revenue: 0 }, spending: { purchased: 0, revenue: 0 }, pocock: { purchased: 0, revenue: 0 }, sequential: { purchased: 0, revenue: 0 }, srm: 0 };
   for (let k = 0; k < aaRuns; k++) {
     const r = run(seed + 1_000_000 + k, `uplift-aa-${seed + k}`, aaArms);
     const { experiment: e, population: p } = r;
+    let plan;
     for (const metric of ['purchased', 'revenue']) {
-      const looks = daily(r, e.observed[metric]).map((arms) => diff(arms.map(ex.meanEstimate)));
+      const dailyArms = daily(r, e.observed[metric]);
+      plan ??= spendingLooks(dailyArms);
+      const looks = dailyArms.map((arms) => diff(arms.map(ex.meanEstimate)));
       if (excludes(looks[looks.length - 1], 0)) aa.fixed[metric]++;
       if (looks.some((d) => excludes(d, 0))) aa.peeking[metric]++;
+      const spent = spendingIntervals(looks, plan);
+      if (spent.some((d) => excludes(d, 0))) aa.spending[metric]++;
+      if (spendingIntervals(looks, plan, 'pocock').some((d) => excludes(d, 0))) aa.pocock[metric]++;
       if (looks.some((d) => excludes(ex.confidenceSequence(d, tau2[metric], ALPHA), 0))) aa.sequential[metric]++;
     }
     if (excludes(diff(ex.armMoments({ arm: e.arm, y: e.observed.clicks, x: e.observed.impressions }, 2).map(ex.ratioEstimate)), 0)) aa.fixed.ctr++;
@@ -104,8 +120,9 @@ async function simulate() {
   const aaSeconds = (performance.now() - started) / 1000;
 
   // A/B: the treatment has a known effect; the truth of each run is exact (every enrolled shopper under both arms).
-  const covered = { purchased: 0, purchasedRelative: 0, revenue: 0, revenueRelative: 0, ctr: 0, cupedPurchased: 0, cupedRevenue: 0, sequentialFinal: 0, sequentialAlways: 0 };
-  const significant = { purchased: 0, cupedPurchased: 0, revenue: 0, cupedRevenue: 0, sequentialPurchased: 0 };
+  const covered = { purchased: 0, purchasedRelative: 0, revenue: 0, revenueRelative: 0, ctr: 0, cupedPurchased: 0, cupedRevenue: 0, sequentialFinal: 0, sequentialAlways: 0, spendingFinal: 0, spendingAlways: 0, pocockAlways: 0 };
+  const significant = { purchased: 0, cupedPurchased: 0, revenue: 0, cupedRevenue: 0, sequentialPurchased: 0, spendingPurchased: 0, pocockPurchased: 0 };
+  const finalBoundaries = { obf: [], pocock: [] };
   const cupedStats = { purchased: { rho: [], width: [], error: [], plainError: [] }, revenue: { rho: [], width: [], error: [], plainError: [] } };
   const truths = { purchased: [], purchasedRelative: [], revenue: [], revenueRelative: [], ctr: [] };
   const ses = { purchased: [], cupedPurchased: [], revenue: [], cupedRevenue: [] };
@@ -143,6 +160,17 @@ async function simulate() {
         if (!excludes(sequential[sequential.length - 1], truth)) covered.sequentialFinal++;
         if (sequential.every((cs) => !excludes(cs, truth))) covered.sequentialAlways++;
         if (sequential.some((cs) => excludes(cs, 0))) significant.sequentialPurchased++;
+        const plan = spendingLooks(looks);
+        const estimates = looks.map((arms) => diff(arms.map(ex.meanEstimate)));
+        const spent = spendingIntervals(estimates, plan);
+        if (!excludes(spent[spent.length - 1], truth)) covered.spendingFinal++;
+        if (spent.every((i) => !excludes(i, truth))) covered.spendingAlways++;
+        if (spent.some((i) => excludes(i, 0))) significant.spendingPurchased++;
+        const pocock = spendingIntervals(estimates, plan, 'pocock');
+        if (pocock.every((i) => !excludes(i, truth))) covered.pocockAlways++;
+        if (pocock.some((i) => excludes(i, 0))) significant.pocockPurchased++;
+        finalBoundaries.obf.push(plan.obf[plan.obf.length - 1]);
+        finalBoundaries.pocock.push(plan.pocock[plan.pocock.length - 1]);
       }
     }
     const [cr, tr] = ex.trueRatios(e, 'clicks', 'impressions');
@@ -194,10 +222,15 @@ async function simulate() {
       pilotExperiments: PILOT,
       seed,
       mixingRatio: round(ex.optimalMixingRatio(ALPHA)),
+      plannedCount: Math.round(plannedCount),
+      // Mean over the A/B runs of the day-14 critical value.
+      finalBoundary: { obf: round(mean(finalBoundaries.obf), 3), pocock: round(mean(finalBoundaries.pocock), 3) },
     },
     aa: {
       fixed: { conversion: rate(aa.fixed.purchased, aaRuns), revenue: rate(aa.fixed.revenue, aaRuns), ctr: rate(aa.fixed.ctr, aaRuns), cupedRevenue: rate(aa.fixed.cupedRevenue, aaRuns) },
       peekingDaily: { conversion: rate(aa.peeking.purchased, aaRuns), revenue: rate(aa.peeking.revenue, aaRuns) },
+      spendingDaily: { conversion: rate(aa.spending.purchased, aaRuns), revenue: rate(aa.spending.revenue, aaRuns) },
+      pocockDaily: { conversion: rate(aa.pocock.purchased, aaRuns), revenue: rate(aa.pocock.revenue, aaRuns) },
       sequentialDaily: { conversion: rate(aa.sequential.purchased, aaRuns), revenue: rate(aa.sequential.revenue, aaRuns) },
       srmFalseAlarm: rate(aa.srm, aaRuns),
     },
@@ -219,6 +252,9 @@ async function simulate() {
         cupedRevenue: rate(covered.cupedRevenue, abRuns),
         sequentialConversionFinal: rate(covered.sequentialFinal, abRuns),
         sequentialConversionEveryDay: rate(covered.sequentialAlways, abRuns),
+        spendingConversionFinal: rate(covered.spendingFinal, abRuns),
+        spendingConversionEveryDay: rate(covered.spendingAlways, abRuns),
+        pocockConversionEveryDay: rate(covered.pocockAlways, abRuns),
       },
       bias: { conversion: bias(cupedStats.purchased.plainError, ses.purchased), revenue: bias(cupedStats.revenue.plainError, ses.revenue) },
       power: {
@@ -227,6 +263,8 @@ async function simulate() {
         revenue: { ...rate(significant.revenue, abRuns), predicted: round(100 * predictedPower(mean(truths.revenue), mean(ses.revenue)), 1) },
         cupedRevenue: { ...rate(significant.cupedRevenue, abRuns), predicted: round(100 * predictedPower(mean(truths.revenue), mean(ses.cupedRevenue)), 1) },
         sequentialConversionByLastDay: rate(significant.sequentialPurchased, abRuns),
+        spendingConversionByLastDay: rate(significant.spendingPurchased, abRuns),
+        pocockConversionByLastDay: rate(significant.pocockPurchased, abRuns),
       },
     },
     cuped: { conversion: cupedSummary(cupedStats.purchased), revenue: cupedSummary(cupedStats.revenue) },
@@ -245,6 +283,8 @@ function targets(r) {
   const t = [
     ['A/A fixed-horizon false positives, conversion', p(r.aa.fixed.conversion), '3–7%', within(p(r.aa.fixed.conversion), 3, 7)],
     ['A/A fixed-horizon false positives, revenue', p(r.aa.fixed.revenue), '3–7%', within(p(r.aa.fixed.revenue), 3, 7)],
+    ['A/A alpha-spending interval read every day, false positives, conversion', p(r.aa.spendingDaily?.conversion), '3–7%', within(p(r.aa.spendingDaily?.conversion), 3, 7)],
+    ['A/A alpha-spending interval read every day, false positives, revenue', p(r.aa.spendingDaily?.revenue), '3–7%', within(p(r.aa.spendingDaily?.revenue), 3, 7)],
     ['A/A sequential, looked at daily, false positives, conversion', p(r.aa.sequentialDaily.conversion), '≤ 5% (+ 2 Monte Carlo)', p(r.aa.sequentialDaily.conversion) <= 7],
     ['A/A sequential, looked at daily, false positives, revenue', p(r.aa.sequentialDaily.revenue), '≤ 5% (+ 2 Monte Carlo)', p(r.aa.sequentialDaily.revenue) <= 7],
     ['A/A fixed-horizon peeking daily is inflated, conversion', p(r.aa.peekingDaily.conversion), '> 7% (why sequential exists)', p(r.aa.peekingDaily.conversion) > 7],
@@ -253,6 +293,7 @@ function targets(r) {
     ['A/B 95% coverage, revenue', p(r.ab.coverage.revenue), '93–97%', within(p(r.ab.coverage.revenue), 93, 97)],
     ['A/B 95% coverage, click-through (ratio, delta method)', p(r.ab.coverage.ctr), '93–97%', within(p(r.ab.coverage.ctr), 93, 97)],
     ['A/B 95% coverage, CUPED revenue', p(r.ab.coverage.cupedRevenue), '93–97%', within(p(r.ab.coverage.cupedRevenue), 93, 97)],
+    ['A/B alpha-spending interval covers the truth on every day, conversion', p(r.ab.coverage.spendingConversionEveryDay), '≥ 95% (− 2 Monte Carlo)', p(r.ab.coverage.spendingConversionEveryDay) >= 93],
     ['A/B sequential covers the truth on every day, conversion', p(r.ab.coverage.sequentialConversionEveryDay), '≥ 95% (− 2 Monte Carlo)', p(r.ab.coverage.sequentialConversionEveryDay) >= 93],
     ['SRM flags an injected 52/48', p(r.srm.imbalanced52to48), '≥ 95%', p(r.srm.imbalanced52to48) >= 95],
     ['SRM false alarms at 50/50', p(r.srm.balanced50to50), '≤ 0.5% (p < 0.001)', p(r.srm.balanced50to50) <= 0.5],
@@ -282,6 +323,9 @@ function render(r) {
     row('— revenue, CUPED', pct(r.aa.fixed.cupedRevenue)),
     row('A/A false positives, the fixed test looked at every day (peeking): conversion', pct(r.aa.peekingDaily.conversion), 'A/A fixed-horizon peeking daily is inflated, conversion'),
     row('— revenue', pct(r.aa.peekingDaily.revenue)),
+    row("A/A false positives, alpha-spending interval read every day (O'Brien–Fleming-type): conversion", pct(r.aa.spendingDaily.conversion), 'A/A alpha-spending interval read every day, false positives, conversion'),
+    row('— revenue', pct(r.aa.spendingDaily.revenue), 'A/A alpha-spending interval read every day, false positives, revenue'),
+    row('— Pocock-type spending: conversion; revenue', `${pct(r.aa.pocockDaily.conversion)}; ${pct(r.aa.pocockDaily.revenue)}`),
     row('A/A false positives, always-valid interval looked at every day: conversion', pct(r.aa.sequentialDaily.conversion), 'A/A sequential, looked at daily, false positives, conversion'),
     row('— revenue', pct(r.aa.sequentialDaily.revenue), 'A/A sequential, looked at daily, false positives, revenue'),
     row(`A/B coverage of the exact true lift by the 95% interval: conversion (true lift ${(r.ab.meanTrueLift.conversion * 100).toFixed(2)} points, ${(r.ab.meanTrueLift.conversionRelative * 100).toFixed(1)}%)`, pct(r.ab.coverage.conversion), 'A/B 95% coverage of the true lift, conversion'),
@@ -293,11 +337,16 @@ function render(r) {
     row('— revenue, CUPED', pct(r.ab.coverage.cupedRevenue), 'A/B 95% coverage, CUPED revenue'),
     row('— always-valid interval, conversion: at day 14', pct(r.ab.coverage.sequentialConversionFinal)),
     row('— always-valid interval, conversion: on every one of the 14 days', pct(r.ab.coverage.sequentialConversionEveryDay), 'A/B sequential covers the truth on every day, conversion'),
+    row("— alpha-spending interval (O'Brien–Fleming-type), conversion: at day 14", pct(r.ab.coverage.spendingConversionFinal)),
+    row('— alpha-spending interval, conversion: on every one of the 14 days', pct(r.ab.coverage.spendingConversionEveryDay), 'A/B alpha-spending interval covers the truth on every day, conversion'),
+    row('— Pocock-type spending, conversion: on every one of the 14 days', pct(r.ab.coverage.pocockConversionEveryDay)),
     row('A/B mean error of the estimate (estimate − true lift), in standard errors: conversion; revenue', `${r.ab.bias.conversion.meanErrorSe} ± ${r.ab.bias.conversion.monteCarloSe}; ${r.ab.bias.revenue.meanErrorSe} ± ${r.ab.bias.revenue.monteCarloSe}`),
     row('A/B power at α = 0.05, conversion (predicted by the normal approximation)', `${pct(r.ab.power.conversion)}; predicted ${r.ab.power.conversion.predicted}%`),
     row('— conversion, CUPED', `${pct(r.ab.power.cupedConversion)}; predicted ${r.ab.power.cupedConversion.predicted}%`),
     row('— revenue', `${pct(r.ab.power.revenue)}; predicted ${r.ab.power.revenue.predicted}%`),
     row('— revenue, CUPED', `${pct(r.ab.power.cupedRevenue)}; predicted ${r.ab.power.cupedRevenue.predicted}%`),
+    row(`— conversion, alpha-spending interval (O'Brien–Fleming-type; day-14 critical value ${s.finalBoundary.obf}), excludes 0 on some day by day 14`, pct(r.ab.power.spendingConversionByLastDay)),
+    row(`— conversion, Pocock-type spending (day-14 critical value ${s.finalBoundary.pocock}), excludes 0 by day 14`, pct(r.ab.power.pocockConversionByLastDay)),
     row('— conversion, always-valid interval, excludes 0 by day 14', pct(r.ab.power.sequentialConversionByLastDay)),
     row(`SRM flags an injected 52/48 (mean control share ${r.srm.meanControlShare})`, pct(r.srm.imbalanced52to48), 'SRM flags an injected 52/48'),
     row('SRM false alarms at 50/50', pct(r.srm.balanced50to50), 'SRM false alarms at 50/50'),
@@ -308,9 +357,9 @@ function render(r) {
     'What the figures mean (a share is given as hits/runs with its 95% Wilson interval over the Monte Carlo runs, "95% MC"):',
     '',
     `- **The simulator** (\`packages/trainer/src/experiments/simulate-shoppers.ts\`): shoppers with a latent visit rate, purchase propensity, order value and click-through, 8 weeks of pre-period history drawn from the same traits, and a first exposure on a uniform day of the ${s.days}. Outcomes come from stored uniforms by inverse CDF, so every enrolled shopper is replayed under both arms with the same luck: the "true lift" of a run is exact for that run's shoppers (the mean over all of them of treatment outcome minus control outcome), not an expectation. About 6.5% of shoppers buy in the window. The response to an arm is a pluggable function of what was shown; here a fixed multiplicative effect.`,
-    '- **False positives**: the share of A/A runs (no arm differs) whose 95% interval excludes 0. The fixed-horizon test keeps ~5% when read once, at the end; read every day ("peeking") it rejects far more often, which is why the always-valid interval exists. That interval (a normal-mixture mSPRT confidence sequence, τ² tuned to the planned horizon from ' + s.pilotExperiments + ' separate pilot runs, τ²/V = ' + s.mixingRatio + ') guarantees at most 5% however often it is read; with ' + s.days + ' discrete looks it stays well under that (its bound is for continuous monitoring), so the 3–7% band applies to the fixed test only.',
+    '- **False positives**: the share of A/A runs (no arm differs) whose 95% interval excludes 0. The fixed-horizon test keeps ~5% when read once, at the end; read every day ("peeking") it rejects far more often, which is why the sequential intervals exist. The alpha-spending interval (`group-sequential.ts`: Lan–DeMets spending on the information fraction, the day\'s enrolled count over the planned ' + s.plannedCount.toLocaleString('en') + ' from the pilots, with day ' + s.days + ' the final analysis; boundaries by the Armitage–McPherson–Rowe recursion; interval = estimate ± c_k·SE) spends exactly α over the looks actually made, so it keeps ~5% when read every day. The always-valid interval (a normal-mixture mSPRT confidence sequence, τ² tuned to the planned horizon from ' + s.pilotExperiments + ' separate pilot runs, τ²/V = ' + s.mixingRatio + ') guarantees at most 5% however often and whenever it is read, even past the horizon; with ' + s.days + ' discrete looks it stays well under that (its bound is for continuous monitoring), so the 3–7% band applies to the fixed test read once and to the alpha-spending interval.',
     '- **Coverage**: the share of A/B runs whose 95% interval contains that run\'s exact true lift. Absolute lifts use the Welch-type normal interval, relative lifts and click-through (clicks / impressions with the shopper as the unit) the delta method; coverage at 95% means the standard errors are right, not just the point estimates.',
-    '- **Power**: the share of A/B runs whose interval excludes 0, beside the normal approximation\'s prediction at the runs\' mean true lift and standard error. CUPED buys power by narrowing the interval; the always-valid interval pays for unlimited looks with width (~1.55× the fixed one at the planned horizon), hence lower power on the same shoppers. Power is a Monte Carlo figure: over 1,000 runs it moves about ±3 points (95%) around the prediction, and with the set\'s mean error (estimate − true lift, shown above it), which should be 0 within its Monte Carlo error.',
+    '- **Power**: the share of A/B runs whose interval excludes 0, beside the normal approximation\'s prediction at the runs\' mean true lift and standard error. CUPED buys power by narrowing the interval; the sequential intervals pay for their looks with width: the alpha-spending one little (its day-14 critical value ' + s.finalBoundary.obf + ' instead of 1.96, and it may stop on an earlier day), the always-valid one, which pays for unlimited looks, much more (~1.55× the fixed one at the planned horizon), hence lower power on the same shoppers. Power is a Monte Carlo figure: over 1,000 runs it moves about ±3 points (95%) around the prediction, and with the set\'s mean error (estimate − true lift, shown above it), which should be 0 within its Monte Carlo error.',
     '- **SRM**: chi-square goodness of fit of the arm counts against the configured 50/50, flagged at p < 0.001. An assignment that actually splits 52/48 is caught in nearly every run of 20,000 shoppers, while a correct one almost never raises a false alarm.',
     '- **CUPED**: ρ is the pooled within-arm correlation of the metric with its pre-period covariate. Theory says the adjusted interval is sqrt(1 − ρ²) as wide; "interval width ratio" is the adjusted standard error over the plain one (mean over runs), and "spread of estimates ratio" is the standard deviation across runs of (estimate − true lift) with CUPED over without: the variance reduction actually realised, not just claimed.',
   ].join('\n');

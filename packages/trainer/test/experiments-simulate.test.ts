@@ -5,13 +5,16 @@ import {
   confidenceSequence,
   cumulativeDailyMoments,
   cuped,
+  informationFractions,
   liftResponse,
   meanEstimate,
   mixingVariance,
   NO_EFFECT,
   ratioEstimate,
   relativeLift,
+  repeatedConfidenceIntervals,
   simulateExperiment,
+  spendingBoundaries,
   simulateShoppers,
   trueMeans,
   type Arm,
@@ -159,5 +162,45 @@ describe('estimators on 100 seeded simulated experiments (5,000 shoppers, 14 day
       if (rejected) everRejected++;
     }
     expect(everRejected).toBeLessThanOrEqual(8); // of 80; its guarantee is <= 5%
+  });
+});
+
+describe('alpha-spending intervals on 300 seeded A/A experiments looked at every day (5,000 shoppers, 14 days)', () => {
+  // Planned horizon: 14 days of 5,000 arriving shoppers, 4,500 enrolled after the 10% holdout
+  // (a figure known before the data); each day's information fraction is its enrolled count over
+  // that, and day 14 is the final analysis (t = 1).
+  const RUNS = 300;
+  const PLANNED = 4500;
+  const counts = { spending: 0, pocock: 0, peeking: 0, final: 0 };
+  beforeAll(() => {
+    for (let k = 0; k < RUNS; k++) {
+      const { experiment: e, population: p } = run(20000 + k, aa);
+      const daily = cumulativeDailyMoments({ arm: e.arm, y: e.observed.purchased }, p.day, p.days, 2);
+      const estimates = daily.map(([c, t]) => absoluteLift(meanEstimate(t!), meanEstimate(c!)));
+      const fractions = informationFractions(daily.map(([c, t]) => c!.n + t!.n), PLANNED, true);
+      const rejects = (i: { low: number; high: number }) => i.low > 0 || i.high < 0;
+      if (repeatedConfidenceIntervals(estimates, fractions).some(rejects)) counts.spending++;
+      if (repeatedConfidenceIntervals(estimates, fractions, 0.05, 'pocock').some(rejects)) counts.pocock++;
+      if (estimates.some(rejects)) counts.peeking++;
+      if (rejects(estimates[estimates.length - 1]!)) counts.final++;
+    }
+  });
+
+  it("O'Brien–Fleming-type spending rejects in 2–9% of runs over 14 daily looks; the fixed test peeked daily does not", () => {
+    // Binomial(300, 0.05): 15 ± 3.8. The fixed 95% interval read every day rejects ~20% (about 60).
+    expect(counts.spending).toBeGreaterThanOrEqual(6);
+    expect(counts.spending).toBeLessThanOrEqual(27);
+    expect(counts.pocock).toBeGreaterThanOrEqual(6);
+    expect(counts.pocock).toBeLessThanOrEqual(27);
+    expect(counts.peeking).toBeGreaterThan(27);
+    expect(counts.final).toBeLessThanOrEqual(27);
+  });
+
+  it('spends on the information actually reached: the daily boundaries fall from Infinity (day 1) to ~2.1 (day 14)', () => {
+    const c = spendingBoundaries(informationFractions(Array.from({ length: 14 }, (_, d) => ((d + 1) * PLANNED) / 14), PLANNED, true));
+    expect(c[0]).toBe(Infinity);
+    for (let d = 2; d < 14; d++) expect(c[d]).toBeLessThan(c[d - 1]!);
+    expect(c[13]).toBeGreaterThan(2.05);
+    expect(c[13]).toBeLessThan(2.15);
   });
 });

@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
   absoluteLift,
+  alphaSpent,
   armMoments,
   chiSquareSf,
   confidenceSequence,
   covarianceXY,
   cumulativeDailyMoments,
   cuped,
+  informationFractions,
   interval,
   meanEstimate,
   meanY,
@@ -18,7 +20,9 @@ import {
   optimalMixingRatio,
   ratioEstimate,
   relativeLift,
+  repeatedConfidenceIntervals,
   sampleRatioMismatch,
+  spendingBoundaries,
   varianceX,
   varianceY,
 } from '../src/experiments/index.js';
@@ -216,5 +220,68 @@ describe('sequential (normal-mixture mSPRT)', () => {
       const cs = confidenceSequence({ value, se: 1 }, tau2);
       expect(cs.low > 0).toBe(cs.pValue < 0.05);
     }
+  });
+});
+
+describe('group-sequential (Lan–DeMets alpha spending)', () => {
+  it("matches the published boundaries: O'Brien–Fleming-type and Pocock-type, 5 equal looks, two-sided α = 0.05", () => {
+    // DeMets & Lan (Stat Med 1994) and ldbounds / gsDesign: 4.877, 3.357, 2.680, 2.290, 2.031; Pocock-type 2.438, 2.427, 2.410, 2.397, 2.386.
+    const five = [0.2, 0.4, 0.6, 0.8, 1];
+    const obf = spendingBoundaries(five);
+    [4.8769, 3.3569, 2.6803, 2.2898, 2.031].forEach((c, k) => expect(obf[k]).toBeCloseTo(c, 3));
+    const pocock = spendingBoundaries(five, 0.05, 'pocock');
+    [2.438, 2.4268, 2.4101, 2.3966, 2.386].forEach((c, k) => expect(pocock[k]).toBeCloseTo(c, 3));
+    // The grid is fine enough already: 51 and 1,001 points agree to 5 decimals.
+    const coarse = spendingBoundaries(five, 0.05, 'obrien-fleming', { points: 51 });
+    const fine = spendingBoundaries(five, 0.05, 'obrien-fleming', { points: 1001 });
+    coarse.forEach((c, k) => expect(c).toBeCloseTo(fine[k]!, 5));
+  });
+
+  it('reduces to the fixed test with one look, and spends α(t) as documented', () => {
+    expect(spendingBoundaries([1])[0]).toBeCloseTo(1.959964, 6);
+    expect(spendingBoundaries([1], 0.05, 'pocock')[0]).toBeCloseTo(1.959964, 6);
+    expect(spendingBoundaries([1], 0.01)[0]).toBeCloseTo(2.575829, 6);
+    expect(alphaSpent(1)).toBeCloseTo(0.05, 12);
+    expect(alphaSpent(0)).toBe(0);
+    expect(alphaSpent(0.5)).toBeCloseTo(0.00305065, 8); // 4 − 4Φ(2.241403 / √0.5 = 3.169822)
+    expect(alphaSpent(0.5, 0.05, 'pocock')).toBeCloseTo(0.05 * Math.log(1 + (Math.E - 1) / 2), 12);
+    // A single look at t < 1 spends only α(t).
+    expect(spendingBoundaries([0.5])[0]).toBeCloseTo(normalQuantile(1 - alphaSpent(0.5) / 2), 6);
+  });
+
+  it('crosses with the spent probability at uneven looks: 20,000 simulated Brownian paths under H0', () => {
+    const fractions = [0.05, 0.13, 0.3, 0.31, 0.55, 0.7, 0.9, 1];
+    const c = spendingBoundaries(fractions);
+    expect(c[0]).toBe(Infinity); // α(0.05) underflows: nothing to spend yet
+    expect(c[3]).toBeLessThan(c[2]!);
+    const rng = new Rng(7);
+    const paths = 20000;
+    const crossedBy = fractions.map(() => 0);
+    for (let i = 0; i < paths; i++) {
+      let w = 0, tPrev = 0, crossed = false;
+      fractions.forEach((t, k) => {
+        w += Math.sqrt(t - tPrev) * rng.normal();
+        tPrev = t;
+        if (!crossed && Math.abs(w / Math.sqrt(t)) >= c[k]!) crossed = true;
+        if (crossed) crossedBy[k]!++;
+      });
+    }
+    // Monte Carlo sd of a 5% share over 20,000 paths: 0.15 points; 4 sd allowed.
+    for (const k of [4, 6, 7]) expect(Math.abs(crossedBy[k]! / paths - alphaSpent(fractions[k]!))).toBeLessThan(0.006);
+  });
+
+  it('repeats the last boundary when a look adds no information, and builds estimate ± c·SE intervals', () => {
+    expect(informationFractions([100, 500, 1000, 1200], 1000)).toEqual([0.1, 0.5, 1, 1]);
+    expect(informationFractions([100, 500, 980], 1000, true)).toEqual([0.1, 0.5, 1]);
+    const c = spendingBoundaries([0.5, 0.5, 1, 1]);
+    expect(c[1]).toBe(c[0]);
+    expect(c[3]).toBe(c[2]);
+    const [early, final] = repeatedConfidenceIntervals([{ value: 1, se: 0.4 }, { value: 1, se: 0.5 }], [0.64, 1]);
+    const two = spendingBoundaries([0.64, 1]);
+    expect(early!.high - early!.low).toBeCloseTo(2 * two[0]! * 0.4, 12);
+    expect(final!.boundary).toBe(two[1]);
+    expect(final!.boundary).toBeGreaterThan(1.96);
+    expect(final!.low > 0).toBe(final!.pValue <= final!.nominalAlpha);
+    expect(final!.pValue).toBeCloseTo(2 * (1 - 0.9772499), 6); // z = 2
   });
 });

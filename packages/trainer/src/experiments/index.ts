@@ -1,4 +1,4 @@
-/** Experiment statistics (per-arm estimates, lift, ratio metrics, SRM, CUPED, always-valid intervals) and the shopper simulator whose truth is known, which checks them. */
+/** Experiment statistics (per-arm estimates, lift, ratio metrics, SRM, CUPED, group-sequential and always-valid intervals) and the shopper simulator whose truth is known, which checks them. */
 export { chiSquareSf, normalCdf, normalQuantile, twoSidedP, zFor } from './distributions.js';
 export { addShopper, covarianceXY, emptyMoments, meanX, meanY, mergeMoments, momentsOf, varianceX, varianceY } from './moments.js';
 export type { Moments } from './moments.js';
@@ -14,6 +14,8 @@ export type { SrmResult } from './srm.js';
 export { cuped } from './cuped.js';
 export type { CupedResult } from './cuped.js';
 export { confidenceSequence, mixingVariance, mixtureLikelihoodRatio, optimalMixingRatio } from './sequential.js';
+export { alphaSpent, informationFractions, repeatedConfidenceIntervals, spendingBoundaries } from './group-sequential.js';
+export type { BoundaryOptions, RepeatedInterval, SpendingFunction } from './group-sequential.js';
 export { binomialInv, poissonInv } from './inverse-cdf.js';
 export { DEFAULT_SHOPPER_MODEL, shopperIds, sigmoid, simulateShoppers } from './simulate-shoppers.js';
 export type { PopulationOptions, ShopperModel, ShopperPopulation } from './simulate-shoppers.js';

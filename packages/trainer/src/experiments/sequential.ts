@@ -16,6 +16,10 @@
  * narrowest near the planned horizon, where V = V_plan; it must be fixed before the data, e.g.
  * from historical variance and planned traffic. At that horizon the interval is ~1.5× the
  * fixed-horizon one (1.55× at α = 0.05): the price of looking as often as one likes.
+ *
+ * Use it for unplanned, open-ended monitoring. For looks on a planned horizon (e.g. every day of
+ * a 14-day test) the alpha-spending intervals of `group-sequential.ts` spend exactly α over the
+ * looks made, so they are narrower and reject an A/A test ~5% of the time, not ~1%.
  */
 import type { Estimate, Interval } from './estimate.js';
 
