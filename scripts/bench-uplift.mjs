@@ -346,7 +346,7 @@ function render(r) {
     row('— revenue', `${pct(r.ab.power.revenue)}; predicted ${r.ab.power.revenue.predicted}%`),
     row('— revenue, CUPED', `${pct(r.ab.power.cupedRevenue)}; predicted ${r.ab.power.cupedRevenue.predicted}%`),
     row(`— conversion, alpha-spending interval (O'Brien–Fleming-type; day-14 critical value ${s.finalBoundary.obf}), excludes 0 on some day by day 14`, pct(r.ab.power.spendingConversionByLastDay)),
-    row(`— conversion, Pocock-type spending (day-14 critical value ${s.finalBoundary.pocock}), excludes 0 by day 14`, pct(r.ab.power.pocockConversionByLastDay)),
+    row(`— conversion, Pocock-type spending (day-14 critical value ${s.finalBoundary.pocock}), excludes 0 on some day by day 14`, pct(r.ab.power.pocockConversionByLastDay)),
     row('— conversion, always-valid interval, excludes 0 by day 14', pct(r.ab.power.sequentialConversionByLastDay)),
     row(`SRM flags an injected 52/48 (mean control share ${r.srm.meanControlShare})`, pct(r.srm.imbalanced52to48), 'SRM flags an injected 52/48'),
     row('SRM false alarms at 50/50', pct(r.srm.balanced50to50), 'SRM false alarms at 50/50'),

@@ -73,8 +73,9 @@ const SQRT_2PI = Math.sqrt(2 * Math.PI);
  * (nondecreasing, in (0, 1]; values above 1 count as 1). Reject at look k when |Z_k| ≥ c_k.
  * A look that adds no information (t_k ≤ t_{k−1}) spends nothing and repeats the previous c.
  * A look whose α increment is below 1e-12 gets the z of that increment as if it were alone,
- * which it then practically is, and one whose increment underflows to 0 (O'Brien–Fleming-type
- * before t ≈ 0.08) gets c = Infinity: it cannot reject, and its interval is the whole line.
+ * which it then practically is, and one whose increment is 0 in double precision (jstat's Φ is 0
+ * below z ≈ −8.3, so O'Brien–Fleming-type spending before t ≈ 0.073, where the true α(t) is under
+ * 1e-15) gets c = Infinity: it cannot reject, and its interval is the whole line.
  */
 export function spendingBoundaries(
   fractions: readonly number[],
