@@ -69,9 +69,10 @@ const copyOrtWasm = ({ ortWasm: file }) => ({
 
 /**
  * The script-tag loader (hunch.js) must stay small: fail the build if anything but the loader,
- * consent, auto-capture and the id/log/clock helpers gets bundled into it (e.g. a value import of index.ts).
+ * consent, auto-capture, experiments (with core's dependency-free assignment) and the id/log/clock
+ * helpers gets bundled into it (e.g. a value import of index.ts).
  */
-const LOADER_MODULES = ['src/script-tag.ts', 'src/loader/', 'src/consent.ts', 'src/capture/', 'src/lib/ids.ts', 'src/lib/log.ts', 'src/lib/clock.ts', 'src/lib/names.ts'].map((path) => join(here, path));
+const LOADER_MODULES = ['src/script-tag.ts', 'src/loader/', 'src/consent.ts', 'src/experiments.ts', '../core/src/experiments/assignment.ts', 'src/capture/', 'src/lib/ids.ts', 'src/lib/log.ts', 'src/lib/clock.ts', 'src/lib/names.ts'].map((path) => join(here, path));
 const loaderOnly = () => ({
   name: 'hunch-loader-only',
   generateBundle() {

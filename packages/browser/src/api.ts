@@ -5,6 +5,7 @@
 import type { CatalogItem, EventName, EventParams, HunchEvent } from '@hunch/core';
 import type { AutoCaptureOptions } from './capture/index.js';
 import type { ConsentState } from './consent.js';
+import type { ExperimentOptions, ExperimentTally } from './experiments.js';
 import type { Intent } from './intent.js';
 import type { ModelStatus } from './model-client.js';
 import type { Recommendation } from './recommend/recommendations.js';
@@ -50,6 +51,13 @@ export interface HunchOptions {
   retention?: Partial<RetentionLimits>;
   /** Declarative capture from data-hunch-* markup, JSON-LD and route changes. Default false (the script tag turns it on). */
   autoCapture?: boolean | AutoCaptureOptions;
+  /**
+   * Share of shoppers in the global holdout, e.g. 0.1 (recommended: 10%): they never get
+   * personalisation (popular recommendations, the shop's order in rerank(), rule-based intent)
+   * and are in no experiment, the baseline all experiments together are measured against.
+   * Default off. Without storage consent there is no shopper id and it does not apply.
+   */
+  holdout?: number;
 }
 
 export interface RecommendOptions {
@@ -116,6 +124,14 @@ export interface Hunch {
   consent(choice?: Partial<ConsentState>): ConsentState;
   /** Everything stored about this shopper (events, consent), e.g. for a data access request. */
   export(): Promise<HunchExport>;
-  /** Erases everything: events, upload queue, session and consent record, in every tab. */
+  /** Erases everything: events, upload queue, session, shopper id and consent record, in every tab. */
   forget(): Promise<void>;
+  /**
+   * The shopper's variant of experiment `key` (synchronous, sticky: the same anonymous shopper
+   * id always gets the same one), or null when they are not enrolled: no personalization_storage
+   * consent (no id), in the global holdout, or outside `options.traffic`.
+   */
+  experiment(key: string, variants: readonly string[], options?: ExperimentOptions): string | null;
+  /** This page's experiment() answers so far, per key: variants given and reasons for null. */
+  experiments(): ExperimentTally;
 }

@@ -8,6 +8,7 @@ import type { Hunch, HunchOptions } from './api.js';
 import { createCatalog } from './catalog.js';
 import { createConsent, type Consent } from './consent.js';
 import { ConsentedStore } from './consented-store.js';
+import { createExperiments, type Experiments } from './experiments.js';
 import { ModelClient } from './model-client.js';
 import { SessionClock } from './session.js';
 import { openEventStore } from './storage/index.js';
@@ -30,6 +31,7 @@ const DEFAULT_WASM_WORKER_URL = new URL('./hunch.worker.wasm.js', import.meta.ur
 /** Parts the script-tag loader made before the SDK arrived, handed over so there is one of each. */
 export interface LoaderParts {
   consent?: Consent;
+  experiments?: Experiments;
 }
 
 /** createHunch() plus its recorder, for the script-tag loader (src/loader/): not exported by index.ts. */
@@ -37,6 +39,9 @@ export function createHunchWithRecorder(options: HunchOptions, parts: LoaderPart
   const modelUrl = new URL(options.model.endsWith('/') ? options.model : `${options.model}/`, document.baseURI).href;
   const historyLimit = options.historyLimit ?? 50;
   const consent = parts.consent ?? createConsent({ requireConsent: options.requireConsent ?? false });
+  const experiments = parts.experiments ?? createExperiments(consent, options.holdout);
+  // A held-out shopper gets no personalisation: popular items, the shop's order, rule-based intent.
+  const { heldOut } = experiments;
   // The model starts with storage consent: without it, recommendations are the popular list.
   let model: ModelClient | undefined;
   // Event writes wait for the predictions the worker is computing (StoreOptions.writeAfter).
@@ -65,9 +70,9 @@ export function createHunchWithRecorder(options: HunchOptions, parts: LoaderPart
 
   const predictor = createPredictor(consent, store, catalog, startModel, historyLimit);
 
-  const intentWatch = createIntentWatch(consent, predictor, store);
+  const intentWatch = createIntentWatch(consent, predictor, store, heldOut);
 
-  const recommender = createRecommender(consent, catalog, predictor);
+  const recommender = createRecommender(consent, catalog, predictor, heldOut);
 
   addEventListener('pagehide', () => {
     session.save();
@@ -98,7 +103,7 @@ export function createHunchWithRecorder(options: HunchOptions, parts: LoaderPart
 
     intent: intentWatch.now,
 
-    rerank: (items, idOf) => rerank(predictor, items, idOf),
+    rerank: (items, idOf) => (heldOut() ? Promise.resolve([...items]) : rerank(predictor, items, idOf)),
 
     on(type, listener) {
       if (type !== 'intent') throw new Error(`hunch.on: unknown event type ${String(type)} (expected 'intent')`);
@@ -117,6 +122,10 @@ export function createHunchWithRecorder(options: HunchOptions, parts: LoaderPart
     export: () => exportOf(consent, store),
 
     forget,
+
+    experiment: experiments.experiment,
+
+    experiments: experiments.tally,
   };
 
   if (options.autoCapture) startAutoCapture(hunch.track, options.autoCapture === true ? {} : options.autoCapture);

@@ -22,6 +22,7 @@ export type { FunnelStage, Intent } from './intent.js';
 export { defineRecommendationsElement, type RenderOptions } from './render/element.js';
 export type { AutoCaptureOptions } from './capture/index.js';
 export type { ConsentState, ConsentValue } from './consent.js';
+export type { ExperimentOptions, ExperimentTally, NotEnrolled } from './experiments.js';
 export type { ModelStatus } from './model-client.js';
 export type { RetentionLimits } from './storage/types.js';
 export type { Backend, BackendPreference, InferenceStats, ItemScoring, ModelDtype } from './worker/protocol.js';

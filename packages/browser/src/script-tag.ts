@@ -8,6 +8,7 @@
  *   data-collector="/collect"       upload events to the shop's collector
  *   data-auto-capture="false"       no declarative capture (data-hunch-* markup, JSON-LD, routes)
  *   data-shared-worker="false"      a model worker per page, not one shared by the shop's pages
+ *   data-holdout="0.1"              a global holdout of that share of shoppers (10% recommended; default off)
  *
  * This file is small on purpose (a loader, like Segment's snippet or PostHog's array.js): it
  * defines `window.hunch` at once as a facade (src/loader/facade.ts) that queues track() calls,
@@ -42,7 +43,7 @@ const createHunch = (options: HunchOptions): Hunch => createFacade(options, load
 window.Hunch = { createHunch };
 const model = script?.dataset.model;
 if (model && !window.hunch) {
-  const { backend, dtype, requireConsent, collector, autoCapture, sharedWorker } = script.dataset;
+  const { backend, dtype, requireConsent, collector, autoCapture, sharedWorker, holdout } = script.dataset;
   window.hunch = createHunch({
     model,
     backend: backend === 'webgpu' || backend === 'wasm' ? backend : 'auto',
@@ -52,5 +53,6 @@ if (model && !window.hunch) {
     ...(collector ? { collector } : {}),
     autoCapture: autoCapture !== 'false',
     sharedWorker: sharedWorker !== 'false',
+    ...(holdout ? { holdout: Number(holdout) } : {}),
   });
 }

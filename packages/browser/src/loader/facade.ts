@@ -2,12 +2,14 @@
  * `window.hunch` before (and after) the SDK arrives: the whole `Hunch` interface, usable at
  * once. track() assigns the event's id and time (src/lib/clock.ts) at call time and queues it
  * (bounded) until the SDK is loaded, which then records the queue in order with those ids and
- * times; consent() is synchronous on a consent object made here and handed to the SDK.
+ * times; consent() is synchronous on a consent object made here and handed to the SDK, and so
+ * is experiment() (src/experiments.ts), on the shopper id in localStorage.
  * Everything else waits for the SDK, and degrades (no recommendations, status 'none', ...) if
  * it never arrives: nothing throws into the page. Once loaded, every call goes straight to the real instance.
  */
 import { startAutoCapture } from '../capture/index.js';
 import { createConsent } from '../consent.js';
+import { createExperiments } from '../experiments.js';
 import type { Hunch, HunchExport, HunchOptions } from '../index.js';
 import { eventTime } from '../lib/clock.js';
 import { uuid } from '../lib/ids.js';
@@ -31,6 +33,8 @@ function snapshot<T>(params: T): T {
 /** `options` as createHunch takes them; `loadSdk` imports hunch.sdk.js (once, shared by every facade). */
 export function createFacade(options: HunchOptions, loadSdk: () => Promise<SdkModule>): Hunch {
   const consent = createConsent({ requireConsent: options.requireConsent ?? false });
+  // Made here so that experiment() answers synchronously before the SDK arrives; the SDK shares it.
+  const experiments = createExperiments(consent, options.holdout);
   let queue: QueuedEvent[] = [];
   let real: Hunch | undefined;
   let failure = '';
@@ -39,7 +43,7 @@ export function createFacade(options: HunchOptions, loadSdk: () => Promise<SdkMo
 
   const ready: Promise<Hunch | undefined> = Promise.resolve()
     .then(loadSdk)
-    .then((sdk) => (real = sdk.start(options, consent, queue)))
+    .then((sdk) => (real = sdk.start(options, consent, queue, experiments)))
     .catch((error: unknown) => {
       failure = error instanceof Error ? error.message : String(error);
       logOnce('SDK failed to load, Hunch is off on this page', error);
@@ -98,6 +102,10 @@ export function createFacade(options: HunchOptions, loadSdk: () => Promise<SdkMo
       if (choice) consent.update(choice); // The SDK applies it when it starts with this consent object.
       return consent.state();
     },
+
+    experiment: experiments.experiment,
+
+    experiments: experiments.tally,
 
     export: () =>
       later(

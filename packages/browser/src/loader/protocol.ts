@@ -4,6 +4,7 @@
  */
 import type { EventName, EventParams } from '@hunch/core';
 import type { Consent } from '../consent.js';
+import type { Experiments } from '../experiments.js';
 import type { Hunch, HunchOptions } from '../index.js';
 
 /** A track() call made before the SDK arrived: name, params, and the id and time assigned at call time. */
@@ -12,8 +13,8 @@ export type QueuedEvent = [name: EventName, params: EventParams | undefined, id:
 /** hunch.sdk.js's exports. */
 export interface SdkModule {
   /**
-   * Creates the real instance with the loader's consent object, records the queued events in
-   * order with their original ids and times (emptying the queue), and returns the instance.
+   * Creates the real instance with the loader's consent and experiments objects, records the
+   * queued events in order with their original ids and times (emptying the queue), and returns the instance.
    */
-  start(options: HunchOptions, consent: Consent, queue: QueuedEvent[]): Hunch;
+  start(options: HunchOptions, consent: Consent, queue: QueuedEvent[], experiments: Experiments): Hunch;
 }

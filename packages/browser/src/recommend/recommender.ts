@@ -1,7 +1,8 @@
 /**
  * recommend(): the model's next items for this shopper, without the items the shop excludes,
  * what is in the cart or was just bought and what the page's other placements show, filtered
- * as the shop asks; the popular list before consent, without a model, or when asked for.
+ * as the shop asks; the popular list before consent, without a model, for a held-out shopper,
+ * or when asked for.
  */
 import type { CatalogItem } from '@hunch/core';
 import type { RecommendOptions } from '../api.js';
@@ -24,7 +25,8 @@ async function* popularScores(items: AsyncIterable<CatalogItem>): AsyncGenerator
   for await (const item of items) yield { item, score: 1 / ++rank };
 }
 
-export function createRecommender(consent: Consent, catalog: Catalog, predictor: Predictor): Recommender {
+/** `heldOut`: whether the shopper is in the global holdout (popular items only). */
+export function createRecommender(consent: Consent, catalog: Catalog, predictor: Predictor, heldOut: () => boolean = () => false): Recommender {
   async function recommendFor({ k = 6, exclude = [], filter, includeCart = false, popularOnly = false }: RecommendOptions): Promise<Recommendation[]> {
     const keep = (item: CatalogItem) => {
       try {
@@ -44,7 +46,7 @@ export function createRecommender(consent: Consent, catalog: Catalog, predictor:
       return picked;
     };
     const popular = (excluded: Set<string>) => build('popular', popularScores(catalog.popular()), excluded, []);
-    if (popularOnly || !consent.allows('storage')) return popular(new Set(exclude));
+    if (popularOnly || !consent.allows('storage') || heldOut()) return popular(new Set(exclude));
     const events = await predictor.recentEvents();
     const excluded = new Set([...exclude, ...(includeCart ? [] : itemsInCartOrBought(events))]);
     const ask = async (candidates: number) => {
