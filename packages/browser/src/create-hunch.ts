@@ -68,11 +68,12 @@ export function createHunchWithRecorder(options: HunchOptions, parts: LoaderPart
     model = undefined;
   });
 
-  const predictor = createPredictor(consent, store, catalog, startModel, historyLimit);
+  // A shopper in the global holdout is never asked of the model: one gate for every caller.
+  const predictor = createPredictor(consent, store, catalog, startModel, historyLimit, heldOut);
 
-  const intentWatch = createIntentWatch(consent, predictor, store, heldOut);
+  const intentWatch = createIntentWatch(consent, predictor, store);
 
-  const recommender = createRecommender(consent, catalog, predictor, heldOut);
+  const recommender = createRecommender(consent, catalog, predictor);
 
   addEventListener('pagehide', () => {
     session.save();
@@ -103,7 +104,7 @@ export function createHunchWithRecorder(options: HunchOptions, parts: LoaderPart
 
     intent: intentWatch.now,
 
-    rerank: (items, idOf) => (heldOut() ? Promise.resolve([...items]) : rerank(predictor, items, idOf)),
+    rerank: (items, idOf) => rerank(predictor, items, idOf),
 
     on(type, listener) {
       if (type !== 'intent') throw new Error(`hunch.on: unknown event type ${String(type)} (expected 'intent')`);

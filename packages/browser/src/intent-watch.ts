@@ -23,12 +23,10 @@ export interface IntentWatch {
   subscribe(listener: (intent: Intent) => void): () => void;
 }
 
-/** `heldOut`: whether the shopper is in the global holdout (the rules' intent, no model). */
-export function createIntentWatch(consent: Consent, predictor: Predictor, store: ConsentedStore, heldOut: () => boolean = () => false): IntentWatch {
+export function createIntentWatch(consent: Consent, predictor: Predictor, store: ConsentedStore): IntentWatch {
   async function currentIntent(): Promise<Intent> {
     if (!consent.allows('storage')) return browsing('waiting for personalization_storage consent');
     const events = await predictor.recentEvents();
-    if (heldOut()) return intentOf(events, new Map(), undefined, Date.now());
     const { prediction, entries } = await predictor.predictWithEntries(events, { k: 0, exclude: [] });
     return intentOf(events, entries, prediction, Date.now());
   }

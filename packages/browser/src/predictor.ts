@@ -1,7 +1,9 @@
 /**
  * What the page asks the model: its prediction after the shopper's latest events, with the
  * catalog entries of the products involved (each asked of the worker once per model version).
- * Without storage consent no model runs, and the prediction is undefined.
+ * Without storage consent, or for a shopper in the global holdout, no model is asked and the
+ * prediction is undefined: every caller then does what it does without a model (popular items,
+ * the shop's order, the rules' intent).
  */
 import type { CatalogItem, HunchEvent } from '@hunch/core';
 import { CART_WINDOW } from './cart.js';
@@ -34,12 +36,15 @@ function itemIdsOf(events: readonly HunchEvent[]): string[] {
   return [...ids];
 }
 
-/** `model()` starts the model (or returns the running one); it sees the last `historyLimit` events. */
-export function createPredictor(consent: Consent, store: ConsentedStore, catalog: Catalog, model: () => ModelClient, historyLimit: number): Predictor {
+/**
+ * `model()` starts the model (or returns the running one); it sees the last `historyLimit` events.
+ * `heldOut`: whether the shopper is in the global holdout.
+ */
+export function createPredictor(consent: Consent, store: ConsentedStore, catalog: Catalog, model: () => ModelClient, historyLimit: number, heldOut: () => boolean): Predictor {
   const knownEntries = new KnownEntries();
 
   function predict(events: readonly HunchEvent[], request: Omit<PredictRequest, 'events' | 'maxEvents'>): Promise<Prediction | undefined> {
-    if (!consent.allows('storage')) return Promise.resolve(undefined);
+    if (!consent.allows('storage') || heldOut()) return Promise.resolve(undefined);
     const recent = events.slice(-historyLimit).map(({ id, name, params }) => ({ id, name, params }));
     return model().predict({ events: recent, maxEvents: historyLimit, ...request });
   }

@@ -25,8 +25,7 @@ async function* popularScores(items: AsyncIterable<CatalogItem>): AsyncGenerator
   for await (const item of items) yield { item, score: 1 / ++rank };
 }
 
-/** `heldOut`: whether the shopper is in the global holdout (popular items only). */
-export function createRecommender(consent: Consent, catalog: Catalog, predictor: Predictor, heldOut: () => boolean = () => false): Recommender {
+export function createRecommender(consent: Consent, catalog: Catalog, predictor: Predictor): Recommender {
   async function recommendFor({ k = 6, exclude = [], filter, includeCart = false, popularOnly = false }: RecommendOptions): Promise<Recommendation[]> {
     const keep = (item: CatalogItem) => {
       try {
@@ -46,7 +45,7 @@ export function createRecommender(consent: Consent, catalog: Catalog, predictor:
       return picked;
     };
     const popular = (excluded: Set<string>) => build('popular', popularScores(catalog.popular()), excluded, []);
-    if (popularOnly || !consent.allows('storage') || heldOut()) return popular(new Set(exclude));
+    if (popularOnly || !consent.allows('storage')) return popular(new Set(exclude));
     const events = await predictor.recentEvents();
     const excluded = new Set([...exclude, ...(includeCart ? [] : itemsInCartOrBought(events))]);
     const ask = async (candidates: number) => {
