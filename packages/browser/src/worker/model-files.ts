@@ -30,13 +30,13 @@ export async function eraseModelFiles(): Promise<void> {
 const FORGET_CHANNEL = Symbol.for('hunch.forget-channel');
 
 /**
- * In the worker: caching resumes with each load (one asked for by a page with storage consent),
- * and stops when a page's forget() is heard on the consent channel, which also deletes the caches
+ * In the worker, at the start of each load (one asked for by a page with storage consent):
+ * caching resumes, and stops when a page's forget() is heard on the consent channel, which also deletes the caches
  * again (what this load cached between the page's deletion and now). A shared worker outlives the
  * page that forgot, and may be loading for another page at that moment. One listener per worker
  * (on its global scope, as cacheWrites()).
  */
-function keepModelFiles(): void {
+export function resumeCaching(): void {
   const writes = cacheWrites();
   writes.allowed = true;
   const scope = globalThis as unknown as Record<symbol, BroadcastChannel | undefined>;
@@ -80,7 +80,6 @@ const prefetched = new Map<string, Promise<Prefetched | undefined>>();
  */
 export function prefetchModelFiles(modelUrl: string, paths: readonly string[]): void {
   prefetched.clear(); // one load at a time
-  keepModelFiles();
   for (const path of paths) {
     const url = new URL(path, modelUrl).href;
     const read = (async (): Promise<Prefetched | undefined> => {

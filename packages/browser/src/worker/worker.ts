@@ -11,7 +11,7 @@ import { expose } from 'comlink';
 import { loadOnBestBackend } from './backend.js';
 import { IncrementalContext } from './incremental.js';
 import { manifestUnchanged, readModelDirectory, type ModelDirectoryRead } from './manifest.js';
-import { dropPrefetched, prefetchModelFiles } from './model-files.js';
+import { dropPrefetched, prefetchModelFiles, resumeCaching } from './model-files.js';
 import { backendBundled } from './ort/build.js';
 import type { CatalogAnswer, CatalogRequest, LoadRequest, LoadResult, ModelWorkerApi, Prediction, PredictRequest, ScoredItem } from './protocol.js';
 import { itemDistribution, topItems } from './ranking.js';
@@ -72,6 +72,7 @@ async function loadModelFor(request: LoadRequest): Promise<LoadResult> {
 async function loadAnew(request: LoadRequest, directory: ModelDirectoryRead, started: number): Promise<LoadResult> {
   // The cached copies are read meanwhile (model-files.ts): the catalog's always, the model file's when sure to run on WASM.
   const wasmCertain = request.backend === 'wasm' || (request.backend === 'auto' && !backendBundled('webgpu'));
+  resumeCaching(); // a forget() heard earlier stopped it
   prefetchModelFiles(request.modelUrl, wasmCertain ? [CATALOG_FILE, likelyWasmFile(request.dtype)] : [CATALOG_FILE]);
   return state.serially(async (): Promise<LoadResult> => {
     const { manifest, validator, ms: manifestMs } = await directory.manifest;

@@ -8,7 +8,7 @@ const CACHE_WRITES = Symbol.for('hunch.cache-writes');
 
 /**
  * Whether the worker may write its caches: not from a forget() it heard until its next load
- * (model-files.ts keepModelFiles). Kept on the global scope, not in a module: the worker's entry
+ * (model-files.ts resumeCaching). Kept on the global scope, not in a module: the worker's entry
  * and its onnxruntime module are separate bundles, each with its own copy of this file, and the
  * flag must be one for both.
  */
