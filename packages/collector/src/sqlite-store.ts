@@ -28,8 +28,11 @@ export interface SqliteStoreOptions {
   pageSize?: number;
 }
 
-/** Bumped when the table layout changes; a newer file is refused rather than misread. */
-const SCHEMA_VERSION = 1;
+/**
+ * Bumped when the table layout changes; a newer file is refused rather than misread, an older
+ * one upgraded in place (MIGRATIONS) when opened for writing.
+ */
+const SCHEMA_VERSION = 2;
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS events (
@@ -37,13 +40,18 @@ const SCHEMA = `
     ts       INTEGER NOT NULL,   -- event time, ms since the epoch (the client's clock)
     session  TEXT NOT NULL,
     name     TEXT NOT NULL,
+    shopper  TEXT,               -- the anonymous shopper id (experiments' unit), when uploaded
     received INTEGER NOT NULL,   -- when the collector stored it, ms since the epoch
     event    TEXT NOT NULL       -- the validated, scrubbed HunchEvent as JSON
   );
   CREATE INDEX IF NOT EXISTS events_ts ON events (ts);
   CREATE INDEX IF NOT EXISTS events_session ON events (session, ts);
   CREATE INDEX IF NOT EXISTS events_name ON events (name, ts);
+  CREATE INDEX IF NOT EXISTS events_shopper ON events (shopper, ts);
 `;
+
+/** Upgrades from each older version to the next: index i takes version i + 1 to i + 2. */
+const MIGRATIONS = [`ALTER TABLE events ADD COLUMN shopper TEXT`];
 
 interface PageRow {
   seq: number;
@@ -66,11 +74,11 @@ export interface SqliteStore extends EventStore {
  * each batch added (the rest were duplicates).
  */
 function batchInserter(db: Database.Database): (batches: Array<readonly HunchEvent[]>) => number[] {
-  const insert = db.prepare('INSERT OR IGNORE INTO events (id, ts, session, name, received, event) VALUES (?, ?, ?, ?, ?, ?)');
+  const insert = db.prepare('INSERT OR IGNORE INTO events (id, ts, session, name, shopper, received, event) VALUES (?, ?, ?, ?, ?, ?, ?)');
   const transaction = db.transaction((batches: Array<readonly HunchEvent[]>, received: number): number[] =>
     batches.map((events) => {
       let stored = 0;
-      for (const event of events) stored += insert.run(event.id, event.ts, event.sessionId, event.name, received, JSON.stringify(event)).changes;
+      for (const event of events) stored += insert.run(event.id, event.ts, event.sessionId, event.name, event.shopperId ?? null, received, JSON.stringify(event)).changes;
       return stored;
     }),
   );
@@ -97,8 +105,13 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     } else {
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
-      db.exec(SCHEMA);
-      db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      const hasTable = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events'").get();
+      db.transaction(() => {
+        // A file from before user_version was kept reads as 0 but has version 1's table.
+        if (hasTable) for (const migration of MIGRATIONS.slice(Math.max(version, 1) - 1)) db.exec(migration);
+        db.exec(SCHEMA);
+        db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      })();
     }
   } catch (error) {
     db.close();

@@ -28,6 +28,26 @@ async function all(snapshot: EventSnapshot): Promise<HunchEvent[]> {
 const at = (event: HunchEvent, ts: number, id = event.id): HunchEvent => ({ ...event, id, ts });
 
 describe('openSqliteStore', () => {
+  it('keeps the shopper id in a column of its own, and upgrades a file written before it existed', async () => {
+    const path = fresh();
+    const old = new Database(path);
+    old.exec(`CREATE TABLE events (id TEXT PRIMARY KEY, ts INTEGER NOT NULL, session TEXT NOT NULL, name TEXT NOT NULL, received INTEGER NOT NULL, event TEXT NOT NULL);
+      PRAGMA user_version = 1;`);
+    const [before, after] = shopperEvents(2, 7);
+    old.prepare('INSERT INTO events VALUES (?, ?, ?, ?, 0, ?)').run(before!.id, before!.ts, before!.sessionId, before!.name, JSON.stringify(before));
+    old.close();
+
+    const store = openSqliteStore(path);
+    const shopperId = '3b241101-e2bb-4255-8caf-4136c566a962';
+    await store.insert([{ ...after!, shopperId }]);
+    expect((await all(store.read())).map((event) => event.shopperId)).toEqual([undefined, shopperId]);
+    await store.close();
+    const db = new Database(path, { readonly: true });
+    expect(db.pragma('user_version', { simple: true })).toBe(2);
+    expect(db.prepare('SELECT shopper FROM events ORDER BY ts').pluck().all()).toEqual([null, shopperId]);
+    db.close();
+  });
+
   it('inserts idempotently by id and says what was new', async () => {
     const store = openSqliteStore(fresh());
     const events = shopperEvents(40, 1);
@@ -84,7 +104,7 @@ describe('openSqliteStore', () => {
     await expect(store.count()).rejects.toThrow(/the store is closed/);
     const raw = new Database(path, { readonly: true });
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(raw.pragma('user_version', { simple: true })).toBe(1);
+    expect(raw.pragma('user_version', { simple: true })).toBe(2);
     const row = raw.prepare('SELECT id, ts, session, name, event FROM events WHERE id = ?').get(events[0]!.id);
     expect(row).toEqual({ id: events[0]!.id, ts: events[0]!.ts, session: events[0]!.sessionId, name: events[0]!.name, event: JSON.stringify(events[0]) });
     raw.close();
@@ -119,6 +139,6 @@ describe('openSqliteStore', () => {
     const future = new Database(newer);
     future.pragma('user_version = 7');
     future.close();
-    expect(() => openSqliteStore(newer)).toThrow(`${newer} was written by a newer collector (schema 7, this one reads 1)`);
+    expect(() => openSqliteStore(newer)).toThrow(`${newer} was written by a newer collector (schema 7, this one reads 2)`);
   });
 });

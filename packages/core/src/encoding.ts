@@ -7,6 +7,7 @@
  *   add_to_cart {item_id: "sku-1"}  -> "<add_to_cart>" "item:sku-1"
  *   search {search_term: "Red Mug"} -> "<search>" "q:red" "q:Ġmug"
  *   page_view                       -> "<page_view>"
+ *   experience_impression {...}     -> nothing (what the shop showed, not what the shopper did)
  * except product views, by far the most common event, which are the item token alone:
  *   view_item {item_id: "sku-1"}    -> "item:sku-1"
  * That halves the length of typical histories (and so the cost of every forward pass),
@@ -24,7 +25,7 @@
  */
 
 import { ByteLevelBPE, learnMerges, type Merge } from './bpe.js';
-import type { HunchEvent } from './events.js';
+import { isBehaviourEvent, type HunchEvent } from './events.js';
 
 /** Bumped whenever the mapping from events to token strings changes. */
 export const ENCODING_VERSION = 3;
@@ -71,6 +72,7 @@ export function eventTokens(
   textPrefix: string = SEARCH_PREFIX,
 ): string[] {
   const { item_id, search_term } = event.params;
+  if (!isBehaviourEvent(event.name)) return []; // an exposure is what the shop did, not the shopper
   if (event.name === 'view_item' && item_id !== undefined) return [itemToken(item_id)];
   const tokens = [actionToken(event.name)];
   if (item_id !== undefined) tokens.push(itemToken(item_id));

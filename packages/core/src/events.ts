@@ -15,9 +15,20 @@ export const EVENT_NAMES = [
   'view_cart',
   'begin_checkout',
   'purchase',
+  'experience_impression',
 ] as const;
 
 export type EventName = (typeof EVENT_NAMES)[number];
+
+/**
+ * Events that record what the shop showed rather than what the shopper did: an experiment's
+ * exposure (`experience_impression`, GA4's name). Experiment analysis reads them; the model,
+ * intent and sessions never see them, so a page's experiments cannot change a prediction.
+ */
+export const EXPOSURE_EVENT = 'experience_impression' satisfies EventName;
+
+/** Whether an event is the shopper's own behaviour (everything but exposures). */
+export const isBehaviourEvent = (name: EventName): boolean => name !== EXPOSURE_EVENT;
 
 /** One product as it appears in an event's `items` list. */
 export interface EventItem {
@@ -41,6 +52,10 @@ export interface EventParams {
   page_path?: string;
   value?: number;
   currency?: string;
+  /** experience_impression: the experiment's key. */
+  experiment_id?: string;
+  /** experience_impression: the variant the shopper saw. */
+  variant_id?: string;
 }
 
 export interface HunchEvent {
@@ -51,12 +66,20 @@ export interface HunchEvent {
   ts: number;
   sessionId: string;
   params: EventParams;
+  /**
+   * The anonymous shopper id experiments assign by (a random id, the unit of randomisation):
+   * added by the uploader to what it sends with analytics consent, never stored on the device
+   * with the event. Absent without storage consent (then there is no id).
+   */
+  shopperId?: string;
 }
 
 export type Validation<T> = { ok: true; value: T } | { ok: false; error: string };
 
 const EVENT_NAME_SET: ReadonlySet<string> = new Set(EVENT_NAMES);
 const MAX_STRING = 500;
+/** A shopper id is a random token (the SDK makes UUIDs): nothing else, so no PII fits in it. */
+const SHOPPER_ID = /^[A-Za-z0-9_-]{8,64}$/;
 
 /** Events that are about one product and so must name it. */
 const NEEDS_ITEM: ReadonlySet<EventName> = new Set(['view_item', 'select_item', 'add_to_cart', 'remove_from_cart']);
@@ -106,7 +129,7 @@ function validateItem(value: unknown, field: string): Validation<EventItem> {
 export function validateParams(name: EventName, input: unknown): Validation<EventParams> {
   const raw = input === undefined ? {} : input;
   if (!isRecord(raw)) return { ok: false, error: `${name}: params must be an object` };
-  const stringFields = ['item_id', 'item_category', 'search_term', 'item_list_id', 'page_path', 'currency'] as const;
+  const stringFields = ['item_id', 'item_category', 'search_term', 'item_list_id', 'page_path', 'currency', 'experiment_id', 'variant_id'] as const;
   const params: EventParams = {};
   for (const field of stringFields) {
     const error = checkString(raw[field], field);
@@ -131,6 +154,9 @@ export function validateParams(name: EventName, input: unknown): Validation<Even
   if (name === 'search' && params.search_term === undefined) {
     return { ok: false, error: 'search: search_term is required' };
   }
+  if (name === EXPOSURE_EVENT && (params.experiment_id === undefined || params.variant_id === undefined)) {
+    return { ok: false, error: `${name}: experiment_id and variant_id are required` };
+  }
   return { ok: true, value: params };
 }
 
@@ -143,12 +169,14 @@ export function validateEvent(input: unknown): Validation<HunchEvent> {
     (typeof input.id === 'string' ? undefined : 'id is required') ??
     checkString(input.sessionId, 'sessionId') ??
     (typeof input.sessionId === 'string' ? undefined : 'sessionId is required') ??
-    (typeof input.ts === 'number' && Number.isFinite(input.ts) && input.ts >= 0 ? undefined : 'ts must be a timestamp in ms');
+    (typeof input.ts === 'number' && Number.isFinite(input.ts) && input.ts >= 0 ? undefined : 'ts must be a timestamp in ms') ??
+    (input.shopperId === undefined || (typeof input.shopperId === 'string' && SHOPPER_ID.test(input.shopperId))
+      ? undefined
+      : 'shopperId must be 8 to 64 letters, digits, - or _');
   if (error) return { ok: false, error };
   const params = validateParams(input.name, input.params);
   if (!params.ok) return params;
-  return {
-    ok: true,
-    value: { id: input.id as string, name: input.name, ts: input.ts as number, sessionId: input.sessionId as string, params: params.value },
-  };
+  const event: HunchEvent = { id: input.id as string, name: input.name, ts: input.ts as number, sessionId: input.sessionId as string, params: params.value };
+  if (input.shopperId !== undefined) event.shopperId = input.shopperId as string;
+  return { ok: true, value: event };
 }

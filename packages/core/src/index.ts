@@ -4,7 +4,7 @@
  * manifest formats with the model contract between exporter and browser, the privacy
  * scrubbing of event parameters, the upload format, and experiment assignment.
  */
-export { EVENT_NAMES, isEventName, validateEvent, validateParams } from './events.js';
+export { EVENT_NAMES, EXPOSURE_EVENT, isBehaviourEvent, isEventName, validateEvent, validateParams } from './events.js';
 export type { EventItem, EventName, EventParams, HunchEvent, Validation } from './events.js';
 
 export { byteAlphabet, learnMerges } from './bpe.js';

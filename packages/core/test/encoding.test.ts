@@ -30,6 +30,20 @@ describe('encoding golden vectors', () => {
   }
 });
 
+describe('exposures', () => {
+  const vocabulary = new Vocabulary(golden.vocabulary, golden.merges.map((pair): Merge => [pair[0]!, pair[1]!]));
+
+  it('encode to nothing, so an experiment never changes what the model sees', () => {
+    const exposure = { name: 'experience_impression' as const, params: { experiment_id: 'recs-home', variant_id: 'model' } };
+    for (const testCase of golden.cases) {
+      const events = testCase.events as GoldenEvent[];
+      const exposed = events.flatMap((event) => [exposure, event, exposure]);
+      expect(encodeHistory(exposed, vocabulary, testCase.maxLength)).toEqual(testCase.ids);
+    }
+    expect(buildVocabulary([exposure]).tokens).toEqual(buildVocabulary([]).tokens);
+  });
+});
+
 describe('Vocabulary', () => {
   it('builds deterministic ids: specials, actions, search words, items', () => {
     const events = [

@@ -7,7 +7,7 @@
  * Sessions are then put in time order, cut into [BOS]-first windows of the context, and
  * the latest sessions (by start time) are held out for validation.
  */
-import { VocabularyCounts, type Merge, type Vocabulary } from '@hunch/core';
+import { isBehaviourEvent, VocabularyCounts, type Merge, type Vocabulary } from '@hunch/core';
 import { ndjsonSource, type EventSource, type ScanReport } from './event-source.js';
 
 export interface CorpusOptions {
@@ -88,6 +88,7 @@ export async function readEventCorpus(input: string | EventSource, options: Corp
   let report: ScanReport;
   try {
     report = await source.scan((event) => {
+      if (!isBehaviourEvent(event.name)) return; // exposures: experiment analysis only
       counts.add(event);
       if (event.params.item_id !== undefined) count(event.params.item_id);
       if (event.name === 'purchase') for (const item of event.params.items ?? []) count(item.item_id);
