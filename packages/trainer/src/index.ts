@@ -38,3 +38,7 @@ export type { Examples } from './eval/protocols.js';
 
 /** Experiment statistics (lift, CUPED, SRM, always-valid intervals) and the shopper simulator whose truth is known. */
 export * as experiments from './experiments/index.js';
+
+/** `hunch report`: experiments' uplift from collected events, as data, text and a self-contained HTML page. */
+export { experimentReport, parseSplit, ReportError, reportHtml, reportText } from './report/index.js';
+export type { ExperimentReport, ExperimentsReport, ReportOptions } from './report/index.js';
