@@ -1,10 +1,10 @@
 /**
- * The `hunch` command line: simulate | train | export | benchmark | eval | collect. Argument
+ * The `hunch` command line: simulate | train | export | benchmark | eval | collect | report. Argument
  * parsing and reporting only; the work lives in the modules it calls. Errors are one line on
  * stderr with a non-zero exit, so scripts and CI can rely on them.
  */
 import { createWriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, open, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readCatalog } from './catalog.js';
@@ -13,9 +13,10 @@ import { writeCheckpoint } from './checkpoint.js';
 import { runBenchmark } from './benchmark.js';
 import type { BenchmarkInput } from './eval/benchmark-data.js';
 import { evaluateCheckpoint } from './evaluate-checkpoint.js';
-import { storeSource, type EventSource } from './event-source.js';
+import { ndjsonSource, storeSource, type EventSource } from './event-source.js';
 import { exportModel, parseQuant } from './export.js';
 import { readBaseModel } from './base-model.js';
+import { Attributor, parseSplit, reportFromAttribution, ReportError, reportHtml, reportText } from './report/index.js';
 import { simulateEvents } from './simulate.js';
 import { DEFAULT_EVENT_TRAIN_OPTIONS, trainEvents } from './train-events.js';
 
@@ -40,6 +41,8 @@ const COMMAND_USAGE: Record<string, string> = {
   hunch eval --model CHECKPOINT_DIR --format sequences --data FILE [--json] [--predictions FILE]`,
   collect: `  hunch collect --db events.sqlite [--port ${DEFAULT_COLLECT_PORT} --host 127.0.0.1 --path /collect --allow-origin ORIGIN[,ORIGIN] (repeatable)
                 --rate ${DEFAULT_COLLECT_RATE} (events/s per client, 0 = no limit) --trust-proxy --sync full|normal]`,
+  report: `  hunch report --from events.sqlite|events.ndjson [--experiment KEY] [--json] [--html FILE] [--control ARM]
+               [--holdout SHARE (hunch-holdout's held-out share, default 0.1)] [--split KEY=arm:weight,arm:weight (repeatable)]`,
 };
 
 const ENVIRONMENT = 'environment: HUNCH_TFJS_BACKEND=wasm|cpu|tensorflow (default: tensorflow when @tensorflow/tfjs-node is installed, else wasm)';
@@ -337,6 +340,52 @@ async function collectCommand(args: string[]): Promise<void> {
   log(`stopped; ${db} holds ${stored} events`);
 }
 
+/** Whether a file is an SQLite database (its 16-byte header) rather than NDJSON. */
+async function isSqlite(path: string): Promise<boolean> {
+  const file = await open(path, 'r').catch((error: NodeJS.ErrnoException) => {
+    throw new ReportError(`cannot read ${path}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`);
+  });
+  try {
+    const header = Buffer.alloc(16);
+    const { bytesRead } = await file.read(header, 0, 16, 0);
+    return bytesRead === 16 && header.toString('latin1') === 'SQLite format 3\0';
+  } finally {
+    await file.close();
+  }
+}
+
+/** `hunch report`: experiments' uplift from a collector database or an NDJSON file; the text table, --json, and/or --html FILE. */
+async function reportCommand(args: string[]): Promise<void> {
+  const flags = parse(args, ['from', 'experiment', 'html', 'control', 'holdout'], ['json'], ['split']);
+  const from = required(flags, 'from');
+  const holdout = flags.holdout === undefined ? undefined : Number(flags.holdout);
+  if (holdout !== undefined && !(holdout > 0 && holdout < 1)) throw new UsageError(`--holdout must be a share between 0 and 1, got ${JSON.stringify(flags.holdout)}`);
+  const options = {
+    source: from,
+    ...(flags.experiment === undefined ? {} : { experiment: flags.experiment }),
+    ...(flags.control === undefined ? {} : { control: flags.control }),
+    ...(holdout === undefined ? {} : { holdoutShare: holdout }),
+    ...(flags.split === undefined ? {} : { split: parseSplit(flags.split) }),
+  };
+  const source = (await isSqlite(from)) ? await openCollectedEvents(from) : { ...ndjsonSource(from), close: async () => {} };
+  const attributor = new Attributor();
+  let scan;
+  try {
+    scan = await source.scan((event) => attributor.add(event));
+  } finally {
+    await source.close();
+  }
+  const report = reportFromAttribution(attributor.finish(), options);
+  if (scan.skipped > 0) report.invalid = { count: scan.skipped, examples: scan.skippedLines };
+  if (flags.html !== undefined) {
+    await mkdir(dirname(flags.html), { recursive: true });
+    await writeFile(flags.html, reportHtml(report));
+    log(`report page -> ${flags.html}`);
+  }
+  if (flags.json === 'true') console.log(JSON.stringify(report));
+  else process.stdout.write(reportText(report));
+}
+
 const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
   simulate: simulateCommand,
   train: trainCommand,
@@ -344,6 +393,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
   benchmark: benchmarkCommand,
   eval: evalCommand,
   collect: collectCommand,
+  report: reportCommand,
 };
 
 /** Commands that compute with TensorFlow.js: they name the backend on stderr when they start it. */
@@ -381,6 +431,12 @@ async function main(argv: string[]): Promise<void> {
 
 main(process.argv.slice(2)).catch((error: unknown) => {
   const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof ReportError) {
+    // The data (or a report option) is not what a report needs: one line, exit code 1.
+    console.error(`hunch report: ${message.split('\n')[0]}`);
+    process.exitCode = 1;
+    return;
+  }
   const hint = error instanceof UsageError ? ' (run "hunch help" for usage)' : '';
   console.error(`hunch: ${message.split('\n')[0]}${hint}`);
   process.exitCode = 1;
