@@ -51,7 +51,7 @@ section.experiment{background:#fff;border:1px solid #dde1e8;border-radius:10px;p
 .warn{background:#fff6e0;border:1px solid #f0d48a;border-radius:8px;padding:8px 12px;margin:8px 0;font-size:13px}
 .chips{display:flex;flex-wrap:wrap;gap:8px;margin:8px 0}
 .chip{background:#eef1f6;border-radius:999px;padding:3px 10px;font-size:13px}
-.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,1fr));gap:16px}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(400px,1fr));gap:16px}
 .chart{position:relative;height:260px}
 table{border-collapse:collapse;width:100%;font-size:13px;margin:6px 0}
 th,td{text-align:left;padding:4px 8px;border-bottom:1px solid #eceff3}
@@ -148,7 +148,7 @@ report.experiments.forEach(function(e,i){
   var byArm=function(metric,scale,title){
     new Chart(el(metric==='conversion'?'conversion':'revenue'),{type:'bar',data:{labels:labels,datasets:[
       {label:title,data:e.arms.map(function(a){var v=a.metrics[metric].value;return v===null?null:scale(v);}),backgroundColor:colors.map(function(c){return alpha(c,0.45);}),order:2},
-      {label:'95% interval',data:e.arms.map(function(a){var m=a.metrics[metric];return m.low===null?null:[scale(m.low),scale(m.high)];}),backgroundColor:'#111827',barPercentage:0.08,categoryPercentage:1,order:1}
+      {label:'95% interval',data:e.arms.map(function(a){var m=a.metrics[metric];return m.low===null?null:[scale(m.low),scale(m.high)];}),backgroundColor:'#111827',maxBarThickness:4,order:1}
     ]},options:Object.assign({},base,{datasets:{bar:{grouped:false}},plugins:{legend:{display:false}},scales:{y:{beginAtZero:true,title:{display:true,text:title}}}})});
   };
   byArm('conversion',pct,'Conversion (%)');
@@ -164,7 +164,11 @@ report.experiments.forEach(function(e,i){
     sets.push({label:a.variant+' vs '+e.control,data:get('value'),borderColor:c,backgroundColor:c,pointRadius:2,fill:false,borderWidth:2});
   });
   sets.push({label:'no lift',data:dates.map(function(){return 0;}),borderColor:'#111827',borderDash:[4,4],pointRadius:0,borderWidth:1,fill:false});
-  new Chart(el('lift'),{type:'line',data:{labels:dates,datasets:sets},options:Object.assign({},base,{spanGaps:true,plugins:{legend:{labels:{filter:function(item){return !/always-valid low$/.test(item.text);}}}},scales:{y:{title:{display:true,text:'Relative lift in conversion (%)'}}}})});
+  // The first days' bands are huge: the axis spans twice the latest band, and earlier days are clipped to it.
+  var last=e.daily.length?e.daily[e.daily.length-1].lift:{},bound=10;
+  Object.keys(last).forEach(function(k){var l=last[k];[l.alwaysLow,l.alwaysHigh,l.value].forEach(function(x){if(x!==null)bound=Math.max(bound,2*Math.abs(100*x));});});
+  var step=Math.pow(10,Math.floor(Math.log10(bound)));bound=[1,2,5,10].map(function(m){return m*step;}).filter(function(b){return b>=bound;})[0];
+  new Chart(el('lift'),{type:'line',data:{labels:dates,datasets:sets},options:Object.assign({},base,{spanGaps:true,plugins:{legend:{labels:{filter:function(item){return !/always-valid low$/.test(item.text);}}}},scales:{y:{min:-bound,max:bound,title:{display:true,text:'Relative lift in conversion (%)'}}}})});
   var steps=['Exposed','Clicked a rec','Added to cart','Purchased'];
   new Chart(el('funnel'),{type:'bar',data:{labels:steps,datasets:e.arms.map(function(a,k){var f=a.funnel,n=f.exposed||1;return {label:a.variant,backgroundColor:colors[k],data:[f.exposed,f.clicked,f.addedToCart,f.purchased].map(function(x){return 100*x/n;})};})},
     options:Object.assign({},base,{scales:{y:{beginAtZero:true,max:100,title:{display:true,text:'% of exposed shoppers'}}}})});
