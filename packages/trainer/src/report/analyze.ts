@@ -79,7 +79,8 @@ function compare(treatment: ArmData, control: ArmData, alpha: number): Compariso
   const metrics = {} as Record<MetricName, MetricLift | null>;
   for (const metric of ['conversion', 'revenuePerShopper', 'addToCart', 'ctr'] as const) {
     const t = treatment.estimates[metric], c = control.estimates[metric];
-    if (!usable(t) || !usable(c)) {
+    // No shopper of either arm varies (e.g. nobody added to cart): there is nothing to compare.
+    if (!usable(t) || !usable(c) || !(Math.hypot(t.se, c.se) > 0)) {
       metrics[metric] = null;
       continue;
     }

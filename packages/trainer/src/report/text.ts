@@ -50,7 +50,7 @@ function experimentText(e: ExperimentReport, alpha: number): string[] {
 
 export function reportText(report: ExperimentsReport): string {
   const lines = [
-    `hunch report${report.source ? ` of ${report.source}` : ''}: ${int(report.events)} events, ${int(report.exposureEvents)} exposures, ${report.experiments.length} experiment${report.experiments.length === 1 ? '' : 's'}`,
+    `experiment report${report.source ? ` of ${report.source}` : ''}: ${int(report.events)} events, ${int(report.exposureEvents)} exposures, ${report.experiments.length} experiment${report.experiments.length === 1 ? '' : 's'}`,
   ];
   if (report.invalid && report.invalid.count > 0) lines.push(`skipped ${int(report.invalid.count)} invalid events`);
   for (const e of report.experiments) lines.push('', ...experimentText(e, report.alpha));
