@@ -7,9 +7,13 @@
 // - A/B with a known effect: how often the 95% intervals cover the exact true lift (every
 //   shopper replayed under both arms), and the power;
 // - SRM: an injected 52/48 imbalance against configured 50/50, and the false alarms at 50/50;
-// - CUPED: interval width and the spread of the estimates against the sqrt(1 - ρ²) predicted.
+// - CUPED: interval width and the spread of the estimates against the sqrt(1 - ρ²) predicted;
+// - the headline, a closed loop on the demo shop (lib/closed-loop-bench.mjs): Hunch's model vs
+//   popular items vs no recommendations, estimated lift beside the exact true lift, and the
+//   coverage of the model-vs-popular interval over repeated simulated experiments.
 // Options: --aa 1000 --ab 1000 --srm 1000 --shoppers 20000 --srm-shoppers 20000 --days 14
-// --seed 0 (added to every run's seed: another set of simulated shops). Prints one JSON object
+// --seed 0 (added to every run's seed: another set of simulated shops) --loop-shoppers 20000
+// (the headline experiment; 0: no closed loop) --loop-runs 100 --loop-run-shoppers 2000. Prints one JSON object
 // as its last line and writes BENCHMARKS.md's `uplift` section (not with --no-md);
 // `--render FILE` rewrites the section from such a saved line without simulating.
 import { execFileSync } from 'node:child_process';
@@ -19,6 +23,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { replaceSection } from './lib/benchmarks-md.mjs';
+import { closedLoop, closedLoopTargets, renderClosedLoop } from './lib/closed-loop-bench.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({
@@ -30,6 +35,9 @@ const { values } = parseArgs({
     'srm-shoppers': { type: 'string', default: '20000' },
     days: { type: 'string', default: '14' },
     seed: { type: 'string', default: '0' },
+    'loop-shoppers': { type: 'string', default: '20000' },
+    'loop-runs': { type: 'string', default: '100' },
+    'loop-run-shoppers': { type: 'string', default: '2000' },
     'no-md': { type: 'boolean', default: false },
     render: { type: 'string' },
   },
@@ -192,6 +200,13 @@ async function simulate() {
     if (ex.sampleRatioMismatch(count(even), [1, 1]).mismatch) srm.balanced++;
   }
 
+  // The closed loop: the demo shop with the SDK's own recommendations (the headline).
+  const loopSeconds = performance.now();
+  const loop = Number(values['loop-shoppers']) > 0
+    ? await closedLoop(ex, root, { shoppers: Number(values['loop-shoppers']), runs: Number(values['loop-runs']), runShoppers: Number(values['loop-run-shoppers']), days, seed, alpha: ALPHA, rate })
+    : null;
+  const closedLoopSeconds = (performance.now() - loopSeconds) / 1000;
+
   // Power predicted by the normal approximation at the runs' mean true effect and standard error.
   const predictedPower = (effect, se) => ex.normalCdf(Math.abs(effect) / se - Z) + ex.normalCdf(-Math.abs(effect) / se - Z);
   // Mean of (estimate − truth) over the runs in units of the mean standard error, with its Monte Carlo standard error.
@@ -269,7 +284,8 @@ async function simulate() {
     },
     cuped: { conversion: cupedSummary(cupedStats.purchased), revenue: cupedSummary(cupedStats.revenue) },
     srm: { imbalanced52to48: rate(srm.imbalanced, srmRuns), meanControlShare: round(mean(srm.imbalancedShare)), balanced50to50: rate(srm.balanced, srmRuns) },
-    seconds: { aa: Math.round(aaSeconds), ab: Math.round(abSeconds), total: Math.round((performance.now() - started) / 1000) },
+    closedLoop: loop,
+    seconds: { aa: Math.round(aaSeconds), ab: Math.round(abSeconds), closedLoop: Math.round(closedLoopSeconds), total: Math.round((performance.now() - started) / 1000) },
     cpus: cpus().length,
     loadAverage: Math.round(loadavg()[0] * 10) / 10,
     node: process.version,
@@ -300,6 +316,7 @@ function targets(r) {
     ['CUPED revenue: spread of estimates vs sqrt(1 − ρ²)', r.cuped.revenue.errorSdRatio, `within 0.03 of ${r.cuped.revenue.predictedWidthRatio}`, Math.abs(r.cuped.revenue.errorSdRatio - r.cuped.revenue.predictedWidthRatio) <= 0.03],
     ['CUPED conversion: spread of estimates vs sqrt(1 − ρ²)', r.cuped.conversion.errorSdRatio, `within 0.03 of ${r.cuped.conversion.predictedWidthRatio}`, Math.abs(r.cuped.conversion.errorSdRatio - r.cuped.conversion.predictedWidthRatio) <= 0.03],
   ];
+  t.push(...closedLoopTargets(r.closedLoop).map(({ name, value, target, pass }) => [name, value, target, pass]));
   // A check whose runs were not made (e.g. --aa 0) has no figure and is left out.
   return t.filter(([, value]) => Number.isFinite(value)).map(([name, value, target, pass]) => ({ name, value, target, pass }));
 }
@@ -313,7 +330,7 @@ function render(r) {
   return [
     `## Uplift statistics on simulated shops whose truth is known — ${r.date}`,
     '',
-    `\`npm run bench:uplift\` at ${r.commit} — ${s.aaExperiments.toLocaleString('en')} A/A and ${s.abExperiments.toLocaleString('en')} A/B simulated experiments of ${s.shoppers.toLocaleString('en')} arriving shoppers each over ${s.days} days (a ${s.holdout * 100}% global holdout leaves ${s.meanEnrolled.toLocaleString('en')} enrolled on average, split 50/50 by @hunch/core's assignment), and ${s.srmExperiments.toLocaleString('en')} + ${s.srmExperiments.toLocaleString('en')} SRM runs of exactly ${s.srmShoppers.toLocaleString('en')} shoppers. α = ${s.alpha}. A/B effect: per-visit purchase probability +${s.effect.purchase * 100}%, order value +${s.effect.orderValue * 100}%, click-through +${s.effect.click * 100}%. ${r.seconds.total} s on ${r.cpus} cores (1-minute load average ${r.loadAverage} at the end).`,
+    `\`npm run bench:uplift\` at ${r.commit} — ${s.aaExperiments.toLocaleString('en')} A/A and ${s.abExperiments.toLocaleString('en')} A/B simulated experiments of ${s.shoppers.toLocaleString('en')} arriving shoppers each over ${s.days} days (a ${s.holdout * 100}% global holdout leaves ${s.meanEnrolled.toLocaleString('en')} enrolled on average, split 50/50 by @hunch/core's assignment), and ${s.srmExperiments.toLocaleString('en')} + ${s.srmExperiments.toLocaleString('en')} SRM runs of exactly ${s.srmShoppers.toLocaleString('en')} shoppers. α = ${s.alpha}. A/B effect: per-visit purchase probability +${s.effect.purchase * 100}%, order value +${s.effect.orderValue * 100}%, click-through +${s.effect.click * 100}%. ${r.seconds.total} s on ${r.cpus} cores (1-minute load average ${r.loadAverage} at the end)${r.closedLoop ? `, ${r.seconds.closedLoop} s of them the closed loop (the headline, below)` : ''}.`,
     '',
     '| measurement | figure | target |',
     '| --- | --- | --- |',
@@ -362,6 +379,7 @@ function render(r) {
     '- **Power**: the share of A/B runs whose interval excludes 0, beside the normal approximation\'s prediction at the runs\' mean true lift and standard error. CUPED buys power by narrowing the interval; the sequential intervals pay for their looks with width: the alpha-spending one little (its day-14 critical value ' + s.finalBoundary.obf + ' instead of 1.96, and it may stop on an earlier day), the always-valid one, which pays for unlimited looks, much more (~1.55× the fixed one at the planned horizon), hence lower power on the same shoppers. Power is a Monte Carlo figure: over 1,000 runs it moves about ±3 points (95%) around the prediction, and with the set\'s mean error (estimate − true lift, shown above it), which should be 0 within its Monte Carlo error.',
     '- **SRM**: chi-square goodness of fit of the arm counts against the configured 50/50, flagged at p < 0.001. An assignment that actually splits 52/48 is caught in nearly every run of 20,000 shoppers, while a correct one almost never raises a false alarm.',
     '- **CUPED**: ρ is the pooled within-arm correlation of the metric with its pre-period covariate. Theory says the adjusted interval is sqrt(1 − ρ²) as wide; "interval width ratio" is the adjusted standard error over the plain one (mean over runs), and "spread of estimates ratio" is the standard deviation across runs of (estimate − true lift) with CUPED over without: the variance reduction actually realised, not just claimed.',
+    ...renderClosedLoop(r.closedLoop, { share: pct, mark }),
   ].join('\n');
 }
 
@@ -373,7 +391,7 @@ if (values.render) {
   result.targets = targets(result);
 }
 for (const t of result.targets) console.error(`${t.pass ? 'PASS' : 'FAIL'}  ${t.name}: ${t.value} (target ${t.target})`);
-const complete = result.settings.aaExperiments > 0 && result.settings.abExperiments > 0 && result.settings.srmExperiments > 0;
+const complete = result.settings.aaExperiments > 0 && result.settings.abExperiments > 0 && result.settings.srmExperiments > 0 && Boolean(result.closedLoop);
 if (!values['no-md'] && complete) replaceSection(join(root, 'BENCHMARKS.md'), 'uplift', render(result));
 console.log(JSON.stringify(result));
 if (result.targets.some((t) => !t.pass)) process.exitCode = 1;

@@ -1,4 +1,4 @@
-/** Experiment statistics (per-arm estimates, lift, ratio metrics, SRM, CUPED, group-sequential and always-valid intervals) and the shopper simulator whose truth is known, which checks them. */
+/** Experiment statistics (per-arm estimates, lift, ratio metrics, SRM, CUPED, group-sequential and always-valid intervals), the shopper simulator whose truth is known, which checks them, and the closed loop (closed-loop.ts) whose shoppers respond to what a shop shows them. The SDK's side of the closed loop (sdk-shop.ts) imports the browser's source and is not exported here: tests import it, and the uplift bench bundles it. */
 export { chiSquareSf, normalCdf, normalQuantile, twoSidedP, zFor } from './distributions.js';
 export { addShopper, covarianceXY, emptyMoments, meanX, meanY, mergeMoments, momentsOf, varianceX, varianceY } from './moments.js';
 export type { Moments } from './moments.js';
@@ -22,4 +22,6 @@ export type { PopulationOptions, ShopperModel, ShopperPopulation } from './simul
 export { emptyOutcomes, liftResponse, NO_EFFECT } from './responses.js';
 export type { Effect, ResponseModel, ShopperOutcomes } from './responses.js';
 export { assignPopulation, simulateExperiment, trueMeans, trueRatios } from './simulate-experiment.js';
-export type { Arm, ExperimentSimulation, SimulatedExperiment } from './simulate-experiment.js';
+export type { Arm, Enrollable, ExperimentSimulation, SimulatedExperiment } from './simulate-experiment.js';
+export { closedLoopExperiment, closedLoopPopulation, closedLoopReport, DEFAULT_CLOSED_LOOP_MODEL, potentialOutcomes } from './closed-loop.js';
+export type { ArmComparison, ArmSummary, ClosedLoopExperiment, ClosedLoopModel, ClosedLoopOptions, ClosedLoopPopulation, LiftCheck, LoopArm, LoopDevice, LoopIntent, LoopShop, ShownStats } from './closed-loop.js';

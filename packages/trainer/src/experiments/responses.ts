@@ -30,8 +30,11 @@ export const emptyOutcomes = (n: number): ShopperOutcomes => ({
   clicks: new Float64Array(n),
 });
 
-/** Writes every shopper's outcomes, had they been shown `shown`, into `out`. */
-export type ResponseModel<Shown> = (population: ShopperPopulation, shown: Shown, out: ShopperOutcomes) => void;
+/**
+ * Writes every shopper's outcomes, had they been shown `shown`, into `out`. `Population` is
+ * simulate-shoppers.ts's by default; the closed loop (closed-loop.ts) has its own.
+ */
+export type ResponseModel<Shown, Population = ShopperPopulation> = (population: Population, shown: Shown, out: ShopperOutcomes) => void;
 
 /**
  * Relative effects of an arm on the default shopper: per-visit purchase (and add-to-cart)

@@ -16,12 +16,18 @@ export interface Arm<Shown> {
   shown: Shown;
 }
 
-export interface ExperimentSimulation<Shown> {
-  population: ShopperPopulation;
+/** What assignment needs of a population: its shoppers' ids. */
+export interface Enrollable {
+  size: number;
+  ids: readonly string[];
+}
+
+export interface ExperimentSimulation<Shown, Population extends Enrollable = ShopperPopulation> {
+  population: Population;
   /** The experiment's key: its hash seed. */
   key: string;
   arms: readonly Arm<Shown>[];
-  response: ResponseModel<Shown>;
+  response: ResponseModel<Shown, Population>;
   /** Share of non-held-out shoppers enrolled (default 1). */
   traffic?: number;
   /** Default DEFAULT_HOLDOUT (10%); null for none. */
@@ -55,7 +61,7 @@ export function assignPopulation(
   return arm;
 }
 
-export function simulateExperiment<Shown>(sim: ExperimentSimulation<Shown>): SimulatedExperiment {
+export function simulateExperiment<Shown, Population extends Enrollable = ShopperPopulation>(sim: ExperimentSimulation<Shown, Population>): SimulatedExperiment {
   const { population: pop, arms } = sim;
   const weights = sim.assignWeights ?? arms.map((a) => a.weight);
   if (weights.length !== arms.length) throw new Error('assignWeights needs one weight per arm');
