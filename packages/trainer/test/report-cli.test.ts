@@ -114,6 +114,8 @@ describe('hunch report', () => {
   it('--help prints its usage', async () => {
     const run = await cli.run(['report', '--help']);
     expect(run.code).toBe(0);
-    expect(run.stdout).toContain('hunch report --from events.sqlite|events.ndjson [--experiment KEY] [--json] [--html FILE] [--control ARM]');
+    expect(run.stdout).toMatch(/^usage:\n  hunch report --from events.sqlite\|events.ndjson \[--experiment KEY\] \[--json\] \[--html FILE\] \[--control ARM\]\n/);
+    expect((await cli.run(['help', 'report'])).stdout).toBe(run.stdout);
+    expect((await cli.run(['--help'])).stdout).toContain('\n  hunch report --from ');
   });
 });
