@@ -14,17 +14,26 @@ import { inHoldout } from '../../packages/core/src/experiments/assignment.js';
 import { useShopPage, type Storefront } from './shop-page.js';
 
 const TAG = '<script src="/hunch/hunch.js" data-model="/models/demo/" data-backend="wasm" data-auto-capture="false"></script>';
+/** With auto-capture: route changes and data-hunch-experiment markup. */
+const CAPTURE_TAG = TAG.replace(' data-auto-capture="false"', '');
 const VARIANTS = ['control', 'big-hero', 'small-hero'];
 
 let storefront: Storefront, page: Page, pageErrors: string[], warnings: string[];
 useShopPage((shop) => ({ storefront, page, pageErrors, warnings } = shop));
 
-/** Serves `tag` on /experiments.html for every page of the test's browser context. */
-async function serve(tag: string): Promise<string> {
+/** Serves `tag` and `body` on /experiments.html (and any path below the storefront, for route changes) for every page of the test's browser context. */
+async function serve(tag: string, body = ''): Promise<string> {
   const url = `${storefront.url}experiments.html`;
-  await page.context().route(url, (route) => route.fulfill({ contentType: 'text/html', body: `<!doctype html><meta charset="utf-8"><title>experiments</title>${tag}` }));
+  await page.context().route(url, (route) => route.fulfill({ contentType: 'text/html', body: `<!doctype html><meta charset="utf-8"><title>experiments</title>${tag}${body}` }));
   return url;
 }
+
+/** The exposures stored so far, oldest first. */
+const exposuresOf = (p: Page) =>
+  p.evaluate(async () => {
+    await window.hunch!.flush();
+    return (await window.hunch!.history()).filter((event) => event.name === 'experience_impression').map(({ params }) => params);
+  });
 
 const localKeys = (p: Page) => p.evaluate(() => Array.from({ length: localStorage.length }, (_, i) => localStorage.key(i)!).sort());
 const variantOf = (p: Page) => p.evaluate((variants) => window.hunch!.experiment('hero', variants), VARIANTS);
@@ -138,6 +147,97 @@ describe('experiments on the device', () => {
     expect(got.recs).toEqual(['model', 'model', 'model', 'model']);
     expect(got.reranked).not.toBe(got.list);
     expect(got.intent).toBe('model');
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('expose(): one experience_impression per experiment and page view, with the variant given; an element once viewable; markup; never for a shopper not enrolled', async () => {
+    // Below the fold: a target element, and a data-hunch-experiment section inside a list.
+    const body = '<div style="height: 3000px"></div><div id="target" style="height: 100px">banner</div><div style="height: 2000px"></div><section data-hunch-list="promos" data-hunch-experiment="promo" style="height: 200px">promo</section>';
+    await page.goto(await serve(CAPTURE_TAG, body));
+    const given = await page.evaluate(() => {
+      const hunch = window.hunch!;
+      const variants = { hero: hunch.experiment('hero', ['control', 'big-hero']), below: hunch.experiment('below', ['a', 'b']), promo: hunch.experiment('promo', ['x', 'y']) };
+      hunch.experiment('off', ['a', 'b'], { traffic: 0 }); // not enrolled
+      hunch.expose('hero');
+      hunch.expose('hero'); // once per page view
+      hunch.expose('off');
+      hunch.expose('never-asked'); // experiment() was not asked on this page: no variant to expose
+      hunch.expose('below', document.querySelector('#target'), 'banners');
+      return variants;
+    });
+    expect(await exposuresOf(page)).toEqual([{ experiment_id: 'hero', variant_id: given.hero }]);
+    // Out of view, nothing more, however long.
+    await page.waitForTimeout(1500);
+    expect(await exposuresOf(page)).toHaveLength(1);
+    // In view: after one continuous second.
+    await page.evaluate(() => document.querySelector('#target')!.scrollIntoView({ block: 'center' }));
+    await expect.poll(() => exposuresOf(page), { timeout: 10_000 }).toHaveLength(2);
+    expect((await exposuresOf(page))[1]).toEqual({ experiment_id: 'below', variant_id: given.below, item_list_id: 'banners' });
+    await page.evaluate(() => document.querySelector('section')!.scrollIntoView({ block: 'center' }));
+    await expect.poll(() => exposuresOf(page), { timeout: 10_000 }).toHaveLength(3);
+    expect((await exposuresOf(page))[2]).toEqual({ experiment_id: 'promo', variant_id: given.promo, item_list_id: 'promos' });
+    await page.waitForTimeout(1500);
+    expect(await exposuresOf(page)).toHaveLength(3);
+
+    // A route change is a new page view: exposed again (the section still in view counts after its second).
+    await page.evaluate(() => {
+      history.pushState({}, '', '/next-page');
+      window.hunch!.expose('hero');
+      window.hunch!.expose('hero');
+    });
+    await expect.poll(async () => (await exposuresOf(page)).map((params) => params.experiment_id), { timeout: 10_000 }).toEqual(['hero', 'below', 'promo', 'hero', 'promo']);
+    expect(pageErrors).toEqual([]);
+    expect(warnings).toEqual([]);
+  });
+
+  it('expose() before the SDK arrives is queued like track(), and a shopper without consent is exposed to nothing', async () => {
+    let servedAt = Infinity;
+    await page.context().route('**/hunch/hunch.sdk.js', async (route) => {
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      servedAt = Date.now();
+      await route.continue();
+    });
+    const inline = "<script>window.early = hunch.experiment('hero', ['control', 'big-hero']); hunch.expose('hero');</script>";
+    await page.goto(await serve(TAG, inline));
+    const exposures = await page.evaluate(async () => {
+      await window.hunch!.flush();
+      return (await window.hunch!.history()).filter((event) => event.name === 'experience_impression');
+    });
+    expect(exposures.map(({ params }) => params)).toEqual([{ experiment_id: 'hero', variant_id: await page.evaluate(() => (window as unknown as { early: string }).early) }]);
+    expect(exposures[0]!.ts).toBeLessThan(servedAt);
+
+    // Opt-in consent not given: no id, no variant, nothing exposed.
+    await page.goto(await serve(TAG.replace('<script ', '<script data-require-consent '), inline));
+    expect(await exposuresOf(page)).toEqual([]);
+    expect(await page.evaluate(() => window.hunch!.experiments())).toEqual({ hero: { variants: {}, notEnrolled: { consent: 1 } } });
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('exposures never reach the model, intent or the cart: the same recommendations and intent after 60 of them', async () => {
+    const id = ids.find((candidate) => !inHoldout(candidate, holdout))!;
+    await page.context().addInitScript((shopper) => localStorage.setItem('hunch.shopper', shopper), id);
+    await page.goto(await serve(TAG));
+    const look = () =>
+      page.evaluate(async () => {
+        const hunch = window.hunch!;
+        await hunch.flush();
+        const recs = await hunch.recommend({ k: 6 });
+        const intent = await hunch.intent();
+        return { recs: recs.map((rec) => `${rec.item.id} ${rec.source}`), stage: intent.stage, why: intent.why, categories: intent.topCategories.map((c) => c.category) };
+      });
+    await page.evaluate(() => {
+      const hunch = window.hunch!;
+      for (const item of ['lamps-02', 'lamps-05', 'lamps-08']) hunch.track('view_item', { item_id: item, item_category: 'lamps' });
+      hunch.track('add_to_cart', { item_id: 'lamps-05', item_category: 'lamps' });
+    });
+    const before = await look();
+    expect(before.recs.every((rec) => rec.endsWith(' model'))).toBe(true);
+    // More exposures than the model's history holds (50 events), each a different experiment.
+    await page.evaluate(() => {
+      for (let n = 0; n < 60; n++) window.hunch!.track('experience_impression', { experiment_id: `exp-${n}`, variant_id: 'a' });
+    });
+    expect(await look()).toEqual(before);
+    expect(await exposuresOf(page)).toHaveLength(60);
     expect(pageErrors).toEqual([]);
   });
 });

@@ -2,6 +2,8 @@
  * The uploader. First its decisions with injected fetch, timers and randomness (fast,
  * deterministic); then in real Chromium against a real HTTP collector, with the real
  * IndexedDB event store: failures and retries, rejected events, chunk sizes, the page-hide beacon.
+ * Last, the whole SDK (script tag) against `hunch collect` itself: uploaded events carry the
+ * anonymous shopper id only while there is one.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Browser, Page } from 'playwright-core';
@@ -9,6 +11,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_UPLOAD_BYTES, parseUploadBatch, type HunchEvent } from '@hunch/core';
 import type { EventStore } from '../../packages/browser/src/storage/types.js';
 import { backoffDelay, createUploader, parseRetryAfter, type UploaderOptions } from '../../packages/browser/src/upload/index.js';
+import { join } from 'node:path';
+import { startStorefront } from '../../examples/storefront/server.mjs';
+import { startCollector, type Collector as HunchCollector } from '../../packages/collector/src/server.js';
+import { openSqliteStore, type SqliteStore } from '../../packages/collector/src/sqlite-store.js';
+import { tempDir } from '../../packages/collector/test/helpers.js';
 import { launchChromium } from './chromium.js';
 import { startModuleServer, type ModuleServer } from './module-server.js';
 
@@ -159,6 +166,18 @@ describe('uploader decisions (injected fetch, timers, random)', () => {
     listeners.forEach((l) => l());
     await expect.poll(() => store.cleared).toBe(2);
     expect(store.queued.size).toBe(0);
+  });
+
+  it('adds the shopper id to each event it sends while there is one (read at send time), never to the stored event', async () => {
+    let id: string | undefined = 'shopper-0001';
+    const first = makeEvent(1);
+    const { store, bodies, uploader } = harness([first], [acceptAll], { shopperId: () => id });
+    expect(await uploader.flush()).toEqual({ status: 'done', acknowledged: 1 });
+    id = undefined; // forget() or a withdrawal erased it
+    store.add(makeEvent(2), { upload: true });
+    expect(await uploader.flush()).toEqual({ status: 'done', acknowledged: 1 });
+    expect(bodies.map((body) => (JSON.parse(body) as { events: HunchEvent[] }).events.map((event) => event.shopperId ?? null))).toEqual([['shopper-0001'], [null]]);
+    expect(first.shopperId).toBeUndefined();
   });
 
   it('uploads at once when many events were added, else within the debounce', () => {
@@ -350,3 +369,93 @@ describe('uploader in Chromium against a real collector', () => {
     await context.close();
   });
 });
+
+describe('the SDK against hunch collect: the shopper id on uploaded events', () => {
+  let work: Awaited<ReturnType<typeof tempDir>>;
+  let store: SqliteStore;
+  let hunchCollector: HunchCollector;
+  let storefront: Awaited<ReturnType<typeof startStorefront>>;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    work = await tempDir('shopper-upload');
+    store = openSqliteStore(join(work.dir, 'events.sqlite'));
+    hunchCollector = await startCollector({ store, port: 0, allowOrigins: ['*'], rateLimit: false });
+    storefront = await startStorefront({ port: 0 });
+    // The test's page is fulfilled by Playwright (no server address), which Chromium's local-network
+    // checks take for a public page and refuse the loopback collector: those checks are off.
+    browser = await launchChromium({ webgpu: false, args: ['--disable-features=LocalNetworkAccessChecks,BlockInsecurePrivateNetworkRequests,PrivateNetworkAccessRespectPreflightResults'] });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await storefront?.close();
+    await hunchCollector?.close();
+    await store?.close();
+    await work?.remove();
+  });
+
+  /** The stored event of the view_item of `item`, once the collector has it. */
+  async function uploaded(item: string): Promise<HunchEvent> {
+    let found: HunchEvent | undefined;
+    await expect
+      .poll(
+        async () => {
+          for await (const event of store.read()) if (event.params.item_id === item) found = event;
+          return found !== undefined;
+        },
+        { timeout: 20_000, interval: 250 },
+      )
+      .toBe(true);
+    return found!;
+  }
+
+  it('adds the id to what it sends with analytics consent (never to what is stored), none before storage consent, after forget() or a withdrawal', async () => {
+    const page = await (await browser.newContext()).newPage();
+    const tag = `<script src="/hunch/hunch.js" data-model="/models/demo/" data-backend="wasm" data-auto-capture="false" data-require-consent data-collector="${hunchCollector.url}"></script>`;
+    await page.route(`${storefront.url}upload.html`, (route) => route.fulfill({ contentType: 'text/html', body: `<!doctype html><meta charset="utf-8"><title>upload</title>${tag}` }));
+    await page.goto(`${storefront.url}upload.html`);
+    const view = (item: string) => page.evaluate((item) => void window.hunch!.track('view_item', { item_id: item }), item);
+
+    // Analytics only: uploaded, but there is no id (it needs personalization_storage).
+    await page.evaluate(() => void window.hunch!.consent({ analytics_storage: 'granted' }));
+    await view('mugs-01');
+    expect((await uploaded('mugs-01')).shopperId).toBeUndefined();
+
+    await page.evaluate(() => {
+      window.hunch!.consent({ personalization_storage: 'granted' });
+      window.hunch!.experiment('hero', ['a', 'b']); // makes the id
+    });
+    const id = await page.evaluate(() => localStorage.getItem('hunch.shopper'));
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    await view('mugs-02');
+    expect((await uploaded('mugs-02')).shopperId).toBe(id);
+    // On the device the event has none.
+    const stored = await page.evaluate(async () => (await window.hunch!.history()).find((event) => event.params.item_id === 'mugs-02'));
+    expect(stored).toBeDefined();
+    expect(stored!.shopperId).toBeUndefined();
+
+    // Storage consent withdrawn (analytics still granted): the id is erased, and uploads carry none.
+    await page.evaluate(() => void window.hunch!.consent({ personalization_storage: 'denied' }));
+    await view('mugs-03');
+    expect((await uploaded('mugs-03')).shopperId).toBeUndefined();
+
+    // Back, a new id; then forget(): none again, even once analytics is granted anew.
+    await page.evaluate(() => {
+      window.hunch!.consent({ personalization_storage: 'granted' });
+      window.hunch!.experiment('hero', ['a', 'b']);
+    });
+    const second = await page.evaluate(() => localStorage.getItem('hunch.shopper'));
+    expect(second).not.toBe(id);
+    await view('mugs-04');
+    expect((await uploaded('mugs-04')).shopperId).toBe(second);
+    await page.evaluate(async () => {
+      await window.hunch!.forget();
+      window.hunch!.consent({ analytics_storage: 'granted' });
+    });
+    await view('mugs-05');
+    expect((await uploaded('mugs-05')).shopperId).toBeUndefined();
+    await page.context().close();
+  });
+});
+

@@ -134,4 +134,14 @@ export interface Hunch {
   experiment(key: string, variants: readonly string[], options?: ExperimentOptions): string | null;
   /** This page's experiment() answers so far, per key: variants given and reasons for null. */
   experiments(): ExperimentTally;
+  /**
+   * Logs that the shopper saw experiment `key`'s treatment: one `experience_impression`
+   * { experiment_id: key, variant_id, item_list_id? } per page view (a route change starts a new
+   * one), with the variant experiment(key) gave on this page; nothing for a shopper not enrolled
+   * (or before experiment(key) was asked). With `target`, once that element is viewable (≥ 50% in
+   * the viewport for one continuous second, in a visible tab), else at once. `listId` (default:
+   * the data-hunch-list the target is in) is the event's item_list_id. The key 'hunch-holdout'
+   * logs the global holdout's variant ('holdout' or 'personalised') while the holdout is on.
+   */
+  expose(key: string, target?: Element | null, listId?: string): void;
 }

@@ -8,7 +8,7 @@ import type { Hunch, HunchOptions } from './api.js';
 import { createCatalog } from './catalog.js';
 import { createConsent, type Consent } from './consent.js';
 import { ConsentedStore } from './consented-store.js';
-import { createExperiments, type Experiments } from './experiments.js';
+import { createExperiments, storedShopperId, type Experiments } from './experiments.js';
 import { ModelClient } from './model-client.js';
 import { SessionClock } from './session.js';
 import { openEventStore } from './storage/index.js';
@@ -23,7 +23,9 @@ import { rerank } from './rerank.js';
 import { allEvents, exportOf } from './shopper-data.js';
 import { eventTime } from './lib/clock.js';
 import { uuid } from './lib/ids.js';
+import { isBehaviourEvent } from '@hunch/core';
 import { startAutoCapture } from './capture/index.js';
+import { createExposures, type Exposures } from './capture/exposures.js';
 
 const DEFAULT_WORKER_URL = new URL('./hunch.worker.js', import.meta.url).href;
 const DEFAULT_WASM_WORKER_URL = new URL('./hunch.worker.wasm.js', import.meta.url).href;
@@ -32,6 +34,7 @@ const DEFAULT_WASM_WORKER_URL = new URL('./hunch.worker.wasm.js', import.meta.ur
 export interface LoaderParts {
   consent?: Consent;
   experiments?: Experiments;
+  exposures?: Exposures;
 }
 
 /** createHunch() plus its recorder, for the script-tag loader (src/loader/): not exported by index.ts. */
@@ -48,7 +51,8 @@ export function createHunchWithRecorder(options: HunchOptions, parts: LoaderPart
   const writeAfter = () => model?.inFlight();
   const store = new ConsentedStore(resolveLimits(options.retention), (limits) => openEventStore(limits, { writeAfter }));
   const session = new SessionClock(() => consent.allows('storage'));
-  const uploader = options.collector ? createUploader({ url: new URL(options.collector, document.baseURI).href, store, consent }) : undefined;
+  // Uploaded events carry the anonymous shopper id when there is one (storage consent): never made for it.
+  const uploader = options.collector ? createUploader({ url: new URL(options.collector, document.baseURI).href, store, consent, shopperId: storedShopperId }) : undefined;
 
   const startModel = () =>
     (model ??= new ModelClient({
@@ -81,7 +85,8 @@ export function createHunchWithRecorder(options: HunchOptions, parts: LoaderPart
   });
 
   const record = createRecorder(consent, store, session, uploader, ({ name }) => {
-    intentWatch.eventAdded();
+    // An exposure is no behaviour: it cannot change the intent.
+    if (isBehaviourEvent(name)) intentWatch.eventAdded();
     // A new page (a single-page app's route change too): its placements start afresh.
     if (name === 'page_view') recommender.newPage();
   });
@@ -127,8 +132,11 @@ export function createHunchWithRecorder(options: HunchOptions, parts: LoaderPart
     experiment: experiments.experiment,
 
     experiments: experiments.tally,
-  };
 
-  if (options.autoCapture) startAutoCapture(hunch.track, options.autoCapture === true ? {} : options.autoCapture);
+    expose: (key, target, listId) => exposures.expose(key, target, listId),
+  };
+  const exposures = parts.exposures ?? createExposures(experiments.variantOf, hunch.track);
+
+  if (options.autoCapture) startAutoCapture(hunch.track, options.autoCapture === true ? {} : options.autoCapture, exposures);
   return { hunch, record };
 }

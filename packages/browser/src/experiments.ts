@@ -22,6 +22,14 @@ export interface ExperimentOptions {
   traffic?: number;
 }
 
+/**
+ * The global holdout as an experiment of its own, for exposures: its key, and the variant a
+ * shopper with an id is in (`hunch.expose(HOLDOUT_KEY, ...)` logs it; a placement element does so
+ * for the first placement seen on a page). The trainer's report compares the two.
+ */
+export const HOLDOUT_KEY = DEFAULT_HOLDOUT.key;
+export const HOLDOUT_VARIANTS = ['holdout', 'personalised'] as const;
+
 /** Why experiment() returned null: no storage consent (so no id), the global holdout, or outside the traffic share. */
 export type NotEnrolled = 'consent' | 'holdout' | 'traffic';
 
@@ -35,6 +43,25 @@ export interface Experiments {
   tally(): ExperimentTally;
   /** Whether this shopper is in the global holdout (never without consent: no id). */
   heldOut(): boolean;
+  /**
+   * What to expose for `key`: the variant experiment(key) last gave on this page (null: not
+   * enrolled or no id now; undefined: not asked); for HOLDOUT_KEY, the shopper's HOLDOUT_VARIANTS
+   * entry while the holdout is on and there is an id, else null.
+   */
+  variantOf(key: string): string | null | undefined;
+}
+
+/**
+ * The shopper's id if there is one (never made here): what the uploader adds to events. Only in
+ * the format core's event validation takes (an id edited by hand would get events rejected).
+ */
+export function storedShopperId(): string | undefined {
+  try {
+    const id = localStorage.getItem(SHOPPER_KEY);
+    return id && /^[\w-]{8,64}$/.test(id) ? id : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The holdout config for a share: null (off) unless it is in (0, 1). */
@@ -50,6 +77,7 @@ export function variantFor(id: string | undefined, key: string, variants: readon
 export function createExperiments(consent: Consent, holdoutShare?: number): Experiments {
   const holdout = holdoutOf(holdoutShare);
   const tally: ExperimentTally = {};
+  const given = new Map<string, string | null>();
   const erase = () => {
     try {
       localStorage.removeItem(SHOPPER_KEY);
@@ -72,6 +100,12 @@ export function createExperiments(consent: Consent, holdoutShare?: number): Expe
     }
   };
 
+  function heldOut(): boolean {
+    if (!holdout) return false;
+    const id = shopperId();
+    return id !== undefined && inHoldout(id, holdout);
+  }
+
   return {
     experiment(key, variants, options = {}) {
       let outcome: ReturnType<typeof variantFor>;
@@ -85,13 +119,17 @@ export function createExperiments(consent: Consent, holdoutShare?: number): Expe
       const entry = (tally[key] ??= { variants: {}, notEnrolled: {} });
       const [counts, name]: [Record<string, number>, string] = 'variant' in outcome ? [entry.variants, outcome.variant] : [entry.notEnrolled, outcome.reason];
       counts[name] = (counts[name] ?? 0) + 1;
-      return 'variant' in outcome ? outcome.variant : null;
+      const variant = 'variant' in outcome ? outcome.variant : null;
+      given.set(key, variant);
+      return variant;
     },
     tally: () => structuredClone(tally),
-    heldOut() {
-      if (!holdout) return false;
-      const id = shopperId();
-      return id !== undefined && inHoldout(id, holdout);
+    heldOut,
+    variantOf(key) {
+      // No id now (consent withdrawn, forget()): nothing to expose, whatever was given before.
+      if (!storedShopperId()) return null;
+      if (key !== HOLDOUT_KEY) return given.get(key);
+      return holdout ? HOLDOUT_VARIANTS[heldOut() ? 0 : 1] : null;
     },
   };
 }

@@ -7,7 +7,7 @@
  * trust what triggers a nudge. The rules are specified once, in README.md (its "Intent" paragraph), and
  * applied in that order by `funnelStage` below (first match wins).
  */
-import type { CatalogItem, HunchEvent } from '@hunch/core';
+import { isBehaviourEvent, type CatalogItem, type HunchEvent } from '@hunch/core';
 import { itemsInCartNow } from './cart.js';
 import type { Prediction } from './worker/protocol.js';
 
@@ -36,10 +36,11 @@ export const READY_PROBABILITY = 0.5;
 const BUYING_STEPS = ['add_to_cart', 'begin_checkout', 'purchase'] as const;
 const PRODUCT_VIEWS: ReadonlySet<string> = new Set(['view_item', 'select_item']);
 
-/** The events of the latest event's session, oldest first. */
+/** The behaviour events (no exposures: what the shop showed is not what the shopper did) of the latest one's session, oldest first. */
 export function currentSession(events: readonly HunchEvent[]): HunchEvent[] {
-  const last = events.at(-1);
-  return last ? events.filter((event) => event.sessionId === last.sessionId) : [];
+  const behaviour = events.filter((event) => isBehaviourEvent(event.name));
+  const last = behaviour.at(-1);
+  return last ? behaviour.filter((event) => event.sessionId === last.sessionId) : [];
 }
 
 export function purchaseProbability(nextAction: Readonly<Record<string, number>>): number {

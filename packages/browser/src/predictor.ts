@@ -5,7 +5,7 @@
  * prediction is undefined: every caller then does what it does without a model (popular items,
  * the shop's order, the rules' intent).
  */
-import type { CatalogItem, HunchEvent } from '@hunch/core';
+import { isBehaviourEvent, type CatalogItem, type HunchEvent } from '@hunch/core';
 import { CART_WINDOW } from './cart.js';
 import { KnownEntries, type Catalog } from './catalog.js';
 import type { Consent } from './consent.js';
@@ -15,7 +15,7 @@ import { latestEvents } from './shopper-data.js';
 import type { Prediction, PredictRequest } from './worker/protocol.js';
 
 export interface Predictor {
-  /** The latest events: the model's context, and enough to know the cart. */
+  /** The latest behaviour events (no exposures): the model's context, and enough to know the cart. */
   recentEvents(): Promise<HunchEvent[]>;
   /** The model's prediction after `events`, or undefined when there is no model (or no consent for it). */
   predict(events: readonly HunchEvent[], request: Omit<PredictRequest, 'events' | 'maxEvents'>): Promise<Prediction | undefined>;
@@ -25,6 +25,8 @@ export interface Predictor {
     request: Omit<PredictRequest, 'events' | 'maxEvents' | 'lookup'>,
   ): Promise<{ prediction: Prediction | undefined; entries: Map<string, CatalogItem> }>;
 }
+
+const behaviour = (events: readonly HunchEvent[]) => events.filter((event) => isBehaviourEvent(event.name));
 
 /** Items the events name, most recent first: their catalog entries give reasons and categories. */
 function itemIdsOf(events: readonly HunchEvent[]): string[] {
@@ -45,12 +47,15 @@ export function createPredictor(consent: Consent, store: ConsentedStore, catalog
 
   function predict(events: readonly HunchEvent[], request: Omit<PredictRequest, 'events' | 'maxEvents'>): Promise<Prediction | undefined> {
     if (!consent.allows('storage') || heldOut()) return Promise.resolve(undefined);
-    const recent = events.slice(-historyLimit).map(({ id, name, params }) => ({ id, name, params }));
+    // The model's history is behaviour only: an experiment's exposures never change a prediction.
+    const recent = behaviour(events)
+      .slice(-historyLimit)
+      .map(({ id, name, params }) => ({ id, name, params }));
     return model().predict({ events: recent, maxEvents: historyLimit, ...request });
   }
 
   return {
-    recentEvents: () => latestEvents(store, Math.max(historyLimit, CART_WINDOW)),
+    recentEvents: async () => behaviour(await latestEvents(store, Math.max(historyLimit, CART_WINDOW))),
     predict,
     async predictWithEntries(events, request) {
       const products = itemIdsOf(events);

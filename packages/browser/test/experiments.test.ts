@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createConsent } from '../src/consent.js';
-import { createExperiments, holdoutOf, variantFor } from '../src/experiments.js';
+import { createExperiments, HOLDOUT_KEY, holdoutOf, storedShopperId, variantFor } from '../src/experiments.js';
 import { SHOPPER_KEY } from '../src/lib/names.js';
 
 /** A localStorage for Node: a Map behind the Storage calls experiments.ts makes. */
@@ -104,5 +104,41 @@ describe('createExperiments', () => {
     expect(experiments.experiment('hero', [])).toBeNull();
     expect(experiments.experiment('hero', ['a', 'b'], { weights: [1] })).toBeNull();
     expect(experiments.experiment('hero', ['a', 'b'], { traffic: 2 })).toBeNull();
+  });
+
+  it('variantOf: what this page gave for a key (for exposures), the holdout variant, and nothing without an id', () => {
+    const consent = createConsent({ storage: null, crossTab: false });
+    const held = ids.find((id) => 'reason' in variantFor(id, 'x', ['a'], {}, holdoutOf(0.1)))!;
+    const kept = ids.find((id) => !('reason' in variantFor(id, 'x', ['a'], {}, holdoutOf(0.1))))!;
+    // No id yet: nothing to expose, and asking makes none.
+    const experiments = createExperiments(consent, 0.1);
+    expect(experiments.variantOf(HOLDOUT_KEY)).toBeNull();
+    expect(storage.map.size).toBe(0);
+
+    storage.setItem(SHOPPER_KEY, kept);
+    expect(experiments.variantOf('hero')).toBeUndefined(); // not asked on this page
+    const variant = experiments.experiment('hero', ['a', 'b']);
+    expect(experiments.variantOf('hero')).toBe(variant);
+    expect(experiments.variantOf(HOLDOUT_KEY)).toBe('personalised');
+    expect(createExperiments(consent).variantOf(HOLDOUT_KEY)).toBeNull(); // holdout off
+
+    storage.setItem(SHOPPER_KEY, held);
+    expect(experiments.variantOf(HOLDOUT_KEY)).toBe('holdout');
+    expect(experiments.experiment('hero', ['a', 'b'])).toBeNull();
+    expect(experiments.variantOf('hero')).toBeNull(); // held out now: not enrolled
+
+    storage.setItem(SHOPPER_KEY, kept);
+    experiments.experiment('hero', ['a', 'b']);
+    consent.forget(); // the id is erased: what was given before is not exposed
+    expect(experiments.variantOf('hero')).toBeNull();
+  });
+
+  it('storedShopperId reads the id without making one, and only in the format events take', () => {
+    expect(storedShopperId()).toBeUndefined();
+    expect(storage.map.size).toBe(0);
+    storage.setItem(SHOPPER_KEY, ids[0]!);
+    expect(storedShopperId()).toBe(ids[0]);
+    storage.setItem(SHOPPER_KEY, 'jane@example.com');
+    expect(storedShopperId()).toBeUndefined();
   });
 });

@@ -76,4 +76,14 @@ describe('intentOf', () => {
       { category: 'tea', score: expect.closeTo(0.114613, 6) },
     ]);
   });
+
+  it('reads no exposures: an experience_impression after a removal or in a new session changes no stage', () => {
+    const expose = (sessionId = 's1') => event('experience_impression', { experiment_id: 'hero', variant_id: 'a' }, sessionId);
+    const removed = [event('add_to_cart', { item_id: 'mug-1' }), event('add_to_cart', { item_id: 'tea-1' }), event('remove_from_cart', { item_id: 'mug-1' })];
+    expect(intentOf(removed, catalog, undefined, clock).stage).toBe('at_risk_of_leaving');
+    expect(intentOf([...removed, expose(), expose()], catalog, undefined, clock).stage).toBe('at_risk_of_leaving');
+    // An exposure logged in a later session is not the start of one: the shopper's session is still the cart's.
+    expect(currentSession([...removed, expose('s2')])).toEqual(removed);
+  });
 });
+

@@ -1,22 +1,20 @@
 /**
  * Impressions: a product in a `[data-hunch-list]` counts as seen once per (list, item, page
- * view), and only when it was actually viewable by the IAB/MRC viewability rule for display:
- * at least 50% of the element in the viewport for at least one continuous second, in a
- * visible tab. Counted items are batched into one `view_item_list` per list, sent at most
- * 500 ms after the first of them (or at once at 25 items, or on pagehide / tab hidden), so
- * scrolling a grid makes a few events, not one per tile.
+ * view), and only when it was actually viewable (viewable.ts: at least 50% of the element in
+ * the viewport for at least one continuous second, in a visible tab). Counted items are
+ * batched into one `view_item_list` per list, sent at most 500 ms after the first of them (or
+ * at once at 25 items, or on pagehide / tab hidden), so scrolling a grid makes a few events,
+ * not one per tile.
  *
- * Cost: one IntersectionObserver (the browser computes visibility while rendering; no scroll
- * listeners or layout reads here), one MutationObserver for items added or removed later
- * (infinite scroll, re-renders), and a timer only for items in view.
+ * Cost: one IntersectionObserver and a timer only for items in view (viewable.ts), and one
+ * MutationObserver for items added or removed later (infinite scroll, re-renders).
  */
 import type { EventItem } from '@hunch/core';
 import { ITEM_ATTR, ITEM_SELECTOR, LIST_ATTR, LIST_SELECTOR, listIdOf, readItem } from './attributes.js';
 import { addedRoots } from './dom.js';
 import { guard, type Track } from './guard.js';
+import { watchViewable } from './viewable.js';
 
-const VISIBLE_RATIO = 0.5;
-const DWELL_MS = 1000;
 const BATCH_MS = 500;
 const MAX_BATCH = 25;
 const ITEM_IN_LIST = `${LIST_SELECTOR} ${ITEM_SELECTOR}`;
@@ -38,8 +36,6 @@ export function captureImpressions(root: Document | ShadowRoot, track: Track): I
   const doc = root.nodeType === Node.DOCUMENT_NODE ? (root as Document) : root.ownerDocument!;
   const win = doc.defaultView ?? window;
   const counted = new Set<string>(); // `${list}\n${item}` seen in this page view
-  const inView = new Set<Element>(); // ≥ 50% in the viewport now
-  const dwell = new Map<Element, ReturnType<typeof setTimeout>>();
   const batches = new Map<string, EventItem[]>();
   let batchTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -75,44 +71,12 @@ export function captureImpressions(root: Document | ShadowRoot, track: Track): I
     }
   });
 
-  const startDwell = (element: Element): void => {
-    if (dwell.has(element) || doc.visibilityState !== 'visible') return;
-    dwell.set(
-      element,
-      setTimeout(() => {
-        dwell.delete(element);
-        count(element);
-      }, DWELL_MS),
-    );
-  };
-  const stopDwell = (element: Element): void => {
-    clearTimeout(dwell.get(element));
-    dwell.delete(element);
-  };
+  const viewable = watchViewable(doc, count);
 
-  const intersections = new win.IntersectionObserver(
-    guard('impression visibility', (entries: IntersectionObserverEntry[]) => {
-      for (const { target, isIntersecting, intersectionRatio } of entries) {
-        if (isIntersecting && intersectionRatio >= VISIBLE_RATIO) {
-          inView.add(target);
-          startDwell(target);
-        } else {
-          inView.delete(target);
-          stopDwell(target); // the second must be continuous
-        }
-      }
-    }),
-    { threshold: [VISIBLE_RATIO] },
-  );
-
-  const forget = (element: Element): void => {
-    intersections.unobserve(element);
-    inView.delete(element);
-    stopDwell(element);
-  };
+  const forget = viewable.unobserve;
   /** (Re)considers one element: observed while it is a product inside a list, else forgotten. */
   const sync = (element: Element): void => {
-    if (element.isConnected && element.matches(ITEM_IN_LIST)) intersections.observe(element);
+    if (element.isConnected && element.matches(ITEM_IN_LIST)) viewable.observe(element);
     else forget(element);
   };
   const syncWithin = (root: Element): void => {
@@ -142,17 +106,10 @@ export function captureImpressions(root: Document | ShadowRoot, track: Track): I
     }),
   );
   mutations.observe(root, { childList: true, subtree: true, attributes: true, attributeFilter: [ITEM_ATTR, LIST_ATTR] });
-  root.querySelectorAll(ITEM_IN_LIST).forEach((element) => intersections.observe(element));
+  root.querySelectorAll(ITEM_IN_LIST).forEach(viewable.observe);
 
-  // A hidden tab shows nothing: running seconds stop (and restart from zero when visible
-  // again), and what is counted is sent, since a hidden page may never come back.
-  const onVisibility = guard('impression visibility change', () => {
-    if (doc.visibilityState === 'visible') inView.forEach(startDwell);
-    else {
-      [...dwell.keys()].forEach(stopDwell);
-      flush();
-    }
-  });
+  // A hidden tab (where the second stops, viewable.ts) may never come back: what is counted is sent.
+  const onVisibility = () => doc.visibilityState === 'hidden' && flush();
   doc.addEventListener('visibilitychange', onVisibility);
   win.addEventListener('pagehide', flush);
 
@@ -160,18 +117,13 @@ export function captureImpressions(root: Document | ShadowRoot, track: Track): I
     newPageView() {
       flush();
       counted.clear();
-      inView.forEach((element) => {
-        stopDwell(element);
-        startDwell(element);
-      });
+      viewable.restart();
     },
     flush,
     stop() {
       flush();
-      intersections.disconnect();
+      viewable.stop();
       mutations.disconnect();
-      [...dwell.keys()].forEach(stopDwell);
-      inView.clear();
       doc.removeEventListener('visibilitychange', onVisibility);
       win.removeEventListener('pagehide', flush);
     },

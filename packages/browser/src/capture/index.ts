@@ -7,11 +7,12 @@
  *   const stop = startAutoCapture((name, params) => hunch.track(name, params));
  *
  * Cost on the page: one delegated click and one submit listener on the document (capture
- * phase, passive), one IntersectionObserver, two MutationObservers, History wrappers; no
+ * phase, passive), two IntersectionObservers, three MutationObservers, History wrappers; no
  * per-element listeners. Nothing here throws into the page: failures are logged once.
  */
 import type { EventName, EventParams } from '@hunch/core';
 import { captureClicks } from './clicks.js';
+import type { Exposures } from './exposures.js';
 import { attempt, guard, safeTrack } from './guard.js';
 import { watchRoutes } from './history.js';
 import { captureImpressions } from './impressions.js';
@@ -33,14 +34,17 @@ export interface AutoCaptureOptions {
   search?: boolean;
   /** `view_item_list` impressions of list items (default true). */
   impressions?: boolean;
+  /** `experience_impression` when a `data-hunch-experiment` element is viewable (default true). */
+  exposures?: boolean;
 }
 
 /**
  * Starts capturing and returns `stop`, which sends impressions already counted, then removes
  * every listener and observer and restores `history.pushState`/`replaceState` (unless another
- * script wrapped them after us; then ours stay, inert).
+ * script wrapped them after us; then ours stay, inert). `exposures`: the instance's expose(),
+ * told of route changes and fed the page's `data-hunch-experiment` elements.
  */
-export function startAutoCapture(track: (name: EventName, params: EventParams) => unknown, options: AutoCaptureOptions = {}): () => void {
+export function startAutoCapture(track: (name: EventName, params: EventParams) => unknown, options: AutoCaptureOptions = {}, exposures?: Exposures): () => void {
   const doc = options.root ?? document;
   const win = doc.defaultView ?? window;
   const emit = safeTrack(track);
@@ -59,6 +63,7 @@ export function startAutoCapture(track: (name: EventName, params: EventParams) =
   add(impressions?.stop);
   if (on(options.clicks)) add(attempt('clicks', () => captureClicks(doc, emit)));
   if (on(options.search)) add(attempt('search', () => captureSearch(doc, emit)));
+  if (exposures && on(options.exposures)) add(attempt('exposures', () => exposures.watchMarkup(doc)));
 
   // Route changes are followed even without page_view events: impressions and product views
   // are counted per page view either way.
@@ -66,6 +71,7 @@ export function startAutoCapture(track: (name: EventName, params: EventParams) =
     attempt('route changes', () =>
       watchRoutes(win, (path) => {
         impressions?.newPageView(); // the old page's impressions go out before the new page_view
+        exposures?.newPageView();
         pageView(path);
         jsonLd?.newPageView();
       }),

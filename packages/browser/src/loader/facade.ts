@@ -3,10 +3,12 @@
  * once. track() assigns the event's id and time (src/lib/clock.ts) at call time and queues it
  * (bounded) until the SDK is loaded, which then records the queue in order with those ids and
  * times; consent() is synchronous on a consent object made here and handed to the SDK, and so
- * is experiment() (src/experiments.ts), on the shopper id in localStorage.
+ * is experiment() (src/experiments.ts), on the shopper id in localStorage; expose() is answered
+ * here too (capture/exposures.ts), its events queued like track()'s.
  * Everything else waits for the SDK, and degrades (no recommendations, status 'none', ...) if
  * it never arrives: nothing throws into the page. Once loaded, every call goes straight to the real instance.
  */
+import { createExposures } from '../capture/exposures.js';
 import { startAutoCapture } from '../capture/index.js';
 import { createConsent } from '../consent.js';
 import { createExperiments } from '../experiments.js';
@@ -43,7 +45,7 @@ export function createFacade(options: HunchOptions, loadSdk: () => Promise<SdkMo
 
   const ready: Promise<Hunch | undefined> = Promise.resolve()
     .then(loadSdk)
-    .then((sdk) => (real = sdk.start(options, consent, queue, experiments)))
+    .then((sdk) => (real = sdk.start(options, queue, { consent, experiments, exposures })))
     .catch((error: unknown) => {
       failure = error instanceof Error ? error.message : String(error);
       logOnce('SDK failed to load, Hunch is off on this page', error);
@@ -107,6 +109,10 @@ export function createFacade(options: HunchOptions, loadSdk: () => Promise<SdkMo
 
     experiments: experiments.tally,
 
+    // Here, not on the SDK: an exposure is a track() call (queued until the SDK arrives), and
+    // the SDK shares this object, so "once per page view" holds across the two.
+    expose: (key, target, listId) => exposures.expose(key, target, listId),
+
     export: () =>
       later(
         (h) => h.export(),
@@ -142,7 +148,8 @@ export function createFacade(options: HunchOptions, loadSdk: () => Promise<SdkMo
       ),
   };
 
+  const exposures = createExposures(experiments.variantOf, hunch.track);
   // Captured from the start, so the first page_view and early clicks wait in the queue too.
-  if (options.autoCapture) startAutoCapture(hunch.track, options.autoCapture === true ? {} : options.autoCapture);
+  if (options.autoCapture) startAutoCapture(hunch.track, options.autoCapture === true ? {} : options.autoCapture, exposures);
   return hunch;
 }

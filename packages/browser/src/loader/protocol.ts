@@ -3,8 +3,7 @@
  * lazily (hunch.sdk.js). Types only: nothing here ends up in either bundle.
  */
 import type { EventName, EventParams } from '@hunch/core';
-import type { Consent } from '../consent.js';
-import type { Experiments } from '../experiments.js';
+import type { LoaderParts } from '../create-hunch.js';
 import type { Hunch, HunchOptions } from '../index.js';
 
 /** A track() call made before the SDK arrived: name, params, and the id and time assigned at call time. */
@@ -13,8 +12,8 @@ export type QueuedEvent = [name: EventName, params: EventParams | undefined, id:
 /** hunch.sdk.js's exports. */
 export interface SdkModule {
   /**
-   * Creates the real instance with the loader's consent and experiments objects, records the
-   * queued events in order with their original ids and times (emptying the queue), and returns the instance.
+   * Creates the real instance with the loader's consent, experiments and exposures objects, records
+   * the queued events in order with their original ids and times (emptying the queue), and returns the instance.
    */
-  start(options: HunchOptions, consent: Consent, queue: QueuedEvent[], experiments: Experiments): Hunch;
+  start(options: HunchOptions, queue: QueuedEvent[], parts: Required<LoaderParts>): Hunch;
 }

@@ -17,6 +17,11 @@ export interface UploaderOptions {
   store: EventStore | Promise<EventStore>;
   /** Without one, upload is allowed (the shop decided by configuring a collector). */
   consent?: { allows(purpose: ConsentPurpose): boolean; subscribe(listener: () => void): () => void };
+  /**
+   * The anonymous shopper id to add to each event sent (not to what is stored): read at send
+   * time, so after forget() or a withdrawal there is none. Default none.
+   */
+  shopperId?: () => string | undefined;
   /** An upload starts at most this long after an event is added (default 5 s): batches a burst of events. */
   debounceMs?: number;
   /** Upload at once when this many events were added since the last upload (default 50). */
@@ -72,8 +77,6 @@ export interface Uploader {
 /** Events remembered for beacons: enough for a page's worth of browsing. */
 const MAX_KNOWN = 2000;
 
-const scrubbed = (event: HunchEvent): HunchEvent => ({ ...event, params: scrubParams(event.name, event.params) });
-
 function defaultBeacon(): UploaderOptions['sendBeacon'] {
   const nav = globalThis.navigator;
   return typeof nav?.sendBeacon === 'function' ? (url, body) => nav.sendBeacon(url, body) : null;
@@ -98,6 +101,11 @@ export function createUploader(options: UploaderOptions): Uploader {
   const win = options.window === undefined ? (typeof window === 'undefined' ? null : window) : options.window;
   const doc = options.document === undefined ? (typeof document === 'undefined' ? null : document) : options.document;
   const store = Promise.resolve(options.store);
+  /** What is sent of a stored event: scrubbed again, with the shopper's id when there is one. */
+  const outgoing = (events: readonly HunchEvent[]): HunchEvent[] => {
+    const shopperId = options.shopperId?.();
+    return events.map((event) => ({ ...event, params: scrubParams(event.name, event.params), ...(shopperId ? { shopperId } : {}) }));
+  };
 
   let stopped = false; // a fatal answer or stop(): no more uploads from this page
   let timer: unknown;
@@ -192,7 +200,7 @@ export function createUploader(options: UploaderOptions): Uploader {
       const outbox = (await (await store).outbox(batchLimit)).filter((event) => !settled.has(event.id));
       if (outbox.length === 0) return report('done');
       remember(outbox);
-      const events = outbox.map(scrubbed);
+      const events = outgoing(outbox);
       const byId = new Map(events.map((event) => [event.id, event]));
       const { chunks, oversized } = chunkEvents(events, maxBytes, deps.now());
       if (oversized.length > 0) {
@@ -272,7 +280,7 @@ export function createUploader(options: UploaderOptions): Uploader {
   function beacon(): void {
     try {
       if (stopped || !sendBeacon || !allowsUpload()) return;
-      const events = [...known.values()].filter((event) => !beaconed.has(event.id)).map(scrubbed);
+      const events = outgoing([...known.values()].filter((event) => !beaconed.has(event.id)));
       const { chunks } = chunkEvents(events, maxBytes, deps.now());
       for (const chunk of chunks) {
         // False when the browser's keepalive quota (about 64 KB) is used up: the rest waits.

@@ -6,7 +6,7 @@
  * a page after a navigation finds the model loaded. What it holds between requests, and how
  * that changes: state.ts.
  */
-import { CATALOG_FILE, type CatalogIndex, type CatalogItem } from '@hunch/core';
+import { CATALOG_FILE, isBehaviourEvent, type CatalogIndex, type CatalogItem } from '@hunch/core';
 import { expose } from 'comlink';
 import { loadOnBestBackend } from './backend.js';
 import { IncrementalContext } from './incremental.js';
@@ -119,7 +119,9 @@ const api: ModelWorkerApi = {
       if (!model) throw new Error('no model loaded');
       const started = performance.now();
       const { loaded, context, categories } = model;
-      const { logits, version, stats } = await context.next(events, maxEvents);
+      // Behaviour only (the page sends no exposures either): they encode to no token, and must not
+      // count against maxEvents.
+      const { logits, version, stats } = await context.next(events.filter((event) => isBehaviourEvent(event.name)), maxEvents);
       if (model.lastDistribution?.version !== version) {
         model.lastDistribution = { version, distribution: itemDistribution(logits, loaded.itemTokens, model.probabilities) };
       }
