@@ -63,8 +63,14 @@ function formatPrice(price: number, currency: string | undefined): string {
   return format.format(price);
 }
 
-/** Replaces `root`'s list with these cards (placeholders when `cards` is undefined). */
-export function renderCards(root: ShadowRoot, { placement, label, cards, limit, currency }: { placement: string; label: string; cards: Card[] | undefined; limit: number; currency?: string }): void {
+/**
+ * Replaces `root`'s list with these cards (placeholders when `cards` is undefined; `blank`: the
+ * placeholders' box with nothing visible in it, hidden from assistive technology too).
+ */
+export function renderCards(
+  root: ShadowRoot,
+  { placement, label, cards, limit, currency, blank }: { placement: string; label: string; cards: Card[] | undefined; limit: number; currency?: string; blank?: boolean | undefined },
+): void {
   const list = part('ul', 'list');
   list.setAttribute(LIST_ATTR, placement);
   list.setAttribute('aria-label', label);
@@ -72,7 +78,7 @@ export function renderCards(root: ShadowRoot, { placement, label, cards, limit, 
   if (cards) {
     for (const entry of cards) list.append(card(entry, (price) => formatPrice(price, currency)));
   } else {
-    list.setAttribute('aria-busy', 'true');
+    list.setAttribute(blank ? 'aria-hidden' : 'aria-busy', 'true');
     for (let i = 0; i < limit; i++) list.append(part('li', 'placeholder'));
   }
   root.querySelector('[part~="list"]')?.remove();

@@ -18,6 +18,7 @@ export const CARD_STYLES = `
 [part~="title"] { font-weight: 600; }
 [part~="price"] { color: var(--hunch-accent, inherit); }
 [part~="reason"] { color: var(--hunch-muted, #666); font-size: .85em; }
+[part~="list"][aria-hidden] { visibility: hidden; }
 [part~="placeholder"] { min-height: 180px; background: var(--hunch-placeholder, #eee); border-radius: var(--hunch-radius, 8px); }
 `;
 
