@@ -55,5 +55,5 @@ export { scrubParams } from './privacy.js';
 export { chunkEvents, MAX_UPLOAD_BYTES, parseUploadBatch, parseUploadResponse, UPLOAD_VERSION } from './upload.js';
 export type { Chunked, ParsedUpload, UploadBatch, UploadChunk, UploadRejection, UploadResponse } from './upload.js';
 
-export { assign, DEFAULT_HOLDOUT } from './experiments/assignment.js';
+export { assign, DEFAULT_HOLDOUT, HOLDOUT_ARMS, inHoldout } from './experiments/assignment.js';
 export type { Assignment, ExperimentConfig, HoldoutConfig } from './experiments/assignment.js';

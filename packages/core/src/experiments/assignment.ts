@@ -46,6 +46,12 @@ export interface HoldoutConfig {
 /** A global holdout of 10% on its own key: the baseline that all experiments together are measured against. */
 export const DEFAULT_HOLDOUT: HoldoutConfig = { key: 'hunch-holdout', share: 0.1 };
 
+/**
+ * The holdout's two arms, as its exposures (experience_impression on the holdout's key) name
+ * them: the SDK logs them, `hunch report` compares them.
+ */
+export const HOLDOUT_ARMS = ['holdout', 'personalised'] as const;
+
 export type Assignment =
   | { enrolled: true; variant: number }
   | { enrolled: false; reason: 'holdout' | 'traffic' };

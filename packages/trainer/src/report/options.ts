@@ -2,11 +2,11 @@
  * What `hunch report` takes: the options, the one-line error it throws on bad input, and how an
  * experiment's control arm and expected split are chosen.
  */
-import { DEFAULT_HOLDOUT } from '@hunch/core';
+import { DEFAULT_HOLDOUT, HOLDOUT_ARMS } from '@hunch/core';
 
-/** The global holdout's experiment key and its two arms (core's DEFAULT_HOLDOUT). */
+/** The global holdout's experiment key (core's); its arms are core's HOLDOUT_ARMS. */
 export const HOLDOUT_KEY = DEFAULT_HOLDOUT.key;
-export const HOLDOUT_ARMS = ['holdout', 'personalised'] as const;
+const [HELD_OUT, PERSONALISED] = HOLDOUT_ARMS;
 
 /** Arms of the built-in placement experiments that make a natural control, best first. */
 export const CONTROL_PREFERENCE = ['none', 'popular', 'shop'] as const;
@@ -79,7 +79,7 @@ export function declaredArms(key: string, options: ReportOptions): Record<string
   if (split) return split;
   if (key === HOLDOUT_KEY) {
     const share = options.holdoutShare ?? DEFAULT_HOLDOUT.share;
-    return { holdout: share, personalised: 1 - share };
+    return { [HELD_OUT]: share, [PERSONALISED]: 1 - share };
   }
   return undefined;
 }
@@ -87,7 +87,7 @@ export function declaredArms(key: string, options: ReportOptions): Record<string
 /** The control of an experiment whose arms are `arms` (see ReportOptions.control). */
 export function chooseControl(key: string, arms: readonly string[], requested: string | undefined): string {
   if (requested !== undefined && arms.includes(requested)) return requested;
-  if (key === HOLDOUT_KEY && arms.includes('holdout')) return 'holdout';
+  if (key === HOLDOUT_KEY && arms.includes(HELD_OUT)) return HELD_OUT;
   for (const arm of CONTROL_PREFERENCE) if (arms.includes(arm)) return arm;
   return [...arms].sort()[0]!;
 }
