@@ -1,7 +1,7 @@
 // The closed loop of `npm run bench:uplift` (issue 19's headline): simulated shoppers with
 // latent missions visit the demo shop and are shown what each arm shows them: `model` the SDK's
 // own recommendation code running the shipped demo model (models/demo, its int8 file on the
-// worker's own GPT-2 engine: packages/trainer/src/experiments/sdk-shop.ts, bundled here with
+// worker's own GPT-2 engine: scripts/lib/sdk-shop.ts, bundled here with
 // esbuild because it imports the browser's TypeScript source), `popular` the catalog's popular
 // items (the SDK's path for a held-out shopper), `none` nothing. Every shopper is replayed under
 // every arm with the same random numbers (closed-loop.ts), so each run's true lift is exact;
@@ -18,7 +18,7 @@ export async function loadDemoShop(root) {
   try {
     const outfile = join(dir, 'sdk-shop.mjs');
     await build({
-      entryPoints: [join(root, 'packages/trainer/src/experiments/sdk-shop.ts')],
+      entryPoints: [join(root, 'scripts/lib/sdk-shop.ts')],
       bundle: true,
       platform: 'node',
       format: 'esm',

@@ -1,4 +1,4 @@
-/** Experiment statistics (per-arm estimates, lift, ratio metrics, SRM, CUPED, group-sequential and always-valid intervals), the shopper simulator whose truth is known, which checks them, and the closed loop (closed-loop.ts) whose shoppers respond to what a shop shows them. The SDK's side of the closed loop (sdk-shop.ts) imports the browser's source and is not exported here: tests import it, and the uplift bench bundles it. */
+/** Experiment statistics (per-arm estimates, lift, ratio metrics, SRM, CUPED, group-sequential and always-valid intervals), the shopper simulator whose truth is known, which checks them, and the closed loop (closed-loop.ts) whose shoppers respond to what a shop shows them. The SDK side of the closed loop (scripts/lib/sdk-shop.ts) composes the browser package with this one, so it lives outside both: test/closed-loop.test.ts imports it, and the uplift bench bundles it. */
 export { chiSquareSf, normalCdf, normalQuantile, twoSidedP, zFor } from './distributions.js';
 export { addShopper, covarianceXY, emptyMoments, meanX, meanY, mergeMoments, momentsOf, varianceX, varianceY } from './moments.js';
 export type { Moments } from './moments.js';

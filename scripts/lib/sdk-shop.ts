@@ -33,18 +33,18 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isBehaviourEvent, type CatalogIndex, type CatalogItem, type HunchEvent } from '@hunch/core';
-import { createCatalog } from '../../../browser/src/catalog.js';
-import type { Consent } from '../../../browser/src/consent.js';
-import type { ConsentedStore } from '../../../browser/src/consented-store.js';
-import type { ModelClient } from '../../../browser/src/model-client.js';
-import { createPredictor } from '../../../browser/src/predictor.js';
-import { createRecommender } from '../../../browser/src/recommend/recommender.js';
-import { planContext } from '../../../browser/src/worker/context.js';
-import { IncrementalContext } from '../../../browser/src/worker/incremental.js';
-import { loadModel, type LoadedModel } from '../../../browser/src/worker/loaded-model.js';
-import { readCatalog, readManifest } from '../../../browser/src/worker/manifest.js';
-import type { CatalogAnswer, CatalogRequest, Prediction, PredictRequest } from '../../../browser/src/worker/protocol.js';
-import { itemDistribution, topItems } from '../../../browser/src/worker/ranking.js';
+import { createCatalog } from '../../packages/browser/src/catalog.js';
+import type { Consent } from '../../packages/browser/src/consent.js';
+import type { ConsentedStore } from '../../packages/browser/src/consented-store.js';
+import type { ModelClient } from '../../packages/browser/src/model-client.js';
+import { createPredictor } from '../../packages/browser/src/predictor.js';
+import { createRecommender } from '../../packages/browser/src/recommend/recommender.js';
+import { planContext } from '../../packages/browser/src/worker/context.js';
+import { IncrementalContext } from '../../packages/browser/src/worker/incremental.js';
+import { loadModel, type LoadedModel } from '../../packages/browser/src/worker/loaded-model.js';
+import { readCatalog, readManifest } from '../../packages/browser/src/worker/manifest.js';
+import type { CatalogAnswer, CatalogRequest, Prediction, PredictRequest } from '../../packages/browser/src/worker/protocol.js';
+import { itemDistribution, topItems } from '../../packages/browser/src/worker/ranking.js';
 
 /** The SDK's default history limit (createHunch's historyLimit). */
 export const HISTORY_LIMIT = 50;
@@ -100,7 +100,7 @@ async function withFileFetch<T>(task: () => Promise<T>): Promise<T> {
 }
 
 /** The shipped demo model's directory (models/demo), as a file: URL ending in '/'. */
-export const demoModelUrl = (): string => new URL('../../../../models/demo/', import.meta.url).href;
+export const demoModelUrl = (): string => new URL('../../models/demo/', import.meta.url).href;
 
 /**
  * Loads the model directory at `modelUrl` (a file: URL or a path) as the SDK's worker does on

@@ -1,13 +1,13 @@
 /**
  * The closed loop (experiments/closed-loop.ts) on the shipped demo model through the SDK's own
- * recommendation code (experiments/sdk-shop.ts): the model's tiles match the shoppers' missions
+ * recommendation code (scripts/lib/sdk-shop.ts): the model's tiles match the shoppers' missions
  * better than the popular list's, so it sells more; the report's intervals from the observed
  * arms cover the exact true lift; an A/A has a true lift of exactly 0; recommendations nobody
  * clicks change nothing; the same seed gives the same figures, whatever the cache of model answers holds.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { closedLoopExperiment, closedLoopReport, trueMeans, type ClosedLoopExperiment, type LoopArm } from '../src/experiments/index.js';
-import { loadSdkShop, type SdkShop } from '../src/experiments/sdk-shop.js';
+import { closedLoopExperiment, closedLoopReport, trueMeans, type ClosedLoopExperiment, type LoopArm } from '../packages/trainer/src/experiments/index.js';
+import { loadSdkShop, type SdkShop } from '../scripts/lib/sdk-shop.js';
 import type { HunchEvent } from '@hunch/core';
 
 const PAIRS: Array<[number, number]> = [[0, 2], [0, 1], [1, 2]];
