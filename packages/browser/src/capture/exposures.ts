@@ -61,7 +61,10 @@ export function createExposures(variantOf: (key: string) => string | null | unde
       listId ??= listIdOf(target);
       const waiting = targets.get(target) ?? new Map<string, string | undefined>();
       targets.set(target, waiting.set(key, listId));
-      watcher(target.ownerDocument).observe(target);
+      // Observed afresh, so that an element already observed (markup) and in view reports again.
+      const watch = watcher(target.ownerDocument);
+      watch.unobserve(target);
+      watch.observe(target);
     },
     newPageView() {
       exposed.clear();
