@@ -9,7 +9,7 @@
  */
 // Core's assignment module itself, not '@hunch/core': the loader bundles this file and must not
 // pull in the rest of core (rollup.parts.mjs checks).
-import { assign, DEFAULT_HOLDOUT, inHoldout, type HoldoutConfig } from '../../core/src/experiments/assignment.js';
+import { assign, DEFAULT_HOLDOUT, HOLDOUT_ARMS, inHoldout, type HoldoutConfig } from '../../core/src/experiments/assignment.js';
 import type { Consent } from './consent.js';
 import { uuid } from './lib/ids.js';
 import { logOnce } from './lib/log.js';
@@ -23,12 +23,12 @@ export interface ExperimentOptions {
 }
 
 /**
- * The global holdout as an experiment of its own, for exposures: its key, and the variant a
- * shopper with an id is in (`hunch.expose(HOLDOUT_KEY, ...)` logs it; a placement element does so
- * for the first placement seen on a page). The trainer's report compares the two.
+ * The global holdout as an experiment of its own, for exposures: its key, and (core's
+ * HOLDOUT_ARMS) the variant a shopper with an id is in (`hunch.expose(HOLDOUT_KEY, ...)` logs it; a
+ * placement element does so for the first placement seen on a page). The report compares the two.
  */
 export const HOLDOUT_KEY = DEFAULT_HOLDOUT.key;
-export const HOLDOUT_VARIANTS = ['holdout', 'personalised'] as const;
+export { HOLDOUT_ARMS };
 
 /** Why experiment() returned null: no storage consent (so no id), the global holdout, or outside the traffic share. */
 export type NotEnrolled = 'consent' | 'holdout' | 'traffic';
@@ -45,7 +45,7 @@ export interface Experiments {
   heldOut(): boolean;
   /**
    * What to expose for `key`: the variant experiment(key) last gave on this page (null: not
-   * enrolled or no id now; undefined: not asked); for HOLDOUT_KEY, the shopper's HOLDOUT_VARIANTS
+   * enrolled or no id now; undefined: not asked); for HOLDOUT_KEY, the shopper's HOLDOUT_ARMS
    * entry while the holdout is on and there is an id, else null.
    */
   variantOf(key: string): string | null | undefined;
@@ -129,7 +129,7 @@ export function createExperiments(consent: Consent, holdoutShare?: number): Expe
       // No id now (consent withdrawn, forget()): nothing to expose, whatever was given before.
       if (!storedShopperId()) return null;
       if (key !== HOLDOUT_KEY) return given.get(key);
-      return holdout ? HOLDOUT_VARIANTS[heldOut() ? 0 : 1] : null;
+      return holdout ? HOLDOUT_ARMS[heldOut() ? 0 : 1] : null;
     },
   };
 }

@@ -23,7 +23,7 @@ export { defineRecommendationsElement, type RenderOptions } from './render/eleme
 export type { AutoCaptureOptions } from './capture/index.js';
 export type { ConsentState, ConsentValue } from './consent.js';
 export type { ExperimentOptions, ExperimentTally, NotEnrolled } from './experiments.js';
-export { HOLDOUT_KEY, HOLDOUT_VARIANTS } from './experiments.js';
+export { HOLDOUT_ARMS, HOLDOUT_KEY } from './experiments.js';
 export type { ModelStatus } from './model-client.js';
 export type { RetentionLimits } from './storage/types.js';
 export type { Backend, BackendPreference, InferenceStats, ItemScoring, ModelDtype } from './worker/protocol.js';
