@@ -42,7 +42,8 @@ const COMMAND_USAGE: Record<string, string> = {
   collect: `  hunch collect --db events.sqlite [--port ${DEFAULT_COLLECT_PORT} --host 127.0.0.1 --path /collect --allow-origin ORIGIN[,ORIGIN] (repeatable)
                 --rate ${DEFAULT_COLLECT_RATE} (events/s per client, 0 = no limit) --trust-proxy --sync full|normal]`,
   report: `  hunch report --from events.sqlite|events.ndjson [--experiment KEY] [--json] [--html FILE] [--control ARM]
-               [--holdout SHARE (hunch-holdout's held-out share, default 0.1)] [--split KEY=arm:weight,arm:weight (repeatable)]`,
+               [--holdout SHARE (hunch-holdout's held-out share, default 0.1)] [--split KEY=arm:weight,arm:weight (repeatable)]
+               [--plan SHOPPERS (per arm the experiment is planned to reach; tunes the always-valid intervals, default 5000)]`,
 };
 
 const ENVIRONMENT = 'environment: HUNCH_TFJS_BACKEND=wasm|cpu|tensorflow (default: tensorflow when @tensorflow/tfjs-node is installed, else wasm)';
@@ -356,8 +357,9 @@ async function isSqlite(path: string): Promise<boolean> {
 
 /** `hunch report`: experiments' uplift from a collector database or an NDJSON file; the text table, --json, and/or --html FILE. */
 async function reportCommand(args: string[]): Promise<void> {
-  const flags = parse(args, ['from', 'experiment', 'html', 'control', 'holdout'], ['json'], ['split']);
+  const flags = parse(args, ['from', 'experiment', 'html', 'control', 'holdout', 'plan'], ['json'], ['split']);
   const from = required(flags, 'from');
+  const plan = flags.plan === undefined ? undefined : Number(flags.plan);
   const holdout = flags.holdout === undefined ? undefined : Number(flags.holdout);
   if (holdout !== undefined && !(holdout > 0 && holdout < 1)) throw new UsageError(`--holdout must be a share between 0 and 1, got ${JSON.stringify(flags.holdout)}`);
   const options = {
@@ -365,6 +367,7 @@ async function reportCommand(args: string[]): Promise<void> {
     ...(flags.experiment === undefined ? {} : { experiment: flags.experiment }),
     ...(flags.control === undefined ? {} : { control: flags.control }),
     ...(holdout === undefined ? {} : { holdoutShare: holdout }),
+    ...(plan === undefined ? {} : { plannedShoppers: plan }),
     ...(flags.split === undefined ? {} : { split: parseSplit(flags.split) }),
   };
   const source = (await isSqlite(from)) ? await openCollectedEvents(from) : { ...ndjsonSource(from), close: async () => {} };

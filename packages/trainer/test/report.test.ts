@@ -137,6 +137,38 @@ describe('over many simulated experiments', () => {
   });
 });
 
+describe('reading the report every day', () => {
+  it('keeps A/A false positives under 5% with the always-valid band, where the fixed interval read daily does not', async () => {
+    const runs = 150;
+    let fixed = 0, always = 0;
+    for (let seed = 500; seed < 500 + runs; seed++) {
+      const { events } = syntheticExperiment({ experiment: 'aa', arms: [{ variant: 'model', weight: 1, conversion: 0.06 }, { variant: 'none', weight: 1, conversion: 0.06 }], shoppers: 2000, seed, days: 14 });
+      const e = (await experimentReport(events, { plannedShoppers: 1000 })).experiments[0]!;
+      const days = e.daily.map((point) => point.lift.model!).filter((lift) => lift.low !== null && lift.alwaysLow !== null);
+      expect(days.length).toBeGreaterThanOrEqual(13);
+      if (days.some((lift) => lift.low! > 0 || lift.high! < 0)) fixed++;
+      if (days.some((lift) => lift.alwaysLow! > 0 || lift.alwaysHigh! < 0)) always++;
+    }
+    // Binomial(150, 0.05)'s 97.5% quantile is 13; a fixed 95% interval read 14 times rejects far more often.
+    expect(always).toBeLessThanOrEqual(13);
+    expect(fixed).toBeGreaterThan(always);
+    expect(fixed).toBeGreaterThan(runs * 0.08);
+  });
+
+  it('tunes the always-valid interval to the planned shoppers, not to the data read', async () => {
+    const { events } = syntheticExperiment({ experiment: 'x', arms: [{ variant: 'model', weight: 1, conversion: 0.08 }, { variant: 'none', weight: 1, conversion: 0.05 }], shoppers: 4000, seed: 9 });
+    const width = async (plannedShoppers: number) => {
+      const lift = (await experimentReport(events, { plannedShoppers })).experiments[0]!.comparisons[0]!.metrics.conversion!.alwaysValid.absolute;
+      return lift.high! - lift.low!;
+    };
+    // Narrowest where the plan meets the data (2,000 per arm), wider on either side.
+    const [early, matched, late] = [await width(200), await width(2000), await width(50_000)];
+    expect(matched).toBeLessThan(early);
+    expect(matched).toBeLessThan(late);
+    await expect(experimentReport(events, { plannedShoppers: 0 })).rejects.toThrow(/--plan must be a whole number/);
+  });
+});
+
 describe('sample ratio mismatch', () => {
   it('flags an injected 55/45 split loudly, and not a 50/50 one', async () => {
     const skewed = syntheticExperiment({ experiment: 'skewed', arms: [{ variant: 'a', weight: 55, conversion: 0.05 }, { variant: 'b', weight: 45, conversion: 0.05 }], shoppers: 4000, seed: 3 });

@@ -6,7 +6,7 @@ export { armMoments, cumulativeDailyMoments } from './arm-moments.js';
 export type { ArmRows } from './arm-moments.js';
 export { interval, meanEstimate } from './estimate.js';
 export type { Estimate, Interval } from './estimate.js';
-export { absoluteLift, lift, relativeLift } from './lift.js';
+export { absoluteLift, lift, logRatio, relativeLift, relativeLiftOnLogScale } from './lift.js';
 export type { Lift } from './lift.js';
 export { ratioEstimate } from './ratio-metric.js';
 export { sampleRatioMismatch, SRM_THRESHOLD } from './srm.js';

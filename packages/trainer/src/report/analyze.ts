@@ -3,23 +3,25 @@
  * estimators (nothing is re-derived here): per arm the mean per shopper of conversion, revenue
  * and add-to-cart with a normal interval, and click-through as a ratio metric by the delta
  * method with the shopper as unit; per treatment arm against the control the absolute and
- * relative lift (delta method), CUPED-adjusted on the same metric's pre-exposure values when
+ * relative lift (delta method; the relative one's intervals on the log scale), CUPED-adjusted on the same metric's pre-exposure values when
  * they vary, and the always-valid mSPRT interval; the SRM check against the expected split; the
  * funnel; and the daily cumulative lift in conversion with its always-valid band.
  *
- * The always-valid intervals' mixing variance τ² must be fixed before the data to be exactly
- * valid; a report has no separate plan, so τ² is tuned (Howard et al.) to the variance at the
- * latest look: the intervals are narrowest now (~1.5× the fixed ones) and wider at earlier looks.
+ * The always-valid intervals' mixing variance τ² must be fixed before the data to be valid at
+ * every look; it is tuned (Howard et al.) to the variance the lift will have at the planned
+ * horizon (ReportOptions.plannedShoppers per arm, GrowthBook's approach): the per-shopper
+ * variance now, scaled to that many shoppers. Tuning it to each read's own variance instead
+ * would make every read narrowest and no read valid across reads.
  */
 import { cuped } from '../experiments/cuped.js';
 import { interval, meanEstimate, type Estimate, type Interval } from '../experiments/estimate.js';
-import { absoluteLift, relativeLift } from '../experiments/lift.js';
+import { absoluteLift, logRatio, relativeLiftOnLogScale as relativeLift } from '../experiments/lift.js';
 import { addShopper, emptyMoments, type Moments } from '../experiments/moments.js';
 import { ratioEstimate } from '../experiments/ratio-metric.js';
 import { confidenceSequence, mixingVariance } from '../experiments/sequential.js';
 import { sampleRatioMismatch, SRM_THRESHOLD } from '../experiments/srm.js';
 import type { AttributedShopper, ExperimentAttribution, Outcome } from './attribution.js';
-import { chooseControl, declaredArms, HOLDOUT_KEY, ReportError, type ReportOptions } from './options.js';
+import { chooseControl, declaredArms, HOLDOUT_KEY, PLANNED_SHOPPERS, ReportError, type ReportOptions } from './options.js';
 import type { ArmReport, Comparison, DailyPoint, ExperimentReport, IntervalValue, LiftValue, MetricLift, MetricName, SkippedExperiment, SrmReport } from './types.js';
 
 const DAY = 86_400_000;
@@ -69,13 +71,34 @@ function armData(variant: string, shoppers: AttributedShopper[]): ArmData {
   };
 }
 
-/** The always-valid interval of a lift estimate, τ² tuned to its own variance (this is the latest look). */
-function alwaysValid(e: Interval, alpha: number, tau2 = mixingVariance(e.se * e.se, alpha)): LiftValue {
+/**
+ * τ² for a lift whose estimate has standard error `se` on `shoppers` shoppers (both arms): the
+ * mSPRT mixing variance tuned to the variance at `planned` shoppers (variance goes as 1/n).
+ */
+const plannedTau2 = (se: number, shoppers: number, planned: number, alpha: number): number => mixingVariance((se * se * shoppers) / planned, alpha);
+
+/** The always-valid interval of a lift estimate. */
+function alwaysValid(e: Interval, alpha: number, tau2: number): LiftValue {
   if (!(e.se > 0) || !(tau2 > 0)) return NO_LIFT;
   return liftValue(confidenceSequence(e, tau2, alpha));
 }
 
-function compare(treatment: ArmData, control: ArmData, alpha: number): Comparison {
+/**
+ * The always-valid interval of a relative lift: the sequence is run on log(t/c) (logRatio; the
+ * ratio's own delta method rejects too often at small counts whenever t < c) and its bounds
+ * mapped back, exp(bound) - 1; the point is t/c - 1.
+ */
+function relativeAlwaysValid(t: Estimate, c: Estimate, alpha: number, shoppers: number, planned: number): LiftValue {
+  const log = logRatio(t, c, alpha);
+  if (!(log.se > 0)) return NO_LIFT;
+  const sequence = confidenceSequence(log, plannedTau2(log.se, shoppers, planned, alpha), alpha);
+  return { value: finite(t.value / c.value - 1), se: null, low: finite(Math.expm1(sequence.low)), high: finite(Math.expm1(sequence.high)), pValue: finite(sequence.pValue) };
+}
+
+function compare(treatment: ArmData, control: ArmData, alpha: number, plannedShoppers: number): Comparison {
+  const shoppers = treatment.shoppers.length + control.shoppers.length;
+  const planned = 2 * plannedShoppers;
+  const sequential = (e: Interval): LiftValue => alwaysValid(e, alpha, plannedTau2(e.se, shoppers, planned, alpha));
   const metrics = {} as Record<MetricName, MetricLift | null>;
   for (const metric of ['conversion', 'revenuePerShopper', 'addToCart', 'ctr'] as const) {
     const t = treatment.estimates[metric], c = control.estimates[metric];
@@ -107,7 +130,7 @@ function compare(treatment: ArmData, control: ArmData, alpha: number): Compariso
       absolute: liftValue(absolute),
       relative: relative ? liftValue(relative) : NO_LIFT,
       cuped: cupedLift,
-      alwaysValid: { absolute: alwaysValid(absolute, alpha), relative: relative ? alwaysValid(relative, alpha) : NO_LIFT },
+      alwaysValid: { absolute: sequential(absolute), relative: relative ? relativeAlwaysValid(t, c, alpha, shoppers, planned) : NO_LIFT },
     };
   }
   return { treatment: treatment.variant, control: control.variant, metrics };
@@ -167,9 +190,9 @@ const utcDate = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
 /**
  * The relative lift in conversion of each treatment arm as it stood at the end of each UTC day
  * since the first exposure (shoppers first exposed by then, their purchases by then), with the
- * fixed and the always-valid interval; τ² fixed once, from the latest look.
+ * fixed and the always-valid interval; τ² fixed once for the series, tuned to the planned horizon.
  */
-function dailySeries(arms: ArmData[], controlIndex: number, firstExposure: number, lastEvent: number, alpha: number): DailyPoint[] {
+function dailySeries(arms: ArmData[], controlIndex: number, firstExposure: number, lastEvent: number, alpha: number, plannedShoppers: number): DailyPoint[] {
   const day0 = Math.floor(firstExposure / DAY) * DAY;
   const days = Math.max(1, Math.floor((Math.max(lastEvent, firstExposure) - day0) / DAY) + 1);
   const start = Math.max(0, days - MAX_DAYS);
@@ -203,9 +226,16 @@ function dailySeries(arms: ArmData[], controlIndex: number, firstExposure: numbe
     const r = relativeLift(t, c, alpha);
     return Number.isFinite(r.se) && r.se > 0 ? r : null;
   };
+  // The band runs on log(t/c), as relativeAlwaysValid does, with τ² fixed once for the series.
+  const logRel = (d: number, a: number): Interval | null => {
+    const t = looks[d]![a]!, c = control(d);
+    if (!usable(t) || !usable(c)) return null;
+    const r = logRatio(t, c, alpha);
+    return r.se > 0 ? r : null;
+  };
   const tau2 = arms.map((_, a) => {
-    const last = a === controlIndex ? null : rel(days - 1, a);
-    return last ? mixingVariance(last.se * last.se, alpha) : NaN;
+    const last = a === controlIndex ? null : logRel(days - 1, a);
+    return last ? plannedTau2(last.se, arms[a]!.shoppers.length + arms[controlIndex]!.shoppers.length, 2 * plannedShoppers, alpha) : NaN;
   });
   const points: DailyPoint[] = [];
   const cumulative = new Float64Array(arms.length);
@@ -216,13 +246,14 @@ function dailySeries(arms: ArmData[], controlIndex: number, firstExposure: numbe
     arms.forEach((arm, a) => {
       if (a === controlIndex) return;
       const r = rel(d, a);
-      const av = r && tau2[a]! > 0 ? confidenceSequence(r, tau2[a]!, alpha) : null;
+      const log = logRel(d, a);
+      const av = log && tau2[a]! > 0 ? confidenceSequence(log, tau2[a]!, alpha) : null;
       point.lift[arm.variant] = {
         value: r ? finite(r.value) : null,
         low: r ? finite(r.low) : null,
         high: r ? finite(r.high) : null,
-        alwaysLow: av ? finite(av.low) : null,
-        alwaysHigh: av ? finite(av.high) : null,
+        alwaysLow: av ? finite(Math.expm1(av.low)) : null,
+        alwaysHigh: av ? finite(Math.expm1(av.high)) : null,
       };
     });
     points.push(point);
@@ -273,7 +304,8 @@ export function analyzeExperiment(e: ExperimentAttribution, options: ReportOptio
   const weightSum = weights.reduce((s, w) => s + w, 0);
   const exposuresOf = new Map(e.variants.map((v) => [v.variant, v.exposures]));
   const armReports = arms.map((arm, i) => armReport(arm, i === 0, weights[i]! / weightSum, total, exposuresOf.get(arm.variant) ?? 0, alpha));
-  const comparisons = arms.slice(1).map((arm) => compare(arm, arms[0]!, alpha));
+  const plannedShoppers = options.plannedShoppers ?? PLANNED_SHOPPERS;
+  const comparisons = arms.slice(1).map((arm) => compare(arm, arms[0]!, alpha, plannedShoppers));
   const srm = srmCheck(arms, weights);
   const unknownVariants = e.variants.filter((v) => !armSet.has(v.variant));
 
@@ -301,7 +333,7 @@ export function analyzeExperiment(e: ExperimentAttribution, options: ReportOptio
     unknownVariants,
     firstExposure: new Date(e.firstExposure).toISOString(),
     lastExposure: new Date(e.lastExposure).toISOString(),
-    daily: dailySeries(arms, 0, e.firstExposure, lastEvent, alpha),
+    daily: dailySeries(arms, 0, e.firstExposure, lastEvent, alpha, plannedShoppers),
     warnings,
   };
 }

@@ -6,13 +6,13 @@
 import { EXPOSURE_EVENT, type HunchEvent } from '@hunch/core';
 import { analyzeExperiment } from './analyze.js';
 import { Attributor, type Attribution } from './attribution.js';
-import { checkOptions, ReportError, type ReportOptions } from './options.js';
+import { checkOptions, PLANNED_SHOPPERS, ReportError, type ReportOptions } from './options.js';
 import type { ExperimentReport, ExperimentsReport, SkippedExperiment } from './types.js';
 
 export { Attributor } from './attribution.js';
 export type { Attribution } from './attribution.js';
 export { reportHtml } from './html.js';
-export { CONTROL_PREFERENCE, HOLDOUT_KEY, parseSplit, ReportError } from './options.js';
+export { CONTROL_PREFERENCE, HOLDOUT_KEY, parseSplit, PLANNED_SHOPPERS, ReportError } from './options.js';
 export type { ReportOptions } from './options.js';
 export { reportText } from './text.js';
 export type * from './types.js';
@@ -58,8 +58,8 @@ export function reportFromAttribution(attribution: Attribution, options: ReportO
     skipped,
     notes: [
       `${Math.round(100 * (1 - alpha))}% intervals; the shopper is the unit (a shopper's arm is the variant of their first exposure; outcomes from then on).`,
-      'Relative lifts and click-through rates by the delta method; CUPED uses each metric\'s pre-exposure value.',
-      'Always-valid intervals (mSPRT, normal mixture) hold however often the report is read; their mixing variance is tuned to the latest look, where they are about 1.5x the fixed interval.',
+      'Relative lifts by the delta method on log(treatment / control) (asymmetric intervals, sound with few events), click-through rates by the delta method; CUPED uses each metric\'s pre-exposure value.',
+      `Always-valid intervals (mSPRT, normal mixture) hold however often the report is read; they are tuned to be narrowest at the planned ${(options.plannedShoppers ?? PLANNED_SHOPPERS).toLocaleString('en-US')} shoppers per arm (--plan), where they are about 1.5x the fixed interval.`,
       'Funnel steps count shoppers who did each after exposure, each on its own (not nested).',
     ],
   };

@@ -35,6 +35,12 @@ export interface ReportOptions {
   split?: Record<string, Record<string, number>>;
   /** Two-sided level of the intervals (default 0.05: 95% intervals). */
   alpha?: number;
+  /**
+   * Exposed shoppers per arm the experiment is planned to reach (default PLANNED_SHOPPERS):
+   * the always-valid intervals are tuned to be narrowest there. Fixed before the data, as their
+   * guarantee requires; any value keeps them valid, a closer one keeps them narrower.
+   */
+  plannedShoppers?: number;
   /** For the report's header: where the events came from. */
   source?: string;
   /** The report's timestamp (default now); pinned by tests. */
@@ -92,8 +98,13 @@ export function chooseControl(key: string, arms: readonly string[], requested: s
   return [...arms].sort()[0]!;
 }
 
+/** Default planned shoppers per arm (GrowthBook's default tuning of its sequential intervals is 5,000 too). */
+export const PLANNED_SHOPPERS = 5000;
+
 /** Checks the numeric options once, so a bad value fails before any data is read. */
 export function checkOptions(options: ReportOptions): void {
+  const planned = options.plannedShoppers;
+  if (planned !== undefined && !(Number.isInteger(planned) && planned >= 10)) throw new ReportError(`--plan must be a whole number of shoppers per arm (at least 10), got ${planned}`);
   const share = options.holdoutShare;
   if (share !== undefined && !(share > 0 && share < 1)) throw new ReportError(`--holdout must be a share between 0 and 1, got ${share}`);
   const alpha = options.alpha;
