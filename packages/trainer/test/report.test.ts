@@ -149,8 +149,9 @@ describe('reading the report every day', () => {
       if (days.some((lift) => lift.low! > 0 || lift.high! < 0)) fixed++;
       if (days.some((lift) => lift.alwaysLow! > 0 || lift.alwaysHigh! < 0)) always++;
     }
-    // Binomial(150, 0.05)'s 97.5% quantile is 13; a fixed 95% interval read 14 times rejects far more often.
-    expect(always).toBeLessThanOrEqual(13);
+    // The guarantee is at most 5% (7.5 of 150); with 14 discrete looks the band sits far under it
+    // (bench:uplift: 1.1%). A fixed 95% interval read 14 times rejects far more often.
+    expect(always).toBeLessThanOrEqual(7);
     expect(fixed).toBeGreaterThan(always);
     expect(fixed).toBeGreaterThan(runs * 0.08);
   });
