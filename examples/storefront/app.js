@@ -73,6 +73,16 @@ const cartValue = (lines = cartLines()) => Math.round(lines.reduce((sum, { id, q
 
 // ---------------------------------------------------------------- recommendations
 
+/**
+ * `npm start` runs the shop inside experiments (the server adds data-demo-experiments to the
+ * script tag, and data-holdout): "For you" is the model's picks or, for the control arm, the
+ * popular items; "Complete your cart" is the SDK element's own built-in experiment.
+ */
+const EXPERIMENTS = document.querySelector('script[src="/hunch/hunch.js"]')?.hasAttribute('data-demo-experiments') ?? false;
+const RECS_EXPERIMENT = 'recs-main';
+/** This shopper's arm of the "For you" experiment, or null (not running, no consent, held out). */
+const recsArm = () => (EXPERIMENTS ? hunch.experiment(RECS_EXPERIMENT, ['model', 'popular']) : null);
+
 let renderSeq = 0;
 
 /**
@@ -90,12 +100,20 @@ async function renderRecommendations(section, { exclude = [], k = 6 }) {
     cards.replaceChildren(...known.map(({ item, score, source, reason }) => card(byId.get(item.id), { 'data-score': score.toFixed(4), 'data-source': source }, reason)));
     section.dataset.source = known[0]?.source ?? 'none';
   };
+  const arm = recsArm();
+  section.dataset.arm = arm ?? 'none';
+  // Exposures: logged when the section has been seen (the viewability rule), once per page view;
+  // the global holdout's too ('hunch-holdout': held out or personalised; nothing when it is off).
+  if (arm) hunch.expose(RECS_EXPERIMENT, section);
+  hunch.expose('hunch-holdout', section);
   const popular = await hunch.recommend({ k, exclude, placement: 'main', popularOnly: true });
   if (seq !== renderSeq) return;
-  if (!cards.querySelector('.card')) show(popular);
-  const recs = await hunch.recommend({ k, exclude, placement: 'main' });
-  if (seq !== renderSeq) return; // a newer page asked meanwhile
-  show(recs);
+  if (!cards.querySelector('.card') || arm === 'popular') show(popular);
+  if (arm !== 'popular') {
+    const recs = await hunch.recommend({ k, exclude, placement: 'main' });
+    if (seq !== renderSeq) return; // a newer page asked meanwhile
+    show(recs);
+  }
   section.dataset.route = forRoute;
 }
 
@@ -211,7 +229,7 @@ const routes = {
     });
     const checkout = el('a', { class: 'button', href: '#/checkout', id: 'checkout' }, 'Go to checkout');
     // "Complete your cart": the SDK's own element (cards in a shadow root, tracked as list "cart").
-    const complete = el('hunch-recommendations', { placement: 'cart', limit: 4, label: 'Complete your cart', currency: CURRENCY });
+    const complete = el('hunch-recommendations', { placement: 'cart', limit: 4, label: 'Complete your cart', currency: CURRENCY, ...(EXPERIMENTS ? { experiment: 'recs-cart', arms: 'model popular' } : {}) });
     view.replaceChildren(
       el('h1', {}, 'Your cart'),
       lines.length
@@ -377,6 +395,8 @@ async function showStatus() {
   field('backend').textContent = status.backend === 'none' ? 'none (popular items)' : `${status.backend.toUpperCase()}, ${status.dtype} (${status.modelFile})`;
   field('version').textContent = status.modelVersion ?? 'n/a';
   field('reason').textContent = status.reason;
+  const arms = Object.entries(hunch.experiments()).map(([key, { variants, notEnrolled }]) => `${key}: ${Object.keys(variants)[0] ?? `not enrolled (${Object.keys(notEnrolled)[0]})`}`);
+  field('experiments').textContent = arms.length ? arms.join(', ') : EXPERIMENTS ? 'none on this page yet' : 'off (npm start runs the demo inside experiments)';
   const last = status.lastInference;
   field('inference').textContent = last ? `${last.mode}: ${last.tokens} token${last.tokens === 1 ? '' : 's'} on a context of ${last.contextTokens}, ${last.ms.toFixed(1)} ms` : 'none yet';
   const footer = $('#status');

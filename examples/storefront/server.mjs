@@ -51,23 +51,43 @@ async function resolveFile(pathname, modelsDir) {
   return undefined;
 }
 
-/** The shop's page with the SDK's upload turned on: `data-collector` added to its script tag. */
-function pageWithCollector(file, collector) {
+const escapeAttribute = (value) => String(value).replace(/[&"<>]/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/**
+ * The shop's page with its script tag's attributes for this run: `data-collector` (upload on),
+ * `data-holdout` (the global holdout) and `data-demo-experiments` (app.js runs its experiments).
+ */
+function shopPage(file, attributes) {
   const html = readFileSync(file, 'utf8');
   const tag = '<script src="/hunch/hunch.js"';
-  if (!html.includes(tag)) throw new Error(`${file} has no ${tag}> to give the collector to`);
-  return html.replace(tag, `${tag} data-collector="${collector.replace(/[&"<>]/g, (c) => `&#${c.charCodeAt(0)};`)}"`);
+  if (!html.includes(tag)) throw new Error(`${file} has no ${tag}> to configure`);
+  const added = Object.entries(attributes).map(([name, value]) => ` data-${name}="${escapeAttribute(value)}"`);
+  return html.replace(tag, tag + added.join(''));
 }
 
 /**
  * Starts the storefront; resolves once it listens. Port 0 picks a free port. With `collector`
- * (an upload URL, `hunch collect`'s), the shop's page sends its shoppers' events there.
- * @param {{ port?: number, host?: string, modelsDir?: string, collector?: string }} options
+ * (an upload URL, `hunch collect`'s), the shop's page sends its shoppers' events there; with
+ * `holdout` (a share) the global holdout is on; with `experiments` the page runs the demo's
+ * experiments (app.js); with `report` (a function answering the page's HTML) /report serves it.
+ * @param {import('./server.d.mts').StorefrontOptions} options
  */
-export async function startStorefront({ port = 8080, host = '127.0.0.1', modelsDir = join(repo, 'models'), collector } = {}) {
+export async function startStorefront({ port = 8080, host = '127.0.0.1', modelsDir = join(repo, 'models'), collector, holdout, experiments = false, report } = {}) {
+  const attributes = {
+    ...(collector ? { collector } : {}),
+    ...(holdout ? { holdout } : {}),
+    ...(experiments ? { 'demo-experiments': '' } : {}),
+  };
   const server = createServer(async (request, response) => {
     try {
       const { pathname } = new URL(request.url ?? '/', 'http://localhost');
+      if (report && pathname === '/report') {
+        const html = await report();
+        // The report is one self-contained page, regenerated from the database on every visit.
+        response.writeHead(200, { 'content-type': CONTENT_TYPES['.html'], 'cache-control': 'no-store' });
+        response.end(html);
+        return;
+      }
       const image = /^\/img\/([\w-]+)\.svg$/.exec(pathname);
       if (image && productsById.has(image[1])) {
         response.writeHead(200, { 'content-type': CONTENT_TYPES['.svg'], 'cache-control': 'max-age=3600' });
@@ -80,9 +100,9 @@ export async function startStorefront({ port = 8080, host = '127.0.0.1', modelsD
         response.end('not found');
         return;
       }
-      if (collector && found.file === join(here, 'index.html')) {
+      if (Object.keys(attributes).length > 0 && found.file === join(here, 'index.html')) {
         response.writeHead(200, { 'content-type': CONTENT_TYPES['.html'], 'cache-control': 'no-cache' });
-        response.end(pageWithCollector(found.file, collector));
+        response.end(shopPage(found.file, attributes));
         return;
       }
       // Revalidatable, as a shop's server or CDN serves files: an unchanged hunch.json gets a 304
