@@ -16,19 +16,35 @@ export const EVENT_NAMES = [
   'begin_checkout',
   'purchase',
   'experience_impression',
+  'decision',
+  'view_promotion',
+  'select_promotion',
 ] as const;
 
 export type EventName = (typeof EVENT_NAMES)[number];
 
 /**
- * Events that record what the shop showed rather than what the shopper did: an experiment's
- * exposure (`experience_impression`, GA4's name). Experiment analysis reads them; the model,
- * intent and sessions never see them, so a page's experiments cannot change a prediction.
+ * An experiment's exposure (`experience_impression`, GA4's name): what the shop showed, not what
+ * the shopper did.
  */
 export const EXPOSURE_EVENT = 'experience_impression' satisfies EventName;
 
-/** Whether an event is the shopper's own behaviour (everything but exposures). */
-export const isBehaviourEvent = (name: EventName): boolean => name !== EXPOSURE_EVENT;
+/**
+ * A strategy's decision (`decision`: strategy_id, action_id, propensity, policy_id) and how its
+ * action fared (`view_promotion` when shown, `select_promotion` when clicked; GA4's names, with
+ * promotion_id = the action, creative_slot = the strategy).
+ */
+export const DECISION_EVENT = 'decision' satisfies EventName;
+
+/**
+ * Events about what the shop showed and how it fared: experiment analysis and policy learning
+ * read them; the model, intent and sessions never do, so neither an experiment nor a strategy
+ * can change a prediction (nor the golden vectors).
+ */
+const NOT_BEHAVIOUR: ReadonlySet<EventName> = new Set([EXPOSURE_EVENT, DECISION_EVENT, 'view_promotion', 'select_promotion']);
+
+/** Whether an event is the shopper's own browsing and buying, what the model reads. */
+export const isBehaviourEvent = (name: EventName): boolean => !NOT_BEHAVIOUR.has(name);
 
 /** One product as it appears in an event's `items` list. */
 export interface EventItem {
@@ -56,6 +72,14 @@ export interface EventParams {
   experiment_id?: string;
   /** experience_impression: the variant the shopper saw. */
   variant_id?: string;
+  /** decision: the strategy (decision point), the action taken ('none' for nothing), its probability under the policy, and the policy. */
+  strategy_id?: string;
+  action_id?: string;
+  propensity?: number;
+  policy_id?: string;
+  /** view_promotion / select_promotion: the action shown (GA4's promotion) and the strategy it was shown for (its slot). */
+  promotion_id?: string;
+  creative_slot?: string;
 }
 
 export interface HunchEvent {
@@ -129,7 +153,21 @@ function validateItem(value: unknown, field: string): Validation<EventItem> {
 export function validateParams(name: EventName, input: unknown): Validation<EventParams> {
   const raw = input === undefined ? {} : input;
   if (!isRecord(raw)) return { ok: false, error: `${name}: params must be an object` };
-  const stringFields = ['item_id', 'item_category', 'search_term', 'item_list_id', 'page_path', 'currency', 'experiment_id', 'variant_id'] as const;
+  const stringFields = [
+    'item_id',
+    'item_category',
+    'search_term',
+    'item_list_id',
+    'page_path',
+    'currency',
+    'experiment_id',
+    'variant_id',
+    'strategy_id',
+    'action_id',
+    'policy_id',
+    'promotion_id',
+    'creative_slot',
+  ] as const;
   const params: EventParams = {};
   for (const field of stringFields) {
     const error = checkString(raw[field], field);
@@ -139,6 +177,10 @@ export function validateParams(name: EventName, input: unknown): Validation<Even
   const valueError = checkNumber(raw.value, 'value');
   if (valueError) return { ok: false, error: `${name}: ${valueError}` };
   if (raw.value !== undefined) params.value = raw.value as number;
+  if (raw.propensity !== undefined) {
+    if (typeof raw.propensity !== 'number' || !(raw.propensity > 0 && raw.propensity <= 1)) return { ok: false, error: `${name}: propensity must be a probability in (0, 1]` };
+    params.propensity = raw.propensity;
+  }
   if (raw.items !== undefined) {
     if (!Array.isArray(raw.items)) return { ok: false, error: `${name}: items must be an array` };
     params.items = [];
@@ -156,6 +198,12 @@ export function validateParams(name: EventName, input: unknown): Validation<Even
   }
   if (name === EXPOSURE_EVENT && (params.experiment_id === undefined || params.variant_id === undefined)) {
     return { ok: false, error: `${name}: experiment_id and variant_id are required` };
+  }
+  if (name === DECISION_EVENT && (params.strategy_id === undefined || params.action_id === undefined || params.propensity === undefined)) {
+    return { ok: false, error: `${name}: strategy_id, action_id and propensity are required` };
+  }
+  if ((name === 'view_promotion' || name === 'select_promotion') && (params.promotion_id === undefined || params.creative_slot === undefined)) {
+    return { ok: false, error: `${name}: promotion_id and creative_slot are required` };
   }
   return { ok: true, value: params };
 }

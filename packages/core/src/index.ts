@@ -2,9 +2,10 @@
  * @hunch/core: what the browser SDK, the collector and the trainer share. The event schema
  * and its validation, the encoding of behaviour into model tokens, the catalog and model
  * manifest formats with the model contract between exporter and browser, the privacy
- * scrubbing of event parameters, the upload format, and experiment assignment.
+ * scrubbing of event parameters, the upload format, experiment assignment, and the strategy
+ * policies that the browser decides with and the trainer learns.
  */
-export { EVENT_NAMES, EXPOSURE_EVENT, isBehaviourEvent, isEventName, validateEvent, validateParams } from './events.js';
+export { DECISION_EVENT, EVENT_NAMES, EXPOSURE_EVENT, isBehaviourEvent, isEventName, validateEvent, validateParams } from './events.js';
 export type { EventItem, EventName, EventParams, HunchEvent, Validation } from './events.js';
 
 export { byteAlphabet, learnMerges } from './bpe.js';
@@ -57,3 +58,16 @@ export type { Chunked, ParsedUpload, UploadBatch, UploadChunk, UploadRejection, 
 
 export { assign, DEFAULT_HOLDOUT, HOLDOUT_ARMS, inHoldout } from './experiments/assignment.js';
 export type { Assignment, ExperimentConfig, HoldoutConfig } from './experiments/assignment.js';
+
+export {
+  actionProbabilities,
+  actionScore,
+  DECISION_FEATURES,
+  decisionFeatures,
+  drawAction,
+  FUNNEL_STAGES,
+  NO_ACTION,
+  POLICY_VERSION,
+  validatePolicy,
+} from './strategies/policy.js';
+export type { ActionProbabilities, DecisionContext, DecisionStage, PolicyCheck, PolicyFile } from './strategies/policy.js';
