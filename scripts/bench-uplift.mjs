@@ -10,7 +10,9 @@
 // - CUPED: interval width and the spread of the estimates against the sqrt(1 - ρ²) predicted;
 // - the headline, a closed loop on the demo shop (lib/closed-loop-bench.mjs): Hunch's model vs
 //   popular items vs no recommendations, estimated lift beside the exact true lift, and the
-//   coverage of the model-vs-popular interval over repeated simulated experiments.
+//   coverage of the model-vs-popular interval over repeated simulated experiments; the same
+//   lifts end to end from `hunch report` (experimentReport of the built trainer) on the events
+//   the SDK would upload for each shopper's own arm, with its SRM check and its coverage.
 // Options: --aa 1000 --ab 1000 --srm 1000 --shoppers 20000 --srm-shoppers 20000 --days 14
 // --seed 0 (added to every run's seed: another set of simulated shops) --loop-shoppers 20000
 // (the headline experiment; 0: no closed loop) --loop-runs 100 --loop-run-shoppers 2000. Prints one JSON object

@@ -3,12 +3,15 @@
  * recommendation code (scripts/lib/sdk-shop.ts): the model's tiles match the shoppers' missions
  * better than the popular list's, so it sells more; the report's intervals from the observed
  * arms cover the exact true lift; an A/A has a true lift of exactly 0; recommendations nobody
- * clicks change nothing; the same seed gives the same figures, whatever the cache of model answers holds.
+ * clicks change nothing; the same seed gives the same figures, whatever the cache of model answers holds;
+ * the events it uploads are valid, and `hunch report` on them (experimentReport) finds the same
+ * shoppers and conversion per arm as the direct estimate, with intervals that cover the truth.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { closedLoopExperiment, closedLoopReport, trueMeans, type ClosedLoopExperiment, type LoopArm } from '../packages/trainer/src/experiments/index.js';
+import { experimentReport } from '../packages/trainer/src/report/index.js';
 import { loadSdkShop, type SdkShop } from '../scripts/lib/sdk-shop.js';
-import type { HunchEvent } from '@hunch/core';
+import { EXPOSURE_EVENT, validateEvent, type HunchEvent } from '@hunch/core';
 
 const PAIRS: Array<[number, number]> = [[0, 2], [0, 1], [1, 2]];
 const arm = (name: string, shown: LoopArm) => ({ name, weight: 1, shown });
@@ -105,5 +108,56 @@ describe('closed loop on the demo shop', () => {
     // The first 300 shoppers of seed 11 are the first 300 of the 1,500 above.
     const again = await closedLoopExperiment(shop, { shoppers: 300, seed: 11, days: 14, key: 'closed-loop-test' });
     expect(Array.from(again.experiment.potential[0]!.revenue)).toEqual(Array.from(run.experiment.potential[0]!.revenue.subarray(0, 300)));
+  });
+  it("uploads valid events from which the report (experimentReport) recovers each arm's shoppers and conversion, and covers the true lift", async () => {
+    const small = await closedLoopExperiment(shop, { shoppers: 600, seed: 15, days: 14, key: 'closed-loop-report' });
+    const events: HunchEvent[] = [];
+    for await (const event of small.events()) events.push(event);
+    const ids = new Set<string>();
+    for (const event of events) {
+      const checked = validateEvent(JSON.parse(JSON.stringify(event)));
+      expect(checked.ok ? checked.value : checked.error).toEqual(event);
+      expect(event.shopperId).toBeDefined();
+      ids.add(event.id);
+    }
+    expect(ids.size).toBe(events.length);
+    // One exposure per placement per visit (two a visit), in every arm, none included.
+    const enrolled = small.population.visits.reduce((s, v, i) => s + (small.experiment.arm[i]! >= 0 ? v : 0), 0);
+    expect(events.filter((e) => e.name === EXPOSURE_EVENT)).toHaveLength(2 * enrolled);
+    expect(new Set(events.map((e) => e.sessionId)).size).toBe(enrolled);
+    // Replayed events are the same whatever ran before (ids and times from the seed).
+    const again: HunchEvent[] = [];
+    for await (const event of small.events()) again.push(event);
+    expect(again).toEqual(events);
+
+    const direct = closedLoopReport(small, PAIRS);
+    const byNone = (await experimentReport(events, { now: 0 })).experiments[0]!;
+    const byPopular = (await experimentReport(events, { now: 0, control: 'popular' })).experiments[0]!;
+    expect(byNone.key).toBe('closed-loop-report');
+    expect(byNone.control).toBe('none');
+    expect(byNone.srm.mismatch).toBe(false);
+    expect(byNone.crossovers.shoppers).toBe(0);
+    expect([...byNone.lists]).toEqual(['home', 'product']);
+    for (const [a, arm] of direct.arms.entries()) {
+      const reported = byNone.arms.find((r) => r.variant === arm.name)!;
+      expect(reported.shoppers).toBe(small.experiment.counts[a]);
+      expect(reported.metrics.conversion.value).toBeCloseTo(arm.conversion.observed, 12);
+      expect(reported.metrics.revenuePerShopper.value).toBeCloseTo(arm.revenuePerShopper.observed, 9);
+      expect(reported.metrics.addToCart.value).toBeCloseTo(arm.addToCart.observed, 12);
+      if (arm.clickThrough) expect(reported.metrics.ctr.value).toBeCloseTo(arm.clickThrough.observed, 12);
+    }
+    // Its lifts are the direct estimator's, and cover the exact true lift (this seed).
+    const lift = (report: typeof byNone, treatment: string) => report.comparisons.find((c) => c.treatment === treatment)!.metrics;
+    const reported = [lift(byNone, 'model'), lift(byPopular, 'model'), lift(byNone, 'popular')];
+    direct.comparisons.forEach((c, k) => {
+      const r = reported[k]!;
+      expect(r.conversion!.absolute.value).toBeCloseTo(c.conversion.estimate.value, 12);
+      expect(r.conversion!.absolute.low).toBeCloseTo(c.conversion.estimate.low, 12);
+      expect(r.revenuePerShopper!.absolute.value).toBeCloseTo(c.revenue.estimate.value, 9);
+      expect(r.conversion!.absolute.low!).toBeLessThanOrEqual(c.conversion.truth);
+      expect(r.conversion!.absolute.high!).toBeGreaterThanOrEqual(c.conversion.truth);
+      expect(r.conversion!.relative.low!).toBeLessThanOrEqual(c.conversionRelative.truth);
+      expect(r.conversion!.relative.high!).toBeGreaterThanOrEqual(c.conversionRelative.truth);
+    });
   });
 });

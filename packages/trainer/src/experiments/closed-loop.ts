@@ -25,8 +25,14 @@
  * under every arm with the same luck: the true lift of one arm over another is exact for the
  * simulated shoppers, and it comes from the recommendations actually shown, not from a knob.
  * Deterministic for a seed.
+ *
+ * The device stores the events as the SDK does (page views, searches, product views, the tiles
+ * shown as view_item_list, clicks, carts, purchases, and an `experience_impression` of the
+ * experiment each time a placement is on a page), and `ClosedLoopExperiment.events()` gives them
+ * as the SDK uploads them (with the shopper's id), for each enrolled shopper under their own arm:
+ * what `hunch report` reads, so that the report can be checked end to end against the truth.
  */
-import type { CatalogItem, EventParams, HunchEvent } from '@hunch/core';
+import { EXPOSURE_EVENT, type CatalogItem, type EventItem, type EventParams, type HunchEvent } from '@hunch/core';
 import { hashSeed, Rng } from '../lib/prng.js';
 import { meanEstimate } from './estimate.js';
 import { armMoments } from './arm-moments.js';
@@ -35,7 +41,7 @@ import type { Interval } from './estimate.js';
 import { ratioEstimate } from './ratio-metric.js';
 import { emptyOutcomes, type ShopperOutcomes } from './responses.js';
 import { simulateExperiment, trueMeans, trueRatios, type Arm, type SimulatedExperiment } from './simulate-experiment.js';
-import { sigmoid, shopperIds } from './simulate-shoppers.js';
+import { sigmoid } from './simulate-shoppers.js';
 
 export type LoopArm = 'model' | 'popular' | 'none';
 export type LoopIntent = 'browse' | 'research' | 'buy';
@@ -143,6 +149,16 @@ export interface ClosedLoopPopulation {
 
 const logit = (p: number) => Math.log(p / (1 - p));
 
+/**
+ * The shoppers' ids, from the seed: what assignment hashes and what their events carry as
+ * `shopperId` (the SDK uploads the id it assigns by), so a token the event schema accepts
+ * (8 to 64 of A-Z a-z 0-9 _ -).
+ */
+export function loopShopperIds(seed: number, count: number): string[] {
+  const tag = (seed >>> 0).toString(36);
+  return Array.from({ length: count }, (_, i) => `loop-${tag}-${i.toString(36)}`);
+}
+
 /** Categories of `products` in order of first appearance (the popular list: most popular first). */
 const categoriesOf = (products: readonly CatalogItem[]) => [...new Set(products.flatMap((item) => (item.category === undefined ? [] : [item.category])))];
 
@@ -164,7 +180,7 @@ export function closedLoopPopulation(products: readonly CatalogItem[], options: 
     days,
     seed,
     model,
-    ids: shopperIds(seed, n),
+    ids: loopShopperIds(seed, n),
     mission: new Int16Array(n),
     intent: new Uint8Array(n),
     categories,
@@ -225,30 +241,77 @@ function catalogued(products: readonly CatalogItem[]): Catalogued {
   return { byId, byCategory };
 }
 
+/** A product as an event's `items` entry (view_item_list, purchase). */
+const listItem = (item: CatalogItem): EventItem => ({
+  item_id: item.id,
+  ...(item.category !== undefined ? { item_category: item.category } : {}),
+  ...(item.price !== undefined ? { price: item.price } : {}),
+});
+
 const itemParams = (item: CatalogItem): EventParams => ({
   item_id: item.id,
   ...(item.category !== undefined ? { item_category: item.category } : {}),
   ...(item.price !== undefined ? { value: item.price, currency: CURRENCY } : {}),
 });
 
+/** One shopper's outcomes in the window (a row of ShopperOutcomes). */
+interface ShopperResult {
+  purchases: number;
+  revenue: number;
+  carted: number;
+  impressions: number;
+  clicks: number;
+}
+
+/** The experiment a replay logs exposures to: its key and the variant's name. */
+interface Exposure {
+  key: string;
+  variant: string;
+}
+
+/** Time between two steps of a visit (a page, a search, the checkout); the events of one step are a second apart. */
+const STEP_MS = 20_000;
+
 /**
- * Shopper i's window under `arm`, written to `out[i]`; what was shown is added to `shown`.
- * `device` is null for the `none` arm.
+ * Shopper i's window under `arm`; what was shown is added to `shown`. Every event is stored on
+ * the device as the SDK stores it (the recommendations read them back), exposures included, and
+ * handed to `upload`, if given, with the shopper's id, as the SDK's uploader sends it.
+ *
+ * Events: per visit (a session of its own) a page_view of the home page, then its "For you"
+ * placement: an `experience_impression` of the experiment (item_list_id "home") whenever the
+ * placement is on the page, also for `none`, whose slot stays empty (so that every arm is
+ * exposed at the same moment), a view_item_list of the tiles shown, and a click as select_item
+ * (item_list_id the placement) + view_item; a search; the product views (view_item); on the last
+ * product page the "Because you viewed" placement (its exposure, tiles, click, item_list_id
+ * "product"); then add_to_cart and purchase (value, currency, items). Times: the visit's day
+ * (arrival day, then the gaps), an hour of the day from the shopper's own stream, 20 s per step
+ * and 1 s between the events of a step: the steps' times, the exposures' among them, do not
+ * depend on the arm.
  */
-async function replayShopper(pop: ClosedLoopPopulation, i: number, shop: LoopShop, arm: LoopArm, cat: Catalogued, out: ShopperOutcomes, shown: ShownStats): Promise<void> {
+async function replayShopper(pop: ClosedLoopPopulation, i: number, shop: LoopShop, arm: LoopArm, exposure: Exposure, cat: Catalogued, shown: ShownStats, upload?: (event: HunchEvent) => void): Promise<ShopperResult> {
   const m = pop.model;
   const mission = pop.categories[pop.mission[i]!]!;
   const intent = INTENTS[pop.intent[i]!]!;
   const own = cat.byCategory.get(mission)!;
   const rng = new Rng(hashSeed(pop.seed, i, 0xc105ed));
+  // Hours of the day come from a stream of their own, so the response draws stay as they were.
+  const clockRng = new Rng(hashSeed(pop.seed, i, 0x71e5));
   const events: HunchEvent[] = [];
   const device = arm === 'none' ? null : shop.device(events, { heldOut: arm === 'popular' });
+  const shopperId = pop.ids[i]!;
   let eventCount = 0;
-  let ts = EPOCH + pop.day[i]! * DAY;
-  const sessionId = `${pop.ids[i]}.0`;
+  let day = pop.day[i]!;
+  let clock = 0;
+  let within = 0;
+  let sessionId = '';
+  const step = () => {
+    clock += STEP_MS;
+    within = 0;
+  };
   const emit = (name: HunchEvent['name'], params: EventParams) => {
-    ts += 20_000;
-    events.push({ id: `${pop.ids[i]}.${eventCount++}`, name, ts, sessionId, params });
+    const event: HunchEvent = { id: `${shopperId}-${eventCount++}`, name, ts: clock + 1000 * within++, sessionId, params };
+    events.push(event);
+    upload?.({ ...event, shopperId });
   };
   let purchases = 0, revenue = 0, carted = 0, impressions = 0, clicks = 0;
   const [fewest, most] = m.views[intent];
@@ -257,12 +320,14 @@ async function replayShopper(pop: ClosedLoopPopulation, i: number, shop: LoopSho
   const placement = async (name: string, k: number, exclude: string[]): Promise<CatalogItem | undefined> => {
     const uClick = rng.next();
     const uWhich = rng.next();
+    emit(EXPOSURE_EVENT, { experiment_id: exposure.key, variant_id: exposure.variant, item_list_id: name });
     if (!device) return undefined;
     const ids = await device.recommend({ k, exclude, placement: name });
     const items = ids.flatMap((id) => cat.byId.get(id) ?? []);
     shown.placements++;
     shown.tiles += items.length;
     impressions += items.length;
+    if (items.length > 0) emit('view_item_list', { item_list_id: name, items: items.map(listItem) });
     let best = 0;
     let total = 0;
     const weights = items.map((item, j) => {
@@ -286,14 +351,19 @@ async function replayShopper(pop: ClosedLoopPopulation, i: number, shop: LoopSho
   };
 
   for (let v = 0; v < pop.visits[i]!; v++) {
-    if (v > 0) ts += (1 + Math.floor(rng.next() * m.visitGap)) * DAY;
+    if (v > 0) day += 1 + Math.floor(rng.next() * m.visitGap);
     else rng.next();
+    // Between 8:00 and 22:00 (UTC): a visit never crosses midnight.
+    clock = EPOCH + day * DAY + Math.floor((8 + 14 * clockRng.next()) * 3_600_000);
+    within = 0;
+    sessionId = `${shopperId}-s${v}`;
     // Arrival: the home page and its "For you" placement.
     emit('page_view', { page_path: '/' });
     device?.newPage();
     const home = await placement('home', m.homeTiles, []);
     // The shopper's own browsing: maybe a search, then product pages (a fixed number of draws per view).
     const searched = rng.next() < m.search;
+    step();
     if (searched) emit('search', { search_term: mission });
     const views = fewest + Math.floor(rng.next() * (most - fewest + 1));
     let found: CatalogItem | undefined;
@@ -309,6 +379,7 @@ async function replayShopper(pop: ClosedLoopPopulation, i: number, shop: LoopSho
       current = from.items[at]!;
       if (current.category === mission) found = current;
       if (device) device.newPage();
+      step();
       emit('view_item', itemParams(current));
     }
     // The last product page's "Because you viewed" placement (without the product on screen).
@@ -320,30 +391,45 @@ async function replayShopper(pop: ClosedLoopPopulation, i: number, shop: LoopSho
     const bought = relevantClick ?? found ?? current;
     if (bought && u < Math.min(1, m.cartRatio * p)) {
       carted = 1;
+      step();
       emit('add_to_cart', itemParams(bought));
       if (u < p) {
         purchases++;
         revenue += bought.price ?? 0;
-        emit('purchase', { value: bought.price ?? 0, currency: CURRENCY, items: [{ item_id: bought.id, ...(bought.price !== undefined ? { price: bought.price } : {}) }] });
+        step();
+        emit('purchase', { value: bought.price ?? 0, currency: CURRENCY, items: [{ ...listItem(bought), quantity: 1 }] });
       }
     }
   }
-  out.purchases[i] = purchases;
-  out.purchased[i] = purchases > 0 ? 1 : 0;
-  out.revenue[i] = Math.round(revenue * 100) / 100;
-  out.addedToCart[i] = carted;
-  out.impressions[i] = impressions;
-  out.clicks[i] = clicks;
+  return { purchases, revenue: Math.round(revenue * 100) / 100, carted, impressions, clicks };
 }
 
-/** Every shopper's outcomes had they all been shown `arm`, and what was shown. */
-export async function potentialOutcomes(pop: ClosedLoopPopulation, shop: LoopShop, arm: LoopArm): Promise<{ outcomes: ShopperOutcomes; shown: ShownStats }> {
-  const cat = catalogued(shop.products);
-  for (const category of pop.categories) if (!cat.byCategory.has(category)) throw new Error(`no products of category ${category}`);
+function store(out: ShopperOutcomes, i: number, r: ShopperResult): void {
+  out.purchases[i] = r.purchases;
+  out.purchased[i] = r.purchases > 0 ? 1 : 0;
+  out.revenue[i] = r.revenue;
+  out.addedToCart[i] = r.carted;
+  out.impressions[i] = r.impressions;
+  out.clicks[i] = r.clicks;
+}
+
+/**
+ * Every shopper's outcomes had they all been shown `arm`, and what was shown. `key`: the
+ * experiment whose exposures the devices store (the variant is the arm's name: an exposure
+ * never changes what the SDK recommends, only takes its place among the stored events).
+ */
+export async function potentialOutcomes(pop: ClosedLoopPopulation, shop: LoopShop, arm: LoopArm, key = 'closed-loop'): Promise<{ outcomes: ShopperOutcomes; shown: ShownStats }> {
+  const cat = checkedCatalog(pop, shop);
   const outcomes = emptyOutcomes(pop.size);
   const shown = emptyShown();
-  for (let i = 0; i < pop.size; i++) await replayShopper(pop, i, shop, arm, cat, outcomes, shown);
+  for (let i = 0; i < pop.size; i++) store(outcomes, i, await replayShopper(pop, i, shop, arm, { key, variant: arm }, cat, shown));
   return { outcomes, shown };
+}
+
+function checkedCatalog(pop: ClosedLoopPopulation, shop: LoopShop): Catalogued {
+  const cat = catalogued(shop.products);
+  for (const category of pop.categories) if (!cat.byCategory.has(category)) throw new Error(`no products of category ${category}`);
+  return cat;
 }
 
 export interface ClosedLoopExperiment {
@@ -352,6 +438,34 @@ export interface ClosedLoopExperiment {
   experiment: SimulatedExperiment;
   /** What each arm showed, over every shopper (not only its own). */
   shown: ShownStats[];
+  /** The experiment's key: the experiment_id of the exposures. */
+  key: string;
+  /**
+   * What the SDK would upload: every enrolled shopper's events under their own (observed) arm,
+   * shopper by shopper (one shopper's events in memory at a time), each with the shopper's id;
+   * exposures name the arm (its `name`) as variant_id. Replayed through the same shop, so it
+   * runs the recommendations again (the shop's cache of model answers makes that cheap); each
+   * shopper's replayed outcomes are checked against the observed ones (it throws if they differ).
+   */
+  events(): AsyncGenerator<HunchEvent>;
+}
+
+/** Each enrolled shopper's events under their observed arm (see ClosedLoopExperiment.events). */
+async function* observedEvents(shop: LoopShop, population: ClosedLoopPopulation, arms: readonly Arm<LoopArm>[], experiment: SimulatedExperiment, key: string): AsyncGenerator<HunchEvent> {
+  const cat = checkedCatalog(population, shop);
+  const shown = emptyShown();
+  const replayed = emptyOutcomes(1);
+  for (let i = 0; i < population.size; i++) {
+    const a = experiment.arm[i]!;
+    if (a < 0) continue;
+    const events: HunchEvent[] = [];
+    const result = await replayShopper(population, i, shop, arms[a]!.shown, { key, variant: arms[a]!.name }, cat, shown, (event) => events.push(event));
+    store(replayed, 0, result);
+    for (const column of Object.keys(replayed) as Array<keyof ShopperOutcomes>) {
+      if (replayed[column][0] !== experiment.observed[column][i]) throw new Error(`closed loop: shopper ${population.ids[i]}'s replay under ${arms[a]!.name} gives ${column} ${replayed[column][0]}, observed ${experiment.observed[column][i]}`);
+    }
+    yield* events;
+  }
 }
 
 /**
@@ -366,7 +480,7 @@ export async function closedLoopExperiment(
   const arms = options.arms ?? (['model', 'popular', 'none'] as const).map((name) => ({ name, weight: 1, shown: name }));
   const population = closedLoopPopulation(shop.products, options);
   const potential = new Map<LoopArm, { outcomes: ShopperOutcomes; shown: ShownStats }>();
-  for (const arm of arms) if (!potential.has(arm.shown)) potential.set(arm.shown, await potentialOutcomes(population, shop, arm.shown));
+  for (const arm of arms) if (!potential.has(arm.shown)) potential.set(arm.shown, await potentialOutcomes(population, shop, arm.shown, options.key));
   const experiment = simulateExperiment({
     population,
     key: options.key,
@@ -378,7 +492,14 @@ export async function closedLoopExperiment(
       for (const column of Object.keys(out) as Array<keyof ShopperOutcomes>) out[column].set(from[column]);
     },
   });
-  return { population, arms, experiment, shown: arms.map((arm) => potential.get(arm.shown)!.shown) };
+  return {
+    population,
+    arms,
+    experiment,
+    shown: arms.map((arm) => potential.get(arm.shown)!.shown),
+    key: options.key,
+    events: () => observedEvents(shop, population, arms, experiment, options.key),
+  };
 }
 
 /** An estimated lift (from the observed arms only) beside the exact true lift. */
