@@ -10,6 +10,8 @@ import type { Intent } from './intent.js';
 import type { ModelStatus } from './model-client.js';
 import type { Recommendation } from './recommend/recommendations.js';
 import type { RetentionLimits } from './storage/types.js';
+import type { Decision } from './strategies/decide.js';
+import type { StrategyDeclarations } from './strategies/declarations.js';
 import type { BackendPreference, ModelDtype } from './worker/protocol.js';
 
 export interface HunchOptions {
@@ -58,6 +60,8 @@ export interface HunchOptions {
    * Default off. Without storage consent there is no shopper id and it does not apply.
    */
   holdout?: number;
+  /** Strategies (decision points) and their actions, for decide() and <hunch-slot>; more with hunch.strategies(). */
+  strategies?: StrategyDeclarations;
 }
 
 export interface RecommendOptions {
@@ -144,4 +148,15 @@ export interface Hunch {
    * logs the global holdout's variant ('holdout' or 'personalised') while the holdout is on.
    */
   expose(key: string, target?: Element | null, listId?: string): void;
+  /** Declares strategies (or replaces those of the same name): named decision points with their actions, eligibility, copy and caps. */
+  strategies(declarations: StrategyDeclarations): void;
+  /**
+   * The action strategy `name` takes for this shopper now, drawn among its eligible actions by
+   * the model's policy.json (uniform without one), with its copy (text), reason and probability;
+   * logged as a `decision` event with that probability (with storage consent). Action `none`
+   * when it does nothing (always for a shopper in the global holdout). null, with one console
+   * warning and the decision logged as none, on bad input: an unknown strategy, a declaration
+   * that does not check, a policy that does not validate or match. Never rejects.
+   */
+  decide(name: string): Promise<Decision | null>;
 }

@@ -18,6 +18,7 @@ import { wireConsent } from './consent-wiring.js';
 import { createPredictor } from './predictor.js';
 import { createIntentWatch } from './intent-watch.js';
 import { createRecommender } from './recommend/recommender.js';
+import { createStrategies } from './strategies/decide.js';
 import { createRecorder, type EventRecorder } from './recorder.js';
 import { rerank } from './rerank.js';
 import { allEvents, exportOf } from './shopper-data.js';
@@ -134,7 +135,13 @@ export function createHunchWithRecorder(options: HunchOptions, parts: LoaderPart
     experiments: experiments.tally,
 
     expose: (key, target, listId) => exposures.expose(key, target, listId),
+
+    strategies: (declarations) => strategies.declare(declarations),
+
+    decide: (name) => strategies.decide(name),
   };
+  // Decisions are logged through track() (not behaviour: the model and intent never read them).
+  const strategies = createStrategies({ consent, heldOut, situation: intentWatch.details, track: hunch.track, modelUrl }, options.strategies);
   const exposures = parts.exposures ?? createExposures(experiments.variantOf, hunch.track);
 
   if (options.autoCapture) startAutoCapture(hunch.track, options.autoCapture === true ? {} : options.autoCapture, exposures);

@@ -9,8 +9,8 @@
  * track() only validates and queues (microseconds on the main thread); storage is
  * batched into IndexedDB and the model runs in a Web Worker.
  *
- * This file is the package's whole public surface: createHunch(), defineRecommendationsElement()
- * and the types. create-hunch.ts makes the SDK's parts and wires them into an instance.
+ * This file is the package's whole public surface: createHunch(), defineRecommendationsElement(),
+ * defineSlotElement() and the types. create-hunch.ts makes the SDK's parts and wires them into an instance.
  */
 import type { Hunch, HunchOptions } from './api.js';
 import { createHunchWithRecorder } from './create-hunch.js';
@@ -20,6 +20,9 @@ export type { CatalogItem, EventName, EventParams, HunchEvent } from '@hunch/cor
 export type { Recommendation } from './recommend/recommendations.js';
 export type { FunnelStage, Intent } from './intent.js';
 export { defineRecommendationsElement, type RenderOptions } from './render/element.js';
+export { defineSlotElement } from './render/slot.js';
+export type { Decision } from './strategies/decide.js';
+export type { ActionDeclaration, ActionEligibility, ActionKind, StrategyDeclaration, StrategyDeclarations } from './strategies/declarations.js';
 export type { AutoCaptureOptions } from './capture/index.js';
 export type { ConsentState, ConsentValue } from './consent.js';
 export type { ExperimentOptions, ExperimentTally, NotEnrolled } from './experiments.js';

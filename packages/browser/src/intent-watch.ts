@@ -2,6 +2,7 @@
  * The shopper's intent as the page follows it: intent() now, and on('intent') listeners told
  * when the funnel stage changes, after events settle or when a cart goes idle.
  */
+import type { CatalogItem, HunchEvent } from '@hunch/core';
 import type { Consent } from './consent.js';
 import type { ConsentedStore } from './consented-store.js';
 import { AT_RISK_IDLE_MS, intentOf, type Intent } from './intent.js';
@@ -17,19 +18,28 @@ const browsing = (why: string): Intent => ({ stage: 'browsing', why, nextAction:
 export interface IntentWatch {
   /** intent(): the intent now; never rejects. */
   now(): Promise<Intent>;
+  /** The intent now with the events it was read from and the catalog entries of their products (decide() reads the cart from them). */
+  details(): Promise<IntentDetails>;
   /** An event was recorded: the stage may change once events settle. */
   eventAdded(): void;
   /** on('intent', listener): the current intent at once, then each new stage. Returns the function that unsubscribes. */
   subscribe(listener: (intent: Intent) => void): () => void;
 }
 
+export interface IntentDetails {
+  intent: Intent;
+  events: HunchEvent[];
+  entries: Map<string, CatalogItem>;
+}
+
 export function createIntentWatch(consent: Consent, predictor: Predictor, store: ConsentedStore): IntentWatch {
-  async function currentIntent(): Promise<Intent> {
-    if (!consent.allows('storage')) return browsing('waiting for personalization_storage consent');
+  async function details(): Promise<IntentDetails> {
+    if (!consent.allows('storage')) return { intent: browsing('waiting for personalization_storage consent'), events: [], entries: new Map() };
     const events = await predictor.recentEvents();
     const { prediction, entries } = await predictor.predictWithEntries(events, { k: 0, exclude: [] });
-    return intentOf(events, entries, prediction, Date.now());
+    return { intent: intentOf(events, entries, prediction, Date.now()), events, entries };
   }
+  const currentIntent = async (): Promise<Intent> => (await details()).intent;
 
   const listeners = new Set<(intent: Intent) => void>();
   let lastStage: Intent['stage'] | undefined;
@@ -62,6 +72,7 @@ export function createIntentWatch(consent: Consent, predictor: Predictor, store:
         logOnce('intent failed', error);
         return browsing('intent unavailable');
       }),
+    details,
     eventAdded() {
       if (listeners.size === 0) return;
       clearTimeout(settleTimer);

@@ -5,3 +5,5 @@ export const SESSION_KEY = 'hunch.session';
 export const BACKEND_KEY = 'hunch.backend';
 /** localStorage: the shopper's anonymous id for experiments (a random UUID), only with personalization_storage consent. */
 export const SHOPPER_KEY = 'hunch.shopper';
+/** localStorage: each strategy's decisions this session and today, for its frequency caps (only with personalization_storage consent). */
+export const STRATEGIES_KEY = 'hunch.strategies';

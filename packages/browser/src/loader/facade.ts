@@ -16,7 +16,7 @@ import type { Hunch, HunchExport, HunchOptions } from '../index.js';
 import { eventTime } from '../lib/clock.js';
 import { uuid } from '../lib/ids.js';
 import { logOnce } from '../lib/log.js';
-import { BACKEND_KEY, DB_NAME, SESSION_KEY } from '../lib/names.js';
+import { BACKEND_KEY, DB_NAME, SESSION_KEY, STRATEGIES_KEY } from '../lib/names.js';
 import type { ModelStatus } from '../model-client.js';
 import type { QueuedEvent, SdkModule } from './protocol.js';
 
@@ -113,6 +113,14 @@ export function createFacade(options: HunchOptions, loadSdk: () => Promise<SdkMo
     // the SDK shares this object, so "once per page view" holds across the two.
     expose: (key, target, listId) => exposures.expose(key, target, listId),
 
+    // Declarations wait for the SDK like the calls after them: a decide() asked next waits behind them.
+    strategies(declarations) {
+      if (real) return real.strategies(declarations);
+      void ready.then((h) => h?.strategies(declarations));
+    },
+
+    decide: (name) => later((h) => h.decide(name), () => null),
+
     export: () =>
       later(
         (h) => h.export(),
@@ -130,6 +138,7 @@ export function createFacade(options: HunchOptions, loadSdk: () => Promise<SdkMo
             try {
               sessionStorage.removeItem(SESSION_KEY);
               localStorage.removeItem(BACKEND_KEY);
+              localStorage.removeItem(STRATEGIES_KEY);
               // The model's caches (worker/model-files.ts and worker/ort/files.ts name them).
               if (typeof caches !== 'undefined') {
                 void caches

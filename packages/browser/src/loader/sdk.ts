@@ -5,6 +5,7 @@
 import type { HunchOptions } from '../index.js';
 import { createHunchWithRecorder } from '../create-hunch.js';
 import { defineRecommendationsElement } from '../render/element.js';
+import { defineSlotElement } from '../render/slot.js';
 import { logOnce } from '../lib/log.js';
 import type { QueuedEvent, SdkModule } from './protocol.js';
 
@@ -20,5 +21,7 @@ export const start: SdkModule['start'] = (options: HunchOptions, queue: QueuedEv
   }
   // <hunch-recommendations> and [data-hunch-recs] render with this instance.
   defineRecommendationsElement(hunch);
+  // <hunch-slot name="..."> renders a strategy's decision with it.
+  defineSlotElement(hunch);
   return hunch;
 };

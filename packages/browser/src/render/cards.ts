@@ -54,7 +54,7 @@ function card({ item, reason, source }: Card, formatPrice: (price: number) => st
  * make one, and each is made once.
  */
 const formatters = new Map<string, Intl.NumberFormat>();
-function formatPrice(price: number, currency: string | undefined): string {
+export function formatPrice(price: number, currency: string | undefined): string {
   let format = formatters.get(currency ?? '');
   if (!format) {
     format = currency ? new Intl.NumberFormat(undefined, { style: 'currency', currency }) : new Intl.NumberFormat(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 });

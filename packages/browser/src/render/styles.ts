@@ -22,24 +22,42 @@ export const CARD_STYLES = `
 [part~="placeholder"] { min-height: 180px; background: var(--hunch-placeholder, #eee); border-radius: var(--hunch-radius, 8px); }
 `;
 
-/** The page's one CARD_STYLES sheet (made on first use); null where constructable stylesheets are missing. */
-let sheet: CSSStyleSheet | null | undefined;
+/** The page's sheet of each style text (made on first use); null where constructable stylesheets are missing. */
+const sheets = new Map<string, CSSStyleSheet | null>();
 
-/** Styles `root` with CARD_STYLES, once however often it is mounted. */
-export function adoptCardStyles(root: ShadowRoot): void {
+/** Styles `root` with `css` (one sheet per page, shared by every root), once however often it is mounted. */
+export function adoptStyles(root: ShadowRoot, css: string): void {
+  let sheet = sheets.get(css);
   if (sheet === undefined) {
     try {
       sheet = 'adoptedStyleSheets' in root ? new CSSStyleSheet() : null;
-      sheet?.replaceSync(CARD_STYLES);
+      sheet?.replaceSync(css);
     } catch {
       sheet = null; // CSSStyleSheet is not constructable here
     }
+    sheets.set(css, sheet);
   }
   if (sheet) {
     if (!root.adoptedStyleSheets.includes(sheet)) root.adoptedStyleSheets = [...root.adoptedStyleSheets, sheet];
   } else if (!root.querySelector('style')) {
     const style = document.createElement('style');
-    style.textContent = CARD_STYLES;
+    style.textContent = css;
     root.append(style);
   }
 }
+
+/** Styles `root` with CARD_STYLES. */
+export const adoptCardStyles = (root: ShadowRoot): void => adoptStyles(root, CARD_STYLES);
+
+/**
+ * <hunch-slot>'s default look: the same custom properties as the cards, and ::part(slot | link |
+ * message | meter | reason).
+ */
+export const SLOT_STYLES = `
+:host { display: block; font: inherit; color: var(--hunch-text, inherit); }
+[part~="slot"] { display: flex; flex-direction: column; gap: 6px; padding: var(--hunch-slot-padding, 12px 16px); background: var(--hunch-card-background, transparent); border-radius: var(--hunch-radius, 8px); color: inherit; text-decoration: none; }
+[part~="slot"]:focus-visible { outline: 2px solid var(--hunch-accent, currentColor); outline-offset: 2px; }
+[part~="message"] { font-weight: 600; }
+[part~="meter"] { width: 100%; accent-color: var(--hunch-accent, currentColor); }
+[part~="reason"] { color: var(--hunch-muted, #666); font-size: .85em; }
+`;
