@@ -1,5 +1,5 @@
 /**
- * The `hunch` command line: simulate | train | export | benchmark | eval | collect | report. Argument
+ * The `hunch` command line: simulate | train | export | benchmark | eval | collect | report | policy. Argument
  * parsing and reporting only; the work lives in the modules it calls. Errors are one line on
  * stderr with a non-zero exit, so scripts and CI can rely on them.
  */
@@ -18,6 +18,7 @@ import { exportModel, parseQuant } from './export.js';
 import { readBaseModel } from './base-model.js';
 import { Attributor, parseSplit, reportFromAttribution, ReportError, reportHtml, reportText } from './report/index.js';
 import { simulateEvents } from './simulate.js';
+import { parseCosts, PolicyError, policyFromLogs, policyText } from './strategies/index.js';
 import { DEFAULT_EVENT_TRAIN_OPTIONS, trainEvents } from './train-events.js';
 
 /** Training state is saved this often (steps) by `hunch benchmark --state`. */
@@ -44,6 +45,9 @@ const COMMAND_USAGE: Record<string, string> = {
   report: `  hunch report --from events.sqlite|events.ndjson [--experiment KEY] [--json] [--html FILE] [--control ARM]
                [--holdout SHARE (hunch-holdout's held-out share, default 0.1)] [--split KEY=arm:weight,arm:weight (repeatable)]
                [--plan SHOPPERS (per arm the experiment is planned to reach; tunes the always-valid intervals, default 5000)]`,
+  policy: `  hunch policy --from events.sqlite|events.ndjson --out policy.json [--current policy.json (default: none yet, uniform exploration)]
+               [--costs action=cost,... (per purchase, e.g. incentive=5)] [--epsilon 0.1] [--id ID] [--check-share 0.5] [--seed 0]
+               (decision events must carry params.features; writes policy.json only when it is estimated to beat --current, else exit 2)`,
 };
 
 const ENVIRONMENT = 'environment: HUNCH_TFJS_BACKEND=wasm|cpu|tensorflow (default: tensorflow when @tensorflow/tfjs-node is installed, else wasm)';
@@ -389,6 +393,45 @@ async function reportCommand(args: string[]): Promise<void> {
   else process.stdout.write(reportText(report));
 }
 
+/**
+ * `hunch policy`: learns a policy from decision logs and writes it only when the ship rule holds;
+ * the comparison as text, then as one JSON line. Not shipped: exit code 2 and one line on stderr.
+ */
+async function policyCommand(args: string[]): Promise<void> {
+  const flags = parse(args, ['from', 'out', 'current', 'costs', 'epsilon', 'id', 'check-share', 'seed']);
+  const from = required(flags, 'from');
+  const out = required(flags, 'out');
+  let costs;
+  try {
+    costs = flags.costs === undefined ? {} : parseCosts(flags.costs);
+  } catch (error) {
+    throw new UsageError(`--costs: ${(error as Error).message}`);
+  }
+  const epsilon = flags.epsilon === undefined ? undefined : Number(flags.epsilon);
+  if (epsilon !== undefined && !(epsilon > 0 && epsilon <= 1)) throw new UsageError(`--epsilon must be in (0, 1], got ${JSON.stringify(flags.epsilon)}`);
+  const checkShare = flags['check-share'] === undefined ? undefined : Number(flags['check-share']);
+  if (checkShare !== undefined && !(checkShare > 0 && checkShare < 1)) throw new UsageError(`--check-share must be in (0, 1), got ${JSON.stringify(flags['check-share'])}`);
+  const result = await policyFromLogs({
+    from,
+    costs,
+    ...(flags.current === undefined ? {} : { current: flags.current }),
+    ...(epsilon === undefined ? {} : { epsilon }),
+    ...(flags.id === undefined ? {} : { id: flags.id }),
+    ...(checkShare === undefined ? {} : { checkShare }),
+    seed: integer(flags, 'seed', 0),
+  });
+  process.stdout.write(policyText(result));
+  console.log(JSON.stringify({ ...result, policy: result.ship ? result.policy : undefined, out: result.ship ? out : null }));
+  if (!result.ship) {
+    console.error(`hunch policy: not shipped: ${result.reason}`);
+    process.exitCode = 2;
+    return;
+  }
+  await mkdir(dirname(out), { recursive: true });
+  await writeFile(out, `${JSON.stringify(result.policy, null, 2)}\n`);
+  log(`policy ${result.policy.id} -> ${out}`);
+}
+
 const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
   simulate: simulateCommand,
   train: trainCommand,
@@ -397,6 +440,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
   eval: evalCommand,
   collect: collectCommand,
   report: reportCommand,
+  policy: policyCommand,
 };
 
 /** Commands that compute with TensorFlow.js: they name the backend on stderr when they start it. */
@@ -437,6 +481,11 @@ main(process.argv.slice(2)).catch((error: unknown) => {
   if (error instanceof ReportError) {
     // The data (or a report option) is not what a report needs: one line, exit code 1.
     console.error(`hunch report: ${message.split('\n')[0]}`);
+    process.exitCode = 1;
+    return;
+  }
+  if (error instanceof PolicyError) {
+    console.error(`hunch policy: ${message.split('\n')[0]}`);
     process.exitCode = 1;
     return;
   }

@@ -42,3 +42,6 @@ export * as experiments from './experiments/index.js';
 /** `hunch report`: experiments' uplift from collected events, as data, text and a self-contained HTML page. */
 export { experimentReport, parseSplit, ReportError, reportHtml, reportText } from './report/index.js';
 export type { ExperimentReport, ExperimentsReport, ReportOptions } from './report/index.js';
+
+/** Strategies: decisions from events, off-policy evaluation (IPS, SNIPS, DR), learned policies, the ship rule, and the strategy simulator whose truth is known. */
+export * as strategies from './strategies/index.js';

@@ -1,0 +1,36 @@
+/**
+ * Strategies in the trainer: decisions read from uploaded events, off-policy evaluation of any
+ * policy (IPS, SNIPS, doubly robust, with intervals), policies learned from per-action outcome
+ * models, the ship rule, and a shop simulator whose strategy truth is known.
+ */
+export { decisionReward, parseCosts } from './records.js';
+export type { ActionCosts, DecisionRecord } from './records.js';
+export { DecisionLog, readDecisionLog } from './logs.js';
+export type { DecisionLogReport } from './logs.js';
+export { addRow, emptyNormalEquations, solveRidge } from './ridge.js';
+export type { NormalEquations } from './ridge.js';
+export { crossFittedPredictions, fitValueModels, strategyActions } from './value-models.js';
+export type { ValueModelOptions, ValueModels } from './value-models.js';
+export { comparePolicies, estimatorTerms, evaluatePolicy, loggedIndex, meanInterval, snipsInterval, targetProbabilities } from './ope.js';
+export type { EstimatorTerms, EvaluateOptions, PolicyEstimates, TargetPolicy } from './ope.js';
+export { DEFAULT_EPSILON, learnPolicy } from './learn.js';
+export type { LearnOptions } from './learn.js';
+export { learnAndCheck, SHIP_RULE, shipCheck } from './ship.js';
+export type { LearnAndCheck, LearnAndCheckOptions, ShipCheck } from './ship.js';
+export { alwaysPolicy, cartNudgeRules, rulePolicy } from './rules.js';
+export type { FeatureWeights } from './rules.js';
+export {
+  decisionEvents,
+  DEFAULT_STRATEGY_SHOP,
+  logDecisions,
+  oracleValue,
+  response,
+  SIM_ACTIONS,
+  SIM_STRATEGY,
+  simulatedCosts,
+  simulateShoppers,
+  truePolicyValue,
+} from './simulator.js';
+export type { PolicyTruth, SimAction, SimDecision, SimShopper, StrategyShopModel } from './simulator.js';
+export { PolicyError, policyFromLogs, policyText } from './policy-command.js';
+export type { PolicyCommandOptions, PolicyCommandResult } from './policy-command.js';

@@ -1,0 +1,77 @@
+/**
+ * `hunch policy` end to end: the CLI as a user runs it on a small NDJSON of simulated decisions
+ * (decision events carrying params.features and params.eligible, and purchases), writing the
+ * policy when it beats the current one and refusing, with exit code 2 and one line, when not.
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { validatePolicy } from '@hunch/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildCli, lastJson, type Cli } from './cli-helpers.js';
+import { cartNudgeRules, decisionEvents, logDecisions, simulateShoppers } from '../src/strategies/index.js';
+
+let cli: Cli;
+let dir: string;
+
+beforeAll(async () => {
+  cli = await buildCli('policy');
+  dir = await mkdtemp(join(tmpdir(), 'hunch-policy-'));
+  const decisions = logDecisions(simulateShoppers(8_000, 11), null, 11);
+  await writeFile(join(dir, 'events.ndjson'), `${decisionEvents(decisions).map((e) => JSON.stringify(e)).join('\n')}\nnot json\n`);
+  await writeFile(join(dir, 'rules.json'), JSON.stringify(cartNudgeRules()));
+  await writeFile(join(dir, 'few.ndjson'), `${decisionEvents(decisions.slice(0, 10)).map((e) => JSON.stringify(e)).join('\n')}\n`);
+});
+
+afterAll(async () => {
+  await cli?.dispose();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('hunch policy', () => {
+  it('learns from uniform logs, prints the comparison and writes a policy that beats uniform exploration', async () => {
+    const out = join(dir, 'out', 'policy.json');
+    const run = await cli.run(['policy', '--from', join(dir, 'events.ndjson'), '--out', out, '--costs', 'incentive=5', '--id', 'p1']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('8000 learnable, 0 without features');
+    expect(run.stdout).toContain('1 invalid lines skipped');
+    expect(run.stdout).toMatch(/gain \(candidate − current\), DR:/);
+    expect(run.stdout).toContain('p1 is estimated to beat uniform');
+    const result = lastJson(run.stdout);
+    expect(result).toMatchObject({ ship: true, current: 'uniform', out });
+    const written = validatePolicy(JSON.parse(await readFile(out, 'utf8')));
+    expect(written.ok && written.policy.id).toBe('p1');
+    expect(run.stderr).toContain(`policy p1 -> ${out}`);
+  });
+
+  it('refuses, with exit code 2 and one line, a policy not estimated to beat the current one', async () => {
+    // The current policy is the one learned from these very logs: a new one learned the same way cannot beat it.
+    const current = join(dir, 'out', 'policy.json');
+    const out = join(dir, 'refused.json');
+    const run = await cli.run(['policy', '--from', join(dir, 'events.ndjson'), '--out', out, '--current', current, '--costs', 'incentive=5', '--id', 'p1']);
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toMatch(/^hunch policy: not shipped: p1 is not estimated to beat p1/);
+    expect(lastJson(run.stdout)).toMatchObject({ ship: false, out: null });
+    expect(existsSync(out)).toBe(false);
+    // The hand-written rules, which the learned policy does not beat on 4,000 decisions either.
+    const rules = await cli.run(['policy', '--from', join(dir, 'events.ndjson'), '--out', out, '--current', join(dir, 'rules.json'), '--costs', 'incentive=5']);
+    expect(rules.code).toBe(2);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('bad input: one line, exit code 1', async () => {
+    const missing = await cli.run(['policy', '--from', join(dir, 'nope.ndjson'), '--out', join(dir, 'x.json')]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/^hunch policy: cannot read .*nope\.ndjson: no such file\n$/);
+    const few = await cli.run(['policy', '--from', join(dir, 'few.ndjson'), '--out', join(dir, 'x.json')]);
+    expect(few.code).toBe(1);
+    expect(few.stderr).toMatch(/^hunch policy: .*10 learnable decisions .* at least 50 are needed\n$/);
+    const costs = await cli.run(['policy', '--from', join(dir, 'events.ndjson'), '--out', join(dir, 'x.json'), '--costs', 'incentive']);
+    expect(costs.code).toBe(1);
+    expect(costs.stderr).toMatch(/^hunch: --costs: costs must be action=cost pairs/);
+    const noOut = await cli.run(['policy', '--from', join(dir, 'events.ndjson')]);
+    expect(noOut.stderr).toMatch(/--out is required/);
+  });
+});

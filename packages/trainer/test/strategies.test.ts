@@ -1,0 +1,183 @@
+/**
+ * Strategies in the trainer, checked where the truth is known: the simulator's exact policy
+ * values against the off-policy estimates (IPS, SNIPS, DR), the learned policy against uniform
+ * exploration, the ship rule, and decisions read back from events.
+ */
+import { DECISION_FEATURES, validatePolicy } from '@hunch/core';
+import { describe, expect, it } from 'vitest';
+import {
+  alwaysPolicy,
+  cartNudgeRules,
+  comparePolicies,
+  DecisionLog,
+  decisionEvents,
+  addRow,
+  emptyNormalEquations,
+  evaluatePolicy,
+  learnAndCheck,
+  learnPolicy,
+  logDecisions,
+  parseCosts,
+  shipCheck,
+  SIM_ACTIONS,
+  SIM_STRATEGY,
+  simulateShoppers,
+  solveRidge,
+  truePolicyValue,
+} from '../src/strategies/index.js';
+import { Rng } from '../src/lib/prng.js';
+
+const truth = simulateShoppers(40_000, 999);
+const uniformLogs = logDecisions(simulateShoppers(20_000, 1), null, 1);
+const fixed = {
+  none: alwaysPolicy(SIM_STRATEGY, SIM_ACTIONS, 'none'),
+  reminder: alwaysPolicy(SIM_STRATEGY, SIM_ACTIONS, 'reminder'),
+  incentive: alwaysPolicy(SIM_STRATEGY, SIM_ACTIONS, 'incentive'),
+  rules: cartNudgeRules(),
+};
+
+describe('ridge', () => {
+  it('recovers the weights of a noiseless linear target', () => {
+    const rng = new Rng(3);
+    const w = [1.5, -2, 0.25, 4];
+    const eq = emptyNormalEquations(4);
+    for (let i = 0; i < 500; i++) {
+      const x = [1, rng.next(), rng.normal(), rng.next() * 3];
+      addRow(eq, x, x.reduce((s, xi, j) => s + xi * w[j]!, 0), 1 + rng.next());
+    }
+    solveRidge(eq, 1e-9).forEach((wi, j) => expect(wi).toBeCloseTo(w[j]!, 5));
+  });
+});
+
+describe('off-policy evaluation on the strategy simulator', () => {
+  it('IPS of the logging policy on its own logs is the logged mean reward', () => {
+    const mean = uniformLogs.reduce((s, r) => s + r.reward, 0) / uniformLogs.length;
+    const e = evaluatePolicy(uniformLogs, null);
+    expect(e.ips.value).toBeCloseTo(mean, 9);
+    expect(e.snips.value).toBeCloseTo(mean, 9);
+    // And for an ε-greedy logging policy, likewise.
+    const policy = learnPolicy(uniformLogs, { id: 'logger', epsilon: 0.2 });
+    const logs = logDecisions(simulateShoppers(5_000, 7), policy, 7);
+    const own = evaluatePolicy(logs, policy);
+    expect(own.ips.value).toBeCloseTo(logs.reduce((s, r) => s + r.reward, 0) / logs.length, 9);
+  });
+
+  it('every estimator covers the true value of fixed policies (seed 1, 20,000 uniform decisions)', () => {
+    for (const [name, policy] of Object.entries(fixed)) {
+      const t = truePolicyValue(truth, policy).net;
+      const e = evaluatePolicy(uniformLogs, policy);
+      for (const estimator of ['ips', 'snips', 'dr'] as const) {
+        expect(e[estimator].low, `${name} ${estimator}`).toBeLessThan(t);
+        expect(e[estimator].high, `${name} ${estimator}`).toBeGreaterThan(t);
+      }
+      // DR is the tightest.
+      expect(e.dr.se).toBeLessThan(e.ips.se);
+    }
+  });
+
+  it('is unbiased: over 40 logs of 2,000 decisions the mean estimate is within 3 standard errors of the truth', () => {
+    const policy = fixed.rules;
+    const t = truePolicyValue(truth, policy).net;
+    const estimates = { ips: [] as number[], snips: [] as number[], dr: [] as number[] };
+    for (let k = 0; k < 40; k++) {
+      const logs = logDecisions(simulateShoppers(2_000, 100 + k), null, 100 + k);
+      const e = evaluatePolicy(logs, policy);
+      for (const name of ['ips', 'snips', 'dr'] as const) estimates[name].push(e[name].value);
+    }
+    for (const [name, xs] of Object.entries(estimates)) {
+      const mean = xs.reduce((s, x) => s + x, 0) / xs.length;
+      const sd = Math.sqrt(xs.reduce((s, x) => s + (x - mean) ** 2, 0) / (xs.length - 1));
+      expect(Math.abs(mean - t), name).toBeLessThan((3 * sd) / Math.sqrt(xs.length));
+    }
+  });
+});
+
+describe('learning and shipping', () => {
+  it('the learned policy beats uniform exploration, doing nothing and always-on incentives in truth', () => {
+    const learned = learnPolicy(uniformLogs, { id: 'learned' });
+    expect(validatePolicy(learned).ok).toBe(true);
+    const value = truePolicyValue(truth, learned).net;
+    expect(value).toBeGreaterThan(truePolicyValue(truth, null).net + 0.5);
+    expect(value).toBeGreaterThan(truePolicyValue(truth, fixed.none).net + 1);
+    expect(value).toBeGreaterThan(truePolicyValue(truth, fixed.incentive).net + 1);
+    // An incentive where it pays, not everywhere: less spent than always-on incentives.
+    expect(truePolicyValue(truth, learned).spend).toBeLessThan(truePolicyValue(truth, fixed.incentive).spend / 2);
+  });
+
+  it('ships a learned policy over uniform exploration, and refuses a worse one', () => {
+    const { policy, check } = learnAndCheck(uniformLogs, { id: 'learned', current: null });
+    expect(check.ship).toBe(true);
+    expect(check.gain.low).toBeGreaterThan(0);
+    expect(check.reason).toMatch(/is estimated to beat uniform/);
+    // Always doing nothing against the rules (truly worse by about 1.9 per decision): refused.
+    const worse = shipCheck(uniformLogs, fixed.none, fixed.rules);
+    expect(truePolicyValue(truth, fixed.none).net).toBeLessThan(truePolicyValue(truth, fixed.rules).net);
+    expect(worse.ship).toBe(false);
+    expect(worse.reason).toMatch(/^always-none is not estimated to beat rules/);
+    // The same policy against itself: no gain, refused.
+    expect(shipCheck(uniformLogs, policy, policy).ship).toBe(false);
+  });
+
+  it('compares paired: the difference interval is tighter than either value interval', () => {
+    const diff = comparePolicies(uniformLogs, fixed.rules, fixed.none);
+    const rules = evaluatePolicy(uniformLogs, fixed.rules);
+    expect(diff.dr.se).toBeLessThan(rules.dr.se);
+    const t = truePolicyValue(truth, fixed.rules).net - truePolicyValue(truth, fixed.none).net;
+    expect(diff.dr.low).toBeLessThan(t);
+    expect(diff.dr.high).toBeGreaterThan(t);
+  });
+});
+
+describe('decisions from events', () => {
+  const features = DECISION_FEATURES.map((_, i) => (i === 0 ? 1 : 0));
+  const decision = (id: string, ts: number, session: string, action: string, extra: Record<string, unknown> = {}) => ({
+    id,
+    name: 'decision',
+    ts,
+    sessionId: session,
+    params: { strategy_id: 'cart-nudge', action_id: action, propensity: 0.5, policy_id: 'uniform', features, eligible: ['none', 'incentive'], ...extra },
+  });
+  const purchase = (id: string, ts: number, session: string, value: number) => ({ id, name: 'purchase', ts, sessionId: session, params: { value } });
+
+  it('rewards purchases after the decision in its session, less the action cost when one followed', () => {
+    const log = new DecisionLog(parseCosts('incentive=5'));
+    for (const e of [
+      purchase('p0', 50, 's1', 99), // before the decision: not its outcome
+      decision('d1', 100, 's1', 'incentive'),
+      purchase('p1', 200, 's1', 40),
+      decision('d2', 100, 's2', 'incentive'), // no purchase: no cost
+      decision('d3', 100, 's3', 'none'),
+      purchase('p3', 300, 's3', 30),
+      decision('d4', 100, 's4', 'none', { features: [1, 2] }), // unusable features
+      decision('d5', 100, 's5', 'none', { eligible: undefined }),
+      { name: 'decision' }, // not an event
+    ]) {
+      log.add(e);
+    }
+    const { records, report } = log.finish();
+    expect(records.map((r) => [r.sessionId, r.action, r.reward])).toEqual([
+      ['s1', 'incentive', 35],
+      ['s2', 'incentive', 0],
+      ['s3', 'none', 30],
+      ['s5', 'none', 0],
+    ]);
+    expect(report).toMatchObject({ events: 8, invalid: 1, decisions: 5, records: 4, withoutFeatures: 1, inferredEligible: 1, purchases: 3 });
+    // Inferred: every action logged for the strategy.
+    expect(records[3]!.eligible).toEqual(['none', 'incentive']);
+  });
+
+  it('reads simulated decision events back into the records they came from', () => {
+    const decisions = logDecisions(simulateShoppers(300, 5), null, 5);
+    const log = new DecisionLog({ incentive: 5 });
+    for (const e of decisionEvents(decisions)) log.add(JSON.parse(JSON.stringify(e)));
+    const { records } = log.finish();
+    expect(records.map((r) => [r.action, r.propensity, r.eligible, r.features])).toEqual(decisions.map((d) => [d.action, d.propensity, d.eligible, d.features]));
+    records.forEach((r, i) => expect(r.reward).toBeCloseTo(decisions[i]!.reward, 9));
+  });
+
+  it('parses costs and rejects bad ones', () => {
+    expect(parseCosts('incentive=5, free-shipping-bar=2.5')).toEqual({ incentive: 5, 'free-shipping-bar': 2.5 });
+    expect(() => parseCosts('incentive')).toThrow(/action=cost/);
+    expect(() => parseCosts('incentive=-1')).toThrow(/non-negative/);
+  });
+});
