@@ -17,6 +17,8 @@ export interface ValueModelOptions {
   lambda?: number;
   /** 'ips' (default) or 'none'. */
   weighting?: 'ips' | 'none';
+  /** Largest 1 / propensity weight (default 10): rare actions of an ε-greedy log would otherwise let a few decisions steer a fit. */
+  maxWeight?: number;
   /** Fewer decisions than this with an action: it gets 'none''s model less one currency unit, so it is never preferred (default 20). */
   minRows?: number;
 }
@@ -51,7 +53,8 @@ export function fitValueModels(records: readonly DecisionRecord[], options: Valu
   const weighting = options.weighting ?? 'ips';
   const minRows = options.minRows ?? 20;
   const dim = DECISION_FEATURES.length;
-  const weight = (r: DecisionRecord) => (weighting === 'ips' ? 1 / r.propensity : 1);
+  const maxWeight = options.maxWeight ?? 10;
+  const weight = (r: DecisionRecord) => (weighting === 'ips' ? Math.min(maxWeight, 1 / r.propensity) : 1);
   const solve = (eq: NormalEquations, enough: boolean) => (enough ? solveRidge(eq, lambda * (eq.weight / eq.n)) : undefined);
   const models: ValueModels = {};
   for (const [strategy, actions] of strategyActions(records)) {
