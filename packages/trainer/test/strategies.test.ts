@@ -114,6 +114,13 @@ describe('learning and shipping', () => {
     expect(truePolicyValue(truth, fixed.none).net).toBeLessThan(truePolicyValue(truth, fixed.rules).net);
     expect(worse.ship).toBe(false);
     expect(worse.reason).toMatch(/^always-none is not estimated to beat rules/);
+    // Always-on incentives against uniform exploration (truly worse by about 0.3 per decision) on
+    // 3,000 decisions where they look better by the point estimate: the interval refuses them.
+    const small = logDecisions(simulateShoppers(3_000, 203), null, 303);
+    const looksBetter = shipCheck(small, fixed.incentive, null);
+    expect(truePolicyValue(truth, fixed.incentive).net).toBeLessThan(truePolicyValue(truth, null).net);
+    expect(looksBetter.gain.value).toBeGreaterThan(0);
+    expect(looksBetter.ship).toBe(false);
     // The same policy against itself: no gain, refused.
     expect(shipCheck(uniformLogs, policy, policy).ship).toBe(false);
   });
