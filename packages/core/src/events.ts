@@ -77,6 +77,9 @@ export interface EventParams {
   action_id?: string;
   propensity?: number;
   policy_id?: string;
+  /** decision: the decision features it was made on (DECISION_FEATURES' order) and the actions that were eligible, so the decision can be evaluated and learned from. */
+  features?: number[];
+  eligible?: string[];
   /** view_promotion / select_promotion: the action shown (GA4's promotion) and the strategy it was shown for (its slot). */
   promotion_id?: string;
   creative_slot?: string;
@@ -102,6 +105,8 @@ export type Validation<T> = { ok: true; value: T } | { ok: false; error: string 
 
 const EVENT_NAME_SET: ReadonlySet<string> = new Set(EVENT_NAMES);
 const MAX_STRING = 500;
+/** Longest decision feature vector or eligible-action list kept. */
+const MAX_FEATURES = 64;
 /** A shopper id is a random token (the SDK makes UUIDs): nothing else, so no PII fits in it. */
 const SHOPPER_ID = /^[A-Za-z0-9_-]{8,64}$/;
 
@@ -177,6 +182,18 @@ export function validateParams(name: EventName, input: unknown): Validation<Even
   const valueError = checkNumber(raw.value, 'value');
   if (valueError) return { ok: false, error: `${name}: ${valueError}` };
   if (raw.value !== undefined) params.value = raw.value as number;
+  if (raw.features !== undefined) {
+    if (!Array.isArray(raw.features) || raw.features.length > MAX_FEATURES || !raw.features.every((x) => typeof x === 'number' && Number.isFinite(x))) {
+      return { ok: false, error: `${name}: features must be at most ${MAX_FEATURES} finite numbers` };
+    }
+    params.features = [...(raw.features as number[])];
+  }
+  if (raw.eligible !== undefined) {
+    if (!Array.isArray(raw.eligible) || raw.eligible.length > MAX_FEATURES || raw.eligible.some((id) => typeof id !== 'string' || checkString(id, 'eligible[]') !== undefined)) {
+      return { ok: false, error: `${name}: eligible must be at most ${MAX_FEATURES} action ids` };
+    }
+    params.eligible = [...(raw.eligible as string[])];
+  }
   if (raw.propensity !== undefined) {
     if (typeof raw.propensity !== 'number' || !(raw.propensity > 0 && raw.propensity <= 1)) return { ok: false, error: `${name}: propensity must be a probability in (0, 1]` };
     params.propensity = raw.propensity;

@@ -72,8 +72,14 @@ describe('validatePolicy', () => {
 describe('decision and promotion events', () => {
   const base = { id: '6f1c1d2e-0000-4000-8000-000000000009', ts: 1_700_000_000_000, sessionId: 's1' };
   it('validate their parameters', () => {
-    const decision = { ...base, name: 'decision', params: { strategy_id: 'cart-nudge', action_id: 'reminder', propensity: 0.8667, policy_id: 'p1' } };
+    const decision = {
+      ...base,
+      name: 'decision',
+      params: { strategy_id: 'cart-nudge', action_id: 'reminder', propensity: 0.8667, policy_id: 'p1', features: decisionFeatures(context), eligible: ['none', 'reminder'] },
+    };
     expect(validateEvent(decision)).toEqual({ ok: true, value: decision });
+    expect(validateEvent({ ...decision, params: { ...decision.params, features: [1, Number.NaN] } })).toMatchObject({ ok: false, error: 'decision: features must be at most 64 finite numbers' });
+    expect(validateEvent({ ...decision, params: { ...decision.params, eligible: ['none', 3] } })).toMatchObject({ ok: false, error: 'decision: eligible must be at most 64 action ids' });
     expect(validateEvent({ ...decision, params: { ...decision.params, propensity: 0 } })).toMatchObject({ ok: false, error: 'decision: propensity must be a probability in (0, 1]' });
     expect(validateEvent({ ...base, name: 'decision', params: { strategy_id: 'x' } })).toMatchObject({ ok: false });
     expect(validateEvent({ ...base, name: 'view_promotion', params: { promotion_id: 'reminder', creative_slot: 'cart-nudge' } }).ok).toBe(true);
