@@ -143,7 +143,17 @@ describe('decide', () => {
     expect(decision).toMatchObject({ strategy: 'cart-nudge', action: { id: 'remind', kind: 'message' }, copy: 'Still thinking about Blue Mug?', reason: 'because you left Blue Mug in your cart', policy: UNIFORM_POLICY });
     expect(decision!.propensity).toBeCloseTo(1 / 3);
     expect(Object.keys(decision!.probabilities)).toEqual(['remind', 'discount', 'none']);
-    expect(logged).toEqual([{ name: 'decision', strategy_id: 'cart-nudge', action_id: 'remind', propensity: decision!.propensity, policy_id: UNIFORM_POLICY }]);
+    expect(logged).toEqual([
+      {
+        name: 'decision',
+        strategy_id: 'cart-nudge',
+        action_id: 'remind',
+        propensity: decision!.propensity,
+        policy_id: UNIFORM_POLICY,
+        features: decisionFeatures({ stage: 'at_risk_of_leaving', purchaseProbability: null, cartItems: 1, cartValue: 12, sessionEvents: 1 }),
+        eligible: ['remind', 'discount', 'none'],
+      },
+    ]);
   });
 
   it('logs none too, with its probability', async () => {

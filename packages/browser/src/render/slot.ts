@@ -74,8 +74,10 @@ export function defineSlotElement(hunch: Hunch): void {
         root.removeEventListener('click', onClick);
       };
       const name = this.getAttribute('name') ?? '';
-      void hunch
-        .decide(name)
+      // In a task of its own: strategies declared right after the script tag (queued by the
+      // loader until the SDK arrives) are in place by then, even for slots already in the page.
+      const decided = new Promise<void>((resolve) => setTimeout(resolve, 0)).then(() => (stopped ? null : hunch.decide(name)));
+      void decided
         .then((decision) => {
           if (stopped) return;
           this.decision = decision;

@@ -55,7 +55,7 @@ export interface StrategiesDeps {
   situation: () => Promise<{ intent: Intent; events: HunchEvent[]; entries: ReadonlyMap<string, CatalogItem> }>;
   track: (name: EventName, params: EventParams) => string | undefined;
   modelUrl: string;
-  /** Uniform in [0, 1): the draw (tests pass their own). */
+  /** Uniform in [0, 1): the draw (default crypto.getRandomValues; tests pass their own). */
   random?: () => number;
 }
 
@@ -78,10 +78,18 @@ export function createStrategies(deps: StrategiesDeps, declarations: StrategyDec
   const declared = new Map<string, CheckedStrategy>();
   const caps = createCaps(deps.consent);
   let policy: Promise<LoadedPolicy> | undefined;
-  const random = deps.random ?? Math.random;
+  // A draw of its own (not Math.random, which a page may replace): one 32-bit value in [0, 1).
+  const random = deps.random ?? (() => crypto.getRandomValues(new Uint32Array(1))[0]! / 2 ** 32);
 
-  const log = (strategy: string, action: string, propensity: number, policyId: string) => {
-    if (deps.consent.allows('storage')) deps.track('decision', { strategy_id: strategy, action_id: action, propensity, policy_id: policyId });
+  /**
+   * The decision event. `features` (the DecisionContext's, DECISION_FEATURES' order) and
+   * `eligible` (the candidates' ids) are what the trainer learns from; they are kept as far as
+   * core's event schema knows them (params it does not know are dropped when recorded).
+   * Holdout and fallback decisions have neither: nothing was decided from features.
+   */
+  const log = (strategy: string, action: string, propensity: number, policyId: string, learnable?: { features: number[]; eligible: string[] }) => {
+    const params = { strategy_id: strategy, action_id: action, propensity, policy_id: policyId, ...learnable };
+    if (deps.consent.allows('storage')) deps.track('decision', params);
   };
   /** Bad input: one warning per kind, the decision logged as none. */
   const fail = (strategy: string, error: string): null => {
@@ -128,7 +136,7 @@ export function createStrategies(deps: StrategiesDeps, declarations: StrategyDec
     const { action, copy } = eligible[index]!;
     const propensity = answer.probabilities[index]!;
     const probabilities = Object.fromEntries(ids.map((id, i) => [id, answer.probabilities[i]!]));
-    log(name, action.id, propensity, policyId);
+    log(name, action.id, propensity, policyId, { features, eligible: ids });
 
     if (action.kind === 'none') {
       const why = capped
