@@ -29,30 +29,48 @@ export interface DecisionContext {
   cartValue: number;
   /** Behaviour events in the session so far. */
   sessionEvents: number;
+  /**
+   * What the cart lacks to reach the strategy's free-shipping threshold, in the shop's currency;
+   * null (or absent) without a threshold, or once it is reached.
+   */
+  freeShippingGap?: number | null;
 }
 
-/** The features a policy reads, in this order: its weights line up with them. */
+/**
+ * The features a policy reads, in this order: its weights line up with them. A linear value
+ * model over them can express where actions pay in a shop: per stage, a purchase probability
+ * whose effect rises then falls (p and p², where an incentive changes minds most), and the
+ * distance to free shipping (a progress bar pays only close to the threshold).
+ */
 export const DECISION_FEATURES = [
   'bias',
   ...FUNNEL_STAGES.map((stage) => `stage:${stage}`),
   'purchase_probability',
+  'purchase_probability_squared',
   'no_model',
   'cart_items',
   'log_cart_value',
   'log_session_events',
+  'free_shipping_gap_open',
+  'free_shipping_gap',
 ] as const;
 
 /** The feature vector of a context (DECISION_FEATURES' order); bounded, so no single one dominates. */
 export function decisionFeatures(context: DecisionContext): number[] {
   const p = context.purchaseProbability;
+  const gap = context.freeShippingGap ?? null;
+  const open = gap !== null && gap > 0;
   return [
     1,
     ...FUNNEL_STAGES.map((stage) => (context.stage === stage ? 1 : 0)),
     p ?? 0,
+    (p ?? 0) ** 2,
     p === null ? 1 : 0,
     Math.min(context.cartItems, 10) / 10,
     Math.log1p(Math.max(0, context.cartValue)) / 10,
     Math.log1p(Math.max(0, context.sessionEvents)) / 5,
+    open ? 1 : 0,
+    open ? Math.min(gap, 100) / 100 : 0,
   ];
 }
 

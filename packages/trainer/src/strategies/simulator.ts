@@ -78,7 +78,8 @@ export function simulateShoppers(count: number, seed: number, model: StrategySho
     cartValue = Math.round(cartValue * 100) / 100;
     const sessionEvents = 2 + rng.int(6) + k * 2;
     const purchaseProbability = rng.next() < model.noModel ? null : sigmoid(logit + model.modelNoise * rng.normal());
-    const context: DecisionContext = { stage, purchaseProbability, cartItems, cartValue, sessionEvents };
+    const gap = model.freeShippingThreshold - cartValue;
+    const context: DecisionContext = { stage, purchaseProbability, cartItems, cartValue, sessionEvents, freeShippingGap: cartItems > 0 && gap > 0 ? Math.round(gap * 100) / 100 : null };
     const eligible: SimAction[] = ['none'];
     if (cartItems > 0) eligible.push('reminder');
     if (cartItems > 0 && cartValue < model.freeShippingThreshold) eligible.push('free-shipping-bar');
