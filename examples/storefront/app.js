@@ -4,6 +4,8 @@
 // and partly by hunch.track(); recommendations come from hunch.recommend() and the
 // <hunch-recommendations> element; the intent panel shows hunch.intent() and hunch.status().
 // Every text from data goes in as textContent and every URL is built from ids: never innerHTML.
+// A strategy, `cart-nudge`, decides on every page what the banner under the categories shows
+// (<hunch-slot>): a reminder for a cart at risk, a free-shipping bar near the threshold, or nothing.
 const hunch = window.hunch;
 const catalog = await (await fetch('/catalog.json')).json();
 const { products } = catalog;
@@ -12,6 +14,27 @@ const byId = new Map(products.map((product) => [product.id, product]));
 const categoryIds = Object.keys(categoryInfo);
 const CURRENCY = 'EUR';
 const money = new Intl.NumberFormat('en-IE', { style: 'currency', currency: CURRENCY });
+/** Shipping is free from this cart value on. */
+const FREE_SHIPPING = 50;
+
+// ---------------------------------------------------------------- strategies
+
+/**
+ * `cart-nudge`: the banner's decision point. Hunch draws among the eligible actions (uniformly
+ * until a policy.json learned from the logged decisions ships beside the model) and logs each
+ * decision with its probability; "none" (nothing) is always a candidate.
+ */
+hunch.strategies({
+  'cart-nudge': {
+    currency: CURRENCY,
+    freeShippingThreshold: FREE_SHIPPING,
+    cap: { perSession: 6, perDay: 12 },
+    actions: [
+      { id: 'remind', kind: 'message', copy: 'Still thinking about {title}? It is waiting in your cart.', href: '#/cart', when: { stages: ['at_risk_of_leaving'], minCartItems: 1 } },
+      { id: 'free-shipping', kind: 'message', copy: 'Add {left_to_free_shipping} more for free shipping', href: '#/cart', when: { withinFreeShipping: 25 }, meter: 'free_shipping' },
+    ],
+  },
+});
 
 const $ = (selector, root = document) => root.querySelector(selector);
 const view = $('#view');
@@ -340,7 +363,13 @@ function route() {
   }
   window.scrollTo(0, 0);
   if (typeof after === 'function') void after();
+  showNudge();
   refreshIntentSoon();
+}
+
+/** A fresh decision of `cart-nudge` for the banner (one per page, and when the shopper turns at risk). */
+function showNudge() {
+  $('#nudge').replaceChildren(el('hunch-slot', { name: 'cart-nudge', 'show-reason': true }));
 }
 
 // ---------------------------------------------------------------- the model's status and the intent panel
@@ -367,6 +396,16 @@ const STAGES = {
 const percent = (p) => `${(p * 100).toFixed(p < 0.1 ? 1 : 0)} %`;
 
 const panel = $('#intent-panel');
+
+/** The latest decision, for the panel: which strategy fired, with what probability and why. */
+function showDecision(decision) {
+  const text = !decision
+    ? 'cart-nudge: no decision (see the console)'
+    : `${decision.strategy}: ${decision.action.id === 'none' ? 'nothing shown' : `“${decision.action.id}”`} (${percent(decision.propensity)} under ${decision.policy === 'uniform' ? 'uniform exploration' : `policy ${decision.policy}`}; ${Object.keys(decision.probabilities).length} eligible) — ${decision.reason}`;
+  field('strategy').textContent = text;
+  panel.dataset.decision = decision?.action.id ?? 'null';
+}
+document.addEventListener('hunch-decision', (event) => showDecision(event.detail));
 const toggle = $('#intent-toggle');
 const field = (name) => $(`[data-field="${name}"]`, panel);
 
@@ -451,8 +490,13 @@ addEventListener('keydown', (event) => {
   }
 });
 // The stage as it changes (the SDK calls back with the current one, then on every change).
+let lastStage;
 hunch.on('intent', (intent) => {
   showIntent(intent);
+  // Stalled with a cart: decide again, now that a reminder is eligible (unless the banner's decision already saw it).
+  const banner = $('#nudge hunch-slot');
+  if (intent.stage === 'at_risk_of_leaving' && lastStage && lastStage !== intent.stage && banner?.decision !== undefined && banner.decision?.context?.stage !== intent.stage) showNudge();
+  lastStage = intent.stage;
   toggle.dataset.stage = intent.stage;
   $('.stage', toggle).textContent = STAGES[intent.stage] ?? intent.stage;
 });

@@ -277,3 +277,39 @@ describe('bad input', () => {
     });
   }
 });
+
+describe('the demo shop', () => {
+  it('a cart at risk gets the reminder in the banner, one near free shipping the bar; the panel says which fired, how likely and why', async () => {
+    const demo = await startStorefront({ port: 0 });
+    try {
+      await context.addInitScript(fixDraw(0)); // the first eligible action each time
+      await page.goto(`${demo.url}#/product/mugs-15`);
+      // Ribbed Glass Tumbler, 31.49 €: 18.51 € from free shipping (the banner's bar, on the next page).
+      await page.click('#add-to-cart');
+      await page.goto(`${demo.url}#/product/mugs-19`);
+      await page.click('#add-to-cart');
+      // 59.98 €: past the threshold, nothing to show. Then the Hand-Thrown Mug goes (a mini-cart's removal, no new page):
+      // at risk, 18.51 € away again; the stage change makes the banner decide again.
+      await page.evaluate(() => window.hunch!.track('remove_from_cart', { item_id: 'mugs-19' }));
+      const banner = () =>
+        page.evaluate(() => {
+          const root = document.querySelector('#nudge hunch-slot')?.shadowRoot;
+          return { message: root?.querySelector('[part~="message"]')?.textContent ?? null, meter: root?.querySelector('progress') !== null && root !== undefined, reason: root?.querySelector('[part~="reason"]')?.textContent ?? null };
+        });
+      await expect.poll(async () => (await banner()).message, { timeout: 60_000 }).toBe('Still thinking about Ribbed Glass Tumbler? It is waiting in your cart.');
+      expect((await banner()).reason).toBe('because you left Ribbed Glass Tumbler in your cart');
+      await page.click('#intent-toggle');
+      await expect.poll(() => page.textContent('[data-field="strategy"]')).toMatch(/^cart-nudge: “remind” \(33 % under uniform exploration; 3 eligible\) — because you left Ribbed Glass Tumbler in your cart$/);
+
+      // The bar: the second eligible action.
+      await page.evaluate(fixDraw(0.5));
+      await page.goto(`${demo.url}#/`);
+      await expect.poll(async () => (await banner()).message, { timeout: 60_000 }).toMatch(/^Add €18\.51 more for free shipping$/);
+      expect((await banner()).meter).toBe(true);
+      expect((await events('decision')).filter((params) => params.action_id !== 'none').map((params) => params.action_id)).toEqual(['free-shipping', 'remind', 'free-shipping']);
+      expect(warnings).toEqual([]);
+    } finally {
+      await demo.close();
+    }
+  });
+});

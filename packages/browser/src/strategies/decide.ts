@@ -13,7 +13,7 @@
  *   not validate or does not match the declared actions): null, one console warning, and the
  *   decision logged as `none` with propensity 1 and policy 'fallback'.
  */
-import { actionProbabilities, decisionFeatures, drawAction, NO_ACTION, type CatalogItem, type EventName, type EventParams, type HunchEvent } from '@hunch/core';
+import { actionProbabilities, decisionFeatures, drawAction, NO_ACTION, type CatalogItem, type DecisionContext, type EventName, type EventParams, type HunchEvent } from '@hunch/core';
 import type { Consent } from '../consent.js';
 import type { Intent } from '../intent.js';
 import { logOnce } from '../lib/log.js';
@@ -46,6 +46,8 @@ export interface Decision {
   probabilities: Record<string, number>;
   /** For a free-shipping meter: the cart's value and the threshold. */
   meter?: { value: number; max: number };
+  /** What it was decided on (absent for a held-out shopper: nothing was read). */
+  context?: DecisionContext;
 }
 
 export interface StrategiesDeps {
@@ -146,7 +148,7 @@ export function createStrategies(deps: StrategiesDeps, declarations: StrategyDec
           : loaded.policy
             ? `the policy ${policyId} chose to do nothing`
             : `drawn at random among ${eligible.length} eligible actions`;
-      return { ...none(name, why, propensity, policyId, probabilities), action: { id: action.id, kind: 'none' } };
+      return { ...none(name, why, propensity, policyId, probabilities), action: { id: action.id, kind: 'none' }, context: situation.context };
     }
     caps.add(name, session);
     const focus = focusOf(situation, strategy);
@@ -166,6 +168,7 @@ export function createStrategies(deps: StrategiesDeps, declarations: StrategyDec
       policy: policyId,
       probabilities,
       ...(action.meter === 'free_shipping' && strategy.freeShippingThreshold !== undefined ? { meter: { value: situation.context.cartValue, max: strategy.freeShippingThreshold } } : {}),
+      context: situation.context,
     };
   }
 
