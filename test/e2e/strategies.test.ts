@@ -202,6 +202,17 @@ describe('hunch.decide()', () => {
     expect((await events('decision')).every((params) => params.action_id === 'none')).toBe(true);
     expect((await slot()).elements).toEqual([]);
   });
+  it('logs nothing without personalization_storage consent, and decides from the cart once it is granted', async () => {
+    await open({ attributes: ' data-require-consent' });
+    await atRiskCart();
+    // No consent: nothing stored, so no cart to decide on, and nothing logged.
+    expect(await decide()).toMatchObject({ action: { id: 'none' }, propensity: 1 });
+    expect(await events('decision')).toEqual([]);
+    await page.evaluate(() => window.hunch!.consent({ personalization_storage: 'granted', analytics_storage: 'granted' }));
+    await atRiskCart();
+    expect((await decide())!.action.id).toBe('remind');
+    await expect.poll(() => events('decision')).toEqual([expect.objectContaining({ action_id: 'remind', propensity: 1 / 3 })]);
+  });
 });
 
 describe('<hunch-slot>', () => {
