@@ -184,6 +184,14 @@ describe('decide', () => {
     expect((await strategies.decide('cart-nudge'))!.action.id).toBe('none');
   });
 
+  it('an incentive is offered only within the daily budget', async () => {
+    const budgeted: StrategyDeclaration = { actions: [{ id: 'discount', kind: 'incentive', copy: '10% off', cost: 2, when: { minCartItems: 1 } }], budget: { perDay: 5 } };
+    const { strategies } = setup({ events: [add('mugs-1', 1, 12)], declarations: { 'cart-nudge': budgeted }, draws: [0] });
+    expect((await strategies.decide('cart-nudge'))!.action.id).toBe('discount');
+    expect((await strategies.decide('cart-nudge'))!.action.id).toBe('discount');
+    expect(await strategies.decide('cart-nudge')).toMatchObject({ action: { id: 'none' }, propensity: 1 }); // 4 + 2 > 5
+  });
+
   it('a held-out shopper gets none, logged with propensity 1 and policy holdout', async () => {
     const { strategies, logged } = setup({ events: [add('mugs-1', 1, 12)], heldOut: true });
     expect(await strategies.decide('cart-nudge')).toMatchObject({ action: { id: 'none' }, propensity: 1, policy: HOLDOUT_POLICY });

@@ -1,6 +1,6 @@
 /**
- * Frequency caps: how many decisions other than `none` each strategy took this session and
- * today. Counted in memory for the page, and kept in localStorage (`hunch.strategies`) only with
+ * Frequency caps and incentive budgets: how many decisions other than `none` each strategy took
+ * this session and today, and the incentive cost it offered today. Counted in memory for the page, and kept in localStorage (`hunch.strategies`) only with
  * personalization_storage consent, so that caps hold across pages and visits; withdrawing that
  * consent or forget() (in any tab) erases them.
  */
@@ -12,13 +12,15 @@ interface Count {
   perDay: number;
   session: string;
   perSession: number;
+  /** Incentive cost offered today. */
+  spent: number;
 }
 
 export interface Caps {
-  /** Decisions other than `none` of `strategy` in `session` and today so far. */
-  count(strategy: string, session: string): { perSession: number; perDay: number };
-  /** One more. */
-  add(strategy: string, session: string): void;
+  /** Decisions other than `none` of `strategy` in `session` and today so far, and the incentive cost it offered today. */
+  count(strategy: string, session: string): { perSession: number; perDay: number; spent: number };
+  /** One more, costing `cost` (an incentive's). */
+  add(strategy: string, session: string, cost?: number): void;
 }
 
 /** The local calendar day. */
@@ -54,22 +56,24 @@ export function createCaps(consent: Consent): Caps {
     const day = today();
     const count = load()[strategy];
     const valid = count && typeof count.perDay === 'number' && typeof count.perSession === 'number';
+    const sameDay = valid && count.day === day;
     return {
       day,
-      perDay: valid && count.day === day ? count.perDay : 0,
+      perDay: sameDay ? count.perDay : 0,
       session,
       perSession: valid && count.session === session ? count.perSession : 0,
+      spent: sameDay && typeof count.spent === 'number' ? count.spent : 0,
     };
   };
 
   return {
     count(strategy, session) {
-      const { perDay, perSession } = current(strategy, session);
-      return { perDay, perSession };
+      const { perDay, perSession, spent } = current(strategy, session);
+      return { perDay, perSession, spent };
     },
-    add(strategy, session) {
+    add(strategy, session, cost = 0) {
       const count = current(strategy, session);
-      load()[strategy] = { ...count, perDay: count.perDay + 1, perSession: count.perSession + 1 };
+      load()[strategy] = { ...count, perDay: count.perDay + 1, perSession: count.perSession + 1, spent: count.spent + cost };
       if (!consent.allows('storage')) return;
       try {
         localStorage.setItem(STRATEGIES_KEY, JSON.stringify(counts));

@@ -5,7 +5,8 @@
  * { strategy_id, action_id, propensity, policy_id } so that every decision can later be
  * evaluated and learned from (off-policy, in the trainer).
  *
- * - "Do nothing" (`none`) is always a candidate; a strategy past its frequency cap has no other.
+ * - "Do nothing" (`none`) is always a candidate; a strategy past its frequency cap has no other,
+ *   and an incentive is one only within the strategy's daily budget per shopper.
  * - A shopper in the global holdout gets `none` (policy 'holdout', propensity 1), logged as
  *   such so the holdout's decisions can be counted beside the others.
  * - Without personalization_storage consent nothing is logged (and the caps live only in memory).
@@ -119,13 +120,14 @@ export function createStrategies(deps: StrategiesDeps, declarations: StrategyDec
     const situation = situationOf(intent, events, entries);
     const values = slotValuesOf(situation, strategy);
     const session = situation.session.at(-1)?.sessionId ?? '';
-    const { perSession, perDay } = caps.count(name, session);
+    const { perSession, perDay, spent } = caps.count(name, session);
+    const affordable = (action: ActionDeclaration) => action.kind !== 'incentive' || strategy.budget === undefined || spent + (action.cost ?? 0) <= strategy.budget.perDay;
     const capped = (strategy.cap?.perSession !== undefined && perSession >= strategy.cap.perSession) || (strategy.cap?.perDay !== undefined && perDay >= strategy.cap.perDay);
     // Candidates: nothing but `none` past a cap; else those whose conditions hold and whose copy has every value.
     const eligible: Array<{ action: ActionDeclaration; copy: string }> = [];
     for (const action of actions) {
       if (action.kind === 'none') eligible.push({ action, copy: '' });
-      else if (!capped && isEligible(action, situation, strategy)) {
+      else if (!capped && affordable(action) && isEligible(action, situation, strategy)) {
         const copy = fillTemplate(action.copy!, values);
         if (copy !== undefined) eligible.push({ action, copy });
       }
@@ -150,7 +152,7 @@ export function createStrategies(deps: StrategiesDeps, declarations: StrategyDec
             : `drawn at random among ${eligible.length} eligible actions`;
       return { ...none(name, why, propensity, policyId, probabilities), action: { id: action.id, kind: 'none' }, context: situation.context };
     }
-    caps.add(name, session);
+    caps.add(name, session, action.kind === 'incentive' ? action.cost : 0);
     const focus = focusOf(situation, strategy);
     const reason =
       (action.reason !== undefined ? fillTemplate(action.reason, values) : undefined) ??

@@ -63,6 +63,8 @@ export interface StrategyDeclaration {
   freeShippingThreshold?: number;
   /** Frequency caps: at most this many decisions other than `none` per session and per day. */
   cap?: { perSession?: number; perDay?: number };
+  /** Incentive budget per shopper: an incentive is a candidate only while the cost offered today plus its own stays within perDay. */
+  budget?: { perDay: number };
   /** Never named in copy; no incentive while the cart holds one of them. */
   exclude?: { items?: string[]; categories?: string[] };
 }
