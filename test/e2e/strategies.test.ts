@@ -161,6 +161,7 @@ describe('hunch.decide()', () => {
     expect(logged).toEqual({ strategy_id: 'cart-nudge', action_id: 'free-shipping', propensity: decision.propensity, policy_id: 'uniform', features: expect.any(Array), eligible: ['remind', 'free-shipping', 'none'] });
     expect(logged!.features).toHaveLength(DECISION_FEATURES.length);
     expect(logged!.features![DECISION_FEATURES.indexOf('stage:at_risk_of_leaving')]).toBe(1);
+    expect(logged!.features![DECISION_FEATURES.indexOf('free_shipping_gap_open')]).toBe(1); // the cart is under the strategy's threshold
 
     // Doing nothing is logged too, with its probability.
     await page.evaluate(fixDraw(0.99));

@@ -150,7 +150,7 @@ describe('decide', () => {
         action_id: 'remind',
         propensity: decision!.propensity,
         policy_id: UNIFORM_POLICY,
-        features: decisionFeatures({ stage: 'at_risk_of_leaving', purchaseProbability: null, cartItems: 1, cartValue: 12, sessionEvents: 1 }),
+        features: decisionFeatures({ stage: 'at_risk_of_leaving', purchaseProbability: null, cartItems: 1, cartValue: 12, sessionEvents: 1, freeShippingGap: 38 }),
         eligible: ['remind', 'discount', 'none'],
       },
     ]);

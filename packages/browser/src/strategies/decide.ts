@@ -132,7 +132,10 @@ export function createStrategies(deps: StrategiesDeps, declarations: StrategyDec
         if (copy !== undefined) eligible.push({ action, copy });
       }
     }
-    const features = decisionFeatures(situation.context);
+    // The gap to this strategy's free-shipping threshold is part of what the policy reads.
+    const threshold = strategy.freeShippingThreshold;
+    const gap = threshold !== undefined && situation.context.cartItems > 0 ? Math.round((threshold - situation.context.cartValue) * 100) / 100 : null;
+    const features = decisionFeatures({ ...situation.context, freeShippingGap: gap !== null && gap > 0 ? gap : null });
     const ids = eligible.map(({ action }) => action.id);
     const answer = actionProbabilities(loaded.policy, name, ids, features);
     if (!answer.ok) return fail(name, answer.error);
