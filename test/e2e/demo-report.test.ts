@@ -116,7 +116,9 @@ describe('the demo shop inside an experiment, and its live report', () => {
     await expect
       .poll(async () => new Set((await exposures()).filter((e) => e.params.experiment_id === EXPERIMENT).map((e) => `${e.shopperId} ${e.params.variant_id}`)), { timeout: 30_000 })
       .toEqual(new Set([`${shoppers.model} model`, `${shoppers.popular} popular`]));
-    expect((await exposures()).filter((e) => e.params.experiment_id === 'hunch-holdout').map((e) => [e.shopperId, e.params.variant_id])).toContainEqual([shoppers.heldOut, 'holdout']);
+    await expect
+      .poll(async () => (await exposures()).filter((e) => e.params.experiment_id === 'hunch-holdout').map((e) => [e.shopperId, e.params.variant_id]), { timeout: 30_000 })
+      .toContainEqual([shoppers.heldOut, 'holdout']);
     let purchase: HunchEvent | undefined;
     for await (const event of store.read()) if (event.name === 'purchase') purchase = event;
     expect(purchase?.shopperId).toBe(shoppers.model);
