@@ -141,7 +141,7 @@ try {
       '| script (gzip -9) | size | note |',
       '| --- | --- | --- |',
       `| Hunch \`hunch.js\` (script tag: what a page loads up front) | ${kb(sizes['hunch.js'])} | budget ${kb(LOADER_BUDGET)} |`,
-      `| Hunch \`hunch.sdk.js\` (imported by hunch.js without blocking) | ${kb(sizes['hunch.sdk.js'])} | storage, upload, model client, cards |`,
+      `| Hunch \`hunch.sdk.js\` (imported by hunch.js without blocking) | ${kb(sizes['hunch.sdk.js'])} | storage, upload, model client, cards, experiments, strategies |`,
       `| Hunch \`hunch.esm.js\` (npm import, unminified) | ${kb(sizes['hunch.esm.js'])} | before the app's own bundling |`,
       ...PEERS.map(([name, bytes, note]) => `| ${name} | ${kb(bytes)} | published: ${note} |`),
       '',
