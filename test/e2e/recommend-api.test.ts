@@ -95,6 +95,27 @@ describe('placements', () => {
   });
 });
 
+describe('the popular list (popularOnly, what shows before the model answers)', () => {
+  it('leaves out what is in the cart, as the model\'s list does, unless includeCart', async () => {
+    const { before, inCart, withCart, after } = await page.evaluate(async () => {
+      const hunch = window.hunch!;
+      const ids = (recs: Array<{ item: { id: string } }>) => recs.map((rec) => rec.item.id);
+      const before = ids(await hunch.recommend({ k: 4, popularOnly: true }));
+      hunch.track('add_to_cart', { item_id: before[0]! });
+      await hunch.flush();
+      const inCart = ids(await hunch.recommend({ k: 4, popularOnly: true }));
+      const withCart = ids(await hunch.recommend({ k: 4, popularOnly: true, includeCart: true }));
+      hunch.track('remove_from_cart', { item_id: before[0]! });
+      await hunch.flush();
+      return { before, inCart, withCart, after: ids(await hunch.recommend({ k: 4, popularOnly: true })) };
+    });
+    expect(inCart).not.toContain(before[0]);
+    expect(inCart).toEqual([...before.slice(1), inCart[3]]);
+    expect(withCart).toEqual(before);
+    expect(after).toEqual(before);
+  });
+});
+
 describe('the catalog', () => {
   /** Requests for hunch.json and catalog.json made by the page itself (a worker's fetches have their own timeline). */
   const manifestReadsOnPage = (on: Page) =>

@@ -73,7 +73,7 @@ export interface RecommendOptions {
   filter?: (item: CatalogItem) => boolean;
   /** Also return what is in the cart or was just bought (default false). */
   includeCart?: boolean;
-  /** Only the catalog's popular items (catalog.json), without waiting for the model: what shows before it answers. */
+  /** Only the catalog's popular items (catalog.json), without waiting for the model: what shows before it answers (the cart still left out, unless includeCart). */
   popularOnly?: boolean;
   /**
    * Where the items will show ("home", "cart", ...). Each placement on a page gets items the

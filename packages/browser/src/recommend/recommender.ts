@@ -45,9 +45,11 @@ export function createRecommender(consent: Consent, catalog: Catalog, predictor:
       return picked;
     };
     const popular = (excluded: Set<string>) => build('popular', popularScores(catalog.popular()), excluded, []);
-    if (popularOnly || !consent.allows('storage')) return popular(new Set(exclude));
+    if (!consent.allows('storage')) return popular(new Set(exclude));
     const events = await predictor.recentEvents();
     const excluded = new Set([...exclude, ...(includeCart ? [] : itemsInCartOrBought(events))]);
+    // The popular list leaves out the cart too ("Complete your cart" never offers what is in it).
+    if (popularOnly) return popular(excluded);
     const ask = async (candidates: number) => {
       const { prediction, entries } = await predictor.predictWithEntries(events, { k: candidates, exclude: [...excluded] });
       if (!prediction) return undefined;
