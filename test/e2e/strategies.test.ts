@@ -3,9 +3,10 @@
  * hunch.decide() draws an eligible action with the probability it reports and logs a `decision`
  * event with it; <hunch-slot> renders the copy as text only (a product title carrying markup stays
  * text), logs view_promotion once viewable and select_promotion on click; frequency caps hold
- * across a reload; policy.json beside hunch.json decides (ε-greedy); bad input (an unknown
- * strategy, an unknown slot, a policy that does not match) leaves the slot empty with one
- * warning and logs none; a held-out shopper gets none.
+ * across a reload; the policy hunch.json names (with its hash) decides (ε-greedy), and none is
+ * requested when it names none; bad input (an unknown strategy, an unknown slot, a policy that
+ * does not match, a policy.json other than the one hunch.json lists) leaves the slot empty with
+ * one warning and logs none; a held-out shopper gets none.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -53,9 +54,20 @@ const policy = (actions: Record<string, number>) => ({
   strategies: { 'cart-nudge': { actions: Object.fromEntries(Object.entries(actions).map(([id, bias]) => [id, { weights: DECISION_FEATURES.map((_, i) => (i === 0 ? bias : 0)) }])) } },
 });
 
+/** Ships `policy` with the model in `dir` as `hunch export --policy` does: policy.json, named in hunch.json and listed with its hash. */
+async function shipPolicy(dir: string, policyFile: object): Promise<void> {
+  const bytes = Buffer.from(`${JSON.stringify(policyFile, null, 2)}\n`);
+  await writeFile(join(dir, 'policy.json'), bytes);
+  const manifestPath = join(dir, 'hunch.json');
+  const manifest = JSON.parse(await readFile(manifestPath, 'utf8'));
+  manifest.files['policy.json'] = { sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length };
+  manifest.policy = 'policy.json';
+  await writeFile(manifestPath, JSON.stringify(manifest));
+}
+
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'hunch-strategies-'));
-  for (const name of ['demo', 'hostile', 'policy', 'mismatch']) await cp(DEMO, join(work, name), { recursive: true });
+  for (const name of ['demo', 'hostile', 'policy', 'mismatch', 'tampered', 'unlisted']) await cp(DEMO, join(work, name), { recursive: true });
   // hostile: mugs-01's title carries markup (and hunch.json lists the catalog's new hash).
   const catalogPath = join(work, 'hostile', 'catalog.json');
   const catalog = JSON.parse(await readFile(catalogPath, 'utf8'));
@@ -67,8 +79,14 @@ beforeAll(async () => {
   manifest.files['catalog.json'] = { sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length };
   await writeFile(manifestPath, JSON.stringify(manifest));
   // policy: learned to prefer the free-shipping bar. mismatch: a policy without it.
-  await writeFile(join(work, 'policy', 'policy.json'), JSON.stringify(policy({ remind: 1, 'free-shipping': 3, banner: 0, none: 0 })));
-  await writeFile(join(work, 'mismatch', 'policy.json'), JSON.stringify(policy({ remind: 1, none: 0 })));
+  await shipPolicy(join(work, 'policy'), policy({ remind: 1, 'free-shipping': 3, banner: 0, none: 0 }));
+  await shipPolicy(join(work, 'mismatch'), policy({ remind: 1, none: 0 }));
+  // tampered: policy.json replaced after export (the bar's weight raised; same size), hunch.json still lists the exported one's hash.
+  await shipPolicy(join(work, 'tampered'), policy({ remind: 1, 'free-shipping': 3, banner: 0, none: 0 }));
+  const tamperedPath = join(work, 'tampered', 'policy.json');
+  await writeFile(tamperedPath, (await readFile(tamperedPath, 'utf8')).replace(/\b3\b/, '9'));
+  // unlisted: a policy.json in the directory that hunch.json does not name: never requested, never used.
+  await writeFile(join(work, 'unlisted', 'policy.json'), JSON.stringify(policy({ remind: 1, 'free-shipping': 3, banner: 0, none: 0 })));
   storefront = await startStorefront({ port: 0, modelsDir: work });
   browser = await launchChromium({ webgpu: false });
 });
@@ -172,7 +190,18 @@ describe('hunch.decide()', () => {
     expect(warnings).toEqual([]);
   });
 
-  it('follows policy.json beside hunch.json: the learned best with 1 - ε + ε/n, its id logged', async () => {
+  it('requests no policy when hunch.json names none, even with a policy.json beside it: uniform', async () => {
+    const requested: string[] = [];
+    context.on('request', (request) => requested.push(request.url()));
+    await open({ model: 'unlisted', u: 0.5 });
+    await atRiskCart();
+    expect(await decide()).toMatchObject({ action: { id: 'free-shipping' }, policy: 'uniform' });
+    expect(requested.filter((url) => url.includes('/models/unlisted/hunch.json'))).not.toEqual([]);
+    expect(requested.filter((url) => url.includes('policy.json'))).toEqual([]);
+    expect(warnings).toEqual([]);
+  });
+
+  it('follows the policy hunch.json names: the learned best with 1 - ε + ε/n, its id logged', async () => {
     await open({ model: 'policy', u: 0.5 });
     await atRiskCart();
     const decision = (await decide())!;
@@ -191,7 +220,8 @@ describe('hunch.decide()', () => {
     expect(await decide()).toMatchObject({ action: { id: 'none' }, propensity: 1, probabilities: { none: 1 } });
     await page.reload();
     expect(await decide()).toMatchObject({ action: { id: 'none' }, propensity: 1 });
-    expect((await events('decision')).map((params) => `${params.action_id}@${params.propensity}`)).toEqual(['remind@0.3333333333333333', 'remind@0.3333333333333333', 'none@1', 'none@1']);
+    // Polled: the decision's record may still be on its way to the store when flush() is called.
+    await expect.poll(async () => (await events('decision')).map((params) => `${params.action_id}@${params.propensity}`)).toEqual(['remind@0.3333333333333333', 'remind@0.3333333333333333', 'none@1', 'none@1']);
   });
 
   it('a held-out shopper decides none (policy holdout, propensity 1) and the slot stays empty', async () => {
@@ -264,6 +294,7 @@ describe('bad input', () => {
     ['an unknown strategy name', { name: 'exit-offer' }],
     ['a template slot that is not one', { strategies: { 'cart-nudge': { actions: [{ id: 'remind', kind: 'message', copy: 'Still thinking about {titel}?' }] } } }],
     ['a policy that does not match the strategies on the page', { model: 'mismatch' }],
+    ['a policy.json other than the one hunch.json lists (tampered)', { model: 'tampered' }],
   ];
   for (const [what, { model, strategies, name = 'cart-nudge' }] of cases) {
     it(`${what}: the slot stays empty, one warning, the decision logged as none`, async () => {
@@ -286,6 +317,7 @@ describe('bad input', () => {
       ]);
       expect(warnings).toHaveLength(1);
       expect(warnings[0]).toContain(`strategy ${name} decides nothing`);
+      if (model === 'tampered') expect(warnings[0]).toMatch(/policy\.json does not match hunch\.json: SHA-256 [0-9a-f]{64} where hunch\.json lists/);
     });
   }
 });

@@ -1,4 +1,5 @@
-import { decisionFeatures, type CatalogItem, type EventName, type EventParams, type HunchEvent, type PolicyFile } from '@hunch/core';
+import { createHash } from 'node:crypto';
+import { decisionFeatures, ENCODING_VERSION, type CatalogItem, type EventName, type EventParams, type HunchEvent, type PolicyFile } from '@hunch/core';
 import { DECISION_FEATURES } from '@hunch/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Consent } from '../src/consent.js';
@@ -100,9 +101,45 @@ function fakeConsent(storage = true): Consent {
   };
 }
 
-function setup({ events = [] as HunchEvent[], stage = 'at_risk_of_leaving' as Intent['stage'], heldOut = false, storage = true, policy = undefined as unknown, declarations = { 'cart-nudge': NUDGE } as StrategyDeclarations, draws = [0.5] } = {}) {
+const MODEL_URL = 'https://shop.test/models/demo/';
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+/**
+ * The model directory as the fake server serves it: hunch.json, naming `policy` as policy.json with
+ * its hash when there is one (`tamper` serves other bytes than it lists), and every URL requested.
+ */
+function serveModel(policy: unknown, { tamper = false, manifestStatus = 200 } = {}) {
+  const requested: string[] = [];
+  const bytes = policy === undefined ? undefined : new TextEncoder().encode(JSON.stringify(policy));
+  const manifest = {
+    format: 'hunch-model',
+    formatVersion: 2,
+    version: 'abc123def456',
+    createdAt: '2026-12-01T00:00:00.000Z',
+    encoding: { version: ENCODING_VERSION, maxLength: 32 },
+    vocabulary: ['[PAD]', '[BOS]', '[UNK]'],
+    merges: [],
+    files: { 'catalog.json': { sha256: 'ab'.repeat(32), bytes: 10 }, ...(bytes ? { 'policy.json': { sha256: sha256(bytes), bytes: bytes.length } } : {}) },
+    training: { events: 1, sequences: 1, steps: 1, finalLoss: 1, seed: 1 },
+    ...(bytes ? { policy: 'policy.json' } : {}),
+  };
+  vi.stubGlobal('fetch', async (input: RequestInfo | URL) => {
+    const url = String(input instanceof Request ? input.url : input);
+    requested.push(url);
+    if (url === `${MODEL_URL}hunch.json`) return new Response(JSON.stringify(manifest), { status: manifestStatus });
+    if (url === `${MODEL_URL}policy.json` && bytes) {
+      // Tampered: the same size, one weight changed (the hash differs, the size does not).
+      const served = tamper ? new TextEncoder().encode(new TextDecoder().decode(bytes).replace('[1,', '[9,')) : bytes;
+      return new Response(served, { status: 200 });
+    }
+    return new Response('', { status: 404 });
+  });
+  return requested;
+}
+
+function setup({ events = [] as HunchEvent[], stage = 'at_risk_of_leaving' as Intent['stage'], heldOut = false, storage = true, policy = undefined as unknown, tamper = false, manifestStatus = 200, declarations = { 'cart-nudge': NUDGE } as StrategyDeclarations, draws = [0.5] } = {}) {
   const logged: EventParams[] = [];
-  vi.stubGlobal('fetch', async () => (policy === undefined ? new Response('', { status: 404 }) : new Response(JSON.stringify(policy), { status: 200 })));
+  const requested = serveModel(policy, { tamper, manifestStatus });
   const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
   let draw = 0;
   const strategies = createStrategies(
@@ -114,12 +151,12 @@ function setup({ events = [] as HunchEvent[], stage = 'at_risk_of_leaving' as In
         logged.push({ ...params, name } as EventParams);
         return 'id';
       },
-      modelUrl: 'https://shop.test/models/demo/',
+      modelUrl: MODEL_URL,
       random: () => draws[draw++ % draws.length]!,
     },
     declarations,
   );
-  return { strategies, logged, warn };
+  return { strategies, logged, warn, requested };
 }
 
 afterEach(() => {
@@ -161,6 +198,30 @@ describe('decide', () => {
     const decision = await strategies.decide('cart-nudge');
     expect(decision).toMatchObject({ action: { id: 'none', kind: 'none' }, copy: '' });
     expect(logged[0]).toMatchObject({ action_id: 'none', propensity: decision!.propensity });
+  });
+
+  it('requests no policy when hunch.json names none: uniform, hunch.json read once per page', async () => {
+    const { strategies, requested } = setup({ events: [add('mugs-1', 1, 12)], draws: [0] });
+    expect(await strategies.decide('cart-nudge')).toMatchObject({ policy: UNIFORM_POLICY });
+    expect(await strategies.decide('cart-nudge')).toMatchObject({ policy: UNIFORM_POLICY });
+    expect(requested).toEqual([`${MODEL_URL}hunch.json`]);
+  });
+
+  it('follows the policy hunch.json names, its bytes checked against the hash it lists', async () => {
+    const { strategies, requested } = setup({ events: [add('mugs-1', 1, 12)], policy: policyFor({ remind: 1, 'free-shipping': 0, discount: 3, none: 0 }) });
+    expect(await strategies.decide('cart-nudge')).toMatchObject({ policy: 'learned-1' });
+    expect(await strategies.decide('cart-nudge')).toMatchObject({ policy: 'learned-1' });
+    expect(requested).toEqual([`${MODEL_URL}hunch.json`, `${MODEL_URL}policy.json`]); // once per page
+  });
+
+  it('refuses a tampered policy.json (bytes other than hunch.json lists): null, one warning naming the hash, none logged as fallback', async () => {
+    // Its own strategy name: logOnce warns once per kind and page (this module is the page).
+    const { strategies, logged, warn } = setup({ events: [add('mugs-1', 1, 12)], policy: { ...policyFor({ remind: 1, 'free-shipping': 0, discount: 3, none: 0 }), strategies: { 'tamper-nudge': policyFor({ remind: 1, 'free-shipping': 0, discount: 3, none: 0 }).strategies['cart-nudge']! } }, tamper: true, declarations: { 'tamper-nudge': NUDGE }, draws: [0] });
+    expect(await strategies.decide('tamper-nudge')).toBeNull();
+    expect(await strategies.decide('tamper-nudge')).toBeNull();
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(String(warn.mock.calls[0]![0])).toMatch(/^\[hunch\] strategy tamper-nudge decides nothing: policy\.json: model file policy\.json does not match hunch\.json: SHA-256 [0-9a-f]{64} where hunch\.json lists [0-9a-f]{64}$/);
+    expect(logged).toEqual([0, 1].map(() => ({ name: 'decision', strategy_id: 'tamper-nudge', action_id: 'none', propensity: 1, policy_id: FALLBACK_POLICY })));
   });
 
   it('follows policy.json: epsilon-greedy over the eligible actions', async () => {
@@ -211,6 +272,8 @@ describe('decide', () => {
       ['a policy without the strategy', { policy: { ...policyFor({}), strategies: {} } }],
       ['a policy missing an action', { policy: policyFor({ remind: 1, none: 0 }) }],
       ['a policy that does not validate', { policy: { version: 1, id: 'x' } }],
+      ['a tampered policy', { policy: policyFor({ remind: 1, 'free-shipping': 0, discount: 3, none: 0 }), tamper: true }],
+      ['a hunch.json that cannot be read (whether a policy ships is unknown)', { manifestStatus: 404 }],
     ];
     for (const [, options] of cases) {
       const { strategies, logged, warn } = setup({ events: [add('mugs-1', 1, 12)], ...options });

@@ -63,6 +63,12 @@ export interface HunchManifest {
   };
   /** The ONNX graphs; absent in manifests from before quantized exports (then only onnx/model.onnx, fp32). */
   onnx?: OnnxManifest;
+  /**
+   * The strategy policy shipped with the model (core's PolicyFile, `hunch export --policy`): its path,
+   * listed in `files` with its sha256 and bytes like every other file. Absent: there is none, and
+   * the SDK decides uniformly (it requests no policy file).
+   */
+  policy?: string;
 }
 
 /** Checks the fields the SDK relies on, so a broken manifest fails with a clear message. */
@@ -91,11 +97,24 @@ export function parseManifest(input: unknown): HunchManifest {
     throw new Error(`hunch.json: files must list ${CATALOG_FILE} with its sha256 and bytes`);
   }
   if (manifest.onnx !== undefined) checkOnnx(manifest.onnx);
+  if (manifest.policy !== undefined) checkPolicyEntry(manifest.policy, manifest.files);
   return manifest as HunchManifest;
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 const isPositiveInteger = (value: unknown) => Number.isInteger(value) && (value as number) > 0;
+
+/**
+ * Throws unless `policy` names a file inside the model directory (a relative path: no `..`, no
+ * scheme, no query) that `files` lists with its sha256 (64 hex digits) and bytes.
+ */
+function checkPolicyEntry(policy: unknown, files: Record<string, unknown>): void {
+  const path = typeof policy === 'string' && /^[\w.-]+(\/[\w.-]+)*$/.test(policy) && !/(^|\/)\.\.?(\/|$)/.test(policy) ? policy : undefined;
+  const entry = path !== undefined && Object.hasOwn(files, path) ? files[path] : undefined;
+  if (!isObject(entry) || typeof entry.sha256 !== 'string' || !/^[0-9a-f]{64}$/i.test(entry.sha256) || !Number.isInteger(entry.bytes)) {
+    throw new Error(`hunch.json: policy must name a file of the model directory that files lists with its sha256 and bytes, got ${JSON.stringify(policy)}`);
+  }
+}
 
 /** Throws naming the first field of `onnx` the SDK could not act on. */
 function checkOnnx(onnx: unknown): void {

@@ -33,6 +33,30 @@ describe('parseManifest', () => {
     expect(parseManifest(plain).onnx?.variants.q4).toBe('onnx/model_q4.onnx');
   });
 
+  it('accepts a policy listed in files with its hash; absent, there is none', () => {
+    const policy = 'cd'.repeat(32);
+    const withPolicy = { ...valid, policy: 'policy.json', files: { ...valid.files, 'policy.json': { sha256: policy, bytes: 120 } } };
+    expect(parseManifest(withPolicy)).toEqual(withPolicy);
+    expect(parseManifest(valid).policy).toBeUndefined();
+    expect(parseManifest({ ...withPolicy, policy: 'policies/v2.json', files: { ...valid.files, 'policies/v2.json': { sha256: policy, bytes: 1 } } }).policy).toBe('policies/v2.json');
+  });
+
+  it.each([
+    [{ ...valid, policy: 'policy.json' }, /policy must name a file of the model directory that files lists with its sha256 and bytes, got "policy.json"/],
+    [{ ...valid, policy: 'policy.json', files: { ...valid.files, 'policy.json': { sha256: 'ab', bytes: 1 } } }, /policy must name a file .* with its sha256/],
+    [{ ...valid, policy: 'policy.json', files: { ...valid.files, 'policy.json': { sha256: 'ab'.repeat(32) } } }, /policy must name a file/],
+    [{ ...valid, policy: 42 }, /policy must name a file .*, got 42$/],
+    [{ ...valid, policy: '' }, /policy must name a file/],
+    [{ ...valid, policy: '../policy.json', files: { ...valid.files, '../policy.json': { sha256: 'ab'.repeat(32), bytes: 1 } } }, /policy must name a file/],
+    [{ ...valid, policy: 'models/../policy.json', files: { ...valid.files, 'models/../policy.json': { sha256: 'ab'.repeat(32), bytes: 1 } } }, /policy must name a file/],
+    [{ ...valid, policy: './policy.json', files: { ...valid.files, './policy.json': { sha256: 'ab'.repeat(32), bytes: 1 } } }, /policy must name a file/],
+    [{ ...valid, policy: 'https://elsewhere.test/policy.json' }, /policy must name a file/],
+    [{ ...valid, policy: '/policy.json' }, /policy must name a file/],
+    [{ ...valid, policy: 'toString' }, /policy must name a file .*, got "toString"/],
+  ])('rejects a malformed policy entry (%#)', (input, message) => {
+    expect(() => parseManifest(input)).toThrow(message);
+  });
+
   it('reads the shipped demo model manifest and its catalog', async () => {
     const { readFile } = await import('node:fs/promises');
     const demo = JSON.parse(await readFile(new URL('../../../models/demo/hunch.json', import.meta.url), 'utf8')) as unknown;

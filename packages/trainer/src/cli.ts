@@ -34,7 +34,8 @@ const COMMAND_USAGE: Record<string, string> = {
               [--layers 2 --embd 32 --heads 2] [--context 32 --epochs ${DEFAULT_EVENT_TRAIN_OPTIONS.epochs} --batch-tokens ${DEFAULT_EVENT_TRAIN_OPTIONS.batchTokens}
               --lr ${DEFAULT_EVENT_TRAIN_OPTIONS.lr} --dropout ${DEFAULT_EVENT_TRAIN_OPTIONS.dropout} --seed ${DEFAULT_EVENT_TRAIN_OPTIONS.seed} --workers ${DEFAULT_EVENT_TRAIN_OPTIONS.workers}]
               [--state DIR [--state-every ${DEFAULT_STATE_EVERY}] [--resume]]`,
-  export: `  hunch export --model CHECKPOINT_DIR --catalog catalog.json --out MODEL_DIR [--quant fp32,int8,q4]`,
+  export: `  hunch export --model CHECKPOINT_DIR --catalog catalog.json --out MODEL_DIR [--quant fp32,int8,q4]
+               [--policy policy.json (written by hunch policy; validated, shipped with the model, listed with its hash in hunch.json)]`,
   benchmark: `  hunch benchmark --format sessions --train FILE[.gz] --test FILE [--json] [--predictions FILE] [--out CHECKPOINT_DIR]
                   [--state DIR [--state-every ${DEFAULT_STATE_EVERY}] [--resume]] [--seed S --workers 2 --epochs N]
   hunch benchmark --format sequences --data FILE [same options]`,
@@ -195,7 +196,7 @@ async function trainCommand(args: string[]): Promise<void> {
 }
 
 async function exportCommand(args: string[]): Promise<void> {
-  const flags = parse(args, ['model', 'catalog', 'out', 'quant']);
+  const flags = parse(args, ['model', 'catalog', 'out', 'quant', 'policy']);
   let quant;
   try {
     quant = flags.quant === undefined ? undefined : parseQuant(flags.quant);
@@ -210,10 +211,11 @@ async function exportCommand(args: string[]): Promise<void> {
     catalog: required(flags, 'catalog'),
     out: required(flags, 'out'),
     ...(quant ? { quant } : {}),
+    ...(flags.policy !== undefined ? { policy: flags.policy } : {}),
     ...(epoch && /^\d+$/.test(epoch) ? { createdAt: new Date(Number(epoch) * 1000).toISOString() } : {}),
   });
   const bytes = Object.values(manifest.files).reduce((sum, file) => sum + file.bytes, 0);
-  console.error(`exported model ${manifest.version}: hunch.json + ${Object.keys(manifest.files).length} files, ${bytes} bytes -> ${flags.out}`);
+  console.error(`exported model ${manifest.version}: hunch.json + ${Object.keys(manifest.files).length} files, ${bytes} bytes${manifest.policy ? `, with policy ${manifest.policy}` : ''} -> ${flags.out}`);
 }
 
 /** `--format` with its files, as benchmark and eval take them. */

@@ -3,14 +3,15 @@
  * Hugging Face GPT-2 layout (config, tokenizer, safetensors, and the ONNX graphs with a
  * KV cache: onnx/model.onnx fp32, onnx/model_quantized.onnx int8, onnx/model_q4.onnx
  * 4-bit; each takes num_logits_to_keep, so a recommendation computes the LM head for the
- * last position only) plus catalog.json (the products it can show) and hunch.json.
+ * last position only) plus catalog.json (the products it can show), the strategy policy when one
+ * is given (policy.json, from `hunch policy`) and hunch.json, which lists each file with its hash.
  * Everything is built in memory and checked first, then written to a temporary sibling and
  * renamed into place, so a failure leaves the old model intact.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { catalogJson, CATALOG_FILE, COSINE_SCALE, ENCODING_VERSION, ITEM_BIAS, MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, ONNX_VARIANT_FILES, ONNX_VARIANTS, REPEAT_BIAS, REPEAT_WEIGHT, Vocabulary, type HunchManifest, type OnnxManifest, type OnnxVariant } from '@hunch/core';
+import { catalogJson, CATALOG_FILE, COSINE_SCALE, ENCODING_VERSION, ITEM_BIAS, MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, ONNX_VARIANT_FILES, ONNX_VARIANTS, REPEAT_BIAS, REPEAT_WEIGHT, validatePolicy, Vocabulary, type HunchManifest, type OnnxManifest, type OnnxVariant } from '@hunch/core';
 import { readCatalog } from './catalog.js';
 import { hfConfig, readCheckpoint, readJson, type Checkpoint, type LoadedCheckpoint } from './checkpoint.js';
 import { writeDirAtomic } from './lib/fs-atomic.js';
@@ -28,6 +29,30 @@ export interface ExportOptions {
   createdAt?: string;
   /** ONNX variants to write (default all: fp32, int8, q4). */
   quant?: readonly OnnxVariant[];
+  /** A strategy policy (`hunch policy --out`): validated, copied to POLICY_FILE and named by hunch.json's `policy`. */
+  policy?: string;
+}
+
+/** Where the policy goes in the model directory (hunch.json's `policy`, listed in its `files`). */
+export const POLICY_FILE = 'policy.json';
+
+/** The policy file's bytes, as they are, once core's validatePolicy accepts them; throws naming the file and why. */
+async function readPolicy(path: string): Promise<Uint8Array> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (error) {
+    throw new Error(`policy ${path} cannot be read: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch (error) {
+    throw new Error(`policy ${path} is not JSON: ${(error as Error).message}`);
+  }
+  const checked = validatePolicy(parsed);
+  if (!checked.ok) throw new Error(`policy ${path} does not validate: ${checked.error}`);
+  return bytes;
 }
 
 /** hunch.json as export writes it: always with core's `onnx` field (OnnxManifest). */
@@ -151,6 +176,7 @@ export async function exportModel(options: ExportOptions): Promise<ExportManifes
   const checkpoint = await readCheckpoint(options.checkpoint);
   const heads = checkExportable(checkpoint, options.checkpoint);
   const products = await readCatalog(options.catalog);
+  const policy = options.policy === undefined ? undefined : await readPolicy(options.policy);
   const vocabulary = new Vocabulary(checkpoint.metadata.vocabulary, checkpoint.metadata.merges ?? []);
   const known = new Set(vocabulary.items().map(({ itemId }) => itemId));
   const shown = products.filter((product) => known.has(product.id));
@@ -161,6 +187,7 @@ export async function exportModel(options: ExportOptions): Promise<ExportManifes
 
   const catalog = new TextEncoder().encode(catalogJson({ popular, products: shown }));
   const files = modelFiles(checkpoint, vocabulary, catalog, quant);
+  if (policy) files.set(POLICY_FILE, policy);
   const entries = [...files].sort(([a], [b]) => (a < b ? -1 : 1));
   const { training } = checkpoint.metadata;
   const { nLayer, nHead, nEmbd } = checkpoint.config;
@@ -187,6 +214,7 @@ export async function exportModel(options: ExportOptions): Promise<ExportManifes
       cosineScale: heads.cosineScale ?? null,
       repeat: heads.repeat ? { output: REPEAT_OUTPUT, addTo: 'history-items' } : null,
     },
+    ...(policy ? { policy: POLICY_FILE } : {}),
   };
 
   await writeDirAtomic(options.out, async (dir) => {

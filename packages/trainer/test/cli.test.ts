@@ -7,7 +7,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { HunchEvent } from '@hunch/core';
+import { DECISION_FEATURES, type HunchEvent } from '@hunch/core';
 import { buildCli, type Cli } from './cli-helpers.js';
 import { writeEventsFile } from './event-files.js';
 import { catalogPath, simulated } from './helpers.js';
@@ -153,7 +153,24 @@ describe('hunch CLI', () => {
     expect(state.training.skippedLines).toBe(1);
     const exported = await hunch('export', '--model', ckpt, '--catalog', catalogPath, '--out', join(work, 'model'));
     expect(exported.code, exported.stderr).toBe(0);
-    const manifest = JSON.parse(await readFile(join(work, 'model', 'hunch.json'), 'utf8')) as { format: string };
+    const manifest = JSON.parse(await readFile(join(work, 'model', 'hunch.json'), 'utf8')) as { format: string; policy?: string };
     expect(manifest.format).toBe('hunch-model');
+    expect(manifest.policy).toBeUndefined();
+
+    // --policy: a policy as `hunch policy --out` writes it ships with the model; one that does not validate, in one line, writes nothing.
+    const policy = join(work, 'policy.json');
+    const weights = (bias: number) => ({ weights: DECISION_FEATURES.map((_, i) => (i === 0 ? bias : 0)) });
+    await writeFile(policy, `${JSON.stringify({ version: 1, id: 'p1', features: [...DECISION_FEATURES], epsilon: 0.1, strategies: { 'cart-nudge': { actions: { remind: weights(1), none: weights(0) } } } }, null, 2)}\n`);
+    const withPolicy = await hunch('export', '--model', ckpt, '--catalog', catalogPath, '--out', join(work, 'model-policy'), '--quant', 'fp32', '--policy', policy);
+    expect(withPolicy.code, withPolicy.stderr).toBe(0);
+    expect(withPolicy.stderr).toMatch(/with policy policy\.json ->/);
+    const shipped = JSON.parse(await readFile(join(work, 'model-policy', 'hunch.json'), 'utf8')) as { policy: string; files: Record<string, { bytes: number }> };
+    expect(shipped.policy).toBe('policy.json');
+    expect(await readFile(join(work, 'model-policy', 'policy.json'), 'utf8')).toBe(await readFile(policy, 'utf8'));
+    await writeFile(policy, JSON.stringify({ version: 1, id: 'p1', features: ['bias'], epsilon: 0.1, strategies: {} }));
+    const refused = await hunch('export', '--model', ckpt, '--catalog', catalogPath, '--out', join(work, 'model-refused'), '--quant', 'fp32', '--policy', policy);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^hunch: policy .*policy\.json does not validate: policy features must be /)]);
+    expect(existsSync(join(work, 'model-refused'))).toBe(false);
   });
 });

@@ -5,10 +5,10 @@ import { basename, dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { AutoModelForCausalLM, env, Tensor } from '@huggingface/transformers';
 import * as ort from 'onnxruntime-node';
-import { isItemToken, parseCatalog, parseManifest, Vocabulary } from '@hunch/core';
+import { DECISION_FEATURES, isItemToken, parseCatalog, parseManifest, Vocabulary } from '@hunch/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeCheckpoint, type Checkpoint } from '../src/checkpoint.js';
-import { exportModel, parseQuant, type ExportManifest } from '../src/export.js';
+import { exportModel, parseQuant, POLICY_FILE, type ExportManifest } from '../src/export.js';
 import { GPT2 } from '../src/model.js';
 import { writeNextItemCheckpoint } from '../src/next-item/checkpoint.js';
 import { NextItemScorer } from '../src/next-item/scorer.js';
@@ -177,6 +177,7 @@ describe('export (fp32, KV cache)', () => {
     }
     expect(raw).not.toHaveProperty('catalog');
     expect(raw).not.toHaveProperty('popular');
+    expect(raw).not.toHaveProperty('policy'); // none given: none shipped, none listed
     expect(manifest.training.steps).toBe(checkpoint.metadata.training.steps);
     expect(manifest.training.steps).toBeGreaterThan(0);
     expect(safetensors).toEqual(await readFile(join(checkpointDir, 'model.safetensors')));
@@ -205,6 +206,54 @@ describe('export (fp32, KV cache)', () => {
     const item_id = vocabulary.items()[0]!.itemId;
     const events = TOKENIZER_EVENTS.map((event) => (event.params.item_id === undefined ? event : { ...event, params: { ...event.params, item_id } }));
     await expectTokenizerMatches(modelDir, vocabulary, events);
+  });
+});
+
+describe('export with a strategy policy (--policy)', () => {
+  const policy = {
+    version: 1,
+    id: 'learned-3',
+    features: [...DECISION_FEATURES],
+    epsilon: 0.1,
+    strategies: { 'cart-nudge': { actions: { remind: { weights: DECISION_FEATURES.map((_, i) => (i === 0 ? 1 : 0)) }, none: { weights: DECISION_FEATURES.map(() => 0) } } } },
+  };
+
+  it('validates it, copies its bytes into the model directory and lists it with its hash in hunch.json', async () => {
+    const source = join(work, 'learned.json');
+    const bytes = Buffer.from(`${JSON.stringify(policy, null, 2)}\n`);
+    await writeFile(source, bytes);
+    const out = join(work, 'with-policy');
+    const manifest = await exportModel({ checkpoint: checkpointDir, catalog: catalogPath, out, quant: ['fp32'], policy: source });
+    expect(manifest.policy).toBe(POLICY_FILE);
+    expect(manifest.files[POLICY_FILE]).toEqual({ sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length });
+    expect(await readFile(join(out, POLICY_FILE))).toEqual(bytes);
+    const written = parseManifest(JSON.parse(await readFile(join(out, 'hunch.json'), 'utf8')));
+    expect(written.policy).toBe(POLICY_FILE);
+    expect(written.files[POLICY_FILE]).toEqual(manifest.files[POLICY_FILE]);
+    // The model's own files are those of an export without a policy.
+    const plain = join(work, 'without-policy');
+    const without = await exportModel({ checkpoint: checkpointDir, catalog: catalogPath, out: plain, quant: ['fp32'] });
+    expect(without.policy).toBeUndefined();
+    expect(Object.keys(manifest.files).filter((path) => path !== POLICY_FILE)).toEqual(Object.keys(without.files));
+    for (const dir of [out, plain]) await rm(dir, { recursive: true });
+  });
+
+  it('refuses a policy that is missing, not JSON or does not validate, naming it and writing nothing', async () => {
+    const out = join(work, 'refused-policy');
+    const cases: Array<[string, string | undefined, RegExp]> = [
+      ['missing.json', undefined, /policy .*missing\.json cannot be read: no such file/],
+      ['broken.json', '{"version": 1,', /policy .*broken\.json is not JSON/],
+      ['stale.json', JSON.stringify({ ...policy, features: ['bias'] }), /policy .*stale\.json does not validate: policy features must be/],
+      ['epsilon.json', JSON.stringify({ ...policy, epsilon: 0 }), /does not validate: policy epsilon must be in \(0, 1\]/],
+    ];
+    const entries = (await readdir(work)).sort();
+    for (const [name, text, message] of cases) {
+      const source = join(work, name);
+      if (text !== undefined) await writeFile(source, text);
+      await expect(exportModel({ checkpoint: checkpointDir, catalog: catalogPath, out, quant: ['fp32'], policy: source })).rejects.toThrow(message);
+      if (text !== undefined) await rm(source);
+    }
+    expect((await readdir(work)).sort()).toEqual(entries); // no output, no temporary directory
   });
 });
 

@@ -1,6 +1,6 @@
 /**
  * hunch.decide(strategy): the action a declared strategy takes for this shopper now, drawn on
- * the device by the policy (policy.json, or uniform without one) among the eligible actions,
+ * the device by the policy (the one hunch.json names, policy.ts; uniform without one) among the eligible actions,
  * with its copy and reason, and the probability of the draw logged as a `decision` event
  * { strategy_id, action_id, propensity, policy_id } so that every decision can later be
  * evaluated and learned from (off-policy, in the trainer).
@@ -10,9 +10,10 @@
  * - A shopper in the global holdout gets `none` (policy 'holdout', propensity 1), logged as
  *   such so the holdout's decisions can be counted beside the others.
  * - Without personalization_storage consent nothing is logged (and the caps live only in memory).
- * - Bad input (an unknown strategy, a declaration that does not check, a policy.json that does
- *   not validate or does not match the declared actions): null, one console warning, and the
- *   decision logged as `none` with propensity 1 and policy 'fallback'.
+ * - Bad input (an unknown strategy, a declaration that does not check, a policy file whose bytes
+ *   are not those hunch.json lists, that does not validate or does not match the declared
+ *   actions): null, one console warning, and the decision logged as `none` with propensity 1 and
+ *   policy 'fallback'.
  */
 import { actionProbabilities, decisionFeatures, drawAction, NO_ACTION, type CatalogItem, type DecisionContext, type EventName, type EventParams, type HunchEvent } from '@hunch/core';
 import type { Consent } from '../consent.js';
@@ -24,7 +25,7 @@ import { checkStrategy, type ActionDeclaration, type ActionKind, type CheckedStr
 import { focusOf, isEligible, situationOf, slotValuesOf } from './context.js';
 import { loadPolicy, mismatch, type LoadedPolicy } from './policy.js';
 
-/** policy_id of decisions made without a policy file: uniform over the eligible actions. */
+/** policy_id of decisions made without a policy (hunch.json names none): uniform over the eligible actions. */
 export const UNIFORM_POLICY = 'uniform';
 /** policy_id of a held-out shopper's decisions (always none). */
 export const HOLDOUT_POLICY = 'holdout';
@@ -41,7 +42,7 @@ export interface Decision {
   reason: string;
   /** The probability this action had of being drawn (logged with the decision). */
   propensity: number;
-  /** The policy's id, 'uniform' without policy.json, or 'holdout'. */
+  /** The policy's id, 'uniform' without one (hunch.json names none), or 'holdout'. */
   policy: string;
   /** Every eligible action's probability. */
   probabilities: Record<string, number>;
