@@ -141,7 +141,11 @@ export function createHunchWithRecorder(options: HunchOptions, parts: LoaderPart
     decide: (name) => strategies.decide(name),
   };
   // Decisions are logged through track() (not behaviour: the model and intent never read them).
-  const strategies = createStrategies({ consent, heldOut, situation: intentWatch.details, track: hunch.track, modelUrl }, options.strategies);
+  const strategies = createStrategies(
+    // The policy's name and hash from the model's worker (it reads hunch.json anyway), else from hunch.json on the page.
+    { consent, heldOut, situation: intentWatch.details, track: hunch.track, modelUrl, namedPolicy: async () => (consent.allows('storage') ? startModel().policy() : undefined) },
+    options.strategies,
+  );
   const exposures = parts.exposures ?? createExposures(experiments.variantOf, hunch.track);
 
   if (options.autoCapture) startAutoCapture(hunch.track, options.autoCapture === true ? {} : options.autoCapture, exposures);

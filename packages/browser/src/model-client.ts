@@ -19,6 +19,7 @@ import type {
   ModelDtype,
   ModelEngine,
   ModelWorkerApi,
+  PolicyAnswer,
   Prediction,
   PredictRequest,
 } from './worker/protocol.js';
@@ -273,6 +274,19 @@ export class ModelClient {
       return await api.catalog(request);
     } catch (error) {
       logOnce('the model worker could not read the catalog', error);
+      return undefined;
+    }
+  }
+
+  /** The strategy policy hunch.json names, from the worker; undefined when no worker runs (the caller reads hunch.json itself). */
+  async policy(): Promise<PolicyAnswer | undefined> {
+    this.revive();
+    const api = await this.started;
+    if (!api || api !== this.api) return undefined;
+    try {
+      return await api.policy();
+    } catch (error) {
+      logOnce('the model worker could not read hunch.json for the policy', error);
       return undefined;
     }
   }

@@ -24,6 +24,7 @@ import { fillTemplate } from './copy.js';
 import { checkStrategy, type ActionDeclaration, type ActionKind, type CheckedStrategy, type StrategyDeclarations } from './declarations.js';
 import { focusOf, isEligible, situationOf, slotValuesOf } from './context.js';
 import { loadPolicy, mismatch, type LoadedPolicy } from './policy.js';
+import type { PolicyAnswer } from '../worker/protocol.js';
 
 /** policy_id of decisions made without a policy (hunch.json names none): uniform over the eligible actions. */
 export const UNIFORM_POLICY = 'uniform';
@@ -59,6 +60,8 @@ export interface StrategiesDeps {
   situation: () => Promise<{ intent: Intent; events: HunchEvent[]; entries: ReadonlyMap<string, CatalogItem> }>;
   track: (name: EventName, params: EventParams) => string | undefined;
   modelUrl: string;
+  /** The policy hunch.json names, asked of the model's worker; undefined when no worker runs (then read from hunch.json on the page). */
+  namedPolicy?: () => Promise<PolicyAnswer | undefined>;
   /** Uniform in [0, 1): the draw (default crypto.getRandomValues; tests pass their own). */
   random?: () => number;
 }
@@ -111,7 +114,7 @@ export function createStrategies(deps: StrategiesDeps, declarations: StrategyDec
       log(name, NO_ACTION, 1, HOLDOUT_POLICY);
       return none(name, 'held out: this shopper gets no personalisation', 1, HOLDOUT_POLICY, { [NO_ACTION]: 1 });
     }
-    const loaded = await (policy ??= loadPolicy(deps.modelUrl));
+    const loaded = await (policy ??= loadPolicy(deps.modelUrl, deps.namedPolicy));
     if (!loaded.ok) return fail(name, loaded.error);
     const wrong = loaded.policy && mismatch(loaded.policy, name, actions);
     if (wrong) return fail(name, wrong);

@@ -1,15 +1,19 @@
 /**
  * The policy a strategy decides by: core's PolicyFile, shipped with the model (`hunch export
  * --policy`): hunch.json names it (`policy`) and lists its SHA-256 and size in `files`, like every
- * other model file. Read once per page, and only when hunch.json names one: without, nothing has
- * been learned yet and nothing is requested; the choice is uniform over the eligible actions, the
- * exploring policy the first one is learned from. A policy whose bytes differ from what hunch.json
+ * other model file. Which file, and its hash, come from the model's worker, which reads hunch.json
+ * anyway (the page never parses it while a worker runs: it holds the vocabulary, megabytes in a
+ * big shop); only without a worker (no consent yet) does the page read hunch.json, as the catalog
+ * does. Read once per page, and only when hunch.json names one: without, nothing has been learned
+ * yet and nothing is requested; the choice is uniform over the eligible actions, the exploring
+ * policy the first one is learned from. A policy whose bytes differ from what hunch.json
  * lists (the SDK's model-file check, Web Crypto), that cannot be read or does not validate, or a
  * hunch.json that cannot be read, decides nothing (`none`), with one console warning: a broken or
  * tampered policy never turns into random offers.
  */
 import { MANIFEST_FILE, parseManifest, validatePolicy, type HunchManifest, type PolicyFile } from '@hunch/core';
 import { cachedManifest, verifiedModelFile } from '../worker/model-files.js';
+import type { PolicyAnswer } from '../worker/protocol.js';
 import type { ActionDeclaration } from './declarations.js';
 
 /** The policy, null when there is none (uniform), or why it cannot be used. */
@@ -34,18 +38,26 @@ async function pageManifest(modelUrl: string): Promise<HunchManifest> {
   }
 }
 
-export async function loadPolicy(modelUrl: string): Promise<LoadedPolicy> {
-  let manifest: HunchManifest;
+/** The policy hunch.json names: from the worker when one runs (`fromWorker` answers undefined when none does), else read here. */
+async function namedPolicy(modelUrl: string, fromWorker: () => Promise<PolicyAnswer | undefined>): Promise<PolicyAnswer> {
+  const answer = await fromWorker();
+  if (answer !== undefined) return answer;
+  const manifest: HunchManifest = await pageManifest(modelUrl);
+  return manifest.policy === undefined ? null : { path: manifest.policy, file: manifest.files[manifest.policy]! };
+}
+
+export async function loadPolicy(modelUrl: string, fromWorker: () => Promise<PolicyAnswer | undefined> = async () => undefined): Promise<LoadedPolicy> {
+  let named: PolicyAnswer;
   try {
-    manifest = await pageManifest(modelUrl);
+    named = await namedPolicy(modelUrl, fromWorker);
   } catch (error) {
     return { ok: false, error: `no policy can be read: ${message(error)}` };
   }
-  const path = manifest.policy;
-  if (path === undefined) return { ok: true, policy: null };
+  if (named === null) return { ok: true, policy: null };
+  const { path, file } = named;
   try {
     // Checked as the worker checks the model's files (hash required); the page leaves the cache to the worker.
-    const bytes = await verifiedModelFile(modelUrl, path, manifest.files[path]!, { keep: false });
+    const bytes = await verifiedModelFile(modelUrl, path, file, { keep: false });
     const checked = validatePolicy(JSON.parse(new TextDecoder().decode(bytes)));
     return checked.ok ? { ok: true, policy: checked.policy } : { ok: false, error: `${path}: ${checked.error}` };
   } catch (error) {

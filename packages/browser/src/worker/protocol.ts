@@ -2,13 +2,13 @@
  * The wire protocol between the page and the model worker (carried by comlink).
  * Everything here crosses postMessage, so it is plain structured-cloneable data.
  */
-import type { CatalogItem, EventName, EventParams } from '@hunch/core';
+import type { CatalogItem, EventName, EventParams, ModelFileEntry } from '@hunch/core';
 
 /**
  * Bump when these messages change. It names the shared model worker (model-client.ts), so a
  * page of a newer SDK build never talks to a worker of an older one still alive in the shop.
  */
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
 
 export type Backend = 'webgpu' | 'wasm';
 export type BackendPreference = 'auto' | Backend;
@@ -148,9 +148,14 @@ export interface Prediction {
   stats: InferenceStats;
 }
 
+/** The strategy policy hunch.json names (its path and listed hash and size), or null: none shipped. */
+export type PolicyAnswer = { path: string; file: ModelFileEntry } | null;
+
 export interface ModelWorkerApi {
   load(request: LoadRequest): Promise<LoadResult>;
   predict(request: PredictRequest): Promise<Prediction>;
   /** Answers as soon as hunch.json is read, while the model may still be loading. */
   catalog(request: CatalogRequest): Promise<CatalogAnswer>;
+  /** The policy hunch.json names, as soon as it is read: the page fetches and checks the small file itself, never hunch.json. */
+  policy(): Promise<PolicyAnswer>;
 }

@@ -13,7 +13,7 @@ import { IncrementalContext } from './incremental.js';
 import { manifestUnchanged, readModelDirectory, type ModelDirectoryRead } from './manifest.js';
 import { dropPrefetched, prefetchModelFiles, resumeCaching } from './model-files.js';
 import { backendBundled } from './ort/build.js';
-import type { CatalogAnswer, CatalogRequest, LoadRequest, LoadResult, ModelWorkerApi, Prediction, PredictRequest, ScoredItem } from './protocol.js';
+import type { CatalogAnswer, CatalogRequest, LoadRequest, LoadResult, ModelWorkerApi, PolicyAnswer, Prediction, PredictRequest, ScoredItem } from './protocol.js';
 import { itemDistribution, topItems } from './ranking.js';
 import { categoryIndex, categoryScores, nextActionProbabilities } from './signals.js';
 import * as state from './state.js';
@@ -154,6 +154,13 @@ const api: ModelWorkerApi = {
       morePopular: end < catalog.popular.length,
       modelVersion: manifest.version,
     };
+  },
+
+  async policy(): Promise<PolicyAnswer> {
+    const directory = state.directory();
+    if (!directory) throw new Error('no model directory given yet: load() first');
+    const { manifest } = await directory.manifest;
+    return manifest.policy === undefined ? null : { path: manifest.policy, file: manifest.files[manifest.policy]! };
   },
 };
 
