@@ -4,7 +4,7 @@
  * stderr with a non-zero exit, so scripts and CI can rely on them.
  */
 import { createWriteStream } from 'node:fs';
-import { mkdir, open, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readCatalog } from './catalog.js';
@@ -13,7 +13,7 @@ import { writeCheckpoint } from './checkpoint.js';
 import { runBenchmark } from './benchmark.js';
 import type { BenchmarkInput } from './eval/benchmark-data.js';
 import { evaluateCheckpoint } from './evaluate-checkpoint.js';
-import { ndjsonSource, storeSource, type EventSource } from './event-source.js';
+import { isSqliteFile, ndjsonSource, storeSource, type EventSource } from './event-source.js';
 import { exportModel, parseQuant } from './export.js';
 import { readBaseModel } from './base-model.js';
 import { Attributor, parseSplit, reportFromAttribution, ReportError, reportHtml, reportText } from './report/index.js';
@@ -347,19 +347,11 @@ async function collectCommand(args: string[]): Promise<void> {
   log(`stopped; ${db} holds ${stored} events`);
 }
 
-/** Whether a file is an SQLite database (its 16-byte header) rather than NDJSON. */
-async function isSqlite(path: string): Promise<boolean> {
-  const file = await open(path, 'r').catch((error: NodeJS.ErrnoException) => {
+/** isSqliteFile, a missing or unreadable file being the report's one-line error. */
+const isSqlite = (path: string): Promise<boolean> =>
+  isSqliteFile(path).catch((error: NodeJS.ErrnoException) => {
     throw new ReportError(`cannot read ${path}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`);
   });
-  try {
-    const header = Buffer.alloc(16);
-    const { bytesRead } = await file.read(header, 0, 16, 0);
-    return bytesRead === 16 && header.toString('latin1') === 'SQLite format 3\0';
-  } finally {
-    await file.close();
-  }
-}
 
 /** `hunch report`: experiments' uplift from a collector database or an NDJSON file; the text table, --json, and/or --html FILE. */
 async function reportCommand(args: string[]): Promise<void> {

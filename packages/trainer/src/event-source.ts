@@ -8,6 +8,7 @@
  * a longer line is skipped as it streams past, never held whole.
  */
 import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { validateEvent, type HunchEvent, type Validation } from '@hunch/core';
 
 export interface EventSource {
@@ -152,4 +153,16 @@ export function storeSource(name: string, store: { read(): AsyncIterable<unknown
       return report;
     },
   };
+}
+
+/** Whether a file is an SQLite database (its 16-byte header: a collector's) rather than NDJSON. Rejects as open() does (ENOENT, ...). */
+export async function isSqliteFile(path: string): Promise<boolean> {
+  const file = await open(path, 'r');
+  try {
+    const header = Buffer.alloc(16);
+    const { bytesRead } = await file.read(header, 0, 16, 0);
+    return bytesRead === 16 && header.toString('latin1') === 'SQLite format 3\0';
+  } finally {
+    await file.close();
+  }
 }

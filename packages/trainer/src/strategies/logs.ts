@@ -14,10 +14,10 @@
  * Raw events are read (not core's validated ones, which drop params the schema does not know):
  * a line or row is first checked by validateEvent, then its decision fields by this module.
  */
-import { open } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { DECISION_EVENT, DECISION_FEATURES, validateEvent } from '@hunch/core';
+import { isSqliteFile } from '../event-source.js';
 import { decisionReward, type ActionCosts, type DecisionRecord } from './records.js';
 
 export interface DecisionLogReport {
@@ -136,22 +136,11 @@ export class DecisionLog {
   }
 }
 
-/** Whether a file is an SQLite database (its 16-byte header) rather than NDJSON. */
-async function isSqlite(path: string): Promise<boolean> {
-  const file = await open(path, 'r');
-  try {
-    const header = Buffer.alloc(16);
-    const { bytesRead } = await file.read(header, 0, 16, 0);
-    return bytesRead === 16 && header.toString('latin1') === 'SQLite format 3\0';
-  } finally {
-    await file.close();
-  }
-}
 
 /** Decisions from an NDJSON file or a collector database (`hunch collect`'s SQLite). */
 export async function readDecisionLog(path: string, costs: ActionCosts = {}): Promise<{ records: DecisionRecord[]; report: DecisionLogReport }> {
   const log = new DecisionLog(costs);
-  if (await isSqlite(path)) {
+  if (await isSqliteFile(path)) {
     const { openSqliteStore } = await import('@hunch/collector');
     const store = openSqliteStore(path, { readonly: true });
     try {
