@@ -13,9 +13,13 @@
 //     always-on incentives, each estimated from the last round's logs beside its true value.
 // (c) Incentive spend per extra purchase (over doing nothing) of the learned policy against
 //     always-on incentives.
+// (d) The levers of the learner and the ship rule: the rounds run again under each variant
+//     (cross-fitted check or one split, ε from the evidence or a fixed 0.1, every round's logs or
+//     the last round's) over several seeds, the final deployed policy's true value of each.
 // Options: --runs 150 (simulated logs per logging policy in (a)) --decisions 4000 (per log in (a))
 // --rounds 5 --round-shoppers 20000 --repeats 3 (the rounds again with other seeds, final values
-// only) --truth 200000 (contexts the exact values are taken over) --seed 0. Prints one JSON object
+// only) --lever-seeds 8 (the rounds per variant of the learner and ship rule in (d)) --truth 200000
+// (contexts the exact values are taken over) --seed 0. Prints one JSON object
 // as its last line and writes BENCHMARKS.md's `strategies` section (not with --no-md);
 // `--render FILE` rewrites the section from such a saved line without simulating.
 import { readFileSync } from 'node:fs';
@@ -33,6 +37,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '5' },
     'round-shoppers': { type: 'string', default: '20000' },
     repeats: { type: 'string', default: '3' },
+    'lever-seeds': { type: 'string', default: '8' },
     truth: { type: 'string', default: '200000' },
     seed: { type: 'string', default: '0' },
     'no-md': { type: 'boolean', default: false },
@@ -41,6 +46,8 @@ const { values } = parseArgs({
 });
 
 const ESTIMATORS = ['ips', 'snips', 'dr'];
+/** The OPE logging policy at an ε the learner does not use (left out of the summary's coverage). */
+const LOW_LOGGER = 'ε-greedy learned (ε 0.02, a floor not taken)';
 const Z = 1.959963984540054;
 const round = (x, digits = 3) => (x === null || !Number.isFinite(x) ? x : Math.round(x * 10 ** digits) / 10 ** digits);
 const mean = (xs) => xs.reduce((s, x) => s + x, 0) / xs.length;
@@ -62,6 +69,7 @@ async function simulate() {
   const rounds = Number(values.rounds);
   const roundShoppers = Number(values['round-shoppers']);
   const repeats = Number(values.repeats);
+  const leverSeeds = Number(values['lever-seeds']);
   const started = performance.now();
   const population = s.simulateShoppers(Number(values.truth), seed + 999_999);
   const truth = (policy) => s.truePolicyValue(population, policy);
@@ -76,15 +84,22 @@ async function simulate() {
   const log = (n, shopperSeed, policy) => s.logDecisions(s.simulateShoppers(n, shopperSeed), policy, shopperSeed + 7_777_777);
 
   // (a) OPE of fixed policies. The learned policy is learned once, from its own uniform logs.
-  const learnedForOpe = s.learnPolicy(log(20_000, seed + 1, null), { id: 'learned' });
+  // It logs at the ε of earlier releases (0.1) and, as a third logging policy, at the ε the learner
+  // now picks from the evidence of those logs (adaptiveEpsilon: its floor, MIN_EPSILON, here).
+  const opeLogs = log(20_000, seed + 1, null);
+  const learnedForOpe = s.learnPolicy(opeLogs, { id: 'learned', epsilon: 0.1 });
+  const adaptive = s.adaptiveEpsilon(opeLogs);
+  const learnedAdaptive = { ...learnedForOpe, epsilon: adaptive };
   const targets = { ...fixed, learned: learnedForOpe };
   const targetTruth = Object.fromEntries(Object.entries(targets).map(([name, p]) => [name, truth(p).net]));
-  const loggers = { uniform: null, 'ε-greedy learned (ε 0.1)': learnedForOpe };
+  // And at ε 0.02, a floor the learner does not take: what such logs can still tell.
+  const learnedLow = { ...learnedForOpe, epsilon: 0.02 };
+  const loggers = { uniform: null, 'ε-greedy learned (ε 0.1)': learnedForOpe, [`ε-greedy learned (ε ${adaptive}, from the evidence)`]: learnedAdaptive, [LOW_LOGGER]: learnedLow };
   const ope = {};
   for (const [loggerName, logger] of Object.entries(loggers)) {
     const acc = Object.fromEntries(Object.keys(targets).map((t) => [t, Object.fromEntries(ESTIMATORS.map((e) => [e, { err: [], width: [], covered: 0 }]))]));
     for (let k = 0; k < runs; k++) {
-      const logs = log(decisions, seed + 10_000 + k + (logger ? 500_000 : 0), logger);
+      const logs = log(decisions, seed + 10_000 + k + (logger ? 500_000 : 0) + (logger === learnedAdaptive ? 500_000 : 0) + (logger === learnedLow ? 1_000_000 : 0), logger);
       const predictions = s.crossFittedPredictions(logs);
       for (const [name, policy] of Object.entries(targets)) {
         const e = s.evaluatePolicy(logs, policy, { predictions });
@@ -114,17 +129,19 @@ async function simulate() {
   const opeSeconds = (performance.now() - started) / 1000;
 
   // (b) Rounds of log → learn → ship → log.
-  const loop = (loopSeed, detail) => {
+  const loop = (loopSeed, detail, variant = {}) => {
     let deployed = null; // uniform exploration: no policy yet
     const all = [];
     const steps = [];
     let last = [];
+    const shipped = [];
     for (let r = 0; r < rounds; r++) {
       last = log(roundShoppers, loopSeed + 100 * r, deployed);
+      if (variant.lastOnly) all.length = 0;
       all.push(...last);
       const t = truth(deployed);
       const observed = mean(last.map((d) => d.reward));
-      const { policy, check, learnedOn, checkedOn } = s.learnAndCheck(all, { id: `learned-r${r + 1}`, current: deployed, seed: loopSeed + r });
+      const { policy, check, learnedOn, checkedOn } = s.learnAndCheck(all, { id: `learned-r${r + 1}`, current: deployed, seed: loopSeed + r, ...(variant.crossFit === undefined ? {} : { crossFit: variant.crossFit }), ...(variant.epsilon === undefined ? {} : { epsilon: variant.epsilon }) });
       const candidateTruth = truth(policy);
       if (detail) {
         steps.push({
@@ -142,9 +159,12 @@ async function simulate() {
           shipped: check.ship,
         });
       }
-      if (check.ship) deployed = policy;
+      if (check.ship) {
+        deployed = policy;
+        shipped.push(r + 1);
+      }
     }
-    return { deployed, last, steps, all };
+    return { deployed, last, steps, all, shipped };
   };
   const main = loop(seed + 3_000_000, true);
   const final = main.deployed;
@@ -218,15 +238,59 @@ async function simulate() {
     const t = truth(deployed);
     again.push({ seed: k, deployed: deployed ? deployed.id : 'uniform', net: round(t.net), conversion: round(t.conversion, 4), spend: round(t.spend) });
   }
+  // (d) The levers, each over the same seeds (paired): the final deployed policy's truth.
+  const variants = {
+    'one split, ε 0.1 (before)': { crossFit: false, epsilon: 0.1 },
+    'cross-fitted, ε 0.1': { crossFit: true, epsilon: 0.1 },
+    'one split, ε from the evidence': { crossFit: false },
+    'cross-fitted, ε from the evidence (default)': {},
+    'cross-fitted, ε 0.02 (a lower floor, not taken)': { epsilon: 0.02 },
+    'cross-fitted, ε from the evidence, last round’s logs only': { lastOnly: true },
+  };
+  const levers = {};
+  for (const [name, variant] of Object.entries(variants)) {
+    const runs = [];
+    for (let k = 0; k < leverSeeds; k++) {
+      const { deployed, shipped } = loop(seed + 3_000_000 + k * 50_000, false, variant);
+      const t = truth(deployed);
+      runs.push({ net: t.net, spend: t.spend, conversion: t.conversion, epsilon: deployed ? deployed.epsilon : 1, shipped });
+    }
+    levers[name] = runs;
+  }
+  const base = levers['one split, ε 0.1 (before)'];
+  const sd = (xs) => Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / Math.max(1, xs.length - 1));
+  const leverTable = Object.fromEntries(
+    Object.entries(levers).map(([name, runs]) => {
+      const diff = runs.map((x, i) => x.net - base[i].net);
+      return [
+        name,
+        {
+          net: round(mean(runs.map((x) => x.net))),
+          netMin: round(Math.min(...runs.map((x) => x.net))),
+          netMax: round(Math.max(...runs.map((x) => x.net))),
+          gain: round(mean(diff)),
+          gainSe: round(sd(diff) / Math.sqrt(diff.length)),
+          beatsRules: runs.filter((x) => x.net > truth(fixed.rules).net).length,
+          spend: round(mean(runs.map((x) => x.spend))),
+          conversion: round(mean(runs.map((x) => x.conversion)), 4),
+          epsilon: [...new Set(runs.map((x) => round(x.epsilon, 4)))],
+          shipRounds: runs.map((x) => x.shipped.join('+') || '–'),
+        },
+      ];
+    }),
+  );
   return {
     bench: 'strategies',
     options: { runs, decisions, rounds, roundShoppers, repeats, truthContexts: population.length, seed },
-    shipRule: s.SHIP_RULE,
+    shipRule: `${s.SHIP_RULE}; ${s.CROSS_FIT_SHIP_RULE}`,
     ope,
     rounds: main.steps,
     compared: table,
     incentives,
     repeats: again,
+    levers: leverTable,
+    epsilonRange: [s.MIN_EPSILON, s.DEFAULT_EPSILON],
+    leverSeeds,
     seconds: { ope: round(opeSeconds, 1), total: round((performance.now() - started) / 1000, 1) },
     machine: { cpus: cpus().length, load: round(loadavg()[0], 1) },
     node: process.version,
@@ -237,12 +301,26 @@ const f2 = (x) => (x === null || x === undefined ? '–' : x.toFixed(2));
 const f3 = (x) => (x === null || x === undefined ? '–' : x.toFixed(3));
 const pct = (x) => `${(100 * x).toFixed(1)}%`;
 
+function lowCover(r) {
+  const all = Object.values(r.ope[LOW_LOGGER]).flatMap((row) => ESTIMATORS.map((est) => row[est].coverage.pct));
+  return `${Math.min(...all)}–${Math.max(...all)}%`;
+}
+
+/** The levers in one sentence: each variant's mean true net and its paired gain over the old rule. */
+function leverLine(r) {
+  return Object.entries(r.levers)
+    .map(([name, x]) => `${name} ${f2(x.net)}${name.endsWith('(before)') ? '' : ` (${x.gain >= 0 ? '+' : ''}${f2(x.gain)} ± ${f2(x.gainSe)})`}`)
+    .join('; ');
+}
+
 function render(r) {
   const o = r.options;
   const c = r.compared;
   const inc = r.incentives;
   const cover = (est) => {
-    const all = Object.values(r.ope).flatMap((byTarget) => Object.values(byTarget).map((row) => row[est].coverage));
+    const all = Object.entries(r.ope)
+      .filter(([logger]) => logger !== LOW_LOGGER)
+      .flatMap(([, byTarget]) => Object.values(byTarget).map((row) => row[est].coverage));
     return `${Math.min(...all.map((x) => x.pct))}–${Math.max(...all.map((x) => x.pct))}%`;
   };
   const lines = [
@@ -250,7 +328,7 @@ function render(r) {
     '',
     `\`npm run bench:strategies\` (${r.seconds.total} s on ${r.machine.cpus} cores, load ${r.machine.load}; Node ${r.node}). The strategy simulator (\`packages/trainer/src/strategies/simulator.ts\`): shoppers at a \`cart-nudge\` decision point (stage, true purchase probability with a noisy model estimate of it, cart) and known responses to \`none\`, \`reminder\` (wins back at-risk carts, slightly annoys others), \`free-shipping-bar\` (carts within 20 of the 50 threshold), \`incentive\` (a 5 discount paid on every purchase it is used on; lifts mid-propensity shoppers most). Values are per shopper (per decision), net of incentive cost; every true value is exact, an expectation over ${o.truthContexts.toLocaleString('en')} contexts.`,
     '',
-    `In short: the 95% intervals of IPS, SNIPS and DR covered the exact values in ${cover('ips')}, ${cover('snips')} and ${cover('dr')} of the logs (per policy and logging policy), with DR the narrowest from uniform logs. The learned policy deployed by the ship rule earns ${f2(c.learned.truth.net)} per shopper net of incentive cost (true), against ${f2(c['no strategy'].truth.net)} with no strategy, ${f2(c.rules.truth.net)} with the hand-written rules and ${f2(c['always incentive'].truth.net)} with always-on incentives; without its ε = ${c.learned.epsilon} of exploration the same value models earn ${f2(c['learned without exploration'].truth.net)} (the oracle ${f2(c.oracle.truth.net)}). It spends ${f2(inc.learned.spendPerShopper)} per shopper on incentives against ${f2(inc['always incentive'].spendPerShopper)} for always-on incentives, ${f2(inc.learned.spendPerExtraPurchase)} against ${f2(inc['always incentive'].spendPerExtraPurchase)} per extra purchase over doing nothing. The rules were written knowing where the simulator's reminder and bar pay; ${c.learned.truth.net >= c.rules.truth.net ? `the learned policy beats them by ${f2(c.learned.truth.net - c.rules.truth.net)} while it explores` : `the learned policy comes within ${f2(c.rules.truth.net - c.learned.truth.net)} of them while it explores, and beats them only without exploring`}${c['learned without exploration'].truth.net > c.rules.truth.net ? '' : ' (and not even then)'}: the ${f2(c['learned without exploration'].truth.net - c.learned.truth.net)} per shopper between the deployed policy and the same models without exploring is what exploring (ε = ${c.learned.epsilon} of decisions drawn uniformly) and learning on half the logs cost, not what the value models can express (adding the distance to free shipping and p² to the decision features left these figures unchanged).`,
+    `In short: the 95% intervals of IPS, SNIPS and DR covered the exact values in ${cover('ips')}, ${cover('snips')} and ${cover('dr')} of the logs (per policy and logging policy the learner can deploy${r.ope[LOW_LOGGER] ? `; logged at ε 0.02, which it does not, ${lowCover(r)}` : ''}), with DR the narrowest from uniform logs. The learned policy deployed by the ship rule earns ${f2(c.learned.truth.net)} per shopper net of incentive cost (true), against ${f2(c['no strategy'].truth.net)} with no strategy, ${f2(c.rules.truth.net)} with the hand-written rules and ${f2(c['always incentive'].truth.net)} with always-on incentives; without its ε = ${c.learned.epsilon} of exploration the same value models earn ${f2(c['learned without exploration'].truth.net)} (the oracle ${f2(c.oracle.truth.net)}). It spends ${f2(inc.learned.spendPerShopper)} per shopper on incentives against ${f2(inc['always incentive'].spendPerShopper)} for always-on incentives, ${f2(inc.learned.spendPerExtraPurchase)} against ${f2(inc['always incentive'].spendPerExtraPurchase)} per extra purchase over doing nothing. The rules were written knowing where the simulator's reminder and bar pay; ${c.learned.truth.net >= c.rules.truth.net ? `the learned policy beats them by ${f2(c.learned.truth.net - c.rules.truth.net)} while it explores` : `the learned policy comes within ${f2(c.rules.truth.net - c.learned.truth.net)} of them while it explores`}${c['learned without exploration'].truth.net > c.rules.truth.net ? '' : ' (and not even without exploring)'}. The ${f2(c['learned without exploration'].truth.net - c.learned.truth.net)} per shopper left between the deployed policy and the same value models refit on every round's logs without exploring is its exploration (ε = ${c.learned.epsilon}, drawn uniformly) and the logs that came after it shipped (later candidates were not shown to beat it), not what the value models can express (adding the distance to free shipping and p² to the decision features left these figures unchanged).${r.levers ? ` The learner's levers, each over the same ${r.leverSeeds} seeds of the rounds (table below): ${leverLine(r)}.` : ''}`,
     '',
     `### Off-policy estimates against the truth (${o.runs} logs of ${o.decisions.toLocaleString('en')} decisions per logging policy)`,
     '',
@@ -270,7 +348,7 @@ function render(r) {
   lines.push(
     `### Rounds of log → learn → ship → log (${o.roundShoppers.toLocaleString('en')} shoppers a round, from uniform exploration)`,
     '',
-    `Ship rule: ${r.shipRule}. Each round learns on half of the sessions logged so far and checks on the other half.`,
+    `Ship rule: ${r.shipRule}. Each round learns on every round's logs so far (each decision with the propensity it was logged with); the DR columns are the cross-fitted estimates the rule reads.`,
     '',
     '| round | logged with | its true value | observed mean | candidate | DR of candidate | its true value | DR gain over deployed | true gain | shipped |',
     '|---:|---|---:|---:|---|---|---:|---|---:|---|',
@@ -297,7 +375,7 @@ function render(r) {
   }
   lines.push(
     '',
-    `(\`learned\` is the deployed policy, ε ${r.compared.learned?.epsilon ?? 0.1}; \`learned without exploration\` the same value models refit on every round's logs with ε → 0: what the models are worth before the price of exploring. The oracle gives every shopper their best action; no policy linear in the decision features need reach it.)`,
+    `(\`learned\` is the deployed policy, ε ${r.compared.learned?.epsilon ?? 0.1} (from the evidence it was learned on: 1 / √(decisions per action) within [${r.epsilonRange?.join(', ') ?? '0.05, 0.1'}]); \`learned without exploration\` the same value models refit on every round's logs with ε → 0: what the models are worth before the price of exploring. The oracle gives every shopper their best action; no policy linear in the decision features need reach it.)`,
     '',
     '### Incentive spend per extra purchase (true, over doing nothing)',
     '',
@@ -314,6 +392,22 @@ function render(r) {
   if (r.repeats.length > 0) {
     lines.push(
       `The rounds again with other seeds (final deployed policy, true values): ${r.repeats.map((x) => `${x.deployed}: net ${f2(x.net)}, conversion ${pct(x.conversion)}, spend ${f2(x.spend)}`).join('; ')}.`,
+      '',
+    );
+  }
+  if (r.levers) {
+    const rulesNet = r.compared.rules.truth.net;
+    lines.push(
+      `### The learner's levers (the rounds above under each variant, ${r.leverSeeds} seeds, paired)`,
+      '',
+      `The policy deployed after ${r.options.rounds} rounds: its true net value per shopper (mean, and the range over seeds), the mean paired gain over the old rule (one split, ε 0.1) ± its standard error, how many seeds end above the rules (${f2(rulesNet)}), its incentive spend, its ε, and the rounds that shipped per seed. Cross-fitted: learn on each half and read the other, one pooled interval, the policy refit on all the logs ships. ε from the evidence: 1 / √(decisions per action of the least-logged strategy), within [${r.epsilonRange?.join(', ') ?? '0.05, 0.1'}] (the floor keeps the deployed policy's logs able to evaluate other policies: see the logging policies above). Last round's logs only: each round learns and checks on its own logs, not on all the rounds' (which carry their logged propensities).`,
+      '',
+      '| variant | net (true) | range | gain over before | above the rules | incentive spend | ε | shipped in rounds |',
+      '|---|---:|---|---:|---:|---:|---|---|',
+      ...Object.entries(r.levers).map(
+        ([name, x]) =>
+          `| ${name} | ${f2(x.net)} | ${f2(x.netMin)}–${f2(x.netMax)} | ${name.endsWith('(before)') ? '–' : `${x.gain >= 0 ? '+' : ''}${f2(x.gain)} ± ${f2(x.gainSe)}`} | ${x.beatsRules} of ${x.shipRounds.length} | ${f2(x.spend)} | ${x.epsilon.join(', ')} | ${x.shipRounds.join(', ')} |`,
+      ),
       '',
     );
   }

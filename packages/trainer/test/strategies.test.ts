@@ -6,6 +6,7 @@
 import { DECISION_FEATURES, validatePolicy } from '@hunch/core';
 import { describe, expect, it } from 'vitest';
 import {
+  adaptiveEpsilon,
   alwaysPolicy,
   cartNudgeRules,
   comparePolicies,
@@ -17,6 +18,8 @@ import {
   learnAndCheck,
   learnPolicy,
   logDecisions,
+  MIN_EPSILON,
+  DEFAULT_EPSILON,
   parseCosts,
   shipCheck,
   SIM_ACTIONS,
@@ -123,6 +126,41 @@ describe('learning and shipping', () => {
     expect(looksBetter.ship).toBe(false);
     // The same policy against itself: no gain, refused.
     expect(shipCheck(uniformLogs, policy, policy).ship).toBe(false);
+  });
+
+  it('cross-fits by default: each half read by the policy learned on the other, the policy learned on all the logs shipped', () => {
+    const crossed = learnAndCheck(uniformLogs, { id: 'learned', current: null });
+    expect(crossed.crossFit).toBe(true);
+    expect(crossed.learnedOn).toBe(uniformLogs.length);
+    expect(crossed.checkedOn).toBe(uniformLogs.length);
+    // The shipped policy is the one learned on all the logs (same ε), not either checked one.
+    expect(crossed.policy).toEqual(learnPolicy(uniformLogs, { id: 'learned' }));
+    const [a, b] = crossed.checks!;
+    expect(a.n + b.n).toBe(uniformLogs.length);
+    // The pooled gain lies between the halves' and is narrower than either.
+    expect(crossed.check.gain.value).toBeGreaterThanOrEqual(Math.min(a.gain.value, b.gain.value) - 1e-9);
+    expect(crossed.check.gain.value).toBeLessThanOrEqual(Math.max(a.gain.value, b.gain.value) + 1e-9);
+    expect(crossed.check.gain.high - crossed.check.gain.low).toBeLessThan(Math.min(a.gain.high - a.gain.low, b.gain.high - b.gain.low));
+    expect(crossed.check.ship).toBe(crossed.check.gain.low > 0);
+    // The one-split rule is still there: the policy learned on one part, checked on the other.
+    const split = learnAndCheck(uniformLogs, { id: 'learned', current: null, crossFit: false });
+    expect(split.crossFit).toBe(false);
+    expect(split.learnedOn + split.checkedOn).toBe(uniformLogs.length);
+    expect(split.checks).toBeUndefined();
+    // Against the policy learned from these very logs, a policy learned the same way on half of them does not ship.
+    expect(learnAndCheck(uniformLogs, { id: 'again', current: crossed.policy }).check.ship).toBe(false);
+  });
+
+  it('explores by the evidence: 1 / √(decisions per action) of the least-logged strategy, within [0.05, 0.1]', () => {
+    expect(adaptiveEpsilon(uniformLogs)).toBe(MIN_EPSILON); // 5,000 decisions per action
+    expect(adaptiveEpsilon(uniformLogs.slice(0, 400))).toBe(DEFAULT_EPSILON); // 100 per action
+    expect(adaptiveEpsilon(uniformLogs.slice(0, 1_000))).toBeCloseTo(1 / Math.sqrt(250), 9);
+    // A second strategy with little evidence sets the one ε of the policy.
+    const other = uniformLogs.slice(0, 900).map((r) => ({ ...r, strategy: 'other' }));
+    expect(adaptiveEpsilon([...uniformLogs, ...other])).toBeCloseTo(1 / Math.sqrt(225), 9);
+    expect(learnPolicy(uniformLogs, { id: 'x' }).epsilon).toBe(MIN_EPSILON);
+    expect(learnPolicy(uniformLogs, { id: 'x', epsilon: 0.3 }).epsilon).toBe(0.3);
+    expect(adaptiveEpsilon([])).toBe(DEFAULT_EPSILON);
   });
 
   it('compares paired: the difference interval is tighter than either value interval', () => {

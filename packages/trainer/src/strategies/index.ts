@@ -13,9 +13,9 @@ export { crossFittedPredictions, fitValueModels, strategyActions } from './value
 export type { ValueModelOptions, ValueModels } from './value-models.js';
 export { comparePolicies, estimatorTerms, evaluatePolicy, loggedIndex, meanInterval, snipsInterval, targetProbabilities } from './ope.js';
 export type { EstimatorTerms, EvaluateOptions, PolicyEstimates, TargetPolicy } from './ope.js';
-export { DEFAULT_EPSILON, learnPolicy } from './learn.js';
+export { adaptiveEpsilon, DEFAULT_EPSILON, learnPolicy, MIN_EPSILON } from './learn.js';
 export type { LearnOptions } from './learn.js';
-export { learnAndCheck, SHIP_RULE, shipCheck } from './ship.js';
+export { CROSS_FIT_SHIP_RULE, learnAndCheck, SHIP_RULE, shipCheck } from './ship.js';
 export type { LearnAndCheck, LearnAndCheckOptions, ShipCheck } from './ship.js';
 export { alwaysPolicy, cartNudgeRules, rulePolicy } from './rules.js';
 export type { FeatureWeights } from './rules.js';

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { validatePolicy, type PolicyFile } from '@hunch/core';
 import { readDecisionLog, type DecisionLogReport } from './logs.js';
-import { learnAndCheck, SHIP_RULE, type ShipCheck } from './ship.js';
+import { CROSS_FIT_SHIP_RULE, learnAndCheck, SHIP_RULE, type ShipCheck } from './ship.js';
 import type { ActionCosts } from './records.js';
 
 /** Bad input (no file, no learnable decisions, a current policy that does not parse): one line, exit 1. */
@@ -30,6 +30,8 @@ export interface PolicyCommandResult {
   check: Omit<ShipCheck, 'reason'>;
   learnedOn: number;
   checkedOn: number;
+  /** Cross-fitted check (each half read by the policy learned on the other; the policy written is learned on all). */
+  crossFit: boolean;
   ship: boolean;
   rule: string;
   reason: string;
@@ -88,13 +90,15 @@ export async function policyFromLogs(options: PolicyCommandOptions): Promise<Pol
     check,
     learnedOn: result.learnedOn,
     checkedOn: result.checkedOn,
+    crossFit: result.crossFit,
     ship: result.check.ship,
-    rule: SHIP_RULE,
+    rule: result.crossFit ? `${SHIP_RULE}; ${CROSS_FIT_SHIP_RULE}` : SHIP_RULE,
     reason,
   };
 }
 
 const f = (x: number) => x.toFixed(3);
+const round4 = (x: number) => Math.round(x * 10_000) / 10_000;
 const row = (name: string, e: { value: number; low: number; high: number }) => `  ${name.padEnd(6)} ${f(e.value).padStart(9)}  [${f(e.low)}, ${f(e.high)}]`;
 
 /** The comparison as text lines. */
@@ -102,8 +106,10 @@ export function policyText(result: PolicyCommandResult): string {
   const { check, log } = result;
   const lines = [
     `read ${log.events} events: ${log.decisions} decisions (${log.records} learnable, ${log.withoutFeatures} without features, ${log.inferredEligible} with eligible actions inferred), ${log.purchases} purchases${log.invalid ? `, ${log.invalid} invalid lines skipped` : ''}`,
-    `learned ${result.policy.id} (ε ${result.policy.epsilon}) on ${result.learnedOn} decisions; checked on ${result.checkedOn} others`,
-    `value per decision (95% intervals)   candidate ${result.policy.id}`,
+    result.crossFit
+      ? `learned ${result.policy.id} (ε ${round4(result.policy.epsilon)}) on all ${result.learnedOn} decisions; checked cross-fitted on ${result.checkedOn} (each half by the policy learned on the other)`
+      : `learned ${result.policy.id} (ε ${round4(result.policy.epsilon)}) on ${result.learnedOn} decisions; checked on ${result.checkedOn} others`,
+    `value per decision (95% intervals)   candidate ${result.policy.id}${result.crossFit ? ' (cross-fitted: both halves pooled)' : ''}`,
     row('IPS', check.candidate.ips),
     row('SNIPS', check.candidate.snips),
     row('DR', check.candidate.dr),
