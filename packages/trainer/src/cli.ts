@@ -47,7 +47,7 @@ const COMMAND_USAGE: Record<string, string> = {
                [--holdout SHARE (hunch-holdout's held-out share, default 0.1)] [--split KEY=arm:weight,arm:weight (repeatable)]
                [--plan SHOPPERS (per arm the experiment is planned to reach; tunes the always-valid intervals, default 5000)]`,
   policy: `  hunch policy --from events.sqlite|events.ndjson --out policy.json [--current policy.json (default: none yet, uniform exploration)]
-               [--costs action=cost,... (per purchase, e.g. incentive=5)] [--epsilon 0.1] [--id ID] [--check-share 0.5] [--seed 0]
+               [--costs action=cost,... (per purchase, e.g. incentive=5)] [--epsilon E (default from the evidence: 0.1 to 0.05)] [--id ID] [--check-share 0.5] [--seed 0]
                (decision events must carry params.features; writes policy.json only when it is estimated to beat --current, else exit 2)`,
 };
 
