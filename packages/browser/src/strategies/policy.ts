@@ -11,8 +11,9 @@
  * hunch.json that cannot be read, decides nothing (`none`), with one console warning: a broken or
  * tampered policy never turns into random offers.
  */
-import { MANIFEST_FILE, parseManifest, validatePolicy, type HunchManifest, type PolicyFile } from '@hunch/core';
-import { cachedManifest, verifiedModelFile } from '../worker/model-files.js';
+import { validatePolicy, type PolicyFile } from '@hunch/core';
+import { policyNamedBy, readManifest } from '../worker/manifest.js';
+import { verifiedModelFile } from '../worker/model-files.js';
 import type { PolicyAnswer } from '../worker/protocol.js';
 import type { ActionDeclaration } from './declarations.js';
 
@@ -21,29 +22,12 @@ export type LoadedPolicy = { ok: true; policy: PolicyFile | null } | { ok: false
 
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
-/**
- * hunch.json as the page reads it for the policy: through the HTTP cache (the worker revalidates
- * it on each load; a fresh copy costs no request), else the copy kept with the cached model
- * files (offline).
- */
-async function pageManifest(modelUrl: string): Promise<HunchManifest> {
-  try {
-    const response = await fetch(new URL(MANIFEST_FILE, modelUrl), { credentials: 'same-origin' });
-    if (!response.ok) throw new Error(`${MANIFEST_FILE}: HTTP ${response.status}`);
-    return parseManifest(await response.json());
-  } catch (error) {
-    const cached = await cachedManifest(modelUrl).then((json) => (json ? parseManifest(json) : undefined)).catch(() => undefined);
-    if (cached) return cached;
-    throw error;
-  }
-}
-
 /** The policy hunch.json names: from the worker when one runs (`fromWorker` answers undefined when none does), else read here. */
 async function namedPolicy(modelUrl: string, fromWorker: () => Promise<PolicyAnswer | undefined>): Promise<PolicyAnswer> {
   const answer = await fromWorker();
   if (answer !== undefined) return answer;
-  const manifest: HunchManifest = await pageManifest(modelUrl);
-  return manifest.policy === undefined ? null : { path: manifest.policy, file: manifest.files[manifest.policy]! };
+  // As the catalog does without a worker (catalog.ts): the network, else the copy cached with the model.
+  return policyNamedBy((await readManifest(modelUrl)).manifest);
 }
 
 export async function loadPolicy(modelUrl: string, fromWorker: () => Promise<PolicyAnswer | undefined> = async () => undefined): Promise<LoadedPolicy> {

@@ -7,6 +7,7 @@
  */
 import { CATALOG_FILE, indexCatalog, MANIFEST_FILE, parseManifest, type CatalogIndex, type HunchManifest } from '@hunch/core';
 import { cachedManifest, verifiedModelFile } from './model-files.js';
+import type { PolicyAnswer } from './protocol.js';
 
 export interface ReadManifest {
   manifest: HunchManifest;
@@ -25,6 +26,9 @@ export async function readManifest(modelUrl: string): Promise<ReadManifest> {
     throw error;
   }
 }
+
+/** The strategy policy a manifest names, with its listed hash and size; null when it ships none. */
+export const policyNamedBy = (manifest: HunchManifest): PolicyAnswer => (manifest.policy === undefined ? null : { path: manifest.policy, file: manifest.files[manifest.policy]! });
 
 /**
  * Whether hunch.json is still the file read with `validator`: revalidated, body not read.

@@ -10,7 +10,7 @@ import { CATALOG_FILE, isBehaviourEvent, type CatalogIndex, type CatalogItem } f
 import { expose } from 'comlink';
 import { loadOnBestBackend } from './backend.js';
 import { IncrementalContext } from './incremental.js';
-import { manifestUnchanged, readModelDirectory, type ModelDirectoryRead } from './manifest.js';
+import { manifestUnchanged, policyNamedBy, readModelDirectory, type ModelDirectoryRead } from './manifest.js';
 import { dropPrefetched, prefetchModelFiles, resumeCaching } from './model-files.js';
 import { backendBundled } from './ort/build.js';
 import type { CatalogAnswer, CatalogRequest, LoadRequest, LoadResult, ModelWorkerApi, PolicyAnswer, Prediction, PredictRequest, ScoredItem } from './protocol.js';
@@ -159,8 +159,7 @@ const api: ModelWorkerApi = {
   async policy(): Promise<PolicyAnswer> {
     const directory = state.directory();
     if (!directory) throw new Error('no model directory given yet: load() first');
-    const { manifest } = await directory.manifest;
-    return manifest.policy === undefined ? null : { path: manifest.policy, file: manifest.files[manifest.policy]! };
+    return policyNamedBy((await directory.manifest).manifest);
   },
 };
 
