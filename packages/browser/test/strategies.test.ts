@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Consent } from '../src/consent.js';
 import type { Intent } from '../src/intent.js';
 import { fillTemplate, slotsOf } from '../src/strategies/copy.js';
-import { cartOf, decisionContextOf, focusOf, isEligible, situationOf, slotValuesOf } from '../src/strategies/context.js';
+import { cartMargin, cartOf, decisionContextOf, focusOf, isEligible, situationOf, slotValuesOf } from '../src/strategies/context.js';
 import { checkStrategy, type StrategyDeclaration, type StrategyDeclarations } from '../src/strategies/declarations.js';
 import { createStrategies, FALLBACK_POLICY, HOLDOUT_POLICY, UNIFORM_POLICY } from '../src/strategies/decide.js';
 
@@ -38,6 +38,65 @@ describe('declarations', () => {
     expect(checkStrategy('x', { actions: [{ id: 'a', kind: 'message', copy: 'a' }, { id: 'a', kind: 'message', copy: 'b' }] }).ok).toBe(false);
     expect(checkStrategy('x', { actions: [{ id: 'none', kind: 'message', copy: 'b' }] }).ok).toBe(false);
     expect(checkStrategy('x', { actions: [{ id: 'a', kind: 'message' }] }).ok).toBe(false);
+  });
+});
+
+/** An incentive costing 3 € under a minimum margin of 2 € at 25 % (mugs 25 %, unless a test overrides it). */
+const MARGINED: StrategyDeclaration = {
+  margin: { rate: 0.25, min: 2 },
+  actions: [
+    { id: 'discount', kind: 'incentive', copy: '3 € off', cost: 3, when: { minCartItems: 1 } },
+    { id: 'remind', kind: 'message', copy: 'Still thinking about {title}?', when: { minCartItems: 1 } },
+  ],
+};
+
+describe('minimum margin', () => {
+  const [discount, remind] = MARGINED.actions as [never, never];
+  const at = (events: HunchEvent[]) => situationOf(intent('ready_to_buy'), events, catalog);
+  const unpriced = event('add_to_cart', { item_id: 'socks-9' }); // in no catalog, no price on the event
+
+  it('offers an action with a cost only while the cart earns min after it', () => {
+    expect(cartMargin(at([add('mugs-1', 2, 12)]).lines, MARGINED)).toBe(6);
+    expect(isEligible(discount, at([add('mugs-1', 2, 12)]), MARGINED)).toBe(true); // 6 - 3 = 3 ≥ 2
+    expect(isEligible(discount, at([add('mugs-1', 2, 12), add('teas-1', 1, 8)]), MARGINED)).toBe(true); // 8 - 3
+    expect(isEligible(discount, at([add('mugs-1', 1, 12)]), MARGINED)).toBe(false); // 3 - 3 = 0 < 2
+    expect(isEligible(discount, at([add('mugs-1', 1, 20)]), MARGINED)).toBe(true); // 5 - 3 = 2: exactly min
+    expect(isEligible(discount, at([]), MARGINED)).toBe(false); // nothing earned
+    // Without a margin declared, the same thin cart is no obstacle.
+    expect(isEligible(discount, at([add('mugs-1', 1, 12)]), { ...MARGINED, margin: undefined })).toBe(true);
+  });
+
+  it('a line without a known price: the margin is unknown, no action with a cost; those without are unaffected', () => {
+    const events = [add('mugs-1', 5, 12), unpriced];
+    expect(cartMargin(at(events).lines, MARGINED)).toBeUndefined();
+    expect(isEligible(discount, at(events), MARGINED)).toBe(false);
+    expect(isEligible(remind, at(events), MARGINED)).toBe(true);
+    expect(isEligible(discount, at([add('mugs-1', 5, 12)]), MARGINED)).toBe(true); // priced: 15 - 3
+  });
+
+  it('a category rate overrides the shop rate', () => {
+    const thin = at([add('mugs-1', 1, 12), add('teas-1', 1, 8)]); // 20 × 25 % = 5: 2 left after 3, exactly min
+    expect(isEligible(discount, thin, MARGINED)).toBe(true);
+    const teas = { ...MARGINED, margin: { rate: 0.25, min: 2, categories: { teas: 0.1 } } }; // 3 + 0.8 = 3.8 - 3 < 2
+    expect(cartMargin(thin.lines, teas)).toBe(3.8);
+    expect(isEligible(discount, thin, teas)).toBe(false);
+    const mugs = { ...MARGINED, margin: { rate: 0.25, min: 2, categories: { mugs: 0.5 } } };
+    expect(isEligible(discount, at([add('mugs-1', 1, 12)]), mugs)).toBe(true); // 6 - 3 = 3
+  });
+
+  it('rejects a bad margin with one clear error', () => {
+    const bad = (margin: unknown) => checkStrategy('x', { ...MARGINED, margin } as StrategyDeclaration);
+    expect(bad({ rate: 0.3, min: 0, categories: { mugs: 1 } }).ok).toBe(true);
+    expect(bad({ rate: 0, min: 2 })).toEqual({ ok: false, error: 'strategy x: margin.rate must be a number in (0, 1]' });
+    expect(bad({ rate: 1.2, min: 2 })).toEqual({ ok: false, error: 'strategy x: margin.rate must be a number in (0, 1]' });
+    expect(bad({ rate: '0.3', min: 2 }).ok).toBe(false);
+    expect(bad({ min: 2 }).ok).toBe(false);
+    expect(bad(null).ok).toBe(false);
+    expect(bad({ rate: 0.3, min: -1 })).toEqual({ ok: false, error: 'strategy x: margin.min must be a finite number ≥ 0' });
+    expect(bad({ rate: 0.3, min: Infinity }).ok).toBe(false);
+    expect(bad({ rate: 0.3 }).ok).toBe(false);
+    expect(bad({ rate: 0.3, min: 2, categories: { mugs: 0 } })).toEqual({ ok: false, error: 'strategy x: margin.categories.mugs must be a number in (0, 1]' });
+    expect(bad({ rate: 0.3, min: 2, categories: { mugs: NaN } }).ok).toBe(false);
   });
 });
 
@@ -251,6 +310,16 @@ describe('decide', () => {
     expect((await strategies.decide('cart-nudge'))!.action.id).toBe('discount');
     expect((await strategies.decide('cart-nudge'))!.action.id).toBe('discount');
     expect(await strategies.decide('cart-nudge')).toMatchObject({ action: { id: 'none' }, propensity: 1 }); // 4 + 2 > 5
+  });
+
+  it('the minimum margin: the incentive while the cart earns enough, else none saying why', async () => {
+    const only: StrategyDeclaration = { ...MARGINED, actions: [MARGINED.actions[0]!] };
+    const rich = setup({ events: [add('mugs-1', 2, 12)], declarations: { 'cart-nudge': only }, draws: [0] });
+    expect(await rich.strategies.decide('cart-nudge')).toMatchObject({ action: { id: 'discount', cost: 3 } });
+    const thin = setup({ events: [add('mugs-1', 1, 12)], declarations: { 'cart-nudge': only }, draws: [0] });
+    expect(await thin.strategies.decide('cart-nudge')).toMatchObject({ action: { id: 'none' }, propensity: 1, reason: "no action is eligible now (at risk of leaving, 1 in the cart; the cart's margin (3) less an incentive's cost is under 2)" });
+    const unknown = setup({ events: [add('mugs-1', 5, 12), event('add_to_cart', { item_id: 'socks-9' })], declarations: { 'cart-nudge': only }, draws: [0] });
+    expect(await unknown.strategies.decide('cart-nudge')).toMatchObject({ action: { id: 'none' }, reason: "no action is eligible now (at risk of leaving, 6 in the cart; the cart's margin is unknown (a price is missing))" });
   });
 
   it('a held-out shopper gets none, logged with propensity 1 and policy holdout', async () => {

@@ -39,7 +39,8 @@ export function cartOf(events: readonly HunchEvent[], catalog: ReadonlyMap<strin
 }
 
 export const cartUnits = (lines: readonly CartLine[]): number => lines.reduce((sum, line) => sum + line.quantity, 0);
-export const cartValue = (lines: readonly CartLine[]): number => Math.round(lines.reduce((sum, line) => sum + (line.price ?? 0) * line.quantity, 0) * 100) / 100;
+const cents = (amount: number) => Math.round(amount * 100) / 100;
+export const cartValue = (lines: readonly CartLine[]): number => cents(lines.reduce((sum, line) => sum + (line.price ?? 0) * line.quantity, 0));
 
 /** core's DecisionContext: the policy's input. */
 export function decisionContextOf(intent: Intent, events: readonly HunchEvent[], lines: readonly CartLine[]): DecisionContext {
@@ -105,6 +106,28 @@ export function slotValuesOf(situation: Situation, strategy: StrategyDeclaration
   return values;
 }
 
+/**
+ * What the cart earns the shop: Σ price × quantity × its category's margin rate, to the cent;
+ * undefined without a declared margin or when a line's price is unknown (then it cannot be accounted for).
+ */
+export function cartMargin(lines: readonly CartLine[], strategy: StrategyDeclaration): number | undefined {
+  const margin = strategy.margin;
+  if (!margin) return undefined;
+  let sum = 0;
+  for (const { price, quantity, category } of lines) {
+    if (price === undefined) return undefined;
+    sum += price * quantity * ((category !== undefined ? margin.categories?.[category] : undefined) ?? margin.rate);
+  }
+  return cents(sum);
+}
+
+/** Whether the cart still earns the declared minimum margin after `action`'s cost (always, for an action without cost or a strategy without margin). */
+export function earnsMargin(action: ActionDeclaration, situation: Situation, strategy: StrategyDeclaration): boolean {
+  if (!strategy.margin || !action.cost) return true;
+  const margin = cartMargin(situation.lines, strategy);
+  return margin !== undefined && cents(margin - action.cost) >= strategy.margin.min;
+}
+
 /** Whether `action`'s conditions hold (its copy's slots are checked apart, by filling it). */
 export function isEligible(action: ActionDeclaration, situation: Situation, strategy: StrategyDeclaration): boolean {
   const when = action.when ?? {};
@@ -121,5 +144,5 @@ export function isEligible(action: ActionDeclaration, situation: Situation, stra
   if (when.minPurchaseProbability !== undefined && (p === null || p < when.minPurchaseProbability)) return false;
   if (when.maxPurchaseProbability !== undefined && (p === null || p > when.maxPurchaseProbability)) return false;
   if (action.kind === 'incentive' && situation.lines.some((line) => excluded(strategy, line.id, line.category))) return false;
-  return true;
+  return earnsMargin(action, situation, strategy);
 }

@@ -6,7 +6,8 @@
  * evaluated and learned from (off-policy, in the trainer).
  *
  * - "Do nothing" (`none`) is always a candidate; a strategy past its frequency cap has no other,
- *   and an incentive is one only within the strategy's daily budget per shopper.
+ *   and an action with a cost is one only within the strategy's daily budget per shopper (incentives)
+ *   and while the cart's margin less that cost stays at or above the declared minimum.
  * - A shopper in the global holdout gets `none` (policy 'holdout', propensity 1), logged as
  *   such so the holdout's decisions can be counted beside the others.
  * - Without personalization_storage consent nothing is logged (and the caps live only in memory).
@@ -22,7 +23,7 @@ import { logOnce } from '../lib/log.js';
 import { createCaps } from './caps.js';
 import { fillTemplate } from './copy.js';
 import { checkStrategy, type ActionDeclaration, type ActionKind, type CheckedStrategy, type StrategyDeclarations } from './declarations.js';
-import { focusOf, isEligible, situationOf, slotValuesOf } from './context.js';
+import { cartMargin, earnsMargin, focusOf, isEligible, situationOf, slotValuesOf } from './context.js';
 import { loadPolicy, mismatch, type LoadedPolicy } from './policy.js';
 import type { PolicyAnswer } from '../worker/protocol.js';
 
@@ -150,10 +151,16 @@ export function createStrategies(deps: StrategiesDeps, declarations: StrategyDec
     log(name, action.id, propensity, policyId, { features, eligible: ids });
 
     if (action.kind === 'none') {
+      // Why no action with a cost could be offered, when the minimum margin ruled one out.
+      const thin = () => {
+        if (!actions.some((candidate) => !earnsMargin(candidate, situation, strategy))) return '';
+        const margin = cartMargin(situation.lines, strategy);
+        return margin === undefined ? "; the cart's margin is unknown (a price is missing)" : `; the cart's margin (${margin}) less an incentive's cost is under ${strategy.margin!.min}`;
+      };
       const why = capped
         ? `frequency cap reached (${perSession} this session, ${perDay} today)`
         : eligible.length === 1
-          ? `no action is eligible now (${intent.stage.replace(/_/g, ' ')}, ${situation.context.cartItems} in the cart)`
+          ? `no action is eligible now (${intent.stage.replace(/_/g, ' ')}, ${situation.context.cartItems} in the cart${thin()})`
           : loaded.policy
             ? `the policy ${policyId} chose to do nothing`
             : `drawn at random among ${eligible.length} eligible actions`;

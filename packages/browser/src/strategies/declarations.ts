@@ -2,7 +2,7 @@
  * What a shop declares: strategies (named decision points on its pages: `cart-nudge`,
  * `exit-offer`, ...), each with candidate actions, when each is eligible (over the shopper's
  * intent and cart), its copy (a template with slots, rendered as text only), and guardrails
- * (frequency caps, excluded products and categories). "Do nothing" (core's NO_ACTION, `none`)
+ * (frequency caps, incentive budgets, a minimum margin, excluded products and categories). "Do nothing" (core's NO_ACTION, `none`)
  * is always a candidate, declared or not.
  *
  * A declaration is checked once, when it is made: a mistake (an unknown slot, a slot that can
@@ -67,6 +67,14 @@ export interface StrategyDeclaration {
   budget?: { perDay: number };
   /** Never named in copy; no incentive while the cart holds one of them. */
   exclude?: { items?: string[]; categories?: string[] };
+  /**
+   * Minimum expected margin: the shop's gross margin as a share of price (`rate`, in (0, 1];
+   * `categories` overrides it per category) and the least the cart must still earn (`min`, ≥ 0)
+   * after an action's cost. An action with a cost is a candidate only while Σ price × quantity ×
+   * rate over the cart's lines − its cost ≥ min; a line without a known price makes the margin
+   * unknown, and then no action with a cost is a candidate. Actions without a cost are unaffected.
+   */
+  margin?: { rate: number; min: number; categories?: Record<string, number> };
 }
 
 export type StrategyDeclarations = Record<string, StrategyDeclaration>;
@@ -82,6 +90,13 @@ export function checkStrategy(name: string, input: StrategyDeclaration): Checked
   if (typeof input !== 'object' || input === null || !Array.isArray(input.actions)) return fail('actions must be an array');
   const threshold = input.freeShippingThreshold;
   if (threshold !== undefined && !(typeof threshold === 'number' && threshold > 0)) return fail('freeShippingThreshold must be a positive number');
+  const margin = input.margin;
+  if (margin !== undefined) {
+    const share = (rate: unknown) => typeof rate === 'number' && rate > 0 && rate <= 1;
+    if (typeof margin !== 'object' || margin === null || !share(margin.rate)) return fail('margin.rate must be a number in (0, 1]');
+    if (!(typeof margin.min === 'number' && Number.isFinite(margin.min) && margin.min >= 0)) return fail('margin.min must be a finite number ≥ 0');
+    for (const [category, rate] of Object.entries(margin.categories ?? {})) if (!share(rate)) return fail(`margin.categories.${category} must be a number in (0, 1]`);
+  }
   const actions: ActionDeclaration[] = [];
   for (const action of input.actions) {
     const { id, kind, copy, reason } = action ?? ({} as ActionDeclaration);
