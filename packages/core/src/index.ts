@@ -71,3 +71,16 @@ export {
   validatePolicy,
 } from './strategies/policy.js';
 export type { ActionProbabilities, DecisionContext, DecisionStage, PolicyCheck, PolicyFile } from './strategies/policy.js';
+
+export { fitLogistic } from './intent/logistic.js';
+export type { LogisticFit, LogisticOptions } from './intent/logistic.js';
+export {
+  featureRow,
+  SESSION_BEHAVIOUR_FEATURES,
+  SESSION_PURCHASE_FEATURES,
+  SESSION_PURCHASE_VERSION,
+  sessionPurchaseFeatures,
+  sessionPurchaseProbability,
+  validateSessionPurchaseModel,
+} from './intent/session-purchase.js';
+export type { SessionEventLike, SessionPurchaseCheck, SessionPurchaseFeature, SessionPurchaseModel } from './intent/session-purchase.js';

@@ -69,6 +69,12 @@ export interface HunchManifest {
    * the SDK decides uniformly (it requests no policy file).
    */
   policy?: string;
+  /**
+   * The session purchase model fitted with the model (core's SessionPurchaseModel, intent/session-purchase.ts;
+   * `hunch train` on events with purchases): its path, listed in `files` like `policy`. Absent: none was
+   * fitted, and intent().purchaseProbability is the model's next-step value.
+   */
+  purchase?: string;
 }
 
 /** Checks the fields the SDK relies on, so a broken manifest fails with a clear message. */
@@ -97,7 +103,8 @@ export function parseManifest(input: unknown): HunchManifest {
     throw new Error(`hunch.json: files must list ${CATALOG_FILE} with its sha256 and bytes`);
   }
   if (manifest.onnx !== undefined) checkOnnx(manifest.onnx);
-  if (manifest.policy !== undefined) checkPolicyEntry(manifest.policy, manifest.files);
+  if (manifest.policy !== undefined) checkFileEntry('policy', manifest.policy, manifest.files);
+  if (manifest.purchase !== undefined) checkFileEntry('purchase', manifest.purchase, manifest.files);
   return manifest as HunchManifest;
 }
 
@@ -105,14 +112,15 @@ const isObject = (value: unknown): value is Record<string, unknown> => typeof va
 const isPositiveInteger = (value: unknown) => Number.isInteger(value) && (value as number) > 0;
 
 /**
- * Throws unless `policy` names a file inside the model directory (a relative path: no `..`, no
- * scheme, no query) that `files` lists with its sha256 (64 hex digits) and bytes.
+ * Throws unless `value` (the field `field`: policy, purchase) names a file inside the model
+ * directory (a relative path: no `..`, no scheme, no query) that `files` lists with its sha256
+ * (64 hex digits) and bytes.
  */
-function checkPolicyEntry(policy: unknown, files: Record<string, unknown>): void {
-  const path = typeof policy === 'string' && /^[\w.-]+(\/[\w.-]+)*$/.test(policy) && !/(^|\/)\.\.?(\/|$)/.test(policy) ? policy : undefined;
+function checkFileEntry(field: string, value: unknown, files: Record<string, unknown>): void {
+  const path = typeof value === 'string' && /^[\w.-]+(\/[\w.-]+)*$/.test(value) && !/(^|\/)\.\.?(\/|$)/.test(value) ? value : undefined;
   const entry = path !== undefined && Object.hasOwn(files, path) ? files[path] : undefined;
   if (!isObject(entry) || typeof entry.sha256 !== 'string' || !/^[0-9a-f]{64}$/i.test(entry.sha256) || !Number.isInteger(entry.bytes)) {
-    throw new Error(`hunch.json: policy must name a file of the model directory that files lists with its sha256 and bytes, got ${JSON.stringify(policy)}`);
+    throw new Error(`hunch.json: ${field} must name a file of the model directory that files lists with its sha256 and bytes, got ${JSON.stringify(value)}`);
   }
 }
 

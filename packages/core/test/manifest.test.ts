@@ -57,6 +57,16 @@ describe('parseManifest', () => {
     expect(() => parseManifest(input)).toThrow(message);
   });
 
+  it('accepts a purchase model listed in files with its hash, and rejects one that is not', () => {
+    const entry = { sha256: 'ef'.repeat(32), bytes: 200 };
+    const withPurchase = { ...valid, purchase: 'purchase.json', files: { ...valid.files, 'purchase.json': entry } };
+    expect(parseManifest(withPurchase)).toEqual(withPurchase);
+    expect(parseManifest(valid).purchase).toBeUndefined();
+    expect(() => parseManifest({ ...valid, purchase: 'purchase.json' })).toThrow(/purchase must name a file of the model directory that files lists with its sha256 and bytes, got "purchase.json"/);
+    expect(() => parseManifest({ ...valid, purchase: '../purchase.json', files: { ...valid.files, '../purchase.json': entry } })).toThrow(/purchase must name a file/);
+    expect(() => parseManifest({ ...withPurchase, files: { ...valid.files, 'purchase.json': { sha256: 'ef', bytes: 1 } } })).toThrow(/purchase must name a file/);
+  });
+
   it('reads the shipped demo model manifest and its catalog', async () => {
     const { readFile } = await import('node:fs/promises');
     const demo = JSON.parse(await readFile(new URL('../../../models/demo/hunch.json', import.meta.url), 'utf8')) as unknown;
