@@ -85,18 +85,12 @@ describe('minimum margin', () => {
   });
 
   it('rejects a bad margin with one clear error', () => {
-    const bad = (margin: unknown) => checkStrategy('x', { ...MARGINED, margin } as StrategyDeclaration);
-    expect(bad({ rate: 0.3, min: 0, categories: { mugs: 1 } }).ok).toBe(true);
-    expect(bad({ rate: 0, min: 2 })).toEqual({ ok: false, error: 'strategy x: margin.rate must be a number in (0, 1]' });
-    expect(bad({ rate: 1.2, min: 2 })).toEqual({ ok: false, error: 'strategy x: margin.rate must be a number in (0, 1]' });
-    expect(bad({ rate: '0.3', min: 2 }).ok).toBe(false);
-    expect(bad({ min: 2 }).ok).toBe(false);
-    expect(bad(null).ok).toBe(false);
-    expect(bad({ rate: 0.3, min: -1 })).toEqual({ ok: false, error: 'strategy x: margin.min must be a finite number ≥ 0' });
-    expect(bad({ rate: 0.3, min: Infinity }).ok).toBe(false);
-    expect(bad({ rate: 0.3 }).ok).toBe(false);
-    expect(bad({ rate: 0.3, min: 2, categories: { mugs: 0 } })).toEqual({ ok: false, error: 'strategy x: margin.categories.mugs must be a number in (0, 1]' });
-    expect(bad({ rate: 0.3, min: 2, categories: { mugs: NaN } }).ok).toBe(false);
+    const check = (margin: unknown) => checkStrategy('x', { ...MARGINED, margin } as StrategyDeclaration);
+    expect(check({ rate: 0.3, min: 0, categories: { mugs: 1 } }).ok).toBe(true);
+    const error = { ok: false, error: 'strategy x: margin: rate and category rates must be in (0, 1], min a number ≥ 0' };
+    for (const margin of [{ rate: 0, min: 2 }, { rate: 1.2, min: 2 }, { rate: '0.3', min: 2 }, { min: 2 }, null, 0.3, { rate: 0.3, min: -1 }, { rate: 0.3, min: Infinity }, { rate: 0.3, min: '2' }, { rate: 0.3 }, { rate: 0.3, min: 2, categories: { mugs: 0 } }, { rate: 0.3, min: 2, categories: { mugs: NaN } }]) {
+      expect(check(margin), JSON.stringify(margin)).toEqual(error);
+    }
   });
 });
 
@@ -317,9 +311,9 @@ describe('decide', () => {
     const rich = setup({ events: [add('mugs-1', 2, 12)], declarations: { 'cart-nudge': only }, draws: [0] });
     expect(await rich.strategies.decide('cart-nudge')).toMatchObject({ action: { id: 'discount', cost: 3 } });
     const thin = setup({ events: [add('mugs-1', 1, 12)], declarations: { 'cart-nudge': only }, draws: [0] });
-    expect(await thin.strategies.decide('cart-nudge')).toMatchObject({ action: { id: 'none' }, propensity: 1, reason: "no action is eligible now (at risk of leaving, 1 in the cart; the cart's margin (3) less an incentive's cost is under 2)" });
+    expect(await thin.strategies.decide('cart-nudge')).toMatchObject({ action: { id: 'none' }, propensity: 1, reason: "no action is eligible now (at risk of leaving, 1 in the cart; no incentive: the cart's margin is 3 and must keep 2 after its cost)" });
     const unknown = setup({ events: [add('mugs-1', 5, 12), event('add_to_cart', { item_id: 'socks-9' })], declarations: { 'cart-nudge': only }, draws: [0] });
-    expect(await unknown.strategies.decide('cart-nudge')).toMatchObject({ action: { id: 'none' }, reason: "no action is eligible now (at risk of leaving, 6 in the cart; the cart's margin is unknown (a price is missing))" });
+    expect(await unknown.strategies.decide('cart-nudge')).toMatchObject({ action: { id: 'none' }, reason: "no action is eligible now (at risk of leaving, 6 in the cart; no incentive: the cart's margin is unknown and must keep 2 after its cost)" });
   });
 
   it('a held-out shopper gets none, logged with propensity 1 and policy holdout', async () => {

@@ -116,7 +116,7 @@ export function cartMargin(lines: readonly CartLine[], strategy: StrategyDeclara
   let sum = 0;
   for (const { price, quantity, category } of lines) {
     if (price === undefined) return undefined;
-    sum += price * quantity * ((category !== undefined ? margin.categories?.[category] : undefined) ?? margin.rate);
+    sum += price * quantity * (margin.categories?.[category ?? ''] ?? margin.rate);
   }
   return cents(sum);
 }

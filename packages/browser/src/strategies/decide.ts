@@ -152,11 +152,8 @@ export function createStrategies(deps: StrategiesDeps, declarations: StrategyDec
 
     if (action.kind === 'none') {
       // Why no action with a cost could be offered, when the minimum margin ruled one out.
-      const thin = () => {
-        if (!actions.some((candidate) => !earnsMargin(candidate, situation, strategy))) return '';
-        const margin = cartMargin(situation.lines, strategy);
-        return margin === undefined ? "; the cart's margin is unknown (a price is missing)" : `; the cart's margin (${margin}) less an incentive's cost is under ${strategy.margin!.min}`;
-      };
+      const thin = () =>
+        actions.some((candidate) => !earnsMargin(candidate, situation, strategy)) ? `; no incentive: the cart's margin is ${cartMargin(situation.lines, strategy) ?? 'unknown'} and must keep ${strategy.margin!.min} after its cost` : '';
       const why = capped
         ? `frequency cap reached (${perSession} this session, ${perDay} today)`
         : eligible.length === 1

@@ -91,12 +91,9 @@ export function checkStrategy(name: string, input: StrategyDeclaration): Checked
   const threshold = input.freeShippingThreshold;
   if (threshold !== undefined && !(typeof threshold === 'number' && threshold > 0)) return fail('freeShippingThreshold must be a positive number');
   const margin = input.margin;
-  if (margin !== undefined) {
-    const share = (rate: unknown) => typeof rate === 'number' && rate > 0 && rate <= 1;
-    if (typeof margin !== 'object' || margin === null || !share(margin.rate)) return fail('margin.rate must be a number in (0, 1]');
-    if (!(typeof margin.min === 'number' && Number.isFinite(margin.min) && margin.min >= 0)) return fail('margin.min must be a finite number ≥ 0');
-    for (const [category, rate] of Object.entries(margin.categories ?? {})) if (!share(rate)) return fail(`margin.categories.${category} must be a number in (0, 1]`);
-  }
+  const share = (rate: unknown) => typeof rate === 'number' && rate > 0 && rate <= 1;
+  if (margin !== undefined && !(margin && share(margin.rate) && Number.isFinite(margin.min) && margin.min >= 0 && Object.values(margin.categories ?? {}).every(share)))
+    return fail('margin: rate and category rates must be in (0, 1], min a number ≥ 0');
   const actions: ActionDeclaration[] = [];
   for (const action of input.actions) {
     const { id, kind, copy, reason } = action ?? ({} as ActionDeclaration);
