@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Vocabulary } from '@hunch/core';
+import { Vocabulary, type SessionPurchaseModel } from '@hunch/core';
 import { writeDirAtomic } from './lib/fs-atomic.js';
 import { parameterShapes, type GPT2Config } from './model.js';
 import { decodeSafetensors, encodeSafetensors, type TensorMap } from './safetensors.js';
@@ -49,6 +49,8 @@ export interface CheckpointMetadata {
   merges?: Array<[string, string]>;
   /** Item id -> number of events about it: the "popular" fallback list. */
   itemCounts: Record<string, number>;
+  /** The session purchase model fitted with it (`hunch train` on events with purchases; core's SessionPurchaseModel): exported as purchase.json. */
+  purchase?: SessionPurchaseModel;
   training: TrainingMetadata;
 }
 

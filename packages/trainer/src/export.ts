@@ -4,14 +4,15 @@
  * KV cache: onnx/model.onnx fp32, onnx/model_quantized.onnx int8, onnx/model_q4.onnx
  * 4-bit; each takes num_logits_to_keep, so a recommendation computes the LM head for the
  * last position only) plus catalog.json (the products it can show), the strategy policy when one
- * is given (policy.json, from `hunch policy`) and hunch.json, which lists each file with its hash.
+ * is given (policy.json, from `hunch policy`), the session purchase model when training fitted one
+ * (purchase.json, core's intent/session-purchase.ts) and hunch.json, which lists each file with its hash.
  * Everything is built in memory and checked first, then written to a temporary sibling and
  * renamed into place, so a failure leaves the old model intact.
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { catalogJson, CATALOG_FILE, COSINE_SCALE, ENCODING_VERSION, ITEM_BIAS, MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, ONNX_VARIANT_FILES, ONNX_VARIANTS, REPEAT_BIAS, REPEAT_WEIGHT, validatePolicy, Vocabulary, type HunchManifest, type OnnxManifest, type OnnxVariant } from '@hunch/core';
+import { catalogJson, CATALOG_FILE, COSINE_SCALE, ENCODING_VERSION, ITEM_BIAS, MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, ONNX_VARIANT_FILES, ONNX_VARIANTS, REPEAT_BIAS, REPEAT_WEIGHT, validatePolicy, validateSessionPurchaseModel, Vocabulary, type HunchManifest, type OnnxManifest, type OnnxVariant } from '@hunch/core';
 import { readCatalog } from './catalog.js';
 import { hfConfig, readCheckpoint, readJson, type Checkpoint, type LoadedCheckpoint } from './checkpoint.js';
 import { writeDirAtomic } from './lib/fs-atomic.js';
@@ -35,6 +36,9 @@ export interface ExportOptions {
 
 /** Where the policy goes in the model directory (hunch.json's `policy`, listed in its `files`). */
 export const POLICY_FILE = 'policy.json';
+
+/** Where the session purchase model goes (hunch.json's `purchase`, listed in its `files`), when the checkpoint carries one. */
+export const PURCHASE_FILE = 'purchase.json';
 
 /** The policy file's bytes, as they are, once core's validatePolicy accepts them; throws naming the file and why. */
 async function readPolicy(path: string): Promise<Uint8Array> {
@@ -177,6 +181,8 @@ export async function exportModel(options: ExportOptions): Promise<ExportManifes
   const heads = checkExportable(checkpoint, options.checkpoint);
   const products = await readCatalog(options.catalog);
   const policy = options.policy === undefined ? undefined : await readPolicy(options.policy);
+  const purchase = checkpoint.metadata.purchase === undefined ? undefined : validateSessionPurchaseModel(checkpoint.metadata.purchase);
+  if (purchase && !purchase.ok) throw new Error(`${options.checkpoint}: hunch-train.json purchase: ${purchase.error}`);
   const vocabulary = new Vocabulary(checkpoint.metadata.vocabulary, checkpoint.metadata.merges ?? []);
   const known = new Set(vocabulary.items().map(({ itemId }) => itemId));
   const shown = products.filter((product) => known.has(product.id));
@@ -188,6 +194,7 @@ export async function exportModel(options: ExportOptions): Promise<ExportManifes
   const catalog = new TextEncoder().encode(catalogJson({ popular, products: shown }));
   const files = modelFiles(checkpoint, vocabulary, catalog, quant);
   if (policy) files.set(POLICY_FILE, policy);
+  if (purchase) files.set(PURCHASE_FILE, json(purchase.model));
   const entries = [...files].sort(([a], [b]) => (a < b ? -1 : 1));
   const { training } = checkpoint.metadata;
   const { nLayer, nHead, nEmbd } = checkpoint.config;
@@ -215,6 +222,7 @@ export async function exportModel(options: ExportOptions): Promise<ExportManifes
       repeat: heads.repeat ? { output: REPEAT_OUTPUT, addTo: 'history-items' } : null,
     },
     ...(policy ? { policy: POLICY_FILE } : {}),
+    ...(purchase ? { purchase: PURCHASE_FILE } : {}),
   };
 
   await writeDirAtomic(options.out, async (dir) => {

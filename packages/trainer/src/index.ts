@@ -23,7 +23,9 @@ export type { NamedTensor, TensorMap } from './safetensors.js';
 export { rankNextItems } from './predict.js';
 export type { RankOptions } from './predict.js';
 
-export { exportModel } from './export.js';
+export { exportModel, PURCHASE_FILE } from './export.js';
+export { cutPoints, fitSessionPurchase, MIN_PURCHASE_SESSIONS } from './session-purchase.js';
+export type { SessionPurchaseFit } from './session-purchase.js';
 export type { ExportManifest, ExportOptions } from './export.js';
 
 export { runBenchmark } from './benchmark.js';

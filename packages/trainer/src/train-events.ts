@@ -12,8 +12,9 @@ import { isItemToken } from '@hunch/core';
 import { initFromBase, type BaseModel } from './base-model.js';
 import type { Checkpoint } from './checkpoint.js';
 import { readEventCorpus } from './event-corpus.js';
-import type { EventSource } from './event-source.js';
+import { ndjsonSource, type EventSource } from './event-source.js';
 import { extendTokenizerJson } from './hf-tokenizer.js';
+import { fitSessionPurchase, type SessionPurchaseFit } from './session-purchase.js';
 import { trainSequences, type SequenceTrainResult } from './train-sequences.js';
 import type { TrainOptions } from './train/options.js';
 import { stateDirectory } from './train/run-state.js';
@@ -66,6 +67,8 @@ export interface EventTrainResult {
   trained: SequenceTrainResult;
   skipped: number;
   skippedLines: Array<{ line: number; error: string }>;
+  /** The session purchase model fitted beside the GPT-2 (in the checkpoint's metadata as `purchase`), or why none was. */
+  purchase: SessionPurchaseFit;
 }
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -106,6 +109,9 @@ export async function trainEvents(events: string | EventSource, options: EventTr
     `read ${corpus.events} events in ${corpus.sessions} sessions: ${corpus.train.length} training and ${corpus.validation.length} validation sequences, ` +
       `vocabulary ${vocabulary.size}${base ? ` (${base.config.vocabSize} from ${base.source})` : ''}`,
   );
+  // P(the session ends in a purchase), shipped with the model when the events allow (session-purchase.ts).
+  const purchase = await fitSessionPurchase(typeof events === 'string' ? ndjsonSource(events) : events, corpus.sessions);
+  log(purchase.message);
   const from = base && initFromBase(base, vocabulary, options.context, options.seed);
 
   const isItem = Uint8Array.from(vocabulary.tokens, (token) => (isItemToken(token) ? 1 : 0));
@@ -163,6 +169,7 @@ export async function trainEvents(events: string | EventSource, options: EventTr
       vocabulary: [...vocabulary.tokens],
       merges: vocabulary.merges.map(([a, b]): [string, string] => [a, b]),
       itemCounts: corpus.itemCounts,
+      ...(purchase.model ? { purchase: purchase.model } : {}),
       training: {
         events: corpus.events,
         sessions: corpus.sessions,
@@ -184,5 +191,5 @@ export async function trainEvents(events: string | EventSource, options: EventTr
     },
     ...(base?.tokenizer !== undefined ? { tokenizer: extendTokenizerJson(base.tokenizer, vocabulary, base.config.vocabSize) } : {}),
   };
-  return { checkpoint, trained, skipped: corpus.skipped, skippedLines: corpus.skippedLines };
+  return { checkpoint, trained, skipped: corpus.skipped, skippedLines: corpus.skippedLines, purchase };
 }
