@@ -7,7 +7,7 @@
  * trust what triggers a nudge. The rules are specified once, in README.md (its "Intent" paragraph), and
  * applied in that order by `funnelStage` below (first match wins).
  */
-import { isBehaviourEvent, type CatalogItem, type HunchEvent } from '@hunch/core';
+import { isBehaviourEvent, sessionPurchaseFeatures, sessionPurchaseProbability, type CatalogItem, type HunchEvent } from '@hunch/core';
 import { itemsInCartNow } from './cart.js';
 import type { Prediction } from './worker/protocol.js';
 
@@ -22,7 +22,12 @@ export interface Intent {
    * ...; the kinds its vocabulary knows), summing to 1. Empty without a model.
    */
   nextAction: Record<string, number>;
-  /** The model's probability that the next event is a buying step (add_to_cart, begin_checkout, purchase); null without a model. */
+  /**
+   * Where the model ships a session purchase model (hunch.json's `purchase`, fitted by `hunch train`
+   * on events with purchases): its probability that this session ends in a purchase, from the
+   * session's events so far. Otherwise the model's probability that the next event is a buying
+   * step (add_to_cart, begin_checkout, purchase). Null without a model.
+   */
   purchaseProbability: number | null;
   /** Categories the shopper leans towards, best first: the model's next-item mass per category, else recent views. */
   topCategories: Array<{ category: string; score: number }>;
@@ -120,19 +125,25 @@ export function funnelStage(
   return { stage: 'browsing', why: viewed.length > 0 ? `${items(new Set(viewed).size)} viewed` : 'no products viewed yet' };
 }
 
-/** The intent from the session's events and, when there is one, the model's prediction. */
+/**
+ * The intent from the session's events and, when there is one, the model's prediction. The stage
+ * rule reads the model's next-step value; `purchaseProbability` is the session-level one where the
+ * model ships its purchase model.
+ */
 export function intentOf(
   events: readonly HunchEvent[],
   catalog: ReadonlyMap<string, CatalogItem>,
-  prediction: Pick<Prediction, 'nextAction' | 'categories'> | undefined,
+  prediction: Pick<Prediction, 'nextAction' | 'categories' | 'purchaseModel'> | undefined,
   now: number,
 ): Intent {
   const session = currentSession(events);
   const buying = prediction ? purchaseProbability(prediction.nextAction) : null;
+  const model = prediction?.purchaseModel;
+  const sessionLevel = model && buying !== null ? sessionPurchaseProbability(model, sessionPurchaseFeatures(session, buying)) : null;
   return {
     ...funnelStage(session, catalog, buying, now),
     nextAction: prediction?.nextAction ?? {},
-    purchaseProbability: buying,
+    purchaseProbability: sessionLevel ?? buying,
     topCategories: prediction && prediction.categories.length > 0 ? prediction.categories : viewedCategories(session, catalog),
     source: prediction ? 'model' : 'rules',
   };

@@ -1,4 +1,4 @@
-import type { EventName, EventParams, HunchEvent } from '@hunch/core';
+import { sessionPurchaseFeatures, sessionPurchaseProbability, type EventName, type EventParams, type HunchEvent, type SessionPurchaseModel } from '@hunch/core';
 import { describe, expect, it } from 'vitest';
 import { itemsInCartNow } from '../src/cart.js';
 import { AT_RISK_IDLE_MS, currentSession, funnelStage, intentOf, productsViewed, purchaseProbability, viewedCategories } from '../src/intent.js';
@@ -60,6 +60,26 @@ describe('intentOf', () => {
     expect(purchaseProbability({ view_item: 1 })).toBe(0);
     const rules = intentOf(events, catalog, undefined, clock);
     expect(rules).toMatchObject({ source: 'rules', nextAction: {}, purchaseProbability: null, topCategories: [{ category: 'tea', score: 1 }] });
+  });
+
+  it('is the session-level probability where the model ships its purchase model, from the session’s events (and the next-step value where its features ask for it)', () => {
+    const old = [event('add_to_cart', { item_id: 'mug-1' }, 's0'), event('add_to_cart', { item_id: 'mug-2' }, 's0')];
+    const session = [...views('mug-1', 'mug-2', 'mug-1'), event('add_to_cart', { item_id: 'mug-1' })];
+    const nextAction = { view_item: 0.7, add_to_cart: 0.2, purchase: 0.05, search: 0.05 };
+    const purchaseModel: SessionPurchaseModel = { version: 1, features: ['log_views', 'log_add_to_cart', 'log_next_buying_step'], intercept: -4, weights: [0.5, 1.5, 0.25] };
+    const prediction = { nextAction, categories: [], purchaseModel };
+    const intent = intentOf([...old, ...session], catalog, prediction, clock);
+    // The latest session's 3 views and 1 add to cart (not the earlier session's two), and log(0.25).
+    const expected = 1 / (1 + Math.exp(-(-4 + 0.5 * Math.log(4) + 1.5 * Math.log(2) + 0.25 * Math.log(0.25))));
+    expect(intent.purchaseProbability).toBeCloseTo(expected, 12);
+    expect(intent.purchaseProbability).toBeCloseTo(sessionPurchaseProbability(purchaseModel, sessionPurchaseFeatures(session, 0.25))!, 12);
+    // The stage still follows its README rule (the cart), whatever the session-level value.
+    expect(intent.stage).toBe('ready_to_buy');
+    // None shipped (null), or a worker too old to say (absent): the next-step value.
+    expect(intentOf(session, catalog, { ...prediction, purchaseModel: null }, clock).purchaseProbability).toBeCloseTo(0.25, 9);
+    expect(intentOf(session, catalog, { nextAction, categories: [] }, clock).purchaseProbability).toBeCloseTo(0.25, 9);
+    // Without a model there is no probability at all.
+    expect(intentOf(session, catalog, undefined, clock).purchaseProbability).toBeNull();
   });
 
   it('weights recent views more when there is no model', () => {

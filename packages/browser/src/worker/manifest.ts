@@ -5,7 +5,8 @@
  * tokens) would cost the page's main thread hundreds of milliseconds to copy into the worker.
  * catalog.json, the products, is one of the model's files: checked against hunch.json, cached.
  */
-import { CATALOG_FILE, indexCatalog, MANIFEST_FILE, parseManifest, type CatalogIndex, type HunchManifest } from '@hunch/core';
+import { CATALOG_FILE, indexCatalog, MANIFEST_FILE, parseManifest, validateSessionPurchaseModel, type CatalogIndex, type HunchManifest, type SessionPurchaseModel } from '@hunch/core';
+import { logOnce } from '../lib/log.js';
 import { cachedManifest, verifiedModelFile } from './model-files.js';
 import type { PolicyAnswer } from './protocol.js';
 
@@ -29,6 +30,25 @@ export async function readManifest(modelUrl: string): Promise<ReadManifest> {
 
 /** The strategy policy a manifest names, with its listed hash and size; null when it ships none. */
 export const policyNamedBy = (manifest: HunchManifest): PolicyAnswer => (manifest.policy === undefined ? null : { path: manifest.policy, file: manifest.files[manifest.policy]! });
+
+/**
+ * The session purchase model hunch.json names (purchase.json), its bytes checked against the listed
+ * hash (cached like the other model files) and its contents validated; null when it ships none.
+ * A file that cannot be read or does not validate is logged and counts as none: intent then
+ * falls back to the model's next-step value rather than failing the model's load.
+ */
+export async function readPurchaseModel(modelUrl: string, manifest: HunchManifest): Promise<SessionPurchaseModel | null> {
+  if (manifest.purchase === undefined) return null;
+  try {
+    const bytes = await verifiedModelFile(modelUrl, manifest.purchase, manifest.files[manifest.purchase]!);
+    const checked = validateSessionPurchaseModel(JSON.parse(new TextDecoder().decode(bytes)));
+    if (!checked.ok) throw new Error(`${manifest.purchase}: ${checked.error}`);
+    return checked.model;
+  } catch (error) {
+    logOnce('purchase model unreadable', error);
+    return null;
+  }
+}
 
 /**
  * Whether hunch.json is still the file read with `validator`: revalidated, body not read.

@@ -2,7 +2,7 @@
  * The wire protocol between the page and the model worker (carried by comlink).
  * Everything here crosses postMessage, so it is plain structured-cloneable data.
  */
-import type { CatalogItem, EventName, EventParams, ModelFileEntry } from '@hunch/core';
+import type { CatalogItem, EventName, EventParams, ModelFileEntry, SessionPurchaseModel } from '@hunch/core';
 
 /**
  * Bump when these messages change. It names the shared model worker (model-client.ts), so a
@@ -141,6 +141,12 @@ export interface Prediction {
   nextAction: Record<string, number>;
   /** Catalog categories by the probability mass of their items among the next-item predictions, best first. */
   categories: Array<{ category: string; score: number }>;
+  /**
+   * The session purchase model shipped with the model (hunch.json's `purchase`, checked against its
+   * hash), null when it ships none: the page computes P(the session ends in a purchase) with it from
+   * the session's events, which it holds (intent.ts). Absent from a worker of an older build.
+   */
+  purchaseModel?: SessionPurchaseModel | null;
   /** Catalog entries of `items` and of the request's `lookup` ids. */
   entries: CatalogItem[];
   /** The version of the model (hunch.json) that answered, whose catalog the entries are from. */

@@ -14,7 +14,7 @@
  * A module rather than a class: the bundler shortens a module's names, not a class's method
  * names, and the worker's bundle is to stay as small as it is.
  */
-import type { CatalogIndex } from '@hunch/core';
+import type { CatalogIndex, SessionPurchaseModel } from '@hunch/core';
 import type { IncrementalContext } from './incremental.js';
 import type { LoadedModel } from './loaded-model.js';
 import type { ModelDirectoryRead } from './manifest.js';
@@ -31,6 +31,8 @@ export interface RunningModel {
   /** Item id -> index in loaded.items, for scoring candidates: built by the first request with candidates (rerank), not at load. */
   itemIndex?: ReadonlyMap<string, number>;
   categories: CategoryIndex;
+  /** The session purchase model hunch.json names (purchase.json), checked; null when none ships or it could not be read. */
+  purchase: SessionPurchaseModel | null;
   /** The item probabilities' buffer, reused by every prediction. */
   probabilities: Float32Array;
   /** The item distribution of the last logits (by ContextAnswer.version): a repeated question (nothing new) skips the softmax over the catalog. */

@@ -10,7 +10,7 @@ import { CATALOG_FILE, isBehaviourEvent, type CatalogIndex, type CatalogItem } f
 import { expose } from 'comlink';
 import { loadOnBestBackend } from './backend.js';
 import { IncrementalContext } from './incremental.js';
-import { manifestUnchanged, policyNamedBy, readModelDirectory, type ModelDirectoryRead } from './manifest.js';
+import { manifestUnchanged, policyNamedBy, readModelDirectory, readPurchaseModel, type ModelDirectoryRead } from './manifest.js';
 import { dropPrefetched, prefetchModelFiles, resumeCaching } from './model-files.js';
 import { backendBundled } from './ort/build.js';
 import type { CatalogAnswer, CatalogRequest, LoadRequest, LoadResult, ModelWorkerApi, PolicyAnswer, Prediction, PredictRequest, ScoredItem } from './protocol.js';
@@ -80,6 +80,8 @@ async function loadAnew(request: LoadRequest, directory: ModelDirectoryRead, sta
     const ready = state.readyFor(request);
     if (ready && ready.result.modelVersion === manifest.version) return reused(ready, started);
     state.unload();
+    // Small; read alongside the model. Never rejects (none on failure).
+    const purchase = readPurchaseModel(request.modelUrl, manifest);
     const { loaded, reason, raced } = await loadOnBestBackend(request, manifest);
     // Without its catalog a model has nothing to show: the load fails as for any broken model file.
     const { catalog, ms: catalogMs } = await directory.catalog.catch(async (error: unknown) => {
@@ -92,6 +94,7 @@ async function loadAnew(request: LoadRequest, directory: ModelDirectoryRead, sta
       context: new IncrementalContext(loaded),
       categories: categoryIndex(loaded.items, catalog),
       probabilities: new Float32Array(loaded.items.length),
+      purchase: await purchase,
     };
     const { variant } = loaded;
     const result: LoadResult = {
@@ -137,6 +140,7 @@ const api: ModelWorkerApi = {
         candidates: scored.sort((a, b) => b.score - a.score),
         nextAction: nextActionProbabilities(logits, loaded.actions, logSumExp),
         categories: categoryScores(probabilities, categories, TOP_CATEGORIES),
+        purchaseModel: model.purchase,
         entries: entriesOf([...items.map(({ itemId }) => itemId), ...lookup], model.catalog),
         modelVersion: loaded.manifest.version,
         stats: { ...stats, ms: performance.now() - started },
