@@ -14,6 +14,7 @@ import {
   decisionEvents,
   addRow,
   emptyNormalEquations,
+  evaluateOutcomes,
   evaluatePolicy,
   learnAndCheck,
   learnPolicy,
@@ -21,12 +22,15 @@ import {
   MIN_EPSILON,
   DEFAULT_EPSILON,
   parseCosts,
+  parseRewardKind,
+  REWARD_KINDS,
   shipCheck,
   SIM_ACTIONS,
   SIM_STRATEGY,
   simulateShoppers,
   solveRidge,
   truePolicyValue,
+  withReward,
 } from '../src/strategies/index.js';
 import { Rng } from '../src/lib/prng.js';
 
@@ -209,6 +213,84 @@ describe('decisions from events', () => {
     expect(report).toMatchObject({ events: 8, invalid: 1, decisions: 5, records: 4, withoutFeatures: 1, inferredEligible: 1, purchases: 3 });
     // Inferred: every action logged for the strategy.
     expect(records[3]!.eligible).toEqual(['none', 'incentive']);
+  });
+
+  it('reads each decision’s outcomes: a click on its action in its strategy, an add to cart, a purchase, at or after it', () => {
+    const click = (id: string, ts: number, session: string, action: string, strategy = 'cart-nudge') => ({ id, name: 'select_promotion', ts, sessionId: session, params: { promotion_id: action, creative_slot: strategy } });
+    const cart = (id: string, ts: number, session: string) => ({ id, name: 'add_to_cart', ts, sessionId: session, params: { item_id: 'sku-1' } });
+    const log = new DecisionLog(parseCosts('incentive=5'));
+    for (const e of [
+      click('c0', 50, 's1', 'incentive'), // before the decision: not its click
+      cart('a0', 50, 's1'), // nor its add to cart
+      decision('d1', 100, 's1', 'incentive'),
+      decision('d2', 100, 's2', 'incentive'),
+      click('c2', 150, 's2', 'reminder'), // another action
+      click('c3', 160, 's2', 'incentive', 'exit-offer'), // another strategy
+      click('c4', 170, 's3', 'incentive'), // another session
+      decision('d3', 100, 's3', 'incentive'),
+      click('c5', 100, 's3', 'incentive'), // at the decision's time: counts
+      cart('a3', 120, 's3'),
+      purchase('p3', 200, 's3', 30),
+      decision('d4', 100, 's4', 'none'),
+      cart('a4', 300, 's4'),
+    ]) {
+      log.add(e);
+    }
+    const { records, report } = log.finish();
+    expect(records.map((r) => [r.sessionId, r.outcomes, r.reward])).toEqual([
+      ['s1', { click: 0, addToCart: 0, purchase: 0, revenue: 0 }, 0],
+      ['s2', { click: 0, addToCart: 0, purchase: 0, revenue: 0 }, 0],
+      ['s3', { click: 1, addToCart: 1, purchase: 1, revenue: 30 }, 25],
+      ['s4', { click: 0, addToCart: 1, purchase: 0, revenue: 0 }, 0],
+    ]);
+    expect(report).toMatchObject({ clicks: 5, addToCarts: 3, purchases: 1 });
+    // Each outcome as the reward the learner and the estimators read.
+    expect(withReward(records, 'click').map((r) => r.reward)).toEqual([0, 0, 1, 0]);
+    expect(withReward(records, 'add_to_cart').map((r) => r.reward)).toEqual([0, 0, 1, 1]);
+    expect(withReward(records, 'conversion').map((r) => r.reward)).toEqual([0, 0, 1, 0]);
+    expect(withReward(records, 'revenue').map((r) => r.reward)).toEqual([0, 0, 30, 0]);
+    expect(withReward(records, 'net')).toEqual(records);
+    expect(parseRewardKind('add_to_cart')).toBe('add_to_cart');
+    expect(() => parseRewardKind('clicks')).toThrow('must be one of net, revenue, conversion, add_to_cart, click, got "clicks"');
+  });
+
+  it('simulated events carry clicks on shown actions and add-to-carts, read back as outcomes and estimated per outcome', () => {
+    const decisions = logDecisions(simulateShoppers(4_000, 6), null, 6);
+    const log = new DecisionLog({ incentive: 5 });
+    for (const e of decisionEvents(decisions)) log.add(JSON.parse(JSON.stringify(e)));
+    const { records, report } = log.finish();
+    expect(report.clicks).toBeGreaterThan(0);
+    expect(report.addToCarts).toBeGreaterThan(0);
+    records.forEach((r, i) => {
+      const d = decisions[i]!;
+      expect(r.outcomes!.purchase).toBe(d.purchaseValue === null ? 0 : 1);
+      expect(r.outcomes!.revenue).toBeCloseTo(d.purchaseValue ?? 0, 9);
+      if (d.action === 'none') expect(r.outcomes!.click).toBe(0); // nothing shown, nothing clicked
+    });
+    // Buyers click a shown action more often than others (0.3 against 0.05).
+    const rate = (buyers: boolean) => {
+      const shown = records.filter((r) => r.action !== 'none' && r.outcomes!.purchase === (buyers ? 1 : 0));
+      return shown.reduce((s, r) => s + r.outcomes!.click, 0) / shown.length;
+    };
+    expect(rate(true)).toBeGreaterThan(0.2);
+    expect(rate(false)).toBeLessThan(0.1);
+    // The decision says so: set clicks and add-to-carts are emitted as they are.
+    const set = decisionEvents(decisions.slice(0, 2).map((d) => ({ ...d, action: 'reminder', clicked: true, addedToCart: false })));
+    expect(set.filter((e) => e.name === 'select_promotion').map((e) => e.params)).toEqual([
+      { promotion_id: 'reminder', creative_slot: SIM_STRATEGY },
+      { promotion_id: 'reminder', creative_slot: SIM_STRATEGY },
+    ]);
+    expect(set.some((e) => e.name === 'add_to_cart')).toBe(false);
+    // Every outcome estimated as a reward: the logging policy's IPS on its own logs is the logged mean of each.
+    const [uniform, none] = evaluateOutcomes(records, [null, fixed.none]);
+    for (const kind of REWARD_KINDS) {
+      const mean = withReward(records, kind).reduce((s, r) => s + r.reward, 0) / records.length;
+      expect(uniform![kind].ips.value, kind).toBeCloseTo(mean, 9);
+    }
+    expect(uniform!.net.dr.value).toBeCloseTo(evaluatePolicy(records, null).dr.value, 9);
+    // Doing nothing is never clicked.
+    expect(Math.abs(none!.click.dr.value)).toBeLessThan(0.01);
+    expect(none!.click.ips.value).toBeCloseTo(0, 5);
   });
 
   it('reads simulated decision events back into the records they came from', () => {

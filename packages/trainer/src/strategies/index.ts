@@ -3,16 +3,16 @@
  * policy (IPS, SNIPS, doubly robust, with intervals), policies learned from per-action outcome
  * models, the ship rule, and a shop simulator whose strategy truth is known.
  */
-export { decisionReward, parseCosts } from './records.js';
-export type { ActionCosts, DecisionRecord } from './records.js';
+export { decisionReward, outcomeValue, parseCosts, parseRewardKind, REWARD_KINDS, withReward } from './records.js';
+export type { ActionCosts, DecisionOutcomes, DecisionRecord, RewardKind } from './records.js';
 export { DecisionLog, readDecisionLog } from './logs.js';
 export type { DecisionLogReport } from './logs.js';
 export { addRow, emptyNormalEquations, solveRidge } from './ridge.js';
 export type { NormalEquations } from './ridge.js';
 export { crossFittedPredictions, fitValueModels, strategyActions } from './value-models.js';
 export type { ValueModelOptions, ValueModels } from './value-models.js';
-export { comparePolicies, estimatorTerms, evaluatePolicy, loggedIndex, meanInterval, snipsInterval, targetProbabilities } from './ope.js';
-export type { EstimatorTerms, EvaluateOptions, PolicyEstimates, TargetPolicy } from './ope.js';
+export { comparePolicies, estimatorTerms, evaluateOutcomes, evaluatePolicy, loggedIndex, meanInterval, snipsInterval, targetProbabilities } from './ope.js';
+export type { EstimatorTerms, EvaluateOptions, OutcomeEstimates, PolicyEstimates, PolicyReader, TargetPolicy } from './ope.js';
 export { adaptiveEpsilon, DEFAULT_EPSILON, learnPolicy, MIN_EPSILON } from './learn.js';
 export type { LearnOptions } from './learn.js';
 export { CROSS_FIT_SHIP_RULE, learnAndCheck, SHIP_RULE, shipCheck } from './ship.js';
@@ -26,6 +26,7 @@ export {
   oracleValue,
   response,
   SIM_ACTIONS,
+  SIM_CLICKS,
   SIM_STRATEGY,
   simulatedCosts,
   simulateShoppers,

@@ -1,7 +1,10 @@
 /**
  * Decisions and their outcomes from uploaded events: each `decision` event becomes a
  * DecisionRecord whose reward is the purchase value in the same session at or after it, less
- * its action's declared cost when a purchase followed (an incentive's discount).
+ * its action's declared cost when a purchase followed (an incentive's discount), and whose
+ * outcomes are what followed it in the session, at or after it: a click on its action (a
+ * `select_promotion` whose promotion_id is the action and creative_slot the strategy, as
+ * `<hunch-slot>` logs it), an add to cart, a purchase (0/1) and the purchase value (revenue).
  *
  * The log format: a decision is learnable only with the features it was decided from, so the
  * learner reads `params.features` (DECISION_FEATURES' order, as core's decisionFeatures gives
@@ -9,7 +12,8 @@
  * policy's probabilities) from the raw event. Decisions without features are counted and
  * skipped. Without `eligible`, a decision's eligible actions are taken as every action logged
  * for its strategy (right when all of them are always eligible; the report says how many were
- * inferred). Each decision of a session gets all of the session's later purchases.
+ * inferred). Each decision of a session gets all of the session's later purchases, add-to-carts
+ * and clicks on its action.
  *
  * Raw events are read (not core's validated ones, which drop params the schema does not know):
  * a line or row is first checked by validateEvent, then its decision fields by this module.
@@ -34,6 +38,10 @@ export interface DecisionLogReport {
   inferredEligible: number;
   /** Purchases read. */
   purchases: number;
+  /** Add-to-carts read. */
+  addToCarts: number;
+  /** Clicks on a decision's action read (`select_promotion` events). */
+  clicks: number;
 }
 
 interface PendingDecision {
@@ -46,18 +54,25 @@ interface PendingDecision {
   eligible: string[] | undefined;
 }
 
+interface Session {
+  decisions: PendingDecision[];
+  purchases: Array<[number, number]>;
+  addToCarts: number[];
+  clicks: Array<{ ts: number; action: string; strategy: string }>;
+}
+
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Collects events (any order) and turns them into decision records at `finish()`. */
 export class DecisionLog {
-  private readonly sessions = new Map<string, { decisions: PendingDecision[]; purchases: Array<[number, number]> }>();
-  private readonly report: DecisionLogReport = { events: 0, invalid: 0, decisions: 0, records: 0, withoutFeatures: 0, inferredEligible: 0, purchases: 0 };
+  private readonly sessions = new Map<string, Session>();
+  private readonly report: DecisionLogReport = { events: 0, invalid: 0, decisions: 0, records: 0, withoutFeatures: 0, inferredEligible: 0, purchases: 0, addToCarts: 0, clicks: 0 };
 
   constructor(private readonly costs: ActionCosts = {}) {}
 
   private session(id: string) {
     let s = this.sessions.get(id);
-    if (!s) this.sessions.set(id, (s = { decisions: [], purchases: [] }));
+    if (!s) this.sessions.set(id, (s = { decisions: [], purchases: [], addToCarts: [], clicks: [] }));
     return s;
   }
 
@@ -73,6 +88,16 @@ export class DecisionLog {
     if (event.name === 'purchase') {
       this.report.purchases++;
       this.session(event.sessionId).purchases.push([event.ts, event.params.value ?? 0]);
+      return;
+    }
+    if (event.name === 'add_to_cart') {
+      this.report.addToCarts++;
+      this.session(event.sessionId).addToCarts.push(event.ts);
+      return;
+    }
+    if (event.name === 'select_promotion') {
+      this.report.clicks++;
+      this.session(event.sessionId).clicks.push({ ts: event.ts, action: event.params.promotion_id!, strategy: event.params.creative_slot! });
       return;
     }
     if (event.name !== DECISION_EVENT) return;
@@ -108,7 +133,7 @@ export class DecisionLog {
       }
     }
     const records: DecisionRecord[] = [];
-    for (const [sessionId, { decisions, purchases }] of this.sessions) {
+    for (const [sessionId, { decisions, purchases, addToCarts, clicks }] of this.sessions) {
       decisions.sort((a, b) => a.ts - b.ts);
       for (const d of decisions) {
         let revenue = 0;
@@ -118,6 +143,8 @@ export class DecisionLog {
           revenue += value;
           purchased = true;
         }
+        const clicked = clicks.some((c) => c.ts >= d.ts && c.action === d.action && c.strategy === d.strategy);
+        const added = addToCarts.some((ts) => ts >= d.ts);
         if (!d.eligible) this.report.inferredEligible++;
         records.push({
           strategy: d.strategy,
@@ -128,6 +155,7 @@ export class DecisionLog {
           reward: decisionReward(d.action, revenue, purchased, this.costs),
           ...(d.policyId === undefined ? {} : { policyId: d.policyId }),
           sessionId,
+          outcomes: { click: clicked ? 1 : 0, addToCart: added ? 1 : 0, purchase: purchased ? 1 : 0, revenue },
         });
       }
     }

@@ -6,16 +6,24 @@
  * - SNIPS: Σ w·r / Σ w; a little biased, much less variable; its interval by the delta method.
  * - DR (doubly robust): mean of Σ_a π(a|x) q̂(x, a) + w (r − q̂(x, a_logged)), q̂ cross-fitted
  *   per-action outcome models; unbiased when either q̂ or p is right, and tighter than IPS.
+ * Any outcome of a decision (click, add to cart, purchase, revenue; records.ts) is evaluated the
+ * same way, as the reward: evaluateOutcomes.
  * Intervals are value ± z·se with se from the variance of the per-decision terms (decisions are
  * treated as independent; several decisions of one shopper are not).
  */
 import { actionProbabilities, type PolicyFile } from '@hunch/core';
 import { interval, type Interval } from '../experiments/estimate.js';
-import type { DecisionRecord } from './records.js';
+import { REWARD_KINDS, withReward, type DecisionRecord, type RewardKind } from './records.js';
 import { crossFittedPredictions, type ValueModelOptions } from './value-models.js';
 
 /** A policy to evaluate: a policy file, or null for uniform exploration over the eligible actions. */
 export type TargetPolicy = PolicyFile | null;
+
+/**
+ * The policy that reads each record: one for all, or one per record (cross-fitted estimates: each
+ * record read by a policy not learned from it).
+ */
+export type PolicyReader = TargetPolicy | ((record: DecisionRecord, index: number) => TargetPolicy);
 
 export interface PolicyEstimates {
   /** Decisions read. */
@@ -61,14 +69,14 @@ export interface EstimatorTerms {
   dr: Float64Array;
 }
 
-export function estimatorTerms(records: readonly DecisionRecord[], policy: TargetPolicy, predictions?: readonly number[][]): EstimatorTerms {
+export function estimatorTerms(records: readonly DecisionRecord[], policy: PolicyReader, predictions?: readonly number[][]): EstimatorTerms {
   const n = records.length;
   const weights = new Float64Array(n);
   const ips = new Float64Array(n);
   const dr = new Float64Array(predictions ? n : 0);
   for (let i = 0; i < n; i++) {
     const r = records[i]!;
-    const pi = targetProbabilities(policy, r);
+    const pi = targetProbabilities(typeof policy === 'function' ? policy(r, i) : policy, r);
     const k = loggedIndex(r);
     const w = pi[k]! / r.propensity;
     weights[i] = w;
@@ -110,7 +118,7 @@ export interface EvaluateOptions extends ValueModelOptions {
 }
 
 /** IPS, SNIPS and DR estimates of a policy's value per decision on `records`. */
-export function evaluatePolicy(records: readonly DecisionRecord[], policy: TargetPolicy, options: EvaluateOptions = {}): PolicyEstimates {
+export function evaluatePolicy(records: readonly DecisionRecord[], policy: PolicyReader, options: EvaluateOptions = {}): PolicyEstimates {
   if (records.length === 0) throw new Error('no decisions to evaluate on');
   const alpha = options.alpha ?? 0.05;
   const predictions = options.predictions ?? crossFittedPredictions(records, options);
@@ -135,4 +143,22 @@ export function comparePolicies(
   const b = estimatorTerms(records, current, predictions);
   const diff = (x: Float64Array, y: Float64Array) => x.map((v, i) => v - y[i]!);
   return { n: records.length, dr: meanInterval(diff(a.dr, b.dr), alpha), ips: meanInterval(diff(a.ips, b.ips), alpha) };
+}
+
+/** A policy's estimates of each outcome per decision: click rate, add-to-cart rate, conversion, revenue and net. */
+export type OutcomeEstimates = Record<RewardKind, PolicyEstimates>;
+
+/**
+ * Each policy's IPS, SNIPS and DR estimates of every outcome (REWARD_KINDS) per decision: each
+ * outcome evaluated as the reward by evaluatePolicy, its outcome model cross-fitted once and shared
+ * by the policies. The records must carry outcomes (read from events).
+ */
+export function evaluateOutcomes(records: readonly DecisionRecord[], policies: readonly PolicyReader[], options: Omit<EvaluateOptions, 'predictions'> = {}): OutcomeEstimates[] {
+  const out = policies.map(() => ({}) as OutcomeEstimates);
+  for (const kind of REWARD_KINDS) {
+    const rewarded = withReward(records, kind);
+    const predictions = crossFittedPredictions(rewarded, options);
+    policies.forEach((policy, i) => (out[i]![kind] = evaluatePolicy(rewarded, policy, { ...options, predictions })));
+  }
+  return out;
 }

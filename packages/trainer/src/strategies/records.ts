@@ -21,7 +21,56 @@ export interface DecisionRecord {
   policyId?: string;
   /** The session it was made in, when known: learning and checking split logs by session. */
   sessionId?: string;
+  /** What followed it in its session, each a reward `hunch policy --reward` can learn for (absent on records not read from events). */
+  outcomes?: DecisionOutcomes;
 }
+
+/** What followed a decision in its session, at or after it. */
+export interface DecisionOutcomes {
+  /** 1 when its action was clicked: a `select_promotion` with promotion_id = the action and creative_slot = the strategy (what `<hunch-slot>` logs), else 0. */
+  click: number;
+  /** 1 when an `add_to_cart` followed, else 0. */
+  addToCart: number;
+  /** 1 when a purchase followed, else 0. */
+  purchase: number;
+  /** The purchase value that followed (gross: no action cost taken off). */
+  revenue: number;
+}
+
+/**
+ * What a policy can be learned for and is checked on (`hunch policy --reward`): `net` (the
+ * record's reward: revenue less the action's cost), `revenue`, `conversion` (purchase 0/1),
+ * `add_to_cart` and `click` (0/1 each), in the order the report lists them.
+ */
+export const REWARD_KINDS = ['click', 'add_to_cart', 'conversion', 'revenue', 'net'] as const;
+export type RewardKind = (typeof REWARD_KINDS)[number];
+
+/** Parses a reward kind; throws with a one-line message on anything else. */
+export function parseRewardKind(text: string): RewardKind {
+  if ((REWARD_KINDS as readonly string[]).includes(text)) return text as RewardKind;
+  throw new Error(`must be one of ${[...REWARD_KINDS].reverse().join(', ')}, got ${JSON.stringify(text)}`);
+}
+
+/** A record's value of a reward kind (`net`: its reward); throws on a record without outcomes for any other kind. */
+export function outcomeValue(record: DecisionRecord, kind: RewardKind): number {
+  if (kind === 'net') return record.reward;
+  const o = record.outcomes;
+  if (!o) throw new Error(`decision of ${record.strategy} has no outcomes to read ${kind} from`);
+  switch (kind) {
+    case 'click':
+      return o.click;
+    case 'add_to_cart':
+      return o.addToCart;
+    case 'conversion':
+      return o.purchase;
+    case 'revenue':
+      return o.revenue;
+  }
+}
+
+/** The records with `kind` as their reward (the same records for `net`): what the learner and the estimators then read. */
+export const withReward = (records: readonly DecisionRecord[], kind: RewardKind): DecisionRecord[] =>
+  kind === 'net' ? [...records] : records.map((r) => ({ ...r, reward: outcomeValue(r, kind) }));
 
 /** Cost per purchase of each action that costs something (an incentive: its discount), in the shop's currency. */
 export type ActionCosts = Readonly<Record<string, number>>;

@@ -155,8 +155,12 @@ export function oracleValue(population: readonly SimShopper[], model: StrategySh
   return sum / population.length;
 }
 
-/** A simulated decision: the record, and the purchase that followed it (its gross value), if any. */
-export type SimDecision = DecisionRecord & { purchaseValue: number | null };
+/**
+ * A simulated decision: the record, and the purchase that followed it (its gross value), if any.
+ * `clicked` and `addedToCart`, when set, say whether its action was clicked and a product added to
+ * the cart after it; when not (logDecisions leaves them out), decisionEvents draws them.
+ */
+export type SimDecision = DecisionRecord & { purchaseValue: number | null; clicked?: boolean; addedToCart?: boolean };
 
 /**
  * The decisions `policy` makes for `shoppers`, drawn as the browser draws them, and their
@@ -187,16 +191,35 @@ export function logDecisions(shoppers: readonly SimShopper[], policy: PolicyFile
 }
 
 /**
+ * The simulated shop's clicks and add-to-carts, drawn by decisionEvents only (so rewards, true
+ * values and logDecisions' draws are as before): a shown action (any but `none`) is clicked by a
+ * shopper who goes on to buy with probability 0.3, by one who does not with 0.05; a buyer adds to
+ * the cart after the decision with probability 0.6, a non-buyer with 0.2 after a click and 0.05
+ * without one.
+ */
+export const SIM_CLICKS = { buyer: 0.3, nonBuyer: 0.05, addToCart: { buyer: 0.6, clicked: 0.2, other: 0.05 } } as const;
+
+/**
  * Simulated decisions as the events the browser would upload: per decision a session with the
- * `decision` event (its params carrying `features` and `eligible`, the fields the learner needs)
- * and, when the shopper bought, a `purchase` a minute later.
+ * `decision` event (its params carrying `features` and `eligible`, the fields the learner needs),
+ * the `select_promotion` of its action when clicked (10 s later, as `<hunch-slot>` logs it:
+ * promotion_id = the action, creative_slot = the strategy), an `add_to_cart` when one followed
+ * (30 s later) and, when the shopper bought, a `purchase` a minute later. Clicks and add-to-carts
+ * are the decision's `clicked` / `addedToCart` when set, else drawn by SIM_CLICKS from a stream of
+ * their own (the other events, ids included, are the same as without them).
  */
 export function decisionEvents(decisions: readonly SimDecision[], startTs = 1_767_225_600_000): Array<Record<string, unknown>> {
   const events: Array<Record<string, unknown>> = [];
   const rng = new Rng(decisions.length);
+  const outcomeRng = new Rng(hashSeed(decisions.length, 0xc11c));
   decisions.forEach((d, i) => {
     const sessionId = rng.uuid();
     const ts = startTs + i * 1000;
+    const bought = d.purchaseValue !== null;
+    const clickDraw = outcomeRng.next();
+    const cartDraw = outcomeRng.next();
+    const clicked = d.clicked ?? (d.action !== 'none' && clickDraw < (bought ? SIM_CLICKS.buyer : SIM_CLICKS.nonBuyer));
+    const added = d.addedToCart ?? cartDraw < (bought ? SIM_CLICKS.addToCart.buyer : clicked ? SIM_CLICKS.addToCart.clicked : SIM_CLICKS.addToCart.other);
     events.push({
       id: rng.uuid(),
       name: 'decision',
@@ -204,6 +227,8 @@ export function decisionEvents(decisions: readonly SimDecision[], startTs = 1_76
       sessionId,
       params: { strategy_id: d.strategy, action_id: d.action, propensity: d.propensity, policy_id: d.policyId ?? 'uniform', features: d.features, eligible: d.eligible },
     });
+    if (clicked) events.push({ id: outcomeRng.uuid(), name: 'select_promotion', ts: ts + 10_000, sessionId, params: { promotion_id: d.action, creative_slot: d.strategy } });
+    if (added) events.push({ id: outcomeRng.uuid(), name: 'add_to_cart', ts: ts + 30_000, sessionId, params: { item_id: 'sim-item' } });
     if (d.purchaseValue !== null) events.push({ id: rng.uuid(), name: 'purchase', ts: ts + 60_000, sessionId, params: { value: d.purchaseValue, currency: 'EUR' } });
   });
   return events;
