@@ -18,7 +18,7 @@ import { exportModel, parseQuant } from './export.js';
 import { readBaseModel } from './base-model.js';
 import { Attributor, parseSplit, reportFromAttribution, ReportError, reportHtml, reportText } from './report/index.js';
 import { simulateEvents } from './simulate.js';
-import { parseCosts, PolicyError, policyFromLogs, policyText } from './strategies/index.js';
+import { parseCosts, parseRewardKind, PolicyError, policyFromLogs, policyText } from './strategies/index.js';
 import { DEFAULT_EVENT_TRAIN_OPTIONS, trainEvents } from './train-events.js';
 
 /** Training state is saved this often (steps) by `hunch benchmark --state`. */
@@ -48,6 +48,7 @@ const COMMAND_USAGE: Record<string, string> = {
                [--plan SHOPPERS (per arm the experiment is planned to reach; tunes the always-valid intervals, default 5000)]`,
   policy: `  hunch policy --from events.sqlite|events.ndjson --out policy.json [--current policy.json (default: none yet, uniform exploration)]
                [--costs action=cost,... (per purchase, e.g. incentive=5)] [--epsilon E (default from the evidence: 0.1 to 0.05)] [--id ID] [--check-share 0.5] [--seed 0]
+               [--reward net|revenue|conversion|add_to_cart|click (what it is learned for and checked on; default net: revenue less --costs)]
                (decision events must carry params.features; writes policy.json only when it is estimated to beat --current, else exit 2)`,
 };
 
@@ -392,7 +393,7 @@ async function reportCommand(args: string[]): Promise<void> {
  * the comparison as text, then as one JSON line. Not shipped: exit code 2 and one line on stderr.
  */
 async function policyCommand(args: string[]): Promise<void> {
-  const flags = parse(args, ['from', 'out', 'current', 'costs', 'epsilon', 'id', 'check-share', 'seed']);
+  const flags = parse(args, ['from', 'out', 'current', 'costs', 'epsilon', 'id', 'check-share', 'seed', 'reward']);
   const from = required(flags, 'from');
   const out = required(flags, 'out');
   let costs;
@@ -405,9 +406,16 @@ async function policyCommand(args: string[]): Promise<void> {
   if (epsilon !== undefined && !(epsilon > 0 && epsilon <= 1)) throw new UsageError(`--epsilon must be in (0, 1], got ${JSON.stringify(flags.epsilon)}`);
   const checkShare = flags['check-share'] === undefined ? undefined : Number(flags['check-share']);
   if (checkShare !== undefined && !(checkShare > 0 && checkShare < 1)) throw new UsageError(`--check-share must be in (0, 1), got ${JSON.stringify(flags['check-share'])}`);
+  let reward;
+  try {
+    reward = flags.reward === undefined ? 'net' : parseRewardKind(flags.reward);
+  } catch (error) {
+    throw new UsageError(`--reward ${(error as Error).message}`);
+  }
   const result = await policyFromLogs({
     from,
     costs,
+    reward,
     ...(flags.current === undefined ? {} : { current: flags.current }),
     ...(epsilon === undefined ? {} : { epsilon }),
     ...(flags.id === undefined ? {} : { id: flags.id }),

@@ -12,7 +12,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HunchEvent } from '@hunch/core';
 import { openSqliteStore } from '../../collector/src/sqlite-store.js';
 import { buildCli, lastJson, type Cli } from './cli-helpers.js';
-import { cartNudgeRules, decisionEvents, logDecisions, simulateShoppers } from '../src/strategies/index.js';
+import { cartNudgeRules, decisionEvents, logDecisions, simulateShoppers, type PolicyCommandResult } from '../src/strategies/index.js';
+
+/** The JSON line `hunch policy` prints last. */
+const policyJson = (stdout: string) => lastJson(stdout) as unknown as PolicyCommandResult & { out: string | null };
 
 let cli: Cli;
 let dir: string;
@@ -50,6 +53,33 @@ describe('hunch policy', () => {
     const written = validatePolicy(JSON.parse(await readFile(out, 'utf8')));
     expect(written.ok && written.policy.id).toBe('p1');
     expect(run.stderr).toContain(`policy p1 -> ${out}`);
+    // Learned for net by default; every outcome estimated for both policies, from the clicks and add-to-carts read.
+    expect(run.stdout).toMatch(/purchases, \d+ add-to-carts, \d+ clicks on actions/);
+    expect(run.stdout).toMatch(/\n  net \* /);
+    const { reward, outcomes } = policyJson(run.stdout);
+    expect(reward).toBe('net');
+    for (const side of ['candidate', 'current'] as const) {
+      expect(Object.keys(outcomes[side]).sort()).toEqual(['add_to_cart', 'click', 'conversion', 'net', 'revenue']);
+    }
+    expect(outcomes.current.click.dr.value).toBeGreaterThan(0);
+  });
+
+  it('--reward click learns for clicks, checks on them and reports every outcome', async () => {
+    const out = join(dir, 'out', 'click.json');
+    const run = await cli.run(['policy', '--from', join(dir, 'events.ndjson'), '--out', out, '--costs', 'incentive=5', '--id', 'clicks', '--reward', 'click']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('value per decision, click (--reward; 95% intervals)');
+    expect(run.stdout).toMatch(/\n  click rate \* +0\.\d{3} \[/);
+    for (const name of ['add-to-cart rate', 'conversion', 'revenue', 'net']) expect(run.stdout).toMatch(new RegExp(`\\n  ${name} +-?\\d+\\.\\d{3} \\[`));
+    const result = policyJson(run.stdout);
+    expect(result).toMatchObject({ ship: true, reward: 'click', current: 'uniform' });
+    // Checked on clicks: a gain in click rate (a fraction per decision), and the clicks of the candidate above uniform's.
+    expect(result.check.gain.low).toBeGreaterThan(0);
+    expect(result.check.gain.high).toBeLessThan(1);
+    expect(result.outcomes.candidate.click.dr.low).toBeGreaterThan(result.outcomes.current.click.dr.high);
+    // Learned for clicks, not net revenue: not the net policy.
+    const net = JSON.parse(await readFile(join(dir, 'out', 'policy.json'), 'utf8'));
+    expect(JSON.parse(await readFile(out, 'utf8')).strategies).not.toEqual(net.strategies);
   });
 
   it('reads the collector database the same way', async () => {
@@ -86,6 +116,11 @@ describe('hunch policy', () => {
     const costs = await cli.run(['policy', '--from', join(dir, 'events.ndjson'), '--out', join(dir, 'x.json'), '--costs', 'incentive']);
     expect(costs.code).toBe(1);
     expect(costs.stderr).toMatch(/^hunch: --costs: costs must be action=cost pairs/);
+    const reward = await cli.run(['policy', '--from', join(dir, 'events.ndjson'), '--out', join(dir, 'x.json'), '--reward', 'clicks']);
+    expect(reward.code).toBe(1);
+    expect(reward.stderr).toMatch(/^hunch: --reward must be one of net, revenue, conversion, add_to_cart, click, got "clicks"/);
+    expect(reward.stderr.trim().split('\n')).toHaveLength(1);
+    expect(existsSync(join(dir, 'x.json'))).toBe(false);
     const noOut = await cli.run(['policy', '--from', join(dir, 'events.ndjson')]);
     expect(noOut.stderr).toMatch(/--out is required/);
   });

@@ -1,13 +1,17 @@
 /**
  * `hunch policy`: learn a policy from uploaded decision logs, estimate it and the current one off
  * policy, and apply the ship rule. The CLI parses flags, prints and writes; this does the work.
- * Decisions must carry `params.features` (see logs.ts).
+ * Decisions must carry `params.features` (see logs.ts). The policy is learned for, and checked
+ * on, one reward (`reward`: net by default); the report adds every outcome's estimates (click,
+ * add to cart, conversion, revenue, net) for both policies.
  */
 import { readFile } from 'node:fs/promises';
 import { validatePolicy, type PolicyFile } from '@hunch/core';
 import { readDecisionLog, type DecisionLogReport } from './logs.js';
 import { CROSS_FIT_SHIP_RULE, learnAndCheck, SHIP_RULE, type ShipCheck } from './ship.js';
-import type { ActionCosts } from './records.js';
+import { learnPolicy } from './learn.js';
+import { evaluateOutcomes, type OutcomeEstimates, type TargetPolicy } from './ope.js';
+import { withReward, type ActionCosts, type DecisionRecord, type RewardKind } from './records.js';
 
 /** Bad input (no file, no learnable decisions, a current policy that does not parse): one line, exit 1. */
 export class PolicyError extends Error {}
@@ -21,6 +25,8 @@ export interface PolicyCommandOptions {
   id?: string;
   checkShare?: number;
   seed?: number;
+  /** What the policy is learned for and checked on (default `net`: revenue less the action's cost). */
+  reward?: RewardKind;
 }
 
 export interface PolicyCommandResult {
@@ -35,6 +41,34 @@ export interface PolicyCommandResult {
   ship: boolean;
   rule: string;
   reason: string;
+  /** The reward the policy was learned for and the ship rule checked. */
+  reward: RewardKind;
+  /**
+   * Every outcome per decision (IPS, SNIPS, DR with intervals) of the candidate and of the current
+   * policy, on all the decisions. The candidate's are cross-fitted (outcomeReader): each decision
+   * read by a policy learned as the candidate was (same reward and ε) on the sessions of the other
+   * half, alternate sessions forming the halves.
+   */
+  outcomes: { candidate: OutcomeEstimates; current: OutcomeEstimates };
+}
+
+/**
+ * The candidate's reader for the outcome estimates: records of alternate sessions (in the order
+ * the log first saw them) form two halves, and each record is read by the policy learned, like
+ * `policy` (same reward and ε), on the other half; so no outcome is estimated by a policy that was
+ * fitted to it.
+ */
+function outcomeReader(records: readonly DecisionRecord[], reward: RewardKind, policy: PolicyFile): (record: DecisionRecord, index: number) => TargetPolicy {
+  const sessions = new Map<string, number>();
+  const side = records.map((r, i) => {
+    if (r.sessionId === undefined) return i % 2;
+    if (!sessions.has(r.sessionId)) sessions.set(r.sessionId, sessions.size);
+    return sessions.get(r.sessionId)! % 2;
+  });
+  const halves = [0, 1].map((k) => withReward(records.filter((_, i) => side[i] !== k), reward));
+  if (halves.some((h) => h.length === 0)) throw new Error(`too few sessions to estimate the outcomes cross-fitted (${sessions.size})`);
+  const readers = halves.map((learnFrom, k) => learnPolicy(learnFrom, { id: `${policy.id}/${k}`, epsilon: policy.epsilon }));
+  return (_, i) => readers[side[i]!]!;
 }
 
 async function readCurrent(path: string): Promise<PolicyFile> {
@@ -70,15 +104,19 @@ export async function policyFromLogs(options: PolicyCommandOptions): Promise<Pol
       `${options.from}: ${records.length} learnable decisions (${report.decisions} decision events, ${report.withoutFeatures} without params.features); at least 50 are needed`,
     );
   }
+  const reward = options.reward ?? 'net';
   let result;
+  let outcomes: PolicyCommandResult['outcomes'];
   try {
-    result = learnAndCheck(records, {
+    result = learnAndCheck(withReward(records, reward), {
       id: options.id ?? `learned-${records.length}`,
       current,
       ...(options.epsilon === undefined ? {} : { epsilon: options.epsilon }),
       ...(options.checkShare === undefined ? {} : { checkShare: options.checkShare }),
       ...(options.seed === undefined ? {} : { seed: options.seed }),
     });
+    const [candidate, deployed] = evaluateOutcomes(records, [outcomeReader(records, reward, result.policy), current]);
+    outcomes = { candidate: candidate!, current: deployed! };
   } catch (error) {
     throw new PolicyError((error as Error).message);
   }
@@ -94,30 +132,45 @@ export async function policyFromLogs(options: PolicyCommandOptions): Promise<Pol
     ship: result.check.ship,
     rule: result.crossFit ? `${SHIP_RULE}; ${CROSS_FIT_SHIP_RULE}` : SHIP_RULE,
     reason,
+    reward,
+    outcomes,
   };
 }
 
 const f = (x: number) => x.toFixed(3);
 const round4 = (x: number) => Math.round(x * 10_000) / 10_000;
 const row = (name: string, e: { value: number; low: number; high: number }) => `  ${name.padEnd(6)} ${f(e.value).padStart(9)}  [${f(e.low)}, ${f(e.high)}]`;
+const cell = (e: { value: number; low: number; high: number }) => `${f(e.value).padStart(8)} [${f(e.low)}, ${f(e.high)}]`.padEnd(30);
+const OUTCOME_ROWS: Array<[RewardKind, string]> = [
+  ['click', 'click rate'],
+  ['add_to_cart', 'add-to-cart rate'],
+  ['conversion', 'conversion'],
+  ['revenue', 'revenue'],
+  ['net', 'net'],
+];
 
 /** The comparison as text lines. */
 export function policyText(result: PolicyCommandResult): string {
   const { check, log } = result;
+  const head = `value per decision, ${result.reward} (--reward; 95% intervals)   `;
   const lines = [
-    `read ${log.events} events: ${log.decisions} decisions (${log.records} learnable, ${log.withoutFeatures} without features, ${log.inferredEligible} with eligible actions inferred), ${log.purchases} purchases${log.invalid ? `, ${log.invalid} invalid lines skipped` : ''}`,
+    `read ${log.events} events: ${log.decisions} decisions (${log.records} learnable, ${log.withoutFeatures} without features, ${log.inferredEligible} with eligible actions inferred), ${log.purchases} purchases, ${log.addToCarts} add-to-carts, ${log.clicks} clicks on actions${log.invalid ? `, ${log.invalid} invalid lines skipped` : ''}`,
     result.crossFit
       ? `learned ${result.policy.id} (ε ${round4(result.policy.epsilon)}) on all ${result.learnedOn} decisions; checked cross-fitted on ${result.checkedOn} (each half by the policy learned on the other)`
       : `learned ${result.policy.id} (ε ${round4(result.policy.epsilon)}) on ${result.learnedOn} decisions; checked on ${result.checkedOn} others`,
-    `value per decision (95% intervals)   candidate ${result.policy.id}${result.crossFit ? ' (cross-fitted: both halves pooled)' : ''}`,
+    `${head}candidate ${result.policy.id}${result.crossFit ? ' (cross-fitted: both halves pooled)' : ''}`,
     row('IPS', check.candidate.ips),
     row('SNIPS', check.candidate.snips),
     row('DR', check.candidate.dr),
-    `                                     current ${result.current}`,
+    `${' '.repeat(head.length)}current ${result.current}`,
     row('IPS', check.current.ips),
     row('SNIPS', check.current.snips),
     row('DR', check.current.dr),
     `gain (candidate − current), DR:  ${f(check.gain.value)}  [${f(check.gain.low)}, ${f(check.gain.high)}]`,
+    `each outcome per decision, DR (95% intervals; the candidate cross-fitted: each of the ${log.records} decisions read by a policy learned like it on the other half, alternate sessions)`,
+    `  ${''.padEnd(17)} ${`candidate ${result.policy.id}`.padEnd(30)} current ${result.current}`,
+    ...OUTCOME_ROWS.map(([kind, name]) => `  ${`${name}${kind === result.reward ? ' *' : ''}`.padEnd(17)} ${cell(result.outcomes.candidate[kind].dr)} ${cell(result.outcomes.current[kind].dr).trimEnd()}`),
+    `  (* the reward learned for)`,
     `rule: ${result.rule}`,
     result.reason,
   ];
