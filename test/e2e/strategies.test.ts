@@ -277,6 +277,35 @@ describe('<hunch-slot>', () => {
     expect(await events('decision')).toEqual([{ strategy_id: 'cart-nudge', action_id: 'remind', propensity: 1 / 3, policy_id: 'uniform', features: expect.any(Array), eligible: ['remind', 'free-shipping', 'none'] }]);
   });
 
+  it('decides again when its name changes: the old content goes, the new strategy renders and its exposure is logged', async () => {
+    const exit = { actions: [{ id: 'come-back', kind: 'message' as const, copy: 'Before you go: {title} is still here', when: { minCartItems: 1 } }] };
+    await open({ u: 0, strategies: { ...NUDGE, 'exit-offer': exit } });
+    await atRiskCart();
+    await page.evaluate(async () => {
+      const element = document.createElement('hunch-slot');
+      element.setAttribute('name', 'cart-nudge'); // not connected yet: no decision
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      document.body.append(element);
+    });
+    await expect.poll(async () => (await slot()).message, { timeout: 60_000 }).toBe('Still thinking about Classic Mug?');
+    await expect.poll(() => events('view_promotion'), { timeout: 10_000 }).toEqual([{ promotion_id: 'remind', creative_slot: 'cart-nudge' }]);
+    expect((await events('decision')).map((params) => `${params.strategy_id}:${params.action_id}`)).toEqual(['cart-nudge:remind']); // one decision on connection
+
+    await page.evaluate(() => document.querySelector('hunch-slot')!.setAttribute('name', 'exit-offer'));
+    await expect.poll(async () => (await slot()).message, { timeout: 10_000 }).toBe('Before you go: Classic Mug is still here');
+    expect((await slot()).elements).toEqual(['div', 'span']); // the new box only
+    expect(await page.evaluate(() => (document.querySelector('hunch-slot') as HTMLElement & { decision: { strategy: string } }).decision.strategy)).toBe('exit-offer');
+    await expect.poll(() => events('view_promotion'), { timeout: 10_000 }).toEqual([
+      { promotion_id: 'remind', creative_slot: 'cart-nudge' },
+      { promotion_id: 'come-back', creative_slot: 'exit-offer' },
+    ]);
+    // The same name again is no change: no new decision.
+    await page.evaluate(() => document.querySelector('hunch-slot')!.setAttribute('name', 'exit-offer'));
+    await page.waitForTimeout(300);
+    expect((await events('decision')).map((params) => `${params.strategy_id}:${params.action_id}`)).toEqual(['cart-nudge:remind', 'exit-offer:come-back']);
+    expect(warnings).toEqual([]);
+  });
+
   it('shows the free-shipping bar with its progress', async () => {
     await open({ u: 0.5 });
     await atRiskCart();

@@ -10,7 +10,8 @@
  * it is viewable (capture/viewable.ts, the same rule as impressions and exposures), and as
  * `select_promotion` on each click; neither without personalization_storage consent. The
  * element's `decision` property holds the decision, and a `hunch-decision` event (bubbling,
- * composed) carries it as its detail once made, for a shop's own display.
+ * composed) carries it as its detail once made, for a shop's own display. Changing `name` while
+ * connected decides again for the new strategy, as a first render (its own exposure).
  */
 import type { Hunch } from '../api.js';
 import { watchViewable } from '../capture/viewable.js';
@@ -54,6 +55,13 @@ export function defineSlotElement(hunch: Hunch): void {
     /** The decision shown (null: none made, or bad input; undefined: not yet). */
     decision: Decision | null | undefined;
     private stop: (() => void) | undefined;
+
+    static readonly observedAttributes = ['name'];
+
+    /** A new name while shown: the old decision goes, the new strategy decides (not before the first connection). */
+    attributeChangedCallback(_attribute: string, before: string | null, after: string | null): void {
+      if (this.stop && before !== after) this.connectedCallback();
+    }
 
     connectedCallback(): void {
       this.stop?.();
