@@ -146,8 +146,12 @@ describe('export (fp32, KV cache)', () => {
     expect(manifest.vocabulary).toEqual(checkpoint.metadata.vocabulary);
     const onnxFiles = ['onnx/model.onnx', 'onnx/model_q4.onnx', 'onnx/model_quantized.onnx'];
     expect(Object.keys(manifest.files).sort()).toEqual(
-      ['catalog.json', 'config.json', 'generation_config.json', 'model.safetensors', ...onnxFiles, 'tokenizer.json', 'tokenizer_config.json'],
+      ['catalog.json', 'config.json', 'generation_config.json', 'model.safetensors', ...onnxFiles, 'purchase.json', 'tokenizer.json', 'tokenizer_config.json'],
     );
+    // The simulated shoppers buy: training fitted the session purchase model, and it ships, named and hashed.
+    expect(checkpoint.metadata.purchase).toBeDefined();
+    expect(manifest.purchase).toBe('purchase.json');
+    expect(JSON.parse(await readFile(join(modelDir, 'purchase.json'), 'utf8'))).toEqual(checkpoint.metadata.purchase);
     const onDisk = (await readdir(modelDir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(modelDir.length + 1));
     expect(onDisk.sort()).toEqual([...Object.keys(manifest.files), 'hunch.json'].sort());
     for (const [path, entry] of Object.entries(manifest.files)) {
@@ -193,7 +197,7 @@ describe('export (fp32, KV cache)', () => {
     const [a, b] = [join(work, 'again-a'), join(work, 'again-b')];
     for (const out of [a, b]) await exportModel({ checkpoint: checkpointDir, catalog: catalogPath, out, createdAt: '2024-01-01T00:00:00.000Z' });
     expect(await snapshot(b, b)).toEqual(await snapshot(a, a));
-    expect(Object.keys(await snapshot(a, a))).toHaveLength(10); // 8 model files, catalog.json and hunch.json
+    expect(Object.keys(await snapshot(a, a))).toHaveLength(11); // 8 model files, catalog.json, purchase.json and hunch.json
     for (const dir of [fp32Only, a, b]) await rm(dir, { recursive: true });
     expect(parseQuant('q4, fp32')).toEqual(['fp32', 'q4']);
     expect(() => parseQuant('fp32,int4')).toThrow('unknown quantization "int4"');
