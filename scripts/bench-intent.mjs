@@ -1,16 +1,21 @@
 // `npm run bench:intent`: the intent a strategy acts on, checked on real shoppers. The browser's
-// `purchaseProbability` (packages/browser/src/intent.ts) is the model's probability that the next
-// event is a buying step (add_to_cart, begin_checkout, purchase), from the next-token
-// distribution over action tokens and all item tokens (worker/signals.ts). Here it is scored
-// against "does this session end in a purchase?" on the raw DIGINETICA sample
+// `purchaseProbability` (packages/browser/src/intent.ts) is, where the model ships a session
+// purchase model (purchase.json, fitted by `hunch train` on events with purchases), its
+// probability that the session ends in a purchase (core's intent/session-purchase.ts); otherwise
+// the model's probability that the next event is a buying step (add_to_cart, begin_checkout,
+// purchase), from the next-token distribution over action tokens and all item tokens
+// (worker/signals.ts). Both are scored here against "does this session end in a purchase?" on the raw DIGINETICA sample
 // (../shared/datasets/diginetica-raw: 2,986 sessions with time, 138 with a purchase):
 // - the sessions become Hunch events (lib/intent-data.mjs: view_item with item_category, one
 //   purchase per order with its items), the earliest 70% by start time train, the latest 30% test;
 // - a small GPT-2 is trained on the training sessions with the trainer (`trainEvents`, as
 //   `hunch train` does, full softmax), exported to ONNX (fp32, as `hunch export`) and run in
-//   onnxruntime-node; each test session's purchaseProbability is read, as the worker computes it,
+//   onnxruntime-node; each test session's next-step value is read, as the worker computes it,
 //   after its first view, its first 3 views, and all its views before the purchase (the label
 //   never leaks: no cut goes past the first purchase);
+// - the shipped session purchase model: the purchase.json that training fitted on the training
+//   sessions and the export wrote, read back and validated with core's code, applied to the same
+//   cut's events with core's sessionPurchaseFeatures / sessionPurchaseProbability (what intent.ts runs);
 // - the baseline: logistic regression on views so far, seconds so far and the share of distinct
 //   products (lib/intent-data.mjs sessionFeatures), fitted on the training sessions at the same
 //   cut. The data has no cart events (views and orders only), so "cart events" cannot be a feature.
@@ -35,7 +40,7 @@ import { auc, bootstrap, brier, calibration, fitLogistic, logLoss, rocCurve } fr
 
 const started = performance.now();
 const CUT_NAMES = { first: 'after the first view', first3: 'after the first 3 views', beforePurchase: 'after every view before the purchase' };
-const WHO = { model: 'model (products)', categoryModel: 'model (categories)', baseline: 'baseline' };
+const WHO = { head: 'shipped purchase model', model: 'model (products), next step', categoryModel: 'model (categories), next step', baseline: 'baseline' };
 const root = fileURLToPath(new URL('..', import.meta.url));
 const datasets = process.env.HUNCH_DATASETS ?? join(root, '..', 'shared', 'datasets');
 const { values } = parseArgs({
@@ -58,7 +63,7 @@ const { values } = parseArgs({
 });
 const int = (name) => Number.parseInt(values[name], 10);
 const trainer = await import(pathToFileURL(join(root, 'packages/trainer/dist/index.js')).href);
-const { Vocabulary, encodeHistory, isEventName } = await import('@hunch/core');
+const { Vocabulary, encodeHistory, isEventName, sessionPurchaseFeatures, sessionPurchaseProbability, validateSessionPurchaseModel } = await import('@hunch/core');
 
 const round = (x, digits = 4) => (x === null ? null : Math.round(x * 10 ** digits) / 10 ** digits);
 const log = (line) => console.error(`bench:intent: ${line}`);
@@ -147,13 +152,16 @@ async function trainModel(name, sessions, seed = int('seed')) {
     return buying / all;
   }
   const known = new Set(vocabulary.items().map(({ itemId }) => itemId));
+  // The session purchase model as the worker reads it: the file hunch.json names, validated.
+  const purchaseModel = manifest.purchase === undefined ? null : validateSessionPurchaseModel(JSON.parse(readFileSync(join(dir, 'model', manifest.purchase), 'utf8')));
+  if (purchaseModel && !purchaseModel.ok) throw new Error(`${name}: purchase.json: ${purchaseModel.error}`);
   const run = {
     vocabulary: vocabulary.size,
     steps: trained.steps,
     finalLoss: round(checkpoint.metadata.training.finalLoss),
     trainSeconds: round(trainSeconds, 1),
   };
-  return { purchaseProbability, known, run };
+  return { purchaseProbability, known, run, purchaseModel: purchaseModel?.model ?? null };
 }
 
 try {
@@ -168,12 +176,19 @@ try {
   const labels = test.map((s) => s.bought);
   const cuts = {};
   const curves = {};
-  const SCORES = ['model', 'categoryModel', 'baseline'];
+  const SCORES = ['head', 'model', 'categoryModel', 'baseline'];
+  if (!items.purchaseModel) throw new Error('training fitted no session purchase model on the training sessions');
+  log(`shipped purchase model: ${JSON.stringify(items.purchaseModel)}`);
   for (const [cut, viewsAt] of Object.entries(CUTS)) {
+    const head = [];
     const model = [];
     const categoryModel = [];
     for (const session of test) {
-      model.push(await items.purchaseProbability(viewEvents(session, viewsAt(session))));
+      const events = viewEvents(session, viewsAt(session));
+      const nextStep = await items.purchaseProbability(events);
+      model.push(nextStep);
+      // intent.ts: the shipped model's probability from the session's events (and the next-step value, where its features name it).
+      head.push(sessionPurchaseProbability(items.purchaseModel, sessionPurchaseFeatures(events, nextStep)));
       const asCat = asCategories(session);
       categoryModel.push(await categories.purchaseProbability(viewEvents(asCat, viewsAt(asCat))));
     }
@@ -184,10 +199,10 @@ try {
     const baseline = test.map((s) => fit.predict(sessionFeatures(viewsAt(s))));
     const baseRate = buyers(train) / train.length;
     const constant = test.map(() => baseRate);
-    const columns = [model, categoryModel, baseline];
+    const columns = [head, model, categoryModel, baseline];
     const intervals = bootstrap(columns, labels, (cols, y) => {
       const aucs = cols.map((c) => auc(c, y));
-      return [...aucs, aucs[0] - aucs[2], aucs[1] - aucs[2]];
+      return [...aucs, aucs[0] - aucs[3], aucs[1] - aucs[3], aucs[2] - aucs[3], aucs[0] - aucs[1]];
     }, { runs, seed: int('seed') });
     const score = (p, ci) => {
       const cal = calibration(p, labels, bins);
@@ -207,10 +222,11 @@ try {
       sessions: test.length,
       positives: buyers(test),
       meanViews: round(views.reduce((s, n) => s + n, 0) / views.length, 2),
-      model: score(model, intervals[0]),
-      categoryModel: score(categoryModel, intervals[1]),
-      baseline: { ...score(baseline, intervals[2]), features: FEATURE_NAMES, weights: fit.weights.map((w) => round(w)) },
-      aucDifference: { model: difference(0, 2, intervals[3]), categoryModel: difference(1, 2, intervals[4]) },
+      head: score(head, intervals[0]),
+      model: score(model, intervals[1]),
+      categoryModel: score(categoryModel, intervals[2]),
+      baseline: { ...score(baseline, intervals[3]), features: FEATURE_NAMES, weights: fit.weights.map((w) => round(w)) },
+      aucDifference: { head: difference(0, 3, intervals[4]), model: difference(1, 3, intervals[5]), categoryModel: difference(2, 3, intervals[6]), headVsModel: difference(0, 1, intervals[7]) },
       baseRate: { value: round(baseRate), brier: round(brier(constant, labels), 5), logLoss: round(logLoss(constant, labels)) },
     };
     curves[cut] = Object.fromEntries(SCORES.map((who, i) => [who, rocCurve(columns[i], labels)]));
@@ -255,6 +271,7 @@ try {
       runs: 'exported fp32 ONNX in onnxruntime-node',
       items: items.run,
       categories: categories.run,
+      purchaseModel: { ...items.purchaseModel, intercept: round(items.purchaseModel.intercept), weights: items.purchaseModel.weights.map((w) => round(w)) },
     },
     bootstrap: runs,
     cuts,
@@ -283,7 +300,7 @@ function render(r, htmlPath) {
   const rows = Object.entries(r.cuts).flatMap(([cut, c]) =>
     Object.keys(WHO).map(
       (who) =>
-        `| ${CUT_NAMES[cut]} (mean ${c.meanViews} views) | ${WHO[who]} | ${ci(c[who])} | ${who === 'baseline' ? '' : diff(c.aucDifference[who])} | ${c[who].brier.toFixed(4)} | ${pct2(c[who].meanPredicted)} | ${c[who].ece.toFixed(3)} |`,
+        `| ${CUT_NAMES[cut]} (mean ${c.meanViews} views) | ${WHO[who]} | ${ci(c[who])} | ${who === 'baseline' ? '' : diff(c.aucDifference[who])} | ${who === 'head' ? diff(c.aucDifference.headVsModel) : ''} | ${c[who].brier.toFixed(4)} | ${pct2(c[who].meanPredicted)} | ${c[who].ece.toFixed(3)} |`,
     ),
   );
   const calRows = Object.entries(r.cuts).flatMap(([cut, c]) =>
@@ -292,18 +309,20 @@ function render(r, htmlPath) {
   const final = r.cuts.beforePurchase;
   const m = r.model;
   const binCount = final.model.calibration.length;
+  const pm = m.purchaseModel;
   return `## Intent: purchaseProbability on real shoppers (DIGINETICA raw sample) — ${r.date}
 
-Produced by \`npm run bench:intent\` (${Math.round(r.seconds)} s on the 2-core machine, shared; JSON last line). Does the browser's \`purchaseProbability\` (the model's probability that the next event is a buying step, \`packages/browser/src/intent.ts\`) tell which real sessions end in a purchase?
+Produced by \`npm run bench:intent\` (${Math.round(r.seconds)} s on the 2-core machine, shared; JSON last line). Does the browser's \`purchaseProbability\` (\`packages/browser/src/intent.ts\`) tell which real sessions end in a purchase? It is the shipped session purchase model's probability where the model ships one (\`purchase.json\`, fitted by \`hunch train\` on events with purchases), else the model's probability that the next event is a buying step; both are measured.
 
 - **Data**: \`${r.data.source}\`, ${r.data.sessions} sessions, ${r.data.withPurchase} with a purchase, turned into Hunch events (\`scripts/lib/intent-data.mjs\`: \`view_item\` with \`item_category\`, one \`purchase\` per order with its items). Split by time, ${r.data.split}: train ${r.data.train.sessions} sessions (${r.data.train.withPurchase} buy), test ${r.data.test.sessions} sessions from ${r.data.test.from} to ${r.data.test.to}, **${r.data.test.withPurchase} of them buy**. The data has **no cart or checkout events** (views and orders only): the buying steps summed are just \`purchase\`, and no score can use cart events.
 - **Model (products)**: what a shop would ship. GPT-2, ${m.layers} layers, ${m.embd} dims, ${m.heads} heads, context ${m.context}, trained by the trainer's \`trainEvents\` (what \`hunch train\` runs; full softmax, ${m.epochs} epochs in batches of ${m.batchTokens} tokens, no early stopping, the last step kept): ${m.items.vocabulary} tokens, ${m.items.steps} steps, ${m.items.trainSeconds} s, final training loss ${m.items.finalLoss}. Exported as \`hunch export\` does (fp32 ONNX) and run in onnxruntime-node; the probability computed as the worker computes it (\`worker/signals.ts\` + \`intent.ts\`). Only **${pct(r.data.testViewsOfKnownItems)} of the test views are of products seen in training**; the rest read as \`[UNK]\`, a token training never saw.
+- **Shipped purchase model**: what \`intent().purchaseProbability\` is with this model. The \`purchase.json\` that \`trainEvents\` fitted on the training sessions (core's \`fitLogistic\`, L2 ${pm.fitted.l2}, over core's \`sessionPurchaseFeatures\` at cut points before each session's first purchase, each session weighted once: ${pm.fitted.sessions} sessions, ${pm.fitted.purchaseSessions} buying, ${pm.fitted.cuts} cuts) and the export wrote, read back, validated and applied to each test cut's events with core's \`sessionPurchaseProbability\`, as the page does. Weights: intercept ${pm.intercept}, ${pm.features.map((name, i) => `${name} ${pm.weights[i]}`).join(', ')} (the cart, checkout and search features are 0 here: the data has none of those events).
 - **Model (categories)**: the same, every product replaced by its category (\`item_id\` = category): ${m.categories.vocabulary} tokens, ${m.categories.steps} steps, ${m.categories.trainSeconds} s, loss ${m.categories.finalLoss}; ${pct(r.data.testViewsOfKnownCategories)} of the test views are of categories seen in training. It asks whether the products' sparsity is what holds the model back.
 - **Baseline**: logistic regression on ${FEATURE_NAMES.join(', ')} at the same cut, fitted on the training sessions (\`scripts/lib/intent-metrics.mjs\`). At the first view all three are constant, so it predicts the base rate (AUC 0.5).
 - Each test session is cut ${Object.values(CUT_NAMES).join(', ')} (fewer where fewer views come before its purchase): no cut goes past a session's first purchase, so the label never leaks. AUC intervals: stratified bootstrap, ${r.bootstrap} resamples of the test sessions, paired for the differences.
 
-| test sessions cut | scores | AUC [95% CI] | AUC − baseline [95% CI] | Brier | mean predicted (observed ${pct(final.positives / final.sessions)}) | calibration error (ECE) |
-|---|---|---|---|---|---|---|
+| test sessions cut | scores | AUC [95% CI] | AUC − baseline [95% CI] | AUC − next step [95% CI] | Brier | mean predicted (observed ${pct(final.positives / final.sessions)}) | calibration error (ECE) |
+|---|---|---|---|---|---|---|---|
 ${rows.join('\n')}
 
 ${r.seeds.length > 1 ? `The model on products trained again with other seeds (same data, same recipe; the rows above are seed ${r.seeds[0].seed}), AUC at each cut, the baseline beside:\n\n| seed | ${Object.keys(r.cuts).map((cut) => CUT_NAMES[cut]).join(' | ')} |\n|---|${Object.keys(r.cuts).map(() => '---').join('|')}|\n${r.seeds.map((x) => `| ${x.seed} | ${Object.keys(r.cuts).map((cut) => x.auc[cut].toFixed(3)).join(' | ')} |`).join('\n')}\n| baseline | ${Object.values(r.cuts).map((c) => c.baseline.auc.toFixed(3)).join(' | ')} |\n\n` : ''}Brier score of always predicting the training base rate (${pct(final.baseRate.value)}): ${final.baseRate.brier.toFixed(4)}.
@@ -316,7 +335,7 @@ ${calRows.join('\n')}
 
 ${htmlPath ? `The calibration and ROC charts: \`${htmlPath}\` (one self-contained page, Chart.js inlined, no network; written by the same command).\n\n` : ''}**Verdict on this data.** ${verdict(r)}
 
-**What this can and cannot show.** With ${final.positives} buying sessions among ${final.sessions}, an AUC's 95% interval is about ±${((final.model.aucCi[1] - final.model.aucCi[0]) / 2).toFixed(2)}, and the paired interval of a difference between two scores about ±${((final.aucDifference.model.ci[1] - final.aucDifference.model.ci[0]) / 2).toFixed(2)}, so only a gap about that large (or a score that far from 0.5) shows; each calibration bin holds about ${Math.round(final.positives / binCount)} buyers, so a bin's observed rate is known to within several points. It can show whether the signal ranks real sessions better than chance and than session length and time, and whether its level is in the right range. It cannot rank two models of similar AUC, tune a threshold, or speak for a shop with cart and checkout events (the strongest buying signals, absent here). And \`purchaseProbability\` is P(the next event is a buying step), not P(this session ends in a purchase): where a session simply ends there is no next event to learn from, so its level is a per-event rate (in the training sessions ${pct(r.data.train.nextEventIsPurchase)} of next events are a purchase, against ${pct(r.data.train.withPurchase / r.data.train.sessions)} of sessions buying), not the per-session rate, and it needs recalibrating before it is read as "will buy".
+**What this can and cannot show.** With ${final.positives} buying sessions among ${final.sessions}, an AUC's 95% interval is about ±${((final.model.aucCi[1] - final.model.aucCi[0]) / 2).toFixed(2)}, and the paired interval of a difference between two scores about ±${((final.aucDifference.model.ci[1] - final.aucDifference.model.ci[0]) / 2).toFixed(2)}, so only a gap about that large (or a score that far from 0.5) shows; each calibration bin holds about ${Math.round(final.positives / binCount)} buyers, so a bin's observed rate is known to within several points. It can show whether the signal ranks real sessions better than chance and than session length and time, and whether its level is in the right range. It cannot rank two models of similar AUC, tune a threshold, or speak for a shop with cart and checkout events (the strongest buying signals, absent here). And the next-step value is P(the next event is a buying step), not P(this session ends in a purchase): where a session simply ends there is no next event to learn from, so its level is a per-event rate (in the training sessions ${pct(r.data.train.nextEventIsPurchase)} of next events are a purchase, against ${pct(r.data.train.withPurchase / r.data.train.sessions)} of sessions buying), not the per-session rate: that is why the shipped purchase model, fitted on the session-level question, replaces it where training can fit one. Here the shipped model can only use views, distinct share and time (the baseline's information, differently cut and weighted), so it cannot be expected to beat the baseline; with cart and checkout events its other features carry the strongest signals.
 `;
 }
 
@@ -330,8 +349,11 @@ function verdict(r) {
   const chance = (ci) => (ci[0] > 0.5 ? 'better than chance' : 'not distinguishable from chance');
   const top = c.model.calibration.at(-1);
   const best = c.model.calibration.reduce((a, b) => (b.observed > a.observed ? b : a));
+  const h = c.head;
   return (
-    `After every view before the purchase, the shipped signal (model on products) has AUC ${f(c.model.auc)} ${interval(c.model.aucCi)}, ${chance(c.model.aucCi)}; ` +
+    `After every view before the purchase, the shipped purchase model has AUC ${f(h.auc)} ${interval(h.aucCi)}, ${chance(h.aucCi)}; it is ${sure(c.aucDifference.headVsModel.ci)} the next-step value (difference ${f(c.aucDifference.headVsModel.value)} ${interval(c.aucDifference.headVsModel.ci)}) and ${sure(c.aucDifference.head.ci)} the baseline (${f(c.aucDifference.head.value)} ${interval(c.aucDifference.head.ci)}); ` +
+    `its mean probability is ${(h.meanPredicted * 100).toFixed(1)} % against ${((c.positives / c.sessions) * 100).toFixed(1)} % buying (ECE ${h.ece.toFixed(3)}, Brier ${h.brier.toFixed(4)} against the base rate's ${c.baseRate.brier.toFixed(4)}); after the first 3 views ${f(early.head.auc)} ${interval(early.head.aucCi)}. ` +
+    `The model's next-step value (model on products) has AUC ${f(c.model.auc)} ${interval(c.model.aucCi)}, ${chance(c.model.aucCi)}; ` +
     `the three-feature baseline has ${f(c.baseline.auc)} ${interval(c.baseline.aucCi)}, and the model is ${sure(c.aucDifference.model.ci)} it (difference ${f(c.aucDifference.model.value)} ${interval(c.aucDifference.model.ci)}). ` +
     (r.seeds.length > 1
       ? `Trained again with seeds ${r.seeds.map((x) => x.seed).join(', ')}, the same model scores ${r.seeds.map((x) => f(x.auc.beforePurchase)).join(', ')} there: one training run's luck moves it by as much as the bootstrap interval. `
@@ -376,7 +398,7 @@ var data=JSON.parse(document.getElementById('data').textContent);var r=data.resu
 var pct=function(x){return (x*100).toFixed(1)+' %';};
 var f3=function(x){return x.toFixed(3);};
 document.getElementById('summary').textContent='npm run bench:intent, '+r.date+'. Test: '+r.data.test.sessions+' real sessions, '+r.data.test.withPurchase+' of them buy; trained on the earlier '+r.data.train.sessions+'. Models: GPT-2 '+r.model.layers+' layers x '+r.model.embd+' dims (AUC after every view before the purchase by training seed: '+r.seeds.map(function(x){return 'seed '+x.seed+' '+f3(x.auc.beforePurchase);}).join(', ')+'), exported ONNX in onnxruntime-node, read as the browser reads purchaseProbability; one on products (as a shop ships it), one on categories. Baseline: logistic regression on views so far, seconds so far and the share of distinct products. The data has no cart events. Whiskers: 95% Wilson intervals of each bin\\'s observed rate. With so few buyers the intervals are wide: read the shape, not the decimals.';
-var colours={model:'#2f6fdf',categoryModel:'#2a9d6f',baseline:'#d9822b'};
+var colours={head:'#c2185b',model:'#2f6fdf',categoryModel:'#2a9d6f',baseline:'#d9822b'};
 var root=document.getElementById('cuts');
 Object.keys(r.cuts).forEach(function(cut){
   var c=r.cuts[cut];var keys=Object.keys(who);

@@ -1,6 +1,7 @@
 // Scoring a probability against a yes/no outcome, for `npm run bench:intent`: AUC (with a
 // bootstrap interval), Brier score, a calibration table, and the plain logistic regression the
-// baseline is. Plain JS over arrays, no dependencies; test/bench-intent.test.ts checks them.
+// baseline is (core's fitLogistic). Plain JS over arrays; test/bench-intent.test.ts checks them.
+import { fitLogistic as fitCore } from '@hunch/core';
 
 /** Deterministic uniform [0, 1) numbers (mulberry32): the same bootstrap on every run. */
 export function rng(seed) {
@@ -137,57 +138,12 @@ export function rocCurve(scores, labels) {
   return points;
 }
 
-const sigmoid = (z) => 1 / (1 + Math.exp(-z));
-
-function solve(a, b) {
-  // Gaussian elimination with partial pivoting on a small dense system.
-  const n = b.length;
-  const m = a.map((row, i) => [...row, b[i]]);
-  for (let c = 0; c < n; c++) {
-    let pivot = c;
-    for (let r = c + 1; r < n; r++) if (Math.abs(m[r][c]) > Math.abs(m[pivot][c])) pivot = r;
-    [m[c], m[pivot]] = [m[pivot], m[c]];
-    for (let r = 0; r < n; r++) {
-      if (r === c) continue;
-      const f = m[r][c] / m[c][c];
-      for (let k = c; k <= n; k++) m[r][k] -= f * m[c][k];
-    }
-  }
-  return m.map((row, i) => row[n] / row[i]);
-}
-
 /**
- * Logistic regression by Newton's method (IRLS), with an intercept and a small ridge penalty
- * `l2` on the other weights (keeps a separable or collinear fit finite). Features are
- * standardised inside, the weights returned on the original scale.
- * Returns { weights: [intercept, ...], predict(row) }.
+ * The baseline's logistic regression: core's fitLogistic (packages/core/src/intent/logistic.ts,
+ * IRLS with a small ridge penalty on the standardised weights), the very fit `hunch train` uses for
+ * the shipped session purchase model. Returns { weights: [intercept, ...], predict(row) }.
  */
 export function fitLogistic(rows, labels, { l2 = 1e-3, iterations = 50 } = {}) {
-  const d = rows[0].length;
-  const mean = Array.from({ length: d }, (_, j) => rows.reduce((s, r) => s + r[j], 0) / rows.length);
-  const sd = Array.from({ length: d }, (_, j) => Math.sqrt(rows.reduce((s, r) => s + (r[j] - mean[j]) ** 2, 0) / rows.length) || 1);
-  const x = rows.map((r) => [1, ...r.map((v, j) => (v - mean[j]) / sd[j])]);
-  const y = labels.map((label) => (label ? 1 : 0));
-  let w = new Array(d + 1).fill(0);
-  for (let it = 0; it < iterations; it++) {
-    const grad = new Array(d + 1).fill(0);
-    const hess = Array.from({ length: d + 1 }, () => new Array(d + 1).fill(0));
-    for (let i = 0; i < x.length; i++) {
-      const p = sigmoid(x[i].reduce((s, v, j) => s + v * w[j], 0));
-      const s = p * (1 - p);
-      for (let j = 0; j <= d; j++) {
-        grad[j] += (y[i] - p) * x[i][j];
-        for (let k = 0; k <= d; k++) hess[j][k] += s * x[i][j] * x[i][k];
-      }
-    }
-    for (let j = 1; j <= d; j++) {
-      grad[j] -= l2 * x.length * w[j];
-      hess[j][j] += l2 * x.length;
-    }
-    const step = solve(hess, grad);
-    w = w.map((v, j) => v + step[j]);
-    if (Math.max(...step.map(Math.abs)) < 1e-10) break;
-  }
-  const weights = [w[0] - w.slice(1).reduce((s, v, j) => s + (v * mean[j]) / sd[j], 0), ...w.slice(1).map((v, j) => v / sd[j])];
-  return { weights, predict: (row) => sigmoid(row.reduce((s, v, j) => s + v * weights[j + 1], weights[0])) };
+  const fit = fitCore(rows, labels, { l2, iterations });
+  return { weights: [fit.intercept, ...fit.weights], predict: fit.predict };
 }
