@@ -53,11 +53,17 @@ function runBenchmark(name, args) {
   return { ...JSON.parse(last), wall_seconds: Math.round((Date.now() - started) / 1000) };
 }
 
+/** How many test examples, and how many of them training could not fully see (all counted since 2026-12-07). */
+const counted = (result) =>
+  result.unknown_examples
+    ? ` ${result.examples.toLocaleString('en')} test examples, every one counted: ${result.unknown_examples.targets} with a target unknown to training (misses), ${result.unknown_examples.prefixes} with no known item in the prefix (ranked by popularity).`
+    : '';
+
 function table(name, result, command) {
   const lines = [
     `### ${name} — ${result.date ?? 'undated'}`,
     '',
-    `\`${command}\` — ${result.params.toLocaleString('en')} parameters, trained in ${Math.round(result.train_seconds)} s at ${Math.round(result.tokens_per_second).toLocaleString('en')} tokens/s; whole run ${result.wall_seconds} s.`,
+    `\`${command}\` — ${result.params.toLocaleString('en')} parameters, trained in ${Math.round(result.train_seconds)} s at ${Math.round(result.tokens_per_second).toLocaleString('en')} tokens/s; whole run ${result.wall_seconds} s.${counted(result)}`,
     '',
     `| model | ${COLUMNS.join(' | ')} | note |`,
     `| --- | ${COLUMNS.map(() => '---').join(' | ')} | --- |`,

@@ -42,7 +42,10 @@ export interface BenchmarkResult {
   params: number;
   train_seconds: number;
   tokens_per_second: number;
+  /** Test examples, every one the protocol defines. */
   examples: number;
+  /** Of them: unknown targets (misses) and wholly unknown prefixes (ranked by popularity). */
+  unknown_examples: BenchmarkData['unknown'];
   items: number;
   train_sequences: number;
   skipped: BenchmarkData['skipped'];
@@ -172,6 +175,7 @@ export async function runBenchmark(input: BenchmarkInput, options: BenchmarkOpti
     train_seconds: trained.seconds,
     tokens_per_second: trained.tokensPerSecond,
     examples: evaluation.examples,
+    unknown_examples: evaluation.unknown,
     items: numItems,
     train_sequences: data.train.length,
     skipped: data.skipped,

@@ -18,7 +18,7 @@ export interface EvaluateCheckpointOptions {
   log: (line: string) => void;
 }
 
-export type EvaluateCheckpointResult = Pick<BenchmarkResult, 'model' | 'baselines' | 'params' | 'examples' | 'items' | 'skipped'>;
+export type EvaluateCheckpointResult = Pick<BenchmarkResult, 'model' | 'baselines' | 'params' | 'examples' | 'unknown_examples' | 'items' | 'skipped'>;
 
 /**
  * Throws (one line) unless the checkpoint's token ids are the dataset's items in the
@@ -49,6 +49,7 @@ export async function evaluateCheckpoint(input: BenchmarkInput, options: Evaluat
     baselines,
     params: parameterCount(model.weights),
     examples: evaluation.examples,
+    unknown_examples: evaluation.unknown,
     items: data.items.size,
     skipped: data.skipped,
   };

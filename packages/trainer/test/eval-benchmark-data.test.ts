@@ -11,7 +11,7 @@ const dir = mkdtempSync(join(tmpdir(), 'hunch-benchmark-'));
 const plain = (arrays: Iterable<Int32Array>) => [...arrays].map((a) => [...a]);
 
 describe('loadSessionsBenchmark', () => {
-  it('indexes training items, drops unknown test items and builds SR-GNN examples', async () => {
+  it('indexes training items and builds every SR-GNN example, those with unknown test items included', async () => {
     const trainPath = join(dir, 'train.txt.gz');
     const testPath = join(dir, 'test.txt');
     writeFileSync(trainPath, gzipSync('5 7 5\n9 7\nbad line\n'));
@@ -21,9 +21,11 @@ describe('loadSessionsBenchmark', () => {
     expect(plain(data.train)).toEqual([[0, 1, 0], [2, 1]]);
     expect([...data.popularity]).toEqual([2, 2, 1]);
     expect(data.unknownTestItems).toBe(2);
-    // Test sessions become [7, 9, 5] and [9] (8 unknown).
-    expect(plain(data.test.prefixes)).toEqual([[1, 2], [1]]);
-    expect([...data.test.targets]).toEqual([0, 2]);
+    // 4 examples, as the protocol gives (3 + 1): 8 is unknown, so one target is a miss
+    // (-1) and one prefix ([8]) has no known item. Dropping them left 2.
+    expect(plain(data.test.prefixes)).toEqual([[1, 2], [1], [1], []]);
+    expect([...data.test.targets]).toEqual([0, 2, -1, 2]);
+    expect(data.unknown).toEqual({ targets: 1, prefixes: 1 });
     expect(data.mask).toBe('none');
     expect(data.skipped[trainPath]).toEqual({ skipped: 1, firstSkippedLines: [3] });
     for (const name of BASELINE_NAMES) {
@@ -31,9 +33,45 @@ describe('loadSessionsBenchmark', () => {
         popularity: data.popularity,
         rawIds: data.items.rawIds,
       });
-      expect(result.examples).toBe(2);
-      expect(result.metrics['P@5']).toBe(1); // only 3 items
+      expect(result.examples).toBe(4);
+      expect(result.unknown).toEqual({ targets: 1, prefixes: 1 });
+      expect(result.metrics['P@5']).toBe(0.75); // only 3 items: every known target is in the top 5, the unknown one never
     }
+  });
+
+  it('scores every example: an unknown target is a miss, an unknown prefix gets the popularity ranking', async () => {
+    const trainPath = join(dir, 'train2.txt');
+    const testPath = join(dir, 'test2.txt');
+    writeFileSync(trainPath, '5 7 5\n9 7\n');
+    writeFileSync(testPath, '7 8 9 5\n8 9\n');
+    const data = await loadSessionsBenchmark(trainPath, testPath);
+    // Always 9 first; it must never be asked about a prefix with no known item.
+    const asked: number[][] = [];
+    const nineFirst = {
+      name: 'nine-first',
+      score: (prefixes: readonly Int32Array[]) =>
+        prefixes.map((prefix) => {
+          asked.push([...prefix]);
+          if (prefix.length === 0) throw new Error('empty prefix');
+          return Float32Array.from([0, 0, 5]);
+        }),
+    };
+    const tops: string[][] = [];
+    const result = await evaluateRecommender(nineFirst, data.test, {
+      popularity: data.popularity,
+      rawIds: data.items.rawIds,
+      ks: [1, 5],
+      onTopK: (top) => tops.push(top),
+    });
+    // Ranks: 5 after [7, 9] -> 2 (9 first, 5 wins the tie with 7); 9 after [7] -> 1;
+    // 8 -> miss; 9 after [8] -> 3 (by popularity: 5, 7, 9).
+    expect(result.examples).toBe(4);
+    expect(result.metrics['P@1']).toBe(1 / 4);
+    expect(result.metrics['P@5']).toBe(3 / 4);
+    expect(result.metrics['MRR@5']).toBeCloseTo((1 / 2 + 1 + 0 + 1 / 3) / 4, 12);
+    expect(result.metrics['NDCG@5']).toBeCloseTo((1 / Math.log2(3) + 1 + 0 + 1 / Math.log2(4)) / 4, 12);
+    expect(asked).toEqual([[1, 2], [1], [1]]);
+    expect(tops).toEqual([['9', '5', '7'], ['9', '5', '7'], ['9', '5', '7'], ['5', '7', '9']]);
   });
 });
 
@@ -50,5 +88,6 @@ describe('loadLeaveOneOutBenchmark', () => {
     expect([...data.validation!.targets]).toEqual([2, 2]);
     expect(Array.from(data.test.sources, (u) => data.users![u])).toEqual(['1', '2']);
     expect(data.mask).toBe('history');
+    expect(data.unknown).toEqual({ targets: 0, prefixes: 0 });
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SequenceSet } from '../src/data/sequence-set.js';
-import { leaveOneOut, sessionExamples } from '../src/eval/protocols.js';
+import { countUnknown, leaveOneOut, sessionExamples } from '../src/eval/protocols.js';
 
 const plain = (arrays: Iterable<Int32Array>) => [...arrays].map((a) => [...a]);
 
@@ -17,6 +17,14 @@ describe('sessionExamples', () => {
     const examples = sessionExamples(SequenceSet.from([[8, 8, 9]]));
     expect(plain(examples.prefixes)).toEqual([[8, 8], [8]]);
     expect([...examples.targets]).toEqual([9, 8]);
+  });
+
+  it('keeps the examples of unknown items (-1): the target stays -1, the prefix keeps only known items', () => {
+    const examples = sessionExamples(SequenceSet.from([[1, -1, 2, 3], [-1, 4], [-1, -1]]));
+    expect(plain(examples.prefixes)).toEqual([[1, 2], [1], [1], [], []]);
+    expect([...examples.targets]).toEqual([3, 2, -1, 4, -1]);
+    expect([...examples.sources]).toEqual([0, 0, 0, 1, 2]);
+    expect(countUnknown(examples)).toEqual({ targets: 2, prefixes: 1 });
   });
 
   it('gives prefixes as views, not copies', () => {

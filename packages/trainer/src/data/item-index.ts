@@ -63,8 +63,11 @@ export function compareRawIds(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** The dense value `encodeSequences(..., { keepUnknown: true })` gives an item the index does not know. */
+export const UNKNOWN_ITEM = -1;
+
 export interface EncodedSequences {
-  /** Dense indices; items not in the index are dropped (sequences may get shorter or empty). */
+  /** Dense indices; items not in the index are dropped (sequences may get shorter or empty), or UNKNOWN_ITEM with `keepUnknown`. */
   sequences: SequenceSet;
   /** How many values were dropped because the index does not know them. */
   unknownItems: number;
@@ -72,16 +75,19 @@ export interface EncodedSequences {
 
 /**
  * Encodes raw-id sequences into dense indices with `index`. Unknown items are dropped, as
- * SR-GNN's preprocessing drops test items that never occur in training.
+ * SR-GNN's preprocessing drops test items that never occur in training, or, with
+ * `keepUnknown`, kept in place as UNKNOWN_ITEM (so every test example can be counted).
  */
-export function encodeSequences(raw: SequenceSet, index: ItemIndex): EncodedSequences {
+export function encodeSequences(raw: SequenceSet, index: ItemIndex, options: { keepUnknown?: boolean } = {}): EncodedSequences {
   const builder = new SequenceSetBuilder();
   let unknownItems = 0;
   for (const sequence of raw) {
     for (const value of sequence) {
       const dense = index.indexOf(value);
-      if (dense < 0) unknownItems++;
-      else builder.pushValue(dense);
+      if (dense < 0) {
+        unknownItems++;
+        if (options.keepUnknown) builder.pushValue(UNKNOWN_ITEM);
+      } else builder.pushValue(dense);
     }
     builder.endSequence();
   }

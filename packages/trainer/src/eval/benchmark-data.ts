@@ -6,7 +6,7 @@
 import { encodeSequences, ItemIndex } from '../data/item-index.js';
 import { readSequences, readSessions, type SkipReport } from '../data/research.js';
 import { countItems, type SequenceSet } from '../data/sequence-set.js';
-import { leaveOneOut, sessionExamples, type Examples } from './protocols.js';
+import { countUnknown, leaveOneOut, sessionExamples, type Examples, type UnknownExamples } from './protocols.js';
 
 export interface BenchmarkData {
   protocol: 'sessions' | 'leave-one-out';
@@ -25,8 +25,10 @@ export interface BenchmarkData {
   mask: 'history' | 'none';
   /** Malformed lines per file read. */
   skipped: Record<string, SkipReport>;
-  /** Test items unknown to training, dropped from test sessions (sessions protocol). */
+  /** Occurrences of test items unknown to training (sessions protocol): their examples are kept (protocols.ts). */
   unknownTestItems: number;
+  /** Test examples with an unknown target (a miss) or a wholly unknown prefix (ranked by popularity): counted, never dropped. */
+  unknown: UnknownExamples;
   /** Users with fewer than 3 items, left out (leave-one-out protocol). */
   tooShortUsers: number;
 }
@@ -35,18 +37,21 @@ const skipReport = ({ skipped, firstSkippedLines }: SkipReport): SkipReport => (
 
 /**
  * Sessions protocol (diginetica): items are indexed from the training sessions; test items
- * unknown to training are dropped from their sessions and counted.
+ * unknown to training stay in their sessions, so every example the protocol defines is
+ * evaluated (an unknown target is a miss; unknown prefix items are left out of the prefix).
  */
 export async function loadSessionsBenchmark(trainPath: string, testPath: string): Promise<BenchmarkData> {
   const [trainRaw, testRaw] = await Promise.all([readSessions(trainPath), readSessions(testPath)]);
   const items = ItemIndex.fromSequences(trainRaw.sessions);
   const train = encodeSequences(trainRaw.sessions, items).sequences;
-  const test = encodeSequences(testRaw.sessions, items);
+  const test = encodeSequences(testRaw.sessions, items, { keepUnknown: true });
+  const examples = sessionExamples(test.sequences);
   return {
     protocol: 'sessions',
     items,
     train,
-    test: sessionExamples(test.sequences),
+    test: examples,
+    unknown: countUnknown(examples),
     popularity: countItems(train, items.size),
     mask: 'none',
     skipped: { [trainPath]: skipReport(trainRaw), [testPath]: skipReport(testRaw) },
@@ -74,6 +79,7 @@ export async function loadLeaveOneOutBenchmark(path: string): Promise<BenchmarkD
     mask: 'history',
     skipped: { [path]: skipReport(raw) },
     unknownTestItems: 0,
+    unknown: countUnknown(split.test),
     tooShortUsers: split.tooShort,
   };
 }
@@ -86,6 +92,7 @@ export function loadBenchmarkData(input: BenchmarkInput): Promise<BenchmarkData>
   return input.format === 'sessions' ? loadSessionsBenchmark(input.train, input.test) : loadLeaveOneOutBenchmark(input.data);
 }
 
-/** One progress line saying what was read. */
+/** One progress line saying what was read, with how many test examples training cannot fully see. */
 export const describeData = (data: BenchmarkData) =>
-  `${data.protocol}: ${data.train.length} training sequences, ${data.train.totalLength} clicks, ${data.items.size} items, ${data.test.targets.length} test examples`;
+  `${data.protocol}: ${data.train.length} training sequences, ${data.train.totalLength} clicks, ${data.items.size} items, ${data.test.targets.length} test examples ` +
+  `(all counted: ${data.unknown.targets} with a target unknown to training, counted as misses; ${data.unknown.prefixes} with no known item in the prefix, ranked by popularity)`;

@@ -5,7 +5,8 @@
  * 0 beyond K). All are fractions in [0, 1].
  */
 import { Ranker, tieBreakRanks } from './ranking.js';
-import type { Examples } from './protocols.js';
+import { countUnknown, type Examples, type UnknownExamples } from './protocols.js';
+import { UNKNOWN_ITEM } from '../data/item-index.js';
 
 export const DEFAULT_KS: readonly number[] = [5, 10, 20];
 
@@ -33,6 +34,11 @@ export class MetricAccumulator {
       this.reciprocal[i]! += 1 / rank;
       this.gain[i]! += 1 / Math.log2(rank + 1);
     }
+  }
+
+  /** Adds one example whose target cannot be ranked (unknown to training): a miss at every K. */
+  addMiss(): void {
+    this.examples++;
   }
 
   get count(): number {
@@ -105,15 +111,22 @@ export interface EvaluateOptions {
 }
 
 export interface Evaluation {
-  /** Examples evaluated. */
+  /** Examples evaluated: every one, those with unknown items included. */
   examples: number;
+  /** Of them: unknown targets (misses) and wholly unknown prefixes (ranked by popularity). */
+  unknown: UnknownExamples;
   /** `P@K`, `HR@K`, `MRR@K`, `NDCG@K` per K (see MetricAccumulator.result). */
   metrics: Record<string, number>;
   /** Wall time of the evaluation, scoring included. */
   seconds: number;
 }
 
-/** Ranks every example's target among all items with `recommender`'s scores. */
+/**
+ * Ranks every example's target among all items with `recommender`'s scores. Every example
+ * counts: a target unknown to training (UNKNOWN_ITEM) is a miss, and an empty prefix (none
+ * of its items known) is not given to the recommender but ranked by training popularity
+ * (equal scores: the tie-break, popularity then raw id, decides).
+ */
 export async function evaluateRecommender(
   recommender: Recommender,
   examples: Examples,
@@ -126,16 +139,21 @@ export async function evaluateRecommender(
   const masked = options.mask === 'history';
   const topK = options.topK ?? 20;
   const { prefixes, targets } = examples;
+  let popular: Float32Array | undefined;
   for (let start = 0; start < prefixes.length; start += batchSize) {
     const batch = prefixes.slice(start, start + batchSize);
-    const scores = await recommender.score(batch);
-    if (scores.length !== batch.length) {
-      throw new Error(`${recommender.name}: ${scores.length} score arrays for ${batch.length} prefixes`);
+    const known = batch.filter((prefix) => prefix.length > 0);
+    const knownScores = known.length > 0 ? await recommender.score(known) : [];
+    if (knownScores.length !== known.length) {
+      throw new Error(`${recommender.name}: ${knownScores.length} score arrays for ${known.length} prefixes`);
     }
+    let k = 0;
+    const scores = batch.map((prefix) => (prefix.length > 0 ? knownScores[k++]! : (popular ??= new Float32Array(ranker.numItems))));
     for (let b = 0; b < batch.length; b++) {
       const e = start + b;
       const exclude = masked ? batch[b] : undefined;
-      accumulator.add(ranker.rank(scores[b]!, targets[e]!, exclude));
+      if (targets[e] === UNKNOWN_ITEM) accumulator.addMiss();
+      else accumulator.add(ranker.rank(scores[b]!, targets[e]!, exclude));
       if (options.onTopK) {
         const top = ranker.topK(scores[b]!, topK, exclude);
         options.onTopK(Array.from(top, (item) => options.rawIds[item]!), e);
@@ -144,6 +162,7 @@ export async function evaluateRecommender(
   }
   return {
     examples: accumulator.count,
+    unknown: countUnknown(examples),
     metrics: accumulator.result(),
     seconds: (performance.now() - started) / 1000,
   };

@@ -3,12 +3,16 @@
  * turning dense-encoded sequences into (prefix, target) examples. Prefixes are views into
  * the sequences, so building 60k examples copies nothing.
  */
+import { UNKNOWN_ITEM } from '../data/item-index.js';
 import { SequenceSetBuilder, type SequenceSet } from '../data/sequence-set.js';
 
 export interface Examples {
-  /** Input of each example: dense item indices, oldest first. Views: do not modify. */
+  /**
+   * Input of each example: dense item indices, oldest first, only the items training knows
+   * (empty when it knows none of them). Views: do not modify.
+   */
   prefixes: Int32Array[];
-  /** The item to predict for each example. */
+  /** The item to predict for each example; UNKNOWN_ITEM (-1) when training does not know it (a miss). */
   targets: Int32Array;
   /** Which input sequence (session or user, by position) each example comes from. */
   sources: Int32Array;
@@ -19,8 +23,11 @@ export interface Examples {
  * (prefix s[:-i], target s[-i]) for i = 1..n-1, in that order (longest prefix first),
  * sessions in input order. Sessions shorter than 2 give none.
  *
- * Items unknown to training must already be dropped (encodeSequences does), as SR-GNN's
- * preprocessing does; on diginetica there are none.
+ * Items unknown to training (UNKNOWN_ITEM, from encodeSequences' `keepUnknown`) still make
+ * their examples, as the published protocols count every one: an unknown target stays
+ * UNKNOWN_ITEM (a miss), and unknown items are left out of the prefix, which is empty when
+ * training knows none of its items (countUnknown counts both kinds). On diginetica there
+ * are none.
  */
 export function sessionExamples(sessions: SequenceSet): Examples {
   let count = 0;
@@ -31,13 +38,36 @@ export function sessionExamples(sessions: SequenceSet): Examples {
   let e = 0;
   for (let s = 0; s < sessions.length; s++) {
     const session = sessions.get(s);
+    const known = session.includes(UNKNOWN_ITEM) ? session.filter((item) => item !== UNKNOWN_ITEM) : session;
+    // Known items strictly before position p, for each p: the prefix is a view of `known`.
+    let knownBefore = known.length;
     for (let i = 1; i < session.length; i++, e++) {
-      prefixes[e] = session.subarray(0, session.length - i);
+      if (session[session.length - i] !== UNKNOWN_ITEM) knownBefore--;
+      prefixes[e] = known.subarray(0, knownBefore);
       targets[e] = session[session.length - i]!;
       sources[e] = s;
     }
   }
   return { prefixes, targets, sources };
+}
+
+/** Examples training cannot fully see: kept, and counted apart. */
+export interface UnknownExamples {
+  /** Target unknown to training: counted as a miss. */
+  targets: number;
+  /** Target known, but none of the prefix's items: ranked by training popularity. */
+  prefixes: number;
+}
+
+/** How many examples have an unknown target, and how many a known target after a wholly unknown prefix. */
+export function countUnknown(examples: Examples): UnknownExamples {
+  let targets = 0;
+  let prefixes = 0;
+  examples.targets.forEach((target, e) => {
+    if (target === UNKNOWN_ITEM) targets++;
+    else if (examples.prefixes[e]!.length === 0) prefixes++;
+  });
+  return { targets, prefixes };
 }
 
 export interface LeaveOneOutSplit {
