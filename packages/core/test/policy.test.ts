@@ -5,6 +5,7 @@ import {
   decisionFeatures,
   drawAction,
   encodeHistory,
+  FUNNEL_STAGES,
   validateEvent,
   validatePolicy,
   Vocabulary,
@@ -30,6 +31,22 @@ describe('decision features', () => {
     expect(x.filter((v, i) => DECISION_FEATURES[i]!.startsWith('stage:') && v === 1)).toHaveLength(1);
     expect(decisionFeatures({ ...context, purchaseProbability: null })[DECISION_FEATURES.indexOf('no_model')]).toBe(1);
     expect(Math.max(...decisionFeatures({ ...context, cartItems: 500, cartValue: 1e9, sessionEvents: 1e6 }))).toBeLessThanOrEqual(3);
+  });
+
+  it('per stage, its own slopes in purchase probability and cart value: the products are the shopper’s stage only', () => {
+    const x = decisionFeatures(context);
+    const at = (name: string) => x[DECISION_FEATURES.indexOf(name as (typeof DECISION_FEATURES)[number])]!;
+    expect(DECISION_FEATURES.filter((name) => name.includes('*'))).toHaveLength(12);
+    expect(at('stage:at_risk_of_leaving*purchase_probability')).toBe(at('purchase_probability'));
+    expect(at('stage:at_risk_of_leaving*log_cart_value')).toBe(at('log_cart_value'));
+    expect(at('purchase_probability*log_cart_value')).toBeCloseTo(at('purchase_probability') * at('log_cart_value'), 12);
+    for (const stage of FUNNEL_STAGES.filter((s) => s !== context.stage)) {
+      expect(at(`stage:${stage}*purchase_probability`)).toBe(0);
+      expect(at(`stage:${stage}*log_cart_value`)).toBe(0);
+    }
+    expect(at('free_shipping_gap_open*purchase_probability')).toBe(0);
+    const near = decisionFeatures({ ...context, freeShippingGap: 10 });
+    expect(near[DECISION_FEATURES.indexOf('free_shipping_gap_open*purchase_probability')]).toBe(0.3);
   });
 });
 

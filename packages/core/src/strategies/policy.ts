@@ -22,7 +22,7 @@ export type DecisionStage = (typeof FUNNEL_STAGES)[number];
 /** What a decision knows of the shopper now: their intent and their cart. */
 export interface DecisionContext {
   stage: DecisionStage;
-  /** The model's probability that the next event is a buying step; null without a model. */
+  /** The intent's purchaseProbability: the session purchase model's when the model ships one, else the next-step value; null without a model. */
   purchaseProbability: number | null;
   /** Units in the cart, and their value in the shop's currency. */
   cartItems: number;
@@ -38,9 +38,11 @@ export interface DecisionContext {
 
 /**
  * The features a policy reads, in this order: its weights line up with them. A linear value
- * model over them can express where actions pay in a shop: per stage, a purchase probability
- * whose effect rises then falls (p and p², where an incentive changes minds most), and the
- * distance to free shipping (a progress bar pays only close to the threshold).
+ * model over them can express where actions pay in a shop: a purchase probability whose effect
+ * rises then falls (p and p², where an incentive changes minds most), the distance to free
+ * shipping (a progress bar pays only close to the threshold), and, per funnel stage, slopes of
+ * its own in purchase probability and cart value (a reminder wins back likely buyers at risk of
+ * leaving, not browsers; the products `a*b` are those interactions).
  */
 export const DECISION_FEATURES = [
   'bias',
@@ -53,24 +55,34 @@ export const DECISION_FEATURES = [
   'log_session_events',
   'free_shipping_gap_open',
   'free_shipping_gap',
+  ...FUNNEL_STAGES.map((stage) => `stage:${stage}*purchase_probability`),
+  ...FUNNEL_STAGES.map((stage) => `stage:${stage}*log_cart_value`),
+  'purchase_probability*log_cart_value',
+  'free_shipping_gap_open*purchase_probability',
 ] as const;
 
 /** The feature vector of a context (DECISION_FEATURES' order); bounded, so no single one dominates. */
 export function decisionFeatures(context: DecisionContext): number[] {
-  const p = context.purchaseProbability;
+  const p = context.purchaseProbability ?? 0;
   const gap = context.freeShippingGap ?? null;
   const open = gap !== null && gap > 0;
+  const logCartValue = Math.log1p(Math.max(0, context.cartValue)) / 10;
+  const atStage = (value: number) => FUNNEL_STAGES.map((stage) => (context.stage === stage ? value : 0));
   return [
     1,
-    ...FUNNEL_STAGES.map((stage) => (context.stage === stage ? 1 : 0)),
-    p ?? 0,
-    (p ?? 0) ** 2,
-    p === null ? 1 : 0,
+    ...atStage(1),
+    p,
+    p ** 2,
+    context.purchaseProbability === null ? 1 : 0,
     Math.min(context.cartItems, 10) / 10,
-    Math.log1p(Math.max(0, context.cartValue)) / 10,
+    logCartValue,
     Math.log1p(Math.max(0, context.sessionEvents)) / 5,
     open ? 1 : 0,
     open ? Math.min(gap, 100) / 100 : 0,
+    ...atStage(p),
+    ...atStage(logCartValue),
+    p * logCartValue,
+    open ? p : 0,
   ];
 }
 
