@@ -19,6 +19,7 @@ import {
   learnAndCheck,
   learnPolicy,
   logDecisions,
+  MIN_FRESH,
   MIN_EPSILON,
   DEFAULT_EPSILON,
   parseCosts,
@@ -153,6 +154,35 @@ describe('learning and shipping', () => {
     expect(split.checks).toBeUndefined();
     // Against the policy learned from these very logs, a policy learned the same way on half of them does not ship.
     expect(learnAndCheck(uniformLogs, { id: 'again', current: crossed.policy }).check.ship).toBe(false);
+  });
+
+  it('checks against the deployed policy on the decisions it logged itself (it was not learned from them), once there are enough', () => {
+    const deployed = learnPolicy(uniformLogs, { id: 'deployed' });
+    const own = logDecisions(simulateShoppers(4_000, 77), deployed, 77);
+    expect(own.every((r) => r.policyId === 'deployed')).toBe(true);
+    const records = [...uniformLogs, ...own];
+    const fresh = learnAndCheck(records, { id: 'next', current: deployed });
+    expect(fresh.learnedOn).toBe(records.length);
+    expect(fresh.checkedOn).toBe(own.length);
+    for (const half of fresh.halves!) {
+      expect(half.records.every((r) => r.policyId === 'deployed')).toBe(true);
+      // Each half is read by the policy learned on every other decision, the uniform ones included.
+      expect(half.policy).toEqual(learnPolicy(records.filter((r) => !half.records.includes(r)), { id: half.policy.id, epsilon: fresh.policy.epsilon }));
+    }
+    expect(learnAndCheck(records, { id: 'next', current: deployed, checkOn: 'all' }).checkedOn).toBe(records.length);
+    // Too few of its own (under MIN_FRESH): all the decisions are read.
+    const some = [...uniformLogs, ...own.slice(0, MIN_FRESH - 1)];
+    expect(learnAndCheck(some, { id: 'next', current: deployed }).checkedOn).toBe(some.length);
+  });
+
+  it('fits on the features it is given only, and refuses a name that is not a decision feature', () => {
+    const base = DECISION_FEATURES.filter((name) => !name.includes('*'));
+    const learned = learnPolicy(uniformLogs, { id: 'base', features: base });
+    for (const { weights } of Object.values(learned.strategies[SIM_STRATEGY]!.actions)) {
+      DECISION_FEATURES.forEach((name, i) => (base.includes(name) ? undefined : expect(weights[i]).toBe(0)));
+      expect(weights.some((w, i) => w !== 0 && base.includes(DECISION_FEATURES[i]!))).toBe(true);
+    }
+    expect(() => learnPolicy(uniformLogs, { id: 'x', features: ['bias', 'shoe_size'] })).toThrow(/shoe_size is not a decision feature/);
   });
 
   it('explores by the evidence: 1 / √(decisions per action) of the least-logged strategy, within [0.05, 0.1]', () => {

@@ -9,9 +9,8 @@ import { readFile } from 'node:fs/promises';
 import { validatePolicy, type PolicyFile } from '@hunch/core';
 import { readDecisionLog, type DecisionLogReport } from './logs.js';
 import { CROSS_FIT_SHIP_RULE, learnAndCheck, SHIP_RULE, type ShipCheck } from './ship.js';
-import { learnPolicy } from './learn.js';
-import { evaluateOutcomes, type OutcomeEstimates, type TargetPolicy } from './ope.js';
-import { withReward, type ActionCosts, type DecisionRecord, type RewardKind } from './records.js';
+import { evaluateOutcomes, type OutcomeEstimates } from './ope.js';
+import { withReward, type ActionCosts, type RewardKind } from './records.js';
 
 /** Bad input (no file, no learnable decisions, a current policy that does not parse): one line, exit 1. */
 export class PolicyError extends Error {}
@@ -45,30 +44,10 @@ export interface PolicyCommandResult {
   reward: RewardKind;
   /**
    * Every outcome per decision (IPS, SNIPS, DR with intervals) of the candidate and of the current
-   * policy, on all the decisions. The candidate's are cross-fitted (outcomeReader): each decision
-   * read by a policy learned as the candidate was (same reward and ε) on the sessions of the other
-   * half, alternate sessions forming the halves.
+   * policy, on the decisions the ship rule read, each read by the policy that read it there
+   * (learned as the candidate was, on the other decisions).
    */
   outcomes: { candidate: OutcomeEstimates; current: OutcomeEstimates };
-}
-
-/**
- * The candidate's reader for the outcome estimates: records of alternate sessions (in the order
- * the log first saw them) form two halves, and each record is read by the policy learned, like
- * `policy` (same reward and ε), on the other half; so no outcome is estimated by a policy that was
- * fitted to it.
- */
-function outcomeReader(records: readonly DecisionRecord[], reward: RewardKind, policy: PolicyFile): (record: DecisionRecord, index: number) => TargetPolicy {
-  const sessions = new Map<string, number>();
-  const side = records.map((r, i) => {
-    if (r.sessionId === undefined) return i % 2;
-    if (!sessions.has(r.sessionId)) sessions.set(r.sessionId, sessions.size);
-    return sessions.get(r.sessionId)! % 2;
-  });
-  const halves = [0, 1].map((k) => withReward(records.filter((_, i) => side[i] !== k), reward));
-  if (halves.some((h) => h.length === 0)) throw new Error(`too few sessions to estimate the outcomes cross-fitted (${sessions.size})`);
-  const readers = halves.map((learnFrom, k) => learnPolicy(learnFrom, { id: `${policy.id}/${k}`, epsilon: policy.epsilon }));
-  return (_, i) => readers[side[i]!]!;
 }
 
 async function readCurrent(path: string): Promise<PolicyFile> {
@@ -115,7 +94,11 @@ export async function policyFromLogs(options: PolicyCommandOptions): Promise<Pol
       ...(options.checkShare === undefined ? {} : { checkShare: options.checkShare }),
       ...(options.seed === undefined ? {} : { seed: options.seed }),
     });
-    const [candidate, deployed] = evaluateOutcomes(records, [outcomeReader(records, reward, result.policy), current]);
+    // The decisions the ship rule read, each by the policy that read it there (cross-fitted: learned without it).
+    const read = result.halves ?? [];
+    const checked = read.flatMap((half) => half.records);
+    const readers = read.flatMap((half) => half.records.map(() => half.policy));
+    const [candidate, deployed] = evaluateOutcomes(checked, [(_, i) => readers[i]!, current]);
     outcomes = { candidate: candidate!, current: deployed! };
   } catch (error) {
     throw new PolicyError((error as Error).message);
@@ -167,7 +150,7 @@ export function policyText(result: PolicyCommandResult): string {
     row('SNIPS', check.current.snips),
     row('DR', check.current.dr),
     `gain (candidate − current), DR:  ${f(check.gain.value)}  [${f(check.gain.low)}, ${f(check.gain.high)}]`,
-    `each outcome per decision, DR (95% intervals; the candidate cross-fitted: each of the ${log.records} decisions read by a policy learned like it on the other half, alternate sessions)`,
+    `each outcome per decision, DR (95% intervals; on the ${result.checkedOn} decisions checked, the candidate cross-fitted as above)`,
     `  ${''.padEnd(17)} ${`candidate ${result.policy.id}`.padEnd(30)} current ${result.current}`,
     ...OUTCOME_ROWS.map(([kind, name]) => `  ${`${name}${kind === result.reward ? ' *' : ''}`.padEnd(17)} ${cell(result.outcomes.candidate[kind].dr)} ${cell(result.outcomes.current[kind].dr).trimEnd()}`),
     `  (* the reward learned for)`,

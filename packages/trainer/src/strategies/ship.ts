@@ -54,6 +54,19 @@ export function shipCheck(records: readonly DecisionRecord[], candidate: TargetP
   };
 }
 
+/**
+ * The decisions the current policy was not learned from: those it logged itself when it has
+ * logged enough of them (MIN_FRESH), else all. A learned policy reads the decisions it was fitted on
+ * too well (their outcomes shaped it), so checking a candidate against it on them is biased
+ * against the candidate.
+ */
+export const MIN_FRESH = 1000;
+function freshFor(records: readonly DecisionRecord[], current: TargetPolicy): (r: DecisionRecord) => boolean {
+  if (!current) return () => true;
+  const own = records.filter((r) => r.policyId === current.id).length;
+  return own >= MIN_FRESH ? (r) => r.policyId === current.id : () => true;
+}
+
 /** A record's side of the learn/check split: by session when known (all of a session's decisions on one side), else by position. */
 function inCheckPart(record: DecisionRecord, index: number, seed: number, share: number): boolean {
   let h = seed >>> 0;
@@ -76,6 +89,11 @@ export interface LearnAndCheckOptions extends LearnOptions, EvaluateOptions {
    * first part, check on the second, and ship that very policy (SHIP_RULE alone).
    */
   crossFit?: boolean;
+  /**
+   * Which decisions the check reads (default 'fresh'): 'fresh', those the current policy logged
+   * itself once it has logged MIN_FRESH of them (it was not learned from them), else all; 'all'.
+   */
+  checkOn?: 'fresh' | 'all';
 }
 
 export interface LearnAndCheck {
@@ -85,6 +103,8 @@ export interface LearnAndCheck {
   check: ShipCheck;
   /** Cross-fitted: the check of each part (the policy learned on the other part), in split order. */
   checks?: [ShipCheck, ShipCheck];
+  /** Cross-fitted: each part's decisions and the policy that read them (learned on every other decision). */
+  halves?: [{ records: DecisionRecord[]; policy: PolicyFile }, { records: DecisionRecord[]; policy: PolicyFile }];
   learnedOn: number;
   checkedOn: number;
   crossFit: boolean;
@@ -120,9 +140,10 @@ export function learnAndCheck(records: readonly DecisionRecord[], options: Learn
   if (!(share > 0 && share < 1)) throw new Error(`checkShare must be in (0, 1), got ${share}`);
   const learnPart: DecisionRecord[] = [];
   const checkPart: DecisionRecord[] = [];
-  records.forEach((r, i) => (inCheckPart(r, i, options.seed ?? 0, share) ? checkPart : learnPart).push(r));
+  const fresh = options.checkOn === 'all' ? () => true : freshFor(records, options.current);
+  records.forEach((r, i) => (fresh(r) && inCheckPart(r, i, options.seed ?? 0, share) ? checkPart : learnPart).push(r));
   if (learnPart.length === 0 || checkPart.length < 2) throw new Error(`too few decisions to learn and check a policy (${records.length})`);
-  const { predictions: _ignored, crossFit: crossFitOption, ...rest } = options;
+  const { predictions: _ignored, crossFit: crossFitOption, checkOn: _checkOn, ...rest } = options;
   const crossFit = crossFitOption ?? true;
   if (!crossFit) {
     const policy = learnPolicy(learnPart, rest);
@@ -132,12 +153,16 @@ export function learnAndCheck(records: readonly DecisionRecord[], options: Learn
   // The shipped policy's ε follows the evidence it is learned from (all the logs); the checked ones explore alike.
   const epsilon = rest.epsilon ?? adaptiveEpsilon(records);
   const policy = learnPolicy(records, { ...rest, epsilon });
-  const parts: [DecisionRecord[], DecisionRecord[]] = [learnPart, checkPart];
+  // The two halves of the decisions the current policy was not learned from; each is read by the policy learned on every other decision.
+  const parts: [DecisionRecord[], DecisionRecord[]] = [[], []];
+  records.filter(fresh).forEach((r, i) => parts[inCheckPart(r, i, options.seed ?? 0, share) ? 1 : 0].push(r));
+  if (parts[0].length < 2 || parts[1].length < 2) throw new Error(`too few decisions to learn and check a policy (${records.length})`);
   const checks = parts.map((part, k) => {
-    const learned = learnPolicy(parts[1 - k]!, { ...rest, epsilon, id: `${rest.id}/${k === 0 ? 'b' : 'a'}` });
+    const held = new Set(part);
+    const learned = learnPolicy(records.filter((r) => !held.has(r)), { ...rest, epsilon, id: `${rest.id}/${k === 0 ? 'b' : 'a'}` });
     const predictions = crossFittedPredictions(part, rest);
-    return { check: shipCheck(part, learned, options.current, { ...rest, predictions }), terms: pooledTerms(part, learned, options.current, { ...rest, predictions }), predictions };
-  }) as Array<{ check: ShipCheck; terms: ReturnType<typeof pooledTerms>; predictions: number[][] }>;
+    return { learned, check: shipCheck(part, learned, options.current, { ...rest, predictions }), terms: pooledTerms(part, learned, options.current, { ...rest, predictions }), predictions };
+  }) as Array<{ learned: PolicyFile; check: ShipCheck; terms: ReturnType<typeof pooledTerms>; predictions: number[][] }>;
   const all = [...parts[0], ...parts[1]];
   const alpha = rest.alpha ?? 0.05;
   const side = (key: 'candidate' | 'current'): EstimatorTerms => ({
@@ -161,6 +186,10 @@ export function learnAndCheck(records: readonly DecisionRecord[], options: Learn
     policy,
     check: { ship, gain, gainIps, candidate: estimates(cand), current: estimates(cur), n: all.length, reason },
     checks: [checks[0]!.check, checks[1]!.check],
+    halves: [
+      { records: parts[0], policy: checks[0]!.learned },
+      { records: parts[1], policy: checks[1]!.learned },
+    ],
     learnedOn: records.length,
     checkedOn: all.length,
     crossFit,

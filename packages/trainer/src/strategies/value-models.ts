@@ -13,8 +13,14 @@ import type { DecisionRecord } from './records.js';
 import { addRow, emptyNormalEquations, solveRidge, type NormalEquations } from './ridge.js';
 
 export interface ValueModelOptions {
-  /** Ridge penalty per unit of average row weight (default 1). */
+  /**
+   * Ridge penalty per unit of average row weight (default DEFAULT_LAMBDA). The models serve to
+   * choose between actions, and an action's uplift is a difference of noisy rewards, so they are
+   * shrunk harder than a fit for prediction alone would be.
+   */
   lambda?: number;
+  /** Fit on these decision features only; the others weigh 0 (default: all of DECISION_FEATURES). */
+  features?: readonly string[];
   /** 'ips' (default) or 'none'. */
   weighting?: 'ips' | 'none';
   /** Largest 1 / propensity weight (default 10): rare actions of an ε-greedy log would otherwise let a few decisions steer a fit. */
@@ -22,6 +28,14 @@ export interface ValueModelOptions {
   /** Fewer decisions than this with an action: it gets 'none''s model less one currency unit, so it is never preferred (default 20). */
   minRows?: number;
 }
+
+/**
+ * The default ridge penalty. bench:strategies, rounds of log → learn → ship over 8 seeds: the
+ * deployed policy's true value rose from 14.85 at λ 1 to 14.92 at 100 (14.93 at 300); λ chosen by
+ * held-out squared error picked 1 every time (prediction error does not see what ranking the
+ * actions needs).
+ */
+export const DEFAULT_LAMBDA = 100;
 
 /** Per strategy, per action: weights over DECISION_FEATURES. */
 export type ValueModels = Record<string, Record<string, number[]>>;
@@ -49,7 +63,11 @@ const dot = (w: readonly number[], x: readonly number[]): number => w.reduce((s,
  * shoppers (which differ wherever the truth is not linear, and would then decide the policy).
  */
 export function fitValueModels(records: readonly DecisionRecord[], options: ValueModelOptions = {}): ValueModels {
-  const lambda = options.lambda ?? 1;
+  const lambda = options.lambda ?? DEFAULT_LAMBDA;
+  const unknown = options.features?.find((name) => !(DECISION_FEATURES as readonly string[]).includes(name));
+  if (unknown !== undefined) throw new Error(`${unknown} is not a decision feature (${DECISION_FEATURES.join(', ')})`);
+  const kept = options.features && DECISION_FEATURES.map((name) => options.features!.includes(name));
+  const featuresOf = (r: DecisionRecord) => (kept ? r.features.map((v, i) => (kept[i] ? v : 0)) : r.features);
   const weighting = options.weighting ?? 'ips';
   const minRows = options.minRows ?? 20;
   const dim = DECISION_FEATURES.length;
@@ -60,21 +78,22 @@ export function fitValueModels(records: readonly DecisionRecord[], options: Valu
   for (const [strategy, actions] of strategyActions(records)) {
     const own = records.filter((r) => r.strategy === strategy);
     const baseline = emptyNormalEquations(dim);
-    for (const r of own) if (r.action === NO_ACTION) addRow(baseline, r.features, r.reward, weight(r));
+    for (const r of own) if (r.action === NO_ACTION) addRow(baseline, featuresOf(r), r.reward, weight(r));
     const none = solve(baseline, baseline.n >= minRows) ?? new Array<number>(dim).fill(0);
     const joint = new Map<string, { eq: NormalEquations; taken: number }>();
     for (const action of actions) if (action !== NO_ACTION) joint.set(action, { eq: emptyNormalEquations(2 * dim), taken: 0 });
     const zero = new Array<number>(dim).fill(0);
     for (const r of own) {
+      const x = featuresOf(r);
       if (r.action === NO_ACTION) {
         for (const a of r.eligible) {
           const j = joint.get(a);
-          if (j) addRow(j.eq, [...r.features, ...zero], r.reward, weight(r));
+          if (j) addRow(j.eq, [...x, ...zero], r.reward, weight(r));
         }
       } else {
         const j = joint.get(r.action);
         if (!j || !r.eligible.includes(NO_ACTION)) continue;
-        addRow(j.eq, [...r.features, ...r.features], r.reward, weight(r));
+        addRow(j.eq, [...x, ...x], r.reward, weight(r));
         j.taken++;
       }
     }
