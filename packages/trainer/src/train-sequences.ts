@@ -4,7 +4,9 @@
  * dropout, AdamW, warmup + cosine decay, clipping; batches of sessions of similar length
  * (train/epoch-plan.ts); optional data-parallel worker_threads (train/engine.ts); a
  * validation split with early stopping; a saved state that resumes to exactly the state of
- * an uninterrupted run (train/run-state.ts).
+ * an uninterrupted run (train/run-state.ts); an optional time budget (train/budget.ts) that sets
+ * the number of steps from the throughput measured on the first ones, the learning-rate
+ * schedule laid over them.
  *
  * Determinism: the batch plan of epoch e is a function of (seed, e); the negatives of
  * step s of (seed, s); a row's dropout mask of (seed, s, row). The saved state holds the
@@ -23,6 +25,7 @@ import type { EvalOptions } from './next-item/scorer.js';
 import type { TensorMap } from './safetensors.js';
 import { localEngine, workerEngine } from './train/engine.js';
 import { planEpoch } from './train/epoch-plan.js';
+import { planBudget } from './train/budget.js';
 import { FlatAdamW, warmupCosine } from './train/optimizer.js';
 import type { TrainOptions } from './train/options.js';
 import { formatDuration, progressBar } from './train/progress.js';
@@ -55,6 +58,16 @@ export interface SequenceTrainOptions extends TrainOptions {
     /** Rank with the sequence's own earlier items masked. */
     excludeSeen?: boolean;
   };
+  /**
+   * Wall-clock seconds this training may take, validations included (a resumed run counts
+   * the seconds before the kill). After `calibrationSteps` steps (default 20) the trainer times
+   * them and one validation, then fixes the total steps so that the rest fits, at most the
+   * epochs' steps; warmup and cosine decay are laid over that total, and a short run
+   * validates more often. Should the time still run out, it stops there. Absent: the epochs decide.
+   */
+  timeBudget?: { seconds: number; calibrationSteps?: number };
+  /** Milliseconds since some origin, for the time budget (default performance.now; tests give their own). */
+  clock?: () => number;
   /** Save the run's state (train/run-state.ts) to `dir` every `every` steps; resume from it when it exists. */
   state?: { dir: string; every: number };
   /** Evaluated once at the end with the returned weights (full ranking), using the workers. */
@@ -83,10 +96,16 @@ export interface SequenceTrainResult {
   totalSteps: number;
   seconds: number;
   tokensPerSecond: number;
-  history: Array<{ step: number; loss: number; valMrr?: number; valHit?: number; seconds: number }>;
+  /** Per step: its loss, learning rate, time since the start, and the validation figures where it validated. */
+  history: Array<{ step: number; loss: number; lr?: number; valMrr?: number; valHit?: number; seconds: number }>;
   bestStep: number;
   bestValMrr: number;
   stoppedEarly: boolean;
+  /**
+   * With a time budget: the steps the epochs planned, the steps fixed from the measured
+   * throughput, and whether time (not the epochs) set them, or ran out before them.
+   */
+  budget?: { seconds: number; plannedSteps: number; secondsPerStep: number; secondsPerEval: number; limited: boolean; ranOut: boolean };
   /** Metrics on options.test, and the seconds that took. */
   test?: RankMetrics & { seconds: number };
 }
@@ -140,11 +159,14 @@ export async function trainSequences(
   else allCandidates = Int32Array.from([...isItem.keys()].filter((i) => isItem[i] || (i > 0 && counts[i]! > 0)));
   const K = options.negatives > 0 ? options.negatives : allCandidates!.length;
 
-  // All epoch plans up front: the cosine schedule needs the total number of steps.
+  // All epoch plans up front: the cosine schedule needs the total number of steps. A time
+  // budget may lower the total once the first steps are timed (the epochs are then a cap).
   const plans: number[][][] = [];
   for (let e = 0; e < options.epochs; e++) plans.push(planEpoch(lengths, options.batchTokens, options.seed, e));
-  const totalSteps = plans.reduce((n, p) => n + p.length, 0);
-  const warmup = options.warmup ?? Math.max(1, Math.round(totalSteps * 0.02));
+  const plannedSteps = plans.reduce((n, p) => n + p.length, 0);
+  let totalSteps = plannedSteps;
+  const warmupOf = (total: number) => options.warmup ?? Math.max(1, Math.round(total * 0.02));
+  let validateEvery = options.validation?.every ?? 0;
   const where = (step: number): [number, number] => {
     let e = 0;
     while (step >= plans[e]!.length) step -= plans[e++]!.length;
@@ -158,6 +180,7 @@ export async function trainSequences(
   let badEvals = 0;
   let priorSeconds = 0;
   let tokens = 0;
+  let budgetFixed: { total: number; every: number } | undefined;
   const fp = fingerprint(options, V, rows.length);
   if (options.state) {
     const saved = await loadRunState(options.state.dir, [params, optimizer.m, optimizer.v, best]);
@@ -165,6 +188,10 @@ export async function trainSequences(
       if (saved.fingerprint !== fp) throw new Error(`${options.state.dir}: the training state was saved with other options or data; remove it to start afresh`);
       ({ step, history, bestStep, bestValMrr, badEvals, tokens } = saved);
       priorSeconds = saved.seconds;
+      if (saved.budget && options.timeBudget) {
+        budgetFixed = saved.budget;
+        ({ total: totalSteps, every: validateEvery } = saved.budget);
+      }
       optimizer.t = saved.adamT;
       log(`resuming from step ${step}/${totalSteps}`);
     }
@@ -185,8 +212,18 @@ export async function trainSequences(
       `${layout.size.toLocaleString('en')} parameters; ${rows.length} sequences, ${totalSteps} steps (${options.epochs} epochs), ` +
       `${options.negatives > 0 ? `${K} sampled negatives` : 'full softmax'}, ${workers} worker${workers > 1 ? 's' : ''}`,
   );
-  const started = performance.now();
-  const elapsed = () => priorSeconds + (performance.now() - started) / 1000;
+  const clock = options.clock ?? (() => performance.now());
+  const started = clock();
+  const elapsed = () => priorSeconds + (clock() - started) / 1000;
+  const budget = options.timeBudget;
+  const calibrationSteps = Math.max(2, budget?.calibrationSteps ?? 20);
+  let firstStepDone = NaN;
+  let evalSecondsSinceFirst = 0;
+  let secondsPerStep = NaN;
+  let secondsPerEval = 0;
+  let limited = false;
+  let ranOut = false;
+  if (budget && !(budget.seconds > 0)) throw new Error(`the time budget must be > 0 seconds, got ${budget.seconds}`);
   let sessionTokens = 0;
   let stoppedEarly = false;
   let lossEma = NaN;
@@ -222,17 +259,30 @@ export async function trainSequences(
       }
       const loss = lossSum / normalizer;
       if (!Number.isFinite(loss)) throw new Error(`loss became ${loss} at step ${step + 1}; try a lower lr`);
-      const lr = warmupCosine(step, totalSteps, options.lr, warmup, options.minLrRatio ?? 0.1);
+      const lr = warmupCosine(step, totalSteps, options.lr, warmupOf(totalSteps), options.minLrRatio ?? 0.1);
       optimizer.step(params, grads, lr);
       step++;
       ran++;
       tokens += normalizer;
       sessionTokens += normalizer;
       lossEma = Number.isNaN(lossEma) ? loss : 0.95 * lossEma + 0.05 * loss;
-      const entry: SequenceTrainResult['history'][number] = { step, loss, seconds: elapsed() };
-      const evalNow = options.validation && (step % options.validation.every === 0 || step === totalSteps);
+      // One clock reading after the step (and one after a validation) times everything below.
+      let now = clock();
+      const secondsAt = (t: number) => priorSeconds + (t - started) / 1000;
+      const entry: SequenceTrainResult['history'][number] = { step, loss, lr, seconds: secondsAt(now) };
+      if (ran === 1) firstStepDone = now;
+      // The budget: time the steps after the first (it pays for compilation), and one
+      // validation at the calibration step, then fix the total steps.
+      const calibrate = budget !== undefined && budgetFixed === undefined && step === calibrationSteps && step < totalSteps;
+      const evalNow = options.validation && (calibrate || step % validateEvery === 0 || step === totalSteps);
+      if (calibrate) secondsPerStep = ran > 1 ? ((now - firstStepDone) / 1000 - evalSecondsSinceFirst) / (ran - 1) : (now - started) / 1000 / ran;
       if (evalNow) {
+        const evalStarted = now;
         const v = await validate();
+        now = clock();
+        const evalSeconds = (now - evalStarted) / 1000;
+        if (calibrate) secondsPerEval = evalSeconds;
+        else evalSecondsSinceFirst += evalSeconds;
         entry.valMrr = v.mrr;
         entry.valHit = v.hit;
         if (v.mrr > bestValMrr) {
@@ -243,26 +293,58 @@ export async function trainSequences(
         } else badEvals++;
       }
       history.push(entry);
+      if (calibrate) {
+        const plan = planBudget({ remaining: budget.seconds - secondsAt(now), secondsPerStep, secondsPerEval, done: step, cap: plannedSteps, every: validateEvery });
+        budgetFixed = { total: plan.total, every: plan.every };
+        totalSteps = plan.total;
+        validateEvery = plan.every;
+        limited = plan.limited;
+        const epochs = (plan.total / plannedSteps) * options.epochs;
+        log(
+          `time budget ${formatDuration(budget.seconds)}: ${(secondsPerStep * 1000).toFixed(0)} ms a step${options.validation ? `, ${secondsPerEval.toFixed(1)} s a validation` : ''} ` +
+            `(measured on the first ${step}) -> ${plan.total} steps, ${epochs.toFixed(2)} epochs` +
+            (plan.limited ? `: the budget sets the epochs (${options.epochs} would take ${plannedSteps} steps)` : ` (all ${options.epochs} epochs fit)`) +
+            (options.validation ? `, validation every ${plan.every} steps` : ''),
+        );
+      }
       const every = Math.max(1, Math.min(50, Math.round(totalSteps / 100)));
       if (evalNow || step % every === 0 || step === totalSteps) {
-        const rate = sessionTokens / ((performance.now() - started) / 1000);
-        const eta = (totalSteps - step) * ((performance.now() - started) / 1000 / ran);
+        const rate = sessionTokens / ((now - started) / 1000);
+        const eta = (totalSteps - step) * ((now - started) / 1000 / ran);
         log(
           `${progressBar(step / totalSteps)} step ${step}/${totalSteps} ep ${epoch + 1}  loss ${lossEma.toFixed(4)}  lr ${lr.toExponential(2)}  ${Math.round(rate)} tok/s  ` +
-            `${formatDuration(elapsed())} ETA ${formatDuration(eta)}` +
+            `${formatDuration(secondsAt(now))} ETA ${formatDuration(eta)}` +
             (entry.valMrr !== undefined ? `  val MRR@20 ${entry.valMrr.toFixed(4)} HR@20 ${entry.valHit!.toFixed(4)} (best ${bestValMrr.toFixed(4)} @${bestStep})` : ''),
         );
       }
       if (options.state && (step % options.state.every === 0 || step === totalSteps)) {
         await saveRunState(
           options.state.dir,
-          { format: 'hunch-train-state', version: 1, fingerprint: fp, step, adamT: optimizer.t, history, bestStep, bestValMrr, badEvals, seconds: elapsed(), tokens },
+          {
+            format: 'hunch-train-state',
+            version: 1,
+            fingerprint: fp,
+            step,
+            adamT: optimizer.t,
+            history,
+            bestStep,
+            bestValMrr,
+            badEvals,
+            seconds: secondsAt(now),
+            tokens,
+            ...(budgetFixed ? { budget: budgetFixed } : {}),
+          },
           [params, optimizer.m, optimizer.v, best],
         );
       }
       if (evalNow && badEvals >= patience) {
         stoppedEarly = true;
         log(`stopping early at step ${step}: no better validation MRR@20 for ${badEvals} evaluations`);
+        break;
+      }
+      if (budget && step < totalSteps && secondsAt(now) >= budget.seconds) {
+        ranOut = true;
+        log(`time budget spent at step ${step} of ${totalSteps}: stopping before the schedule's end (the throughput fell after it was measured)`);
         break;
       }
     }
@@ -297,6 +379,7 @@ export async function trainSequences(
     bestStep,
     bestValMrr,
     stoppedEarly,
+    ...(budget ? { budget: { seconds: budget.seconds, plannedSteps, secondsPerStep, secondsPerEval, limited, ranOut } } : {}),
     ...(test ? { test } : {}),
   };
 }

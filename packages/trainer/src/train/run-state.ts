@@ -22,13 +22,15 @@ export interface RunState {
   badEvals: number;
   seconds: number;
   tokens: number;
+  /** With a time budget: the total steps and validation interval fixed from the measured throughput (a resumed run keeps them). */
+  budget?: { total: number; every: number };
   /** The file in the state directory holding weights, AdamW moments and best weights. */
   tensors?: string;
 }
 
 /** What must match for a saved state to be resumed: everything that changes the computation. */
 export function fingerprint(options: SequenceTrainOptions, vocab: number, sequences: number): string {
-  const { log: _log, state: _state, stopAfter: _s, workerScript: _w, validation, workers: _k, init, ...rest } = options;
+  const { log: _log, state: _state, stopAfter: _s, workerScript: _w, validation, workers: _k, init, clock: _c, ...rest } = options;
   return JSON.stringify({ ...rest, init: init ? [...init.keys()].sort() : null, vocab, sequences, validation: validation ? { ...validation, sequences: validation.sequences.length } : null });
 }
 
