@@ -7,8 +7,11 @@
 import { SPECIAL_TOKENS, Vocabulary, itemToken } from '@hunch/core';
 import { BASELINE_NAMES, createBaseline } from './eval/baselines/index.js';
 import type { BenchmarkData } from './eval/benchmark-data.js';
+import type { Examples } from './eval/protocols.js';
 import { evaluateRecommender, type Evaluation, type Recommender } from './eval/metrics.js';
 import type { GPT2Config } from './model.js';
+import { initNextItem, nextItemShapes, type HeadOptions } from './next-item/heads.js';
+import { ParamLayout } from './next-item/param-layout.js';
 import { NextItemScorer } from './next-item/scorer.js';
 import type { TensorMap } from './safetensors.js';
 
@@ -85,6 +88,38 @@ export async function evaluateNextItemModel(
     });
     options.log(`model: P@20 ${evaluation.metrics['P@20']!.toFixed(4)} MRR@20 ${evaluation.metrics['MRR@20']!.toFixed(4)} (${evaluation.seconds.toFixed(1)} s)`);
     return evaluation;
+  } finally {
+    scorer.dispose();
+  }
+}
+
+/**
+ * Seconds evaluateNextItemModel will take on `data`'s test examples with a model of this
+ * shape, predicted before training (for the time budget): an untrained model of the same
+ * shape scores `sample` test examples spread over the set (after one untimed batch), and the
+ * time is scaled to all of them. Scoring costs the same whatever the weights.
+ */
+export async function predictEvaluationSeconds(data: BenchmarkData, config: GPT2Config, heads: HeadOptions, sample = 256): Promise<number> {
+  const n = data.test.targets.length;
+  if (n === 0) return 0;
+  const picked = Array.from({ length: Math.min(sample, n) }, (_, i) => Math.floor((i * n) / Math.min(sample, n)));
+  const subset: Examples = {
+    prefixes: picked.map((e) => data.test.prefixes[e]!),
+    targets: Int32Array.from(picked, (e) => data.test.targets[e]!),
+    sources: Int32Array.from(picked, (e) => data.test.sources[e]!),
+  };
+  const layout = new ParamLayout(nextItemShapes(config, heads));
+  const params = new Float32Array(layout.size);
+  initNextItem(config, heads, 0, params, layout);
+  const isItem = Uint8Array.from({ length: config.vocabSize }, (_, id) => (id >= ITEM_OFFSET ? 1 : 0));
+  const scorer = new NextItemScorer(config, layout.toTensorMap(params), isItem);
+  try {
+    const recommender = modelRecommender(scorer, data.items.size);
+    // One batch first, untimed: the first calls pay for compiling the kernels.
+    const warm = Math.min(64, picked.length);
+    await evaluateRecommender(recommender, { prefixes: subset.prefixes.slice(0, warm), targets: subset.targets.slice(0, warm), sources: subset.sources.slice(0, warm) }, evalOptionsOf(data));
+    const evaluation = await evaluateRecommender(recommender, subset, evalOptionsOf(data));
+    return (evaluation.seconds * n) / picked.length;
   } finally {
     scorer.dispose();
   }

@@ -9,6 +9,7 @@ import {
   evaluateNextItemModel,
   ITEM_OFFSET,
   parameterCount,
+  predictEvaluationSeconds,
   researchVocabulary,
   toTokens,
   type BaselineMetrics,
@@ -18,9 +19,20 @@ import { writeNextItemCheckpoint, type NextItemSaveInfo } from './next-item/chec
 import { trainSequences, type SequenceTrainOptions, type SequenceTrainResult } from './train-sequences.js';
 import { stateDirectory } from './train/run-state.js';
 
+/** `hunch benchmark`'s default time budget: the whole run, evaluation included, in minutes. */
+export const DEFAULT_BENCHMARK_MINUTES = 30;
+
 export interface BenchmarkOptions {
   seed: number;
   workers: number;
+  /**
+   * Minutes the whole run may take, from `startedAt`: reading, baselines, training and the
+   * test evaluation (default DEFAULT_BENCHMARK_MINUTES). Training gets what is left after the
+   * baselines less the predicted evaluation, and sets its steps from measured throughput.
+   */
+  timeBudgetMinutes?: number;
+  /** When the run started, on performance.now()'s clock (the CLI: 0, the process start). Default: the call. */
+  startedAt?: number;
   /** Overrides of the size-based training defaults. */
   train?: Partial<SequenceTrainOptions>;
   /** Receives every test example's top-20 raw item ids, in the protocol's order. */
@@ -53,6 +65,24 @@ export interface BenchmarkResult {
   /** Training steps run, and the step whose weights were kept (best on validation). */
   steps: number;
   best_step: number;
+  /** How the time budget was spent, and whether it (not the recipe's epochs) set the steps. */
+  time_budget: {
+    minutes: number;
+    /** Seconds given to training (validations included), and what training took. */
+    training_seconds: number;
+    trained_seconds: number;
+    /** The test evaluation, predicted before training and measured. */
+    predicted_evaluation_seconds: number;
+    evaluation_seconds: number;
+    /** The recipe's epochs' steps, the steps the budget allowed, and the epochs that makes. */
+    planned_steps: number;
+    total_steps: number;
+    epochs: number;
+    limited: boolean;
+    ran_out: boolean;
+    /** Wall seconds from startedAt to the end of the evaluation. */
+    wall_seconds: number;
+  };
 }
 
 type Recipe = Omit<SequenceTrainOptions, 'seed' | 'workers'>;
@@ -131,7 +161,8 @@ function saveInfo(
       sequences,
       steps: trained.steps,
       keptStep: kept,
-      epochs: recipe.epochs,
+      // The epochs the steps made: fewer than the recipe's when the time budget set them.
+      epochs: trained.budget ? (trained.totalSteps / trained.budget.plannedSteps) * recipe.epochs : recipe.epochs,
       finalLoss: meanLossUpTo(trained.history, kept),
       seed,
       skippedLines: Object.values(data.skipped).reduce((n, r) => n + r.skipped, 0),
@@ -146,8 +177,16 @@ function saveInfo(
   };
 }
 
+/** Seconds kept back from training besides the predicted evaluation: the checkpoint, the report, misjudged timing. */
+const reserveSeconds = (budgetSeconds: number) => 5 + 0.02 * budgetSeconds;
+
 export async function runBenchmark(input: BenchmarkInput, options: BenchmarkOptions): Promise<BenchmarkResult> {
   const { log } = options;
+  const startedAt = options.startedAt ?? performance.now();
+  const minutes = options.timeBudgetMinutes ?? DEFAULT_BENCHMARK_MINUTES;
+  if (!(minutes > 0 && Number.isFinite(minutes))) throw new Error(`the time budget must be a positive number of minutes, got ${minutes}`);
+  const budgetSeconds = minutes * 60;
+  const wall = () => (performance.now() - startedAt) / 1000;
   const state = options.state && stateDirectory(options.state, log);
   const data = await loadBenchmarkData(input);
   await useTfBackend({ log });
@@ -157,7 +196,26 @@ export async function runBenchmark(input: BenchmarkInput, options: BenchmarkOpti
 
   const { fit, validation } = trainingSplit(data);
   const recipe = { ...recipeFor(data.train.totalLength), ...options.train };
-  const trainOptions: SequenceTrainOptions = { ...recipe, validation, seed: options.seed, workers: options.workers, log, ...(state ? { state } : {}) };
+  const predictedEvaluation = await predictEvaluationSeconds(
+    data,
+    { vocabSize: numItems + ITEM_OFFSET, nPositions: recipe.context, nEmbd: recipe.embd, nLayer: recipe.layers, nHead: recipe.heads, layerNormEpsilon: 1e-5 },
+    { itemBias: recipe.itemBias, repeat: recipe.repeat, ...(recipe.cosineScale ? { cosineScale: recipe.cosineScale } : {}) },
+  );
+  const spent = wall();
+  const trainingSeconds = budgetSeconds - spent - predictedEvaluation - reserveSeconds(budgetSeconds);
+  log(
+    `time budget ${minutes} min: ${spent.toFixed(0)} s spent reading and on the baselines, the test evaluation predicted at ${predictedEvaluation.toFixed(0)} s, ` +
+      (trainingSeconds > 1 ? `${trainingSeconds.toFixed(0)} s left for training` : 'nothing left for training: it runs only the steps it times'),
+  );
+  const trainOptions: SequenceTrainOptions = {
+    ...recipe,
+    validation,
+    seed: options.seed,
+    workers: options.workers,
+    timeBudget: { seconds: Math.max(1, trainingSeconds) },
+    log,
+    ...(state ? { state } : {}),
+  };
   const isItem = Uint8Array.from({ length: numItems + ITEM_OFFSET }, (_, id) => (id >= ITEM_OFFSET ? 1 : 0));
   const trained: SequenceTrainResult = await trainSequences(fit, { vocabSize: numItems + ITEM_OFFSET, isItem }, trainOptions);
   if (options.out) {
@@ -168,6 +226,9 @@ export async function runBenchmark(input: BenchmarkInput, options: BenchmarkOpti
   }
 
   const evaluation = await evaluateNextItemModel(data, trained, { ...(options.onPredictions ? { onPredictions: options.onPredictions } : {}), log });
+  const spentAll = wall();
+  log(`whole run ${spentAll.toFixed(0)} s of the ${budgetSeconds.toFixed(0)} s budget`);
+  const budget = trained.budget!;
   return {
     model: evaluation.metrics,
     baselines,
@@ -182,5 +243,18 @@ export async function runBenchmark(input: BenchmarkInput, options: BenchmarkOpti
     recipe,
     steps: trained.steps,
     best_step: trained.bestStep,
+    time_budget: {
+      minutes,
+      training_seconds: Math.max(1, trainingSeconds),
+      trained_seconds: trained.seconds,
+      predicted_evaluation_seconds: predictedEvaluation,
+      evaluation_seconds: evaluation.seconds,
+      planned_steps: budget.plannedSteps,
+      total_steps: trained.totalSteps,
+      epochs: (trained.totalSteps / budget.plannedSteps) * recipe.epochs,
+      limited: budget.limited,
+      ran_out: budget.ranOut,
+      wall_seconds: spentAll,
+    },
   };
 }

@@ -10,7 +10,6 @@ import { parseArgs } from 'node:util';
 import { readCatalog } from './catalog.js';
 import { logBackendTo } from './backend.js';
 import { writeCheckpoint } from './checkpoint.js';
-import { runBenchmark } from './benchmark.js';
 import type { BenchmarkInput } from './eval/benchmark-data.js';
 import { evaluateCheckpoint } from './evaluate-checkpoint.js';
 import { isSqliteFile, ndjsonSource, storeSource, type EventSource } from './event-source.js';
@@ -19,7 +18,9 @@ import { readBaseModel } from './base-model.js';
 import { Attributor, parseSplit, reportFromAttribution, ReportError, reportHtml, reportText } from './report/index.js';
 import { simulateEvents } from './simulate.js';
 import { parseCosts, parseRewardKind, PolicyError, policyFromLogs, policyText } from './strategies/index.js';
-import { DEFAULT_EVENT_TRAIN_OPTIONS, trainEvents } from './train-events.js';
+import { DEFAULT_EVENT_TRAIN_OPTIONS, DEFAULT_TRAIN_MINUTES, trainEvents } from './train-events.js';
+import { DEFAULT_BENCHMARK_MINUTES, runBenchmark } from './benchmark.js';
+import { parseTimeBudget } from './train/budget.js';
 
 /** Training state is saved this often (steps) by `hunch benchmark --state`. */
 const DEFAULT_STATE_EVERY = 500;
@@ -33,11 +34,13 @@ const COMMAND_USAGE: Record<string, string> = {
   train: `  hunch train (--events events.ndjson | --from events.sqlite) --out CHECKPOINT_DIR [--from-model GPT2_OR_CHECKPOINT_DIR]
               [--layers 2 --embd 32 --heads 2] [--context 32 --epochs ${DEFAULT_EVENT_TRAIN_OPTIONS.epochs} --batch-tokens ${DEFAULT_EVENT_TRAIN_OPTIONS.batchTokens}
               --lr ${DEFAULT_EVENT_TRAIN_OPTIONS.lr} --dropout ${DEFAULT_EVENT_TRAIN_OPTIONS.dropout} --seed ${DEFAULT_EVENT_TRAIN_OPTIONS.seed} --workers ${DEFAULT_EVENT_TRAIN_OPTIONS.workers}]
-              [--state DIR [--state-every ${DEFAULT_STATE_EVERY}] [--resume]]`,
+              [--state DIR [--state-every ${DEFAULT_STATE_EVERY}] [--resume]]
+              [--time-budget MINUTES (the whole run; training sets its steps to fit, at most --epochs; default ${DEFAULT_TRAIN_MINUTES})]`,
   export: `  hunch export --model CHECKPOINT_DIR --catalog catalog.json --out MODEL_DIR [--quant fp32,int8,q4]
                [--policy policy.json (written by hunch policy; validated, shipped with the model, listed with its hash in hunch.json)]`,
   benchmark: `  hunch benchmark --format sessions --train FILE[.gz] --test FILE [--json] [--predictions FILE] [--out CHECKPOINT_DIR]
-                  [--state DIR [--state-every ${DEFAULT_STATE_EVERY}] [--resume]] [--seed S --workers 2 --epochs N]
+                  [--state DIR [--state-every ${DEFAULT_STATE_EVERY}] [--resume]] [--seed S --workers 2 --epochs N (at most; default by data size)]
+                  [--time-budget MINUTES (the whole run, evaluation included; training sets its steps to fit; default ${DEFAULT_BENCHMARK_MINUTES})]
   hunch benchmark --format sequences --data FILE [same options]`,
   eval: `  hunch eval --model CHECKPOINT_DIR --format sessions --train FILE[.gz] --test FILE [--json] [--predictions FILE]
   hunch eval --model CHECKPOINT_DIR --format sequences --data FILE [--json] [--predictions FILE]`,
@@ -141,7 +144,7 @@ async function openCollectedEvents(path: string): Promise<EventSource & { close(
 async function trainCommand(args: string[]): Promise<void> {
   const flags = parse(
     args,
-    ['events', 'from', 'out', 'from-model', 'layers', 'embd', 'heads', 'context', 'epochs', 'batch-tokens', 'lr', 'dropout', 'seed', 'workers', 'state', 'state-every'],
+    ['events', 'from', 'out', 'from-model', 'layers', 'embd', 'heads', 'context', 'epochs', 'batch-tokens', 'lr', 'dropout', 'seed', 'workers', 'state', 'state-every', 'time-budget'],
     ['resume'],
   );
   if (flags.events !== undefined && flags.from !== undefined) throw new UsageError('give either --events FILE or --from DB, not both');
@@ -161,6 +164,7 @@ async function trainCommand(args: string[]): Promise<void> {
   for (const name of ['layers', 'embd', 'heads', 'epochs', 'batch-tokens', 'workers']) {
     if (integer(flags, name, 1) < 1) throw new UsageError(`--${name} must be at least 1`);
   }
+  const timeBudget = timeBudgetFlag(flags, DEFAULT_TRAIN_MINUTES);
   const base = fromModel === undefined ? undefined : await readBaseModel(fromModel);
   // Shop histories are short: the default context, within a base model's positions.
   const context = integer(flags, 'context', base ? Math.min(base.config.nPositions, d.context) : d.context);
@@ -182,6 +186,8 @@ async function trainCommand(args: string[]): Promise<void> {
       workers: integer(flags, 'workers', d.workers),
       ...(flags.state === undefined ? {} : { state: { dir: flags.state, every, resume } }),
       ...(base ? { base } : {}),
+      timeBudget,
+      startedAt: 0,
       log,
     });
   } finally {
@@ -261,15 +267,30 @@ function stateFlags(flags: Flags): { dir: string; every: number; resume: boolean
   return flags.state === undefined ? undefined : { dir: flags.state, every, resume };
 }
 
+/** `--time-budget MINUTES`, or the command's default; a bad value is a one-line usage error. */
+function timeBudgetFlag(flags: Flags, fallback: number): number {
+  const value = flags['time-budget'];
+  if (value === undefined) return fallback;
+  try {
+    return parseTimeBudget(value);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
 async function benchmarkCommand(args: string[]): Promise<void> {
-  const flags = parse(args, ['format', 'train', 'test', 'data', 'predictions', 'out', 'state', 'state-every', 'seed', 'workers', 'epochs'], ['json', 'resume']);
+  const flags = parse(args, ['format', 'train', 'test', 'data', 'predictions', 'out', 'state', 'state-every', 'seed', 'workers', 'epochs', 'time-budget'], ['json', 'resume']);
   const input = benchmarkInput(flags);
+  const timeBudgetMinutes = timeBudgetFlag(flags, DEFAULT_BENCHMARK_MINUTES);
   const state = stateFlags(flags);
   const epochs = flags.epochs === undefined ? undefined : integer(flags, 'epochs', 1);
   const predictions = predictionsWriter(flags.predictions);
   const result = await runBenchmark(input, {
     seed: integer(flags, 'seed', 1),
     workers: integer(flags, 'workers', 2),
+    timeBudgetMinutes,
+    // The budget counts from the process start (performance.now()'s origin).
+    startedAt: 0,
     ...(epochs === undefined ? {} : { train: { epochs } }),
     ...(predictions.onPredictions ? { onPredictions: predictions.onPredictions } : {}),
     ...(flags.out === undefined ? {} : { out: flags.out }),

@@ -33,7 +33,23 @@ export interface EventTrainOptions extends TrainOptions {
   state?: { dir: string; every: number; resume: boolean };
   /** Fine-tune from this model, extending its vocabulary. */
   base?: BaseModel;
+  /**
+   * Minutes the whole call may take from `startedAt` (reading the events, the purchase model,
+   * training): training gets what is left, less a reserve, and sets its steps from measured
+   * throughput (trainSequences' timeBudget). Absent: the epochs decide. `hunch train` gives
+   * DEFAULT_TRAIN_MINUTES.
+   */
+  timeBudget?: number;
+  /** When the run started, on performance.now()'s clock (the CLI: 0, the process start). Default: the call. */
+  startedAt?: number;
 }
+
+/**
+ * `hunch train`'s default time budget in minutes: the bound a scheduled retraining can rely
+ * on for any data up to Diginetica's size on a 2-core machine (the export is a separate,
+ * short command); data that small trains all its epochs well within it.
+ */
+export const DEFAULT_TRAIN_MINUTES = 30;
 
 /**
  * The fewest sessions of 2 or more events `hunch train` learns from. Each such session holds a
@@ -76,6 +92,10 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 /** `events`: an NDJSON file's path, or a source such as the collector's database (event-source.ts). */
 export async function trainEvents(events: string | EventSource, options: EventTrainOptions): Promise<EventTrainResult> {
   const log = options.log ?? (() => {});
+  const startedAt = options.startedAt ?? performance.now();
+  if (options.timeBudget !== undefined && !(options.timeBudget > 0 && Number.isFinite(options.timeBudget))) {
+    throw new Error(`the time budget must be a positive number of minutes, got ${options.timeBudget}`);
+  }
   const state = options.state && stateDirectory(options.state, log);
   const { base } = options;
   // The sequence trainer computes LayerNorm with GPT-2's epsilon, 1e-5.
@@ -122,6 +142,15 @@ export async function trainEvents(events: string | EventSource, options: EventTr
   const negatives = candidates <= options.fullSoftmaxMax ? 0 : options.negatives;
   const targets = corpus.train.reduce((n, row) => n + row.length - 1, 0);
   const config = from?.config;
+  let timeBudget: { seconds: number } | undefined;
+  if (options.timeBudget !== undefined) {
+    const budgetSeconds = options.timeBudget * 60;
+    const spent = (performance.now() - startedAt) / 1000;
+    // Kept back: writing the checkpoint, and timing that misjudges.
+    const seconds = budgetSeconds - spent - (5 + 0.02 * budgetSeconds);
+    log(`time budget ${options.timeBudget} min: ${spent.toFixed(0)} s spent reading, ${seconds > 1 ? `${seconds.toFixed(0)} s left for training` : 'nothing left for training: it runs only the steps it times'}`);
+    timeBudget = { seconds: Math.max(1, seconds) };
+  }
   const trained = await trainSequences(
     corpus.train,
     { vocabSize: vocabulary.size, isItem },
@@ -154,6 +183,7 @@ export async function trainEvents(events: string | EventSource, options: EventTr
           }
         : {}),
       ...(state ? { state } : {}),
+      ...(timeBudget ? { timeBudget } : {}),
       ...(options.stopAfter !== undefined ? { stopAfter: options.stopAfter } : {}),
       ...(from ? { init: from.init } : {}),
       log,

@@ -59,11 +59,13 @@ export interface SequenceTrainOptions extends TrainOptions {
     excludeSeen?: boolean;
   };
   /**
-   * Wall-clock seconds this training may take, validations included (a resumed run counts
-   * the seconds before the kill). After `calibrationSteps` steps (default 20) the trainer times
-   * them and one validation, then fixes the total steps so that the rest fits, at most the
-   * epochs' steps; warmup and cosine decay are laid over that total, and a short run
-   * validates more often. Should the time still run out, it stops there. Absent: the epochs decide.
+   * Wall-clock seconds this call may train, validations included (a resumed run keeps the
+   * steps fixed before the kill, and gets this call's seconds). After `calibrationSteps` steps (default 20), or sooner when
+   * they take a tenth of the budget, the trainer times them and a sample of the validation
+   * set, then fixes the total steps so that the rest fits, at most the epochs' steps; warmup
+   * and cosine decay are laid over that total, and a short run validates more often (at
+   * least 4 times while that takes at most a fifth of the time). Should the time still run
+   * out, it stops there. Absent: the epochs decide.
    */
   timeBudget?: { seconds: number; calibrationSteps?: number };
   /** Milliseconds since some origin, for the time budget (default performance.now; tests give their own). */
@@ -202,9 +204,18 @@ export async function trainSequences(
       ? await workerEngine(workers, options.workerScript ?? new URL('./train-worker.js', import.meta.url), config, layout, params.buffer as SharedArrayBuffer, isItem)
       : localEngine(config, layout, params, isItem);
   const grads = new Float32Array(layout.size);
-  const validate = () => {
-    const { sequences: val, minPosition, lastOnly, excludeSeen } = options.validation!;
-    return engine.evaluate(val, { minPosition: minPosition ?? 1, lastOnly: lastOnly ?? false, excludeSeen: excludeSeen ?? false });
+  const validate = (sequences = options.validation!.sequences) => {
+    const { minPosition, lastOnly, excludeSeen } = options.validation!;
+    return engine.evaluate(sequences, { minPosition: minPosition ?? 1, lastOnly: lastOnly ?? false, excludeSeen: excludeSeen ?? false });
+  };
+  /** Seconds one validation takes, from a tenth of the set (at least 256 sequences) scaled to all of it; nothing is recorded. */
+  const timeValidation = async () => {
+    const all = options.validation!.sequences;
+    const size = Math.min(all.length, Math.max(256, Math.ceil(all.length / 10)));
+    const sample = Array.from({ length: size }, (_, i) => all[Math.floor((i * all.length) / size)]!);
+    const t0 = clock();
+    await validate(sample);
+    return ((clock() - t0) / 1000) * (all.length / size);
   };
 
   log(
@@ -271,18 +282,18 @@ export async function trainSequences(
       const secondsAt = (t: number) => priorSeconds + (t - started) / 1000;
       const entry: SequenceTrainResult['history'][number] = { step, loss, lr, seconds: secondsAt(now) };
       if (ran === 1) firstStepDone = now;
-      // The budget: time the steps after the first (it pays for compilation), and one
-      // validation at the calibration step, then fix the total steps.
-      const calibrate = budget !== undefined && budgetFixed === undefined && step === calibrationSteps && step < totalSteps;
-      const evalNow = options.validation && (calibrate || step % validateEvery === 0 || step === totalSteps);
+      // The budget: time the steps after the first (it pays for compilation), and a sample of
+      // the validation set at the calibration step, then fix the total steps.
+      // Timed at the calibration step, or sooner when the first steps already took a tenth of the budget.
+      const calibrate =
+        budget !== undefined && budgetFixed === undefined && step < totalSteps && (step === calibrationSteps || (ran >= 2 && (now - started) / 1000 >= 0.1 * budget.seconds));
+      const evalNow = options.validation && (step % validateEvery === 0 || step === totalSteps);
       if (calibrate) secondsPerStep = ran > 1 ? ((now - firstStepDone) / 1000 - evalSecondsSinceFirst) / (ran - 1) : (now - started) / 1000 / ran;
       if (evalNow) {
         const evalStarted = now;
         const v = await validate();
         now = clock();
-        const evalSeconds = (now - evalStarted) / 1000;
-        if (calibrate) secondsPerEval = evalSeconds;
-        else evalSecondsSinceFirst += evalSeconds;
+        evalSecondsSinceFirst += (now - evalStarted) / 1000;
         entry.valMrr = v.mrr;
         entry.valHit = v.hit;
         if (v.mrr > bestValMrr) {
@@ -294,14 +305,18 @@ export async function trainSequences(
       }
       history.push(entry);
       if (calibrate) {
-        const plan = planBudget({ remaining: budget.seconds - secondsAt(now), secondsPerStep, secondsPerEval, done: step, cap: plannedSteps, every: validateEvery });
+        if (options.validation) {
+          secondsPerEval = await timeValidation();
+          now = clock();
+        }
+        const plan = planBudget({ remaining: budget.seconds - (now - started) / 1000, secondsPerStep, secondsPerEval, done: step, cap: plannedSteps, every: validateEvery });
         budgetFixed = { total: plan.total, every: plan.every };
         totalSteps = plan.total;
         validateEvery = plan.every;
         limited = plan.limited;
         const epochs = (plan.total / plannedSteps) * options.epochs;
         log(
-          `time budget ${formatDuration(budget.seconds)}: ${(secondsPerStep * 1000).toFixed(0)} ms a step${options.validation ? `, ${secondsPerEval.toFixed(1)} s a validation` : ''} ` +
+          `time budget ${formatDuration(budget.seconds)}: ${(secondsPerStep * 1000).toFixed(0)} ms a step${options.validation ? `, ${secondsPerEval.toFixed(1)} s a validation (timed on a sample)` : ''} ` +
             `(measured on the first ${step}) -> ${plan.total} steps, ${epochs.toFixed(2)} epochs` +
             (plan.limited ? `: the budget sets the epochs (${options.epochs} would take ${plannedSteps} steps)` : ` (all ${options.epochs} epochs fit)`) +
             (options.validation ? `, validation every ${plan.every} steps` : ''),
@@ -342,7 +357,7 @@ export async function trainSequences(
         log(`stopping early at step ${step}: no better validation MRR@20 for ${badEvals} evaluations`);
         break;
       }
-      if (budget && step < totalSteps && secondsAt(now) >= budget.seconds) {
+      if (budget && step < totalSteps && (now - started) / 1000 >= budget.seconds) {
         ranOut = true;
         log(`time budget spent at step ${step} of ${totalSteps}: stopping before the schedule's end (the throughput fell after it was measured)`);
         break;

@@ -29,6 +29,8 @@ export interface BudgetMeasure {
   every: number;
   /** At least this many validations over the run when it is short (default 4): early stopping still has evaluations to compare. */
   minEvals?: number;
+  /** ... unless they would take more than this share of the time left (default 0.2): then fewer, down to the final one. */
+  maxEvalShare?: number;
 }
 
 export interface BudgetPlan {
@@ -52,14 +54,22 @@ function cost(m: BudgetMeasure, total: number, every: number): number {
 
 /**
  * The most steps (at most `cap`) whose predicted time fits `remaining`. A short run validates
- * more often (at least `minEvals` times over its steps), and those validations are counted.
+ * more often (at least `minEvals` times over its steps) while that costs at most
+ * `maxEvalShare` of the time; the validations are counted in the time.
  */
 export function planBudget(m: BudgetMeasure): BudgetPlan {
   if (!(m.secondsPerStep > 0)) throw new Error(`planBudget: seconds per step must be > 0, got ${m.secondsPerStep}`);
   const minEvals = m.minEvals ?? 4;
-  const everyFor = (total: number) => (m.every > 0 ? Math.max(1, Math.min(m.every, Math.floor(total / minEvals))) : 0);
+  // Validations the time affords, the final one always.
+  const affordable = m.secondsPerEval > 0 ? Math.max(1, Math.floor(((m.maxEvalShare ?? 0.2) * Math.max(0, m.remaining)) / m.secondsPerEval)) : Infinity;
+  const everyFor = (total: number) => {
+    if (m.every <= 0) return 0;
+    const often = Math.max(1, Math.min(m.every, Math.floor(total / minEvals)));
+    return Math.max(often, Math.ceil(total / affordable));
+  };
+  // Every planned step fits at the asked validation interval: nothing changes.
+  if (cost(m, m.cap, m.every) <= m.remaining) return { total: m.cap, every: m.every, limited: false, predicted: cost(m, m.cap, m.every) };
   const fits = (total: number) => cost(m, total, everyFor(total)) <= m.remaining;
-  if (fits(m.cap)) return { total: m.cap, every: everyFor(m.cap), limited: false, predicted: cost(m, m.cap, everyFor(m.cap)) };
   // Bisection: cost grows with total (more steps, never fewer validations after `done`).
   let lo = m.done;
   let hi = m.cap;

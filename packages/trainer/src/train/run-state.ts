@@ -30,7 +30,8 @@ export interface RunState {
 
 /** What must match for a saved state to be resumed: everything that changes the computation. */
 export function fingerprint(options: SequenceTrainOptions, vocab: number, sequences: number): string {
-  const { log: _log, state: _state, stopAfter: _s, workerScript: _w, validation, workers: _k, init, clock: _c, ...rest } = options;
+  // The time budget is left out: the steps it fixed are saved with the state (RunState.budget).
+  const { log: _log, state: _state, stopAfter: _s, workerScript: _w, validation, workers: _k, init, clock: _c, timeBudget: _b, ...rest } = options;
   return JSON.stringify({ ...rest, init: init ? [...init.keys()].sort() : null, vocab, sequences, validation: validation ? { ...validation, sequences: validation.sequences.length } : null });
 }
 
