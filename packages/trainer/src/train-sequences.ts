@@ -64,8 +64,9 @@ export interface SequenceTrainOptions extends TrainOptions {
    * they take a tenth of the budget, the trainer times them and a sample of the validation
    * set, then fixes the total steps so that the rest fits, at most the epochs' steps; warmup
    * and cosine decay are laid over that total, and a short run validates more often (at
-   * least 4 times while that takes at most a fifth of the time). Should the time still run
-   * out, it stops there. Absent: the epochs decide.
+   * least 4 times while that takes at most a fifth of the time). A quarter of the way it times
+   * the steps since then and fixes the total once more (the schedule follows). Should the time
+   * still run out, it stops there. Absent: the epochs decide.
    */
   timeBudget?: { seconds: number; calibrationSteps?: number };
   /** Milliseconds since some origin, for the time budget (default performance.now; tests give their own). */
@@ -182,7 +183,7 @@ export async function trainSequences(
   let badEvals = 0;
   let priorSeconds = 0;
   let tokens = 0;
-  let budgetFixed: { total: number; every: number } | undefined;
+  let budgetFixed: { total: number; every: number; check?: number } | undefined;
   const fp = fingerprint(options, V, rows.length);
   if (options.state) {
     const saved = await loadRunState(options.state.dir, [params, optimizer.m, optimizer.v, best]);
@@ -233,6 +234,9 @@ export async function trainSequences(
   let secondsPerStep = NaN;
   let secondsPerEval = 0;
   let limited = false;
+  // Since the calibration, for the one check a quarter of the way: when, at which step, validation seconds so far.
+  let mark: { time: number; step: number; evalSeconds: number; evals: number } | undefined;
+  let evalsSinceFirst = 0;
   let ranOut = false;
   if (budget && !(budget.seconds > 0)) throw new Error(`the time budget must be > 0 seconds, got ${budget.seconds}`);
   let sessionTokens = 0;
@@ -294,6 +298,7 @@ export async function trainSequences(
         const v = await validate();
         now = clock();
         evalSecondsSinceFirst += (now - evalStarted) / 1000;
+        evalsSinceFirst++;
         entry.valMrr = v.mrr;
         entry.valHit = v.hit;
         if (v.mrr > bestValMrr) {
@@ -310,7 +315,10 @@ export async function trainSequences(
           now = clock();
         }
         const plan = planBudget({ remaining: budget.seconds - (now - started) / 1000, secondsPerStep, secondsPerEval, done: step, cap: plannedSteps, every: validateEvery });
-        budgetFixed = { total: plan.total, every: plan.every };
+        // Checked once more a quarter of the way, on steps timed after the first ones.
+        const check = step + Math.max(1, Math.round((plan.total - step) / 4));
+        budgetFixed = { total: plan.total, every: plan.every, ...(check < plan.total ? { check } : {}) };
+        mark = { time: now, step, evalSeconds: evalSecondsSinceFirst, evals: evalsSinceFirst };
         totalSteps = plan.total;
         validateEvery = plan.every;
         limited = plan.limited;
@@ -321,6 +329,30 @@ export async function trainSequences(
             (plan.limited ? `: the budget sets the epochs (${options.epochs} would take ${plannedSteps} steps)` : ` (all ${options.epochs} epochs fit)`) +
             (options.validation ? `, validation every ${plan.every} steps` : ''),
         );
+      }
+      if (budget && budgetFixed?.check === step) {
+        const { check: _done, ...fixed } = budgetFixed;
+        budgetFixed = fixed;
+        // Only a run that timed its own first steps checks (a resumed one keeps its plan).
+        if (mark) {
+          const evals = evalsSinceFirst - mark.evals;
+          const evalSeconds = evalSecondsSinceFirst - mark.evalSeconds;
+          const perStep = ((now - mark.time) / 1000 - evalSeconds) / (step - mark.step);
+          const perEval = evals > 0 ? evalSeconds / evals : secondsPerEval;
+          const plan = planBudget({ remaining: budget.seconds - (now - started) / 1000, secondsPerStep: perStep, secondsPerEval: perEval, done: step, cap: plannedSteps, every: options.validation?.every ?? 0 });
+          if (plan.total !== totalSteps) {
+            log(
+              `time budget checked at step ${step}: ${(perStep * 1000).toFixed(0)} ms a step since step ${mark.step} -> ${plan.total} steps instead of ${totalSteps}, ` +
+                `${((plan.total / plannedSteps) * options.epochs).toFixed(2)} epochs` +
+                (plan.limited ? ': the budget sets the epochs' : ` (all ${options.epochs} epochs fit)`),
+            );
+          }
+          budgetFixed = { total: plan.total, every: plan.every };
+          totalSteps = plan.total;
+          validateEvery = plan.every;
+          limited = plan.limited;
+          secondsPerStep = perStep;
+        }
       }
       const every = Math.max(1, Math.min(50, Math.round(totalSteps / 100)));
       if (evalNow || step % every === 0 || step === totalSteps) {

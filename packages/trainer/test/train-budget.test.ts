@@ -116,12 +116,33 @@ describe('trainSequences with a time budget', () => {
     expect(lines.join('\n')).toMatch(/\(all 2 epochs fit\)/);
   });
 
+  it('checks the throughput a quarter of the way and lays the schedule over the steps that still fit', async () => {
+    const lines: string[] = [];
+    // 10 ms a reading for the timed steps, then 20 ms: half the steps fit.
+    const result = await trainSequences(data, { vocabSize: V }, {
+      ...base,
+      timeBudget: { seconds: 1, calibrationSteps: 10 },
+      clock: tickingClock(10, { readings: 14, ms: 20 }),
+      log: (l) => lines.push(l),
+    });
+    const first = Number(/-> (\d+) steps/.exec(lines.join('\n'))?.[1]);
+    const checked = /time budget checked at step (\d+): 20 ms a step since step 10 -> (\d+) steps instead of (\d+)/.exec(lines.join('\n'));
+    expect(checked, lines.join('\n')).not.toBeNull();
+    expect(Number(checked![3])).toBe(first);
+    expect(Number(checked![2])).toBeLessThan(first);
+    expect(result.totalSteps).toBe(Number(checked![2]));
+    expect(result.steps).toBe(result.totalSteps);
+    expect(result.budget!.ranOut).toBe(false);
+    expect(result.history.at(-1)!.lr! / base.lr).toBeCloseTo(0.1, 2);
+    expect(result.seconds).toBeLessThanOrEqual(1.02);
+  });
+
   it('stops when the time runs out after all (the steps got slower than measured)', async () => {
     const lines: string[] = [];
     const result = await trainSequences(data, { vocabSize: V }, {
       ...base,
       timeBudget: { seconds: 6, calibrationSteps: 10 },
-      clock: tickingClock(10, { readings: 100, ms: 500 }),
+      clock: tickingClock(10, { readings: 60, ms: 500 }), // after the check a quarter of the way
       log: (l) => lines.push(l),
     });
     expect(result.budget!.ranOut).toBe(true);

@@ -23,7 +23,7 @@ export interface RunState {
   seconds: number;
   tokens: number;
   /** With a time budget: the total steps and validation interval fixed from the measured throughput (a resumed run keeps them). */
-  budget?: { total: number; every: number };
+  budget?: { total: number; every: number; check?: number };
   /** The file in the state directory holding weights, AdamW moments and best weights. */
   tensors?: string;
 }
