@@ -14,8 +14,9 @@
 // (c) Incentive spend per extra purchase (over doing nothing) of the learned policy against
 //     always-on incentives.
 // (d) The levers of the learner and the ship rule: the rounds run again under each variant
-//     (cross-fitted check or one split, ε from the evidence or a fixed 0.1, every round's logs or
-//     the last round's) over several seeds, the final deployed policy's true value of each.
+//     (the last release's learner, then each of this one's changes: per-stage interaction features,
+//     λ 100, the check on the deployed policy's own decisions; cross-fitted or one split; ε from the
+//     evidence, 0.1 or 0.02) over several seeds, the final deployed policy's true value of each.
 // Options: --runs 150 (simulated logs per logging policy in (a)) --decisions 4000 (per log in (a))
 // --rounds 5 --round-shoppers 20000 --repeats 3 (the rounds again with other seeds, final values
 // only) --lever-seeds 8 (the rounds per variant of the learner and ship rule in (d)) --truth 200000
@@ -137,11 +138,10 @@ async function simulate() {
     const shipped = [];
     for (let r = 0; r < rounds; r++) {
       last = log(roundShoppers, loopSeed + 100 * r, deployed);
-      if (variant.lastOnly) all.length = 0;
       all.push(...last);
       const t = truth(deployed);
       const observed = mean(last.map((d) => d.reward));
-      const { policy, check, learnedOn, checkedOn } = s.learnAndCheck(all, { id: `learned-r${r + 1}`, current: deployed, seed: loopSeed + r, ...(variant.crossFit === undefined ? {} : { crossFit: variant.crossFit }), ...(variant.epsilon === undefined ? {} : { epsilon: variant.epsilon }) });
+      const { policy, check, learnedOn, checkedOn } = s.learnAndCheck(all, { id: `learned-r${r + 1}`, current: deployed, seed: loopSeed + r, ...variant });
       const candidateTruth = truth(policy);
       if (detail) {
         steps.push({
@@ -239,13 +239,19 @@ async function simulate() {
     again.push({ seed: k, deployed: deployed ? deployed.id : 'uniform', net: round(t.net), conversion: round(t.conversion, 4), spend: round(t.spend) });
   }
   // (d) The levers, each over the same seeds (paired): the final deployed policy's truth.
+  // The decision features of the last release: no per-stage interactions (their names have a '*').
+  const { DECISION_FEATURES } = await import(pathToFileURL(join(root, 'packages/core/dist/index.js')).href);
+  const BASE_FEATURES = DECISION_FEATURES.filter((name) => !name.includes('*'));
+  const before = { features: BASE_FEATURES, lambda: 1, checkOn: 'all' };
   const variants = {
-    'one split, ε 0.1 (before)': { crossFit: false, epsilon: 0.1 },
-    'cross-fitted, ε 0.1': { crossFit: true, epsilon: 0.1 },
-    'one split, ε from the evidence': { crossFit: false },
-    'cross-fitted, ε from the evidence (default)': {},
-    'cross-fitted, ε 0.02 (a lower floor, not taken)': { epsilon: 0.02 },
-    'cross-fitted, ε from the evidence, last round’s logs only': { lastOnly: true },
+    'last release: 14 features, λ 1, checked on all decisions (before)': before,
+    '+ per-stage interactions': { lambda: 1, checkOn: 'all' },
+    '+ λ 100': { features: BASE_FEATURES, checkOn: 'all' },
+    '+ checked on the deployed policy’s own decisions': { features: BASE_FEATURES, lambda: 1 },
+    'all three (default)': {},
+    'default, one split instead of cross-fitted': { crossFit: false },
+    'default, ε 0.1 instead of from the evidence': { epsilon: 0.1 },
+    'default, ε 0.02 (a lower floor, not taken)': { epsilon: 0.02 },
   };
   const levers = {};
   for (const [name, variant] of Object.entries(variants)) {
@@ -257,7 +263,7 @@ async function simulate() {
     }
     levers[name] = runs;
   }
-  const base = levers['one split, ε 0.1 (before)'];
+  const base = Object.values(levers)[0];
   const sd = (xs) => Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / Math.max(1, xs.length - 1));
   const leverTable = Object.fromEntries(
     Object.entries(levers).map(([name, runs]) => {
@@ -306,10 +312,10 @@ function lowCover(r) {
   return `${Math.min(...all)}–${Math.max(...all)}%`;
 }
 
-/** The levers in one sentence: each variant's mean true net and its paired gain over the old rule. */
+/** The levers in one sentence: each variant's mean true net and its paired gain over the first (the last release). */
 function leverLine(r) {
   return Object.entries(r.levers)
-    .map(([name, x]) => `${name} ${f2(x.net)}${name.endsWith('(before)') ? '' : ` (${x.gain >= 0 ? '+' : ''}${f2(x.gain)} ± ${f2(x.gainSe)})`}`)
+    .map(([name, x]) => `${name} ${f2(x.net)}${x === Object.values(r.levers)[0] ? '' : ` (${x.gain >= 0 ? '+' : ''}${f2(x.gain)} ± ${f2(x.gainSe)})`}`)
     .join('; ');
 }
 
@@ -328,7 +334,7 @@ function render(r) {
     '',
     `\`npm run bench:strategies\` (${r.seconds.total} s on ${r.machine.cpus} cores, load ${r.machine.load}; Node ${r.node}). The strategy simulator (\`packages/trainer/src/strategies/simulator.ts\`): shoppers at a \`cart-nudge\` decision point (stage, true purchase probability with a noisy model estimate of it, cart) and known responses to \`none\`, \`reminder\` (wins back at-risk carts, slightly annoys others), \`free-shipping-bar\` (carts within 20 of the 50 threshold), \`incentive\` (a 5 discount paid on every purchase it is used on; lifts mid-propensity shoppers most). Values are per shopper (per decision), net of incentive cost; every true value is exact, an expectation over ${o.truthContexts.toLocaleString('en')} contexts.`,
     '',
-    `In short: the 95% intervals of IPS, SNIPS and DR covered the exact values in ${cover('ips')}, ${cover('snips')} and ${cover('dr')} of the logs (per policy and logging policy the learner can deploy${r.ope[LOW_LOGGER] ? `; logged at ε 0.02, which it does not, ${lowCover(r)}` : ''}), with DR the narrowest from uniform logs. The learned policy deployed by the ship rule earns ${f2(c.learned.truth.net)} per shopper net of incentive cost (true), against ${f2(c['no strategy'].truth.net)} with no strategy, ${f2(c.rules.truth.net)} with the hand-written rules and ${f2(c['always incentive'].truth.net)} with always-on incentives; without its ε = ${c.learned.epsilon} of exploration the same value models earn ${f2(c['learned without exploration'].truth.net)} (the oracle ${f2(c.oracle.truth.net)}). It spends ${f2(inc.learned.spendPerShopper)} per shopper on incentives against ${f2(inc['always incentive'].spendPerShopper)} for always-on incentives, ${f2(inc.learned.spendPerExtraPurchase)} against ${f2(inc['always incentive'].spendPerExtraPurchase)} per extra purchase over doing nothing. The rules were written knowing where the simulator's reminder and bar pay; ${c.learned.truth.net >= c.rules.truth.net ? `the learned policy beats them by ${f2(c.learned.truth.net - c.rules.truth.net)} while it explores` : `the learned policy comes within ${f2(c.rules.truth.net - c.learned.truth.net)} of them while it explores`}${c['learned without exploration'].truth.net > c.rules.truth.net ? '' : ' (and not even without exploring)'}. The ${f2(c['learned without exploration'].truth.net - c.learned.truth.net)} per shopper left between the deployed policy and the same value models refit on every round's logs without exploring is its exploration (ε = ${c.learned.epsilon}, drawn uniformly) and the logs that came after it shipped (later candidates were not shown to beat it), not what the value models can express (adding the distance to free shipping and p² to the decision features left these figures unchanged).${r.levers ? ` The learner's levers, each over the same ${r.leverSeeds} seeds of the rounds (table below): ${leverLine(r)}.` : ''}`,
+    `In short: the 95% intervals of IPS, SNIPS and DR covered the exact values in ${cover('ips')}, ${cover('snips')} and ${cover('dr')} of the logs (per policy and logging policy the learner can deploy${r.ope[LOW_LOGGER] ? `; logged at ε 0.02, which it does not, ${lowCover(r)}` : ''}), with DR the narrowest from uniform logs. The learned policy deployed by the ship rule earns ${f2(c.learned.truth.net)} per shopper net of incentive cost (true), against ${f2(c['no strategy'].truth.net)} with no strategy, ${f2(c.rules.truth.net)} with the hand-written rules and ${f2(c['always incentive'].truth.net)} with always-on incentives; without its ε = ${c.learned.epsilon} of exploration the same value models earn ${f2(c['learned without exploration'].truth.net)} (the oracle ${f2(c.oracle.truth.net)}). It spends ${f2(inc.learned.spendPerShopper)} per shopper on incentives against ${f2(inc['always incentive'].spendPerShopper)} for always-on incentives, ${f2(inc.learned.spendPerExtraPurchase)} against ${f2(inc['always incentive'].spendPerExtraPurchase)} per extra purchase over doing nothing. The rules were written knowing where the simulator's reminder and bar pay; ${c.learned.truth.net >= c.rules.truth.net ? `the learned policy beats them by ${f2(c.learned.truth.net - c.rules.truth.net)} while it explores` : `the learned policy comes within ${f2(c.rules.truth.net - c.learned.truth.net)} of them while it explores`}${c['learned without exploration'].truth.net > c.rules.truth.net ? '' : ' (and not even without exploring)'}. The ${f2(c['learned without exploration'].truth.net - c.learned.truth.net)} per shopper left between the deployed policy and the same value models refit on every round's logs without exploring is its exploration (ε = ${c.learned.epsilon}, drawn uniformly) and the logs that came after it shipped (later candidates were not shown to beat it).${r.levers ? ` The learner's levers, each over the same ${r.leverSeeds} seeds of the rounds (table below): ${leverLine(r)}.` : ''}`,
     '',
     `### Off-policy estimates against the truth (${o.runs} logs of ${o.decisions.toLocaleString('en')} decisions per logging policy)`,
     '',
@@ -400,13 +406,13 @@ function render(r) {
     lines.push(
       `### The learner's levers (the rounds above under each variant, ${r.leverSeeds} seeds, paired)`,
       '',
-      `The policy deployed after ${r.options.rounds} rounds: its true net value per shopper (mean, and the range over seeds), the mean paired gain over the old rule (one split, ε 0.1) ± its standard error, how many seeds end above the rules (${f2(rulesNet)}), its incentive spend, its ε, and the rounds that shipped per seed. Cross-fitted: learn on each half and read the other, one pooled interval, the policy refit on all the logs ships. ε from the evidence: 1 / √(decisions per action of the least-logged strategy), within [${r.epsilonRange?.join(', ') ?? '0.05, 0.1'}] (the floor keeps the deployed policy's logs able to evaluate other policies: see the logging policies above). Last round's logs only: each round learns and checks on its own logs, not on all the rounds' (which carry their logged propensities).`,
+      `The policy deployed after ${r.options.rounds} rounds: its true net value per shopper (mean, and the range over seeds), the mean paired gain over the first row ± its standard error, how many seeds end above the rules (${f2(rulesNet)}), its incentive spend, its ε, and the rounds that shipped per seed. Per-stage interactions: the decision features gain, per funnel stage, slopes of its own in purchase probability and cart value (core's DECISION_FEATURES, 14 → 26). λ: the value models' ridge penalty per unit of row weight. Checked on the deployed policy's own decisions: the ship rule reads only the decisions the current policy logged itself (once there are 1,000), which it was not learned from; on the others, which shaped it, it reads too well, and the check is biased against every candidate. Cross-fitted: learn on each half and read the other, one pooled interval, the policy refit on all the logs ships. ε from the evidence: 1 / √(decisions per action of the least-logged strategy), within [${r.epsilonRange?.join(', ') ?? '0.05, 0.1'}] (the floor keeps the deployed policy's logs able to evaluate other policies: see the logging policies above).`,
       '',
-      '| variant | net (true) | range | gain over before | above the rules | incentive spend | ε | shipped in rounds |',
+      '| variant | net (true) | range | gain over the first row | above the rules | incentive spend | ε | shipped in rounds |',
       '|---|---:|---|---:|---:|---:|---|---|',
       ...Object.entries(r.levers).map(
         ([name, x]) =>
-          `| ${name} | ${f2(x.net)} | ${f2(x.netMin)}–${f2(x.netMax)} | ${name.endsWith('(before)') ? '–' : `${x.gain >= 0 ? '+' : ''}${f2(x.gain)} ± ${f2(x.gainSe)}`} | ${x.beatsRules} of ${x.shipRounds.length} | ${f2(x.spend)} | ${x.epsilon.join(', ')} | ${x.shipRounds.join(', ')} |`,
+          `| ${name} | ${f2(x.net)} | ${f2(x.netMin)}–${f2(x.netMax)} | ${x === Object.values(r.levers)[0] ? '–' : `${x.gain >= 0 ? '+' : ''}${f2(x.gain)} ± ${f2(x.gainSe)}`} | ${x.beatsRules} of ${x.shipRounds.length} | ${f2(x.spend)} | ${x.epsilon.join(', ')} | ${x.shipRounds.join(', ')} |`,
       ),
       '',
     );
