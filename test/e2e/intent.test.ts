@@ -5,10 +5,13 @@
  * cart, rerank() personalises a shop's list, and 'auto' races WebGPU against WASM once per
  * model version.
  */
+import { readFileSync } from 'node:fs';
+import { isBehaviourEvent, sessionPurchaseFeatures, sessionPurchaseProbability, validateSessionPurchaseModel, type HunchEvent } from '@hunch/core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStorefront } from '../../examples/storefront/server.mjs';
 import { launchChromium } from './chromium.js';
+import { readStoredEvents } from './stored-events.js';
 
 type Storefront = Awaited<ReturnType<typeof startStorefront>>;
 let storefront: Storefront;
@@ -124,17 +127,29 @@ describe('on WASM', () => {
     expect(comparing!.topCategories[0]!.category).toBe('mugs');
     expect(cart).toMatchObject({ stage: 'ready_to_buy', why: '1 item in the cart' });
     expect(atRisk).toMatchObject({ stage: 'at_risk_of_leaving' });
+    const nextBuyingStep = (intent: (typeof seen.snapshots)[number]) => intent.nextAction.add_to_cart! + (intent.nextAction.begin_checkout ?? 0) + intent.nextAction.purchase!;
     for (const intent of seen.snapshots) {
       const total = Object.values(intent.nextAction).reduce((sum, p) => sum + p, 0);
       expect(total).toBeCloseTo(1, 5);
       expect(Object.keys(intent.nextAction)).toEqual(expect.arrayContaining(['view_item', 'add_to_cart', 'purchase', 'search']));
-      expect(intent.purchaseProbability).toBeCloseTo(intent.nextAction.add_to_cart! + (intent.nextAction.begin_checkout ?? 0) + intent.nextAction.purchase!, 6);
     }
-    // Having just compared mugs makes a cart step likelier than after one tea view.
+    // Having just compared mugs makes a cart step likelier than after one tea view, and each step
+    // towards buying makes the next buying step likelier (the shipped demo model: about 0.02, 0.04, then 0.12).
     expect(comparing!.nextAction.add_to_cart!).toBeGreaterThan(browsing!.nextAction.add_to_cart!);
-    // And each step towards buying makes buying likelier (the shipped demo model: about 0.02, 0.04, then 0.12).
-    expect(browsing!.purchaseProbability!).toBeLessThan(comparing!.purchaseProbability!);
-    expect(comparing!.purchaseProbability!).toBeLessThan(cart!.purchaseProbability!);
+    expect(nextBuyingStep(browsing!)).toBeLessThan(nextBuyingStep(comparing!));
+    expect(nextBuyingStep(comparing!)).toBeLessThan(nextBuyingStep(cart!));
+    // purchaseProbability is the shipped session purchase model's (purchase.json) on the session's
+    // events at each snapshot (1, 4, 5 and 10 events): core's own computation, from the stored events.
+    const checked = validateSessionPurchaseModel(JSON.parse(readFileSync(new URL('../../models/demo/purchase.json', import.meta.url), 'utf8')));
+    if (!checked.ok) throw new Error(checked.error);
+    const stored = (await readStoredEvents<HunchEvent>(page)).filter((event) => isBehaviourEvent(event.name));
+    [1, 4, 5, 10].forEach((count, i) => {
+      const expected = sessionPurchaseProbability(checked.model, sessionPurchaseFeatures(stored.slice(0, count), nextBuyingStep(seen.snapshots[i]!)))!;
+      expect(seen.snapshots[i]!.purchaseProbability).toBeCloseTo(expected, 9);
+      expect(seen.snapshots[i]!.purchaseProbability).not.toBeCloseTo(nextBuyingStep(seen.snapshots[i]!), 3);
+    });
+    // An item in the cart makes a purchase in this session likelier.
+    expect(cart!.purchaseProbability!).toBeGreaterThan(comparing!.purchaseProbability!);
     // The listener heard the current stage, then each change once, and nothing after unsubscribing.
     expect(seen.stages).toEqual(['browsing', 'comparing', 'ready_to_buy', 'at_risk_of_leaving']);
   });
