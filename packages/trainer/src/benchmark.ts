@@ -212,7 +212,7 @@ export async function runBenchmark(input: BenchmarkInput, options: BenchmarkOpti
     validation,
     seed: options.seed,
     workers: options.workers,
-    timeBudget: { seconds: Math.max(1, trainingSeconds) },
+    timeBudget: { seconds: Math.max(1, trainingSeconds), afterSeconds: predictedEvaluation },
     log,
     ...(state ? { state } : {}),
   };

@@ -64,11 +64,22 @@ export interface SequenceTrainOptions extends TrainOptions {
    * they take a tenth of the budget, the trainer times them and a sample of the validation
    * set, then fixes the total steps so that the rest fits, at most the epochs' steps; warmup
    * and cosine decay are laid over that total, and a short run validates more often (at
-   * least 4 times while that takes at most a fifth of the time). A quarter of the way it times
-   * the steps since then and fixes the total once more (the schedule follows). Should the time
-   * still run out, it stops there. Absent: the epochs decide.
+   * least 4 times while that takes at most a fifth of the time). A quarter of the steps left
+   * later it times the steps since and fixes the total again (the schedule follows), and so on
+   * while over 20 steps and 5% of the run are left. Should the time still run out, it stops
+   * there. Absent: the epochs decide.
    */
-  timeBudget?: { seconds: number; calibrationSteps?: number };
+  timeBudget?: {
+    seconds: number;
+    calibrationSteps?: number;
+    /**
+     * Seconds the caller predicted for its work after training (e.g. the test evaluation) at the
+     * speed of the moment it predicted them, already left out of `seconds`. When the steps get
+     * slower than at calibration, that work is taken to slow down alike, and the extra comes
+     * out of training's time.
+     */
+    afterSeconds?: number;
+  };
   /** Milliseconds since some origin, for the time budget (default performance.now; tests give their own). */
   clock?: () => number;
   /** Save the run's state (train/run-state.ts) to `dir` every `every` steps; resume from it when it exists. */
@@ -234,11 +245,20 @@ export async function trainSequences(
   let secondsPerStep = NaN;
   let secondsPerEval = 0;
   let limited = false;
-  // Since the calibration, for the one check a quarter of the way: when, at which step, validation seconds so far.
+  // Since the calibration or the last check: when, at which step, validation seconds and count so far.
   let mark: { time: number; step: number; evalSeconds: number; evals: number } | undefined;
   let evalsSinceFirst = 0;
+  let calibratedPerStep = NaN;
+  // The throughput is checked again a quarter of the steps left later, while over 20 steps and 5% of the run are left.
+  const nextCheck = (at: number, total: number): { check?: number } => {
+    const check = at + Math.max(1, Math.round((total - at) / 4));
+    return total - at > Math.max(20, 0.05 * total) && check < total ? { check } : {};
+  };
   let ranOut = false;
   if (budget && !(budget.seconds > 0)) throw new Error(`the time budget must be > 0 seconds, got ${budget.seconds}`);
+  // Training's seconds, less what a slowdown since calibration adds to the work after training.
+  let slowdown = 1;
+  const trainingSeconds = () => budget!.seconds - (budget!.afterSeconds ?? 0) * (slowdown - 1);
   let sessionTokens = 0;
   let stoppedEarly = false;
   let lossEma = NaN;
@@ -315,10 +335,9 @@ export async function trainSequences(
           now = clock();
         }
         const plan = planBudget({ remaining: budget.seconds - (now - started) / 1000, secondsPerStep, secondsPerEval, done: step, cap: plannedSteps, every: validateEvery });
-        // Checked once more a quarter of the way, on steps timed after the first ones.
-        const check = step + Math.max(1, Math.round((plan.total - step) / 4));
-        budgetFixed = { total: plan.total, every: plan.every, ...(check < plan.total ? { check } : {}) };
+        budgetFixed = { total: plan.total, every: plan.every, ...nextCheck(step, plan.total) };
         mark = { time: now, step, evalSeconds: evalSecondsSinceFirst, evals: evalsSinceFirst };
+        calibratedPerStep = secondsPerStep;
         totalSteps = plan.total;
         validateEvery = plan.every;
         limited = plan.limited;
@@ -339,15 +358,19 @@ export async function trainSequences(
           const evalSeconds = evalSecondsSinceFirst - mark.evalSeconds;
           const perStep = ((now - mark.time) / 1000 - evalSeconds) / (step - mark.step);
           const perEval = evals > 0 ? evalSeconds / evals : secondsPerEval;
-          const plan = planBudget({ remaining: budget.seconds - (now - started) / 1000, secondsPerStep: perStep, secondsPerEval: perEval, done: step, cap: plannedSteps, every: options.validation?.every ?? 0 });
+          slowdown = Math.max(1, perStep / calibratedPerStep);
+          const plan = planBudget({ remaining: trainingSeconds() - (now - started) / 1000, secondsPerStep: perStep, secondsPerEval: perEval, done: step, cap: plannedSteps, every: options.validation?.every ?? 0 });
           if (plan.total !== totalSteps) {
             log(
-              `time budget checked at step ${step}: ${(perStep * 1000).toFixed(0)} ms a step since step ${mark.step} -> ${plan.total} steps instead of ${totalSteps}, ` +
+              `time budget checked at step ${step}: ${(perStep * 1000).toFixed(0)} ms a step since step ${mark.step}` +
+                (slowdown > 1 && budget.afterSeconds ? ` (${slowdown.toFixed(2)}x the first steps': ${(budget.afterSeconds * (slowdown - 1)).toFixed(1)} s more kept for after training)` : '') +
+                ` -> ${plan.total} steps instead of ${totalSteps}, ` +
                 `${((plan.total / plannedSteps) * options.epochs).toFixed(2)} epochs` +
                 (plan.limited ? ': the budget sets the epochs' : ` (all ${options.epochs} epochs fit)`),
             );
           }
-          budgetFixed = { total: plan.total, every: plan.every };
+          budgetFixed = { total: plan.total, every: plan.every, ...nextCheck(step, plan.total) };
+          mark = { time: now, step, evalSeconds: evalSecondsSinceFirst, evals: evalsSinceFirst };
           totalSteps = plan.total;
           validateEvery = plan.every;
           limited = plan.limited;
@@ -389,7 +412,7 @@ export async function trainSequences(
         log(`stopping early at step ${step}: no better validation MRR@20 for ${badEvals} evaluations`);
         break;
       }
-      if (budget && step < totalSteps && (now - started) / 1000 >= budget.seconds) {
+      if (budget && step < totalSteps && (now - started) / 1000 >= trainingSeconds()) {
         ranOut = true;
         log(`time budget spent at step ${step} of ${totalSteps}: stopping before the schedule's end (the throughput fell after it was measured)`);
         break;

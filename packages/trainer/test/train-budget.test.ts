@@ -137,6 +137,23 @@ describe('trainSequences with a time budget', () => {
     expect(result.seconds).toBeLessThanOrEqual(1.02);
   });
 
+  it('keeps time back for the work after training when the steps slow down (it will slow down alike)', async () => {
+    const plain = await trainSequences(data, { vocabSize: V }, { ...base, timeBudget: { seconds: 1, calibrationSteps: 10 }, clock: tickingClock(10, { readings: 14, ms: 20 }) });
+    const lines: string[] = [];
+    const kept = await trainSequences(data, { vocabSize: V }, {
+      ...base,
+      timeBudget: { seconds: 1, calibrationSteps: 10, afterSeconds: 0.3 },
+      clock: tickingClock(10, { readings: 14, ms: 20 }),
+      log: (l) => lines.push(l),
+    });
+    // Twice as slow: the 0.3 s predicted after training become 0.6 s, so training ends 0.3 s sooner.
+    expect(lines.join('\n')).toMatch(/\(2\.00x the first steps': 0\.3 s more kept for after training\)/);
+    expect(kept.totalSteps).toBeLessThan(plain.totalSteps);
+    expect(kept.steps).toBe(kept.totalSteps);
+    expect(kept.seconds).toBeLessThanOrEqual(0.7 + 0.02);
+    expect(plain.seconds).toBeGreaterThan(0.9);
+  });
+
   it('stops when the time runs out after all (the steps got slower than measured)', async () => {
     const lines: string[] = [];
     const result = await trainSequences(data, { vocabSize: V }, {
