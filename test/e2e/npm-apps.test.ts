@@ -12,7 +12,7 @@
  *
  * Needs `npm run build` first, and the npm registry (or npm's cache) for the apps' dependencies.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createReadStream, existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
@@ -97,10 +97,15 @@ let tarballs: Record<'core' | 'browser' | 'collector' | 'trainer', string>;
 let browser: Browser;
 const sites: Server[] = [];
 
-/** Makes an app in `work` with `files`, installs the tarballs and `devDependencies`, builds it with `buildArgs`. */
-async function makeApp(name: string, devDependencies: Record<string, string>, files: Record<string, string>, buildArgs: string[], out: string): Promise<App> {
+/**
+ * Makes an app in `work` with `files`, installs the tarballs and `devDependencies`, builds it with
+ * `buildArgs` into `out`. The shop serves its model directory like any static file: from the
+ * bundler's public folder (`publicDir`, copied into the build) or, without one, put in the build.
+ */
+async function makeApp(name: string, devDependencies: Record<string, string>, files: Record<string, string>, buildArgs: string[], out: string, publicDir?: string): Promise<App> {
   const dir = join(work, name);
   await mkdir(join(dir, 'src'), { recursive: true });
+  if (publicDir) await cp(join(ROOT, 'models/demo'), join(dir, publicDir, 'models/demo'), { recursive: true });
   const manifest = {
     name,
     private: true,
@@ -115,8 +120,7 @@ async function makeApp(name: string, devDependencies: Record<string, string>, fi
   expect(`${installed.stderr}`, `npm install of the ${name} app warned`).not.toMatch(/npm warn/i);
   await npm(dir, ['run', 'build', '--silent']);
   const site = join(dir, out);
-  // The shop serves its model directory like any static file.
-  await cp(join(ROOT, 'models/demo'), join(site, 'models/demo'), { recursive: true });
+  if (!publicDir) await cp(join(ROOT, 'models/demo'), join(site, 'models/demo'), { recursive: true });
   return { name, dir, out: site };
 }
 
@@ -138,10 +142,10 @@ afterAll(async () => {
 });
 
 /** Opens the app, shows three products of one category, and returns the status and recommendations. */
-async function shop(app: App, query: string) {
+async function shop(app: App, query: string, devServer?: string) {
   const requests: Array<{ status: number; path: string }> = [];
-  const site = await serveStatic(app.out, requests);
-  sites.push(site.server);
+  const site = devServer ? { url: devServer } : await serveStatic(app.out, requests);
+  if ('server' in site) sites.push(site.server);
   const context = await browser.newContext();
   const page = await context.newPage();
   const errors: string[] = [];
@@ -230,8 +234,29 @@ describe('Hunch in a fresh app, from the packed tarballs', () => {
       { 'index.html': HTML('type="module" src="/src/main.js"'), 'src/main.js': APP_SCRIPT },
       ['vite', 'build'],
       'dist',
+      'public',
     );
     await checkApp(app, (files) => files.find((file) => /^assets\/index-[\w-]+\.js$/.test(file.path))!.bytes);
+
+    // `vite` (dev, dependencies pre-bundled): the same app, no config either.
+    const dev = spawn(process.execPath, [join(app.dir, 'node_modules/vite/bin/vite.js'), '--host', '127.0.0.1', '--port', '0'], { cwd: app.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const url = await new Promise<string>((found, failed) => {
+        let output = '';
+        dev.stdout.on('data', (chunk: Buffer) => {
+          output += chunk.toString();
+          const match = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(output.replace(/\x1b\[[\d;]*m/g, ''));
+          if (match) found(match[1]!);
+        });
+        dev.on('exit', (code) => failed(new Error(`vite exited (${code}): ${output}`)));
+      });
+      const ort = await shop(app, '?dtype=fp32', url);
+      expect(ort.errors).toEqual([]);
+      expect(ort.status).toMatchObject({ backend: 'wasm', dtype: 'fp32', engine: 'onnxruntime-web' });
+      expect(ort.recs.every((rec) => rec.source === 'model'), JSON.stringify(ort.recs)).toBe(true);
+    } finally {
+      dev.kill();
+    }
   });
 
   it('webpack (no config): builds, and recommends from the model on WASM', async () => {
