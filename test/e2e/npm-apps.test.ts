@@ -33,6 +33,7 @@ const DIST = join(ROOT, 'packages/browser/dist');
 const VITE = '8.3.8';
 const WEBPACK = '5.113.0';
 const WEBPACK_CLI = '6.0.1'; // 7.x needs Node 22
+const TYPESCRIPT = '5.9.3';
 /** Lean, repeatable installs (CI: 2 cores). */
 const INSTALL = ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=warn'];
 
@@ -79,6 +80,28 @@ const APP_SCRIPT = `import { createHunch } from '@hunch/browser';
 const dtype = new URLSearchParams(location.search).get('dtype') ?? undefined;
 window.hunch = createHunch({ model: '/models/demo/', dtype });
 `;
+
+/** The same in TypeScript, type-checked against the package's emitted types (strict, no skipLibCheck). */
+const APP_SCRIPT_TS = `import { createHunch, type Hunch, type ModelDtype } from '@hunch/browser';
+
+declare global {
+  interface Window {
+    hunch?: Hunch;
+  }
+}
+
+const dtype = (new URLSearchParams(location.search).get('dtype') ?? undefined) as ModelDtype | undefined;
+window.hunch = createHunch({ model: '/models/demo/', dtype });
+`;
+
+const TSCONFIG = `${JSON.stringify(
+  {
+    compilerOptions: { target: 'ES2022', module: 'ESNext', moduleResolution: 'bundler', lib: ['ES2022', 'DOM', 'DOM.Iterable'], strict: true, noEmit: true, skipLibCheck: false },
+    include: ['src'],
+  },
+  null,
+  2,
+)}\n`;
 
 const HTML = (script: string) => `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Shop</title></head>
@@ -227,12 +250,12 @@ async function checkApp(app: App, entry: (files: Array<{ path: string; bytes: Bu
 }
 
 describe('Hunch in a fresh app, from the packed tarballs', () => {
-  it('Vite (no config): builds, and recommends from the model on WASM', async () => {
+  it('Vite (no config, TypeScript): type-checks, builds, and recommends from the model on WASM', async () => {
     const app = await makeApp(
       'shop-vite',
-      { vite: VITE },
-      { 'index.html': HTML('type="module" src="/src/main.js"'), 'src/main.js': APP_SCRIPT },
-      ['vite', 'build'],
+      { vite: VITE, typescript: TYPESCRIPT },
+      { 'index.html': HTML('type="module" src="/src/main.ts"'), 'src/main.ts': APP_SCRIPT_TS, 'tsconfig.json': TSCONFIG },
+      ['tsc', '&&', 'vite', 'build'], // as Vite's TypeScript template does
       'dist',
       'public',
     );
