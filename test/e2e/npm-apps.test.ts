@@ -34,7 +34,7 @@ const VITE = '8.3.8';
 const WEBPACK = '5.113.0';
 const WEBPACK_CLI = '6.0.1'; // 7.x needs Node 22
 const TYPESCRIPT = '5.9.3';
-/** Lean, repeatable installs (CI: 2 cores). */
+/** Lean, repeatable installs (CI: 2 cores); the tests allow 5 minutes each for a cold npm cache. */
 const INSTALL = ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=warn'];
 
 const TYPES: Record<string, string> = {
@@ -280,7 +280,7 @@ describe('Hunch in a fresh app, from the packed tarballs', () => {
     } finally {
       dev.kill();
     }
-  });
+  }, 300_000);
 
   it('webpack (no config): builds, and recommends from the model on WASM', async () => {
     const app = await makeApp(
@@ -292,7 +292,7 @@ describe('Hunch in a fresh app, from the packed tarballs', () => {
     );
     await writeFile(join(app.out, 'index.html'), HTML('src="/main.js"')); // the page the shop serves
     await checkApp(app, (files) => files.find((file) => file.path === 'main.js')!.bytes);
-  });
+  }, 300_000);
 
   it('the trainer: `npx hunch --help` after installing its tarball', async () => {
     const dir = join(work, 'shop-trainer');
@@ -304,5 +304,5 @@ describe('Hunch in a fresh app, from the packed tarballs', () => {
     const { stdout } = await run('npx', ['--no-install', 'hunch', '--help'], { cwd: dir });
     expect(stdout).toMatch(/hunch train/);
     expect(stdout).toMatch(/hunch export/);
-  });
+  }, 300_000);
 });
