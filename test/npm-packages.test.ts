@@ -105,6 +105,21 @@ describe('npm packages', () => {
     }
   });
 
+  it('@hunch/trainer ships no chunk of an earlier build: every dist/*.js is an entry or imported by one', () => {
+    const shipped = packed.get('trainer')!.files.map((file) => file.path).filter((path) => /^dist\/[^/]+\.js$/.test(path));
+    const reached = new Set(['dist/cli.js', 'dist/index.js', 'dist/train-worker.js']);
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const path of [...reached]) {
+        for (const match of readFileSync(join(ROOT, 'packages/trainer', path), 'utf8').matchAll(/(?:from\s*|import\(\s*)['"]\.\/([\w.-]+\.js)['"]/g)) {
+          const chunk = `dist/${match[1]}`;
+          if (!reached.has(chunk)) grew = reached.add(chunk).size > 0;
+        }
+      }
+    }
+    expect(shipped.filter((path) => !reached.has(path))).toEqual([]);
+  });
+
   it('versions move together, and the packages depend on each other at that version', () => {
     const versions = new Set(PACKAGES.map((name) => manifest(name).version));
     expect(versions.size).toBe(1);
