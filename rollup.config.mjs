@@ -9,7 +9,9 @@
 //               packages/browser/dist/hunch.worker.js    (the model worker, with transformers.js: WebGPU + WASM)
 //               packages/browser/dist/hunch.worker.wasm.js (the same on onnxruntime-web's plain WASM build)
 //               packages/browser/dist/ort/*.wasm         (onnxruntime-web's wasm for each, self-hosted)
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { builtinModules } from 'node:module';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import nodeResolve from '@rollup/plugin-node-resolve';
 import commonjs from '@rollup/plugin-commonjs';
@@ -22,6 +24,17 @@ const coreSource = fileURLToPath(new URL('./packages/core/src/index.ts', import.
 export const workspaceSources = () => ({
   name: 'hunch-workspace-sources',
   resolveId: (id) => (id === '@hunch/core' ? coreSource : null),
+});
+
+/**
+ * Empties `dir` of JavaScript from an earlier build before this one writes: the trainer's shared
+ * chunks carry a hash in their names, and npm packs every dist/*.js there is.
+ */
+const emptyOutput = (dir) => ({
+  name: 'hunch-empty-output',
+  buildStart() {
+    for (const file of existsSync(dir) ? readdirSync(dir) : []) if (/\.js(\.map)?$/.test(file)) rmSync(join(dir, file));
+  },
 });
 
 const nodeExternal = (id) =>
@@ -43,7 +56,7 @@ export default [
     input: { cli: 'packages/trainer/src/cli.ts', index: 'packages/trainer/src/index.ts', 'train-worker': 'packages/trainer/src/train-worker.ts' },
     output: { dir: 'packages/trainer/dist', format: 'es', sourcemap: true },
     external: nodeExternal,
-    plugins: [workspaceSources(), nodeResolve({ preferBuiltins: true }), commonjs(), esbuild({ target: 'node20' })],
+    plugins: [emptyOutput(fileURLToPath(new URL('./packages/trainer/dist', import.meta.url))), workspaceSources(), nodeResolve({ preferBuiltins: true }), commonjs(), esbuild({ target: 'node20' })],
   },
   ...browserBuilds({ workspaceSources }),
 ];

@@ -23,6 +23,16 @@ const WORKERS = [
   { entry: 'src/worker/entry-wasm.ts', file: 'hunch.worker.wasm.js', ortEntry: 'src/worker/ort/module-wasm.ts', ortFile: 'hunch.worker.wasm.ort.js', ortBundle: 'ort.wasm.bundle.min.mjs', ortWasm: 'ort-wasm-simd-threaded.wasm' },
 ];
 
+/**
+ * Marks the worker's dynamic import (of its onnxruntime module, by a URL known at run time) for
+ * Vite again after minifying dropped the comment: a dev server that serves the worker through its
+ * import analysis (a linked package) would otherwise warn that it cannot analyse it.
+ */
+const viteIgnoreImport = () => ({
+  name: 'hunch-vite-ignore-import',
+  renderChunk: (code) => ({ code: code.replace(/\bimport\((?!\/\* @vite-ignore)/g, 'import(/* @vite-ignore */'), map: null }),
+});
+
 /** A worker entry must not bundle transformers.js or onnxruntime-web: they belong in its onnxruntime module, imported when needed. */
 const withoutRuntime = ({ file }) => ({
   name: 'hunch-worker-without-runtime',
@@ -108,7 +118,7 @@ export const browserBuilds = ({ workspaceSources }) => [
   ...WORKERS.map((worker) => ({
     input: join(here, worker.entry),
     output: { file: join(dist, worker.file), format: 'es', sourcemap: false, inlineDynamicImports: true },
-    plugins: [...browserPlugins(workspaceSources, { minify: true }), withoutRuntime(worker)],
+    plugins: [...browserPlugins(workspaceSources, { minify: true }), withoutRuntime(worker), viteIgnoreImport()],
   })),
   ...WORKERS.map((worker) => ({
     input: join(here, worker.ortEntry),

@@ -32,9 +32,9 @@ declare global {
   }
 }
 
-// The model directory is served by the shop like any static file (vite.config.mjs puts it there);
-// the worker and onnxruntime's .wasm are found beside the bundled SDK.
-const hunch = createHunch({ model: '/models/demo/', autoCapture: true });
+// The model directory is served by the shop like any static file (vite.config.mjs: the public
+// folder); the SDK finds its workers and onnxruntime's files wherever Vite emitted them.
+const hunch = createHunch({ model: '/demo/', autoCapture: true });
 window.hunch = hunch;
 
 const SHOP = 'Hunch SPA shop';

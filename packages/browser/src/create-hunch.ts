@@ -28,8 +28,34 @@ import { isBehaviourEvent } from '@hunch/core';
 import { startAutoCapture } from './capture/index.js';
 import { createExposures, type Exposures } from './capture/exposures.js';
 
-const DEFAULT_WORKER_URL = new URL('./hunch.worker.js', import.meta.url).href;
-const DEFAULT_WASM_WORKER_URL = new URL('./hunch.worker.wasm.js', import.meta.url).href;
+/**
+ * The workers, each with its onnxruntime module and .wasm, every file found with
+ * `new URL('…', import.meta.url)`: beside this script in packages/browser/dist (the script tag),
+ * and wherever an app's bundler emits them (Vite and webpack follow the pattern and emit each
+ * file as an asset, under a name of their own), so an app needs no configuration for them.
+ */
+const DEFAULT_WORKER_URL = workerUrl(
+  new URL('./hunch.worker.js', import.meta.url),
+  new URL('./hunch.worker.ort.js', import.meta.url),
+  new URL('./ort/ort-wasm-simd-threaded.asyncify.wasm', import.meta.url),
+);
+const DEFAULT_WASM_WORKER_URL = workerUrl(
+  new URL('./hunch.worker.wasm.js', import.meta.url),
+  new URL('./hunch.worker.wasm.ort.js', import.meta.url),
+  new URL('./ort/ort-wasm-simd-threaded.wasm', import.meta.url),
+);
+
+/**
+ * The worker's URL; where its runtime files are not where the worker looks by default (beside
+ * it, as in dist/: a bundler renamed them), the URL's fragment names them (worker/ort/locate.ts).
+ */
+function workerUrl(worker: URL, ort: URL, wasm: URL): string {
+  const named = new URLSearchParams();
+  if (ort.href !== new URL(`./${worker.pathname.split('/').pop()!.replace(/\.js$/, '.ort.js')}`, worker).href) named.set('ort', ort.href);
+  if (wasm.href !== new URL(`./ort/${wasm.pathname.split('/').pop()}`, worker).href) named.set('wasm', wasm.href);
+  const fragment = named.toString();
+  return fragment ? `${worker.href}#${fragment}` : worker.href;
+}
 
 /** Parts the script-tag loader made before the SDK arrived, handed over so there is one of each. */
 export interface LoaderParts {

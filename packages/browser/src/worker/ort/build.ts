@@ -7,6 +7,7 @@
  * a megabyte of script.
  */
 import type { Backend } from '../protocol.js';
+import { runtimeFileUrl } from './locate.js';
 
 /**
  * The onnxruntime-web build a worker bundle goes with. Its module (transformers.js with the
@@ -51,9 +52,9 @@ export type OrtModule = typeof import('./module.js');
 
 let imported: Promise<OrtModule> | undefined;
 
-/** The onnxruntime module, imported once (from beside the worker: a path a bundler leaves alone, as for ort/). */
+/** The onnxruntime module, imported once (from beside the worker, or where the page named it: locate.ts). */
 export function importOrt(): Promise<OrtModule> {
-  imported ??= (import(/* @vite-ignore */ new URL(`./${ortBuild().module}`, self.location.href).href) as Promise<OrtModule>).catch((error: unknown) => {
+  imported ??= (import(/* @vite-ignore */ runtimeFileUrl('ort', `./${ortBuild().module}`)) as Promise<OrtModule>).catch((error: unknown) => {
     imported = undefined; // a later load may find the network back
     throw new Error(`${ortBuild().module} (onnxruntime-web) could not be loaded: ${error instanceof Error ? error.message : String(error)}`);
   });

@@ -11,6 +11,7 @@ import { registerBackend } from 'onnxruntime-web/webgpu';
 import { keepOnlyModel, verifiedModelFile } from '../model-files.js';
 import { keepOnlyRuntime, runtimeFile } from './files.js';
 import type { OrtBuild } from './build.js';
+import { runtimeFileUrl } from './locate.js';
 
 const onnxEnv = env.backends.onnx as {
   versions?: { web?: string; common?: string };
@@ -28,7 +29,7 @@ const ortBuild = (): OrtBuild => {
   return build;
 };
 const ortVersion = () => onnxEnv.versions?.web ?? onnxEnv.versions?.common ?? 'unknown';
-const ortWasmUrl = () => new URL(`./ort/${ortBuild().wasmFile}`, self.location.href).href;
+const ortWasmUrl = () => runtimeFileUrl('wasm', `./ort/${ortBuild().wasmFile}`);
 
 /**
  * onnxruntime-web's WASM build has no WebGPU backend; asked for one it would only say "backend not
