@@ -17,7 +17,7 @@ import { useWasmBackend } from './backend.js';
 import type { RankMetrics } from './eval/metrics.js';
 import { hashSeed, Rng } from './lib/prng.js';
 import type { GPT2Config } from './model.js';
-import { initNextItem, nextItemShapes, type HeadOptions } from './next-item/heads.js';
+import { attributeHeads, initNextItem, nextItemShapes, setItemAttributes, type HeadOptions, type TokenAttributes } from './next-item/heads.js';
 import { accumulate, rowSeed, type ShardInput } from './next-item/loss.js';
 import { AliasSampler, negativeWeights } from './next-item/negatives.js';
 import { ParamLayout } from './next-item/param-layout.js';
@@ -46,6 +46,12 @@ export interface SequenceTrainOptions extends TrainOptions {
   repeat: boolean;
   /** > 0: cosine scoring with this scale τ (next-item/heads.ts); 0 or absent: dot product. */
   cosineScale?: number;
+  /**
+   * Attribute-composed item vectors (next-item/heads.ts, ATTR_TABLE): each token's catalog
+   * attributes. `learned` absent: items with no training occurrence are known by their
+   * attributes only. Absent: the plain model, its tensors unchanged.
+   */
+  itemAttributes?: Omit<TokenAttributes, 'learned'> & { learned?: Uint8Array };
   /** Validation: score every `every` steps (and at the end), stop after `patience` evaluations without a better MRR@20. */
   validation?: {
     sequences: ReadonlyArray<ArrayLike<number>>;
@@ -142,7 +148,13 @@ export async function trainSequences(
   if (rows.length === 0) throw new Error('no sequence has a target to learn');
   const lengths = Int32Array.from(rows, (r) => r.length);
   const config: GPT2Config = { vocabSize: V, nPositions: P, nEmbd: options.embd, nLayer: options.layers, nHead: options.heads, layerNormEpsilon: 1e-5 };
-  const heads: HeadOptions = { itemBias: options.itemBias, repeat: options.repeat, ...(options.cosineScale ? { cosineScale: options.cosineScale } : {}) };
+  const attrs = options.itemAttributes;
+  const heads: HeadOptions = {
+    itemBias: options.itemBias,
+    repeat: options.repeat,
+    ...(options.cosineScale ? { cosineScale: options.cosineScale } : {}),
+    ...(attrs ? { attributes: attributeHeads({ ...attrs, learned: new Uint8Array(0) }) } : {}),
+  };
   const layout = new ParamLayout(nextItemShapes(config, heads));
   const workers = Math.max(1, Math.floor(options.workers));
   const params = new Float32Array(workers > 1 ? new SharedArrayBuffer(layout.size * 4) : new ArrayBuffer(layout.size * 4));
@@ -154,6 +166,16 @@ export async function trainSequences(
       if (entry.shape.join(',') !== t.shape.join(',')) throw new Error(`init tensor ${name} is [${t.shape.join(', ')}], the model needs [${entry.shape.join(', ')}]`);
       layout.view(params, name).set(t.data);
     }
+  }
+  if (attrs) {
+    if (attrs.byToken.length !== V) throw new Error(`item attributes: ${attrs.byToken.length} tokens, the vocabulary has ${V}`);
+    let learned = attrs.learned;
+    if (!learned) {
+      const seen = new Uint8Array(V);
+      for (const r of rows) for (const token of r) seen[token] = 1;
+      learned = Uint8Array.from(isItem, (item, id) => (item ? seen[id]! : 1));
+    }
+    setItemAttributes(heads, { ...attrs, learned }, params, layout);
   }
   const optimizer = new FlatAdamW(layout.size, layout.segments(), {
     beta1: 0.9,

@@ -17,7 +17,7 @@ import * as tf from '@tensorflow/tfjs';
 import { COSINE_SCALE, ITEM_BIAS, ITEM_TABLE as WTE, REPEAT_BIAS, REPEAT_WEIGHT } from '@hunch/core';
 import { hashSeed, Rng } from '../lib/prng.js';
 import { gatherRows, matMul, swapLast, transformer, type GPT2Config } from '../model.js';
-import { normalizeRows } from './heads.js';
+import { ATTR_FIXED, ATTR_INDEX, ATTR_LEARNED, ATTR_TABLE, ATTR_WEIGHT, normalizeRows } from './heads.js';
 import type { ParamLayout } from './param-layout.js';
 import { sampledSoftmaxLoss } from './sampled-softmax.js';
 
@@ -134,7 +134,29 @@ export function shardGradients(
   for (let u = 0; u < U; u++) wteRows.set(wteFlat.subarray(uniq[u]! * D, uniq[u]! * D + D), u * D);
   // The cosine scale is a fixed setting, not a parameter: it stays out of the gradient.
   const cosineScale = layout.byName.has(COSINE_SCALE) ? layout.view(params, COSINE_SCALE)[0]! : 0;
-  const denseNames = layout.entries.map((e) => e.name).filter((name) => name !== WTE && name !== ITEM_BIAS && name !== COSINE_SCALE);
+  const denseNames = layout.entries.map((e) => e.name).filter((name) => name !== WTE && name !== ITEM_BIAS && name !== COSINE_SCALE && !ATTR_FIXED.has(name));
+  // Attribute-composed item vectors (heads.ts): each used row's learned flag, attribute slots and weights.
+  let attrInputs: { learned: tf.Tensor2D; index: tf.Tensor1D; weight: tf.Tensor3D; K: number } | undefined;
+  if (layout.byName.has(ATTR_TABLE)) {
+    const index = layout.view(params, ATTR_INDEX);
+    const weight = layout.view(params, ATTR_WEIGHT);
+    const learned = layout.view(params, ATTR_LEARNED);
+    const K = index.length / config.vocabSize;
+    const idxU = new Int32Array(U * K);
+    const wU = new Float32Array(U * K);
+    for (let u = 0; u < U; u++) {
+      for (let j = 0; j < K; j++) {
+        idxU[u * K + j] = index[uniq[u]! * K + j]!;
+        wU[u * K + j] = weight[uniq[u]! * K + j]!;
+      }
+    }
+    attrInputs = {
+      learned: tf.tensor2d(Float32Array.from(uniq, (token) => learned[token]!), [U, 1]),
+      index: tf.tensor1d(idxU, 'int32'),
+      weight: tf.tensor3d(wU, [U, K, 1]),
+      K,
+    };
+  }
   const inputs: tf.Tensor[] = denseNames.map((name) => tf.tensor(layout.view(params, name), layout.byName.get(name)!.shape, 'float32'));
   inputs.push(tf.tensor2d(wteRows, [U, D]));
   if (hasBias) {
@@ -173,9 +195,15 @@ export function shardGradients(
   const lossFn = (...xs: tf.Tensor[]): tf.Scalar => {
     const byName = new Map<string, tf.Tensor>();
     denseNames.forEach((name, i) => byName.set(name, xs[i]!));
-    const wte = cosineScale ? normalizeRows(xs[denseNames.length]!) : xs[denseNames.length]!;
-    const bias = hasBias ? xs[denseNames.length + 1]! : undefined;
     const p = (name: string) => byName.get(name)!;
+    let rowsU = xs[denseNames.length]!;
+    if (attrInputs) {
+      const { learned, index, weight, K } = attrInputs;
+      const attrMean = gatherRows(p(ATTR_TABLE), index).reshape([U, K, D]).mul(weight).sum(1); // [U, D]
+      rowsU = rowsU.mul(learned).add(attrMean);
+    }
+    const wte = cosineScale ? normalizeRows(rowsU) : rowsU;
+    const bias = hasBias ? xs[denseNames.length + 1]! : undefined;
     const emb = gatherRows(wte, idsT); // [N, D]
     const drop = dropMasks ? (x: tf.Tensor, site: number) => x.mul(dropMasks!.slice([site, 0, 0], [1, N, D]).reshape([N, D])) : undefined;
     const hidden = transformer(p, config, emb, B, T, undefined, drop); // [N, D]
@@ -210,6 +238,7 @@ export function shardGradients(
   denseNames.forEach((name, i) => dense.set(name, grads[i]!.dataSync() as Float32Array));
   const wteGrad = grads[denseNames.length]!.dataSync() as Float32Array;
   const biasGrad = hasBias ? (grads[denseNames.length + 1]!.dataSync() as Float32Array) : undefined;
+  if (attrInputs) tf.dispose([attrInputs.learned, attrInputs.index, attrInputs.weight]);
   tf.dispose([value, ...grads, ...inputs, idsT, targetsT, negT, weightT, inPrefixT, prefixMaskT, negMaskT, logKQT, ...(dropMasks ? [dropMasks] : [])]);
   return { lossSum, targets: targetCount, dense, rows: Int32Array.from(uniq), wteGrad, ...(biasGrad ? { biasGrad } : {}) };
 }

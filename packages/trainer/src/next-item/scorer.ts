@@ -7,7 +7,7 @@ import { COSINE_SCALE, ITEM_BIAS, ITEM_TABLE as WTE, REPEAT_BIAS, REPEAT_WEIGHT 
 import { MetricAccumulator, type RankMetrics } from '../eval/metrics.js';
 import { transformer, type GPT2Config } from '../model.js';
 import type { TensorMap } from '../safetensors.js';
-import { normalizeRows } from './heads.js';
+import { ATTR_TABLE, composedItemTable, normalizeRows } from './heads.js';
 
 export interface EvalOptions {
   /** Cut-off K (default 20). */
@@ -37,6 +37,11 @@ export class NextItemScorer {
     readonly isItem: Uint8Array,
   ) {
     for (const [name, t] of weights) this.tensors.set(name, tf.tensor(t.data, t.shape, 'float32'));
+    if (weights.has(ATTR_TABLE)) {
+      // Attribute-composed item vectors (heads.ts): the table as the model uses it, once.
+      this.tensors.get(WTE)!.dispose();
+      this.tensors.set(WTE, tf.tensor(composedItemTable(weights), weights.get(WTE)!.shape, 'float32'));
+    }
     const scale = weights.get(COSINE_SCALE)?.data[0];
     if (scale) {
       // Cosine scoring: normalise the table once; hidden states are scaled per query.

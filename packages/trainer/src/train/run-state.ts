@@ -31,8 +31,20 @@ export interface RunState {
 /** What must match for a saved state to be resumed: everything that changes the computation. */
 export function fingerprint(options: SequenceTrainOptions, vocab: number, sequences: number): string {
   // The time budget is left out: the steps it fixed are saved with the state (RunState.budget).
-  const { log: _log, state: _state, stopAfter: _s, workerScript: _w, validation, workers: _k, init, clock: _c, timeBudget: _b, ...rest } = options;
-  return JSON.stringify({ ...rest, init: init ? [...init.keys()].sort() : null, vocab, sequences, validation: validation ? { ...validation, sequences: validation.sequences.length } : null });
+  const { log: _log, state: _state, stopAfter: _s, workerScript: _w, validation, workers: _k, init, clock: _c, timeBudget: _b, itemAttributes, ...rest } = options;
+  // Item attributes by a digest (a catalog's are large): FNV-1a over every token's ids and learned flag.
+  let attributes: { count: number; digest: number } | undefined;
+  if (itemAttributes) {
+    let h = 0x811c9dc5;
+    const mix = (x: number) => (h = Math.imul(h ^ (x + 1), 0x01000193) >>> 0);
+    itemAttributes.byToken.forEach((ids, token) => {
+      mix(-1);
+      for (let i = 0; i < ids.length; i++) mix(ids[i]!);
+      mix(itemAttributes.learned ? itemAttributes.learned[token]! : -2);
+    });
+    attributes = { count: itemAttributes.count, digest: h };
+  }
+  return JSON.stringify({ ...rest, ...(attributes ? { attributes } : {}), init: init ? [...init.keys()].sort() : null, vocab, sequences, validation: validation ? { ...validation, sequences: validation.sequences.length } : null });
 }
 
 /**
