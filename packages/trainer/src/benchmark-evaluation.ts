@@ -45,7 +45,7 @@ export interface ScoredModel {
 /** How many numbers a model's weights hold. */
 export const parameterCount = (weights: TensorMap) => [...weights.values()].reduce((sum, t) => sum + t.data.length, 0);
 
-const evalOptionsOf = (data: BenchmarkData) => ({ popularity: data.popularity, rawIds: data.items.rawIds, mask: data.mask });
+export const evalOptionsOf = (data: BenchmarkData) => ({ popularity: data.popularity, rawIds: data.items.rawIds, mask: data.mask });
 
 /** The baselines (popularity, Markov, SKNN) fitted on the training sequences, by full ranking on the test examples. */
 export async function evaluateBaselines(data: BenchmarkData, log: (line: string) => void): Promise<BaselineMetrics> {
@@ -59,7 +59,7 @@ export async function evaluateBaselines(data: BenchmarkData, log: (line: string)
 }
 
 /** The model as a Recommender over dense item indices. */
-function modelRecommender(scorer: NextItemScorer, numItems: number): Recommender {
+export function modelRecommender(scorer: NextItemScorer, numItems: number): Recommender {
   const V = scorer.config.vocabSize;
   return {
     name: 'model',

@@ -85,7 +85,7 @@ export interface BenchmarkResult {
   };
 }
 
-type Recipe = Omit<SequenceTrainOptions, 'seed' | 'workers'>;
+export type Recipe = Omit<SequenceTrainOptions, 'seed' | 'workers'>;
 
 /**
  * The recipe for Diginetica-sized data (186k sessions, 43k items; BENCHMARKS.md has its
@@ -126,7 +126,7 @@ const VALIDATE_EVERY_STEPS = 600;
  * sessions are held out. Leave-one-out: each user's training items followed by their
  * validation item, scored at the last position only, history masked, as the test is.
  */
-function trainingSplit(data: BenchmarkData): { fit: Int32Array[]; validation: NonNullable<SequenceTrainOptions['validation']> } {
+export function trainingSplit(data: BenchmarkData): { fit: Int32Array[]; validation: NonNullable<SequenceTrainOptions['validation']> } {
   const all = Array.from({ length: data.train.length }, (_, i) => toTokens(data.train.get(i)));
   if (data.validation) {
     const { prefixes, targets } = data.validation;
@@ -178,7 +178,7 @@ function saveInfo(
 }
 
 /** Seconds kept back from training besides the predicted evaluation: the checkpoint, the report, misjudged timing. */
-const reserveSeconds = (budgetSeconds: number) => 5 + 0.02 * budgetSeconds;
+export const reserveSeconds = (budgetSeconds: number) => 5 + 0.02 * budgetSeconds;
 
 export async function runBenchmark(input: BenchmarkInput, options: BenchmarkOptions): Promise<BenchmarkResult> {
   const { log } = options;

@@ -20,6 +20,7 @@ import { simulateEvents } from './simulate.js';
 import { parseCosts, parseRewardKind, PolicyError, policyFromLogs, policyText } from './strategies/index.js';
 import { DEFAULT_EVENT_TRAIN_OPTIONS, DEFAULT_TRAIN_MINUTES, trainEvents } from './train-events.js';
 import { DEFAULT_BENCHMARK_MINUTES, runBenchmark } from './benchmark.js';
+import { runColdItemsBenchmark } from './cold-items-benchmark.js';
 import { parseTimeBudget } from './train/budget.js';
 
 /** Training state is saved this often (steps) by `hunch benchmark --state`. */
@@ -41,7 +42,11 @@ const COMMAND_USAGE: Record<string, string> = {
   benchmark: `  hunch benchmark --format sessions --train FILE[.gz] --test FILE [--json] [--predictions FILE] [--out CHECKPOINT_DIR]
                   [--state DIR [--state-every ${DEFAULT_STATE_EVERY}] [--resume]] [--seed S --workers 2 --epochs N (at most; default by data size)]
                   [--time-budget MINUTES (the whole run, evaluation included; training sets its steps to fit; default ${DEFAULT_BENCHMARK_MINUTES})]
-  hunch benchmark --format sequences --data FILE [same options]`,
+  hunch benchmark --format sequences --data FILE [same options]
+  hunch benchmark --cold-items --format sequences --data FILE --attributes ITEM2ATTRIBUTES.json [--new-every 10] [--json]
+                  [--seed S --workers 2 --epochs N --time-budget MINUTES] (new items: numeric ids divisible by --new-every, never
+                  trained on; the model with and without attribute-composed item vectors and an attribute-only baseline, metrics
+                  apart for new and known test targets)`,
   eval: `  hunch eval --model CHECKPOINT_DIR --format sessions --train FILE[.gz] --test FILE [--json] [--predictions FILE]
   hunch eval --model CHECKPOINT_DIR --format sequences --data FILE [--json] [--predictions FILE]`,
   collect: `  hunch collect --db events.sqlite [--port ${DEFAULT_COLLECT_PORT} --host 127.0.0.1 --path /collect --allow-origin ORIGIN[,ORIGIN] (repeatable)
@@ -279,7 +284,9 @@ function timeBudgetFlag(flags: Flags, fallback: number): number {
 }
 
 async function benchmarkCommand(args: string[]): Promise<void> {
-  const flags = parse(args, ['format', 'train', 'test', 'data', 'predictions', 'out', 'state', 'state-every', 'seed', 'workers', 'epochs', 'time-budget'], ['json', 'resume']);
+  const flags = parse(args, ['format', 'train', 'test', 'data', 'predictions', 'out', 'state', 'state-every', 'seed', 'workers', 'epochs', 'time-budget', 'attributes', 'new-every'], ['json', 'resume', 'cold-items']);
+  if (flags['cold-items'] === 'true') return coldItemsCommand(flags);
+  if (flags.attributes !== undefined || flags['new-every'] !== undefined) throw new UsageError('--attributes and --new-every go with --cold-items');
   const input = benchmarkInput(flags);
   const timeBudgetMinutes = timeBudgetFlag(flags, DEFAULT_BENCHMARK_MINUTES);
   const state = stateFlags(flags);
@@ -299,6 +306,39 @@ async function benchmarkCommand(args: string[]): Promise<void> {
   });
   await predictions.close();
   report(result, flags.json === 'true');
+}
+
+/** `hunch benchmark --cold-items`: the new-items protocol (cold-items-benchmark.ts); a table unless --json, then the JSON line. */
+async function coldItemsCommand(flags: Flags): Promise<void> {
+  const input = benchmarkInput(flags);
+  if (input.format !== 'sequences') throw new UsageError('--cold-items needs --format sequences (leave-one-out data)');
+  for (const name of ['predictions', 'out', 'state', 'resume']) if (flags[name] !== undefined) throw new UsageError(`--${name} does not go with --cold-items`);
+  const newEvery = integer(flags, 'new-every', 10);
+  if (newEvery < 2) throw new UsageError('--new-every must be at least 2');
+  const epochs = flags.epochs === undefined ? undefined : integer(flags, 'epochs', 1);
+  const result = await runColdItemsBenchmark({
+    data: input.data,
+    attributes: required(flags, 'attributes'),
+    newEvery,
+    seed: integer(flags, 'seed', 1),
+    workers: integer(flags, 'workers', 2),
+    timeBudgetMinutes: timeBudgetFlag(flags, DEFAULT_BENCHMARK_MINUTES),
+    startedAt: 0,
+    ...(epochs === undefined ? {} : { train: { epochs } }),
+    log,
+  });
+  if (flags.json !== 'true') {
+    const rows: Array<[string, { new: Record<string, number>; known: Record<string, number> }]> = [
+      ['with attrs', result.model_with_attributes],
+      ['no attrs', result.model_without_attributes],
+      ...Object.entries(result.baselines),
+    ];
+    console.log(`${''.padEnd(12)} new HR@10 NDCG@10  known HR@10 NDCG@10`);
+    for (const [name, m] of rows) {
+      console.log(`${name.padEnd(12)} ${m.new['HR@10']!.toFixed(4).padStart(9)} ${m.new['NDCG@10']!.toFixed(4).padStart(7)}  ${m.known['HR@10']!.toFixed(4).padStart(11)} ${m.known['NDCG@10']!.toFixed(4).padStart(7)}`);
+    }
+  }
+  console.log(JSON.stringify(result));
 }
 
 async function evalCommand(args: string[]): Promise<void> {
