@@ -44,6 +44,7 @@ const COMMAND_USAGE: Record<string, string> = {
                   [--time-budget MINUTES (the whole run, evaluation included; training sets its steps to fit; default ${DEFAULT_BENCHMARK_MINUTES})]
   hunch benchmark --format sequences --data FILE [same options]
   hunch benchmark --cold-items --format sequences --data FILE --attributes ITEM2ATTRIBUTES.json [--new-every 10] [--json]
+                  [--embedding-drop 0 (share of items trained from their attributes alone each step)]
                   [--seed S --workers 2 --epochs N --time-budget MINUTES] (new items: numeric ids divisible by --new-every, never
                   trained on; the model with and without attribute-composed item vectors and an attribute-only baseline, metrics
                   apart for new and known test targets)`,
@@ -284,9 +285,11 @@ function timeBudgetFlag(flags: Flags, fallback: number): number {
 }
 
 async function benchmarkCommand(args: string[]): Promise<void> {
-  const flags = parse(args, ['format', 'train', 'test', 'data', 'predictions', 'out', 'state', 'state-every', 'seed', 'workers', 'epochs', 'time-budget', 'attributes', 'new-every'], ['json', 'resume', 'cold-items']);
+  const flags = parse(args, ['format', 'train', 'test', 'data', 'predictions', 'out', 'state', 'state-every', 'seed', 'workers', 'epochs', 'time-budget', 'attributes', 'new-every', 'embedding-drop'], ['json', 'resume', 'cold-items']);
   if (flags['cold-items'] === 'true') return coldItemsCommand(flags);
-  if (flags.attributes !== undefined || flags['new-every'] !== undefined) throw new UsageError('--attributes and --new-every go with --cold-items');
+  if (flags.attributes !== undefined || flags['new-every'] !== undefined || flags['embedding-drop'] !== undefined) {
+    throw new UsageError('--attributes, --new-every and --embedding-drop go with --cold-items');
+  }
   const input = benchmarkInput(flags);
   const timeBudgetMinutes = timeBudgetFlag(flags, DEFAULT_BENCHMARK_MINUTES);
   const state = stateFlags(flags);
@@ -316,7 +319,10 @@ async function coldItemsCommand(flags: Flags): Promise<void> {
   const newEvery = integer(flags, 'new-every', 10);
   if (newEvery < 2) throw new UsageError('--new-every must be at least 2');
   const epochs = flags.epochs === undefined ? undefined : integer(flags, 'epochs', 1);
+  const embeddingDrop = flags['embedding-drop'] === undefined ? 0 : Number(flags['embedding-drop']);
+  if (!(embeddingDrop >= 0 && embeddingDrop < 1)) throw new UsageError(`--embedding-drop must be a share in [0, 1), got ${flags['embedding-drop']}`);
   const result = await runColdItemsBenchmark({
+    embeddingDrop,
     data: input.data,
     attributes: required(flags, 'attributes'),
     newEvery,

@@ -41,6 +41,8 @@ export interface ColdItemsOptions {
   timeBudgetMinutes?: number;
   startedAt?: number;
   train?: Partial<SequenceTrainOptions>;
+  /** The model with attributes: share of items scored by their attributes alone each step (next-item/loss.ts). Default 0. */
+  embeddingDrop?: number;
   log: (line: string) => void;
 }
 
@@ -67,6 +69,7 @@ export interface ColdItemsResult {
   recipe: Recipe;
   training: Record<'with_attributes' | 'without_attributes', { params: number; steps: number; best_step: number; seconds: number; epochs: number; limited: boolean }>;
   time_budget: { minutes: number; training_seconds_each: number; wall_seconds: number };
+  embedding_drop: number;
 }
 
 /** The split as the benchmark's evaluation helpers take it. */
@@ -138,7 +141,7 @@ export async function runColdItemsBenchmark(options: ColdItemsOptions): Promise<
       workers: options.workers,
       timeBudget: { seconds: each, afterSeconds: predicted },
       log,
-      ...(withAttributes ? { itemAttributes: tokenAttributes(attributes) } : {}),
+      ...(withAttributes ? { itemAttributes: tokenAttributes(attributes), embeddingDrop: options.embeddingDrop ?? 0 } : {}),
     });
     const scorer = new NextItemScorer(trained.config, trained.weights, trained.isItem);
     try {
@@ -185,5 +188,6 @@ export async function runColdItemsBenchmark(options: ColdItemsOptions): Promise<
     recipe,
     training: { with_attributes: info(withAttr), without_attributes: info(without) },
     time_budget: { minutes, training_seconds_each: each, wall_seconds: wall() },
+    embedding_drop: options.embeddingDrop ?? 0,
   };
 }

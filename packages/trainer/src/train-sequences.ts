@@ -52,6 +52,8 @@ export interface SequenceTrainOptions extends TrainOptions {
    * attributes only. Absent: the plain model, its tensors unchanged.
    */
   itemAttributes?: Omit<TokenAttributes, 'learned'> & { learned?: Uint8Array };
+  /** With itemAttributes: each step, the share of items scored by their attributes alone (next-item/loss.ts). Default 0. */
+  embeddingDrop?: number;
   /** Validation: score every `every` steps (and at the end), stop after `patience` evaluations without a better MRR@20. */
   validation?: {
     sequences: ReadonlyArray<ArrayLike<number>>;
@@ -304,6 +306,7 @@ export async function trainSequences(
           negativeLogKQ: logKQ,
           normalizer,
           dropout: options.dropout,
+          ...(options.itemAttributes && options.embeddingDrop ? { embeddingDrop: { rate: options.embeddingDrop, seed: hashSeed(options.seed, step, 0xe3b) } } : {}),
         };
       };
       const shards = Array.from({ length: Math.min(workers, batch.length) }, (_, i) => shardOf(i));

@@ -20,10 +20,11 @@ afterAll(async () => {
 
 describe('hunch benchmark --cold-items', () => {
   it('prints the model with and without attributes and the baselines, apart for new and known targets', async () => {
-    const run = await cli.run(['benchmark', '--cold-items', ...data, '--json', '--workers', '1', '--epochs', '2', '--time-budget', '1']);
+    const run = await cli.run(['benchmark', '--cold-items', ...data, '--json', '--workers', '1', '--epochs', '2', '--time-budget', '1', '--embedding-drop', '0.3']);
     expect(run.code, run.stderr).toBe(0);
     const result = lastJson(run.stdout) as Record<string, any>;
     expect(result.protocol).toBe('cold-items');
+    expect(result.embedding_drop).toBe(0.3);
     expect(result.new_items).toBe(2);
     expect(result.examples).toEqual({ new: 1, known: 2 });
     expect(result.attributes).toEqual({ ids: 5, items_covered: 8 });
@@ -49,5 +50,7 @@ describe('hunch benchmark --cold-items', () => {
     expect(sessions.stderr).toMatch(/needs --format sequences/);
     const stray = await cli.run(['benchmark', ...data]);
     expect(stray.stderr).toMatch(/go with --cold-items/);
+    const badDrop = await cli.run(['benchmark', '--cold-items', ...data, '--embedding-drop', '1']);
+    expect(badDrop.stderr).toMatch(/--embedding-drop must be a share/);
   }, 60_000);
 });

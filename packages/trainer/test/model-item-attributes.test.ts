@@ -66,6 +66,37 @@ describe('attribute-composed item vectors', () => {
     expect(compared).toBe(9);
   });
 
+  it('embedding drop: a dropped item is scored by its attributes alone this step, the same in every shard', () => {
+    const { layout, params } = randomModel(3);
+    const negatives = Int32Array.from([3, 9, 10, 13, 6]);
+    const rows = [Int32Array.from([1, 4, 9, 6, 4, 10]), Int32Array.from([1, 12, 9, 5])];
+    const input = (picked: number[], rate: number): ShardInput => ({
+      rows: picked.map((i) => rows[i]!),
+      rowSeeds: picked.map((i) => i + 1),
+      negatives,
+      negativeLogKQ: new Float32Array(negatives.length),
+      normalizer: 8,
+      dropout: 0,
+      embeddingDrop: { rate, seed: 42 },
+    });
+    const gradOf = (out: ReturnType<typeof shardGradients>, token: number) => {
+      const u = Array.from(out.rows).indexOf(token);
+      return u < 0 ? 0 : Math.max(...out.wteGrad.subarray(u * 8, u * 8 + 8).map(Math.abs));
+    };
+    const all = shardGradients(config, layout, params, isItem, input([0, 1], 1));
+    for (const token of all.rows) expect(gradOf(all, token) > 0, `token ${token}`).toBe(!isItem[token]); // only [BOS] keeps an embedding
+    expect(Math.max(...all.dense.get(ATTR_TABLE)!.map(Math.abs))).toBeGreaterThan(0);
+    // Half the items: which ones depends on the step's seed and the token, not on the shard.
+    const whole = shardGradients(config, layout, params, isItem, input([0, 1], 0.5));
+    const dropped = [...whole.rows].filter((t) => isItem[t] && t !== 9 && gradOf(whole, t) === 0);
+    expect(dropped.length).toBeGreaterThan(0);
+    expect(dropped.length).toBeLessThan([...whole.rows].filter((t) => isItem[t] && t !== 9).length);
+    const first = shardGradients(config, layout, params, isItem, input([0], 0.5));
+    for (const t of dropped) expect(gradOf(first, t)).toBe(0);
+    const none = shardGradients(config, layout, params, isItem, input([0, 1], 0));
+    expect(none.lossSum).not.toBeCloseTo(whole.lossSum, 3);
+  });
+
   it('the scorer uses the composed table for input and output: the same scores as a plain model holding it as wte', () => {
     const { layout, params } = randomModel(3);
     const weights = layout.toTensorMap(params);

@@ -33,6 +33,13 @@ export interface ShardInput {
   /** Divide the summed loss by this (the number of targets in the whole batch). */
   normalizer: number;
   dropout: number;
+  /**
+   * Attribute-composed vectors only (heads.ts): this step, each item token's learned
+   * embedding is left out with this probability (hashSeed(embeddingDropSeed, token) decides,
+   * the same in every shard), so its attributes alone must score it, as they must for items
+   * training never saw (DropoutNet's idea).
+   */
+  embeddingDrop?: { rate: number; seed: number };
 }
 
 export interface ShardOutput {
@@ -142,6 +149,8 @@ export function shardGradients(
     const weight = layout.view(params, ATTR_WEIGHT);
     const learned = layout.view(params, ATTR_LEARNED);
     const K = index.length / config.vocabSize;
+    const drop = input.embeddingDrop;
+    const dropsEmbedding = (token: number) => drop !== undefined && drop.rate > 0 && isItem[token] === 1 && hashSeed(drop.seed, token) / 2 ** 32 < drop.rate;
     const idxU = new Int32Array(U * K);
     const wU = new Float32Array(U * K);
     for (let u = 0; u < U; u++) {
@@ -151,7 +160,7 @@ export function shardGradients(
       }
     }
     attrInputs = {
-      learned: tf.tensor2d(Float32Array.from(uniq, (token) => learned[token]!), [U, 1]),
+      learned: tf.tensor2d(Float32Array.from(uniq, (token) => (dropsEmbedding(token) ? 0 : learned[token]!)), [U, 1]),
       index: tf.tensor1d(idxU, 'int32'),
       weight: tf.tensor3d(wU, [U, K, 1]),
       K,
