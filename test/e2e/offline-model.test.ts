@@ -126,13 +126,15 @@ describe('model files cached for offline use, checked against hunch.json', () =>
     await expectModel();
     const kept = await cached();
     const modelCache = kept['hunch-model-files'] ?? [];
-    const { files } = JSON.parse(readFileSync(modelFile('hunch.json'), 'utf8'));
-    // Only what was loaded: the catalog, and the int8 file, which runs on the worker's own GPT-2 and
-    // needs nothing else of the directory, nor onnxruntime (wasm-worker.test.ts has onnxruntime's files offline).
+    const { files, purchase } = JSON.parse(readFileSync(modelFile('hunch.json'), 'utf8'));
+    // Only what was loaded: the catalog, the session purchase model, and the int8 file, which runs on the
+    // worker's own GPT-2 and needs nothing else of the directory, nor onnxruntime (wasm-worker.test.ts has onnxruntime's files offline).
+    expect(purchase).toBe('purchase.json');
     expect(modelCache.sort()).toEqual([
       `/models/demo/${CATALOG}?hunch-sha256=${files[CATALOG].sha256}`,
       '/models/demo/hunch.json',
       `/models/demo/${ONNX}?hunch-sha256=${files[ONNX].sha256}`,
+      `/models/demo/purchase.json?hunch-sha256=${files['purchase.json'].sha256}`,
     ]);
     expect(Object.keys(kept).some((name) => name.startsWith('hunch-ort-'))).toBe(false);
 
