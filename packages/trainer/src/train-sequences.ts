@@ -169,6 +169,7 @@ export async function trainSequences(
       layout.view(params, name).set(t.data);
     }
   }
+  let learnedItems: Uint8Array | undefined;
   if (attrs) {
     if (attrs.byToken.length !== V) throw new Error(`item attributes: ${attrs.byToken.length} tokens, the vocabulary has ${V}`);
     let learned = attrs.learned;
@@ -178,6 +179,7 @@ export async function trainSequences(
       learned = Uint8Array.from(isItem, (item, id) => (item ? seen[id]! : 1));
     }
     setItemAttributes(heads, { ...attrs, learned }, params, layout);
+    learnedItems = learned;
   }
   const optimizer = new FlatAdamW(layout.size, layout.segments(), {
     beta1: 0.9,
@@ -193,8 +195,10 @@ export async function trainSequences(
   for (const r of rows) for (let t = 1; t < r.length; t++) counts[r[t]!]!++;
   let sampler: AliasSampler | undefined;
   let allCandidates: Int32Array | undefined;
-  if (options.negatives > 0) sampler = new AliasSampler(negativeWeights(counts, isItem, options.negativePower ?? 0.75));
-  else allCandidates = Int32Array.from([...isItem.keys()].filter((i) => isItem[i] || (i > 0 && counts[i]! > 0)));
+  // With attributes, items training never saw are not negatives either: training knows nothing of them.
+  const negativeItems = learnedItems ? Uint8Array.from(isItem, (item, id) => item & learnedItems![id]!) : isItem;
+  if (options.negatives > 0) sampler = new AliasSampler(negativeWeights(counts, negativeItems, options.negativePower ?? 0.75));
+  else allCandidates = Int32Array.from([...isItem.keys()].filter((i) => negativeItems[i] || (i > 0 && counts[i]! > 0)));
   const K = options.negatives > 0 ? options.negatives : allCandidates!.length;
 
   // All epoch plans up front: the cosine schedule needs the total number of steps. A time

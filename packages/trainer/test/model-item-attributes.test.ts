@@ -3,12 +3,12 @@
  * gradients, the scorer's use of the composed table as input and output, the plain model
  * unchanged without attributes, and an item training never saw ranked by its attributes.
  */
-import { ITEM_TABLE } from '@hunch/core';
+import { ITEM_BIAS, ITEM_TABLE } from '@hunch/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useWasmBackend } from '../src/backend.js';
 import { Rng } from '../src/lib/prng.js';
 import type { GPT2Config } from '../src/model.js';
-import { ATTR_LEARNED, ATTR_TABLE, composedItemTable, initNextItem, nextItemShapes, setItemAttributes, type HeadOptions } from '../src/next-item/heads.js';
+import { ATTR_BIAS, ATTR_LEARNED, ATTR_TABLE, composedItemBias, composedItemTable, initNextItem, nextItemShapes, setItemAttributes, type HeadOptions } from '../src/next-item/heads.js';
 import { shardGradients, type ShardInput } from '../src/next-item/loss.js';
 import { ParamLayout } from '../src/next-item/param-layout.js';
 import { NextItemScorer } from '../src/next-item/scorer.js';
@@ -62,8 +62,14 @@ describe('attribute-composed item vectors', () => {
     expect(analytic.has(ATTR_LEARNED)).toBe(false); // data, not trained
     expect(Math.max(...wte.subarray(9 * 8, 10 * 8).map(Math.abs))).toBe(0);
     expect(Math.max(...analytic.get(ATTR_TABLE)!.map(Math.abs))).toBeGreaterThan(0);
-    const compared = expectFiniteDifferences(params, (name) => layout.view(params, name), analytic, [ATTR_TABLE, ITEM_TABLE, 'transformer.h.0.attn.c_attn.weight'], lossAt);
-    expect(compared).toBe(9);
+    const bias = new Float32Array(V);
+    out.rows.forEach((token, u) => (bias[token] = out.biasGrad![u]!));
+    analytic.set(ITEM_BIAS, bias);
+    expect(Math.abs(bias[9]!)).toBe(0); // the unseen item's own bias is not used: its attributes' biases are
+    expect(Math.max(...analytic.get(ATTR_BIAS)!.map(Math.abs))).toBeGreaterThan(0);
+    const checked = [ATTR_TABLE, ATTR_BIAS, ITEM_TABLE, ITEM_BIAS, 'transformer.h.0.attn.c_attn.weight'];
+    const compared = expectFiniteDifferences(params, (name) => layout.view(params, name), analytic, checked, lossAt);
+    expect(compared).toBe(15);
   });
 
   it('embedding drop: a dropped item is scored by its attributes alone this step, the same in every shard', () => {
@@ -108,7 +114,12 @@ describe('attribute-composed item vectors', () => {
     expect(Array.from(composed.subarray(13 * 8, 14 * 8))).toEqual(Array.from(layout.view(params, ITEM_TABLE).subarray(13 * 8, 14 * 8)));
     const plainHeads: HeadOptions = { itemBias: true, repeat: true, cosineScale: 3 };
     const plain = new ParamLayout(nextItemShapes(config, plainHeads)).toTensorMap(new Float32Array(new ParamLayout(nextItemShapes(config, plainHeads)).size));
-    for (const [name, t] of plain) t.data.set(name === ITEM_TABLE ? composed : weights.get(name)!.data);
+    const composedBias = composedItemBias(weights)!;
+    // Token 9's bias: its attributes' biases (3 and 0), halved; token 13's: its own.
+    const attrBias = layout.view(params, ATTR_BIAS);
+    expect(composedBias[9]).toBeCloseTo((attrBias[3]! + attrBias[0]!) / 2, 6);
+    expect(composedBias[13]).toBe(layout.view(params, ITEM_BIAS)[13]);
+    for (const [name, t] of plain) t.data.set(name === ITEM_TABLE ? composed : name === ITEM_BIAS ? composedBias : weights.get(name)!.data);
     const a = new NextItemScorer(config, weights, isItem);
     const b = new NextItemScorer(config, plain, isItem);
     const prefixes = [[1, 9, 4], [1, 12]];

@@ -32,6 +32,8 @@ import type { ParamLayout } from './param-layout.js';
  * data, stored flat (rank 1: no weight decay) and never updated.
  */
 export const ATTR_TABLE = 'hunch.attr.table';
+/** [A], with the item bias: the bias composes as the vectors do, b(c) = learned[c] * lm_head.bias[c] + Σ_j weight[c, j] * attr.bias[index[c, j]]. */
+export const ATTR_BIAS = 'hunch.attr.bias';
 /** [V * K]: attribute ids per token, K slots each (floats holding small integers). */
 export const ATTR_INDEX = 'hunch.attr.index';
 /** [V * K]: each slot's share of the mean (0 for padding slots). */
@@ -66,7 +68,9 @@ export function nextItemShapes(config: GPT2Config, heads: HeadOptions): Array<[s
   if (heads.attributes) {
     const { count, perItem } = heads.attributes;
     const V = config.vocabSize;
-    shapes.push([ATTR_TABLE, [count, config.nEmbd]], [ATTR_INDEX, [V * perItem]], [ATTR_WEIGHT, [V * perItem]], [ATTR_LEARNED, [V]]);
+    shapes.push([ATTR_TABLE, [count, config.nEmbd]]);
+    if (heads.itemBias) shapes.push([ATTR_BIAS, [count]]);
+    shapes.push([ATTR_INDEX, [V * perItem]], [ATTR_WEIGHT, [V * perItem]], [ATTR_LEARNED, [V]]);
   }
   return shapes;
 }
@@ -119,6 +123,23 @@ export function setItemAttributes(heads: HeadOptions, attrs: TokenAttributes, in
       index[token * K + j] = a;
       weight[token * K + j] = 1 / list.length;
     }
+  });
+}
+
+/** The item bias as the model uses it (ATTR_BIAS's b(c)): lm_head.bias itself without attribute heads; undefined without an item bias. */
+export function composedItemBias(weights: TensorMap): Float32Array | undefined {
+  const bias = weights.get(ITEM_BIAS);
+  const attrBias = weights.get(ATTR_BIAS);
+  if (!bias || !attrBias) return bias?.data;
+  const V = bias.data.length;
+  const index = weights.get(ATTR_INDEX)!.data;
+  const weight = weights.get(ATTR_WEIGHT)!.data;
+  const learned = weights.get(ATTR_LEARNED)!.data;
+  const K = index.length / V;
+  return Float32Array.from({ length: V }, (_, c) => {
+    let b = learned[c] ? bias.data[c]! : 0;
+    for (let j = 0; j < K; j++) b += weight[c * K + j]! * attrBias.data[index[c * K + j]!]!;
+    return b;
   });
 }
 

@@ -17,7 +17,7 @@ import * as tf from '@tensorflow/tfjs';
 import { COSINE_SCALE, ITEM_BIAS, ITEM_TABLE as WTE, REPEAT_BIAS, REPEAT_WEIGHT } from '@hunch/core';
 import { hashSeed, Rng } from '../lib/prng.js';
 import { gatherRows, matMul, swapLast, transformer, type GPT2Config } from '../model.js';
-import { ATTR_FIXED, ATTR_INDEX, ATTR_LEARNED, ATTR_TABLE, ATTR_WEIGHT, normalizeRows } from './heads.js';
+import { ATTR_BIAS, ATTR_FIXED, ATTR_INDEX, ATTR_LEARNED, ATTR_TABLE, ATTR_WEIGHT, normalizeRows } from './heads.js';
 import type { ParamLayout } from './param-layout.js';
 import { sampledSoftmaxLoss } from './sampled-softmax.js';
 
@@ -212,7 +212,12 @@ export function shardGradients(
       rowsU = rowsU.mul(learned).add(attrMean);
     }
     const wte = cosineScale ? normalizeRows(rowsU) : rowsU;
-    const bias = hasBias ? xs[denseNames.length + 1]! : undefined;
+    let bias = hasBias ? xs[denseNames.length + 1]! : undefined;
+    if (bias && attrInputs && byName.has(ATTR_BIAS)) {
+      const { learned, index, weight, K } = attrInputs;
+      const attrBias = gatherRows(p(ATTR_BIAS).reshape([-1, 1]), index).reshape([U, K, 1]).mul(weight).sum(1); // [U, 1]
+      bias = bias.reshape([U, 1]).mul(learned).add(attrBias).reshape([U]);
+    }
     const emb = gatherRows(wte, idsT); // [N, D]
     const drop = dropMasks ? (x: tf.Tensor, site: number) => x.mul(dropMasks!.slice([site, 0, 0], [1, N, D]).reshape([N, D])) : undefined;
     const hidden = transformer(p, config, emb, B, T, undefined, drop); // [N, D]

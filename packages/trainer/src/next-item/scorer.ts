@@ -7,7 +7,7 @@ import { COSINE_SCALE, ITEM_BIAS, ITEM_TABLE as WTE, REPEAT_BIAS, REPEAT_WEIGHT 
 import { MetricAccumulator, type RankMetrics } from '../eval/metrics.js';
 import { transformer, type GPT2Config } from '../model.js';
 import type { TensorMap } from '../safetensors.js';
-import { ATTR_TABLE, composedItemTable, normalizeRows } from './heads.js';
+import { ATTR_TABLE, composedItemBias, composedItemTable, normalizeRows } from './heads.js';
 
 export interface EvalOptions {
   /** Cut-off K (default 20). */
@@ -41,6 +41,11 @@ export class NextItemScorer {
       // Attribute-composed item vectors (heads.ts): the table as the model uses it, once.
       this.tensors.get(WTE)!.dispose();
       this.tensors.set(WTE, tf.tensor(composedItemTable(weights), weights.get(WTE)!.shape, 'float32'));
+      const bias = composedItemBias(weights);
+      if (bias) {
+        this.tensors.get(ITEM_BIAS)!.dispose();
+        this.tensors.set(ITEM_BIAS, tf.tensor1d(bias));
+      }
     }
     const scale = weights.get(COSINE_SCALE)?.data[0];
     if (scale) {
