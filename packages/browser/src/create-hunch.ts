@@ -33,23 +33,32 @@ import { createExposures, type Exposures } from './capture/exposures.js';
  * `new URL('…', import.meta.url)`: beside this script in packages/browser/dist (the script tag),
  * and wherever an app's bundler emits them (Vite and webpack follow the pattern and emit each
  * file as an asset, under a name of their own), so an app needs no configuration for them.
+ * Worked out when a model first starts, in the page: Next.js (Turbopack, and webpack as Next sets
+ * it up) turns each into a root-relative URL-like object (href `/_next/static/media/…`, no
+ * origin), which is resolved against the page here, and also runs this module on the server,
+ * where there is no page to resolve it against.
  */
-const DEFAULT_WORKER_URL = workerUrl(
-  new URL('./hunch.worker.js', import.meta.url),
-  new URL('./hunch.worker.ort.js', import.meta.url),
-  new URL('./ort/ort-wasm-simd-threaded.asyncify.wasm', import.meta.url),
-);
-const DEFAULT_WASM_WORKER_URL = workerUrl(
-  new URL('./hunch.worker.wasm.js', import.meta.url),
-  new URL('./hunch.worker.wasm.ort.js', import.meta.url),
-  new URL('./ort/ort-wasm-simd-threaded.wasm', import.meta.url),
-);
+let defaultWorkers: { workerUrl: string; wasmWorkerUrl: string } | undefined;
+const defaultWorkerUrls = () =>
+  (defaultWorkers ??= {
+    workerUrl: workerUrl(
+      new URL('./hunch.worker.js', import.meta.url),
+      new URL('./hunch.worker.ort.js', import.meta.url),
+      new URL('./ort/ort-wasm-simd-threaded.asyncify.wasm', import.meta.url),
+    ),
+    wasmWorkerUrl: workerUrl(
+      new URL('./hunch.worker.wasm.js', import.meta.url),
+      new URL('./hunch.worker.wasm.ort.js', import.meta.url),
+      new URL('./ort/ort-wasm-simd-threaded.wasm', import.meta.url),
+    ),
+  });
 
 /**
  * The worker's URL; where its runtime files are not where the worker looks by default (beside
  * it, as in dist/: a bundler renamed them), the URL's fragment names them (worker/ort/locate.ts).
  */
-function workerUrl(worker: URL, ort: URL, wasm: URL): string {
+function workerUrl(...found: [URL, URL, URL]): string {
+  const [worker, ort, wasm] = found.map((url) => new URL(url.href, document.baseURI)) as [URL, URL, URL];
   const named = new URLSearchParams();
   if (ort.href !== new URL(`./${worker.pathname.split('/').pop()!.replace(/\.js$/, '.ort.js')}`, worker).href) named.set('ort', ort.href);
   if (wasm.href !== new URL(`./ort/${wasm.pathname.split('/').pop()}`, worker).href) named.set('wasm', wasm.href);
@@ -83,7 +92,7 @@ export function createHunchWithRecorder(options: HunchOptions, parts: LoaderPart
 
   const startModel = () =>
     (model ??= new ModelClient({
-      ...(options.workerUrl ? { workerUrl: options.workerUrl } : { workerUrl: DEFAULT_WORKER_URL, wasmWorkerUrl: DEFAULT_WASM_WORKER_URL }),
+      ...(options.workerUrl ? { workerUrl: options.workerUrl } : defaultWorkerUrls()),
       modelUrl,
       preference: options.backend ?? 'auto',
       ...(options.dtype ? { dtype: options.dtype } : {}),
