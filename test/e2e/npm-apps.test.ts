@@ -14,7 +14,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { createReadStream, existsSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -25,6 +25,7 @@ import { gzipSync } from 'node:zlib';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from './chromium.js';
+import { filesOf } from './files-of.js';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -62,17 +63,6 @@ async function serveStatic(dir: string, served: Array<{ status: number; path: st
 }
 
 const npm = (cwd: string, args: string[]) => run('npm', args, { cwd, env: { ...process.env, npm_config_update_notifier: 'false' }, maxBuffer: 64 * 1024 * 1024 });
-
-/** Every file under `dir`, relative, with its bytes. */
-async function filesOf(dir: string, prefix = ''): Promise<Array<{ path: string; bytes: Buffer }>> {
-  const found: Array<{ path: string; bytes: Buffer }> = [];
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const path = join(prefix, entry.name);
-    if (entry.isDirectory()) found.push(...(await filesOf(join(dir, entry.name), path)));
-    else found.push({ path, bytes: await readFile(join(dir, entry.name)) });
-  }
-  return found;
-}
 
 /** The app's code: what a shop writes (the dtype query only lets the test ask for onnxruntime-web's path). */
 const APP_SCRIPT = `import { createHunch } from '@hunch/browser';

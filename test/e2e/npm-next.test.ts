@@ -18,7 +18,7 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -29,6 +29,7 @@ import { gzipSync } from 'node:zlib';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from './chromium.js';
+import { filesOf } from './files-of.js';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -99,16 +100,6 @@ let app: string;
 let browser: Browser;
 
 const npm = (cwd: string, args: string[]) => run('npm', args, { cwd, env: ENV, maxBuffer: 64 * 1024 * 1024 });
-
-async function filesOf(dir: string, prefix = ''): Promise<Array<{ path: string; bytes: Buffer }>> {
-  const found: Array<{ path: string; bytes: Buffer }> = [];
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const path = join(prefix, entry.name);
-    if (entry.isDirectory()) found.push(...(await filesOf(join(dir, entry.name), path)));
-    else found.push({ path, bytes: await readFile(join(dir, entry.name)) });
-  }
-  return found;
-}
 
 const gzip = (bytes: Buffer) => gzipSync(bytes, { level: 9 }).length;
 
