@@ -62,6 +62,8 @@ const { values } = parseArgs({
   },
 });
 const int = (name) => Number.parseInt(values[name], 10);
+/** The model trained here, as the options name it: in the trainer's options and in the report. */
+const MODEL_SHAPE = { layers: int('layers'), embd: int('embd'), heads: int('heads'), context: int('context'), epochs: int('epochs'), batchTokens: int('batch-tokens') };
 const trainer = await import(pathToFileURL(join(root, 'packages/trainer/dist/index.js')).href);
 const { Vocabulary, encodeHistory, isEventName, sessionPurchaseFeatures, sessionPurchaseProbability, validateSessionPurchaseModel } = await import('@hunch/core');
 
@@ -95,12 +97,7 @@ async function trainModel(name, sessions, seed = int('seed')) {
   const trainStarted = performance.now();
   const options = {
     ...trainer.DEFAULT_EVENT_TRAIN_OPTIONS,
-    layers: int('layers'),
-    embd: int('embd'),
-    heads: int('heads'),
-    context: int('context'),
-    epochs: int('epochs'),
-    batchTokens: int('batch-tokens'),
+    ...MODEL_SHAPE,
     seed,
     workers: 1,
     // No early stopping: the trainer stops on item MRR@20, not on what is measured here, and the
@@ -262,12 +259,7 @@ try {
       cartEvents: 0,
     },
     model: {
-      layers: int('layers'),
-      embd: int('embd'),
-      heads: int('heads'),
-      context: int('context'),
-      epochs: int('epochs'),
-      batchTokens: int('batch-tokens'),
+      ...MODEL_SHAPE,
       runs: 'exported fp32 ONNX in onnxruntime-node',
       items: items.run,
       categories: categories.run,
