@@ -22,6 +22,10 @@ export interface CatalogItem {
   image?: string;
   price?: number;
   category?: string;
+  /** The product's brand: an attribute (item-attributes.ts). */
+  brand?: string;
+  /** Attribute ids of the shop's own (colour, material, collection...): attributes too. */
+  attributes?: string[];
 }
 
 export interface ShopCatalog {
@@ -64,6 +68,8 @@ export function catalogJson({ popular, products }: Pick<ShopCatalog, 'popular' |
 /** A catalog as the SDK reads it: the popular list, and each product by id. */
 export interface CatalogIndex {
   readonly popular: readonly string[];
+  /** Every product's id, in the catalog's order. */
+  ids(): string[];
   /** The product, or undefined when the catalog has none with this id. */
   entry(id: string): CatalogItem | undefined;
   /** The product's category, or undefined (no such product, or none given). */
@@ -96,7 +102,7 @@ function parseJson(text: string): unknown {
 
 function parsedIndex({ popular, products }: ShopCatalog): CatalogIndex {
   const byId = new Map(products.map((product) => [product.id, product]));
-  return { popular, entry: (id) => byId.get(id), category: (id) => byId.get(id)?.category };
+  return { popular, ids: () => [...byId.keys()], entry: (id) => byId.get(id), category: (id) => byId.get(id)?.category };
 }
 
 /** Where each product's line is, with its id and category: undefined when a line is not in catalogJson's layout. */
@@ -135,6 +141,7 @@ function scanProducts(text: string, from: number, to: number): { index(popular: 
       };
       return {
         popular,
+        ids: () => [...lineOf.keys()],
         entry: (id) => {
           const line = lineOf.get(id);
           return line === undefined ? undefined : entryAt(line);

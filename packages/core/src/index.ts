@@ -27,6 +27,7 @@ export type { VocabularyOptions } from './encoding.js';
 
 export { CATALOG_FILE, catalogJson, indexCatalog, parseCatalog } from './catalog.js';
 export type { CatalogIndex, CatalogItem, ShopCatalog } from './catalog.js';
+export { ATTR_BIAS, ATTR_TABLE, ATTRIBUTE_FILE, ATTRIBUTE_NAMES_KEY, attributeFieldsError, priceBucket, productAttributes } from './item-attributes.js';
 export { MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, parseManifest } from './manifest.js';
 export type { HunchManifest, ModelFileEntry, OnnxManifest } from './manifest.js';
 export {

@@ -75,6 +75,12 @@ export interface HunchManifest {
    * fitted, and intent().purchaseProbability is the model's next-step value.
    */
   purchase?: string;
+  /**
+   * The attribute table (core's item-attributes.ts, ATTRIBUTE_FILE) of a model whose items are
+   * composed from catalog attributes: its path, listed in `files`. The worker scores catalog
+   * products the model never saw from it. Absent: only the model's own items are scored.
+   */
+  attributes?: string;
 }
 
 /** Checks the fields the SDK relies on, so a broken manifest fails with a clear message. */
@@ -105,6 +111,7 @@ export function parseManifest(input: unknown): HunchManifest {
   if (manifest.onnx !== undefined) checkOnnx(manifest.onnx);
   if (manifest.policy !== undefined) checkFileEntry('policy', manifest.policy, manifest.files);
   if (manifest.purchase !== undefined) checkFileEntry('purchase', manifest.purchase, manifest.files);
+  if (manifest.attributes !== undefined) checkFileEntry('attributes', manifest.attributes, manifest.files);
   return manifest as HunchManifest;
 }
 

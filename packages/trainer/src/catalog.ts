@@ -1,6 +1,6 @@
-/** Reads a shop catalog file: `{ products: CatalogItem[] }` (other fields are ignored). */
+/** Reads a shop catalog file: `{ products: CatalogItem[] }` (other fields are ignored), its attribute fields checked. */
 import { readFile } from 'node:fs/promises';
-import type { CatalogItem } from '@hunch/core';
+import { attributeFieldsError, type CatalogItem } from '@hunch/core';
 
 export async function readCatalog(path: string): Promise<CatalogItem[]> {
   let parsed: unknown;
@@ -17,6 +17,8 @@ export async function readCatalog(path: string): Promise<CatalogItem[]> {
     if (typeof p?.id !== 'string' || typeof p.title !== 'string' || typeof p.url !== 'string') {
       throw new Error(`catalog ${path}: products[${index}] needs string id, title and url`);
     }
+    const error = attributeFieldsError(p, index);
+    if (error) throw new Error(`catalog ${path}: ${error}`);
   });
   return products as CatalogItem[];
 }

@@ -49,6 +49,8 @@ export interface CheckpointMetadata {
   merges?: Array<[string, string]>;
   /** Item id -> number of events about it: the "popular" fallback list. */
   itemCounts: Record<string, number>;
+  /** With attribute-composed items (next-item/heads.ts ATTR_TABLE): the attribute names, by attribute id. */
+  attributes?: string[];
   /** The session purchase model fitted with it (`hunch train` on events with purchases; core's SessionPurchaseModel): exported as purchase.json. */
   purchase?: SessionPurchaseModel;
   training: TrainingMetadata;

@@ -33,6 +33,7 @@ const DEFAULT_COLLECT_RATE = 200;
 const COMMAND_USAGE: Record<string, string> = {
   simulate: `  hunch simulate --catalog catalog.json --sessions N [--seed S] --out events.ndjson`,
   train: `  hunch train (--events events.ndjson | --from events.sqlite) --out CHECKPOINT_DIR [--from-model GPT2_OR_CHECKPOINT_DIR]
+              [--catalog catalog.json (items composed with their attributes: category, brand, attributes, price, title words)]
               [--layers 2 --embd 32 --heads 2] [--context 32 --epochs ${DEFAULT_EVENT_TRAIN_OPTIONS.epochs} --batch-tokens ${DEFAULT_EVENT_TRAIN_OPTIONS.batchTokens}
               --lr ${DEFAULT_EVENT_TRAIN_OPTIONS.lr} --dropout ${DEFAULT_EVENT_TRAIN_OPTIONS.dropout} --seed ${DEFAULT_EVENT_TRAIN_OPTIONS.seed} --workers ${DEFAULT_EVENT_TRAIN_OPTIONS.workers}]
               [--state DIR [--state-every ${DEFAULT_STATE_EVERY}] [--resume]]
@@ -150,7 +151,7 @@ async function openCollectedEvents(path: string): Promise<EventSource & { close(
 async function trainCommand(args: string[]): Promise<void> {
   const flags = parse(
     args,
-    ['events', 'from', 'out', 'from-model', 'layers', 'embd', 'heads', 'context', 'epochs', 'batch-tokens', 'lr', 'dropout', 'seed', 'workers', 'state', 'state-every', 'time-budget'],
+    ['events', 'from', 'out', 'catalog', 'from-model', 'layers', 'embd', 'heads', 'context', 'epochs', 'batch-tokens', 'lr', 'dropout', 'seed', 'workers', 'state', 'state-every', 'time-budget'],
     ['resume'],
   );
   if (flags.events !== undefined && flags.from !== undefined) throw new UsageError('give either --events FILE or --from DB, not both');
@@ -175,6 +176,7 @@ async function trainCommand(args: string[]): Promise<void> {
   // Shop histories are short: the default context, within a base model's positions.
   const context = integer(flags, 'context', base ? Math.min(base.config.nPositions, d.context) : d.context);
   if (context < 2) throw new UsageError('--context must be at least 2');
+  const catalog = flags.catalog === undefined ? undefined : await readCatalog(flags.catalog);
   const events = flags.from === undefined ? required(flags, 'events') : await openCollectedEvents(flags.from);
   let result;
   try {
@@ -192,6 +194,7 @@ async function trainCommand(args: string[]): Promise<void> {
       workers: integer(flags, 'workers', d.workers),
       ...(flags.state === undefined ? {} : { state: { dir: flags.state, every, resume } }),
       ...(base ? { base } : {}),
+      ...(catalog ? { catalog } : {}),
       timeBudget,
       startedAt: 0,
       log,

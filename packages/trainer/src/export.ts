@@ -5,19 +5,23 @@
  * 4-bit; each takes num_logits_to_keep, so a recommendation computes the LM head for the
  * last position only) plus catalog.json (the products it can show), the strategy policy when one
  * is given (policy.json, from `hunch policy`), the session purchase model when training fitted one
- * (purchase.json, core's intent/session-purchase.ts) and hunch.json, which lists each file with its hash.
+ * (purchase.json, core's intent/session-purchase.ts), the attribute table when its items are composed
+ * from catalog attributes (attributes.safetensors, export-attributes.ts: catalog.json then also
+ * lists the catalog's new products that have attributes) and hunch.json, which lists each file with its hash.
  * Everything is built in memory and checked first, then written to a temporary sibling and
  * renamed into place, so a failure leaves the old model intact.
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { catalogJson, CATALOG_FILE, COSINE_SCALE, ENCODING_VERSION, ITEM_BIAS, MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, ONNX_VARIANT_FILES, ONNX_VARIANTS, REPEAT_BIAS, REPEAT_WEIGHT, validatePolicy, validateSessionPurchaseModel, Vocabulary, type HunchManifest, type OnnxManifest, type OnnxVariant } from '@hunch/core';
+import { ATTRIBUTE_FILE, catalogJson, CATALOG_FILE, COSINE_SCALE, ENCODING_VERSION, ITEM_BIAS, MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, ONNX_VARIANT_FILES, ONNX_VARIANTS, REPEAT_BIAS, REPEAT_WEIGHT, validatePolicy, validateSessionPurchaseModel, Vocabulary, type HunchManifest, type OnnxManifest, type OnnxVariant } from '@hunch/core';
 import { readCatalog } from './catalog.js';
+import { attributeFile, attributeHeadsOf, checkAttributeNames, composedWeights, newProductsWithAttributes } from './export-attributes.js';
 import { hfConfig, readCheckpoint, readJson, type Checkpoint, type LoadedCheckpoint } from './checkpoint.js';
 import { writeDirAtomic } from './lib/fs-atomic.js';
+import { encodeSafetensors } from './safetensors.js';
 import { tokenizerConfig, tokenizerJson } from './hf-tokenizer.js';
-import { nextItemShapes, type HeadOptions } from './next-item/heads.js';
+import { ATTR_TABLE, nextItemShapes, type HeadOptions } from './next-item/heads.js';
 import { buildOnnxModel, REPEAT_OUTPUT } from './onnx/gpt2.js';
 
 export interface ExportOptions {
@@ -75,6 +79,9 @@ const manifestJson = (manifest: object) =>
 /** The model directory's files, path -> bytes (hunch.json excluded). */
 function modelFiles(checkpoint: LoadedCheckpoint, vocabulary: Vocabulary, catalog: Uint8Array, quant: readonly OnnxVariant[]): Map<string, Uint8Array> {
   const { config } = checkpoint;
+  // Attribute-composed items: a plain GPT-2 over the composed table (export-attributes.ts).
+  const weights = checkpoint.weights.has(ATTR_TABLE) ? composedWeights(checkpoint.weights) : checkpoint.weights;
+  const safetensors = weights === checkpoint.weights ? checkpoint.safetensors : encodeSafetensors(weights);
   const { bos, pad } = vocabulary;
   return new Map([
     [CATALOG_FILE, catalog],
@@ -84,8 +91,8 @@ function modelFiles(checkpoint: LoadedCheckpoint, vocabulary: Vocabulary, catalo
     // A fine-tuned GPT-2's checkpoint carries its extended tokenizer; ours is made from the vocabulary.
     ['tokenizer.json', json(checkpoint.tokenizer ?? tokenizerJson(vocabulary))],
     ['tokenizer_config.json', json(tokenizerConfig(config.nPositions, vocabulary))],
-    ['model.safetensors', checkpoint.safetensors],
-    ...quant.map((variant): [string, Uint8Array] => [ONNX_VARIANT_FILES[variant], buildOnnxModel(config, checkpoint.weights, variant)]),
+    ['model.safetensors', safetensors],
+    ...quant.map((variant): [string, Uint8Array] => [ONNX_VARIANT_FILES[variant], buildOnnxModel(config, weights, variant)]),
   ]);
 }
 
@@ -126,14 +133,16 @@ async function checkConfigFields(dir: string): Promise<void> {
   if (raw.n_ctx !== undefined && raw.n_ctx !== raw.n_positions) throw new Error(`${path}: n_ctx ${String(raw.n_ctx)} differs from n_positions ${String(raw.n_positions)}`);
 }
 
-/** The heads the tensors imply (next-item/heads.ts): the item bias, the repeat bonus, cosine scoring. */
+/** The heads the tensors imply (next-item/heads.ts): the item bias, the repeat bonus, cosine scoring, attribute-composed items. */
 function headsOf(checkpoint: Checkpoint): HeadOptions {
   const { weights } = checkpoint;
   const scale = weights.get(COSINE_SCALE);
+  const attributes = attributeHeadsOf(weights, checkpoint.config.vocabSize);
   return {
     itemBias: weights.has(ITEM_BIAS),
     repeat: weights.has(REPEAT_WEIGHT) || weights.has(REPEAT_BIAS),
     ...(scale ? { cosineScale: scale.data[0]! } : {}),
+    ...(attributes ? { attributes } : {}),
   };
 }
 
@@ -185,8 +194,11 @@ export async function exportModel(options: ExportOptions): Promise<ExportManifes
   if (purchase && !purchase.ok) throw new Error(`${options.checkpoint}: hunch-train.json purchase: ${purchase.error}`);
   const vocabulary = new Vocabulary(checkpoint.metadata.vocabulary, checkpoint.metadata.merges ?? []);
   const known = new Set(vocabulary.items().map(({ itemId }) => itemId));
-  const shown = products.filter((product) => known.has(product.id));
-  const inCatalog = new Set(shown.map((product) => product.id));
+  const attributeNames = heads.attributes ? checkAttributeNames(checkpoint, heads.attributes.count, options.checkpoint) : undefined;
+  // The new products (none in the vocabulary) stay in the catalog when their attributes can score them.
+  const newProducts = new Set(attributeNames ? newProductsWithAttributes(products, known, attributeNames) : []);
+  const shown = products.filter((product) => known.has(product.id) || newProducts.has(product));
+  const inCatalog = new Set(shown.flatMap((product) => (known.has(product.id) ? [product.id] : [])));
   const counts = checkpoint.metadata.itemCounts ?? {};
   // Only items the SDK can both score and display; most events first, ties by id.
   const popular = [...inCatalog].sort((a, b) => (counts[b] ?? 0) - (counts[a] ?? 0) || (a < b ? -1 : a > b ? 1 : 0));
@@ -195,6 +207,7 @@ export async function exportModel(options: ExportOptions): Promise<ExportManifes
   const files = modelFiles(checkpoint, vocabulary, catalog, quant);
   if (policy) files.set(POLICY_FILE, policy);
   if (purchase) files.set(PURCHASE_FILE, json(purchase.model));
+  if (attributeNames) files.set(ATTRIBUTE_FILE, attributeFile(checkpoint.weights, attributeNames));
   const entries = [...files].sort(([a], [b]) => (a < b ? -1 : 1));
   const { training } = checkpoint.metadata;
   const { nLayer, nHead, nEmbd } = checkpoint.config;
@@ -223,6 +236,7 @@ export async function exportModel(options: ExportOptions): Promise<ExportManifes
     },
     ...(policy ? { policy: POLICY_FILE } : {}),
     ...(purchase ? { purchase: PURCHASE_FILE } : {}),
+    ...(attributeNames ? { attributes: ATTRIBUTE_FILE } : {}),
   };
 
   await writeDirAtomic(options.out, async (dir) => {

@@ -1,7 +1,7 @@
 /**
  * The safetensors format (what Hugging Face loads): an 8-byte little-endian header
  * length, a JSON header naming each tensor's dtype, shape and byte range, then the raw
- * little-endian data. Only float32 is needed here.
+ * little-endian data. Float32 (and int8, written for the attribute file of an export).
  */
 
 export interface NamedTensor {
@@ -23,32 +23,52 @@ const elementCount = (shape: readonly number[]) => shape.reduce((n, d) => n * d,
 
 /** Serialises float32 tensors, in the order given, with optional string metadata. */
 export function encodeSafetensors(tensors: TensorMap, metadata: Record<string, string> = { format: 'pt' }): Uint8Array {
-  const header: Record<string, unknown> = { __metadata__: metadata };
-  let offset = 0;
-  for (const [name, tensor] of tensors) {
+  const raw = [...tensors].map(([name, tensor]): RawTensor => {
     if (tensor.data.length !== elementCount(tensor.shape)) {
       throw new Error(`tensor ${name}: ${tensor.data.length} values do not fill shape [${tensor.shape.join(', ')}]`);
     }
-    const bytes = tensor.data.length * 4;
-    header[name] = { dtype: 'F32', shape: tensor.shape, data_offsets: [offset, offset + bytes] };
-    offset += bytes;
+    return { name, dtype: 'F32', shape: tensor.shape, bytes: littleEndianFloats(tensor.data) };
+  });
+  return encodeRawSafetensors(raw, metadata);
+}
+
+/** A tensor as bytes: little-endian float32 (F32) or int8 (I8). */
+export interface RawTensor {
+  name: string;
+  dtype: 'F32' | 'I8';
+  shape: readonly number[];
+  bytes: Uint8Array;
+}
+
+/** `data`'s bytes, little-endian. */
+export function littleEndianFloats(data: Float32Array): Uint8Array {
+  if (isLittleEndian) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  const out = new Uint8Array(data.length * 4);
+  const view = new DataView(out.buffer);
+  data.forEach((value, i) => view.setFloat32(i * 4, value, true));
+  return out;
+}
+
+/** Serialises tensors of their bytes, in the order given, with string metadata. */
+export function encodeRawSafetensors(tensors: readonly RawTensor[], metadata: Record<string, string>): Uint8Array {
+  const header: Record<string, unknown> = { __metadata__: metadata };
+  let offset = 0;
+  for (const { name, dtype, shape, bytes } of tensors) {
+    if (bytes.length !== elementCount(shape) * (dtype === 'F32' ? 4 : 1)) throw new Error(`tensor ${name}: ${bytes.length} bytes do not fill ${dtype} shape [${shape.join(', ')}]`);
+    header[name] = { dtype, shape, data_offsets: [offset, offset + bytes.length] };
+    offset += bytes.length;
   }
   // Pad the header with spaces so the data starts 8-byte aligned, as the reference writer does.
   let json = JSON.stringify(header);
   json += ' '.repeat((8 - ((8 + Buffer.byteLength(json)) % 8)) % 8);
   const headerBytes = new TextEncoder().encode(json);
   const out = new Uint8Array(8 + headerBytes.length + offset);
-  const view = new DataView(out.buffer);
-  view.setBigUint64(0, BigInt(headerBytes.length), true);
+  new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
   out.set(headerBytes, 8);
   let position = 8 + headerBytes.length;
-  for (const tensor of tensors.values()) {
-    if (isLittleEndian) {
-      out.set(new Uint8Array(tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength), position);
-    } else {
-      tensor.data.forEach((value, i) => view.setFloat32(position + i * 4, value, true));
-    }
-    position += tensor.data.byteLength;
+  for (const { bytes } of tensors) {
+    out.set(bytes, position);
+    position += bytes.length;
   }
   return out;
 }

@@ -6,10 +6,12 @@
  * GPT-2 (or one of our checkpoints) whose vocabulary is extended with the behaviour tokens.
  *
  * The checkpoint is plain HF GPT-2 (no item bias, no repeat bonus): what the ONNX
- * exporter writes and the browser runs, with nothing left out.
+ * exporter writes and the browser runs, with nothing left out; with a catalog whose items share
+ * attributes, plus the attribute table its item vectors are composed with (export composes them).
  */
-import { isItemToken } from '@hunch/core';
+import { isItemToken, type CatalogItem } from '@hunch/core';
 import { initFromBase, type BaseModel } from './base-model.js';
+import { catalogAttributes } from './catalog-attributes.js';
 import type { Checkpoint } from './checkpoint.js';
 import { readEventCorpus } from './event-corpus.js';
 import { ndjsonSource, type EventSource } from './event-source.js';
@@ -42,6 +44,12 @@ export interface EventTrainOptions extends TrainOptions {
   timeBudget?: number;
   /** When the run started, on performance.now()'s clock (the CLI: 0, the process start). Default: the call. */
   startedAt?: number;
+  /**
+   * The shop's catalog: with attributes its items share (category, brand, attributes, price,
+   * title words: core's item-attributes.ts), each item's vector is composed from its learned
+   * embedding and its attributes' (next-item/heads.ts), so the export can score new products.
+   */
+  catalog?: readonly CatalogItem[];
 }
 
 /**
@@ -142,6 +150,14 @@ export async function trainEvents(events: string | EventSource, options: EventTr
   const negatives = candidates <= options.fullSoftmaxMax ? 0 : options.negatives;
   const targets = corpus.train.reduce((n, row) => n + row.length - 1, 0);
   const config = from?.config;
+  const attributes = options.catalog && catalogAttributes(vocabulary, options.catalog);
+  if (options.catalog) {
+    log(
+      attributes
+        ? `item attributes: ${attributes.names.length} from the catalog, on ${attributes.itemsWithAttributes} of ${vocabulary.items().length} items`
+        : 'item attributes: none in the catalog that two items share; items are learned without them',
+    );
+  }
   let timeBudget: { seconds: number } | undefined;
   if (options.timeBudget !== undefined) {
     const budgetSeconds = options.timeBudget * 60;
@@ -168,6 +184,7 @@ export async function trainEvents(events: string | EventSource, options: EventTr
       // Plain GPT-2 heads only: the exported ONNX graph computes exactly these logits.
       itemBias: false,
       repeat: false,
+      ...(attributes ? { itemAttributes: { count: attributes.names.length, byToken: attributes.byToken } } : {}),
       seed: options.seed,
       workers: options.workers,
       ...(options.workerScript ? { workerScript: options.workerScript } : {}),
@@ -199,6 +216,7 @@ export async function trainEvents(events: string | EventSource, options: EventTr
       vocabulary: [...vocabulary.tokens],
       merges: vocabulary.merges.map(([a, b]): [string, string] => [a, b]),
       itemCounts: corpus.itemCounts,
+      ...(attributes ? { attributes: attributes.names } : {}),
       ...(purchase.model ? { purchase: purchase.model } : {}),
       training: {
         events: corpus.events,

@@ -16,7 +16,7 @@
  * temperature is set rather than learned by inflating weights.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { COSINE_SCALE, ITEM_BIAS, ITEM_TABLE, REPEAT_BIAS, REPEAT_WEIGHT } from '@hunch/core';
+import { ATTR_BIAS, ATTR_TABLE, COSINE_SCALE, ITEM_BIAS, ITEM_TABLE, REPEAT_BIAS, REPEAT_WEIGHT } from '@hunch/core';
 import { Rng } from '../lib/prng.js';
 import { initParameters, parameterShapes, type GPT2Config } from '../model.js';
 import type { TensorMap } from '../safetensors.js';
@@ -29,11 +29,11 @@ import type { ParamLayout } from './param-layout.js';
  * with weight[c, j] = 1 / (c's attribute count) over c's attributes (a mean; 0 on padding),
  * and learned[c] = 0 for items training never saw: they are known by their attributes alone.
  * Only `hunch.attr.table` [A, D] is trained; index, weight and learned are the catalog's
- * data, stored flat (rank 1: no weight decay) and never updated.
+ * data, stored flat (rank 1: no weight decay) and never updated. ATTR_TABLE and ATTR_BIAS [A] (with
+ * the item bias: b(c) = learned[c] * lm_head.bias[c] + Σ_j weight[c, j] * attr.bias[index[c, j]])
+ * are named by core (item-attributes.ts): the export ships them for the browser.
  */
-export const ATTR_TABLE = 'hunch.attr.table';
-/** [A], with the item bias: the bias composes as the vectors do, b(c) = learned[c] * lm_head.bias[c] + Σ_j weight[c, j] * attr.bias[index[c, j]]. */
-export const ATTR_BIAS = 'hunch.attr.bias';
+export { ATTR_BIAS, ATTR_TABLE };
 /** [V * K]: attribute ids per token, K slots each (floats holding small integers). */
 export const ATTR_INDEX = 'hunch.attr.index';
 /** [V * K]: each slot's share of the mean (0 for padding slots). */
