@@ -4,7 +4,7 @@
  */
 import type { HunchEvent } from '@hunch/core';
 import { planContext, type ContextWindow } from './context.js';
-import { disposeCache, forward, type LoadedModel, type ModelCache } from './loaded-model.js';
+import { disposeCache, forward, scoredLength, type LoadedModel, type ModelCache } from './loaded-model.js';
 import type { InferenceStats } from './protocol.js';
 
 export interface ContextAnswer {
@@ -22,7 +22,7 @@ export class IncrementalContext {
   private readonly buffers: [Float32Array, Float32Array];
 
   constructor(private readonly loaded: LoadedModel) {
-    this.buffers = [new Float32Array(loaded.vocabulary.size), new Float32Array(loaded.vocabulary.size)];
+    this.buffers = [new Float32Array(scoredLength(loaded)), new Float32Array(scoredLength(loaded))];
   }
 
   /** The logits after `events` (oldest first, each with its id), running only what the cache lacks. */

@@ -6,6 +6,7 @@
  */
 import { Vocabulary, type HunchManifest } from '@hunch/core';
 import { loadGpt2Runner } from './gpt2/runner.js';
+import type { ItemScorer } from './item-head/scorer.js';
 import { importOrt } from './ort/build.js';
 import { addRepeatBonus } from './ranking.js';
 import type { ModelCache, ModelRunner } from './runner.js';
@@ -27,6 +28,11 @@ export interface LoadedModel {
   itemTokens: Int32Array;
   itemTokenIds: ReadonlySet<number>;
   actions: ActionTokenId[];
+  /**
+   * The catalog's new products, scored from their attributes (new-items/load.ts): their logits
+   * follow the vocabulary's, at vocabulary size + row. Absent: the vocabulary's items only.
+   */
+  newItems?: ItemScorer;
   /** Milliseconds spent reading the runtime, creating the session and building the indexes. */
   timings: Pick<LoadTimings, 'runtime' | 'session' | 'index'>;
 }
@@ -60,6 +66,9 @@ export async function loadModel(modelUrl: string, manifest: HunchManifest, backe
   };
 }
 
+/** How many logits a step leaves: the vocabulary's, then the new products'. */
+export const scoredLength = (loaded: LoadedModel): number => loaded.vocabulary.size + (loaded.newItems?.rows ?? 0);
+
 export interface ForwardResult {
   /** The last position's logits, repeat bonus added: `into`, or a new array. */
   logits: Float32Array;
@@ -70,7 +79,7 @@ export interface ForwardResult {
 /**
  * Runs `newTokens` after `past` (the cache of `contextTokens[0 .. past length)`; none: from
  * scratch). `contextTokens` is the whole window, new tokens included: the repeat bonus goes
- * to every item in it. The logits are written to `into` when given (vocabulary-sized, reused
+ * to every item in it. The logits are written to `into` when given (scoredLength, reused
  * across steps: allocating a fresh vocabulary-sized copy per event is most of its cost).
  */
 export async function forward(
@@ -78,9 +87,14 @@ export async function forward(
   newTokens: readonly number[],
   contextTokens: readonly number[],
   past?: ModelCache,
-  into: Float32Array = new Float32Array(loaded.vocabulary.size),
+  into: Float32Array = new Float32Array(scoredLength(loaded)),
 ): Promise<ForwardResult> {
-  const { cache, repeat } = await loaded.runner.step(newTokens, contextTokens.length, past, into);
+  const { newItems, vocabulary } = loaded;
+  const { cache, repeat, query } = await loaded.runner.step(newTokens, contextTokens.length, past, newItems ? into.subarray(0, vocabulary.size) : into);
+  if (newItems) {
+    if (query) newItems.score(query, into.subarray(vocabulary.size));
+    else into.fill(-Infinity, vocabulary.size); // no query this step: never recommended
+  }
   if (repeat !== undefined) addRepeatBonus(into, contextTokens, loaded.itemTokenIds, repeat, into);
   return { logits: into, cache };
 }

@@ -15,11 +15,15 @@ export interface RunnerStep {
   cache: ModelCache;
   /** The repeat head's output at the last position (hunch.json onnx.repeat), when the model has one. */
   repeat: number | undefined;
+  /** The last position's query for the item table (what the item head scores), when the runner has it: valid until the next step. */
+  query?: Float32Array;
 }
 
 export interface ModelRunner {
   engine: ModelEngine;
   itemScoring: ItemScoring;
+  /** Whether its steps return the query (RunnerStep.query): the new products (new-items/) are scored from it. */
+  returnsQuery: boolean;
   /** How many logits a step writes, when the runner knows it at load (its own item table): checked against the vocabulary. */
   scoredTokens: number | undefined;
   /**

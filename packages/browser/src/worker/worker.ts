@@ -10,6 +10,7 @@ import { CATALOG_FILE, isBehaviourEvent, type CatalogIndex, type CatalogItem } f
 import { expose } from 'comlink';
 import { loadOnBestBackend } from './backend.js';
 import { IncrementalContext } from './incremental.js';
+import { withNewItems } from './new-items/load.js';
 import { manifestUnchanged, policyNamedBy, readModelDirectory, readPurchaseModel, type ModelDirectoryRead } from './manifest.js';
 import { dropPrefetched, prefetchModelFiles, resumeCaching } from './model-files.js';
 import { backendBundled } from './ort/build.js';
@@ -82,12 +83,14 @@ async function loadAnew(request: LoadRequest, directory: ModelDirectoryRead, sta
     state.unload();
     // Small; read alongside the model. Never rejects (none on failure).
     const purchase = readPurchaseModel(request.modelUrl, manifest);
-    const { loaded, reason, raced } = await loadOnBestBackend(request, manifest);
+    const { loaded: ownItems, reason, raced } = await loadOnBestBackend(request, manifest);
     // Without its catalog a model has nothing to show: the load fails as for any broken model file.
     const { catalog, ms: catalogMs } = await directory.catalog.catch(async (error: unknown) => {
-      await loaded.runner.dispose();
+      await ownItems.runner.dispose();
       throw error;
     });
+    // The catalog's products the model never saw, scored by their attributes when the model ships them.
+    const loaded = await withNewItems(request.modelUrl, ownItems, catalog);
     const model: RunningModel = {
       loaded,
       catalog,

@@ -49,13 +49,14 @@ export async function loadGpt2Runner(modelUrl: string, manifest: HunchManifest, 
   return {
     engine: 'hunch-gpt2',
     itemScoring: 'int8-simd',
+    returnsQuery: true,
     scoredTokens: weights.vocabulary,
     async step(newTokens, contextLength, past, into): Promise<RunnerStep> {
       const cache = past ? (past as OwnCache).cache : model.newCache();
       if (cache.length + newTokens.length !== contextLength) throw new Error(`gpt2: a cache of ${cache.length} tokens and ${newTokens.length} new for a context of ${contextLength}`);
       const { query, repeat } = model.run(newTokens, cache);
       scorer.score(query, into);
-      return { cache: past ?? new OwnCache(cache), repeat: repeatWanted ? repeat : undefined };
+      return { cache: past ?? new OwnCache(cache), repeat: repeatWanted ? repeat : undefined, query };
     },
     dispose: () => Promise.resolve(),
   };

@@ -97,7 +97,7 @@ function findHead(producer: ReadonlyMap<string, GraphNode>, initializers: Readon
 }
 
 /** A float tensor output [batch_size, logits_sequence_length, width]: the query's ValueInfoProto. */
-function queryOutput(name: string, width: number): Uint8Array {
+export function queryOutput(name: string, width: number): Uint8Array {
   const dim = (write: (d: MessageWriter) => MessageWriter) => write(new MessageWriter()).finish();
   const shape = new MessageWriter()
     .bytes(SHAPE.dim, dim((d) => d.string(DIMENSION.param, 'batch_size')))

@@ -9,6 +9,7 @@ import { AutoModelForCausalLM } from '@huggingface/transformers';
 import { LOGITS_OUTPUT, type HunchManifest } from '@hunch/core';
 import { ItemScorer } from '../item-head/scorer.js';
 import { splitItemHead } from '../item-head/split.js';
+import { withQueryOutput } from '../new-items/query-output.js';
 import { modelLoaded, prepareModelFiles, webgpuDeviceInUse, type ModelFileRewrite } from './runtime.js';
 import { lastRow } from '../ranking.js';
 import type { ModelCache, ModelRunner, RunnerStep } from '../runner.js';
@@ -36,15 +37,22 @@ class TensorCache implements ModelCache {
 export async function loadOrtRunner(modelUrl: string, manifest: HunchManifest, backend: Backend, variant: DtypeChoice): Promise<{ runner: ModelRunner; runtimeMs: number }> {
   const started = performance.now();
   let itemHead: { query: string; scorer: ItemScorer } | undefined;
-  const cutHead: ModelFileRewrite = {
+  // With an attribute table the new products are scored from the head's query (new-items/): the graph returns it.
+  let queryOutput: string | undefined;
+  const width = manifest.onnx ? manifest.onnx.cache.heads * manifest.onnx.cache.headDim : 0;
+  const wantsQuery = manifest.attributes !== undefined && width > 0;
+  const rewrite: ModelFileRewrite = {
     path: variant.file,
     rewrite: (bytes) => {
-      const cut = withOwnItemHead(bytes);
+      const cut = backend === 'wasm' ? withOwnItemHead(bytes) : undefined;
       itemHead = cut?.itemHead;
-      return cut?.body ?? bytes;
+      if (cut) return cut.body;
+      const exposed = wantsQuery ? exposeQuery(bytes, width) : undefined;
+      queryOutput = exposed?.query;
+      return exposed?.body ?? bytes;
     },
   };
-  const id = await prepareModelFiles(modelUrl, manifest, backend === 'wasm' ? cutHead : undefined);
+  const id = await prepareModelFiles(modelUrl, manifest, backend === 'wasm' || wantsQuery ? rewrite : undefined);
   const runtimeMs = performance.now() - started;
   const model = await AutoModelForCausalLM.from_pretrained(id, { local_files_only: true, device: backend, dtype: variant.dtype });
   const refuse = async (why: string): Promise<never> => {
@@ -88,19 +96,26 @@ export async function loadOrtRunner(modelUrl: string, manifest: HunchManifest, b
         return tensor;
       };
       // The logits go to `into`: scored there, or copied from the graph's output (freed below).
+      let query: Float32Array | undefined;
       if (itemHead) {
-        const query = output(itemHead.query);
-        itemHead.scorer.score(lastRow(query.data as Float32Array, query.dims, itemHead.scorer.width, itemHead.query), into);
+        const tensor = output(itemHead.query);
+        query = lastRow(tensor.data as Float32Array, tensor.dims, itemHead.scorer.width, itemHead.query);
+        itemHead.scorer.score(query, into);
       } else {
         const logits = output(LOGITS_OUTPUT);
         into.set(lastRow(logits.data as Float32Array, logits.dims, into.length, LOGITS_OUTPUT));
+        if (queryOutput) {
+          const tensor = output(queryOutput);
+          query = lastRow(tensor.data as Float32Array, tensor.dims, width, queryOutput);
+        }
       }
       const bonus = repeatOutput ? output(repeatOutput) : undefined;
       const repeat = bonus && lastRow(bonus.data as Float32Array, bonus.dims, 1, repeatOutput!)[0]!;
       for (const [name, tensor] of Object.entries(outputs)) {
         if (name.startsWith('present.')) cache.tensors[name.replace('present.', 'past_key_values.')] = tensor;
       }
-      return { cache, repeat };
+      // A copy: the output tensors are freed below.
+      return { cache, repeat, ...(query ? { query: query.slice() } : {}) };
     } catch (error) {
       cache.dispose();
       throw error;
@@ -115,6 +130,7 @@ export async function loadOrtRunner(modelUrl: string, manifest: HunchManifest, b
     runner: {
       engine: 'onnxruntime-web',
       itemScoring: itemHead ? 'int8-simd' : 'graph',
+      returnsQuery: Boolean(itemHead ?? queryOutput),
       scoredTokens: itemHead?.scorer.rows,
       step,
       dispose: async () => {
@@ -122,6 +138,15 @@ export async function loadOrtRunner(modelUrl: string, manifest: HunchManifest, b
       },
     },
   };
+}
+
+/** The graph with its head's query as an output too (new-items/query-output.ts); undefined keeps it as it is. */
+function exposeQuery(bytes: Uint8Array, width: number): { body: Uint8Array; query: string } | undefined {
+  try {
+    return withQueryOutput(bytes, width);
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -1,0 +1,39 @@
+/**
+ * New products without retraining: the catalog's products the model never saw, scored from their
+ * attributes. With hunch.json's `attributes` (an export of attribute-composed items), each such
+ * catalog.json product with an attribute the model knows gets a vector composed from the
+ * attribute table (compose.ts) and joins the scored items after the vocabulary's tokens: its
+ * logit is at vocabulary size + its row, scored by the kernel from each step's query. Anything
+ * that fails here is logged once and leaves the model's own items, as before.
+ */
+import { productAttributes, type CatalogIndex } from '@hunch/core';
+import { logOnce } from '../../lib/log.js';
+import { ItemScorer } from '../item-head/scorer.js';
+import type { LoadedModel } from '../loaded-model.js';
+import { verifiedModelFile } from '../model-files.js';
+import { readAttributeTable } from './attribute-table.js';
+import { composeNewItems } from './compose.js';
+
+/** `loaded` with the catalog's new products among its items (and `newItems` to score them), or `loaded` itself when there are none. */
+export async function withNewItems(modelUrl: string, loaded: LoadedModel, catalog: CatalogIndex): Promise<LoadedModel> {
+  const { manifest, runner, vocabulary } = loaded;
+  const path = manifest.attributes;
+  if (path === undefined) return loaded;
+  try {
+    if (!runner.returnsQuery) throw new Error(`${runner.engine} on ${loaded.backend} gives no query to score them with`);
+    const table = readAttributeTable(new Uint8Array(await verifiedModelFile(modelUrl, path, manifest.files[path]!)));
+    const known = new Set(loaded.items.map(({ itemId }) => itemId));
+    const products = catalog.ids().flatMap((itemId) => {
+      const entry = known.has(itemId) ? undefined : catalog.entry(itemId);
+      return entry ? [{ itemId, attributes: productAttributes(entry) }] : [];
+    });
+    const composed = composeNewItems(table, products, Boolean(manifest.onnx?.cosineScale));
+    const scorer = composed && ItemScorer.create(composed.head);
+    if (!composed || !scorer) return loaded;
+    const items = [...loaded.items, ...composed.itemIds.map((itemId, row) => ({ tokenId: vocabulary.size + row, itemId }))];
+    return { ...loaded, items, itemTokens: Int32Array.from(items, ({ tokenId }) => tokenId), itemTokenIds: new Set(items.map(({ tokenId }) => tokenId)), newItems: scorer };
+  } catch (error) {
+    logOnce('new products not scored', error);
+    return loaded;
+  }
+}
