@@ -1,0 +1,104 @@
+/**
+ * New products without retraining (issue 21 part 2), as a shop gets them: `hunch train` with the
+ * catalog's attributes, then products are added to the catalog and `hunch export` is run again
+ * from the same checkpoint. In Chromium, a shopper who views mugs gets the new mug recommended,
+ * on the worker's own GPT-2 (int8) and on onnxruntime-web (fp32, the graph's own head); a new
+ * product of an unrelated category ranks below it, and one without attributes is never scored.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { CatalogItem } from '@hunch/core';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStorefront } from '../../examples/storefront/server.mjs';
+import { tempDir } from '../../packages/collector/test/helpers.js';
+import { buildCli, type Cli } from '../../packages/trainer/test/cli-helpers.js';
+import { launchChromium } from './chromium.js';
+
+const repo = fileURLToPath(new URL('../../', import.meta.url));
+const shopCatalog = join(repo, 'examples', 'storefront', 'catalog.json');
+/** A small model in seconds (one worker: the test's CLI bundle has no train-worker.js beside it). */
+const tiny = ['--layers', '1', '--embd', '32', '--heads', '2', '--context', '16', '--epochs', '8', '--batch-tokens', '256', '--workers', '1'];
+
+/** Added after training, alike but for their attributes: same title words (none the model knows) and price. */
+const added = (id: string, fields: Partial<CatalogItem>): CatalogItem => ({ id, title: 'Limited Edition', url: `/#/product/${id}`, price: 24, ...fields });
+const NEW_MUG = added('new-mug', { category: 'mugs' });
+const NEW_SPEAKER = added('new-speaker', { category: 'audio' });
+const NEW_BARE = added('new-bare', { title: 'X', price: undefined });
+
+let cli: Cli;
+let work: Awaited<ReturnType<typeof tempDir>>;
+let storefront: Awaited<ReturnType<typeof startStorefront>>;
+let browser: Browser;
+
+beforeAll(async () => {
+  cli = await buildCli('new-products');
+  work = await tempDir('new-products');
+  const events = join(work.dir, 'events.ndjson');
+  const simulated = await cli.run(['simulate', '--catalog', shopCatalog, '--sessions', '1000', '--seed', '5', '--out', events]);
+  expect(simulated.code, simulated.stderr).toBe(0);
+  const checkpoint = join(work.dir, 'checkpoint');
+  const trained = await cli.run(['train', '--events', events, '--catalog', shopCatalog, '--out', checkpoint, ...tiny]);
+  expect(trained.code, trained.stderr).toBe(0);
+  expect(trained.stderr).toMatch(/item attributes: \d+ from the catalog/);
+  // After training: the shop adds three products to its catalog and exports again.
+  const { products } = JSON.parse(await readFile(shopCatalog, 'utf8')) as { products: CatalogItem[] };
+  const catalog = join(work.dir, 'catalog.json');
+  await writeFile(catalog, JSON.stringify({ products: [...products, NEW_MUG, NEW_SPEAKER, NEW_BARE] }));
+  const exported = await cli.run(['export', '--model', checkpoint, '--catalog', catalog, '--out', join(work.dir, 'models', 'shop'), '--quant', 'fp32,int8']);
+  expect(exported.code, exported.stderr).toBe(0);
+  storefront = await startStorefront({ port: 0, modelsDir: join(work.dir, 'models') });
+  browser = await launchChromium({ webgpu: false });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await storefront?.close();
+  await cli?.dispose();
+  await work?.remove();
+});
+
+describe('new products in recommendations', () => {
+  it.each([
+    ['the worker’s own GPT-2 (int8)', '', { engine: 'hunch-gpt2', itemScoring: 'int8-simd' }],
+    ['onnxruntime-web (fp32, the graph’s head)', 'data-dtype="fp32"', { engine: 'onnxruntime-web', itemScoring: 'graph' }],
+  ])('a shopper viewing mugs gets the mug added after training, on %s', async (_, dtype, expected) => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const warnings: string[] = [];
+    page.on('console', (message) => {
+      if (message.text().startsWith('[hunch]')) warnings.push(message.text());
+    });
+    try {
+      await page.route(`${storefront.url}new.html`, (route) =>
+        route.fulfill({ contentType: 'text/html', body: `<!doctype html><meta charset="utf-8"><title>new</title><script src="/hunch/hunch.js" data-model="/models/shop/" data-backend="wasm" ${dtype}></script>` }),
+      );
+      await page.goto(`${storefront.url}new.html`);
+      const { status, ranked } = await page.evaluate(async () => {
+        const hunch = window.hunch!;
+        for (const id of ['mugs-01', 'mugs-04', 'mugs-07', 'mugs-02']) hunch.track('view_item', { item_id: id, item_category: 'mugs' });
+        await hunch.flush();
+        const recs = await hunch.recommend({ k: 1000 }); // every product the model scores
+        return { status: await hunch.status(), ranked: recs.map((rec) => ({ id: rec.item.id, category: rec.item.category, source: rec.source })) };
+      });
+      expect(status).toMatchObject({ backend: 'wasm', ...expected });
+      expect(warnings).toEqual([]);
+      const ids = ranked.map((rec) => rec.id);
+      const rank = (id: string) => ids.indexOf(id);
+      expect(ranked.every((rec) => rec.source === 'model')).toBe(true);
+      // The model's recommendations for this shopper are mugs; the new mug is among the first of them.
+      expect(ranked.slice(0, 10).filter((rec) => rec.category === 'mugs').length).toBeGreaterThanOrEqual(5);
+      expect(rank(NEW_MUG.id)).toBeGreaterThanOrEqual(0);
+      expect(rank(NEW_MUG.id)).toBeLessThan(12);
+      const shown = await page.evaluate(async () => (await window.hunch!.recommend({ k: 12 })).map((rec) => rec.item.id));
+      expect(shown).toContain('new-mug');
+      // Its attributes made it: the new speaker, alike but for its category, ranks far below.
+      expect(rank(NEW_SPEAKER.id)).toBeGreaterThan(rank(NEW_MUG.id) + 20);
+      // Without an attribute the model knows, a new product is not scored (not even shipped).
+      expect(ids).not.toContain(NEW_BARE.id);
+    } finally {
+      await context.close();
+    }
+  });
+});
