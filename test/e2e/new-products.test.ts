@@ -2,7 +2,7 @@
  * New products without retraining (issue 21 part 2), as a shop gets them: `hunch train` with the
  * catalog's attributes, then products are added to the catalog and `hunch export` is run again
  * from the same checkpoint. In Chromium, a shopper who views mugs gets the new mug recommended,
- * on the worker's own GPT-2 (int8) and on onnxruntime-web (fp32, the graph's own head); a new
+ * on the worker's own GPT-2 (int8) and on onnxruntime-web (fp32 and q4, the graph's own head); a new
  * product of an unrelated category ranks below it, and one without attributes is never scored.
  */
 import { readFile, writeFile } from 'node:fs/promises';
@@ -46,7 +46,7 @@ beforeAll(async () => {
   const { products } = JSON.parse(await readFile(shopCatalog, 'utf8')) as { products: CatalogItem[] };
   const catalog = join(work.dir, 'catalog.json');
   await writeFile(catalog, JSON.stringify({ products: [...products, NEW_MUG, NEW_SPEAKER, NEW_BARE] }));
-  const exported = await cli.run(['export', '--model', checkpoint, '--catalog', catalog, '--out', join(work.dir, 'models', 'shop'), '--quant', 'fp32,int8']);
+  const exported = await cli.run(['export', '--model', checkpoint, '--catalog', catalog, '--out', join(work.dir, 'models', 'shop'), '--quant', 'fp32,int8,q4']);
   expect(exported.code, exported.stderr).toBe(0);
   storefront = await startStorefront({ port: 0, modelsDir: join(work.dir, 'models') });
   browser = await launchChromium({ webgpu: false });
@@ -63,6 +63,7 @@ describe('new products in recommendations', () => {
   it.each([
     ['the worker’s own GPT-2 (int8)', '', { engine: 'hunch-gpt2', itemScoring: 'int8-simd' }],
     ['onnxruntime-web (fp32, the graph’s head)', 'data-dtype="fp32"', { engine: 'onnxruntime-web', itemScoring: 'graph' }],
+    ['onnxruntime-web (q4, the graph’s MatMulNBits head)', 'data-dtype="q4"', { engine: 'onnxruntime-web', itemScoring: 'graph', dtype: 'q4' }],
   ])('a shopper viewing mugs gets the mug added after training, on %s', async (_, dtype, expected) => {
     const context = await browser.newContext();
     const page = await context.newPage();
@@ -82,9 +83,9 @@ describe('new products in recommendations', () => {
         const recs = await hunch.recommend({ k: 1000 }); // every product the model scores
         return { status: await hunch.status(), ranked: recs.map((rec) => ({ id: rec.item.id, category: rec.item.category, source: rec.source })) };
       });
+      const ids = ranked.map((rec) => rec.id);
       expect(status).toMatchObject({ backend: 'wasm', ...expected });
       expect(warnings).toEqual([]);
-      const ids = ranked.map((rec) => rec.id);
       const rank = (id: string) => ids.indexOf(id);
       expect(ranked.every((rec) => rec.source === 'model')).toBe(true);
       // The model's recommendations for this shopper are mugs; the new mug is among the first of them.
