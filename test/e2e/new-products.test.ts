@@ -2,7 +2,7 @@
  * New products without retraining (issue 21 part 2), as a shop gets them: `hunch train` with the
  * catalog's attributes, then products are added to the catalog and `hunch export` is run again
  * from the same checkpoint. In Chromium, a shopper who views mugs gets the new mug recommended,
- * on the worker's own GPT-2 (int8) and on onnxruntime-web (fp32 and q4, the graph's own head); a new
+ * on the worker's own GPT-2 (int8) and on onnxruntime-web (fp32 and q4 on WASM, q4 on WebGPU: the graph's own head); a new
  * product of an unrelated category ranks below it, and one without attributes is never scored.
  */
 import { readFile, writeFile } from 'node:fs/promises';
@@ -31,6 +31,7 @@ let cli: Cli;
 let work: Awaited<ReturnType<typeof tempDir>>;
 let storefront: Awaited<ReturnType<typeof startStorefront>>;
 let browser: Browser;
+let webgpuBrowser: Browser | undefined;
 
 beforeAll(async () => {
   cli = await buildCli('new-products');
@@ -54,6 +55,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
+  await webgpuBrowser?.close();
   await storefront?.close();
   await cli?.dispose();
   await work?.remove();
@@ -61,11 +63,14 @@ afterAll(async () => {
 
 describe('new products in recommendations', () => {
   it.each([
-    ['the worker’s own GPT-2 (int8)', '', { engine: 'hunch-gpt2', itemScoring: 'int8-simd' }],
-    ['onnxruntime-web (fp32, the graph’s head)', 'data-dtype="fp32"', { engine: 'onnxruntime-web', itemScoring: 'graph' }],
-    ['onnxruntime-web (q4, the graph’s MatMulNBits head)', 'data-dtype="q4"', { engine: 'onnxruntime-web', itemScoring: 'graph', dtype: 'q4' }],
-  ])('a shopper viewing mugs gets the mug added after training, on %s', async (_, dtype, expected) => {
-    const context = await browser.newContext();
+    ['the worker’s own GPT-2 (int8)', 'data-backend="wasm"', { backend: 'wasm', engine: 'hunch-gpt2', itemScoring: 'int8-simd' }],
+    ['onnxruntime-web (fp32, the graph’s head)', 'data-backend="wasm" data-dtype="fp32"', { backend: 'wasm', engine: 'onnxruntime-web', itemScoring: 'graph' }],
+    ['onnxruntime-web (q4, the graph’s MatMulNBits head)', 'data-backend="wasm" data-dtype="q4"', { backend: 'wasm', engine: 'onnxruntime-web', itemScoring: 'graph', dtype: 'q4' }],
+    ['onnxruntime-web on WebGPU (q4; SwiftShader)', 'data-backend="webgpu"', { backend: 'webgpu', engine: 'onnxruntime-web', itemScoring: 'graph', dtype: 'q4' }],
+  ])('a shopper viewing mugs gets the mug added after training, on %s', async (_, attributes, expected) => {
+    const onWebgpu = expected.backend === 'webgpu';
+    if (onWebgpu) webgpuBrowser ??= await launchChromium({ webgpu: true });
+    const context = await (onWebgpu ? webgpuBrowser! : browser).newContext();
     const page = await context.newPage();
     const warnings: string[] = [];
     page.on('console', (message) => {
@@ -73,7 +78,7 @@ describe('new products in recommendations', () => {
     });
     try {
       await page.route(`${storefront.url}new.html`, (route) =>
-        route.fulfill({ contentType: 'text/html', body: `<!doctype html><meta charset="utf-8"><title>new</title><script src="/hunch/hunch.js" data-model="/models/shop/" data-backend="wasm" ${dtype}></script>` }),
+        route.fulfill({ contentType: 'text/html', body: `<!doctype html><meta charset="utf-8"><title>new</title><script src="/hunch/hunch.js" data-model="/models/shop/" ${attributes}></script>` }),
       );
       await page.goto(`${storefront.url}new.html`);
       const { status, ranked } = await page.evaluate(async () => {
@@ -84,7 +89,7 @@ describe('new products in recommendations', () => {
         return { status: await hunch.status(), ranked: recs.map((rec) => ({ id: rec.item.id, category: rec.item.category, source: rec.source })) };
       });
       const ids = ranked.map((rec) => rec.id);
-      expect(status).toMatchObject({ backend: 'wasm', ...expected });
+      expect(status).toMatchObject(expected);
       expect(warnings).toEqual([]);
       const rank = (id: string) => ids.indexOf(id);
       expect(ranked.every((rec) => rec.source === 'model')).toBe(true);
