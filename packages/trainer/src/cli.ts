@@ -32,7 +32,7 @@ const DEFAULT_COLLECT_RATE = 200;
 /** Each command's usage lines, for `hunch COMMAND --help` and `hunch help COMMAND`. */
 const COMMAND_USAGE: Record<string, string> = {
   simulate: `  hunch simulate --catalog catalog.json --sessions N [--seed S] --out events.ndjson`,
-  train: `  hunch train (--events events.ndjson | --from events.sqlite) --out CHECKPOINT_DIR [--from-model GPT2_OR_CHECKPOINT_DIR]
+  train: `  hunch train (--events events.ndjson | --from events.sqlite|postgres://...) --out CHECKPOINT_DIR [--from-model GPT2_OR_CHECKPOINT_DIR]
               [--layers 2 --embd 32 --heads 2] [--context 32 --epochs ${DEFAULT_EVENT_TRAIN_OPTIONS.epochs} --batch-tokens ${DEFAULT_EVENT_TRAIN_OPTIONS.batchTokens}
               --lr ${DEFAULT_EVENT_TRAIN_OPTIONS.lr} --dropout ${DEFAULT_EVENT_TRAIN_OPTIONS.dropout} --seed ${DEFAULT_EVENT_TRAIN_OPTIONS.seed} --workers ${DEFAULT_EVENT_TRAIN_OPTIONS.workers}]
               [--state DIR [--state-every ${DEFAULT_STATE_EVERY}] [--resume]]
@@ -50,8 +50,8 @@ const COMMAND_USAGE: Record<string, string> = {
                   apart for new and known test targets)`,
   eval: `  hunch eval --model CHECKPOINT_DIR --format sessions --train FILE[.gz] --test FILE [--json] [--predictions FILE]
   hunch eval --model CHECKPOINT_DIR --format sequences --data FILE [--json] [--predictions FILE]`,
-  collect: `  hunch collect --db events.sqlite [--port ${DEFAULT_COLLECT_PORT} --host 127.0.0.1 --path /collect --allow-origin ORIGIN[,ORIGIN] (repeatable)
-                --rate ${DEFAULT_COLLECT_RATE} (events/s per client, 0 = no limit) --trust-proxy --sync full|normal]`,
+  collect: `  hunch collect --db events.sqlite|postgres://USER@HOST/DB [--port ${DEFAULT_COLLECT_PORT} --host 127.0.0.1 --path /collect --allow-origin ORIGIN[,ORIGIN] (repeatable)
+                --rate ${DEFAULT_COLLECT_RATE} (events/s per client, 0 = no limit) --trust-proxy --sync full|normal (SQLite's)]`,
   report: `  hunch report --from events.sqlite|events.ndjson [--experiment KEY] [--json] [--html FILE] [--control ARM]
                [--holdout SHARE (hunch-holdout's held-out share, default 0.1)] [--split KEY=arm:weight,arm:weight (repeatable)]
                [--plan SHOPPERS (per arm the experiment is planned to reach; tunes the always-valid intervals, default 5000)]`,
@@ -138,13 +138,14 @@ async function simulateCommand(args: string[]): Promise<void> {
 }
 
 /**
- * `--from DB`: the collector's SQLite database, read-only, as a training source. The
- * collector is loaded only here and in `collect`: other commands never load its native SQLite.
+ * `--from DB`: the collector's database (an SQLite file or a postgres:// URL), read-only, as a
+ * training source. The collector is loaded only here and in `collect`: other commands never
+ * load its native SQLite.
  */
-async function openCollectedEvents(path: string): Promise<EventSource & { close(): Promise<void> }> {
-  const { openSqliteStore } = await import('@hunch/collector');
-  const store = openSqliteStore(path, { readonly: true });
-  return { ...storeSource(path, store), close: () => store.close() };
+async function openCollectedEvents(location: string): Promise<EventSource & { close(): Promise<void> }> {
+  const { openEventStore } = await import('@hunch/collector');
+  const { store, name } = await openEventStore(location, { readonly: true });
+  return { ...storeSource(name, store), close: () => store.close() };
 }
 
 async function trainCommand(args: string[]): Promise<void> {
@@ -368,13 +369,14 @@ async function collectCommand(args: string[]): Promise<void> {
   const sync = flags.sync ?? 'full';
   if (sync !== 'full' && sync !== 'normal') throw new UsageError(`--sync must be "full" or "normal", got ${JSON.stringify(sync)}`);
   const allowOrigins = (flags['allow-origin'] ?? '').split(',').map((origin) => origin.trim()).filter((origin) => origin !== '');
-  const { openSqliteStore, startCollector, checkAllowOrigins } = await import('@hunch/collector');
+  const { openEventStore, isPostgresUrl, startCollector, checkAllowOrigins } = await import('@hunch/collector');
+  if (flags.sync !== undefined && isPostgresUrl(db)) throw new UsageError("--sync is SQLite's: PostgreSQL's durability is the server's (synchronous_commit)");
   try {
     checkAllowOrigins(allowOrigins);
   } catch (error) {
     throw new UsageError(`--allow-origin: ${(error as Error).message}`);
   }
-  const store = openSqliteStore(db, { synchronous: sync });
+  const { store, name } = await openEventStore(db, { synchronous: sync });
   let collector;
   try {
     collector = await startCollector({
@@ -393,7 +395,7 @@ async function collectCommand(args: string[]): Promise<void> {
     throw error;
   }
   const origins = allowOrigins.length > 0 ? allowOrigins.join(', ') : 'none (only clients without an Origin header)';
-  log(`collecting into ${db} (${await store.count()} events so far); allowed origins: ${origins}; rate limit: ${rate === 0 ? 'none' : `${rate} events/s per client`}`);
+  log(`collecting into ${name} (${await store.count()} events so far); allowed origins: ${origins}; rate limit: ${rate === 0 ? 'none' : `${rate} events/s per client`}`);
   // The URL alone on stdout, for scripts (with --port 0 it is the only way to learn the port).
   console.log(collector.url);
   const running = collector;
@@ -412,7 +414,7 @@ async function collectCommand(args: string[]): Promise<void> {
   await running.close();
   const stored = await store.count();
   await store.close();
-  log(`stopped; ${db} holds ${stored} events`);
+  log(`stopped; ${name} holds ${stored} events`);
 }
 
 /** isSqliteFile, a missing or unreadable file being the report's one-line error. */
