@@ -40,7 +40,7 @@ export interface Traffic {
  * batch already acknowledged), until `killAfter` batches were acknowledged: then `kill()`
  * (by default SIGKILL of the collector) and they stop.
  */
-export async function uploadUntilKilled(running: Running, events: HunchEvent[], clients: number, killAfter: number, kill = () => running.child.kill('SIGKILL')): Promise<Traffic> {
+export async function uploadUntilKilled(running: Running, events: HunchEvent[], clients: number, killAfter: number, kill: () => void = () => running.child.kill('SIGKILL')): Promise<Traffic> {
   const acknowledged = new Set<string>();
   const sentBatches: string[] = [];
   let next = 0;
