@@ -43,6 +43,22 @@ function asPostgresUser(file, args) {
   return process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--', file, ...args]] : [file, args];
 }
 
+/** The pids whose parent is `pid` (Linux /proc). */
+function childrenOf(pid) {
+  const pids = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // pid (comm) state ppid ...: comm may hold spaces, so read after its closing parenthesis.
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) pids.push(Number(entry));
+    } catch {
+      // Exited meanwhile.
+    }
+  }
+  return pids;
+}
+
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -108,11 +124,23 @@ export async function startThrowawayPostgres(options = {}) {
     port,
     dir,
     postmasterPid,
-    /** SIGKILLs the postmaster (its backends then exit), as a crash does; resolves once it is gone. */
+    /**
+     * SIGKILLs the server, as a crash of its machine would: the postmaster and every process it
+     * started (left alone, orphaned backends could still answer a query for a moment).
+     * Resolves once the postmaster is gone.
+     */
     async kill() {
-      process.kill(postmasterPid(), 'SIGKILL');
+      const pid = postmasterPid();
+      const children = childrenOf(pid);
+      process.kill(pid, 'SIGKILL');
+      for (const child of children) {
+        try {
+          process.kill(child, 'SIGKILL');
+        } catch {
+          // Already gone.
+        }
+      }
       await server.exited;
-      // Orphaned backends notice the postmaster's death and exit; the restart waits for them.
     },
     /** Starts the server again on the same port and data (crash recovery replays the WAL). */
     async restart() {

@@ -104,11 +104,11 @@ describe('hunch collect --db postgres://', () => {
     let killed: Promise<void> | undefined;
     const traffic = await uploadUntilKilled(collector, events.slice(0, 4000), 8, 40, () => (killed = postgres.server.kill()));
     expect(traffic.inFlightAtKill).toBeGreaterThan(0);
+    await killed;
     // The server is gone: the collector is still up and says to retry, acknowledging nothing.
     const down = await fetch(collector.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: batchBody(events.slice(4000, 4025)) });
     expect(down.status).toBe(503);
     expect(down.headers.get('retry-after')).toBe('5');
-    await killed;
     await postgres.server.restart();
     const back = await fetch(collector.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: batchBody(events.slice(4000, 4025)) });
     expect(back.status).toBe(200);
