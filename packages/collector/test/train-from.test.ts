@@ -16,17 +16,14 @@ import { startTestPostgres, type TestPostgres } from './postgres.js';
 
 let cli: Cli;
 let work: Awaited<ReturnType<typeof tempDir>>;
-let postgres: TestPostgres;
 
 beforeAll(async () => {
   cli = await buildCli('train-from');
   work = await tempDir('train');
-  postgres = await startTestPostgres();
 });
 afterAll(async () => {
   await cli?.dispose();
   await work?.remove();
-  await postgres?.stop();
 });
 
 /** Tiny and one worker (the test bundle has no train-worker.js beside it): seconds, not minutes. */
@@ -61,22 +58,32 @@ describe('hunch train --from', () => {
     await collectThenTrain(openSqliteStore(db), db, 'ckpt');
   });
 
-  it('trains from the PostgreSQL database the collector filled over HTTP', async () => {
-    const url = await postgres.freshDatabase();
-    await collectThenTrain(await openPostgresStore(url), url, 'ckpt-pg');
-  });
+  describe('from PostgreSQL', () => {
+    let postgres: TestPostgres;
+    beforeAll(async () => {
+      postgres = await startTestPostgres();
+    });
+    afterAll(async () => {
+      await postgres?.stop();
+    });
 
-  it('fails at start with one line for a PostgreSQL database it cannot read', async () => {
-    const out = join(work.dir, 'nope-pg');
-    const empty = await postgres.freshDatabase();
-    for (const [from, message] of [
-      [empty, `hunch: ${empty} is not a collector database (no hunch_events table)`],
-      ['postgres://hunch:secret@127.0.0.1:1/hunch', 'hunch: cannot open postgres://hunch@127.0.0.1:1/hunch: connect ECONNREFUSED 127.0.0.1:1'],
-    ]) {
-      const failed = await cli.run(['train', '--from', from!, '--out', out, ...tiny]);
-      expect(failed.code).not.toBe(0);
-      expect(failed.stderr.trim()).toBe(message);
-    }
+    it('trains from the PostgreSQL database the collector filled over HTTP', async () => {
+      const url = await postgres.freshDatabase();
+      await collectThenTrain(await openPostgresStore(url), url, 'ckpt-pg');
+    });
+
+    it('fails at start with one line for a PostgreSQL database it cannot read', async () => {
+      const out = join(work.dir, 'nope-pg');
+      const empty = await postgres.freshDatabase();
+      for (const [from, message] of [
+        [empty, `hunch: ${empty} is not a collector database (no hunch_events table)`],
+        ['postgres://hunch:secret@127.0.0.1:1/hunch', 'hunch: cannot open postgres://hunch@127.0.0.1:1/hunch: connect ECONNREFUSED 127.0.0.1:1'],
+      ]) {
+        const failed = await cli.run(['train', '--from', from!, '--out', out, ...tiny]);
+        expect(failed.code).not.toBe(0);
+        expect(failed.stderr.trim()).toBe(message);
+      }
+    });
   });
 
   it('needs exactly one of --events and --from, and says so in one line', async () => {
