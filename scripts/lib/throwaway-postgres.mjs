@@ -119,6 +119,15 @@ export async function startThrowawayPostgres(options = {}) {
   const postmasterPid = () => Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
 
   await start();
+  // A test run that ends without stop() (a crash, a timeout) still shuts its server down.
+  const shutDownAtExit = () => {
+    try {
+      process.kill(postmasterPid(), 'SIGQUIT');
+    } catch {
+      // Already gone.
+    }
+  };
+  process.once('exit', shutDownAtExit);
   return {
     url,
     port,
@@ -157,6 +166,7 @@ export async function startThrowawayPostgres(options = {}) {
     },
     /** Fast shutdown, then the directory is removed. */
     async stop() {
+      process.off('exit', shutDownAtExit);
       if (server.child.exitCode === null && server.child.signalCode === null) {
         try {
           process.kill(postmasterPid(), 'SIGINT');
