@@ -78,7 +78,7 @@ export async function startThrowawayPostgres(options = {}) {
   }
   const [initdb, initArgs] = asPostgresUser(join(bin, 'initdb'), ['-D', data, '-U', 'hunch', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync']);
   try {
-    execFileSync(initdb, initArgs, { stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync(initdb, initArgs, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });
     throw new Error(`initdb failed: ${String(error.stderr ?? error.message).trim().split('\n').at(-1)}`);
@@ -90,7 +90,8 @@ export async function startThrowawayPostgres(options = {}) {
 
   async function start() {
     const [file, args] = asPostgresUser(join(bin, 'postgres'), ['-D', data, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${dir}`, '-c', 'max_connections=100']);
-    const child = spawn(file, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    // In a directory of its own: the postgres user may not be allowed into the caller's.
+    const child = spawn(file, args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
     child.stderr.on('data', (chunk) => {
       log = (log + chunk).slice(-4000);
       options.log?.(String(chunk));
