@@ -6,7 +6,7 @@ export { openSqliteStore } from './sqlite-store.js';
 export type { SqliteStore, SqliteStoreOptions } from './sqlite-store.js';
 export { openPostgresStore } from './postgres-store.js';
 export type { PostgresStore, PostgresStoreOptions } from './postgres-store.js';
-export { isPostgresUrl, openEventStore } from './open-store.js';
+export { openEventStore } from './open-store.js';
 export type { OpenEventStoreOptions, OpenedEventStore } from './open-store.js';
 export { RateLimiter } from './rate-limit.js';
 export type { Admission, RateLimitOptions } from './rate-limit.js';

@@ -2,7 +2,8 @@
  * Opens the store a location names, as `hunch collect --db` and `hunch train --from` take it:
  * a postgres:// (or postgresql://) URL is PostgreSQL, anything else an SQLite file path.
  */
-import { openPostgresStore, redactUrl } from './postgres-store.js';
+import { isPostgresUrl, locationName } from '@hunch/core';
+import { openPostgresStore } from './postgres-store.js';
 import { openSqliteStore } from './sqlite-store.js';
 import type { EventStore } from './store.js';
 
@@ -19,13 +20,11 @@ export interface OpenedEventStore {
   name: string;
 }
 
-export const isPostgresUrl = (location: string): boolean => /^postgres(ql)?:/i.test(location);
-
 /** Opens (and for writing creates) the store; rejects with one line when it cannot (unreachable, wrong URL, not a collector's). */
 export async function openEventStore(location: string, options: OpenEventStoreOptions = {}): Promise<OpenedEventStore> {
   if (isPostgresUrl(location)) {
     const store = await openPostgresStore(location, { readonly: options.readonly ?? false });
-    return { store, name: redactUrl(location) };
+    return { store, name: locationName(location) };
   }
   const store = openSqliteStore(location, { readonly: options.readonly ?? false, ...(options.synchronous ? { synchronous: options.synchronous } : {}) });
   return { store, name: location };

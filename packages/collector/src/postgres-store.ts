@@ -17,7 +17,7 @@
  * ones back for that moment) to learn a seq below which nothing can still commit.
  */
 import pg from 'pg';
-import type { HunchEvent } from '@hunch/core';
+import { locationName, type HunchEvent } from '@hunch/core';
 import type { EventSnapshot, EventStore, InsertResult } from './store.js';
 
 export interface PostgresStoreOptions {
@@ -64,17 +64,6 @@ const PAGE = `
   WHERE seq <= $1 AND (ts, seq) > ($2, $3)
   ORDER BY ts, seq LIMIT $4`;
 
-/** The URL as it may be printed: without its password. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    parsed.password = '';
-    return parsed.toString();
-  } catch {
-    return url.replace(/:[^:@/]*@/, '@');
-  }
-}
-
 /** One line for a connection error (a refused dual-stack connect is an AggregateError with no message of its own). */
 function reason(error: unknown): string {
   if (error instanceof AggregateError && error.errors.length > 0) return reason(error.errors[0]);
@@ -89,7 +78,7 @@ interface PageRow {
 }
 
 export async function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
-  const name = redactUrl(url);
+  const name = locationName(url);
   const readonly = options.readonly ?? false;
   const pageSize = options.pageSize ?? 1000;
   let parsed: URL;

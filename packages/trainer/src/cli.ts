@@ -7,6 +7,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
+import { isPostgresUrl, locationName } from '@hunch/core';
 import { readCatalog } from './catalog.js';
 import { logBackendTo } from './backend.js';
 import { writeCheckpoint } from './checkpoint.js';
@@ -52,10 +53,10 @@ const COMMAND_USAGE: Record<string, string> = {
   hunch eval --model CHECKPOINT_DIR --format sequences --data FILE [--json] [--predictions FILE]`,
   collect: `  hunch collect --db events.sqlite|postgres://USER@HOST/DB [--port ${DEFAULT_COLLECT_PORT} --host 127.0.0.1 --path /collect --allow-origin ORIGIN[,ORIGIN] (repeatable)
                 --rate ${DEFAULT_COLLECT_RATE} (events/s per client, 0 = no limit) --trust-proxy --sync full|normal (SQLite's)]`,
-  report: `  hunch report --from events.sqlite|events.ndjson [--experiment KEY] [--json] [--html FILE] [--control ARM]
+  report: `  hunch report --from events.sqlite|events.ndjson|postgres://... [--experiment KEY] [--json] [--html FILE] [--control ARM]
                [--holdout SHARE (hunch-holdout's held-out share, default 0.1)] [--split KEY=arm:weight,arm:weight (repeatable)]
                [--plan SHOPPERS (per arm the experiment is planned to reach; tunes the always-valid intervals, default 5000)]`,
-  policy: `  hunch policy --from events.sqlite|events.ndjson --out policy.json [--current policy.json (default: none yet, uniform exploration)]
+  policy: `  hunch policy --from events.sqlite|events.ndjson|postgres://... --out policy.json [--current policy.json (default: none yet, uniform exploration)]
                [--costs action=cost,... (per purchase, e.g. incentive=5)] [--epsilon E (default from the evidence: 0.1 to 0.05)] [--id ID] [--check-share 0.5] [--seed 0]
                [--reward net|revenue|conversion|add_to_cart|click (what it is learned for and checked on; default net: revenue less --costs)]
                (decision events must carry params.features; writes policy.json only when it is estimated to beat --current, else exit 2)`,
@@ -369,7 +370,7 @@ async function collectCommand(args: string[]): Promise<void> {
   const sync = flags.sync ?? 'full';
   if (sync !== 'full' && sync !== 'normal') throw new UsageError(`--sync must be "full" or "normal", got ${JSON.stringify(sync)}`);
   const allowOrigins = (flags['allow-origin'] ?? '').split(',').map((origin) => origin.trim()).filter((origin) => origin !== '');
-  const { openEventStore, isPostgresUrl, startCollector, checkAllowOrigins } = await import('@hunch/collector');
+  const { openEventStore, startCollector, checkAllowOrigins } = await import('@hunch/collector');
   if (flags.sync !== undefined && isPostgresUrl(db)) throw new UsageError("--sync is SQLite's: PostgreSQL's durability is the server's (synchronous_commit)");
   try {
     checkAllowOrigins(allowOrigins);
@@ -431,14 +432,14 @@ async function reportCommand(args: string[]): Promise<void> {
   const holdout = flags.holdout === undefined ? undefined : Number(flags.holdout);
   if (holdout !== undefined && !(holdout > 0 && holdout < 1)) throw new UsageError(`--holdout must be a share between 0 and 1, got ${JSON.stringify(flags.holdout)}`);
   const options = {
-    source: from,
+    source: locationName(from),
     ...(flags.experiment === undefined ? {} : { experiment: flags.experiment }),
     ...(flags.control === undefined ? {} : { control: flags.control }),
     ...(holdout === undefined ? {} : { holdoutShare: holdout }),
     ...(plan === undefined ? {} : { plannedShoppers: plan }),
     ...(flags.split === undefined ? {} : { split: parseSplit(flags.split) }),
   };
-  const source = (await isSqlite(from)) ? await openCollectedEvents(from) : { ...ndjsonSource(from), close: async () => {} };
+  const source = isPostgresUrl(from) || (await isSqlite(from)) ? await openCollectedEvents(from) : { ...ndjsonSource(from), close: async () => {} };
   const attributor = new Attributor();
   let scan;
   try {
