@@ -9,20 +9,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCli, type Cli } from '../../trainer/test/cli-helpers.js';
 import { startCollect, uploadUntilKilled, type Running } from './collect-process.js';
 import { batchBody, shopperEvents } from './helpers.js';
-import { startTestPostgres, type TestPostgres } from './postgres.js';
+import { useTestPostgres } from './postgres.js';
 
 let cli: Cli;
-let postgres: TestPostgres;
+const postgres = useTestPostgres();
 const running: Running[] = [];
 
 beforeAll(async () => {
-  postgres = await startTestPostgres();
   cli = await buildCli('collect-pg');
 });
 afterAll(async () => {
   for (const { child } of running) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   await cli?.dispose();
-  await postgres?.stop();
 });
 
 async function collect(url: string): Promise<Running> {

@@ -1,20 +1,13 @@
 /** The PostgreSQL store on a real server: the store contract, reads in pages, read-only opening, clear errors. */
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openPostgresStore } from '../src/postgres-store.js';
 import { shopperEvents } from './helpers.js';
-import { startTestPostgres, type TestPostgres } from './postgres.js';
+import { useTestPostgres } from './postgres.js';
 import { all, at, describeStoreContract } from './store-contract.js';
 
-let postgres: TestPostgres;
-
-beforeAll(async () => {
-  postgres = await startTestPostgres();
-});
-afterAll(async () => {
-  await postgres?.stop();
-});
+const postgres = useTestPostgres();
 
 describeStoreContract('PostgreSQL', async (options) => openPostgresStore(await postgres.freshDatabase(), options));
 

@@ -4,6 +4,7 @@
  * Without PostgreSQL binaries the file fails with one line saying what to install.
  */
 import pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
 import { startThrowawayPostgres, type ThrowawayPostgres } from '../../../scripts/lib/throwaway-postgres.mjs';
 
 export interface TestPostgres {
@@ -30,5 +31,26 @@ export async function startTestPostgres(): Promise<TestPostgres> {
       return server.url.replace(/\/hunch$/, `/${name}`);
     },
     stop: () => server.stop(),
+  };
+}
+
+/** A throw-away server for the enclosing file or describe block: started before its tests, stopped after. */
+export function useTestPostgres(): Omit<TestPostgres, 'stop'> {
+  let postgres: TestPostgres | undefined;
+  beforeAll(async () => {
+    postgres = await startTestPostgres();
+  });
+  afterAll(async () => {
+    await postgres?.stop();
+  });
+  const started = (): TestPostgres => {
+    if (!postgres) throw new Error('the throw-away PostgreSQL server did not start');
+    return postgres;
+  };
+  return {
+    get server() {
+      return started().server;
+    },
+    freshDatabase: () => started().freshDatabase(),
   };
 }

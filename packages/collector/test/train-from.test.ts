@@ -12,7 +12,7 @@ import { startCollector } from '../src/server.js';
 import { openSqliteStore } from '../src/sqlite-store.js';
 import type { EventStore } from '../src/store.js';
 import { simulated, tempDir } from './helpers.js';
-import { startTestPostgres, type TestPostgres } from './postgres.js';
+import { useTestPostgres } from './postgres.js';
 
 let cli: Cli;
 let work: Awaited<ReturnType<typeof tempDir>>;
@@ -59,13 +59,7 @@ describe('hunch train --from', () => {
   });
 
   describe('from PostgreSQL', () => {
-    let postgres: TestPostgres;
-    beforeAll(async () => {
-      postgres = await startTestPostgres();
-    });
-    afterAll(async () => {
-      await postgres?.stop();
-    });
+    const postgres = useTestPostgres();
 
     it('trains from the PostgreSQL database the collector filled over HTTP', async () => {
       const url = await postgres.freshDatabase();

@@ -11,7 +11,7 @@ import type { HunchEvent } from '@hunch/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPostgresStore } from '../../collector/src/postgres-store.js';
 import { openSqliteStore } from '../../collector/src/sqlite-store.js';
-import { startTestPostgres, type TestPostgres } from '../../collector/test/postgres.js';
+import { useTestPostgres } from '../../collector/test/postgres.js';
 import { buildCli, lastJson, type Cli } from './cli-helpers.js';
 import { syntheticExperiment } from './report-synthetic.js';
 
@@ -60,13 +60,7 @@ describe('hunch report', () => {
   });
 
   describe('from PostgreSQL', () => {
-    let postgres: TestPostgres;
-    beforeAll(async () => {
-      postgres = await startTestPostgres();
-    });
-    afterAll(async () => {
-      await postgres?.stop();
-    });
+    const postgres = useTestPostgres();
 
     it('prints the same report from a collector database in PostgreSQL, and fails in one line on one it cannot reach', async () => {
       const url = await postgres.freshDatabase();

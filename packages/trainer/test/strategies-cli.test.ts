@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HunchEvent } from '@hunch/core';
 import { openPostgresStore } from '../../collector/src/postgres-store.js';
 import { openSqliteStore } from '../../collector/src/sqlite-store.js';
-import { startTestPostgres, type TestPostgres } from '../../collector/test/postgres.js';
+import { useTestPostgres } from '../../collector/test/postgres.js';
 import { buildCli, lastJson, type Cli } from './cli-helpers.js';
 import { cartNudgeRules, decisionEvents, logDecisions, simulateShoppers, type PolicyCommandResult } from '../src/strategies/index.js';
 
@@ -94,13 +94,7 @@ describe('hunch policy', () => {
   });
 
   describe('from PostgreSQL', () => {
-    let postgres: TestPostgres;
-    beforeAll(async () => {
-      postgres = await startTestPostgres();
-    });
-    afterAll(async () => {
-      await postgres?.stop();
-    });
+    const postgres = useTestPostgres();
 
     it('reads a collector database in PostgreSQL the same way, and fails in one line on one it cannot reach', async () => {
       const url = await postgres.freshDatabase();
