@@ -1,6 +1,6 @@
 // One build for the whole monorepo: `npm run build`.
 //   core     -> packages/core/dist/index.js            (isomorphic ESM)
-//   collector -> packages/collector/dist/index.js       (Node ESM; better-sqlite3 external)
+//   collector -> packages/collector/dist/index.js       (Node ESM; better-sqlite3 and pg external)
 //   trainer  -> packages/trainer/dist/{cli,index,train-worker}.js (Node ESM, deps external,
 //               @hunch/collector too: `hunch collect` loads the collector's own build)
 //   browser  -> packages/browser/dist/hunch.esm.js       (ESM for `import`)
@@ -38,7 +38,7 @@ const emptyOutput = (dir) => ({
 });
 
 const nodeExternal = (id) =>
-  builtinModules.includes(id) || id.startsWith('node:') || /^(@tensorflow|onnx-proto|onnxruntime-node|better-sqlite3|jstat|@hunch\/collector)/.test(id);
+  builtinModules.includes(id) || id.startsWith('node:') || /^(@tensorflow|onnx-proto|onnxruntime-node|better-sqlite3|pg($|\/)|jstat|@hunch\/collector)/.test(id);
 
 export default [
   {

@@ -3,9 +3,10 @@
  * without touching the HTTP side or the trainer.
  *
  * SQLite (sqlite-store.ts) is the default: one file, no server to run, and plenty for one
- * shop's traffic (thousands of events a second; BENCHMARKS.md). A larger shop puts events
- * where its other data already lives, by implementing this same interface over it:
- *   - a warehouse (BigQuery, Snowflake, Redshift, ClickHouse, Postgres): `insert` is a
+ * shop's traffic (thousands of events a second; BENCHMARKS.md). PostgreSQL
+ * (postgres-store.ts) serves a shop that keeps its data there or runs several collectors.
+ * Elsewhere, a shop implements this same interface over where its data lives:
+ *   - a warehouse (BigQuery, Snowflake, Redshift, ClickHouse): `insert` is a
  *     streaming insert or a MERGE keyed by event id, `read` a query ordered by `ts`;
  *   - a stream (Kafka, Kinesis, Pub/Sub): `insert` produces with the event id as the key and
  *     resolves once the broker acknowledged the write (acks=all), `read` consumes a topic

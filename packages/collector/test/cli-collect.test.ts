@@ -7,9 +7,9 @@ import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { HunchEvent } from '@hunch/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCli, type Cli } from '../../trainer/test/cli-helpers.js';
+import { startCollect, uploadUntilKilled, type Running } from './collect-process.js';
 import { batchBody, shopperEvents, tempDir } from './helpers.js';
 
 let cli: Cli;
@@ -26,81 +26,11 @@ afterAll(async () => {
   await work?.remove();
 });
 
-interface Running {
-  child: ChildProcessWithoutNullStreams;
-  url: string;
-  stderr: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-/** Starts `hunch collect` and waits for the URL it prints on stdout. */
+/** Starts `hunch collect`; the child is killed after the tests if still running. */
 async function collect(args: string[]): Promise<Running> {
-  const child = cli.start(['collect', ...args]);
-  children.push(child);
-  let stdout = '';
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      if (stdout.includes('\n')) resolve(stdout.split('\n')[0]!);
-    });
-    void exited.then(({ code }) => reject(new Error(`hunch collect exited (${code}) before listening: ${stderr}`)));
-  });
-  return { child, url, stderr: () => stderr, exited };
-}
-
-/** What the clients saw: ids acknowledged with a 200, and how many requests were in flight at the kill. */
-interface Traffic {
-  acknowledged: Set<string>;
-  batches: number;
-  inFlightAtKill: number;
-}
-
-/**
- * `clients` concurrent uploaders, each posting 25-event batches (one in five a retry of a
- * batch already acknowledged), until `killAfter` batches were acknowledged: then SIGKILL.
- */
-async function uploadUntilKilled(running: Running, events: HunchEvent[], clients: number, killAfter: number): Promise<Traffic> {
-  const acknowledged = new Set<string>();
-  const sentBatches: string[] = [];
-  let next = 0;
-  let batches = 0;
-  let inFlight = 0;
-  let inFlightAtKill = -1;
-  let killed = false;
-  const client = async (n: number) => {
-    for (let round = 0; !killed; round++) {
-      let body: string;
-      if (round % 5 === 4 && sentBatches.length > 0) body = sentBatches[(n * 7 + round) % sentBatches.length]!;
-      else {
-        if (next >= events.length) throw new Error('ran out of events before the kill');
-        body = batchBody(events.slice(next, (next += 25)));
-      }
-      inFlight++;
-      try {
-        const response = await fetch(running.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-        const answer = (await response.json()) as { accepted: string[] };
-        if (response.status === 200) {
-          answer.accepted.forEach((id) => acknowledged.add(id));
-          sentBatches.push(body);
-          batches++;
-        }
-      } catch {
-        // The server died under this request: its events were never acknowledged.
-      } finally {
-        inFlight--;
-      }
-      if (!killed && batches >= killAfter) {
-        killed = true;
-        inFlightAtKill = inFlight;
-        running.child.kill('SIGKILL');
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: clients }, (_, n) => client(n)));
-  return { acknowledged, batches, inFlightAtKill };
+  const running = await startCollect(cli, args);
+  children.push(running.child);
+  return running;
 }
 
 describe('hunch collect', () => {

@@ -1,12 +1,11 @@
-/** The SQLite store on real files: idempotent inserts, time-ordered snapshots, durability settings. */
+/** The SQLite store on real files: the store contract, schema upgrades, durability settings, read-only opening. */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { HunchEvent } from '@hunch/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../src/sqlite-store.js';
-import type { EventSnapshot } from '../src/store.js';
 import { shopperEvents, tempDir } from './helpers.js';
+import { all, describeStoreContract } from './store-contract.js';
 
 let work: Awaited<ReturnType<typeof tempDir>>;
 let n = 0;
@@ -19,13 +18,7 @@ afterAll(async () => {
   await work?.remove();
 });
 
-async function all(snapshot: EventSnapshot): Promise<HunchEvent[]> {
-  const events: HunchEvent[] = [];
-  for await (const event of snapshot) events.push(event);
-  return events;
-}
-
-const at = (event: HunchEvent, ts: number, id = event.id): HunchEvent => ({ ...event, id, ts });
+describeStoreContract('SQLite', async (options) => openSqliteStore(fresh(), options));
 
 describe('openSqliteStore', () => {
   it('keeps the shopper id in a column of its own, and upgrades a file written before it existed', async () => {
@@ -46,51 +39,6 @@ describe('openSqliteStore', () => {
     expect(db.pragma('user_version', { simple: true })).toBe(2);
     expect(db.prepare('SELECT shopper FROM events ORDER BY ts').pluck().all()).toEqual([null, shopperId]);
     db.close();
-  });
-
-  it('inserts idempotently by id and says what was new', async () => {
-    const store = openSqliteStore(fresh());
-    const events = shopperEvents(40, 1);
-    expect(await store.insert(events.slice(0, 25))).toEqual({ stored: 25, duplicates: 0 });
-    expect(await store.insert(events.slice(20, 40))).toEqual({ stored: 15, duplicates: 5 });
-    expect(await store.insert([])).toEqual({ stored: 0, duplicates: 0 });
-    expect(await store.count()).toBe(40);
-    // A duplicate id keeps the first version: an id names one event forever.
-    await store.insert([{ ...events[0]!, ts: 1 }]);
-    expect((await all(store.read())).find((e) => e.id === events[0]!.id)).toEqual(events[0]);
-    await store.close();
-  });
-
-  it('reads in time order (ties in arrival order), across pages, the events as stored', async () => {
-    const store = openSqliteStore(fresh(), { pageSize: 3 });
-    const [a, b, c, d, e, f, g] = shopperEvents(7, 2) as [HunchEvent, HunchEvent, HunchEvent, HunchEvent, HunchEvent, HunchEvent, HunchEvent];
-    await store.insert([at(a, 500), at(b, 100), at(c, 300)]);
-    await store.insert([at(d, 300), at(e, 300), at(f, 0), at(g, 300)]);
-    const read = await all(store.read());
-    expect(read.map((event) => event.id)).toEqual([f.id, b.id, c.id, d.id, e.id, g.id, a.id]);
-    expect(read[0]).toEqual(at(f, 0));
-    await store.close();
-  });
-
-  it('reads a snapshot: events stored after read() are not in it, however often it is iterated', async () => {
-    const store = openSqliteStore(fresh(), { pageSize: 2 });
-    const events = shopperEvents(10, 3);
-    await store.insert(events.slice(0, 5));
-    const snapshot = store.read();
-    // Later events, some earlier in time than the snapshot's: still left out.
-    await store.insert(events.slice(5).map((event, i) => at(event, i)));
-    const first = await all(snapshot);
-    const second = await all(snapshot);
-    expect(first.map((e) => e.id).sort()).toEqual(events.slice(0, 5).map((e) => e.id).sort());
-    expect(second).toEqual(first);
-    expect(await all(store.read())).toHaveLength(10);
-    // Inserting while a read is under way (between pages) is fine.
-    let seen = 0;
-    for await (const event of store.read()) {
-      if (seen++ === 1) await store.insert([at(event, 0, 'f0000000-0000-4000-8000-000000000000')]);
-    }
-    expect(seen).toBe(10);
-    await store.close();
   });
 
   it('keeps events across reopening, in WAL mode with full sync by default', async () => {

@@ -7,9 +7,12 @@ import { join } from 'node:path';
 import { chunkEvents } from '@hunch/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCli, type Cli } from '../../trainer/test/cli-helpers.js';
+import { openPostgresStore } from '../src/postgres-store.js';
 import { startCollector } from '../src/server.js';
 import { openSqliteStore } from '../src/sqlite-store.js';
+import type { EventStore } from '../src/store.js';
 import { simulated, tempDir } from './helpers.js';
+import { useTestPostgres } from './postgres.js';
 
 let cli: Cli;
 let work: Awaited<ReturnType<typeof tempDir>>;
@@ -27,13 +30,11 @@ afterAll(async () => {
 const tiny = ['--layers', '1', '--embd', '8', '--heads', '2', '--context', '16', '--epochs', '1', '--batch-tokens', '128', '--workers', '1'];
 
 describe('hunch train --from', () => {
-  it('trains from the database the collector filled over HTTP', async () => {
-    const db = join(work.dir, 'events.sqlite');
+  /** Fills `store` over HTTP as the SDK uploads (16 KB batches, the first sent twice: a lost answer), then trains from `from`. */
+  async function collectThenTrain(store: EventStore, from: string, out: string): Promise<void> {
     const events = simulated(60, 9);
     const sessions = new Set(events.map((event) => event.sessionId)).size;
-    const store = openSqliteStore(db);
     const collector = await startCollector({ store, port: 0 });
-    // As the SDK uploads: 16 KB batches, and the first one sent twice (a lost answer).
     const { chunks } = chunkEvents(events, 16_384);
     for (const chunk of [chunks[0]!, ...chunks]) {
       const response = await fetch(collector.url, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: chunk.body });
@@ -43,13 +44,40 @@ describe('hunch train --from', () => {
     expect(await store.count()).toBe(events.length);
     await store.close();
 
-    const ckpt = join(work.dir, 'ckpt');
-    const trained = await cli.run(['train', '--from', db, '--out', ckpt, ...tiny]);
+    const ckpt = join(work.dir, out);
+    const trained = await cli.run(['train', '--from', from, '--out', ckpt, ...tiny]);
     expect(trained.code, trained.stderr).toBe(0);
     expect(trained.stderr).toContain(`read ${events.length} events in ${sessions} sessions`);
     expect(trained.stderr).toMatch(/step (\d+)\/\1 ep 1 {2}loss/);
     const state = JSON.parse(await readFile(join(ckpt, 'hunch-train.json'), 'utf8')) as { training: { events: number; sessions: number; skippedLines: number } };
     expect(state.training).toMatchObject({ events: events.length, sessions, skippedLines: 0 });
+  }
+
+  it('trains from the SQLite database the collector filled over HTTP', async () => {
+    const db = join(work.dir, 'events.sqlite');
+    await collectThenTrain(openSqliteStore(db), db, 'ckpt');
+  });
+
+  describe('from PostgreSQL', () => {
+    const postgres = useTestPostgres();
+
+    it('trains from the PostgreSQL database the collector filled over HTTP', async () => {
+      const url = await postgres.freshDatabase();
+      await collectThenTrain(await openPostgresStore(url), url, 'ckpt-pg');
+    });
+
+    it('fails at start with one line for a PostgreSQL database it cannot read', async () => {
+      const out = join(work.dir, 'nope-pg');
+      const empty = await postgres.freshDatabase();
+      for (const [from, message] of [
+        [empty, `hunch: ${empty} is not a collector database (no hunch_events table)`],
+        ['postgres://hunch:secret@127.0.0.1:1/hunch', 'hunch: cannot open postgres://hunch@127.0.0.1:1/hunch: connect ECONNREFUSED 127.0.0.1:1'],
+      ]) {
+        const failed = await cli.run(['train', '--from', from!, '--out', out, ...tiny]);
+        expect(failed.code).not.toBe(0);
+        expect(failed.stderr.trim()).toBe(message);
+      }
+    });
   });
 
   it('needs exactly one of --events and --from, and says so in one line', async () => {

@@ -55,6 +55,7 @@ export type { OnnxVariant } from './model-contract.js';
 export { scrubParams } from './privacy.js';
 
 export { chunkEvents, MAX_UPLOAD_BYTES, parseUploadBatch, parseUploadResponse, UPLOAD_VERSION } from './upload.js';
+export { isPostgresUrl, locationName } from './store-location.js';
 export type { Chunked, ParsedUpload, UploadBatch, UploadChunk, UploadRejection, UploadResponse } from './upload.js';
 
 export { assign, DEFAULT_HOLDOUT, HOLDOUT_ARMS, inHoldout } from './experiments/assignment.js';

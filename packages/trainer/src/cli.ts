@@ -7,6 +7,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
+import { isPostgresUrl, locationName } from '@hunch/core';
 import { readCatalog } from './catalog.js';
 import { logBackendTo } from './backend.js';
 import { writeCheckpoint } from './checkpoint.js';
@@ -32,7 +33,7 @@ const DEFAULT_COLLECT_RATE = 200;
 /** Each command's usage lines, for `hunch COMMAND --help` and `hunch help COMMAND`. */
 const COMMAND_USAGE: Record<string, string> = {
   simulate: `  hunch simulate --catalog catalog.json --sessions N [--seed S] --out events.ndjson`,
-  train: `  hunch train (--events events.ndjson | --from events.sqlite) --out CHECKPOINT_DIR [--from-model GPT2_OR_CHECKPOINT_DIR]
+  train: `  hunch train (--events events.ndjson | --from events.sqlite|postgres://...) --out CHECKPOINT_DIR [--from-model GPT2_OR_CHECKPOINT_DIR]
               [--catalog catalog.json (items composed with their attributes: category, brand, attributes, price, title words)]
               [--layers 2 --embd 32 --heads 2] [--context 32 --epochs ${DEFAULT_EVENT_TRAIN_OPTIONS.epochs} --batch-tokens ${DEFAULT_EVENT_TRAIN_OPTIONS.batchTokens}
               --lr ${DEFAULT_EVENT_TRAIN_OPTIONS.lr} --dropout ${DEFAULT_EVENT_TRAIN_OPTIONS.dropout} --seed ${DEFAULT_EVENT_TRAIN_OPTIONS.seed} --workers ${DEFAULT_EVENT_TRAIN_OPTIONS.workers}]
@@ -51,12 +52,12 @@ const COMMAND_USAGE: Record<string, string> = {
                   apart for new and known test targets)`,
   eval: `  hunch eval --model CHECKPOINT_DIR --format sessions --train FILE[.gz] --test FILE [--json] [--predictions FILE]
   hunch eval --model CHECKPOINT_DIR --format sequences --data FILE [--json] [--predictions FILE]`,
-  collect: `  hunch collect --db events.sqlite [--port ${DEFAULT_COLLECT_PORT} --host 127.0.0.1 --path /collect --allow-origin ORIGIN[,ORIGIN] (repeatable)
-                --rate ${DEFAULT_COLLECT_RATE} (events/s per client, 0 = no limit) --trust-proxy --sync full|normal]`,
-  report: `  hunch report --from events.sqlite|events.ndjson [--experiment KEY] [--json] [--html FILE] [--control ARM]
+  collect: `  hunch collect --db events.sqlite|postgres://USER@HOST/DB [--port ${DEFAULT_COLLECT_PORT} --host 127.0.0.1 --path /collect --allow-origin ORIGIN[,ORIGIN] (repeatable)
+                --rate ${DEFAULT_COLLECT_RATE} (events/s per client, 0 = no limit) --trust-proxy --sync full|normal (SQLite's)]`,
+  report: `  hunch report --from events.sqlite|events.ndjson|postgres://... [--experiment KEY] [--json] [--html FILE] [--control ARM]
                [--holdout SHARE (hunch-holdout's held-out share, default 0.1)] [--split KEY=arm:weight,arm:weight (repeatable)]
                [--plan SHOPPERS (per arm the experiment is planned to reach; tunes the always-valid intervals, default 5000)]`,
-  policy: `  hunch policy --from events.sqlite|events.ndjson --out policy.json [--current policy.json (default: none yet, uniform exploration)]
+  policy: `  hunch policy --from events.sqlite|events.ndjson|postgres://... --out policy.json [--current policy.json (default: none yet, uniform exploration)]
                [--costs action=cost,... (per purchase, e.g. incentive=5)] [--epsilon E (default from the evidence: 0.1 to 0.05)] [--id ID] [--check-share 0.5] [--seed 0]
                [--reward net|revenue|conversion|add_to_cart|click (what it is learned for and checked on; default net: revenue less --costs)]
                (decision events must carry params.features; writes policy.json only when it is estimated to beat --current, else exit 2)`,
@@ -139,13 +140,14 @@ async function simulateCommand(args: string[]): Promise<void> {
 }
 
 /**
- * `--from DB`: the collector's SQLite database, read-only, as a training source. The
- * collector is loaded only here and in `collect`: other commands never load its native SQLite.
+ * `--from DB`: the collector's database (an SQLite file or a postgres:// URL), read-only, as a
+ * training source. The collector is loaded only here and in `collect`: other commands never
+ * load its native SQLite.
  */
-async function openCollectedEvents(path: string): Promise<EventSource & { close(): Promise<void> }> {
-  const { openSqliteStore } = await import('@hunch/collector');
-  const store = openSqliteStore(path, { readonly: true });
-  return { ...storeSource(path, store), close: () => store.close() };
+async function openCollectedEvents(location: string): Promise<EventSource & { close(): Promise<void> }> {
+  const { openEventStore } = await import('@hunch/collector');
+  const { store, name } = await openEventStore(location, { readonly: true });
+  return { ...storeSource(name, store), close: () => store.close() };
 }
 
 async function trainCommand(args: string[]): Promise<void> {
@@ -371,13 +373,14 @@ async function collectCommand(args: string[]): Promise<void> {
   const sync = flags.sync ?? 'full';
   if (sync !== 'full' && sync !== 'normal') throw new UsageError(`--sync must be "full" or "normal", got ${JSON.stringify(sync)}`);
   const allowOrigins = (flags['allow-origin'] ?? '').split(',').map((origin) => origin.trim()).filter((origin) => origin !== '');
-  const { openSqliteStore, startCollector, checkAllowOrigins } = await import('@hunch/collector');
+  const { openEventStore, startCollector, checkAllowOrigins } = await import('@hunch/collector');
+  if (flags.sync !== undefined && isPostgresUrl(db)) throw new UsageError("--sync is SQLite's: PostgreSQL's durability is the server's (synchronous_commit)");
   try {
     checkAllowOrigins(allowOrigins);
   } catch (error) {
     throw new UsageError(`--allow-origin: ${(error as Error).message}`);
   }
-  const store = openSqliteStore(db, { synchronous: sync });
+  const { store, name } = await openEventStore(db, { synchronous: sync });
   let collector;
   try {
     collector = await startCollector({
@@ -396,7 +399,7 @@ async function collectCommand(args: string[]): Promise<void> {
     throw error;
   }
   const origins = allowOrigins.length > 0 ? allowOrigins.join(', ') : 'none (only clients without an Origin header)';
-  log(`collecting into ${db} (${await store.count()} events so far); allowed origins: ${origins}; rate limit: ${rate === 0 ? 'none' : `${rate} events/s per client`}`);
+  log(`collecting into ${name} (${await store.count()} events so far); allowed origins: ${origins}; rate limit: ${rate === 0 ? 'none' : `${rate} events/s per client`}`);
   // The URL alone on stdout, for scripts (with --port 0 it is the only way to learn the port).
   console.log(collector.url);
   const running = collector;
@@ -415,7 +418,7 @@ async function collectCommand(args: string[]): Promise<void> {
   await running.close();
   const stored = await store.count();
   await store.close();
-  log(`stopped; ${db} holds ${stored} events`);
+  log(`stopped; ${name} holds ${stored} events`);
 }
 
 /** isSqliteFile, a missing or unreadable file being the report's one-line error. */
@@ -432,14 +435,14 @@ async function reportCommand(args: string[]): Promise<void> {
   const holdout = flags.holdout === undefined ? undefined : Number(flags.holdout);
   if (holdout !== undefined && !(holdout > 0 && holdout < 1)) throw new UsageError(`--holdout must be a share between 0 and 1, got ${JSON.stringify(flags.holdout)}`);
   const options = {
-    source: from,
+    source: locationName(from),
     ...(flags.experiment === undefined ? {} : { experiment: flags.experiment }),
     ...(flags.control === undefined ? {} : { control: flags.control }),
     ...(holdout === undefined ? {} : { holdoutShare: holdout }),
     ...(plan === undefined ? {} : { plannedShoppers: plan }),
     ...(flags.split === undefined ? {} : { split: parseSplit(flags.split) }),
   };
-  const source = (await isSqlite(from)) ? await openCollectedEvents(from) : { ...ndjsonSource(from), close: async () => {} };
+  const source = isPostgresUrl(from) || (await isSqlite(from)) ? await openCollectedEvents(from) : { ...ndjsonSource(from), close: async () => {} };
   const attributor = new Attributor();
   let scan;
   try {

@@ -9,7 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HunchEvent } from '@hunch/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openPostgresStore } from '../../collector/src/postgres-store.js';
 import { openSqliteStore } from '../../collector/src/sqlite-store.js';
+import { useTestPostgres } from '../../collector/test/postgres.js';
 import { buildCli, lastJson, type Cli } from './cli-helpers.js';
 import { syntheticExperiment } from './report-synthetic.js';
 
@@ -55,6 +57,30 @@ describe('hunch report', () => {
     expect(run.stdout).toContain('experiment recs-home: control popular');
     expect(run.stdout).toMatch(/model vs popular:/);
     expect(run.stdout).toMatch(/personalised vs holdout:/);
+  });
+
+  describe('from PostgreSQL', () => {
+    const postgres = useTestPostgres();
+
+    it('prints the same report from a collector database in PostgreSQL, and fails in one line on one it cannot reach', async () => {
+      const url = await postgres.freshDatabase();
+      const store = await openPostgresStore(url);
+      const events = [...ab.events, ...holdout.events];
+      for (let i = 0; i < events.length; i += 500) await store.insert(events.slice(i, i + 500));
+      await store.close();
+      const [fromPostgres, fromSqlite] = await Promise.all([cli.run(['report', '--from', url]), cli.run(['report', '--from', join(dir, 'events.sqlite')])]);
+      expect(fromPostgres.stderr).toBe('');
+      expect(fromPostgres.code).toBe(0);
+      expect(fromPostgres.stdout).toContain('experiment recs-home: control popular');
+      // The same report; its first line names where it was read from (the URL without a password).
+      expect(fromPostgres.stdout.split('\n')[0]).toBe(`experiment report of ${url}: 11,641 events, 4,000 exposures, 2 experiments`);
+      expect(fromPostgres.stdout.split('\n').slice(1)).toEqual(fromSqlite.stdout.split('\n').slice(1));
+      const withPassword = await cli.run(['report', '--from', url.replace('//hunch@', '//hunch:secret@')]);
+      expect(withPassword.stdout).toBe(fromPostgres.stdout);
+      const refused = await cli.run(['report', '--from', 'postgres://hunch:secret@127.0.0.1:1/hunch']);
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr.trim()).toBe('hunch: cannot open postgres://hunch@127.0.0.1:1/hunch: connect ECONNREFUSED 127.0.0.1:1');
+    });
   });
 
   it('--json prints the report as the last line; --experiment picks one; --html writes the page', async () => {
@@ -114,7 +140,7 @@ describe('hunch report', () => {
   it('--help prints its usage', async () => {
     const run = await cli.run(['report', '--help']);
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^usage:\n  hunch report --from events.sqlite\|events.ndjson \[--experiment KEY\] \[--json\] \[--html FILE\] \[--control ARM\]\n/);
+    expect(run.stdout).toMatch(/^usage:\n  hunch report --from events.sqlite\|events.ndjson\|postgres:\/\/\.\.\. \[--experiment KEY\] \[--json\] \[--html FILE\] \[--control ARM\]\n/);
     expect((await cli.run(['help', 'report'])).stdout).toBe(run.stdout);
     expect((await cli.run(['--help'])).stdout).toContain('\n  hunch report --from ');
   });

@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { validatePolicy } from '@hunch/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HunchEvent } from '@hunch/core';
+import { openPostgresStore } from '../../collector/src/postgres-store.js';
 import { openSqliteStore } from '../../collector/src/sqlite-store.js';
+import { useTestPostgres } from '../../collector/test/postgres.js';
 import { buildCli, lastJson, type Cli } from './cli-helpers.js';
 import { cartNudgeRules, decisionEvents, logDecisions, simulateShoppers, type PolicyCommandResult } from '../src/strategies/index.js';
 
@@ -19,11 +21,12 @@ const policyJson = (stdout: string) => lastJson(stdout) as unknown as PolicyComm
 
 let cli: Cli;
 let dir: string;
+let decisions: ReturnType<typeof logDecisions>;
 
 beforeAll(async () => {
   cli = await buildCli('policy');
   dir = await mkdtemp(join(tmpdir(), 'hunch-policy-'));
-  const decisions = logDecisions(simulateShoppers(8_000, 11), null, 11);
+  decisions = logDecisions(simulateShoppers(8_000, 11), null, 11);
   await writeFile(join(dir, 'events.ndjson'), `${decisionEvents(decisions).map((e) => JSON.stringify(e)).join('\n')}\nnot json\n`);
   await writeFile(join(dir, 'rules.json'), JSON.stringify(cartNudgeRules()));
   // The collector's database, rows written through its store (the upload endpoint would today drop
@@ -88,6 +91,25 @@ describe('hunch policy', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('8000 learnable, 0 without features');
     expect(JSON.parse(await readFile(out, 'utf8'))).toEqual(JSON.parse(await readFile(join(dir, 'out', 'policy.json'), 'utf8')));
+  });
+
+  describe('from PostgreSQL', () => {
+    const postgres = useTestPostgres();
+
+    it('reads a collector database in PostgreSQL the same way, and fails in one line on one it cannot reach', async () => {
+      const url = await postgres.freshDatabase();
+      const store = await openPostgresStore(url);
+      await store.insert(decisionEvents(decisions) as unknown as HunchEvent[]);
+      await store.close();
+      const out = join(dir, 'out', 'from-postgres.json');
+      const run = await cli.run(['policy', '--from', url, '--out', out, '--costs', 'incentive=5', '--id', 'p1']);
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toContain('8000 learnable, 0 without features');
+      expect(JSON.parse(await readFile(out, 'utf8'))).toEqual(JSON.parse(await readFile(join(dir, 'out', 'policy.json'), 'utf8')));
+      const refused = await cli.run(['policy', '--from', 'postgres://hunch:secret@127.0.0.1:1/hunch', '--out', join(dir, 'x.json')]);
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr.trim()).toBe('hunch policy: cannot open postgres://hunch@127.0.0.1:1/hunch: connect ECONNREFUSED 127.0.0.1:1');
+    });
   });
 
   it('refuses, with exit code 2 and one line, a policy not estimated to beat the current one', async () => {

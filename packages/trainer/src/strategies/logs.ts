@@ -20,7 +20,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { DECISION_EVENT, DECISION_FEATURES, validateEvent } from '@hunch/core';
+import { DECISION_EVENT, DECISION_FEATURES, isPostgresUrl, validateEvent } from '@hunch/core';
 import { isSqliteFile } from '../event-source.js';
 import { decisionReward, type ActionCosts, type DecisionRecord } from './records.js';
 
@@ -165,12 +165,12 @@ export class DecisionLog {
 }
 
 
-/** Decisions from an NDJSON file or a collector database (`hunch collect`'s SQLite). */
+/** Decisions from an NDJSON file or a collector database (`hunch collect`'s SQLite file or PostgreSQL URL). */
 export async function readDecisionLog(path: string, costs: ActionCosts = {}): Promise<{ records: DecisionRecord[]; report: DecisionLogReport }> {
   const log = new DecisionLog(costs);
-  if (await isSqliteFile(path)) {
-    const { openSqliteStore } = await import('@hunch/collector');
-    const store = openSqliteStore(path, { readonly: true });
+  if (isPostgresUrl(path) || (await isSqliteFile(path))) {
+    const { openEventStore } = await import('@hunch/collector');
+    const { store } = await openEventStore(path, { readonly: true });
     try {
       for await (const row of store.read()) log.add(row);
     } finally {

@@ -6,7 +6,7 @@
  * add to cart, conversion, revenue, net) for both policies.
  */
 import { readFile } from 'node:fs/promises';
-import { validatePolicy, type PolicyFile } from '@hunch/core';
+import { isPostgresUrl, locationName, validatePolicy, type PolicyFile } from '@hunch/core';
 import { readDecisionLog, type DecisionLogReport } from './logs.js';
 import { CROSS_FIT_SHIP_RULE, learnAndCheck, SHIP_RULE, type ShipCheck } from './ship.js';
 import { evaluateOutcomes, type OutcomeEstimates } from './ope.js';
@@ -70,17 +70,20 @@ async function readCurrent(path: string): Promise<PolicyFile> {
 
 export async function policyFromLogs(options: PolicyCommandOptions): Promise<PolicyCommandResult> {
   const current = options.current === undefined ? null : await readCurrent(options.current);
+  const from = locationName(options.from);
   let read;
   try {
     read = await readDecisionLog(options.from, options.costs ?? {});
   } catch (error) {
     const e = error as NodeJS.ErrnoException;
-    throw new PolicyError(`cannot read ${options.from}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
+    // The collector's own errors for a database already name it (without its password).
+    if (isPostgresUrl(options.from)) throw new PolicyError(e.message);
+    throw new PolicyError(`cannot read ${from}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
   }
   const { records, report } = read;
   if (records.length < 50) {
     throw new PolicyError(
-      `${options.from}: ${records.length} learnable decisions (${report.decisions} decision events, ${report.withoutFeatures} without params.features); at least 50 are needed`,
+      `${from}: ${records.length} learnable decisions (${report.decisions} decision events, ${report.withoutFeatures} without params.features); at least 50 are needed`,
     );
   }
   const reward = options.reward ?? 'net';
