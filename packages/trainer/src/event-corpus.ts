@@ -17,6 +17,8 @@ export interface CorpusOptions {
   validationShare: number;
   /** Vocabulary to extend (fine-tuning) instead of building a fresh one. */
   base?: { tokens: readonly string[]; merges: readonly Merge[] };
+  /** Vocabulary to encode with as it is (evaluating a model on new events: what it does not know is [UNK]). */
+  vocabulary?: Vocabulary;
 }
 
 export interface EventCorpus extends Omit<ScanReport, 'events'> {
@@ -103,7 +105,7 @@ export async function readEventCorpus(input: string | EventSource, options: Corp
     throw new Error(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
   if (report.events === 0) throw new Error(`${path} holds no valid events`);
-  const vocabulary = options.base ? counts.extend(options.base) : counts.build();
+  const vocabulary = options.vocabulary ?? (options.base ? counts.extend(options.base) : counts.build());
 
   const buffers = new Map<string, SessionTokens>();
   const second = await source.scan((event) => {
