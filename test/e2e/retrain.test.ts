@@ -1,9 +1,9 @@
 /**
  * `hunch retrain` on the demo shop's collector, with the real parts: the collector's HTTP
  * server stores shoppers' uploads in SQLite (as `npm start` runs it), the built CLI retrains a
- * copy of models/demo from that database and publishes into it; runs on too little and on
- * corrupted data refuse and leave every byte of the model directory as it was; `hunch
- * rollback` restores the shipped model exactly.
+ * copy of models/demo from that database and publishes into it; runs on too little data, on
+ * corrupted data and with a candidate that scores worse refuse and leave every byte of the
+ * model directory as it was; `hunch rollback` restores the shipped model exactly.
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -157,6 +157,17 @@ describe('hunch retrain on the demo shop’s collector', () => {
     expect(result.code).toBe(2);
     expect(report.decision).toBe('refused');
     expect(report.reason).toMatch(/looks corrupted: 100 of its \d+ rows are not valid events .*first: row \d+: /);
+    expect(await fileHashes(live)).toEqual(before);
+  });
+
+  it('refuses a candidate that scores worse than the live model (wrecked by a learning rate of 1), leaving every file as it was', async () => {
+    const before = await fileHashes(live);
+    const result = await hunch('retrain', '--from', db(), '--model', live, '--catalog', catalogPath(), '--time-budget', '0.3', '--workers', '1', '--lr', '1');
+    const report = lastJson(result.stdout) as { decision: string; reason: string; metrics: { candidate: { 'MRR@20': number }; live: { 'MRR@20': number } } };
+    expect(result.code).toBe(2);
+    expect(report.decision).toBe('refused');
+    expect(report.reason).toMatch(/^candidate is worse: MRR@20 /);
+    expect(report.metrics.candidate['MRR@20']).toBeLessThan(report.metrics.live['MRR@20'] - 0.005);
     expect(await fileHashes(live)).toEqual(before);
   });
 
