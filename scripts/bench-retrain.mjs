@@ -1,6 +1,6 @@
 // `npm run bench:retrain`: one scheduled retraining of the demo shop's model, timed. A copy of
-// models/demo is the live model; shoppers are simulated over the demo catalog with three new mugs
-// first in their category (so shoppers meet them); the built `hunch retrain` fine-tunes, scores
+// models/demo is the live model; shoppers are simulated over the demo catalog with three new mugs;
+// the built `hunch retrain` fine-tunes, scores
 // candidate and live model on the same latest held-out sessions and publishes (or refuses).
 // Options: --sessions 2000 --budget 2 (minutes, the whole run) --workers 2 --seed 5.
 // Prints one JSON object as its last line: wall seconds, the decision and its figures.

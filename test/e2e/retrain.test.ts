@@ -23,7 +23,7 @@ import { simulateEvents } from '../../packages/trainer/src/simulate.js';
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const cli = join(repo, 'packages', 'trainer', 'dist', 'cli.js');
 const demoCatalog = JSON.parse(await readFile(join(repo, 'examples', 'storefront', 'catalog.json'), 'utf8')) as { categories: unknown; products: CatalogItem[] };
-/** New products, first in their category (the simulator's most popular there), so shoppers meet them. */
+/** New mugs (the simulator draws each category's popularity order from its seed: how often they are met depends on it). */
 const NEW_PRODUCTS: CatalogItem[] = ['teapot', 'tumbler', 'flask'].map((kind, i) => ({
   id: `mugs-new-${i + 1}`,
   title: `Speckled ${kind}`,
