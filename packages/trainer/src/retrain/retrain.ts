@@ -9,7 +9,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Vocabulary, type HunchManifest } from '@hunch/core';
+import { Vocabulary, type HunchManifest, type OnnxVariant } from '@hunch/core';
 import { readBaseModel } from '../base-model.js';
 import { writeCheckpoint } from '../checkpoint.js';
 import { readEventCorpus } from '../event-corpus.js';
@@ -137,6 +137,8 @@ async function retrainFrom(
         checkpoint: checkpointDir,
         catalog: options.catalog ?? join(options.model, 'catalog.json'),
         out,
+        // The ONNX variants the live model ships, no more.
+        ...(live.onnx ? { quant: Object.keys(live.onnx.variants) as OnnxVariant[] } : {}),
         ...(live.policy !== undefined ? { policy: join(options.model, live.policy) } : {}),
         ...(options.createdAt !== undefined ? { createdAt: options.createdAt } : {}),
       }),
