@@ -77,6 +77,10 @@ describe('splitHoldout', () => {
     await expect(splitHoldout(ndjsonSource(path))).rejects.toThrow(/39 sessions of 2 or more events .* needs at least 40/);
   });
 
+  it('names a source it cannot read', async () => {
+    await expect(splitHoldout(ndjsonSource(join(dir, 'missing.ndjson')))).rejects.toThrow(`cannot read ${join(dir, 'missing.ndjson')}: ENOENT`);
+  });
+
   it('skips a few invalid lines, counted, and refuses more than 1%, naming the first', async () => {
     const lines = sessionLines(100); // 300 events
     const few = await splitHoldout(ndjsonSource(await file('few.ndjson', [...lines, '{"broken'])));

@@ -83,6 +83,11 @@ describe('rollbackModel', () => {
     expect(await servedHashes(live)).toEqual(shipped);
   });
 
+  it('refuses a directory retrain never published into, changing nothing', async () => {
+    await expect(rollbackModel(live)).rejects.toThrow(/nothing to roll back to \(hunch retrain has not published into it\)/);
+    expect(await servedHashes(live)).toEqual(shipped);
+  });
+
   it('refuses when the live model is not the one retrain published (changed by hand)', async () => {
     await publishModel(live, (out) => writeVersion(out, 'v2'));
     await writeVersion(live, 'by-hand');

@@ -66,15 +66,20 @@ export async function splitHoldout(source: EventSource, share = DEFAULT_HOLDOUT_
   if (!(share > 0 && share < 1)) throw new Error(`the held-out share must be between 0 and 1, got ${share}`);
   // Session id -> [order first seen, earliest time, behaviour events].
   const starts = new Map<string, [number, number, number]>();
-  const scan = await source.scan((event) => {
-    if (!isBehaviourEvent(event.name)) return;
-    const start = starts.get(event.sessionId);
-    if (!start) starts.set(event.sessionId, [starts.size, event.ts, 1]);
-    else {
-      if (event.ts < start[1]) start[1] = event.ts;
-      start[2]++;
-    }
-  });
+  let scan: ScanReport;
+  try {
+    scan = await source.scan((event) => {
+      if (!isBehaviourEvent(event.name)) return;
+      const start = starts.get(event.sessionId);
+      if (!start) starts.set(event.sessionId, [starts.size, event.ts, 1]);
+      else {
+        if (event.ts < start[1]) start[1] = event.ts;
+        start[2]++;
+      }
+    });
+  } catch (error) {
+    throw new Error(`cannot read ${source.name}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
   const rows = scan.events + scan.skipped;
   if (scan.skipped > 0 && (scan.events === 0 || scan.skipped > rows * MAX_INVALID_SHARE)) {
     const first = scan.skippedLines.map(({ line, error }) => `row ${line}: ${error}`).join('; ');

@@ -150,8 +150,9 @@ export async function publishModel(live: string, write: (dir: string) => Promise
 export async function rollbackModel(live: string): Promise<RolledBack> {
   const current = await readManifestAt(live);
   const history = await readHistory(live);
+  if (history.length === 0) throw new Error(`${live}: nothing to roll back to (hunch retrain has not published into it)`);
   if (history.at(-1) !== current.version) {
-    throw new Error(`${live} serves version ${current.version}, which hunch retrain did not publish (its last was ${history.at(-1) ?? 'none'}): nothing to roll back to`);
+    throw new Error(`${live} serves version ${current.version}, which hunch retrain did not publish (its last was ${history.at(-1)}): nothing to roll back to`);
   }
   const previous = history.at(-2);
   if (previous === undefined) throw new Error(`${live}: no earlier version is kept (${join(VERSIONS_DIR, HISTORY_FILE)} lists only ${current.version})`);
