@@ -3,7 +3,8 @@
  * server stores shoppers' uploads in SQLite (as `npm start` runs it), the built CLI retrains a
  * copy of models/demo from that database and publishes into it; runs on too little data, on
  * corrupted data and with a candidate that scores worse refuse and leave every byte of the
- * model directory as it was; `hunch rollback` restores the shipped model exactly.
+ * model directory as it was; `hunch rollback` restores the shipped model exactly. The demo
+ * shop's page, in Chromium, loads what each step leaves in place.
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -13,12 +14,15 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { chunkEvents, itemToken, type CatalogItem, type HunchEvent } from '@hunch/core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStorefront } from '../../examples/storefront/server.mjs';
 import { startCollector } from '../../packages/collector/src/server.js';
 import { openSqliteStore } from '../../packages/collector/src/sqlite-store.js';
 import { tempDir } from '../../packages/collector/test/helpers.js';
 import { lastJson } from '../../packages/trainer/test/cli-helpers.js';
 import { simulateEvents } from '../../packages/trainer/src/simulate.js';
+import { launchChromium } from './chromium.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const cli = join(repo, 'packages', 'trainer', 'dist', 'cli.js');
@@ -72,6 +76,32 @@ async function collected(path: string, events: HunchEvent[]): Promise<void> {
   }
 }
 
+/**
+ * What the demo shop's page makes of the model directory: it loads the model served from
+ * `live` (its files checked against hunch.json in the browser) and recommends from it, after a
+ * history that views the new mugs and searches for one by a new word.
+ */
+async function servedByTheShop(): Promise<{ status: { backend: string; modelVersion: string }; sources: string[] }> {
+  const storefront = await startStorefront({ port: 0, modelsDir: join(work.dir, 'models') });
+  const page = await browser.newPage();
+  try {
+    await page.goto(storefront.url);
+    return await page.evaluate(async (ids) => {
+      const hunch = window.hunch!;
+      await hunch.forget();
+      hunch.track('search', { search_term: 'speckled teapot' });
+      for (const item_id of ids) hunch.track('view_item', { item_id, item_category: 'mugs' });
+      const status = await hunch.status();
+      const recs = await hunch.recommend({ k: 3 });
+      return { status: { backend: status.backend, modelVersion: status.modelVersion! }, sources: recs.map((rec) => rec.source) };
+    }, NEW_PRODUCTS.map((product) => product.id));
+  } finally {
+    await page.close();
+    await storefront.close();
+  }
+}
+
+let browser: Browser;
 let work: Awaited<ReturnType<typeof tempDir>>;
 let live: string;
 let shipped: Record<string, string>;
@@ -89,9 +119,11 @@ beforeAll(async () => {
   await writeFile(catalogPath(), JSON.stringify(catalog));
   // New shoppers (the simulator's fresh ids), some of whom meet the new products.
   await collected(db(), [...simulateEvents(catalog.products, { sessions: 400, seed: 5 })]);
+  browser = await launchChromium({ webgpu: false });
 });
 
 afterAll(async () => {
+  await browser?.close();
   await work?.remove();
 });
 
@@ -128,6 +160,12 @@ describe('hunch retrain on the demo shop’s collector', () => {
     expect(shown).toEqual(expect.arrayContaining([...NEW_PRODUCTS.map((product) => product.id), 'mugs-01']));
     // The shipped version is kept, byte for byte.
     expect(await readFile(join(report.paths.previous, 'hunch.json'))).toEqual(await readFile(join(repo, 'models', 'demo', 'hunch.json')));
+  });
+
+  it('is what the shop’s page then loads in Chromium, and recommends from', async () => {
+    const { version } = JSON.parse(await readFile(join(live, 'hunch.json'), 'utf8')) as { version: string };
+    expect(version).not.toBe(shippedManifest.version);
+    expect(await servedByTheShop()).toEqual({ status: { backend: 'wasm', modelVersion: version }, sources: ['model', 'model', 'model'] });
   });
 
   it('refuses too little data and leaves every file of the model directory as it was', async () => {
@@ -176,6 +214,7 @@ describe('hunch retrain on the demo shop’s collector', () => {
     expect(result.code, result.stderr).toBe(0);
     expect(lastJson(result.stdout)).toMatchObject({ decision: 'rolled-back', versions: { live: shippedManifest.version } });
     expect(served(await fileHashes(live))).toEqual(shipped);
+    expect((await servedByTheShop()).status.modelVersion).toBe(shippedManifest.version);
     // Nothing older is kept: a second rollback refuses and changes nothing.
     const before = await fileHashes(live);
     const again = await hunch('rollback', '--model', live);
