@@ -209,6 +209,15 @@ describe('hunch retrain on the demo shop’s collector', () => {
     expect(await fileHashes(live)).toEqual(before);
   });
 
+  it('answers bad arguments with one line and exit code 1, before reading anything', async () => {
+    const before = await fileHashes(live);
+    const noEvents = await hunch('retrain', '--model', live);
+    expect([noEvents.code, noEvents.stdout, noEvents.stderr.trim()]).toEqual([1, '', 'hunch: --events FILE (NDJSON) or --from DB (a "hunch collect" database) is required (run "hunch help" for usage)']);
+    const tolerance = await hunch('retrain', '--from', db(), '--model', live, '--tolerance=-1');
+    expect([tolerance.code, tolerance.stderr.trim()]).toEqual([1, 'hunch: --tolerance must be a non-negative number, got "-1" (run "hunch help" for usage)']);
+    expect(await fileHashes(live)).toEqual(before);
+  });
+
   it('rolls back to the shipped hunch.json and files exactly, once', async () => {
     const result = await hunch('rollback', '--model', live);
     expect(result.code, result.stderr).toBe(0);
