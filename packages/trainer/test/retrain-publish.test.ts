@@ -54,6 +54,8 @@ describe('publishModel', () => {
     const manifest = JSON.parse(await readFile(join(live, 'hunch.json'), 'utf8')) as { version: string; files: Record<string, { sha256: string }> };
     expect(manifest.version).toBe('v2');
     for (const [path, { sha256: listed }] of Object.entries(manifest.files)) expect(sha256(await readFile(join(live, path))), path).toBe(listed);
+    // Nothing else: no copy left beside its target.
+    expect(Object.keys(await servedHashes(live)).sort()).toEqual([...Object.keys(manifest.files), 'hunch.json'].sort());
     expect(await servedHashes(published.previous.path)).toEqual(shipped);
     expect(JSON.parse(await readFile(join(live, VERSIONS_DIR, 'history.json'), 'utf8'))).toEqual({ versions: ['e6ca28397d3a', 'v2'] });
   });

@@ -2,9 +2,9 @@
  * Publishing into the model directory a shop serves, and rolling back. Every published
  * version is a complete folder under VERSIONS_DIR (the live one copied there first), and
  * VERSIONS_DIR/history.json lists them, oldest first, the live one last. Installing a version
- * replaces each of its files by a rename of a complete copy (never a half-written file), the
- * model files first and hunch.json last, then removes the files only the replaced version
- * listed. The SDK loads fixed paths (onnx/model_quantized.onnx, catalog.json, ...) and checks
+ * copies each of its files beside its target, then renames them into place (never a
+ * half-written file), the model files first and hunch.json last, then removes the files only
+ * the replaced version listed. The SDK loads fixed paths (onnx/model_quantized.onnx, catalog.json, ...) and checks
  * each against hunch.json's SHA-256: a page that read the old hunch.json just before the swap
  * and a new file just after rejects that file rather than running a mix, and its next load
  * finds the new version whole.
@@ -102,19 +102,24 @@ async function archive(live: string, manifest: HunchManifest): Promise<string> {
   return target;
 }
 
-/** Puts version folder `from` (manifest `next`) in place in `live`, which holds `current`: file by file, hunch.json last. */
+/**
+ * Puts version folder `from` (manifest `next`) in place in `live`, which holds `current`: every
+ * file copied beside its target first, then the renames alone (the moments a page could catch
+ * old and new side by side), hunch.json last.
+ */
 async function install(live: string, from: string, next: HunchManifest, current: HunchManifest): Promise<void> {
-  for (const path of filesOf(next)) {
+  const moves = filesOf(next).map((path) => {
     const target = join(live, path);
-    const temp = join(dirname(target), `.${path.split('/').pop()}.publish-${process.pid}`);
-    await mkdir(dirname(target), { recursive: true });
-    try {
+    return { path, target, temp: join(dirname(target), `.${path.split('/').pop()}.publish-${process.pid}`) };
+  });
+  try {
+    for (const { path, target, temp } of moves) {
+      await mkdir(dirname(target), { recursive: true });
       await copyFile(join(from, path), temp);
-      await rename(temp, target);
-    } catch (error) {
-      await rm(temp, { force: true });
-      throw error;
     }
+    for (const { target, temp } of moves) await rename(temp, target);
+  } finally {
+    await Promise.all(moves.map(({ temp }) => rm(temp, { force: true })));
   }
   const listed = new Set(filesOf(next));
   for (const path of filesOf(current)) if (!listed.has(path)) await rm(join(live, path), { force: true });
