@@ -6,6 +6,7 @@
  * early stopping included, so the candidate is not chosen on the data that judges it.
  */
 import { isBehaviourEvent } from '@hunch/core';
+import { SessionStarts } from '../event-corpus.js';
 import type { EventSource, ScanReport } from '../event-source.js';
 import { MIN_TRAIN_SESSIONS } from '../train-events.js';
 
@@ -64,18 +65,11 @@ function sessionsOf(source: EventSource, name: string, keep: (sessionId: string)
  */
 export async function splitHoldout(source: EventSource, share = DEFAULT_HOLDOUT_SHARE): Promise<Holdout> {
   if (!(share > 0 && share < 1)) throw new Error(`the held-out share must be between 0 and 1, got ${share}`);
-  // Session id -> [order first seen, earliest time, behaviour events].
-  const starts = new Map<string, [number, number, number]>();
+  const starts = new SessionStarts();
   let scan: ScanReport;
   try {
     scan = await source.scan((event) => {
-      if (!isBehaviourEvent(event.name)) return;
-      const start = starts.get(event.sessionId);
-      if (!start) starts.set(event.sessionId, [starts.size, event.ts, 1]);
-      else {
-        if (event.ts < start[1]) start[1] = event.ts;
-        start[2]++;
-      }
+      if (isBehaviourEvent(event.name)) starts.add(event);
     });
   } catch (error) {
     throw new Error(`cannot read ${source.name}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
@@ -87,19 +81,18 @@ export async function splitHoldout(source: EventSource, share = DEFAULT_HOLDOUT_
       `${source.name} looks corrupted: ${scan.skipped} of its ${rows} rows are not valid events (more than ${MAX_INVALID_SHARE * 100}% are refused, fewer are skipped); first: ${first}`,
     );
   }
-  const learnable = [...starts].filter(([, [, , events]]) => events >= 2);
+  const learnable = starts.byStart().filter((id) => starts.isLearnable(id));
   if (learnable.length < MIN_RETRAIN_SESSIONS) {
     throw new TooLittleData(
-      `${source.name} is too little to retrain on: ${learnable.length} sessions of 2 or more events (of ${starts.size}); retraining needs at least ${MIN_RETRAIN_SESSIONS}: ` +
+      `${source.name} is too little to retrain on: ${learnable.length} sessions of 2 or more events (of ${starts.sessions.size}); retraining needs at least ${MIN_RETRAIN_SESSIONS}: ` +
         `${MIN_HOLDOUT_SESSIONS} held out to compare the models on, ${MIN_TRAIN_SESSIONS} to train on`,
     );
   }
   const held = Math.min(holdoutCount(learnable.length, share), learnable.length - MIN_TRAIN_SESSIONS);
-  const latest = learnable.sort(([, a], [, b]) => a[1] - b[1] || a[0] - b[0]).slice(learnable.length - held);
-  const heldOut = new Set(latest.map(([id]) => id));
+  const heldOut = new Set(learnable.slice(learnable.length - held));
   return {
     scan,
-    sessions: starts.size,
+    sessions: starts.sessions.size,
     learnableSessions: learnable.length,
     heldOut,
     training: sessionsOf(source, source.name, (id) => !heldOut.has(id)),
