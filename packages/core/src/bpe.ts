@@ -50,7 +50,8 @@ export class ByteLevelBPE {
     return byteLevelWords(text).flatMap((word) => this.encodeWord(word));
   }
 
-  private encodeWord(word: string): string[] {
+  /** The BPE pieces of one pre-tokenized word (as byteLevelWords gives it). */
+  encodeWord(word: string): string[] {
     const cached = this.cache.get(word);
     if (cached) return cached;
     let parts = Array.from(word);
@@ -83,13 +84,16 @@ export class ByteLevelBPE {
 /**
  * Learns up to `maxMerges` merges from texts with their counts, most frequent pair first
  * (ties: the pair that sorts first), skipping pairs seen fewer than `minCount` times.
+ * With `after`, the words start as those merges cut them and only further merges are
+ * learned (to append to `after`: a vocabulary grown with a shop's new searches).
  */
-export function learnMerges(texts: Iterable<readonly [string, number]>, maxMerges: number, minCount = 2): Merge[] {
+export function learnMerges(texts: Iterable<readonly [string, number]>, maxMerges: number, minCount = 2, after: readonly Merge[] = []): Merge[] {
   const words = new Map<string, number>();
   for (const [text, count] of texts) {
     for (const word of byteLevelWords(text)) words.set(word, (words.get(word) ?? 0) + count);
   }
-  const split = [...words].map(([word, count]) => ({ parts: Array.from(word), count }));
+  const start = new ByteLevelBPE(after);
+  const split = [...words].map(([word, count]) => ({ parts: after.length > 0 ? [...start.encodeWord(word)] : Array.from(word), count }));
   const merges: Merge[] = [];
   while (merges.length < maxMerges) {
     const pairs = new Map<string, number>();

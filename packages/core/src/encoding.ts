@@ -24,7 +24,7 @@
  * token, and an appended "[UNK]" stands for unknown actions and items.
  */
 
-import { ByteLevelBPE, learnMerges, type Merge } from './bpe.js';
+import { ByteLevelBPE, byteAlphabet, learnMerges, type Merge } from './bpe.js';
 import { isBehaviourEvent, type HunchEvent } from './events.js';
 
 /** Bumped whenever the mapping from events to token strings changes. */
@@ -41,6 +41,8 @@ export const END_OF_TEXT_TOKEN = '<|endoftext|>';
 export const MAX_SEARCH_PIECES = 8;
 /** BPE merges learned by default: plenty for a shop's search vocabulary, small next to its items. */
 export const DEFAULT_MAX_MERGES = 1000;
+/** New search merges learned per vocabulary extension (a retraining): a shop's new words, bounded. */
+export const MAX_EXTENSION_MERGES = 200;
 
 const ITEM_PREFIX = 'item:';
 const SEARCH_PREFIX = 'q:';
@@ -201,14 +203,21 @@ export class VocabularyCounts {
 
   /**
    * `base` (a GPT-2's tokens, or an earlier Hunch vocabulary) with every token of `base`
-   * kept at its id, then [UNK] if `base` lacks it, then the new frequent actions and items.
-   * Search text keeps the base merges and text tokens: no new text tokens are learned.
+   * kept at its id, then [UNK] if `base` lacks it, then the new frequent actions, the new
+   * search pieces and the new frequent items. New search pieces: when `base` is a Hunch
+   * vocabulary with search text (its byte symbols are `q:` tokens), up to
+   * MAX_EXTENSION_MERGES merges learned from these searches on top of the base's merges,
+   * appended to them (lowest rank, so the base's pieces keep cutting text as before). A
+   * GPT-2's text keeps its own BPE: nothing is learned for it.
    */
   extend(base: { tokens: readonly string[]; merges: readonly Merge[] }, options: Pick<VocabularyOptions, 'minCount'> = {}): Vocabulary {
     const known = new Set(base.tokens);
     const { actions, items } = this.frequent(options.minCount ?? 1);
-    const added = [...(known.has(UNK_TOKEN) ? [] : [UNK_TOKEN]), ...actions, ...items].filter((token) => !known.has(token));
-    return new Vocabulary([...base.tokens, ...added], base.merges);
+    const hunchText = byteAlphabet().every((symbol) => known.has(searchWordToken(symbol)));
+    const newMerges = hunchText ? learnMerges(this.searches, MAX_EXTENSION_MERGES, 2, base.merges) : [];
+    const textTokens = newMerges.map(([a, b]) => searchWordToken(a + b));
+    const added = [...new Set([...(known.has(UNK_TOKEN) ? [] : [UNK_TOKEN]), ...actions, ...textTokens, ...items])].filter((token) => !known.has(token));
+    return new Vocabulary([...base.tokens, ...added], [...base.merges, ...newMerges]);
   }
 }
 

@@ -143,4 +143,22 @@ describe('Vocabulary extended from a GPT-2', () => {
     expect(extended.merges).toEqual(hunch.merges);
     expect(extended.textPrefix).toBe('q:');
   });
+
+  it('grows a Hunch vocabulary with new actions and the search pieces of new words, old ids and merges first', () => {
+    const hunch = buildVocabulary(events);
+    const more = new VocabularyCounts();
+    for (let i = 0; i < 3; i++) more.add({ name: 'search', params: { search_term: 'teapot' } });
+    more.add({ name: 'view_cart', params: {} });
+    more.add({ name: 'view_item', params: { item_id: 'c' } });
+    const extended = more.extend(hunch);
+    expect(extended.tokens.slice(0, hunch.tokens.length)).toEqual(hunch.tokens);
+    expect(extended.merges.slice(0, hunch.merges.length)).toEqual(hunch.merges);
+    const added = extended.tokens.slice(hunch.tokens.length);
+    expect(added[0]).toBe('<view_cart>');
+    expect(added.at(-1)).toBe('item:c');
+    // "teapot" was new: it is now one piece, and the old text still cuts as it did.
+    expect(extended.eventTokens({ name: 'search', params: { search_term: 'teapot' } })).toEqual(['<search>', 'q:teapot']);
+    expect(extended.eventTokens(events[1])).toEqual(hunch.eventTokens(events[1]));
+    expect(added.filter((token) => token.startsWith('q:')).length).toBe(extended.merges.length - hunch.merges.length);
+  });
 });

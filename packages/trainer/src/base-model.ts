@@ -1,12 +1,12 @@
 /**
  * Fine-tuning's starting point: a Hugging Face GPT-2 directory (config.json,
- * model.safetensors, tokenizer.json, as in the `gpt2` / `distilgpt2` repos) or one of
- * our own checkpoints, and the initial weights of the model with an extended vocabulary.
+ * model.safetensors, tokenizer.json, as in the `gpt2` / `distilgpt2` repos), one of
+ * our own checkpoints or a model directory `hunch export` wrote, and the initial weights of the model with an extended vocabulary.
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Merge, Vocabulary } from '@hunch/core';
+import { MANIFEST_FILE, parseManifest, type Merge, type Vocabulary } from '@hunch/core';
 import { checkWeights, parseHfConfig, readCheckpoint, readJson } from './checkpoint.js';
 import { readBpeTokenizer } from './hf-tokenizer.js';
 import { Rng } from './lib/prng.js';
@@ -59,19 +59,39 @@ async function readHfGpt2(dir: string): Promise<BaseModel> {
     throw new Error(`${tokenizerPath}: ${vocabulary.tokens.length} tokens but config.json says vocab_size ${config.vocabSize}`);
   }
   const weightsPath = join(dir, 'model.safetensors');
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(weightsPath);
-  } catch (error) {
-    throw new Error(`cannot read ${weightsPath}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-  }
-  const weights = ourNames(decodeSafetensors(bytes).tensors, weightsPath);
+  const weights = ourNames(decodeSafetensors(await readWeightsFile(weightsPath)).tensors, weightsPath);
   checkWeights(config, weights);
   return { source: dir, config, weights, vocabulary, tokenizer };
 }
 
-/** Reads a base model: one of our checkpoints (it has hunch-train.json) or a HF GPT-2. */
+/**
+ * A model directory `hunch export` wrote (the one a shop serves): its vocabulary is hunch.json's,
+ * search pieces `q:`-named as the trainer names them (its tokenizer.json names them as HF's BPE
+ * does, so it is not read: export writes a fresh one from the extended vocabulary).
+ */
+async function readHunchModel(dir: string): Promise<BaseModel> {
+  const config = parseHfConfig(await readJson(join(dir, 'config.json')), join(dir, 'config.json'));
+  const manifest = parseManifest(await readJson(join(dir, MANIFEST_FILE)));
+  if (manifest.vocabulary.length !== config.vocabSize) {
+    throw new Error(`${join(dir, MANIFEST_FILE)}: ${manifest.vocabulary.length} tokens but config.json says vocab_size ${config.vocabSize}`);
+  }
+  const weightsPath = join(dir, 'model.safetensors');
+  const weights = ourNames(decodeSafetensors(await readWeightsFile(weightsPath)).tensors, weightsPath);
+  checkWeights(config, weights);
+  return { source: dir, config, weights, vocabulary: { tokens: manifest.vocabulary, merges: manifest.merges } };
+}
+
+async function readWeightsFile(path: string): Promise<Uint8Array> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    throw new Error(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+}
+
+/** Reads a base model: one of our checkpoints (it has hunch-train.json), an exported model (hunch.json) or a HF GPT-2. */
 export async function readBaseModel(dir: string): Promise<BaseModel> {
+  if (existsSync(join(dir, MANIFEST_FILE))) return readHunchModel(dir);
   if (existsSync(join(dir, 'hunch-train.json'))) {
     const checkpoint = await readCheckpoint(dir);
     const vocabulary = { tokens: checkpoint.metadata.vocabulary, merges: (checkpoint.metadata.merges ?? []).map(([a, b]): Merge => [a, b]) };

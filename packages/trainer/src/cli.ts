@@ -1,5 +1,5 @@
 /**
- * The `hunch` command line: simulate | train | export | benchmark | eval | collect | report | policy. Argument
+ * The `hunch` command line: simulate | train | export | benchmark | eval | collect | report | policy | retrain | rollback. Argument
  * parsing and reporting only; the work lives in the modules it calls. Errors are one line on
  * stderr with a non-zero exit, so scripts and CI can rely on them.
  */
@@ -23,6 +23,10 @@ import { DEFAULT_EVENT_TRAIN_OPTIONS, DEFAULT_TRAIN_MINUTES, trainEvents } from 
 import { DEFAULT_BENCHMARK_MINUTES, runBenchmark } from './benchmark.js';
 import { runColdItemsBenchmark } from './cold-items-benchmark.js';
 import { parseTimeBudget } from './train/budget.js';
+import { DEFAULT_HOLDOUT_SHARE, MIN_HOLDOUT_SESSIONS } from './retrain/holdout.js';
+import { DEFAULT_TOLERANCE } from './retrain/decision.js';
+import { rollbackModel } from './retrain/publish.js';
+import { retrain, type RetrainReport } from './retrain/retrain.js';
 
 /** Training state is saved this often (steps) by `hunch benchmark --state`. */
 const DEFAULT_STATE_EVERY = 500;
@@ -57,6 +61,12 @@ const COMMAND_USAGE: Record<string, string> = {
   report: `  hunch report --from events.sqlite|events.ndjson|postgres://... [--experiment KEY] [--json] [--html FILE] [--control ARM]
                [--holdout SHARE (hunch-holdout's held-out share, default 0.1)] [--split KEY=arm:weight,arm:weight (repeatable)]
                [--plan SHOPPERS (per arm the experiment is planned to reach; tunes the always-valid intervals, default 5000)]`,
+  retrain: `  hunch retrain (--events events.ndjson | --from events.sqlite|postgres://...) --model LIVE_MODEL_DIR [--catalog catalog.json (default: the live model's)]
+                [--time-budget MINUTES (the whole run; default ${DEFAULT_TRAIN_MINUTES})] [--holdout-share ${DEFAULT_HOLDOUT_SHARE} (the latest sessions, at least ${MIN_HOLDOUT_SESSIONS})]
+                [--tolerance ${DEFAULT_TOLERANCE} (publish when the candidate's held-out MRR@20 >= the live model's - this)] [--seed S --workers N --epochs N --lr LR]
+                (fine-tunes the live model on the events, scores both on the same latest held-out sessions, and publishes into LIVE_MODEL_DIR,
+                hunch.json last, only when the candidate is not worse; last stdout line: the decision as JSON; exit 0 published, 2 refused)`,
+  rollback: `  hunch rollback --model LIVE_MODEL_DIR (restores the version hunch retrain replaced; last stdout line: JSON; exit 0 rolled back, 2 refused)`,
   policy: `  hunch policy --from events.sqlite|events.ndjson|postgres://... --out policy.json [--current policy.json (default: none yet, uniform exploration)]
                [--costs action=cost,... (per purchase, e.g. incentive=5)] [--epsilon E (default from the evidence: 0.1 to 0.05)] [--id ID] [--check-share 0.5] [--seed 0]
                [--reward net|revenue|conversion|add_to_cart|click (what it is learned for and checked on; default net: revenue less --costs)]
@@ -507,6 +517,70 @@ async function policyCommand(args: string[]): Promise<void> {
   log(`policy ${result.policy.id} -> ${out}`);
 }
 
+/** `hunch retrain`: its decision as the last stdout line, exit code 2 when it refuses. */
+async function retrainCommand(args: string[]): Promise<void> {
+  const flags = parse(args, ['events', 'from', 'model', 'catalog', 'time-budget', 'holdout-share', 'tolerance', 'seed', 'workers', 'epochs', 'lr']);
+  if (flags.events !== undefined && flags.from !== undefined) throw new UsageError('give either --events FILE or --from DB, not both');
+  if (!flags.events && !flags.from) throw new UsageError('--events FILE (NDJSON) or --from DB (a "hunch collect" database) is required');
+  const model = required(flags, 'model');
+  const holdoutShare = number(flags, 'holdout-share', DEFAULT_HOLDOUT_SHARE);
+  if (holdoutShare >= 1) throw new UsageError(`--holdout-share must be below 1, got ${holdoutShare}`);
+  const tolerance = flags.tolerance === undefined ? DEFAULT_TOLERANCE : Number(flags.tolerance);
+  if (!(tolerance >= 0 && Number.isFinite(tolerance))) throw new UsageError(`--tolerance must be a non-negative number, got ${JSON.stringify(flags.tolerance)}`);
+  for (const name of ['epochs', 'workers']) if (integer(flags, name, 1) < 1) throw new UsageError(`--${name} must be at least 1`);
+  const train = {
+    ...(flags.seed === undefined ? {} : { seed: integer(flags, 'seed', 1) }),
+    ...(flags.workers === undefined ? {} : { workers: integer(flags, 'workers', 1) }),
+    ...(flags.epochs === undefined ? {} : { epochs: integer(flags, 'epochs', 1) }),
+    ...(flags.lr === undefined ? {} : { lr: number(flags, 'lr', 1) }),
+  };
+  const timeBudget = timeBudgetFlag(flags, DEFAULT_TRAIN_MINUTES);
+  const epoch = process.env.SOURCE_DATE_EPOCH;
+  let result: RetrainReport;
+  try {
+    const events: EventSource & { close?(): Promise<void> } = flags.from === undefined ? ndjsonSource(required(flags, 'events')) : await openCollectedEvents(flags.from);
+    try {
+      result = await retrain(events, {
+        model,
+        ...(flags.catalog === undefined ? {} : { catalog: flags.catalog }),
+        timeBudget,
+        startedAt: 0,
+        holdoutShare,
+        tolerance,
+        train,
+        ...(epoch && /^\d+$/.test(epoch) ? { createdAt: new Date(Number(epoch) * 1000).toISOString() } : {}),
+        log,
+      });
+    } finally {
+      await events.close?.();
+    }
+  } catch (error) {
+    // No model to read, no database to open: refused all the same, in the same shape.
+    const reason = (error as Error).message.split('\n')[0]!;
+    result = { decision: 'refused', reason, metrics: null, counts: null, versions: { live: null, published: null, previous: null }, paths: { model, published: null, previous: null } };
+  }
+  decisionLine('retrain', result);
+}
+
+/** `hunch rollback`: the version before the live one, restored; JSON last, exit code 2 when there is none to restore. */
+async function rollbackCommand(args: string[]): Promise<void> {
+  const flags = parse(args, ['model']);
+  const model = required(flags, 'model');
+  try {
+    const rolled = await rollbackModel(model);
+    decisionLine('rollback', { decision: 'rolled-back', reason: `restored version ${rolled.to}, replacing ${rolled.from}`, versions: { live: rolled.to, removed: rolled.from }, paths: { model, restored: rolled.path } });
+  } catch (error) {
+    decisionLine('rollback', { decision: 'refused', reason: (error as Error).message.split('\n')[0]!, versions: null, paths: { model } });
+  }
+}
+
+/** A decision: why on stderr (one line), the whole as JSON on the last stdout line; exit code 2 when refused. */
+function decisionLine<T extends { decision: string; reason: string }>(command: string, result: T): void {
+  console.error(`hunch ${command}: ${result.decision}: ${result.reason}`);
+  console.log(JSON.stringify(result));
+  if (result.decision === 'refused') process.exitCode = 2;
+}
+
 const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
   simulate: simulateCommand,
   train: trainCommand,
@@ -516,10 +590,12 @@ const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
   collect: collectCommand,
   report: reportCommand,
   policy: policyCommand,
+  retrain: retrainCommand,
+  rollback: rollbackCommand,
 };
 
 /** Commands that compute with TensorFlow.js: they name the backend on stderr when they start it. */
-const TFJS_COMMANDS = new Set(['train', 'benchmark', 'eval']);
+const TFJS_COMMANDS = new Set(['train', 'benchmark', 'eval', 'retrain']);
 
 /** `--help` or `-h` anywhere before a `--`: the command's usage instead of running it. */
 const asksHelp = (args: string[]): boolean => {

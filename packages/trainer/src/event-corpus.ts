@@ -7,7 +7,7 @@
  * Sessions are then put in time order, cut into [BOS]-first windows of the context, and
  * the latest sessions (by start time) are held out for validation.
  */
-import { isBehaviourEvent, VocabularyCounts, type Merge, type Vocabulary } from '@hunch/core';
+import { isBehaviourEvent, VocabularyCounts, type HunchEvent, type Merge, type Vocabulary } from '@hunch/core';
 import { ndjsonSource, type EventSource, type ScanReport } from './event-source.js';
 
 export interface CorpusOptions {
@@ -17,6 +17,8 @@ export interface CorpusOptions {
   validationShare: number;
   /** Vocabulary to extend (fine-tuning) instead of building a fresh one. */
   base?: { tokens: readonly string[]; merges: readonly Merge[] };
+  /** Vocabulary to encode with as it is (evaluating a model on new events: what it does not know is [UNK]). */
+  vocabulary?: Vocabulary;
 }
 
 export interface EventCorpus extends Omit<ScanReport, 'events'> {
@@ -31,6 +33,31 @@ export interface EventCorpus extends Omit<ScanReport, 'events'> {
   /** Sessions of 2 or more events: those where a next event follows one to learn it from. */
   learnableSessions: number;
   validationSessions: number;
+}
+
+/** Each session's order of first appearance, earliest event time and event count, as the events stream past. */
+export class SessionStarts {
+  /** Session id -> [order of first appearance, earliest event time, events]. */
+  readonly sessions = new Map<string, [number, number, number]>();
+
+  add(event: Pick<HunchEvent, 'sessionId' | 'ts'>): void {
+    const start = this.sessions.get(event.sessionId);
+    if (!start) this.sessions.set(event.sessionId, [this.sessions.size, event.ts, 1]);
+    else {
+      if (event.ts < start[1]) start[1] = event.ts;
+      start[2]++;
+    }
+  }
+
+  /** Session ids by start time, earliest first (ties: first seen first). */
+  byStart(): string[] {
+    return [...this.sessions].sort(([, a], [, b]) => a[1] - b[1] || a[0] - b[0]).map(([id]) => id);
+  }
+
+  /** Sessions of 2 or more events: those where a next event follows one to learn it from. */
+  isLearnable(id: string): boolean {
+    return (this.sessions.get(id)?.[2] ?? 0) >= 2;
+  }
 }
 
 /** One session's tokens with the time of the event each came from, in file order. */
@@ -83,8 +110,7 @@ export async function readEventCorpus(input: string | EventSource, options: Corp
   const counts = new VocabularyCounts();
   const itemCounts: Record<string, number> = {};
   const count = (id: string) => (itemCounts[id] = (itemCounts[id] ?? 0) + 1);
-  // Session id -> [order of first appearance, earliest event time, events].
-  const starts = new Map<string, [number, number, number]>();
+  const starts = new SessionStarts();
   let report: ScanReport;
   try {
     report = await source.scan((event) => {
@@ -92,18 +118,13 @@ export async function readEventCorpus(input: string | EventSource, options: Corp
       counts.add(event);
       if (event.params.item_id !== undefined) count(event.params.item_id);
       if (event.name === 'purchase') for (const item of event.params.items ?? []) count(item.item_id);
-      const start = starts.get(event.sessionId);
-      if (!start) starts.set(event.sessionId, [starts.size, event.ts, 1]);
-      else {
-        if (event.ts < start[1]) start[1] = event.ts;
-        start[2]++;
-      }
+      starts.add(event);
     });
   } catch (error) {
     throw new Error(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
   if (report.events === 0) throw new Error(`${path} holds no valid events`);
-  const vocabulary = options.base ? counts.extend(options.base) : counts.build();
+  const vocabulary = options.vocabulary ?? (options.base ? counts.extend(options.base) : counts.build());
 
   const buffers = new Map<string, SessionTokens>();
   const second = await source.scan((event) => {
@@ -114,7 +135,7 @@ export async function readEventCorpus(input: string | EventSource, options: Corp
   if (second.events !== report.events) throw new Error(`${path} changed while it was being read`);
 
   // The latest sessions by start time (ties: later in the file) are the validation set.
-  const byStart = [...starts].sort(([, a], [, b]) => a[1] - b[1] || a[0] - b[0]).map(([id]) => id);
+  const byStart = starts.byStart();
   const held = options.validationShare > 0 ? Math.floor(byStart.length * options.validationShare) : 0;
   const heldOut = new Set(byStart.slice(byStart.length - held));
   const train: Int32Array[] = [];
@@ -129,8 +150,8 @@ export async function readEventCorpus(input: string | EventSource, options: Corp
     validation,
     itemCounts,
     events: report.events,
-    sessions: starts.size,
-    learnableSessions: [...starts.values()].filter(([, , events]) => events >= 2).length,
+    sessions: starts.sessions.size,
+    learnableSessions: byStart.filter((id) => starts.isLearnable(id)).length,
     validationSessions: held,
     skipped: report.skipped,
     skippedLines: report.skippedLines,

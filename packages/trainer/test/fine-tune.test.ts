@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Vocabulary, type HunchEvent } from '@hunch/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useWasmBackend } from '../src/backend.js';
@@ -56,6 +57,20 @@ describe('reading a Hugging Face GPT-2 directory', () => {
     tensors.get('lm_head.weight')!.data[3]! += 1;
     await writeFile(path, encodeSafetensors(tensors));
     await expect(readBaseModel(withHead.dir)).rejects.toThrow(/lm_head.weight differs/);
+  });
+});
+
+describe('reading a published model directory (hunch export)', () => {
+  it('takes its vocabulary and merges from hunch.json, its weights checked against config.json', async () => {
+    const dir = fileURLToPath(new URL('../../../models/demo', import.meta.url));
+    const published = await readBaseModel(dir);
+    const manifest = JSON.parse(await readFile(join(dir, 'hunch.json'), 'utf8')) as { vocabulary: string[]; merges: Array<[string, string]> };
+    expect(published.vocabulary.tokens).toEqual(manifest.vocabulary);
+    expect(published.vocabulary.merges).toEqual(manifest.merges);
+    expect(published.config.vocabSize).toBe(manifest.vocabulary.length);
+    expect(published.weights.get('transformer.wte.weight')!.shape).toEqual([manifest.vocabulary.length, published.config.nEmbd]);
+    // Its tokenizer.json is rebuilt from the grown vocabulary on export, not extended.
+    expect(published.tokenizer).toBeUndefined();
   });
 });
 
