@@ -6,27 +6,94 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ndjsonSource } from '../src/event-source.js';
 import type { HeldOutScore } from '../src/retrain/compare.js';
 import { decide } from '../src/retrain/decision.js';
+import { Rng } from '../src/lib/prng.js';
 import { CorruptedEvents, MIN_RETRAIN_SESSIONS, splitHoldout, TooLittleData } from '../src/retrain/holdout.js';
 
-const score = (mrr: number, examples = 300): HeldOutScore => ({ 'HR@20': 0.5, 'MRR@20': mrr, examples, unknownTargets: 0 });
+/** A held-out score from per-session Σ 1/rank (one example per session unless `examples` says more). */
+function scored(bySession: number[], examples = bySession.length): HeldOutScore {
+  const reciprocalBySession = Float64Array.from(bySession);
+  const mrr = bySession.reduce((a, b) => a + b, 0) / examples;
+  return { 'HR@20': 0.5, 'MRR@20': mrr, examples, unknownTargets: 0, reciprocalBySession };
+}
+/** `sessions` sessions alternating between mrr ± spread (from + or - as `phase` says): mean mrr, with session-to-session noise. */
+const noisy = (mrr: number, sessions = 300, spread = 0.2, phase = 0) => scored(Array.from({ length: sessions }, (_, s) => mrr + ((s + phase) % 2 ? spread : -spread)));
+
+/**
+ * Held-out sessions of 1 to 4 examples; each example's 1/rank is 1, 1/2, ..., 1/20 or 0 (a
+ * miss), the model's quality being the chance of a hit. Two models scored on the same sessions.
+ */
+function simulatePair(rng: Rng, sessions: number, liveHit: number, candidateHit: number): [HeldOutScore, HeldOutScore] {
+  const draw = (hit: number) => (rng.next() < hit ? 1 / (1 + rng.int(20)) : 0);
+  const live: number[] = [];
+  const candidate: number[] = [];
+  let examples = 0;
+  for (let s = 0; s < sessions; s++) {
+    const n = 1 + rng.int(4);
+    examples += n;
+    let [l, c] = [0, 0];
+    for (let j = 0; j < n; j++) {
+      // The same example is easy or hard for both models: their errors are correlated, as on real data.
+      const easy = rng.next() < 0.5;
+      l += draw(easy ? liveHit * 1.5 : liveHit * 0.5);
+      c += draw(easy ? candidateHit * 1.5 : candidateHit * 0.5);
+    }
+    live.push(l);
+    candidate.push(c);
+  }
+  return [scored(candidate, examples), scored(live, examples)];
+}
 
 describe('decide', () => {
-  it('publishes a candidate at least as good as the live model less the tolerance, and only then', () => {
-    expect(decide(score(0.3), score(0.3), 0.005).publish).toBe(true);
-    expect(decide(score(0.296), score(0.3), 0.005).publish).toBe(true);
-    const worse = decide(score(0.29), score(0.3), 0.005);
-    expect(worse).toEqual({ publish: false, reason: 'candidate is worse: MRR@20 0.2900 < live 0.3000 - tolerance 0.005 on the same 300 held-out examples' });
-    expect(decide(score(0.299), score(0.3), 0).publish).toBe(false);
+  it('refuses a candidate worse than the live model by more than the tolerance, however noisy', () => {
+    // The candidate's session-to-session noise is opposite to the live model's: no significant difference.
+    expect(decide(noisy(0.3, 300, 0.2, 1), noisy(0.3), 0.005).publish).toBe(true);
+    expect(decide(noisy(0.296, 300, 0.2, 1), noisy(0.3), 0.005).publish).toBe(true);
+    const worse = decide(noisy(0.29, 300, 0.2, 1), noisy(0.3), 0.005);
+    expect(worse.publish).toBe(false);
+    expect(worse.reason).toBe('candidate is worse: MRR@20 0.2900 < live 0.3000 - tolerance 0.005 on the same 300 held-out examples (300 sessions)');
+    expect(decide(noisy(0.299, 300, 0.2, 1), noisy(0.3), 0).publish).toBe(false);
+  });
+
+  it('refuses a candidate within the tolerance that is significantly worse on every session', () => {
+    const live = noisy(0.3, 2000);
+    const candidate = scored(Array.from(live.reciprocalBySession, (r) => r - 0.003));
+    const decision = decide(candidate, live, 0.005);
+    expect(decision.publish).toBe(false);
+    expect(decision.reason).toMatch(/^candidate is significantly worse: MRR@20 0\.2970 against live 0\.3000, difference -0\.0030/);
+    expect(decision.paired!.upper).toBeLessThan(0);
+    // The same mean difference on independent noise is not significant: published.
+    expect(decide(noisy(0.297, 2000, 0.2, 1), live, 0.005).publish).toBe(true);
+  });
+
+  it('on simulated shops, refuses equal models at about the test size and a small real regression nearly always', () => {
+    const rng = new Rng(7);
+    const run = (trials: number, sessions: number, liveHit: number, candidateHit: number) => {
+      const reasons = Array.from({ length: trials }, () => decide(...simulatePair(rng, sessions, liveHit, candidateHit), 0.005));
+      return {
+        refused: reasons.filter((d) => !d.publish).length / trials,
+        bySignificance: reasons.filter((d) => d.reason.startsWith('candidate is significantly worse')).length / trials,
+      };
+    };
+    // Equal models on 5,000 sessions: the one-sided 97.5% bound refuses ~2.5% (binomial sd over 1,000 trials ~0.5%).
+    const equal = run(1000, 5000, 0.4, 0.4);
+    expect(equal.refused).toBeGreaterThan(0.01);
+    expect(equal.refused).toBeLessThan(0.045);
+    // A candidate hitting 0.38 where the live model hits 0.4 (MRR@20 ~0.0035 lower, inside the tolerance) on 20,000 sessions:
+    // the tolerance alone would publish it nearly always; the paired interval refuses it.
+    const regression = run(100, 20000, 0.4, 0.38);
+    expect(regression.refused).toBeGreaterThan(0.85);
+    expect(regression.bySignificance).toBeGreaterThan(0.7);
   });
 
   it('refuses with nothing to compare on, and a candidate that scored NaN', () => {
-    expect(decide(score(0, 0), score(0, 0)).publish).toBe(false);
-    expect(decide(score(Number.NaN), score(0.3))).toEqual({ publish: false, reason: "the candidate's MRR@20 is NaN" });
+    expect(decide(scored([], 0), scored([], 0)).publish).toBe(false);
+    expect(decide({ ...noisy(0.3), 'MRR@20': Number.NaN }, noisy(0.3))).toEqual({ publish: false, reason: "the candidate's MRR@20 is NaN" });
   });
 
   it('throws on scores of different examples and on a bad tolerance', () => {
-    expect(() => decide(score(0.3, 299), score(0.3, 300))).toThrow(/different examples/);
-    expect(() => decide(score(0.3), score(0.3), -1)).toThrow(/tolerance/);
+    expect(() => decide(scored([0.3], 2), scored([0.3], 1))).toThrow(/different examples/);
+    expect(() => decide(noisy(0.3), noisy(0.3, 302))).toThrow(/different examples/);
+    expect(() => decide(noisy(0.3), noisy(0.3), -1)).toThrow(/tolerance/);
   });
 });
 

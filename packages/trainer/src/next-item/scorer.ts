@@ -20,6 +20,8 @@ export interface EvalOptions {
   lastOnly?: boolean;
   /** Mask the sequence's own earlier items (they never outrank the target). */
   excludeSeen?: boolean;
+  /** Called with every example's sequence index and 1-based rank (per-session metrics: paired comparisons). */
+  onRank?: (sequence: number, rank: number) => void;
 }
 
 /** Scores and ranks every item after token prefixes. Holds the weights as tensors; call dispose() when done. */
@@ -207,8 +209,8 @@ export class NextItemScorer {
     const batchRows = options.batchRows ?? 512;
     const P = this.config.nPositions;
     // Work units: a row of tokens, positions in it, and the targets there.
-    const units: Array<{ row: number[]; positions: number[]; targets: number[] }> = [];
-    for (const s of sessions) {
+    const units: Array<{ row: number[]; positions: number[]; targets: number[]; sequence: number }> = [];
+    for (const [sequence, s] of sessions.entries()) {
       const seq = Array.from(s);
       const head = seq.slice(0, P);
       const positions: number[] = [];
@@ -220,9 +222,9 @@ export class NextItemScorer {
           targets.push(seq[t + 1]!);
         }
       }
-      if (positions.length) units.push({ row: head, positions, targets });
+      if (positions.length) units.push({ row: head, positions, targets, sequence });
       for (let t = Math.max(P, from); t < seq.length - 1; t++) {
-        if (this.isItem[seq[t + 1]!]) units.push({ row: seq.slice(t + 1 - P, t + 1), positions: [P - 1], targets: [seq[t + 1]!] });
+        if (this.isItem[seq[t + 1]!]) units.push({ row: seq.slice(t + 1 - P, t + 1), positions: [P - 1], targets: [seq[t + 1]!], sequence });
       }
     }
     // Similar lengths together: less padding.
@@ -240,6 +242,10 @@ export class NextItemScorer {
       const targets = chunk.flatMap((u) => u.targets);
       const ranks = this.rankTargets(chunk.map((u) => u.row), chunk.map((u) => u.positions), targets, options.excludeSeen);
       for (const rank of ranks) metrics.add(rank + 1);
+      if (options.onRank) {
+        let r = 0;
+        for (const unit of chunk) for (let j = 0; j < unit.targets.length; j++) options.onRank(unit.sequence, ranks[r++]! + 1);
+      }
     }
     return metrics.at(k);
   }

@@ -20,6 +20,8 @@ export interface HeldOutScore {
   examples: number;
   /** Of them, targets the model has no token for: misses. */
   unknownTargets: number;
+  /** Per held-out session (in the order given), Σ 1/rank over its examples ranked in the top 20: for the paired comparison. */
+  reciprocalBySession: Float64Array;
 }
 
 /** First scored position: after [BOS] and one token, as trainSequences validates. */
@@ -38,12 +40,16 @@ export async function scoreOnHeldOut(model: { config: GPT2Config; weights: Tenso
   });
   const isItem = Uint8Array.from(tokens.slice(0, size), (token) => (isItemToken(token) ? 1 : 0));
   const scorer = new NextItemScorer(model.config, model.weights, isItem);
+  const reciprocalBySession = new Float64Array(sequences.length);
+  const onRank = (session: number, rank: number) => {
+    if (rank <= 20) reciprocalBySession[session]! += 1 / rank;
+  };
   let scored: RankMetrics;
   try {
-    scored = scorer.evaluate(known, { k: 20, minPosition: MIN_POSITION });
+    scored = scorer.evaluate(known, { k: 20, minPosition: MIN_POSITION, onRank });
   } finally {
     scorer.dispose();
   }
   const all = mergeMetrics([scored, { hit: 0, mrr: 0, ndcg: 0, examples: unknownTargets }]);
-  return { 'HR@20': all.examples ? all.hit : 0, 'MRR@20': all.examples ? all.mrr : 0, examples: all.examples, unknownTargets };
+  return { 'HR@20': all.examples ? all.hit : 0, 'MRR@20': all.examples ? all.mrr : 0, examples: all.examples, unknownTargets, reciprocalBySession };
 }

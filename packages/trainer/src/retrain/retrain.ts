@@ -17,7 +17,7 @@ import type { EventSource } from '../event-source.js';
 import { exportModel } from '../export.js';
 import { DEFAULT_EVENT_TRAIN_OPTIONS, trainEvents, type EventTrainOptions } from '../train-events.js';
 import { scoreOnHeldOut, type HeldOutScore } from './compare.js';
-import { decide, DEFAULT_TOLERANCE } from './decision.js';
+import { decide, DEFAULT_TOLERANCE, type PairedDifference } from './decision.js';
 import { splitHoldout, DEFAULT_HOLDOUT_SHARE } from './holdout.js';
 import { publishModel, readManifestAt } from './publish.js';
 
@@ -39,11 +39,16 @@ export interface RetrainOptions {
   log: (line: string) => void;
 }
 
+/** A held-out score as printed: without the per-session sums. */
+export type ReportedScore = Omit<HeldOutScore, 'reciprocalBySession'>;
+const reported = ({ reciprocalBySession: _, ...score }: HeldOutScore): ReportedScore => score;
+
 /** What `hunch retrain` prints as its last line. */
 export interface RetrainReport {
   decision: 'published' | 'refused';
   reason: string;
-  metrics: { candidate: HeldOutScore; live: HeldOutScore } | null;
+  /** Both models' held-out scores, and the paired difference the decision read. */
+  metrics: { candidate: ReportedScore; live: ReportedScore; paired?: PairedDifference } | null;
   counts: {
     events: number;
     invalidRows: number;
@@ -125,8 +130,8 @@ async function retrainFrom(
       newItems: vocabulary.items().filter(({ tokenId }) => tokenId >= liveSize).length,
       trainingSteps: trained.steps,
     };
-    const metrics = { candidate, live: current };
     const decision = decide(candidate, current, options.tolerance ?? DEFAULT_TOLERANCE);
+    const metrics = { candidate: reported(candidate), live: reported(current), ...(decision.paired ? { paired: decision.paired } : {}) };
     log(`held-out MRR@20: candidate ${candidate['MRR@20'].toFixed(4)}, live ${current['MRR@20'].toFixed(4)} (${candidate.examples} examples): ${decision.reason}`);
     if (!decision.publish) return refused(decision.reason, { metrics, counts });
 
