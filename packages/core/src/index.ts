@@ -46,6 +46,9 @@ export {
   ONNX_VARIANT_FILES,
   ONNX_VARIANTS,
   POSITION_TABLE,
+  PQ_CENTROIDS,
+  pqCodebooks,
+  pqCodes,
   REPEAT_BIAS,
   REPEAT_WEIGHT,
 } from './model-contract.js';

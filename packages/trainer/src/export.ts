@@ -28,7 +28,7 @@ export interface ExportOptions {
   out: string;
   /** ISO time for hunch.json's createdAt (default: now). */
   createdAt?: string;
-  /** ONNX variants to write (default all: fp32, int8, q4). */
+  /** ONNX variants to write (default DEFAULT_QUANT: fp32, int8, q4; pq only when asked for). */
   quant?: readonly OnnxVariant[];
   /** A strategy policy (`hunch policy --out`): validated, copied to POLICY_FILE and named by hunch.json's `policy`. */
   policy?: string;
@@ -164,6 +164,9 @@ function checkExportable(checkpoint: Checkpoint, where: string): HeadOptions {
   return heads;
 }
 
+/** What an export writes unless --quant says: pq trains codebooks (seconds to minutes), so only when asked for. */
+export const DEFAULT_QUANT: readonly OnnxVariant[] = ONNX_VARIANTS.filter((variant) => variant !== 'pq');
+
 /** The --quant list: known variants, no repeats, at least one. */
 export function parseQuant(list: string): OnnxVariant[] {
   const names = list.split(',').map((name) => name.trim()).filter(Boolean);
@@ -175,7 +178,7 @@ export function parseQuant(list: string): OnnxVariant[] {
 
 export async function exportModel(options: ExportOptions): Promise<ExportManifest> {
   // Read and check everything before touching the output directory.
-  const quant = options.quant ? parseQuant(options.quant.join(',')) : ONNX_VARIANTS;
+  const quant = options.quant ? parseQuant(options.quant.join(',')) : DEFAULT_QUANT;
   await checkConfigFields(options.checkpoint);
   const checkpoint = await readCheckpoint(options.checkpoint);
   const heads = checkExportable(checkpoint, options.checkpoint);

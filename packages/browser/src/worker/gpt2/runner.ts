@@ -5,7 +5,7 @@
  * session to create: a cold start reads one 3 MB file from the Cache API.
  */
 import type { HunchManifest } from '@hunch/core';
-import { ItemScorer } from '../item-head/scorer.js';
+import { tableScorer } from '../item-head/item-table.js';
 import { keepOnlyModel, verifiedModelFile } from '../model-files.js';
 import type { ModelCache, ModelRunner, RunnerStep } from '../runner.js';
 import type { DtypeChoice } from '../variant.js';
@@ -27,7 +27,7 @@ class OwnCache implements ModelCache {
  */
 export async function loadGpt2Runner(modelUrl: string, manifest: HunchManifest, variant: DtypeChoice): Promise<ModelRunner | undefined> {
   const heads = manifest.onnx?.cache.heads;
-  if (variant.dtype !== 'q8' || heads === undefined) return undefined;
+  if ((variant.dtype !== 'q8' && variant.dtype !== 'pq') || heads === undefined) return undefined;
   const entry = Object.hasOwn(manifest.files, variant.file) ? manifest.files[variant.file] : undefined;
   if (!entry) throw new Error(`model file ${variant.file} is not listed in hunch.json`);
   const bytes = new Uint8Array(await verifiedModelFile(modelUrl, variant.file, entry));
@@ -37,7 +37,7 @@ export async function loadGpt2Runner(modelUrl: string, manifest: HunchManifest, 
   } catch {
     return undefined; // bytes it cannot read: onnxruntime says what is wrong with them
   }
-  const scorer = weights && ItemScorer.create({ query: 'query', rows: weights.vocabulary, width: weights.width, table: weights.table, scales: weights.tableScales, bias: weights.itemBias });
+  const scorer = weights && tableScorer(weights.items, weights.itemBias);
   const model = weights && Gpt2.create(weights);
   if (!weights || !scorer || !model) return undefined;
   // As onnxruntime's load: the repeat bonus is added where hunch.json asks for it, and must be there.
@@ -48,7 +48,7 @@ export async function loadGpt2Runner(modelUrl: string, manifest: HunchManifest, 
 
   return {
     engine: 'hunch-gpt2',
-    itemScoring: 'int8-simd',
+    itemScoring: scorer.itemScoring,
     scoredTokens: weights.vocabulary,
     async step(newTokens, contextLength, past, into): Promise<RunnerStep> {
       const cache = past ? (past as OwnCache).cache : model.newCache();
