@@ -27,6 +27,18 @@ export type { VocabularyOptions } from './encoding.js';
 
 export { CATALOG_FILE, catalogJson, indexCatalog, parseCatalog } from './catalog.js';
 export type { CatalogIndex, CatalogItem, ShopCatalog } from './catalog.js';
+export {
+  CATALOG_INDEX_FILE,
+  CATALOG_INDEX_POPULAR,
+  CATALOG_SHARD_BYTES,
+  CATALOG_SHARD_THRESHOLD,
+  CATALOG_SHARDS_FORMAT,
+  CATALOG_SHARDS_FORMAT_VERSION,
+  catalogShardFile,
+  catalogShardOf,
+  parseCatalogShardsIndex,
+} from './catalog-shards.js';
+export type { CatalogShardsIndex } from './catalog-shards.js';
 export { MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, parseManifest } from './manifest.js';
 export type { HunchManifest, ModelFileEntry, OnnxManifest } from './manifest.js';
 export {

@@ -2,8 +2,9 @@
  * Export: a training checkpoint -> the model directory the browser SDK loads, in the
  * Hugging Face GPT-2 layout (config, tokenizer, safetensors, and the ONNX graphs with a
  * KV cache: onnx/model.onnx fp32, onnx/model_quantized.onnx int8, onnx/model_q4.onnx
- * 4-bit; each takes num_logits_to_keep, so a recommendation computes the LM head for the
- * last position only) plus catalog.json (the products it can show), the strategy policy when one
+ * 4-bit, and with --quant pq onnx/model_pq.onnx, the product-quantized item table; each takes
+ * num_logits_to_keep, so a recommendation computes the LM head for the last position only)
+ * plus catalog.json (the products it can show; a big shop's as shards, catalog-files.ts), the strategy policy when one
  * is given (policy.json, from `hunch policy`), the session purchase model when training fitted one
  * (purchase.json, core's intent/session-purchase.ts) and hunch.json, which lists each file with its hash.
  * Everything is built in memory and checked first, then written to a temporary sibling and
@@ -12,8 +13,9 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { catalogJson, CATALOG_FILE, COSINE_SCALE, ENCODING_VERSION, ITEM_BIAS, MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, ONNX_VARIANT_FILES, ONNX_VARIANTS, REPEAT_BIAS, REPEAT_WEIGHT, validatePolicy, validateSessionPurchaseModel, Vocabulary, type HunchManifest, type OnnxManifest, type OnnxVariant } from '@hunch/core';
+import { COSINE_SCALE, ENCODING_VERSION, ITEM_BIAS, MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, ONNX_VARIANT_FILES, ONNX_VARIANTS, REPEAT_BIAS, REPEAT_WEIGHT, validatePolicy, validateSessionPurchaseModel, Vocabulary, type HunchManifest, type OnnxManifest, type OnnxVariant } from '@hunch/core';
 import { readCatalog } from './catalog.js';
+import { catalogFiles, type CatalogLayout } from './catalog-files.js';
 import { hfConfig, readCheckpoint, readJson, type Checkpoint, type LoadedCheckpoint } from './checkpoint.js';
 import { writeDirAtomic } from './lib/fs-atomic.js';
 import { tokenizerConfig, tokenizerJson } from './hf-tokenizer.js';
@@ -32,6 +34,8 @@ export interface ExportOptions {
   quant?: readonly OnnxVariant[];
   /** A strategy policy (`hunch policy --out`): validated, copied to POLICY_FILE and named by hunch.json's `policy`. */
   policy?: string;
+  /** When the catalog is sharded, and how finely (catalog-files.ts; default: shards past 2 MiB of catalog.json). */
+  catalogLayout?: CatalogLayout;
 }
 
 /** Where the policy goes in the model directory (hunch.json's `policy`, listed in its `files`). */
@@ -73,11 +77,11 @@ const manifestJson = (manifest: object) =>
   new TextEncoder().encode(`{\n${Object.entries(manifest).filter(([, value]) => value !== undefined).map(([key, value]) => `  ${JSON.stringify(key)}: ${JSON.stringify(value)}`).join(',\n')}\n}\n`);
 
 /** The model directory's files, path -> bytes (hunch.json excluded). */
-function modelFiles(checkpoint: LoadedCheckpoint, vocabulary: Vocabulary, catalog: Uint8Array, quant: readonly OnnxVariant[]): Map<string, Uint8Array> {
+function modelFiles(checkpoint: LoadedCheckpoint, vocabulary: Vocabulary, catalog: ReadonlyMap<string, Uint8Array>, quant: readonly OnnxVariant[]): Map<string, Uint8Array> {
   const { config } = checkpoint;
   const { bos, pad } = vocabulary;
   return new Map([
-    [CATALOG_FILE, catalog],
+    ...catalog,
     // The graphs take and return the KV cache.
     ['config.json', json({ ...hfConfig(config, vocabulary), use_cache: true })],
     ['generation_config.json', json({ bos_token_id: bos, eos_token_id: bos, pad_token_id: pad, use_cache: true })],
@@ -194,7 +198,7 @@ export async function exportModel(options: ExportOptions): Promise<ExportManifes
   // Only items the SDK can both score and display; most events first, ties by id.
   const popular = [...inCatalog].sort((a, b) => (counts[b] ?? 0) - (counts[a] ?? 0) || (a < b ? -1 : a > b ? 1 : 0));
 
-  const catalog = new TextEncoder().encode(catalogJson({ popular, products: shown }));
+  const catalog = catalogFiles(popular, shown, options.catalogLayout);
   const files = modelFiles(checkpoint, vocabulary, catalog, quant);
   if (policy) files.set(POLICY_FILE, policy);
   if (purchase) files.set(PURCHASE_FILE, json(purchase.model));
