@@ -215,7 +215,8 @@ const CASES: Array<{ backend: 'webgpu' | 'wasm'; dtype: Dtype; requested: Dtype 
   { backend: 'wasm', dtype: 'q4', requested: 'q4', models: ['demo'], viaTag: true },
   { backend: 'webgpu', dtype: 'q4', requested: undefined, models: MODELS },
   { backend: 'webgpu', dtype: 'fp32', requested: 'fp32', models: ['demo'] },
-  // pq: the worker's own GPT-2 and ADC kernel on WASM, onnxruntime-web's graph (the fp32 file's place) on WebGPU.
+  // pq: the worker's own GPT-2 and ADC kernel on WASM; on WebGPU onnxruntime-web's graph (the fp32 file's place): SwiftShader is a
+  // software adapter, on which the worker does not score items in its compute shader (pq-webgpu.ts, checked in pq-webgpu.test.ts).
   { backend: 'wasm', dtype: 'pq', requested: 'pq', models: MODELS },
   { backend: 'webgpu', dtype: 'pq', requested: 'pq', models: ['demo'] },
 ];

@@ -18,8 +18,11 @@ export type BackendPreference = 'auto' | Backend;
  * product-quantized item table (onnx/model_pq.onnx), is Hunch's own.
  */
 export type ModelDtype = 'fp32' | 'q8' | 'q4' | 'pq';
-/** 'pq-simd': the worker's asymmetric-distance kernel over the product-quantized table (item-head/pq-scorer.ts). */
-export type ItemScoring = 'graph' | 'int8-simd' | 'pq-simd';
+/**
+ * 'pq-simd': the worker's asymmetric-distance kernel over the product-quantized table
+ * (item-head/pq-scorer.ts); 'pq-webgpu': the same sums in a WebGPU compute shader (pq-webgpu.ts).
+ */
+export type ItemScoring = 'graph' | 'int8-simd' | 'pq-simd' | 'pq-webgpu';
 /**
  * What runs the model: 'hunch-gpt2', the worker's own GPT-2 over the int8 file's weights
  * (WASM with a Hunch int8 export: no runtime to start); 'onnxruntime-web', the ONNX graph

@@ -6,6 +6,7 @@
 import { PQ_CENTROIDS } from '@hunch/core';
 import { ItemScorer } from './scorer.js';
 import { PqScorer } from './pq-scorer.js';
+import { WebGpuPqScorer } from './pq-webgpu.js';
 import type { ItemScoring } from '../protocol.js';
 
 export type ItemTable =
@@ -29,7 +30,19 @@ export function embedItem(table: ItemTable, token: number, into: Float32Array): 
 
 export interface TableScorer {
   itemScoring: ItemScoring;
-  score(query: Float32Array, into: Float32Array): void;
+  score(query: Float32Array, into: Float32Array): void | Promise<void>;
+  dispose?(): void;
+}
+
+/**
+ * The pq table scored on a real (not software) WebGPU adapter (pq-webgpu.ts), or undefined:
+ * no adapter, a software one, an int8 table (onnxruntime's WebGPU runs those).
+ */
+export async function webgpuTableScorer(table: ItemTable, bias: Float32Array | undefined): Promise<TableScorer | undefined> {
+  if (table.kind !== 'pq') return undefined;
+  const { rows, width, subspaces, codes, codebooks } = table;
+  const scorer = await WebGpuPqScorer.create({ rows, width, subspaces, codes, codebooks, bias }).catch(() => undefined);
+  return scorer && { itemScoring: 'pq-webgpu', score: (query, into) => scorer.score(query, into), dispose: () => scorer.dispose() };
 }
 
 /** The SIMD scorer for the table (plus `bias`), or undefined where WebAssembly SIMD is missing. */
