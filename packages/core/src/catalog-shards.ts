@@ -14,7 +14,7 @@ export const CATALOG_SHARDS_FORMAT_VERSION = 1;
 /** Above this size (bytes of catalog.json) the exporter writes shards. */
 export const CATALOG_SHARD_THRESHOLD = 2 * 1024 * 1024;
 /** About this many bytes per shard. */
-export const CATALOG_SHARD_BYTES = 128 * 1024;
+export const CATALOG_SHARD_BYTES = 32 * 1024;
 /** Popular ids the index keeps: what the page shows without a model, page by page. */
 export const CATALOG_INDEX_POPULAR = 1000;
 
