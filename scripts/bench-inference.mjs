@@ -37,7 +37,7 @@ import { CHROMIUM_PATH } from './lib/chromium.mjs';
 import { launchChromiumProfile } from './lib/chromium-profile.mjs';
 import { BENCH_PAGE, coldStart, scriptedSession, steadyState } from './lib/inference-page.mjs';
 import { startStaticServer } from './lib/static-server.mjs';
-import { writeGeneratedModel } from './lib/generated-model.mjs';
+import { uniforms, writeGeneratedModel } from './lib/generated-model.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cli = join(root, 'packages', 'trainer', 'dist', 'cli.js');
@@ -162,14 +162,7 @@ function rendererRss() {
 
 /** A deterministic shopper: distinct items drawn from the 2,000 most popular (mulberry32). */
 function shopper(popular, count, seed) {
-  let state = seed >>> 0;
-  const random = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = uniforms(seed);
   const pool = popular.slice(0, 2000);
   const picked = [];
   while (picked.length < count) picked.push(pool[Math.floor(random() * pool.length)]);
