@@ -35,6 +35,7 @@ const { values: flags } = parseArgs({
     quant: { type: 'string', default: 'fp32,int8,q4' },
     backends: { type: 'string', default: 'wasm,webgpu' },
     section: { type: 'string', default: 'export' },
+    'pq-subspaces': { type: 'string' },
   },
 });
 const backends = flags.backends.split(',').map((b) => b.trim()).filter((b) => b && b !== 'none');
@@ -50,7 +51,7 @@ try {
   const catalog = join(work, 'catalog.json');
   writeFileSync(catalog, JSON.stringify({ products: [] }));
   const modelDir = join(work, 'model');
-  hunch('export', '--model', checkpoint, '--catalog', catalog, '--out', modelDir, '--quant', flags.quant);
+  hunch('export', '--model', checkpoint, '--catalog', catalog, '--out', modelDir, '--quant', flags.quant, ...(flags['pq-subspaces'] ? ['--pq-subspaces', flags['pq-subspaces']] : []));
   const manifest = JSON.parse(readFileSync(join(modelDir, 'hunch.json'), 'utf8'));
   const config = JSON.parse(readFileSync(join(modelDir, 'config.json'), 'utf8'));
 
@@ -169,7 +170,7 @@ try {
   }
 
   const fmt = (x) => x.toFixed(4);
-  const extra = [['quant', 'fp32,int8,q4'], ['backends', 'wasm,webgpu'], ['section', 'export']].filter(([name, value]) => flags[name] !== value).map(([name]) => ` --${name} ${flags[name]}`).join('');
+  const extra = [['quant', 'fp32,int8,q4'], ['backends', 'wasm,webgpu'], ['section', 'export'], ['pq-subspaces', undefined]].filter(([name, value]) => flags[name] !== value).map(([name]) => ` --${name} ${flags[name]}`).join('');
   const command = `npm run bench:export --${flags.checkpoint ? ' --checkpoint CHECKPOINT' : ''}${flags.examples ? ` --examples ${flags.examples}` : ''}${extra}`;
   const loss = (x) => (x === null ? '—' : `${(x * 100).toFixed(2)}%`);
   const latencyRow = (file, runtime, r) =>

@@ -20,7 +20,8 @@ import { hfConfig, readCheckpoint, readJson, type Checkpoint, type LoadedCheckpo
 import { writeDirAtomic } from './lib/fs-atomic.js';
 import { tokenizerConfig, tokenizerJson } from './hf-tokenizer.js';
 import { nextItemShapes, type HeadOptions } from './next-item/heads.js';
-import { buildOnnxModel, REPEAT_OUTPUT } from './onnx/gpt2.js';
+import { buildOnnxModel, exportedTable, REPEAT_OUTPUT } from './onnx/gpt2.js';
+import { quantizePq } from './onnx/pq.js';
 
 export interface ExportOptions {
   /** Checkpoint directory written by `hunch train`. */
@@ -34,6 +35,8 @@ export interface ExportOptions {
   quant?: readonly OnnxVariant[];
   /** A strategy policy (`hunch policy --out`): validated, copied to POLICY_FILE and named by hunch.json's `policy`. */
   policy?: string;
+  /** pq: sub-spaces, bytes per item (default onnx/pq.ts pqSubspaces: n_embd / 4, at most 16). */
+  pqSubspaces?: number;
   /** When the catalog is sharded, and how finely (catalog-files.ts; default: shards past 2 MiB of catalog.json). */
   catalogLayout?: CatalogLayout;
 }
@@ -77,8 +80,9 @@ const manifestJson = (manifest: object) =>
   new TextEncoder().encode(`{\n${Object.entries(manifest).filter(([, value]) => value !== undefined).map(([key, value]) => `  ${JSON.stringify(key)}: ${JSON.stringify(value)}`).join(',\n')}\n}\n`);
 
 /** The model directory's files, path -> bytes (hunch.json excluded). */
-function modelFiles(checkpoint: LoadedCheckpoint, vocabulary: Vocabulary, catalog: ReadonlyMap<string, Uint8Array>, quant: readonly OnnxVariant[]): Map<string, Uint8Array> {
+function modelFiles(checkpoint: LoadedCheckpoint, vocabulary: Vocabulary, catalog: ReadonlyMap<string, Uint8Array>, quant: readonly OnnxVariant[], pqSubspaces?: number): Map<string, Uint8Array> {
   const { config } = checkpoint;
+  const pq = quant.includes('pq') ? quantizePq(exportedTable(config, checkpoint.weights), config.vocabSize, config.nEmbd, { subspaces: pqSubspaces }) : undefined;
   const { bos, pad } = vocabulary;
   return new Map([
     ...catalog,
@@ -89,7 +93,7 @@ function modelFiles(checkpoint: LoadedCheckpoint, vocabulary: Vocabulary, catalo
     ['tokenizer.json', json(checkpoint.tokenizer ?? tokenizerJson(vocabulary))],
     ['tokenizer_config.json', json(tokenizerConfig(config.nPositions, vocabulary))],
     ['model.safetensors', checkpoint.safetensors],
-    ...quant.map((variant): [string, Uint8Array] => [ONNX_VARIANT_FILES[variant], buildOnnxModel(config, checkpoint.weights, variant)]),
+    ...quant.map((variant): [string, Uint8Array] => [ONNX_VARIANT_FILES[variant], buildOnnxModel(config, checkpoint.weights, variant, pq)]),
   ]);
 }
 
@@ -199,7 +203,7 @@ export async function exportModel(options: ExportOptions): Promise<ExportManifes
   const popular = [...inCatalog].sort((a, b) => (counts[b] ?? 0) - (counts[a] ?? 0) || (a < b ? -1 : a > b ? 1 : 0));
 
   const catalog = catalogFiles(popular, shown, options.catalogLayout);
-  const files = modelFiles(checkpoint, vocabulary, catalog, quant);
+  const files = modelFiles(checkpoint, vocabulary, catalog, quant, options.pqSubspaces);
   if (policy) files.set(POLICY_FILE, policy);
   if (purchase) files.set(PURCHASE_FILE, json(purchase.model));
   const entries = [...files].sort(([a], [b]) => (a < b ? -1 : 1));
