@@ -4,19 +4,21 @@
  * packing is what onnxruntime's kernels read), runs at every graph optimization level with
  * the same outputs, and ranks items close to fp32.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { basename, dirname } from 'node:path';
 import { AutoModelForCausalLM, env, Tensor } from '@huggingface/transformers';
 import * as ort from 'onnxruntime-node';
-import { isItemToken, ONNX_VARIANT_FILES, ONNX_VARIANTS, Vocabulary, type OnnxVariant } from '@hunch/core';
+import { CATALOG_FILE, CATALOG_INDEX_FILE, int8Codes, isItemToken, ITEM_TABLE, ONNX_VARIANT_FILES, ONNX_VARIANTS, pqCodes, Vocabulary, type OnnxVariant } from '@hunch/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeCheckpoint, type Checkpoint } from '../src/checkpoint.js';
 import { exportModel } from '../src/export.js';
 import { Rng } from '../src/lib/prng.js';
 import { parameterShapes, type GPT2Config } from '../src/model.js';
 import { buildOnnxModel, exportedTable, NUM_LOGITS_INPUT } from '../src/onnx/gpt2.js';
+import { onnx } from '../src/onnx/graph.js';
 import { dequantizePq, quantizePq } from '../src/onnx/pq.js';
 import { dequantizeInt8, dequantizeQ4, quantizeInt8, quantizeQ4, transpose } from '../src/onnx/quantize.js';
 import type { TensorMap } from '../src/safetensors.js';
@@ -200,6 +202,28 @@ describe('quantized export', () => {
         expect(mean).toBeGreaterThan(variant === 'q4' ? 0.75 : 0.9);
       }
     }
+  });
+
+  it('--quant pq alone with --pq-subspaces and a sharded catalog: the pq file of that many codes per item, every file listed with its hash', async () => {
+    const out = join(work, 'pq-only');
+    const manifest = await exportModel({ checkpoint: join(work, 'plain-checkpoint'), catalog: catalogPath, out, quant: ['pq'], pqSubspaces: 8, catalogLayout: { threshold: 0, shardBytes: 2048 } });
+    expect(manifest.onnx.variants).toEqual({ pq: ONNX_VARIANT_FILES.pq });
+    const paths = Object.keys(manifest.files);
+    expect(paths).not.toContain(CATALOG_FILE);
+    expect(paths).toContain(CATALOG_INDEX_FILE);
+    const shards = paths.filter((path) => path.startsWith('catalog/shard-'));
+    expect(shards.length).toBeGreaterThan(1);
+    for (const path of [...shards, CATALOG_INDEX_FILE, ONNX_VARIANT_FILES.pq]) {
+      const bytes = await readFile(join(out, path));
+      expect(manifest.files[path]).toEqual({ sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length });
+    }
+    const model = onnx.ModelProto.decode(await readFile(join(out, ONNX_VARIANT_FILES.pq)));
+    const codes = model.graph!.initializer!.find((tensor) => tensor.name === pqCodes(ITEM_TABLE))!;
+    expect(codes.dims!.map(Number)).toEqual([checkpoint.config.vocabSize, 8]);
+    expect(model.graph!.initializer!.some((tensor) => tensor.name === int8Codes(ITEM_TABLE))).toBe(false);
+    await expect(exportModel({ checkpoint: join(work, 'plain-checkpoint'), catalog: catalogPath, out: join(work, 'pq-bad'), quant: ['pq'], pqSubspaces: 5 })).rejects.toThrow(
+      `pq: 5 sub-spaces do not divide a width of ${checkpoint.config.nEmbd}`,
+    );
   });
 
   it('loads in transformers.js as dtype fp32, q8 and q4, with the outputs of onnxruntime-node', async () => {
