@@ -9,6 +9,10 @@
 // Prints one JSON object as its last line and writes BENCHMARKS.md's `export` section.
 // Without --checkpoint it first trains one with the default recipe (about 25 minutes).
 // `--examples N` scores only the first N test prefixes (quicker, paired across variants).
+// `--quant LIST` exports these variants (default fp32,int8,q4; add pq for the product-quantized
+// item table), `--backends LIST` measures these in Chromium (default wasm,webgpu; none: skip),
+// `--section NAME` writes BENCHMARKS.md's section NAME (default export). The quality table gives
+// each file's MRR@20 loss against fp32 and against int8, where those were exported.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,7 +28,17 @@ const datasets = process.env.HUNCH_DATASETS ?? join(root, '..', 'shared', 'datas
 const cli = join(root, 'packages', 'trainer', 'dist', 'cli.js');
 const { evaluateRecommender, loadBenchmarkData } = await import(join(root, 'packages', 'trainer', 'dist', 'index.js'));
 
-const { values: flags } = parseArgs({ options: { checkpoint: { type: 'string' }, examples: { type: 'string' } } });
+const { values: flags } = parseArgs({
+  options: {
+    checkpoint: { type: 'string' },
+    examples: { type: 'string' },
+    quant: { type: 'string', default: 'fp32,int8,q4' },
+    backends: { type: 'string', default: 'wasm,webgpu' },
+    section: { type: 'string', default: 'export' },
+    'pq-subspaces': { type: 'string' },
+  },
+});
+const backends = flags.backends.split(',').map((b) => b.trim()).filter((b) => b && b !== 'none');
 const train = join(datasets, 'diginetica', 'train_sessions.txt.gz');
 const test = join(datasets, 'diginetica', 'test_sessions.txt');
 const work = mkdtempSync(join(tmpdir(), 'hunch-bench-export-'));
@@ -37,7 +51,7 @@ try {
   const catalog = join(work, 'catalog.json');
   writeFileSync(catalog, JSON.stringify({ products: [] }));
   const modelDir = join(work, 'model');
-  hunch('export', '--model', checkpoint, '--catalog', catalog, '--out', modelDir);
+  hunch('export', '--model', checkpoint, '--catalog', catalog, '--out', modelDir, '--quant', flags.quant, ...(flags['pq-subspaces'] ? ['--pq-subspaces', flags['pq-subspaces']] : []));
   const manifest = JSON.parse(readFileSync(join(modelDir, 'hunch.json'), 'utf8'));
   const config = JSON.parse(readFileSync(join(modelDir, 'config.json'), 'utf8'));
 
@@ -114,7 +128,9 @@ try {
     console.error(`${variant}: ${JSON.stringify(results[variant])}`);
   }
   // The same files in Chromium, on the runtime the SDK's worker uses.
-  const chromium = await measureInChromium({ modelDir, files: Object.values(results).map((r) => r.file), tokens: history, cache: manifest.onnx.cache });
+  const chromium = backends.length
+    ? await measureInChromium({ modelDir, files: Object.values(results).map((r) => r.file), tokens: history, cache: manifest.onnx.cache, backends })
+    : { environment: { chromium: 'not run', runtime: '' }, results: {} };
   console.error(`chromium: ${JSON.stringify(chromium)}`);
   console.error('timings done; quality next');
 
@@ -147,11 +163,16 @@ try {
     });
     console.error(`${variant}: ${JSON.stringify(results[variant])}`);
   }
-  const fp32 = results.fp32;
-  for (const r of Object.values(results)) r.mrr_loss_vs_fp32 = fp32 ? +(1 - r['MRR@20'] / fp32['MRR@20']).toFixed(4) : null;
+  const { fp32, int8 } = results;
+  for (const r of Object.values(results)) {
+    r.mrr_loss_vs_fp32 = fp32 ? +(1 - r['MRR@20'] / fp32['MRR@20']).toFixed(4) : null;
+    r.mrr_loss_vs_int8 = int8 ? +(1 - r['MRR@20'] / int8['MRR@20']).toFixed(4) : null;
+  }
 
   const fmt = (x) => x.toFixed(4);
-  const command = `npm run bench:export --${flags.checkpoint ? ' --checkpoint CHECKPOINT' : ''}${flags.examples ? ` --examples ${flags.examples}` : ''}`;
+  const extra = [['quant', 'fp32,int8,q4'], ['backends', 'wasm,webgpu'], ['section', 'export'], ['pq-subspaces', undefined]].filter(([name, value]) => flags[name] !== value).map(([name]) => ` --${name} ${flags[name]}`).join('');
+  const command = `npm run bench:export --${flags.checkpoint ? ' --checkpoint CHECKPOINT' : ''}${flags.examples ? ` --examples ${flags.examples}` : ''}${extra}`;
+  const loss = (x) => (x === null ? '—' : `${(x * 100).toFixed(2)}%`);
   const latencyRow = (file, runtime, r) =>
     r.error
       ? `| \`${file}\` | ${runtime} | failed: ${r.error.replace(/\|/g, '/')} | | | |`
@@ -162,13 +183,13 @@ try {
     `\`${command}\` — ${numItems.toLocaleString('en')} items, n_embd ${config.n_embd}, ${config.n_layer} layers; ` +
       `${(results.fp32?.examples ?? limit).toLocaleString('en')} test prefixes (SR-GNN protocol, full ranking, repeat bonus added as the SDK adds it).`,
     '',
-    '| file | bytes | P@20 | MRR@20 | MRR@20 loss vs fp32 |',
-    '| --- | --- | --- | --- | --- |',
+    '| file | bytes | P@20 | MRR@20 | MRR@20 loss vs fp32 | vs int8 |',
+    '| --- | --- | --- | --- | --- | --- |',
     ...Object.values(results).map(
-      (r) => `| \`${r.file}\` | ${r.bytes.toLocaleString('en')} | ${fmt(r['P@20'])} | ${fmt(r['MRR@20'])} | ${(r.mrr_loss_vs_fp32 * 100).toFixed(2)}% |`,
+      (r) => `| \`${r.file}\` | ${r.bytes.toLocaleString('en')} | ${fmt(r['P@20'])} | ${fmt(r['MRR@20'])} | ${loss(r.mrr_loss_vs_fp32)} | ${loss(r.mrr_loss_vs_int8)} |`,
     ),
     '',
-    'Targets (issue 4): int8 ≤ 5 MB and ≤ 1% relative MRR@20 loss, q4 ≤ 3%.',
+    'Targets (issue 4): int8 ≤ 5 MB and ≤ 1% relative MRR@20 loss, q4 ≤ 3%; pq (issue 23) ≤ 1% against int8.',
     '',
     `Latency for a ${history.length}-event history: "forward" runs the whole history (empty cache) with logits for every position, ` +
       `"recommend" the same with \`num_logits_to_keep\` = 1 (logits of the last position only: what the SDK's worker runs), "step" adds one event to a cache of the other ${history.length - 1}; ` +
@@ -183,7 +204,7 @@ try {
       ...Object.entries(chromium.results).map(([backend, byFile]) => latencyRow(r.file, `Chromium ${backend === 'wasm' ? 'WASM' : 'WebGPU'}`, byFile[r.file])),
     ]),
   ];
-  replaceSection(join(root, 'BENCHMARKS.md'), 'export', lines.join('\n'));
+  replaceSection(join(root, 'BENCHMARKS.md'), flags.section, lines.join('\n'));
   console.log(JSON.stringify({ checkpoint, items: numItems, results, chromium }));
 } finally {
   rmSync(work, { recursive: true, force: true });

@@ -16,9 +16,15 @@
 // The model: a `hunch benchmark --out` checkpoint of Diginetica (--checkpoint, default
 // /tmp/dg-ckpt) exported into a temporary directory with a generated catalog covering every item
 // ("Item 1234", http URLs), or an already exported model directory (--model).
-// Flags: --checkpoint DIR | --model DIR; --iterations N (timed calls per figure, default 100),
+// Or --generate N: a checkpoint of random weights with N items (scripts/lib/generated-model.mjs:
+// n_embd 64, 2 layers), exported with --dtype's variant (pq: the product-quantized item table, and
+// a catalog of N products, sharded past 2 MiB). Also measured: the worker's memory after the steady
+// state (the renderer's resident memory, /proc, and performance.measureUserAgentSpecificMemory()'s
+// worker share) and what a first visit downloads, by kind of file.
+// Flags: --checkpoint DIR | --model DIR | --generate N; --iterations N (timed calls per figure, default 100),
 // --warmup N (10), --cold N (cold-start pages, 5), --backends wasm,webgpu, --dtype q8 | q4 | fp32
-// (default q8 on both backends, for the same file everywhere).
+// (default q8 on both backends, for the same file everywhere), or pq; --section NAME: the BENCHMARKS.md
+// section to write (default inference).
 // Prints one JSON object as its last line and writes BENCHMARKS.md's `inference` section.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -31,16 +37,18 @@ import { CHROMIUM_PATH } from './lib/chromium.mjs';
 import { launchChromiumProfile } from './lib/chromium-profile.mjs';
 import { BENCH_PAGE, coldStart, scriptedSession, steadyState } from './lib/inference-page.mjs';
 import { startStaticServer } from './lib/static-server.mjs';
+import { uniforms, writeGeneratedModel } from './lib/generated-model.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cli = join(root, 'packages', 'trainer', 'dist', 'cli.js');
 const dist = join(root, 'packages', 'browser', 'dist');
 
-const DEFAULTS = { iterations: '100', warmup: '10', cold: '5', backends: 'wasm,webgpu', dtype: 'q8' };
+const DEFAULTS = { iterations: '100', warmup: '10', cold: '5', backends: 'wasm,webgpu', dtype: 'q8', section: 'inference' };
 const { values: flags } = parseArgs({
   options: {
     checkpoint: { type: 'string' },
     model: { type: 'string' },
+    generate: { type: 'string' },
     ...Object.fromEntries(Object.entries(DEFAULTS).map(([name, value]) => [name, { type: 'string', default: value }])),
   },
 });
@@ -55,8 +63,8 @@ const COLD_PAGES = positive('cold');
 const BACKENDS = flags.backends.split(',').map((b) => b.trim()).filter(Boolean);
 if (BACKENDS.length === 0 || BACKENDS.some((b) => b !== 'wasm' && b !== 'webgpu')) throw new Error(`--backends: wasm and/or webgpu, got ${flags.backends}`);
 const DTYPE = flags.dtype;
-const QUANT = { fp32: 'fp32', q8: 'int8', q4: 'q4' }[DTYPE];
-if (!QUANT) throw new Error(`--dtype: fp32, q8 or q4, got ${DTYPE}`);
+const QUANT = { fp32: 'fp32', q8: 'int8', q4: 'q4', pq: 'pq' }[DTYPE];
+if (!QUANT) throw new Error(`--dtype: fp32, q8, q4 or pq, got ${DTYPE}`);
 const HISTORY = 50;
 const RECOMMEND_EVERY = 5;
 
@@ -68,10 +76,25 @@ process.on('exit', () => rmSync(work, { recursive: true, force: true }));
 const hunchCli = (...args) => execFileSync(process.execPath, [cli, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
 
 /** The model directory: --model as is, or the checkpoint exported with a catalog of every item. */
-function prepareModel() {
+async function prepareModel() {
   if (flags.model) {
     const dir = resolve(flags.model);
     if (!existsSync(join(dir, 'hunch.json'))) throw new Error(`--model ${dir}: no hunch.json there (an exported model directory is expected)`);
+    return dir;
+  }
+  if (flags.generate) {
+    const items = positive('generate');
+    const checkpoint = join(work, 'generated-checkpoint');
+    const catalog = join(work, 'generated-catalog.json');
+    let started = performance.now();
+    await writeGeneratedModel({ items, checkpointDir: checkpoint, catalogPath: catalog });
+    console.error(`generated a checkpoint of ${items.toLocaleString('en')} items in ${Math.round(performance.now() - started)} ms`);
+    const dir = join(work, 'model');
+    started = performance.now();
+    hunchCli('export', '--model', checkpoint, '--catalog', catalog, '--out', dir, '--quant', QUANT);
+    console.error(`exported it (${QUANT}) in ${Math.round(performance.now() - started)} ms`);
+    rmSync(checkpoint, { recursive: true, force: true });
+    rmSync(join(dir, 'model.safetensors')); // the fp32 weights: served to no browser, hundreds of MB
     return dir;
   }
   const checkpoint = resolve(flags.checkpoint ?? '/tmp/dg-ckpt');
@@ -95,16 +118,51 @@ function prepareModel() {
   return dir;
 }
 
+/**
+ * The catalog's product count, popular list and bytes: catalog.json, or a sharded catalog's
+ * index (its popular list's head) and shards.
+ */
+function readCatalogSummary() {
+  const single = join(modelDir, 'catalog.json');
+  if (existsSync(single)) {
+    const parsed = JSON.parse(readFileSync(single, 'utf8'));
+    return { items: parsed.products.length, popular: parsed.popular.length ? parsed.popular : parsed.products.map((item) => item.id), bytes: statSync(single).size, files: 1 };
+  }
+  const index = JSON.parse(readFileSync(join(modelDir, 'catalog', 'index.json'), 'utf8'));
+  const shards = Object.entries(manifest.files).filter(([path]) => path.startsWith('catalog/shard-'));
+  return { items: manifest.vocabulary.filter((token) => token.startsWith('item:')).length, popular: index.popular, bytes: shards.reduce((sum, [, entry]) => sum + entry.bytes, 0), files: shards.length };
+}
+
+/** Bytes a visit downloaded, by kind of file (static-server stats().served). */
+function servedByKind(served) {
+  const kinds = {};
+  for (const [path, bytes] of Object.entries(served)) {
+    const kind = path.startsWith('/hunch/ort/') ? 'onnxruntime' : path.startsWith('/hunch/') ? 'sdk' : path.endsWith('.onnx') ? 'model' : path.endsWith('/hunch.json') ? 'hunch.json' : path.includes('/catalog') ? 'catalog' : 'other';
+    kinds[kind] = (kinds[kind] ?? 0) + bytes;
+  }
+  return kinds;
+}
+
+/** Resident memory (kB → bytes) of Chromium's renderer processes (the page and its worker run in one), from /proc; null elsewhere. */
+function rendererRss() {
+  if (!existsSync('/proc/self/status')) return null;
+  let total = 0;
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (!cmdline.includes('--type=renderer') || cmdline.includes('--top-chrome-webui') || cmdline.includes('--extension-process')) continue;
+      const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (rss) total += Number(rss[1]) * 1024;
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return total;
+}
+
 /** A deterministic shopper: distinct items drawn from the 2,000 most popular (mulberry32). */
 function shopper(popular, count, seed) {
-  let state = seed >>> 0;
-  const random = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = uniforms(seed);
   const pool = popular.slice(0, 2000);
   const picked = [];
   while (picked.length < count) picked.push(pool[Math.floor(random() * pool.length)]);
@@ -190,14 +248,14 @@ function longTasks(long, marks = {}) {
   };
 }
 
-const modelDir = prepareModel();
+const modelDir = await prepareModel();
 const manifest = JSON.parse(readFileSync(join(modelDir, 'hunch.json'), 'utf8'));
-const catalog = JSON.parse(readFileSync(join(modelDir, 'catalog.json'), 'utf8'));
-if (!catalog.products?.length) throw new Error(`${modelDir}/catalog.json has no products: recommendations would have no cards (export it with a catalog)`);
+const catalog = readCatalogSummary();
+if (!catalog.items) throw new Error(`${modelDir}: the catalog has no products: recommendations would have no cards (export it with a catalog)`);
 const config = JSON.parse(readFileSync(join(modelDir, 'config.json'), 'utf8'));
 const modelFile = manifest.onnx?.variants?.[QUANT];
 if (!modelFile) throw new Error(`${modelDir} has no ${QUANT} variant (hunch.json onnx.variants); export it with --quant ${QUANT}`);
-const popular = catalog.popular.length ? catalog.popular : catalog.products.map((item) => item.id);
+const popular = catalog.popular;
 const history = shopper(popular, HISTORY, 6);
 const extra = shopper(popular, Math.max(ITERATIONS, 1), 7);
 const sessionItems = shopper(popular, HISTORY, 8);
@@ -244,6 +302,7 @@ try {
         status_ms: Math.round(marks.status - marks.imported),
         first_recommendation_ms: Math.round(marks.firstRecommendation - marks.imported),
         downloaded_bytes: server.stats().bytes,
+        downloaded_by_kind: servedByKind(server.stats().served),
       };
       out.session = {
         track_calls: sessionItems.length,
@@ -257,7 +316,26 @@ try {
 
       // 2. Steady state on a second page (files cached): warm, incremental, intent().
       page = await open();
+      const rssBefore = rendererRss();
       const steady = await within(page.evaluate(steadyState, { ...options(backend), history, extra, warmup: WARMUP, iterations: ITERATIONS }), (5 + ITERATIONS / 10) * MINUTES, `${backend} steady state`);
+      out.memory = {
+        renderer_rss_before_bytes: rssBefore,
+        renderer_rss_after_bytes: rendererRss(),
+        // The JS (and wasm) memory the browser attributes to the page's workers; null where the API is missing or slow.
+        measured: await page.evaluate(async () => {
+          if (typeof performance.measureUserAgentSpecificMemory !== 'function') return null;
+          const timeout = new Promise((resolve) => setTimeout(() => resolve(null), 60_000));
+          const result = await Promise.race([performance.measureUserAgentSpecificMemory(), timeout]);
+          if (!result) return null;
+          const scopeBytes = {};
+          for (const entry of result.breakdown) {
+            const scopes = entry.attribution.map((a) => a.scope).join('+') || 'shared';
+            scopeBytes[scopes] = (scopeBytes[scopes] ?? 0) + entry.bytes;
+          }
+          return { total_bytes: result.bytes, by_scope: scopeBytes };
+        }),
+      };
+      console.error(`${backend}: memory ${JSON.stringify(out.memory)}`);
       // Opened before this page closes, so that the browser's window stays open for the cold pages.
       const otherTab = await context.newPage();
       await page.close();
@@ -362,9 +440,10 @@ function anchor() {
 const result = {
   model: {
     dir: flags.model ? resolve(flags.model) : null,
-    checkpoint: flags.model ? null : resolve(flags.checkpoint ?? '/tmp/dg-ckpt'),
+    checkpoint: flags.model || flags.generate ? null : resolve(flags.checkpoint ?? '/tmp/dg-ckpt'),
     version: manifest.version,
-    items: catalog.products.length,
+    items: catalog.items,
+    generated: flags.generate ? true : undefined,
     n_embd: config.n_embd,
     n_layer: config.n_layer,
     n_positions: config.n_positions,
@@ -372,7 +451,8 @@ const result = {
     file: modelFile,
     bytes: statSync(join(modelDir, modelFile)).size,
     hunch_json_bytes: statSync(join(modelDir, 'hunch.json')).size,
-    catalog_json_bytes: statSync(join(modelDir, 'catalog.json')).size,
+    catalog_bytes: catalog.bytes,
+    catalog_files: catalog.files,
   },
   history_events: HISTORY,
   iterations: ITERATIONS,
@@ -429,6 +509,15 @@ const rows = [
     `≤ ${BUDGETS.cold_ms}`,
   ],
   ['first visit (empty cache): → `status()` / → first recommendation, ms', (r) => `${ms(r.first_visit.status_ms)} / ${ms(r.first_visit.first_recommendation_ms)} (${(r.first_visit.downloaded_bytes / 1e6).toFixed(1)} MB served)`, ''],
+  ['— first visit downloads by kind, MB', (r) => Object.entries(r.first_visit.downloaded_by_kind ?? {}).map(([kind, bytes]) => `${kind} ${(bytes / 1e6).toFixed(2)}`).join(', '), ''],
+  [
+    'memory after the steady state: renderer (page + worker) resident MB before `createHunch()` → after; JS/wasm by scope (`measureUserAgentSpecificMemory`), MB',
+    (r) =>
+      r.memory
+        ? `${(r.memory.renderer_rss_before_bytes / 1e6).toFixed(1)} → ${(r.memory.renderer_rss_after_bytes / 1e6).toFixed(1)}; ${r.memory.measured ? Object.entries(r.memory.measured.by_scope).map(([scope, bytes]) => `${scope} ${(bytes / 1e6).toFixed(1)}`).join(', ') : 'not measured'}`
+        : '—',
+    '',
+  ],
   [
     `long tasks (≥ 50 ms) on the page, scripted session: count, max ms`,
     (r) => `${r.session.long_tasks.count}, ${r.session.long_tasks.max_ms}${over(r.session.long_tasks.count, BUDGETS.long_tasks)}`,
@@ -458,19 +547,19 @@ const anchorLine = a?.node
     `raw onnxruntime-web in Chromium (no SDK): WASM recommend ${a['chromium-wasm']?.recommend_ms ?? '—'}, step ${a['chromium-wasm']?.step_ms ?? '—'}; WebGPU recommend ${a['chromium-webgpu']?.recommend_ms ?? '—'}, step ${a['chromium-webgpu']?.step_ms ?? '—'}.`
   : 'Anchor: no `export` section in BENCHMARKS.md for this file (run `npm run bench:export`).';
 const commandFlags = [
-  flags.model ? '--model MODEL' : flags.checkpoint ? '--checkpoint CHECKPOINT' : '',
-  ...['iterations', 'warmup', 'cold', 'backends', 'dtype'].filter((name) => flags[name] !== DEFAULTS[name]).map((name) => `--${name} ${flags[name]}`),
+  flags.model ? '--model MODEL' : flags.generate ? `--generate ${flags.generate}` : flags.checkpoint ? '--checkpoint CHECKPOINT' : '',
+  ...['iterations', 'warmup', 'cold', 'backends', 'dtype', 'section'].filter((name) => flags[name] !== DEFAULTS[name]).map((name) => `--${name} ${flags[name]}`),
 ].filter(Boolean);
 const command = `npm run bench:inference${commandFlags.length ? ` -- ${commandFlags.join(' ')}` : ''}`;
 replaceSection(
   join(root, 'BENCHMARKS.md'),
-  'inference',
+  flags.section,
   [
     `## Inference: the model on the shop's page — ${new Date().toISOString().slice(0, 10)}`,
     '',
     `\`${command}\` — Chromium ${environment.chromium ?? '?'}, the built SDK (\`hunch.esm.js\`; on WASM \`hunch.worker.wasm.js\`, on WebGPU \`hunch.worker.js\`, each with its onnxruntime module \`hunch.worker*.ort.js\` when a model needs it; \`ort/\`) through its public API, served over HTTP ` +
-      `(cacheable, revalidated with ETags) to a cross-origin-isolated page. The Diginetica model (${result.model.items.toLocaleString('en')} items, n_embd ${result.model.n_embd}, ${result.model.n_layer} layers), ` +
-      `\`${modelFile}\` (dtype \`${DTYPE}\`, ${(result.model.bytes / 1e6).toFixed(1)} MB; hunch.json ${(result.model.hunch_json_bytes / 1e6).toFixed(2)} MB, catalog.json ${(result.model.catalog_json_bytes / 1e6).toFixed(1)} MB) on ${BACKENDS.length > 1 ? 'both backends' : BACKENDS[0]}${BACKENDS.includes('webgpu') && DTYPE !== 'q4' ? " (the SDK's own default on WebGPU is q4)" : ''}; a ${HISTORY}-event view_item history. ` +
+      `(cacheable, revalidated with ETags) to a cross-origin-isolated page. ${flags.generate ? 'A generated model (random weights, scripts/lib/generated-model.mjs)' : 'The Diginetica model'} (${result.model.items.toLocaleString('en')} items, n_embd ${result.model.n_embd}, ${result.model.n_layer} layers), ` +
+      `\`${modelFile}\` (dtype \`${DTYPE}\`, ${(result.model.bytes / 1e6).toFixed(1)} MB; hunch.json ${(result.model.hunch_json_bytes / 1e6).toFixed(2)} MB, catalog ${(result.model.catalog_bytes / 1e6).toFixed(1)} MB in ${result.model.catalog_files} file${result.model.catalog_files === 1 ? '' : 's'}) on ${BACKENDS.length > 1 ? 'both backends' : BACKENDS[0]}${BACKENDS.includes('webgpu') && DTYPE !== 'q4' ? " (the SDK's own default on WebGPU is q4)" : ''}; a ${HISTORY}-event view_item history. ` +
       `p50 / p95 of ${ITERATIONS} calls after ${WARMUP} warm-ups; "page" times are end to end from the page (\`performance.now()\`, 5 µs), "worker" times are \`status().lastInference.ms\`; incremental calls are 50 ms apart (a shopper's think time, outside the timed span: each event's IndexedDB write lands in it). ✓ / ✗: within / over budget (issue 6).`,
     '',
     `| measurement | ${BACKENDS.map(backendName).join(' | ')} | budget (ms) |`,

@@ -25,10 +25,11 @@ export const ISOLATION_HEADERS = { 'cross-origin-opener-policy': 'same-origin', 
 /**
  * @param {{ mounts: Array<[string, string]>, pages?: Record<string, string>, cacheControl?: string, host?: string }} options
  *   mounts: [URL prefix ending in '/', directory]; pages: exact path → HTML body (served no-store).
- * @returns {Promise<{ url: string, stats: () => { requests: number, bytes: number, notModified: number, notFound: string[] }, resetStats: () => void, close: () => Promise<void> }>}
+ *   stats().served: bytes sent (200s) by path.
+ * @returns {Promise<{ url: string, stats: () => { requests: number, bytes: number, notModified: number, notFound: string[], served: Record<string, number> }, resetStats: () => void, close: () => Promise<void> }>}
  */
 export async function startStaticServer({ mounts, pages = {}, cacheControl = 'max-age=3600', host = '127.0.0.1' }) {
-  let counts = { requests: 0, bytes: 0, notModified: 0, notFound: [] };
+  let counts = { requests: 0, bytes: 0, notModified: 0, notFound: [], served: {} };
   const server = createServer(async (request, response) => {
     counts.requests++;
     try {
@@ -55,6 +56,7 @@ export async function startStaticServer({ mounts, pages = {}, cacheControl = 'ma
         return;
       }
       counts.bytes += info.size;
+      counts.served[pathname] = (counts.served[pathname] ?? 0) + info.size;
       response.writeHead(200, { ...headers, 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': info.size });
       createReadStream(file).pipe(response);
     } catch (error) {
@@ -68,8 +70,8 @@ export async function startStaticServer({ mounts, pages = {}, cacheControl = 'ma
   const address = server.address();
   return {
     url: `http://${host}:${typeof address === 'object' && address ? address.port : 0}/`,
-    stats: () => ({ ...counts, notFound: [...counts.notFound] }),
-    resetStats: () => void (counts = { requests: 0, bytes: 0, notModified: 0, notFound: [] }),
+    stats: () => ({ ...counts, notFound: [...counts.notFound], served: { ...counts.served } }),
+    resetStats: () => void (counts = { requests: 0, bytes: 0, notModified: 0, notFound: [], served: {} }),
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections?.();

@@ -8,6 +8,9 @@
  * variant asked for is the one fetched and reported by hunch.status(). On WASM the int8 file
  * runs on the worker's own GPT-2 with its own item kernel (status().engine 'hunch-gpt2',
  * itemScoring 'int8-simd'), so the q8 case there checks both against onnxruntime-node's graph.
+ * The product-quantized file (pq, written here beside the others as `hunch export --quant pq`
+ * would) runs on the worker's own GPT-2 with the asymmetric-distance kernel on WASM
+ * ('pq-simd') and on onnxruntime-web's graph on WebGPU: both give Node's top 20.
  */
 import { createHash } from 'node:crypto';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -25,12 +28,12 @@ import { decodeSafetensors } from '../../packages/trainer/src/safetensors.js';
 import type { ModelStatus } from '../../packages/browser/src/index.js';
 import { launchChromium } from './chromium.js';
 
-type Dtype = 'fp32' | 'q8' | 'q4';
+type Dtype = 'fp32' | 'q8' | 'q4' | 'pq';
 type Storefront = Awaited<ReturnType<typeof startStorefront>>;
 
 const DEMO = fileURLToPath(new URL('../../models/demo/', import.meta.url));
-const FILE: Record<Dtype, string> = { fp32: 'onnx/model.onnx', q8: 'onnx/model_quantized.onnx', q4: 'onnx/model_q4.onnx' };
-const VARIANT: Record<Dtype, 'fp32' | 'int8' | 'q4'> = { fp32: 'fp32', q8: 'int8', q4: 'q4' };
+const FILE: Record<Dtype, string> = { fp32: 'onnx/model.onnx', q8: 'onnx/model_quantized.onnx', q4: 'onnx/model_q4.onnx', pq: 'onnx/model_pq.onnx' };
+const VARIANT: Record<Dtype, 'fp32' | 'int8' | 'q4' | 'pq'> = { fp32: 'fp32', q8: 'int8', q4: 'q4', pq: 'pq' };
 const K = 20;
 
 /** Browsing only (no cart): nothing is excluded, so the SDK's top 20 is the model's. Items repeat. */
@@ -45,6 +48,27 @@ const HISTORY: Array<{ name: EventName; params: EventParams }> = [
   { name: 'view_item', params: { item_id: 'tea-02' } },
 ];
 
+/** The demo model with a pq file (hunch export --quant pq) beside its others. */
+async function writeDemoModel(dir: string): Promise<void> {
+  await cp(DEMO, dir, { recursive: true });
+  const config = parseHfConfig(JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')), 'config.json');
+  const { tensors } = decodeSafetensors(await readFile(join(dir, 'model.safetensors')));
+  await writeVariants(dir, config, tensors, ['pq'], (manifest) => manifest);
+}
+
+/** Writes the graphs of `variants` into `dir`, listed in its hunch.json (`change`d too). */
+async function writeVariants(dir: string, config: ReturnType<typeof parseHfConfig>, tensors: ReturnType<typeof decodeSafetensors>['tensors'], variants: ReadonlyArray<'fp32' | 'int8' | 'q4' | 'pq'>, change: (manifest: HunchManifest) => HunchManifest): Promise<void> {
+  const manifest = JSON.parse(await readFile(join(dir, 'hunch.json'), 'utf8')) as HunchManifest;
+  for (const variant of variants) {
+    const bytes = buildOnnxModel(config, tensors, variant);
+    const file = FILE[variant === 'int8' ? 'q8' : variant];
+    await writeFile(join(dir, file), bytes);
+    manifest.files[file] = { sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length };
+    manifest.onnx!.variants[variant] = file;
+  }
+  await writeFile(join(dir, 'hunch.json'), `${JSON.stringify(change(manifest), null, 2)}\n`);
+}
+
 /** The demo weights with next-item heads: smooth made-up values, large enough to change the ranking. */
 async function writeHeadsModel(dir: string): Promise<void> {
   await cp(DEMO, dir, { recursive: true });
@@ -55,15 +79,10 @@ async function writeHeadsModel(dir: string): Promise<void> {
   tensors.set(REPEAT_WEIGHT, { shape: [config.nEmbd], data: wave(config.nEmbd, 2.3, 0.3) });
   tensors.set(REPEAT_BIAS, { shape: [1], data: Float32Array.of(1.5) });
   tensors.set(COSINE_SCALE, { shape: [1], data: Float32Array.of(12) });
-  const manifest = JSON.parse(await readFile(join(dir, 'hunch.json'), 'utf8')) as HunchManifest;
-  for (const variant of ['fp32', 'int8', 'q4'] as const) {
-    const bytes = buildOnnxModel(config, tensors, variant);
-    const file = manifest.onnx!.variants[variant]!;
-    await writeFile(join(dir, file), bytes);
-    manifest.files[file] = { sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length };
-  }
-  manifest.onnx = { ...manifest.onnx!, itemBias: true, cosineScale: 12, repeat: { output: 'hunch_repeat', addTo: 'history-items' } };
-  await writeFile(join(dir, 'hunch.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  await writeVariants(dir, config, tensors, ['fp32', 'int8', 'q4', 'pq'], (manifest) => ({
+    ...manifest,
+    onnx: { ...manifest.onnx!, itemBias: true, cosineScale: 12, repeat: { output: 'hunch_repeat', addTo: 'history-items' } },
+  }));
 }
 
 interface Ranking {
@@ -196,6 +215,10 @@ const CASES: Array<{ backend: 'webgpu' | 'wasm'; dtype: Dtype; requested: Dtype 
   { backend: 'wasm', dtype: 'q4', requested: 'q4', models: ['demo'], viaTag: true },
   { backend: 'webgpu', dtype: 'q4', requested: undefined, models: MODELS },
   { backend: 'webgpu', dtype: 'fp32', requested: 'fp32', models: ['demo'] },
+  // pq: the worker's own GPT-2 and ADC kernel on WASM; on WebGPU onnxruntime-web's graph (the fp32 file's place): SwiftShader is a
+  // software adapter, on which the worker does not score items in its compute shader (pq-webgpu.ts, checked in pq-webgpu.test.ts).
+  { backend: 'wasm', dtype: 'pq', requested: 'pq', models: MODELS },
+  { backend: 'webgpu', dtype: 'pq', requested: 'pq', models: ['demo'] },
 ];
 
 let work: string;
@@ -205,13 +228,13 @@ const expected = new Map<string, Ranking>();
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'hunch-variants-'));
-  await cp(DEMO, join(work, 'demo'), { recursive: true });
+  await writeDemoModel(join(work, 'demo'));
   await writeHeadsModel(join(work, 'demo-heads'));
   for (const model of MODELS) {
     const dir = join(work, model);
     const manifest = parseManifest(JSON.parse(await readFile(join(dir, 'hunch.json'), 'utf8')));
     manifests.set(model, manifest);
-    for (const dtype of ['fp32', 'q8', 'q4'] as const) expected.set(`${model}/${dtype}`, await nodeRanking(dir, manifest, dtype));
+    for (const dtype of ['fp32', 'q8', 'q4', 'pq'] as const) expected.set(`${model}/${dtype}`, await nodeRanking(dir, manifest, dtype));
   }
   storefront = await startStorefront({ port: 0, modelsDir: work });
 });
@@ -230,7 +253,7 @@ describe('the reference rankings in Node', () => {
     for (const model of MODELS) {
       // Quantization may reorder a little, but it is the same model.
       const fp32 = new Set(expected.get(`${model}/fp32`)!.ids.slice(0, 10));
-      for (const dtype of ['q8', 'q4'] as const) {
+      for (const dtype of ['q8', 'q4', 'pq'] as const) {
         const overlap = expected.get(`${model}/${dtype}`)!.ids.slice(0, 10).filter((id) => fp32.has(id)).length;
         expect(overlap, `${model} ${dtype}`).toBeGreaterThanOrEqual(7);
       }
@@ -257,8 +280,9 @@ for (const backend of ['wasm', 'webgpu'] as const) {
           const why = requested ? `${requested} requested` : `${dtype} is the default on ${backend}`;
           expect(status).toMatchObject({ backend, dtype, modelFile: FILE[dtype], modelVersion: manifests.get(model)!.version, reason: expect.stringContaining(why) });
           // On WASM the int8 file runs on the worker's own GPT-2 and item kernel (gpt2/, item-head/): checked here against Node's whole graph.
-          const own = backend === 'wasm' && dtype === 'q8';
-          expect([status.engine, status.itemScoring]).toEqual(own ? ['hunch-gpt2', 'int8-simd'] : ['onnxruntime-web', 'graph']);
+          // So does the pq file, scored by asymmetric distance on its codes (item-head/pq-scorer.ts).
+          const own = backend === 'wasm' && (dtype === 'q8' || dtype === 'pq');
+          expect([status.engine, status.itemScoring]).toEqual(own ? ['hunch-gpt2', dtype === 'pq' ? 'pq-simd' : 'int8-simd'] : ['onnxruntime-web', 'graph']);
           // The variant asked for is the one fetched, and the only one.
           expect(onnxRequests).toEqual([`models/${model}/${FILE[dtype]}`]);
           expect(manifests.get(model)!.onnx!.variants[VARIANT[dtype]]).toBe(FILE[dtype]);

@@ -26,7 +26,7 @@ export interface HunchOptions {
   /** 'auto' (default) uses WebGPU when the browser offers an adapter, else WASM. */
   backend?: BackendPreference;
   /**
-   * Which ONNX variant to load: 'q4' (4-bit), 'q8' (int8) or 'fp32'. Default: q4 on WebGPU,
+   * Which ONNX variant to load: 'q4' (4-bit), 'q8' (int8), 'pq' (product-quantized item table) or 'fp32'. Default: q4 on WebGPU,
    * q8 on WASM; fp32 when the model directory lacks that file (hunch.json `onnx.variants`).
    */
   dtype?: ModelDtype;

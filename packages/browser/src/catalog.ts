@@ -6,7 +6,8 @@
  * Only when no worker runs (no consent yet, a skipped device, a failed model) does the page read
  * hunch.json and catalog.json itself, once.
  */
-import type { CatalogIndex, CatalogItem } from '@hunch/core';
+import type { CatalogItem } from '@hunch/core';
+import type { ModelCatalog } from './worker/catalog-shards.js';
 import { logOnce } from './lib/log.js';
 import type { ModelClient } from './model-client.js';
 import { readCatalog, readManifest } from './worker/manifest.js';
@@ -25,7 +26,7 @@ export interface Catalog {
 
 /** `model()` is the running model client, if any: the catalog asks its worker first. */
 export function createCatalog(modelUrl: string, model: () => ModelClient | undefined): Catalog {
-  let onPage: Promise<{ version: string; catalog: CatalogIndex } | undefined> | undefined;
+  let onPage: Promise<{ version: string; catalog: ModelCatalog } | undefined> | undefined;
   /** The catalog read on the page: only when there is no worker to ask. */
   const pageCatalog = () =>
     (onPage ??= readManifest(modelUrl)
@@ -44,6 +45,7 @@ export function createCatalog(modelUrl: string, model: () => ModelClient | undef
       const fromWorker = wanted.length === 0 ? { items: [] } : await model()?.catalog({ ids: wanted });
       if (fromWorker) return new Map(fromWorker.items.map((item) => [item.id, item]));
       const catalog = (await pageCatalog())?.catalog;
+      await catalog?.ensure(wanted);
       return new Map(wanted.flatMap((id) => {
         const item = catalog?.entry(id);
         return item ? [[id, item] as const] : [];
@@ -61,9 +63,13 @@ export function createCatalog(modelUrl: string, model: () => ModelClient | undef
       // No worker (any more): the rest of the list from catalog.json on the page.
       const loaded = await pageCatalog();
       if (!loaded) return;
-      for (const id of loaded.catalog.popular.slice(offset)) {
-        const item = loaded.catalog.entry(id);
-        if (item) yield item;
+      for (let from = offset; from < loaded.catalog.popular.length; from += POPULAR_PAGE) {
+        const ids = loaded.catalog.popular.slice(from, from + POPULAR_PAGE);
+        await loaded.catalog.ensure(ids);
+        for (const id of ids) {
+          const item = loaded.catalog.entry(id);
+          if (item) yield item;
+        }
       }
     },
 

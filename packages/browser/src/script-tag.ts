@@ -47,7 +47,7 @@ if (model && !window.hunch) {
   window.hunch = createHunch({
     model,
     backend: backend === 'webgpu' || backend === 'wasm' ? backend : 'auto',
-    ...(dtype === 'fp32' || dtype === 'q8' || dtype === 'q4' ? { dtype } : {}),
+    ...(dtype === 'fp32' || dtype === 'q8' || dtype === 'q4' || dtype === 'pq' ? { dtype } : {}),
     // A bare attribute reads as "": present means on, unless it says "false".
     requireConsent: requireConsent !== undefined && requireConsent !== 'false',
     ...(collector ? { collector } : {}),

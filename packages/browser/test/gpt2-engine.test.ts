@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { Gpt2 } from '../src/worker/gpt2/model.js';
 import { readGpt2Weights } from '../src/worker/gpt2/weights.js';
 import { ItemScorer } from '../src/worker/item-head/scorer.js';
+import { tableScorer } from '../src/worker/item-head/item-table.js';
 import { splitItemHead } from '../src/worker/item-head/split.js';
 import { MessageWriter, fields } from '../src/worker/onnx/protobuf.js';
 import { demoModel, exportedWithHeads, maxAbsDiff, step, topIds, type Layout } from './lib/exported-gpt2.js';
@@ -98,6 +99,33 @@ describe('the worker’s GPT-2 (worker/gpt2)', () => {
     expect(Math.abs(repeat! - expectedRepeat)).toBeLessThan(1e-4 * Math.max(1, Math.abs(expectedRepeat)));
   });
 
+  it("runs the trainer's pq graph with every head as onnxruntime does: cache, repeat bonus, and the pq scorer's logits and top items", async () => {
+    const { config, bytes } = exportedWithHeads('pq');
+    const layout = { layers: config.nLayer, heads: config.nHead, headDim: config.nEmbd / config.nHead };
+    const weights = readGpt2Weights(bytes, config.nHead)!;
+    expect(weights.items.kind).toBe('pq');
+    expect([weights.vocabulary, weights.width]).toEqual([config.vocabSize, config.nEmbd]);
+    const model = Gpt2.create(weights)!;
+    const [tokens, next] = [[1, 40, 7, 299, 150, 12, 12, 3], 42];
+    const cache = model.newCache();
+    model.run(tokens, cache);
+    const { query, repeat } = model.run([next], cache);
+    const whole = await step(await ort.InferenceSession.create(bytes), layout, tokens, next);
+    for (let layer = 0; layer < layout.layers; layer++) {
+      const width = layout.heads * layout.headDim;
+      expect(maxAbsDiff(cache.keys[layer]!.subarray(0, cache.length * width), byPosition(whole[`present.${layer}.key`]!, layout))).toBeLessThan(1e-4);
+      expect(maxAbsDiff(cache.values[layer]!.subarray(0, cache.length * width), byPosition(whole[`present.${layer}.value`]!, layout))).toBeLessThan(1e-4);
+    }
+    expect(Math.abs(repeat! - (whole.hunch_repeat!.data as Float32Array)[0]!)).toBeLessThan(1e-4);
+    const scorer = tableScorer(weights.items, weights.itemBias)!;
+    expect(scorer.itemScoring).toBe('pq-simd');
+    const logits = new Float32Array(weights.vocabulary);
+    scorer.score(query, logits);
+    const expected = whole.logits!.data as Float32Array;
+    expect(maxAbsDiff(logits, expected)).toBeLessThan(1e-3);
+    expect(topIds(logits, 20)).toEqual(topIds(expected, 20));
+  });
+
   it('runs the graph without heads (no bias, no cosine, no repeat) and fills the whole context', async () => {
     const { config, bytes } = exportedWithHeads('int8', false);
     const tokens = Array.from({ length: config.nPositions - 1 }, (_, i) => (i * 37) % config.vocabSize);
@@ -116,6 +144,7 @@ describe('the worker’s GPT-2 (worker/gpt2)', () => {
     expect(readGpt2Weights(bytes, 2)).toBeDefined();
     expect(readGpt2Weights(exportedWithHeads('fp32').bytes, 2)).toBeUndefined();
     expect(readGpt2Weights(exportedWithHeads('q4').bytes, 2)).toBeUndefined();
+    expect(readGpt2Weights(rewritten(exportedWithHeads('pq').bytes, { rename: ['transformer.wte.weight.pq_codebooks', 'transformer.wte.weight.other'] }), 2)).toBeUndefined();
     expect(readGpt2Weights(demoModel('onnx/model.onnx'), 2)).toBeUndefined();
     // Another producer's file with the same names; a weight the engine would not use; a missing one.
     expect(readGpt2Weights(rewritten(bytes, { producer: 'someone-else' }), 2)).toBeUndefined();

@@ -28,6 +28,18 @@ export type { VocabularyOptions } from './encoding.js';
 export { CATALOG_FILE, catalogJson, indexCatalog, parseCatalog } from './catalog.js';
 export type { CatalogIndex, CatalogItem, ShopCatalog } from './catalog.js';
 export { ATTR_BIAS, ATTR_TABLE, ATTRIBUTE_FILE, ATTRIBUTE_NAMES_KEY, attributeFieldsError, priceBucket, productAttributes } from './item-attributes.js';
+export {
+  CATALOG_INDEX_FILE,
+  CATALOG_INDEX_POPULAR,
+  CATALOG_SHARD_BYTES,
+  CATALOG_SHARD_THRESHOLD,
+  CATALOG_SHARDS_FORMAT,
+  CATALOG_SHARDS_FORMAT_VERSION,
+  catalogShardFile,
+  catalogShardOf,
+  parseCatalogShardsIndex,
+} from './catalog-shards.js';
+export type { CatalogShardsIndex } from './catalog-shards.js';
 export { MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, parseManifest } from './manifest.js';
 export type { HunchManifest, ModelFileEntry, OnnxManifest } from './manifest.js';
 export {
@@ -47,6 +59,9 @@ export {
   ONNX_VARIANT_FILES,
   ONNX_VARIANTS,
   POSITION_TABLE,
+  PQ_CENTROIDS,
+  pqCodebooks,
+  pqCodes,
   REPEAT_BIAS,
   REPEAT_WEIGHT,
 } from './model-contract.js';

@@ -4,6 +4,7 @@
  */
 
 import { CATALOG_FILE } from './catalog.js';
+import { CATALOG_INDEX_FILE } from './catalog-shards.js';
 import { ENCODING_VERSION } from './encoding.js';
 import { ONNX_VARIANTS, ONNX_VARIANT_FILES, type OnnxVariant } from './model-contract.js';
 
@@ -104,9 +105,10 @@ export function parseManifest(input: unknown): HunchManifest {
     throw new Error('hunch.json: merges must be an array of string pairs');
   }
   if (!isObject(manifest.files)) throw new Error('hunch.json: files must be an object of path -> { sha256, bytes }');
-  const catalog = manifest.files[CATALOG_FILE];
+  // One catalog file, or the index of its shards (catalog-shards.ts).
+  const catalog = manifest.files[CATALOG_FILE] ?? manifest.files[CATALOG_INDEX_FILE];
   if (!isObject(catalog) || typeof catalog.sha256 !== 'string' || !Number.isInteger(catalog.bytes)) {
-    throw new Error(`hunch.json: files must list ${CATALOG_FILE} with its sha256 and bytes`);
+    throw new Error(`hunch.json: files must list ${CATALOG_FILE} (or ${CATALOG_INDEX_FILE}) with its sha256 and bytes`);
   }
   if (manifest.onnx !== undefined) checkOnnx(manifest.onnx);
   if (manifest.policy !== undefined) checkFileEntry('policy', manifest.policy, manifest.files);

@@ -9,8 +9,8 @@
  */
 
 /** The ONNX variants an export may hold (`hunch export --quant`). */
-export type OnnxVariant = 'fp32' | 'int8' | 'q4';
-export const ONNX_VARIANTS: readonly OnnxVariant[] = ['fp32', 'int8', 'q4'];
+export type OnnxVariant = 'fp32' | 'int8' | 'q4' | 'pq';
+export const ONNX_VARIANTS: readonly OnnxVariant[] = ['fp32', 'int8', 'q4', 'pq'];
 /**
  * Where each variant's graph is in a model directory: where transformers.js looks for dtype
  * fp32, q8 and q4. The exporter writes them there, hunch.json's onnx.variants must name
@@ -20,6 +20,8 @@ export const ONNX_VARIANT_FILES: Readonly<Record<OnnxVariant, string>> = {
   fp32: 'onnx/model.onnx',
   int8: 'onnx/model_quantized.onnx',
   q4: 'onnx/model_q4.onnx',
+  // No transformers.js dtype names it: the worker hands it to transformers.js in place of the fp32 file.
+  pq: 'onnx/model_pq.onnx',
 };
 
 /**
@@ -69,6 +71,18 @@ export const blockPrefix = (i: number): string => `transformer.h.${i}`;
 export const int8Codes = (name: string): string => `${name}.int8`;
 /** Its scales: one per output channel, or one per row of the item table. */
 export const int8Scales = (name: string): string => `${name}.scale`;
+
+/**
+ * A product-quantized item table (the `pq` variant; the trainer's onnx/pq.ts writes it, the
+ * worker's item-head/pq-*.ts reads it): the [V, D] table cut into M sub-spaces of D / M
+ * columns, each row stored as M one-byte codes [V, M] uint8 into M codebooks of 256 centroids,
+ * stacked as [M · 256, D / M] float. Row r is the concatenation over m of codebook row
+ * m · 256 + codes[r][m].
+ */
+export const pqCodes = (name: string): string => `${name}.pq_codes`;
+export const pqCodebooks = (name: string): string => `${name}.pq_codebooks`;
+/** Centroids per sub-space: one byte per code. */
+export const PQ_CENTROIDS = 256;
 
 /**
  * The graph's constants (shapes, GELU and attention scalars) are initializers named

@@ -105,7 +105,7 @@ describe('parseManifest', () => {
     [{ ...valid, merges: [['r']] }, /merges must be an array of string pairs/],
     [{ ...valid, files: [] }, /files must be an object/],
     [{ ...valid, files: {} }, /files must list catalog.json/],
-    [{ ...valid, files: { 'catalog.json': { sha256: 'ab' } } }, /files must list catalog.json with its sha256 and bytes/],
+    [{ ...valid, files: { 'catalog.json': { sha256: 'ab' } } }, /files must list catalog.json \(or catalog\/index.json\) with its sha256 and bytes/],
   ])('rejects a broken manifest (%#)', (input, message) => {
     expect(() => parseManifest(input)).toThrow(message);
   });

@@ -43,7 +43,8 @@ const COMMAND_USAGE: Record<string, string> = {
               --lr ${DEFAULT_EVENT_TRAIN_OPTIONS.lr} --dropout ${DEFAULT_EVENT_TRAIN_OPTIONS.dropout} --seed ${DEFAULT_EVENT_TRAIN_OPTIONS.seed} --workers ${DEFAULT_EVENT_TRAIN_OPTIONS.workers}]
               [--state DIR [--state-every ${DEFAULT_STATE_EVERY}] [--resume]]
               [--time-budget MINUTES (the whole run; training sets its steps to fit, at most --epochs; default ${DEFAULT_TRAIN_MINUTES})]`,
-  export: `  hunch export --model CHECKPOINT_DIR --catalog catalog.json --out MODEL_DIR [--quant fp32,int8,q4]
+  export: `  hunch export --model CHECKPOINT_DIR --catalog catalog.json --out MODEL_DIR [--quant fp32,int8,q4 (the default; add pq for the product-quantized item table)]
+               [--pq-subspaces M (pq: bytes per item; default n_embd / 4, at most 16)]
                [--policy policy.json (written by hunch policy; validated, shipped with the model, listed with its hash in hunch.json)]`,
   benchmark: `  hunch benchmark --format sessions --train FILE[.gz] --test FILE [--json] [--predictions FILE] [--out CHECKPOINT_DIR]
                   [--state DIR [--state-every ${DEFAULT_STATE_EVERY}] [--resume]] [--seed S --workers 2 --epochs N (at most; default by data size)]
@@ -224,7 +225,9 @@ async function trainCommand(args: string[]): Promise<void> {
 }
 
 async function exportCommand(args: string[]): Promise<void> {
-  const flags = parse(args, ['model', 'catalog', 'out', 'quant', 'policy']);
+  const flags = parse(args, ['model', 'catalog', 'out', 'quant', 'policy', 'pq-subspaces']);
+  const pqSubspaces = flags['pq-subspaces'] === undefined ? undefined : Number(flags['pq-subspaces']);
+  if (pqSubspaces !== undefined && !(Number.isInteger(pqSubspaces) && pqSubspaces >= 1)) throw new UsageError(`--pq-subspaces: a positive integer, got ${flags['pq-subspaces']}`);
   let quant;
   try {
     quant = flags.quant === undefined ? undefined : parseQuant(flags.quant);
@@ -240,6 +243,7 @@ async function exportCommand(args: string[]): Promise<void> {
     out: required(flags, 'out'),
     ...(quant ? { quant } : {}),
     ...(flags.policy !== undefined ? { policy: flags.policy } : {}),
+    ...(pqSubspaces !== undefined ? { pqSubspaces } : {}),
     ...(epoch && /^\d+$/.test(epoch) ? { createdAt: new Date(Number(epoch) * 1000).toISOString() } : {}),
   });
   const bytes = Object.values(manifest.files).reduce((sum, file) => sum + file.bytes, 0);

@@ -2,8 +2,9 @@
  * Export: a training checkpoint -> the model directory the browser SDK loads, in the
  * Hugging Face GPT-2 layout (config, tokenizer, safetensors, and the ONNX graphs with a
  * KV cache: onnx/model.onnx fp32, onnx/model_quantized.onnx int8, onnx/model_q4.onnx
- * 4-bit; each takes num_logits_to_keep, so a recommendation computes the LM head for the
- * last position only) plus catalog.json (the products it can show), the strategy policy when one
+ * 4-bit, and with --quant pq onnx/model_pq.onnx, the product-quantized item table; each takes
+ * num_logits_to_keep, so a recommendation computes the LM head for the last position only)
+ * plus catalog.json (the products it can show; a big shop's as shards, catalog-files.ts), the strategy policy when one
  * is given (policy.json, from `hunch policy`), the session purchase model when training fitted one
  * (purchase.json, core's intent/session-purchase.ts), the attribute table when its items are composed
  * from catalog attributes (attributes.safetensors, export-attributes.ts: catalog.json then also
@@ -14,15 +15,17 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { ATTRIBUTE_FILE, catalogJson, CATALOG_FILE, COSINE_SCALE, ENCODING_VERSION, ITEM_BIAS, MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, ONNX_VARIANT_FILES, ONNX_VARIANTS, REPEAT_BIAS, REPEAT_WEIGHT, validatePolicy, validateSessionPurchaseModel, Vocabulary, type HunchManifest, type OnnxManifest, type OnnxVariant } from '@hunch/core';
+import { ATTRIBUTE_FILE, COSINE_SCALE, ENCODING_VERSION, ITEM_BIAS, MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, ONNX_VARIANT_FILES, ONNX_VARIANTS, REPEAT_BIAS, REPEAT_WEIGHT, validatePolicy, validateSessionPurchaseModel, Vocabulary, type HunchManifest, type OnnxManifest, type OnnxVariant } from '@hunch/core';
 import { readCatalog } from './catalog.js';
+import { catalogFiles, type CatalogLayout } from './catalog-files.js';
 import { attributeFile, attributeHeadsOf, checkAttributeNames, composedWeights, newProductsWithAttributes } from './export-attributes.js';
 import { hfConfig, readCheckpoint, readJson, type Checkpoint, type LoadedCheckpoint } from './checkpoint.js';
 import { writeDirAtomic } from './lib/fs-atomic.js';
 import { encodeSafetensors } from './safetensors.js';
 import { tokenizerConfig, tokenizerJson } from './hf-tokenizer.js';
 import { ATTR_TABLE, nextItemShapes, type HeadOptions } from './next-item/heads.js';
-import { buildOnnxModel, REPEAT_OUTPUT } from './onnx/gpt2.js';
+import { buildOnnxModel, exportedTable, REPEAT_OUTPUT } from './onnx/gpt2.js';
+import { quantizePq } from './onnx/pq.js';
 
 export interface ExportOptions {
   /** Checkpoint directory written by `hunch train`. */
@@ -32,10 +35,14 @@ export interface ExportOptions {
   out: string;
   /** ISO time for hunch.json's createdAt (default: now). */
   createdAt?: string;
-  /** ONNX variants to write (default all: fp32, int8, q4). */
+  /** ONNX variants to write (default DEFAULT_QUANT: fp32, int8, q4; pq only when asked for). */
   quant?: readonly OnnxVariant[];
   /** A strategy policy (`hunch policy --out`): validated, copied to POLICY_FILE and named by hunch.json's `policy`. */
   policy?: string;
+  /** pq: sub-spaces, bytes per item (default onnx/pq.ts pqSubspaces: n_embd / 4, at most 16). */
+  pqSubspaces?: number;
+  /** When the catalog is sharded, and how finely (catalog-files.ts; default: shards past 2 MiB of catalog.json). */
+  catalogLayout?: CatalogLayout;
 }
 
 /** Where the policy goes in the model directory (hunch.json's `policy`, listed in its `files`). */
@@ -77,14 +84,15 @@ const manifestJson = (manifest: object) =>
   new TextEncoder().encode(`{\n${Object.entries(manifest).filter(([, value]) => value !== undefined).map(([key, value]) => `  ${JSON.stringify(key)}: ${JSON.stringify(value)}`).join(',\n')}\n}\n`);
 
 /** The model directory's files, path -> bytes (hunch.json excluded). */
-function modelFiles(checkpoint: LoadedCheckpoint, vocabulary: Vocabulary, catalog: Uint8Array, quant: readonly OnnxVariant[]): Map<string, Uint8Array> {
+function modelFiles(checkpoint: LoadedCheckpoint, vocabulary: Vocabulary, catalog: ReadonlyMap<string, Uint8Array>, quant: readonly OnnxVariant[], pqSubspaces?: number): Map<string, Uint8Array> {
   const { config } = checkpoint;
   // Attribute-composed items: a plain GPT-2 over the composed table (export-attributes.ts).
   const weights = checkpoint.weights.has(ATTR_TABLE) ? composedWeights(checkpoint.weights) : checkpoint.weights;
   const safetensors = weights === checkpoint.weights ? checkpoint.safetensors : encodeSafetensors(weights);
+  const pq = quant.includes('pq') ? quantizePq(exportedTable(config, weights), config.vocabSize, config.nEmbd, { subspaces: pqSubspaces }) : undefined;
   const { bos, pad } = vocabulary;
   return new Map([
-    [CATALOG_FILE, catalog],
+    ...catalog,
     // The graphs take and return the KV cache.
     ['config.json', json({ ...hfConfig(config, vocabulary), use_cache: true })],
     ['generation_config.json', json({ bos_token_id: bos, eos_token_id: bos, pad_token_id: pad, use_cache: true })],
@@ -92,7 +100,7 @@ function modelFiles(checkpoint: LoadedCheckpoint, vocabulary: Vocabulary, catalo
     ['tokenizer.json', json(checkpoint.tokenizer ?? tokenizerJson(vocabulary))],
     ['tokenizer_config.json', json(tokenizerConfig(config.nPositions, vocabulary))],
     ['model.safetensors', safetensors],
-    ...quant.map((variant): [string, Uint8Array] => [ONNX_VARIANT_FILES[variant], buildOnnxModel(config, weights, variant)]),
+    ...quant.map((variant): [string, Uint8Array] => [ONNX_VARIANT_FILES[variant], buildOnnxModel(config, weights, variant, pq)]),
   ]);
 }
 
@@ -173,6 +181,9 @@ function checkExportable(checkpoint: Checkpoint, where: string): HeadOptions {
   return heads;
 }
 
+/** What an export writes unless --quant says: pq trains codebooks (seconds to minutes), so only when asked for. */
+export const DEFAULT_QUANT: readonly OnnxVariant[] = ONNX_VARIANTS.filter((variant) => variant !== 'pq');
+
 /** The --quant list: known variants, no repeats, at least one. */
 export function parseQuant(list: string): OnnxVariant[] {
   const names = list.split(',').map((name) => name.trim()).filter(Boolean);
@@ -184,7 +195,7 @@ export function parseQuant(list: string): OnnxVariant[] {
 
 export async function exportModel(options: ExportOptions): Promise<ExportManifest> {
   // Read and check everything before touching the output directory.
-  const quant = options.quant ? parseQuant(options.quant.join(',')) : ONNX_VARIANTS;
+  const quant = options.quant ? parseQuant(options.quant.join(',')) : DEFAULT_QUANT;
   await checkConfigFields(options.checkpoint);
   const checkpoint = await readCheckpoint(options.checkpoint);
   const heads = checkExportable(checkpoint, options.checkpoint);
@@ -203,8 +214,8 @@ export async function exportModel(options: ExportOptions): Promise<ExportManifes
   // Only items the SDK can both score and display; most events first, ties by id.
   const popular = [...inCatalog].sort((a, b) => (counts[b] ?? 0) - (counts[a] ?? 0) || (a < b ? -1 : a > b ? 1 : 0));
 
-  const catalog = new TextEncoder().encode(catalogJson({ popular, products: shown }));
-  const files = modelFiles(checkpoint, vocabulary, catalog, quant);
+  const catalog = catalogFiles(popular, shown, options.catalogLayout, [...newProducts].map((product) => product.id));
+  const files = modelFiles(checkpoint, vocabulary, catalog, quant, options.pqSubspaces);
   if (policy) files.set(POLICY_FILE, policy);
   if (purchase) files.set(PURCHASE_FILE, json(purchase.model));
   if (attributeNames) files.set(ATTRIBUTE_FILE, attributeFile(checkpoint.weights, attributeNames));

@@ -4,19 +4,22 @@
  * packing is what onnxruntime's kernels read), runs at every graph optimization level with
  * the same outputs, and ranks items close to fp32.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { basename, dirname } from 'node:path';
 import { AutoModelForCausalLM, env, Tensor } from '@huggingface/transformers';
 import * as ort from 'onnxruntime-node';
-import { isItemToken, ONNX_VARIANT_FILES, ONNX_VARIANTS, Vocabulary, type OnnxVariant } from '@hunch/core';
+import { CATALOG_FILE, CATALOG_INDEX_FILE, int8Codes, isItemToken, ITEM_TABLE, ONNX_VARIANT_FILES, ONNX_VARIANTS, pqCodes, Vocabulary, type OnnxVariant } from '@hunch/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeCheckpoint, type Checkpoint } from '../src/checkpoint.js';
 import { exportModel } from '../src/export.js';
 import { Rng } from '../src/lib/prng.js';
 import { parameterShapes, type GPT2Config } from '../src/model.js';
 import { buildOnnxModel, exportedTable, NUM_LOGITS_INPUT } from '../src/onnx/gpt2.js';
+import { onnx } from '../src/onnx/graph.js';
+import { dequantizePq, quantizePq } from '../src/onnx/pq.js';
 import { dequantizeInt8, dequantizeQ4, quantizeInt8, quantizeQ4, transpose } from '../src/onnx/quantize.js';
 import type { TensorMap } from '../src/safetensors.js';
 import { DEFAULT_EVENT_TRAIN_OPTIONS, trainEvents } from '../src/train-events.js';
@@ -40,7 +43,7 @@ beforeAll(async () => {
   for (const [kind, ckpt] of [['plain', checkpoint], ['heads', withHeads(checkpoint)]] as const) {
     await writeCheckpoint(join(work, `${kind}-checkpoint`), ckpt);
     dirs[kind] = join(work, `${kind}-model`);
-    await exportModel({ checkpoint: join(work, `${kind}-checkpoint`), catalog: catalogPath, out: dirs[kind] });
+    await exportModel({ checkpoint: join(work, `${kind}-checkpoint`), catalog: catalogPath, out: dirs[kind], quant: ONNX_VARIANTS });
   }
 });
 
@@ -48,27 +51,32 @@ afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-/** The weights an int8 / q4 graph effectively uses, as plain fp32 tensors (the table as exported). */
-function dequantized(config: GPT2Config, weights: TensorMap, variant: 'int8' | 'q4'): TensorMap {
+/** The weights an int8 / q4 / pq graph effectively uses, as plain fp32 tensors (the table as exported). */
+function dequantized(config: GPT2Config, weights: TensorMap, variant: 'int8' | 'q4' | 'pq'): TensorMap {
   const out: TensorMap = new Map(weights);
   for (const [name, { shape, data }] of weights) {
     if (!/\.(c_attn|c_proj|c_fc)\.weight$/.test(name)) continue;
     const [K, N] = shape as [number, number];
     out.set(name, {
       shape,
-      data: variant === 'int8' ? dequantizeInt8(quantizeInt8(data, K, N, 1), K, N, 1) : transpose(dequantizeQ4(quantizeQ4(transpose(data, K, N), N, K)), N, K),
+      data: variant !== 'q4' ? dequantizeInt8(quantizeInt8(data, K, N, 1), K, N, 1) : transpose(dequantizeQ4(quantizeQ4(transpose(data, K, N), N, K)), N, K),
     });
   }
   const { vocabSize: V, nEmbd: D } = config;
   const table = exportedTable(config, weights);
-  out.set('transformer.wte.weight', { shape: [V, D], data: variant === 'int8' ? dequantizeInt8(quantizeInt8(table, V, D, 0), V, D, 0) : dequantizeQ4(quantizeQ4(table, V, D)) });
+  const tables = {
+    int8: () => dequantizeInt8(quantizeInt8(table, V, D, 0), V, D, 0),
+    q4: () => dequantizeQ4(quantizeQ4(table, V, D)),
+    pq: () => dequantizePq(quantizePq(table, V, D)),
+  };
+  out.set('transformer.wte.weight', { shape: [V, D], data: tables[variant]() });
   out.delete('hunch.cosine.scale'); // the table above is already normalised
   return out;
 }
 
 /** A random GPT-2 whose widths are not multiples of the 4-bit block (48 = 32 + 16). */
-function randomModel(): { config: GPT2Config; weights: TensorMap } {
-  const config: GPT2Config = { vocabSize: 37, nPositions: 8, nEmbd: 48, nLayer: 1, nHead: 2, layerNormEpsilon: 1e-5 };
+function randomModel(vocabSize = 37): { config: GPT2Config; weights: TensorMap } {
+  const config: GPT2Config = { vocabSize, nPositions: 8, nEmbd: 48, nLayer: 1, nHead: 2, layerNormEpsilon: 1e-5 };
   const rng = new Rng(11);
   const weights: TensorMap = new Map();
   for (const [name, shape] of parameterShapes(config)) {
@@ -83,15 +91,16 @@ async function session(bytes: Uint8Array | string, level: (typeof LEVELS)[number
 }
 
 describe('quantized export', () => {
-  it('int8 and q4 graphs compute the fp32 graph of their dequantized weights', async () => {
+  it('int8, q4 and pq graphs compute the fp32 graph of their dequantized weights', async () => {
     const models = [
       { label: 'tiny trained + bias/repeat', config: checkpoint.config, weights: withHeads(checkpoint, 0).weights },
       { label: 'random, width 48', ...randomModel() },
+      { label: 'random, 600 items (more than a codebook holds)', ...randomModel(600) },
     ];
     for (const { label, config, weights } of models) {
       const ids = Array.from({ length: 12 }, (_, i) => (i * 7 + 3) % config.vocabSize);
       const mask = ids.map(() => 1);
-      for (const variant of ['int8', 'q4'] as const) {
+      for (const variant of ['int8', 'q4', 'pq'] as const) {
         const quantized = await session(buildOnnxModel(config, weights, variant));
         const reference = await session(buildOnnxModel(config, dequantized(config, weights, variant), 'fp32'));
         const [q, r] = [await ortRun(quantized, config, ids, mask, [2, 6]), await ortRun(reference, config, ids, mask, [2, 6])];
@@ -178,7 +187,7 @@ describe('quantized export', () => {
         logits[variant] = (await ortRun(s, config, ids, mask, dims)).logits!.data as Float32Array;
         await s.release();
       }
-      for (const variant of ['int8', 'q4'] as const) {
+      for (const variant of ['int8', 'q4', 'pq'] as const) {
         let overlap = 0;
         let positions = 0;
         for (let p = 0; p < mask.length; p++) {
@@ -190,9 +199,31 @@ describe('quantized export', () => {
         }
         const mean = overlap / positions;
         console.log(`${kind} ${variant}: mean top-20 overlap with fp32 ${mean.toFixed(3)} over ${positions} positions, max abs logit diff ${maxAbsDiff(logits[variant], logits.fp32).toFixed(3)}`);
-        expect(mean).toBeGreaterThan(variant === 'int8' ? 0.9 : 0.75);
+        expect(mean).toBeGreaterThan(variant === 'q4' ? 0.75 : 0.9);
       }
     }
+  });
+
+  it('--quant pq alone with --pq-subspaces and a sharded catalog: the pq file of that many codes per item, every file listed with its hash', async () => {
+    const out = join(work, 'pq-only');
+    const manifest = await exportModel({ checkpoint: join(work, 'plain-checkpoint'), catalog: catalogPath, out, quant: ['pq'], pqSubspaces: 8, catalogLayout: { threshold: 0, shardBytes: 2048 } });
+    expect(manifest.onnx.variants).toEqual({ pq: ONNX_VARIANT_FILES.pq });
+    const paths = Object.keys(manifest.files);
+    expect(paths).not.toContain(CATALOG_FILE);
+    expect(paths).toContain(CATALOG_INDEX_FILE);
+    const shards = paths.filter((path) => path.startsWith('catalog/shard-'));
+    expect(shards.length).toBeGreaterThan(1);
+    for (const path of [...shards, CATALOG_INDEX_FILE, ONNX_VARIANT_FILES.pq]) {
+      const bytes = await readFile(join(out, path));
+      expect(manifest.files[path]).toEqual({ sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length });
+    }
+    const model = onnx.ModelProto.decode(await readFile(join(out, ONNX_VARIANT_FILES.pq)));
+    const codes = model.graph!.initializer!.find((tensor) => tensor.name === pqCodes(ITEM_TABLE))!;
+    expect(codes.dims!.map(Number)).toEqual([checkpoint.config.vocabSize, 8]);
+    expect(model.graph!.initializer!.some((tensor) => tensor.name === int8Codes(ITEM_TABLE))).toBe(false);
+    await expect(exportModel({ checkpoint: join(work, 'plain-checkpoint'), catalog: catalogPath, out: join(work, 'pq-bad'), quant: ['pq'], pqSubspaces: 5 })).rejects.toThrow(
+      `pq: 5 sub-spaces do not divide a width of ${checkpoint.config.nEmbd}`,
+    );
   });
 
   it('loads in transformers.js as dtype fp32, q8 and q4, with the outputs of onnxruntime-node', async () => {

@@ -1,7 +1,8 @@
 /**
  * One model loaded on one backend, and one forward pass of it: the last position's logits
  * (with the repeat bonus the graph leaves to its caller) and the new KV cache. On WASM a Hunch
- * int8 export runs on the worker's own GPT-2 (gpt2/); everything else on onnxruntime-web
+ * int8 or pq export runs on the worker's own GPT-2 (gpt2/), and on WebGPU a pq export too, its
+ * items scored in a compute shader where the adapter is a real GPU; everything else on onnxruntime-web
  * through transformers.js (ort/runner.ts, in a module of its own: ort/build.ts).
  */
 import { Vocabulary, type HunchManifest } from '@hunch/core';
@@ -41,7 +42,7 @@ export interface LoadedModel {
 export async function loadModel(modelUrl: string, manifest: HunchManifest, backend: Backend, requested?: ModelDtype): Promise<LoadedModel> {
   const variant = chooseDtype(manifest, backend, requested);
   const started = performance.now();
-  const own = backend === 'wasm' ? await loadGpt2Runner(modelUrl, manifest, variant) : undefined;
+  const own = await loadGpt2Runner(modelUrl, manifest, variant, backend);
   const { runner, runtimeMs } = own ? { runner: own, runtimeMs: 0 } : await (await importOrt()).loadOrtRunner(modelUrl, manifest, backend, variant);
   const indexStarted = performance.now();
   const vocabulary = new Vocabulary(manifest.vocabulary, manifest.merges);

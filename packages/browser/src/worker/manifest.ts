@@ -5,8 +5,9 @@
  * tokens) would cost the page's main thread hundreds of milliseconds to copy into the worker.
  * catalog.json, the products, is one of the model's files: checked against hunch.json, cached.
  */
-import { CATALOG_FILE, indexCatalog, MANIFEST_FILE, parseManifest, validateSessionPurchaseModel, type CatalogIndex, type HunchManifest, type SessionPurchaseModel } from '@hunch/core';
+import { CATALOG_FILE, indexCatalog, MANIFEST_FILE, parseManifest, validateSessionPurchaseModel, type HunchManifest, type SessionPurchaseModel } from '@hunch/core';
 import { logOnce } from '../lib/log.js';
+import { hasCatalogShards, shardedCatalog, wholeCatalog, type ModelCatalog } from './catalog-shards.js';
 import { cachedManifest, verifiedModelFile } from './model-files.js';
 import type { PolicyAnswer } from './protocol.js';
 
@@ -75,13 +76,14 @@ function validatorOf(response: Response): string | undefined {
 }
 
 /**
- * The model's catalog.json, its bytes checked against `manifest` (from the cache when there,
+ * The model's catalog (catalog.json, or its shards: catalog-shards.ts), its bytes checked against `manifest` (from the cache when there,
  * else fetched and, when `keep`, cached), indexed by product id (core's indexCatalog: a product
  * is parsed when asked for). `hashRequired`: as verifiedModelFile's.
  */
-export async function readCatalog(modelUrl: string, manifest: HunchManifest, options: { keep?: boolean; hashRequired?: boolean } = {}): Promise<CatalogIndex> {
+export async function readCatalog(modelUrl: string, manifest: HunchManifest, options: { keep?: boolean; hashRequired?: boolean } = {}): Promise<ModelCatalog> {
+  if (hasCatalogShards(manifest)) return shardedCatalog(modelUrl, manifest, options);
   const bytes = await verifiedModelFile(modelUrl, CATALOG_FILE, manifest.files[CATALOG_FILE]!, options);
-  return indexCatalog(new TextDecoder().decode(bytes));
+  return wholeCatalog(indexCatalog(new TextDecoder().decode(bytes)));
 }
 
 interface ManifestRead extends ReadManifest {
@@ -89,7 +91,7 @@ interface ManifestRead extends ReadManifest {
 }
 
 interface CatalogRead {
-  catalog: CatalogIndex;
+  catalog: ModelCatalog;
   ms: number;
 }
 

@@ -14,10 +14,15 @@ export type Backend = 'webgpu' | 'wasm';
 export type BackendPreference = 'auto' | Backend;
 /**
  * The ONNX variant as a transformers.js dtype: 'fp32' (onnx/model.onnx), 'q8' (int8,
- * onnx/model_quantized.onnx) or 'q4' (4-bit MatMulNBits, onnx/model_q4.onnx).
+ * onnx/model_quantized.onnx) or 'q4' (4-bit MatMulNBits, onnx/model_q4.onnx); 'pq', the
+ * product-quantized item table (onnx/model_pq.onnx), is Hunch's own.
  */
-export type ModelDtype = 'fp32' | 'q8' | 'q4';
-export type ItemScoring = 'graph' | 'int8-simd';
+export type ModelDtype = 'fp32' | 'q8' | 'q4' | 'pq';
+/**
+ * 'pq-simd': the worker's asymmetric-distance kernel over the product-quantized table
+ * (item-head/pq-scorer.ts); 'pq-webgpu': the same sums in a WebGPU compute shader (pq-webgpu.ts).
+ */
+export type ItemScoring = 'graph' | 'int8-simd' | 'pq-simd' | 'pq-webgpu';
 /**
  * What runs the model: 'hunch-gpt2', the worker's own GPT-2 over the int8 file's weights
  * (WASM with a Hunch int8 export: no runtime to start); 'onnxruntime-web', the ONNX graph

@@ -14,7 +14,8 @@
  * A module rather than a class: the bundler shortens a module's names, not a class's method
  * names, and the worker's bundle is to stay as small as it is.
  */
-import type { CatalogIndex, SessionPurchaseModel } from '@hunch/core';
+import type { SessionPurchaseModel } from '@hunch/core';
+import type { ModelCatalog } from './catalog-shards.js';
 import type { IncrementalContext } from './incremental.js';
 import type { LoadedModel } from './loaded-model.js';
 import type { ModelDirectoryRead } from './manifest.js';
@@ -25,8 +26,8 @@ import type { LoadRequest, LoadResult } from './protocol.js';
 /** A loaded model, and what its predictions keep beside it. */
 export interface RunningModel {
   loaded: LoadedModel;
-  /** The model's catalog.json: the entries predictions return, the items' categories. */
-  catalog: CatalogIndex;
+  /** The model's catalog: the entries predictions return, the items' categories (of a sharded catalog, those of the shards read). */
+  catalog: ModelCatalog;
   context: IncrementalContext;
   /** Item id -> index in loaded.items, for scoring candidates: built by the first request with candidates (rerank), not at load. */
   itemIndex?: ReadonlyMap<string, number>;

@@ -6,9 +6,15 @@ import { ONNX_VARIANT_FILES, type HunchManifest, type OnnxVariant } from '@hunch
 import type { Backend, ModelDtype } from './protocol.js';
 
 /** transformers.js `dtype` for each exported variant (it maps the dtype to the file name). */
-const DTYPE_OF: Readonly<Record<OnnxVariant, ModelDtype>> = { fp32: 'fp32', int8: 'q8', q4: 'q4' };
-const VARIANT_OF: Readonly<Record<ModelDtype, OnnxVariant>> = { fp32: 'fp32', q8: 'int8', q4: 'q4' };
-export const MODEL_DTYPES: readonly ModelDtype[] = ['fp32', 'q8', 'q4'];
+const DTYPE_OF: Readonly<Record<OnnxVariant, ModelDtype>> = { fp32: 'fp32', int8: 'q8', q4: 'q4', pq: 'pq' };
+const VARIANT_OF: Readonly<Record<ModelDtype, OnnxVariant>> = { fp32: 'fp32', q8: 'int8', q4: 'q4', pq: 'pq' };
+export const MODEL_DTYPES: readonly ModelDtype[] = ['fp32', 'q8', 'q4', 'pq'];
+
+/**
+ * What transformers.js is asked for: its own dtype, and for pq (a file it has no dtype for)
+ * fp32, whose file the worker answers with model_pq.onnx (ort/runtime.ts ModelFileRewrite).
+ */
+export const transformersDtype = (dtype: ModelDtype): Exclude<ModelDtype, 'pq'> => (dtype === 'pq' ? 'fp32' : dtype);
 
 export function isModelDtype(value: unknown): value is ModelDtype {
   return typeof value === 'string' && (MODEL_DTYPES as readonly string[]).includes(value);
@@ -41,7 +47,8 @@ export function availableDtypes(manifest: Pick<HunchManifest, 'onnx'>): ModelDty
 
 /**
  * The requested dtype (`override`), else the backend's preferred one, if the model has it;
- * otherwise fp32, otherwise whatever the model has (q8 before q4). Never fails on a model
+ * otherwise fp32, otherwise whatever the model has (q8, q4, then pq: an export of a million
+ * items may carry pq alone). Never fails on a model
  * with at least one variant: a missing file costs a bigger download, not recommendations.
  */
 export function chooseDtype(manifest: Pick<HunchManifest, 'onnx'>, backend: Backend, override?: ModelDtype): DtypeChoice {
@@ -50,7 +57,7 @@ export function chooseDtype(manifest: Pick<HunchManifest, 'onnx'>, backend: Back
   const why = override ? `${override} requested` : `${wanted} is the default on ${backend}`;
   const pick = (dtype: ModelDtype, reason: string): DtypeChoice => ({ dtype, file: ONNX_VARIANT_FILES[VARIANT_OF[dtype]], reason });
   if (available.includes(wanted)) return pick(wanted, why);
-  const fallback = (['fp32', 'q8', 'q4'] as const).find((dtype) => available.includes(dtype));
+  const fallback = (['fp32', 'q8', 'q4', 'pq'] as const).find((dtype) => available.includes(dtype));
   if (!fallback) throw new Error('hunch.json lists no ONNX variant this SDK can load');
   return pick(fallback, `${why} but the model has no ${ONNX_VARIANT_FILES[VARIANT_OF[wanted]]}`);
 }

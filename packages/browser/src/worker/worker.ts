@@ -6,7 +6,7 @@
  * a page after a navigation finds the model loaded. What it holds between requests, and how
  * that changes: state.ts.
  */
-import { CATALOG_FILE, isBehaviourEvent, type CatalogIndex, type CatalogItem } from '@hunch/core';
+import { CATALOG_FILE, CATALOG_INDEX_FILE, isBehaviourEvent, type CatalogIndex, type CatalogItem } from '@hunch/core';
 import { expose } from 'comlink';
 import { loadOnBestBackend } from './backend.js';
 import { IncrementalContext } from './incremental.js';
@@ -74,7 +74,7 @@ async function loadAnew(request: LoadRequest, directory: ModelDirectoryRead, sta
   // The cached copies are read meanwhile (model-files.ts): the catalog's always, the model file's when sure to run on WASM.
   const wasmCertain = request.backend === 'wasm' || (request.backend === 'auto' && !backendBundled('webgpu'));
   resumeCaching(); // a forget() heard earlier stopped it
-  prefetchModelFiles(request.modelUrl, wasmCertain ? [CATALOG_FILE, likelyWasmFile(request.dtype)] : [CATALOG_FILE]);
+  prefetchModelFiles(request.modelUrl, wasmCertain ? [CATALOG_FILE, CATALOG_INDEX_FILE, likelyWasmFile(request.dtype)] : [CATALOG_FILE, CATALOG_INDEX_FILE]);
   return state.serially(async (): Promise<LoadResult> => {
     const { manifest, validator, ms: manifestMs } = await directory.manifest;
     // Loaded meanwhile for another page (same request, same hunch.json): keep it.
@@ -138,13 +138,15 @@ const api: ModelWorkerApi = {
         return index === undefined ? [] : [{ itemId, score: probabilities[index]! }];
       });
       const items = topItems(probabilities, loaded.items, k, new Set(exclude));
+      const shown = [...items.map(({ itemId }) => itemId), ...lookup];
+      await model.catalog.ensure(shown); // a sharded catalog's shards for these
       return {
         items,
         candidates: scored.sort((a, b) => b.score - a.score),
         nextAction: nextActionProbabilities(logits, loaded.actions, logSumExp),
         categories: categoryScores(probabilities, categories, TOP_CATEGORIES),
         purchaseModel: model.purchase,
-        entries: entriesOf([...items.map(({ itemId }) => itemId), ...lookup], model.catalog),
+        entries: entriesOf(shown, model.catalog),
         modelVersion: loaded.manifest.version,
         stats: { ...stats, ms: performance.now() - started },
       };
@@ -155,9 +157,11 @@ const api: ModelWorkerApi = {
     if (!directory) throw new Error('no model directory given yet: load() first');
     const [{ manifest }, { catalog }] = await Promise.all([directory.manifest, directory.catalog]);
     const end = popular ? popular.offset + popular.count : 0;
+    const popularIds = popular ? catalog.popular.slice(popular.offset, end) : [];
+    await catalog.ensure([...ids, ...popularIds]);
     return {
       items: entriesOf(ids, catalog),
-      popular: popular ? entriesOf(catalog.popular.slice(popular.offset, end), catalog) : [],
+      popular: entriesOf(popularIds, catalog),
       morePopular: end < catalog.popular.length,
       modelVersion: manifest.version,
     };

@@ -16,7 +16,7 @@ import type { TensorMap } from '../../../trainer/src/safetensors.js';
 export const demoModel = (file: string): Buffer => readFileSync(fileURLToPath(new URL(`../../../../models/demo/${file}`, import.meta.url)));
 
 /** A random GPT-2 with every Hunch head (item bias, cosine scoring, repeat bonus; none with `heads` false), as the trainer exports it. */
-export function exportedWithHeads(variant: 'fp32' | 'int8' | 'q4', heads = true): { config: GPT2Config; bytes: Uint8Array } {
+export function exportedWithHeads(variant: 'fp32' | 'int8' | 'q4' | 'pq', heads = true): { config: GPT2Config; bytes: Uint8Array } {
   const config: GPT2Config = { vocabSize: 300, nPositions: 16, nEmbd: 32, nLayer: 2, nHead: 2, layerNormEpsilon: 1e-5 };
   const rng = new Rng(17);
   const weights: TensorMap = new Map();

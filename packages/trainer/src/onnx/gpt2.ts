@@ -34,6 +34,7 @@ import { CONSTANT_PREFIX, COSINE_SCALE, FINAL_NORM, HEAD_SHAPE, ITEM_BIAS, ITEM_
 import type { GPT2Config } from '../model.js';
 import type { TensorMap } from '../safetensors.js';
 import { DataType, GraphBuilder, bytesOf, encodeModel, valueInfo } from './graph.js';
+import { gatherPqRows, pqTableNode, quantizePq, type PqTable } from './pq.js';
 import { dequantizeNode, gatherInt8Rows, gatherQ4, matMulNBits, quantizeInt8, quantizeQ4, transpose } from './quantize.js';
 
 export const REPEAT_OUTPUT = 'hunch_repeat';
@@ -80,7 +81,7 @@ export function exportedTable(config: GPT2Config, weights: TensorMap): Float32Ar
   return out;
 }
 
-function variantWeights(g: GraphBuilder, config: GPT2Config, weights: TensorMap, variant: OnnxVariant): Weights {
+function variantWeights(g: GraphBuilder, config: GPT2Config, weights: TensorMap, variant: OnnxVariant, pqTable?: PqTable): Weights {
   const { vocabSize: V, nEmbd: D } = config;
   const table = exportedTable(config, weights);
   const float = (name: string) => {
@@ -97,19 +98,30 @@ function variantWeights(g: GraphBuilder, config: GPT2Config, weights: TensorMap,
       head: (q) => g.one('MatMul', [q, g.one('Transpose', [wte], { perm: [1, 0] })]),
     };
   }
+  // Per output channel for [K, N] weights (axis 1), as int8; pq differs in the item table only.
+  const int8Linear = (x: string, prefix: string) => {
+    const { shape, data } = tensorOf(weights, `${prefix}.weight`);
+    const [K, N] = shape as [number, number];
+    return bias(g.one('MatMul', [x, dequantizeNode(g, `${prefix}.weight`, quantizeInt8(data, K, N, 1), K, N, 1)]), prefix);
+  };
   if (variant === 'int8') {
-    // Per output channel for [K, N] weights (axis 1), per row for the [V, D] table (axis 0).
+    // Per row for the [V, D] table (axis 0).
     const wteCodes = quantizeInt8(table, V, D, 0);
     const wte = dequantizeNode(g, WTE, wteCodes, V, D, 0);
     return {
       float,
-      linear: (x, prefix) => {
-        const { shape, data } = tensorOf(weights, `${prefix}.weight`);
-        const [K, N] = shape as [number, number];
-        return bias(g.one('MatMul', [x, dequantizeNode(g, `${prefix}.weight`, quantizeInt8(data, K, N, 1), K, N, 1)]), prefix);
-      },
+      linear: int8Linear,
       embed: (ids) => gatherInt8Rows(g, ids, WTE, wteCodes, V, D),
       head: (q) => g.one('MatMul', [q, g.one('Transpose', [wte], { perm: [1, 0] })]),
+    };
+  }
+  if (variant === 'pq') {
+    const pq = pqTable ?? quantizePq(table, V, D);
+    return {
+      float,
+      linear: int8Linear,
+      embed: (ids) => gatherPqRows(g, ids, WTE, pq),
+      head: (q) => g.one('MatMul', [q, g.one('Transpose', [pqTableNode(g, WTE, pq)], { perm: [1, 0] })]),
     };
   }
   // q4: MatMulNBits wants W as [N, K] (rows quantized along K); the table already is.
@@ -231,13 +243,16 @@ function heads(g: GraphBuilder, c: Constants, w: Weights, weights: TensorMap, fi
   else g.op('Identity', [w.head(query)], {}, [LOGITS_OUTPUT]);
 }
 
-/** The serialised ONNX model (fp32 unless `variant` says int8 or q4). */
-export function buildOnnxModel(config: GPT2Config, weights: TensorMap, variant: OnnxVariant = 'fp32'): Uint8Array {
+/**
+ * The serialised ONNX model (fp32 unless `variant` says int8, q4 or pq). For pq, `pqTable` is
+ * the exported table's codes and codebooks when already trained (else trained here).
+ */
+export function buildOnnxModel(config: GPT2Config, weights: TensorMap, variant: OnnxVariant = 'fp32', pqTable?: PqTable): Uint8Array {
   const { nEmbd: D, nHead: H, nLayer, vocabSize: V } = config;
   const hd = D / H;
   const g = new GraphBuilder();
   const c = constants(g, config);
-  const w = variantWeights(g, config, weights, variant);
+  const w = variantWeights(g, config, weights, variant, pqTable);
 
   const { x: embedded, positions } = embeddings(g, c, w);
   const maskBias = attentionBias(g, c, positions);

@@ -15,6 +15,7 @@
  * LayerNorm, heads.
  */
 import { instantiateLinearKernel, type LinearKernel } from './kernel.js';
+import { embedItem } from '../item-head/item-table.js';
 import type { Block, Gpt2Weights, LayerNorm, Linear } from './weights.js';
 
 /** Keys and values of every layer for the tokens run so far: [positions, width] per layer, heads side by side. */
@@ -153,11 +154,11 @@ export class Gpt2 {
 
   /** One token through the blocks: x ends as its residual stream; its keys and values join the cache. */
   private token(token: number, cache: Gpt2Cache): void {
-    const { width, table, tableScales, wpe } = this.weights;
+    const { width, items, wpe } = this.weights;
     const position = cache.length;
     const x = this.x;
-    const scale = tableScales[token]!;
-    for (let d = 0; d < width; d++) x[d] = Math.fround(table[token * width + d]! * scale) + wpe[position * width + d]!;
+    embedItem(items, token, x);
+    for (let d = 0; d < width; d++) x[d] = x[d]! + wpe[position * width + d]!;
     this.blocks.forEach((block, layer) => {
       this.attention(block, layer, position, cache);
       this.mlp(block);

@@ -11,7 +11,9 @@
  * 4-bit, a graph with extra parts — is undefined: onnxruntime runs it. The names and versions
  * are core's model contract (model-contract.ts), which the trainer's exporter writes with.
  */
-import { CONSTANT_PREFIX, COSINE_SCALE, FINAL_NORM, GPT2_ENGINE_PRODUCER_VERSIONS, HEAD_SHAPE, ITEM_BIAS, ITEM_TABLE, MODEL_PRODUCER, POSITION_TABLE, REPEAT_BIAS, REPEAT_WEIGHT, blockPrefix, int8Codes, int8Scales } from '@hunch/core';
+import { CONSTANT_PREFIX, COSINE_SCALE, FINAL_NORM, GPT2_ENGINE_PRODUCER_VERSIONS, HEAD_SHAPE, ITEM_BIAS, MODEL_PRODUCER, POSITION_TABLE, REPEAT_BIAS, REPEAT_WEIGHT, blockPrefix, int8Codes, int8Scales } from '@hunch/core';
+import { readItemTable } from './item-table.js';
+import type { ItemTable } from '../item-head/item-table.js';
 import { DATA_TYPE, attributeFloat, floats, int64Values, int8s, readModelGraph, type Initializer } from '../onnx/model-proto.js';
 
 /** x · W + b with W [inputs, outputs] dequantized to fp32 (what onnxruntime folds Cast · scale into). */
@@ -44,9 +46,8 @@ export interface Gpt2Weights {
   width: number;
   heads: number;
   epsilon: number;
-  /** The item table [vocabulary, width] as int8 codes (a view on the file's bytes) and one scale per row: input embedding and tied LM head. */
-  table: Int8Array;
-  tableScales: Float32Array;
+  /** The item table [vocabulary, width]: int8 codes (a view on the file's bytes) and one scale per row, or pq codes and codebooks. Input embedding and tied LM head. */
+  items: ItemTable;
   /** Learned positions [positions, width]. */
   wpe: Float32Array;
   blocks: Block[];
@@ -84,10 +85,10 @@ export function readGpt2Weights(model: Uint8Array, heads: number): Gpt2Weights |
     return found && floats(found.data);
   };
 
-  const wte = initializers.get(int8Codes(ITEM_TABLE));
+  const items = readItemTable(initializers, tensor);
   const wpe = initializers.get(POSITION_TABLE);
-  if (wte?.dims.length !== 2 || wpe?.dims.length !== 2) return undefined;
-  const [vocabulary, width] = wte.dims as [number, number];
+  if (!items || wpe?.dims.length !== 2) return undefined;
+  const { rows: vocabulary, width } = items;
   const positions = wpe.dims[0]!;
   const headShape = initializers.get(HEAD_SHAPE);
   const [, , graphHeads, headWidth] = headShape?.dataType === DATA_TYPE.int64 && headShape.data?.length === 32 ? int64Values(headShape.data) : [];
@@ -123,11 +124,9 @@ export function readGpt2Weights(model: Uint8Array, heads: number): Gpt2Weights |
     if (!Object.values(block).every(Boolean)) return undefined;
     blocks.push(block as Block);
   }
-  const table = tensor(int8Codes(ITEM_TABLE), DATA_TYPE.int8, [vocabulary, width]);
-  const tableScales = float(int8Scales(ITEM_TABLE), [vocabulary, 1]);
   const positionTable = float(POSITION_TABLE, [positions, width]);
   const lnF = layerNorm(FINAL_NORM);
-  if (blocks.length === 0 || !table || !tableScales || !positionTable || !lnF) return undefined;
+  if (blocks.length === 0 || !positionTable || !lnF) return undefined;
 
   // The heads are optional; present, each must have its shape.
   const optional = <T>(name: string, read: () => T | undefined): T | undefined | null => (initializers.has(name) ? (read() ?? null) : undefined);
@@ -151,8 +150,7 @@ export function readGpt2Weights(model: Uint8Array, heads: number): Gpt2Weights |
     width,
     heads,
     epsilon,
-    table: int8s(table.data),
-    tableScales,
+    items,
     wpe: positionTable,
     blocks,
     lnF,

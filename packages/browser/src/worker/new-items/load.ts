@@ -6,16 +6,17 @@
  * logit is at vocabulary size + its row, scored by the kernel from each step's query. Anything
  * that fails here is logged once and leaves the model's own items, as before.
  */
-import { productAttributes, type CatalogIndex } from '@hunch/core';
+import { productAttributes } from '@hunch/core';
 import { logOnce } from '../../lib/log.js';
 import { ItemScorer } from '../item-head/scorer.js';
+import type { ModelCatalog } from '../catalog-shards.js';
 import type { LoadedModel } from '../loaded-model.js';
 import { verifiedModelFile } from '../model-files.js';
 import { readAttributeTable } from './attribute-table.js';
 import { composeNewItems } from './compose.js';
 
 /** `loaded` with the catalog's new products among its items (and `newItems` to score them), or `loaded` itself when there are none. */
-export async function withNewItems(modelUrl: string, loaded: LoadedModel, catalog: CatalogIndex): Promise<LoadedModel> {
+export async function withNewItems(modelUrl: string, loaded: LoadedModel, catalog: ModelCatalog): Promise<LoadedModel> {
   const { manifest, runner, vocabulary } = loaded;
   const path = manifest.attributes;
   if (path === undefined) return loaded;
@@ -23,8 +24,11 @@ export async function withNewItems(modelUrl: string, loaded: LoadedModel, catalo
     if (!runner.returnsQuery) throw new Error(`${runner.engine} on ${loaded.backend} gives no query to score them with`);
     const table = readAttributeTable(new Uint8Array(await verifiedModelFile(modelUrl, path, manifest.files[path]!)));
     const known = new Set(loaded.items.map(({ itemId }) => itemId));
-    const products = catalog.ids().flatMap((itemId) => {
-      const entry = known.has(itemId) ? undefined : catalog.entry(itemId);
+    // A sharded catalog lists its new products in its index: their shards are read first.
+    const ids = catalog.ids().filter((itemId) => !known.has(itemId));
+    await catalog.ensure(ids);
+    const products = ids.flatMap((itemId) => {
+      const entry = catalog.entry(itemId);
       return entry ? [{ itemId, attributes: productAttributes(entry) }] : [];
     });
     const composed = composeNewItems(table, products, Boolean(manifest.onnx?.cosineScale));

@@ -6,14 +6,14 @@
  * scores the items (item-head/).
  */
 import { AutoModelForCausalLM } from '@huggingface/transformers';
-import { LOGITS_OUTPUT, type HunchManifest } from '@hunch/core';
+import { LOGITS_OUTPUT, ONNX_VARIANT_FILES, type HunchManifest } from '@hunch/core';
 import { ItemScorer } from '../item-head/scorer.js';
 import { splitItemHead } from '../item-head/split.js';
 import { withQueryOutput } from '../new-items/query-output.js';
 import { modelLoaded, prepareModelFiles, webgpuDeviceInUse, type ModelFileRewrite } from './runtime.js';
 import { lastRow } from '../ranking.js';
 import type { ModelCache, ModelRunner, RunnerStep } from '../runner.js';
-import type { DtypeChoice } from '../variant.js';
+import { transformersDtype, type DtypeChoice } from '../variant.js';
 import type { Backend } from '../protocol.js';
 // The onnxruntime-web transformers.js runs on (rollup resolves it to this module's build: module-*.ts).
 import { Tensor } from 'onnxruntime-web/webgpu';
@@ -52,9 +52,20 @@ export async function loadOrtRunner(modelUrl: string, manifest: HunchManifest, b
       return exposed?.body ?? bytes;
     },
   };
-  const id = await prepareModelFiles(modelUrl, manifest, backend === 'wasm' || wantsQuery ? rewrite : undefined);
+  // pq has no transformers.js dtype: it asks for the fp32 file and gets the pq graph, whole
+  // (its head's query exposed when new products are scored from it).
+  const pqAsFp32: ModelFileRewrite = {
+    path: ONNX_VARIANT_FILES.fp32,
+    source: variant.file,
+    rewrite: (bytes) => {
+      const exposed = wantsQuery ? exposeQuery(bytes, width) : undefined;
+      queryOutput = exposed?.query;
+      return exposed?.body ?? bytes;
+    },
+  };
+  const id = await prepareModelFiles(modelUrl, manifest, variant.dtype === 'pq' ? pqAsFp32 : backend === 'wasm' || wantsQuery ? rewrite : undefined);
   const runtimeMs = performance.now() - started;
-  const model = await AutoModelForCausalLM.from_pretrained(id, { local_files_only: true, device: backend, dtype: variant.dtype });
+  const model = await AutoModelForCausalLM.from_pretrained(id, { local_files_only: true, device: backend, dtype: transformersDtype(variant.dtype) });
   const refuse = async (why: string): Promise<never> => {
     await model.dispose();
     throw new Error(why);

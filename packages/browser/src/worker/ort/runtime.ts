@@ -82,6 +82,8 @@ function splitModelUrl(modelUrl: string): { root: string; id: string } {
 export interface ModelFileRewrite {
   /** The file, relative to the model directory (e.g. "onnx/model_quantized.onnx"). */
   path: string;
+  /** The listed file whose bytes answer for `path` (default `path`): pq's graph is asked for as fp32's. */
+  source?: string;
   rewrite(bytes: Uint8Array): Uint8Array;
 }
 
@@ -141,12 +143,13 @@ export async function modelLoaded(modelUrl: string, manifest: HunchManifest): Pr
 async function modelFetch(input: string | URL, init?: RequestInit): Promise<unknown> {
   const url = new URL(String(input), self.location.href);
   if (!current || !url.href.startsWith(current.modelUrl)) return fetch(input, init);
-  const path = decodeURIComponent(url.pathname.slice(new URL(current.modelUrl).pathname.length));
+  const asked = decodeURIComponent(url.pathname.slice(new URL(current.modelUrl).pathname.length));
+  const { rewrite } = current;
+  const path = rewrite?.path === asked && rewrite.source !== undefined ? rewrite.source : asked;
   const entry = Object.hasOwn(current.manifest.files, path) ? current.manifest.files[path] : undefined;
   if (!entry) return new Response(null, { status: 404, statusText: `${path} is not listed in hunch.json` });
-  const { rewrite } = current;
   const checked = verifiedModelFile(current.modelUrl, path, entry);
-  const bytes = rewrite?.path === path ? checked.then((file) => rewrite.rewrite(new Uint8Array(file))) : checked.then((file) => new Uint8Array(file));
+  const bytes = rewrite?.path === asked ? checked.then((file) => rewrite.rewrite(new Uint8Array(file))) : checked.then((file) => new Uint8Array(file));
   bytes.catch(() => undefined); // read (and reported) through arrayBuffer() below
   // Not a Response: transformers.js swallows errors thrown by fetch, and a Response body that
   // errors reaches it as a bare "Failed to fetch". It reads a model file with arrayBuffer(),

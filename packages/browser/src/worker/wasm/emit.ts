@@ -28,8 +28,18 @@ const simd = (opcode: number, ...immediates: number[]) => [0xfd, ...uleb(opcode)
 export const get = (local: number): number[] => [0x20, local];
 export const set = (local: number): number[] => [0x21, local];
 export const tee = (local: number): number[] => [0x22, local];
-/** Small non-negative constants only (one signed-LEB byte). */
-export const i32 = (value: number): number[] => [0x41, value];
+/** Signed LEB128 (i32.const's immediate). */
+function sleb(value: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const byte = value & 0x7f;
+    value >>= 7;
+    const done = (value === 0 && !(byte & 0x40)) || (value === -1 && byte & 0x40);
+    out.push(done ? byte : byte | 0x80);
+    if (done) return out;
+  }
+}
+export const i32 = (value: number): number[] => [0x41, ...sleb(value)];
 const memarg = (alignLog2: number, offset = 0) => [alignLog2, ...uleb(offset)];
 export const loop = (...body: number[][]): number[] => [0x03, 0x40, ...body.flat(), 0x0b];
 /** local += bytes (a pointer moving on). */
@@ -40,6 +50,8 @@ export const op = {
   i32Add: [0x6a],
   i32Sub: [0x6b],
   i32Mul: [0x6c],
+  i32Shl: [0x74],
+  i32Load8U: (offset = 0) => [0x2d, ...memarg(0, offset)],
   f32Load: [0x2a, ...memarg(2)],
   f32Store: [0x38, ...memarg(2)],
   f32Add: [0x92],
@@ -47,6 +59,8 @@ export const op = {
   f32FromI32: [0xb2], // f32.convert_i32_s
   v128Load: (offset = 0) => simd(0x00, ...memarg(0, offset)),
   v128Store: simd(0x0b, ...memarg(0)),
+  /** v128.load32_lane: one 32-bit value from memory into lane `lane` of the vector on the stack. */
+  v128Load32Lane: (lane: number) => simd(0x56, ...memarg(2), lane),
   v128Zero: simd(0x0c, ...new Array<number>(16).fill(0)),
   f32x4Splat: simd(0x13),
   i32x4Lane: (lane: number) => simd(0x1b, lane), // i32x4.extract_lane

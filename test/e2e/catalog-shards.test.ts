@@ -1,0 +1,129 @@
+/**
+ * A sharded catalog (core's catalog-shards.ts) in real Chromium, served by the storefront's
+ * static file server: the demo model's catalog.json replaced by catalog/index.json and shards,
+ * as `hunch export` writes a big shop's. The worker fetches only the shards of the products it
+ * shows (counted at the network), each once, checked against hunch.json; a returning page reads
+ * them from the cache; the recommendations carry the catalog's names and prices; and a shard whose
+ * bytes were altered on the way is refused (its products are left out, the rest still shown).
+ */
+import { createHash } from 'node:crypto';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CATALOG_FILE, CATALOG_INDEX_FILE, catalogShardFile, catalogShardOf, parseCatalog, type CatalogItem, type HunchManifest } from '@hunch/core';
+import { startStorefront } from '../../examples/storefront/server.mjs';
+import { catalogFiles } from '../../packages/trainer/src/catalog-files.js';
+import { launchChromium } from './chromium.js';
+
+const DEMO = fileURLToPath(new URL('../../models/demo/', import.meta.url));
+const HISTORY = ['mugs-01', 'tea-02', 'tea-05', 'lamps-03'];
+const K = 6;
+
+let work: string;
+let storefront: Awaited<ReturnType<typeof startStorefront>>;
+let browser: Browser;
+let products: Map<string, CatalogItem>;
+let shards: number;
+
+/** The demo model with its catalog as shards (a threshold of 0: every catalog is "big"). */
+async function writeShardedModel(dir: string): Promise<void> {
+  await cp(DEMO, dir, { recursive: true });
+  await mkdir(join(dir, 'catalog'));
+  const catalog = parseCatalog(JSON.parse(await readFile(join(dir, CATALOG_FILE), 'utf8')));
+  products = new Map(catalog.products.map((item) => [item.id, item]));
+  const files = catalogFiles(catalog.popular, catalog.products, { threshold: 0, shardBytes: 4096 });
+  shards = files.size - 1;
+  const manifest = JSON.parse(await readFile(join(dir, 'hunch.json'), 'utf8')) as HunchManifest;
+  await rm(join(dir, CATALOG_FILE));
+  delete manifest.files[CATALOG_FILE];
+  for (const [path, bytes] of files) {
+    await writeFile(join(dir, path), bytes);
+    manifest.files[path] = { sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length };
+  }
+  await writeFile(join(dir, 'hunch.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+}
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'hunch-shards-'));
+  await writeShardedModel(join(work, 'demo'));
+  storefront = await startStorefront({ port: 0, modelsDir: work });
+  browser = await launchChromium({ webgpu: false });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await storefront?.close();
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+/** A blank page of the shop with the SDK (its own worker, on WASM): the history tracked (when `track`), then recommend({ k }). */
+async function recommendOn(context: BrowserContext, track: boolean) {
+  const page: Page = await context.newPage();
+  const requests: string[] = [];
+  const logged: string[] = [];
+  page.on('request', (request) => requests.push(new URL(request.url()).pathname));
+  page.on('console', (message) => logged.push(message.text()));
+  await page.route(`${storefront.url}shards.html`, (route) => route.fulfill({ contentType: 'text/html', body: '<!doctype html><meta charset="utf-8"><title>shards</title>' }));
+  await page.goto(`${storefront.url}shards.html`);
+  await page.addScriptTag({ url: `${storefront.url}hunch/hunch.js` });
+  const recs = await page.evaluate(
+    async ({ history, track, k }) => {
+      const hunch = window.Hunch!.createHunch({ model: '/models/demo/', backend: 'wasm', sharedWorker: false, autoCapture: false });
+      if (track) for (const id of history) hunch.track('view_item', { item_id: id });
+      await hunch.flush();
+      return (await hunch.recommend({ k })).map((rec) => ({ id: rec.item.id, title: rec.item.title, price: rec.item.price, source: rec.source }));
+    },
+    { history: HISTORY, track, k: K },
+  );
+  await page.close();
+  const shardRequests = requests.filter((path) => path.startsWith('/models/demo/catalog/shard-'));
+  return { recs, shardRequests, indexRequests: requests.filter((path) => path.endsWith(CATALOG_INDEX_FILE)), logged };
+}
+
+const shardPath = (id: string) => `/models/demo/${catalogShardFile(catalogShardOf(id, shards))}`;
+
+describe('a sharded catalog', () => {
+  it('fetches only the shards of the products shown, each once, cached for the next page; names and prices are the catalog’s', { timeout: 120_000 }, async () => {
+    const context = await browser.newContext();
+    const first = await recommendOn(context, true);
+    expect(first.recs).toHaveLength(K);
+    expect(first.recs.every((rec) => rec.source === 'model')).toBe(true);
+    for (const rec of first.recs) expect({ title: rec.title, price: rec.price }).toEqual({ title: products.get(rec.id)!.title, price: products.get(rec.id)!.price });
+    expect(first.indexRequests).toHaveLength(1);
+    // Each shard fetched at most once, and only shards of what was shown or looked up (the history's products).
+    expect(new Set(first.shardRequests).size).toBe(first.shardRequests.length);
+    const allowed = new Set([...first.recs.map((rec) => rec.id), ...HISTORY].map(shardPath));
+    for (const path of first.shardRequests) expect(allowed.has(path), path).toBe(true);
+    for (const rec of first.recs) expect(first.shardRequests).toContain(shardPath(rec.id));
+    expect(first.shardRequests.length).toBeLessThan(shards);
+    console.log(`sharded catalog: ${first.shardRequests.length} of ${shards} shards fetched for ${K} recommendations`);
+
+    // The same history on a new page: the same recommendations, their shards from the Cache API.
+    const again = await recommendOn(context, false);
+    expect(again.recs).toEqual(first.recs);
+    expect(again.shardRequests).toEqual([]);
+    await context.close();
+  });
+
+  it('refuses a shard whose bytes differ from hunch.json: its products are left out, the rest shown', { timeout: 120_000 }, async () => {
+    const clean = await browser.newContext();
+    const reference = (await recommendOn(clean, true)).recs;
+    await clean.close();
+    const context = await browser.newContext();
+    const tampered = shardPath(reference[0]!.id);
+    await context.route(`${storefront.url}${tampered.slice(1)}`, async (route) => {
+      const response = await route.fetch();
+      const body = (await response.text()).replace(/"price":\d+(\.\d+)?/g, '"price":0.01');
+      await route.fulfill({ response, body });
+    });
+    const { recs, logged } = await recommendOn(context, true);
+    await context.close();
+    expect(recs.length).toBeGreaterThan(0);
+    expect(recs.some((rec) => shardPath(rec.id) === tampered)).toBe(false);
+    expect(recs.every((rec) => rec.price === products.get(rec.id)!.price)).toBe(true);
+    expect(logged.join('\n')).toContain(`${tampered.replace('/models/demo/', '')} does not match hunch.json`);
+  });
+});
