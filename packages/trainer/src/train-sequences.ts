@@ -18,7 +18,7 @@ import type { RankMetrics } from './eval/metrics.js';
 import { hashSeed, Rng } from './lib/prng.js';
 import type { GPT2Config } from './model.js';
 import { attributeHeads, initNextItem, nextItemShapes, setItemAttributes, type HeadOptions, type TokenAttributes } from './next-item/heads.js';
-import { accumulate, rowSeed, type ShardInput } from './next-item/loss.js';
+import { accumulate, clearGradients, ROW_TABLES, rowSeed, touchedRows, type ShardInput } from './next-item/loss.js';
 import { AliasSampler, negativeWeights } from './next-item/negatives.js';
 import { ParamLayout } from './next-item/param-layout.js';
 import type { EvalOptions } from './next-item/scorer.js';
@@ -181,7 +181,7 @@ export async function trainSequences(
     setItemAttributes(heads, { ...attrs, learned }, params, layout);
     learnedItems = learned;
   }
-  const optimizer = new FlatAdamW(layout.size, layout.segments(), {
+  const optimizer = new FlatAdamW(layout.size, layout.segments(ROW_TABLES), {
     beta1: 0.9,
     beta2: options.beta2 ?? 0.98,
     eps: 1e-8,
@@ -315,7 +315,9 @@ export async function trainSequences(
       };
       const shards = Array.from({ length: Math.min(workers, batch.length) }, (_, i) => shardOf(i));
       const outs = await engine.compute(shards);
-      grads.fill(0);
+      // Only the item-table rows some shard touched carry a gradient (and are read by the lazy optimiser).
+      const touched = touchedRows(outs, V);
+      clearGradients(layout, grads, outs[0]!.dense.keys(), touched, config.nEmbd);
       let lossSum = 0;
       for (const out of outs) {
         accumulate(layout, grads, out, config.nEmbd);
@@ -324,7 +326,7 @@ export async function trainSequences(
       const loss = lossSum / normalizer;
       if (!Number.isFinite(loss)) throw new Error(`loss became ${loss} at step ${step + 1}; try a lower lr`);
       const lr = warmupCosine(step, totalSteps, options.lr, warmupOf(totalSteps), options.minLrRatio ?? 0.1);
-      optimizer.step(params, grads, lr);
+      optimizer.step(params, grads, lr, touched);
       step++;
       ran++;
       tokens += normalizer;

@@ -257,6 +257,37 @@ export function shardGradients(
   return { lossSum, targets: targetCount, dense, rows: Int32Array.from(uniq), wteGrad, ...(biasGrad ? { biasGrad } : {}) };
 }
 
+/** The item-table rows (token ids) some shard's gradient touches: ascending, distinct. */
+export function touchedRows(outs: readonly ShardOutput[], vocabSize: number): Int32Array {
+  const seen = new Uint8Array(vocabSize);
+  let count = 0;
+  for (const out of outs) {
+    for (const row of out.rows) {
+      if (!seen[row]) {
+        seen[row] = 1;
+        count++;
+      }
+    }
+  }
+  const rows = new Int32Array(count);
+  for (let id = 0, n = 0; n < count; id++) if (seen[id]) rows[n++] = id;
+  return rows;
+}
+
+/** The item tables the optimiser updates by rows: a step's gradient covers only the rows it touched (touchedRows). */
+export const ROW_TABLES: readonly string[] = [WTE, ITEM_BIAS];
+
+/** Zeroes the gradients a step writes (dense tensors and the item-table rows `rows`) before accumulating. */
+export function clearGradients(layout: ParamLayout, grads: Float32Array, denseNames: Iterable<string>, rows: Int32Array, D: number): void {
+  for (const name of denseNames) layout.view(grads, name).fill(0);
+  const wte = layout.view(grads, WTE);
+  for (const row of rows) wte.fill(0, row * D, row * D + D);
+  if (layout.byName.has(ITEM_BIAS)) {
+    const bias = layout.view(grads, ITEM_BIAS);
+    for (const row of rows) bias[row] = 0;
+  }
+}
+
 /** Adds a shard's gradients into the flat gradient array. */
 export function accumulate(layout: ParamLayout, into: Float32Array, out: ShardOutput, D: number): void {
   for (const [name, g] of out.dense) {

@@ -36,9 +36,14 @@ export class ParamLayout {
     return flat.subarray(e.offset, e.offset + e.size);
   }
 
-  /** Weight decay on matrices (rank >= 2) only, as nanoGPT. */
-  segments(): Segment[] {
-    return this.entries.map(({ offset, size, shape }) => ({ offset, size, decay: shape.length >= 2 }));
+  /** Weight decay on matrices (rank >= 2) only, as nanoGPT. `rowTables`: parameters the optimiser updates by rows (Segment.rowSize). */
+  segments(rowTables: readonly string[] = []): Segment[] {
+    return this.entries.map(({ name, offset, size, shape }) => ({
+      offset,
+      size,
+      decay: shape.length >= 2,
+      ...(rowTables.includes(name) ? { rowSize: shape.slice(1).reduce((n, d) => n * d, 1) } : {}),
+    }));
   }
 
   toTensorMap(flat: Float32Array): TensorMap {
