@@ -1,7 +1,7 @@
 /**
  * Next-item training over token sequences (research sessions, or encoded Hunch
  * histories): GPT-2 + item bias + repeat bonus (next-item/) with sampled softmax,
- * dropout, AdamW, warmup + cosine decay, clipping; batches of sessions of similar length
+ * dropout, AdamW (lazy on the item table and biases: train/optimizer.ts), warmup + cosine decay, clipping; batches of sessions of similar length
  * (train/epoch-plan.ts); optional data-parallel worker_threads (train/engine.ts); a
  * validation split with early stopping; a saved state that resumes to exactly the state of
  * an uninterrupted run (train/run-state.ts); an optional time budget (train/budget.ts) that sets
