@@ -258,24 +258,27 @@ export function shardGradients(
   return { lossSum, targets: targetCount, dense, rows: Int32Array.from(uniq), wteGrad, ...(biasGrad ? { biasGrad } : {}) };
 }
 
-/** The item-table rows (token ids) some shard's gradient touches: ascending, distinct. */
-export function touchedRows(outs: readonly ShardOutput[], vocabSize: number): Int32Array {
+/**
+ * The item-table rows (token ids) a step's shards read and give a gradient: every token of
+ * its sequences and its negatives, ascending, distinct (shardGradients' `rows`, over all shards).
+ */
+export function batchRows(sequences: ReadonlyArray<ArrayLike<number>>, negatives: Int32Array, vocabSize: number): Int32Array {
   const seen = new Uint8Array(vocabSize);
   let count = 0;
-  for (const out of outs) {
-    for (const row of out.rows) {
-      if (!seen[row]) {
-        seen[row] = 1;
-        count++;
-      }
+  const mark = (token: number) => {
+    if (!seen[token]) {
+      seen[token] = 1;
+      count++;
     }
-  }
+  };
+  for (const sequence of sequences) for (let i = 0; i < sequence.length; i++) mark(sequence[i]!);
+  for (const token of negatives) mark(token);
   const rows = new Int32Array(count);
   for (let id = 0, n = 0; n < count; id++) if (seen[id]) rows[n++] = id;
   return rows;
 }
 
-/** The item tables the optimiser updates by rows: a step's gradient covers only the rows it touched (touchedRows). */
+/** The item tables whose rows a step does not touch the optimiser updates apart (FlatAdamW.stepUntouched). */
 export const ROW_TABLES: readonly string[] = [WTE, ITEM_BIAS];
 
 /** Zeroes the gradients a step writes (dense tensors and the item-table rows `rows`) before accumulating. */
