@@ -1,7 +1,7 @@
 /**
  * Next-item training over token sequences (research sessions, or encoded Hunch
  * histories): GPT-2 + item bias + repeat bonus (next-item/) with sampled softmax,
- * dropout, AdamW (the item-table rows a step does not touch updated while its gradient is computed), warmup + cosine decay, clipping; batches of sessions of similar length
+ * dropout, AdamW, warmup + cosine decay, clipping; batches of sessions of similar length
  * (train/epoch-plan.ts); optional data-parallel worker_threads (train/engine.ts); a
  * validation split with early stopping; a saved state that resumes to exactly the state of
  * an uninterrupted run (train/run-state.ts); an optional time budget (train/budget.ts) that sets
@@ -18,7 +18,7 @@ import type { RankMetrics } from './eval/metrics.js';
 import { hashSeed, Rng } from './lib/prng.js';
 import type { GPT2Config } from './model.js';
 import { attributeHeads, initNextItem, nextItemShapes, setItemAttributes, type HeadOptions, type TokenAttributes } from './next-item/heads.js';
-import { accumulate, batchRows, clearGradients, ROW_TABLES, rowSeed, type ShardInput } from './next-item/loss.js';
+import { accumulate, rowSeed, type ShardInput } from './next-item/loss.js';
 import { AliasSampler, negativeWeights } from './next-item/negatives.js';
 import { ParamLayout } from './next-item/param-layout.js';
 import type { EvalOptions } from './next-item/scorer.js';
@@ -181,7 +181,7 @@ export async function trainSequences(
     setItemAttributes(heads, { ...attrs, learned }, params, layout);
     learnedItems = learned;
   }
-  const optimizer = new FlatAdamW(layout.size, layout.segments(ROW_TABLES), {
+  const optimizer = new FlatAdamW(layout.size, layout.segments(), {
     beta1: 0.9,
     beta2: options.beta2 ?? 0.98,
     eps: 1e-8,
@@ -314,14 +314,8 @@ export async function trainSequences(
         };
       };
       const shards = Array.from({ length: Math.min(workers, batch.length) }, (_, i) => shardOf(i));
-      const lr = warmupCosine(step, totalSteps, options.lr, warmupOf(totalSteps), options.minLrRatio ?? 0.1);
-      // The item-table rows this step reads and whose gradient it computes: the batch's tokens and the negatives.
-      const touched = batchRows(batch, negatives, V);
-      const computing = engine.compute(shards);
-      // Meanwhile the other rows get their update (zero gradient): the workers never read them.
-      optimizer.stepUntouched(params, lr, touched);
-      const outs = await computing;
-      clearGradients(layout, grads, outs[0]!.dense.keys(), touched, config.nEmbd);
+      const outs = await engine.compute(shards);
+      grads.fill(0);
       let lossSum = 0;
       for (const out of outs) {
         accumulate(layout, grads, out, config.nEmbd);
@@ -329,7 +323,8 @@ export async function trainSequences(
       }
       const loss = lossSum / normalizer;
       if (!Number.isFinite(loss)) throw new Error(`loss became ${loss} at step ${step + 1}; try a lower lr`);
-      optimizer.step(params, grads, lr, touched);
+      const lr = warmupCosine(step, totalSteps, options.lr, warmupOf(totalSteps), options.minLrRatio ?? 0.1);
+      optimizer.step(params, grads, lr);
       step++;
       ran++;
       tokens += normalizer;

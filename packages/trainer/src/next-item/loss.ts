@@ -258,40 +258,6 @@ export function shardGradients(
   return { lossSum, targets: targetCount, dense, rows: Int32Array.from(uniq), wteGrad, ...(biasGrad ? { biasGrad } : {}) };
 }
 
-/**
- * The item-table rows (token ids) a step's shards read and give a gradient: every token of
- * its sequences and its negatives, ascending, distinct (shardGradients' `rows`, over all shards).
- */
-export function batchRows(sequences: ReadonlyArray<ArrayLike<number>>, negatives: Int32Array, vocabSize: number): Int32Array {
-  const seen = new Uint8Array(vocabSize);
-  let count = 0;
-  const mark = (token: number) => {
-    if (!seen[token]) {
-      seen[token] = 1;
-      count++;
-    }
-  };
-  for (const sequence of sequences) for (let i = 0; i < sequence.length; i++) mark(sequence[i]!);
-  for (const token of negatives) mark(token);
-  const rows = new Int32Array(count);
-  for (let id = 0, n = 0; n < count; id++) if (seen[id]) rows[n++] = id;
-  return rows;
-}
-
-/** The item tables whose rows a step does not touch the optimiser updates apart (FlatAdamW.stepUntouched). */
-export const ROW_TABLES: readonly string[] = [WTE, ITEM_BIAS];
-
-/** Zeroes the gradients a step writes (dense tensors and the item-table rows `rows`) before accumulating. */
-export function clearGradients(layout: ParamLayout, grads: Float32Array, denseNames: Iterable<string>, rows: Int32Array, D: number): void {
-  for (const name of denseNames) layout.view(grads, name).fill(0);
-  const wte = layout.view(grads, WTE);
-  for (const row of rows) wte.fill(0, row * D, row * D + D);
-  if (layout.byName.has(ITEM_BIAS)) {
-    const bias = layout.view(grads, ITEM_BIAS);
-    for (const row of rows) bias[row] = 0;
-  }
-}
-
 /** Adds a shard's gradients into the flat gradient array. */
 export function accumulate(layout: ParamLayout, into: Float32Array, out: ShardOutput, D: number): void {
   for (const [name, g] of out.dense) {

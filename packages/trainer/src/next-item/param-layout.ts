@@ -36,14 +36,9 @@ export class ParamLayout {
     return flat.subarray(e.offset, e.offset + e.size);
   }
 
-  /** Weight decay on matrices (rank >= 2) only, as nanoGPT. `rowTables`: parameters the optimiser updates by rows (Segment.rowSize). */
-  segments(rowTables: readonly string[] = []): Segment[] {
-    return this.entries.map(({ name, offset, size, shape }) => ({
-      offset,
-      size,
-      decay: shape.length >= 2,
-      ...(rowTables.includes(name) ? { rowSize: shape.slice(1).reduce((n, d) => n * d, 1) } : {}),
-    }));
+  /** Weight decay on matrices (rank >= 2) only, as nanoGPT. */
+  segments(): Segment[] {
+    return this.entries.map(({ offset, size, shape }) => ({ offset, size, decay: shape.length >= 2 }));
   }
 
   toTensorMap(flat: Float32Array): TensorMap {
