@@ -12,6 +12,7 @@ import { dirname } from 'node:path';
 import { isMainThread } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { shareWasmBuffers } from './wasm-sharing.js';
 
 export const BACKEND_NAMES = ['wasm', 'cpu', 'tensorflow'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -59,6 +60,7 @@ async function startWasm(): Promise<void> {
   if (!wasmPathsSet) setWasmPaths(`${dirname(require.resolve('@tensorflow/tfjs-backend-wasm'))}/`);
   wasmPathsSet = true;
   if (!(await tf.setBackend('wasm'))) throw new Error('the TensorFlow.js wasm backend failed to start');
+  shareWasmBuffers();
 }
 
 /** Imports tfjs-node for its side effect (registering `tensorflow`); rollup keeps it external. */

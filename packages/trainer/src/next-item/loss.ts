@@ -182,7 +182,8 @@ export function shardGradients(
   const negMaskT = tf.tensor2d(negativeMask, [N, K]);
   const logKQT = tf.tensor1d(negativeLogKQ);
   const sites = 1 + 2 * config.nLayer;
-  let dropMasks: tf.Tensor | undefined;
+  // One [N, D] mask per site (slicing one big tensor would copy each).
+  let dropMasks: tf.Tensor[] | undefined;
   if (dropout > 0) {
     // Per-row masks from per-row seeds, laid out by (position, site, dim): a row's mask does
     // not depend on how the batch is padded or split between workers.
@@ -198,7 +199,7 @@ export function shardGradients(
         }
       }
     }
-    dropMasks = tf.tensor3d(data, [sites, N, D]);
+    dropMasks = Array.from({ length: sites }, (_, s) => tf.tensor2d(data.subarray(s * N * D, (s + 1) * N * D), [N, D]));
   }
 
   const lossFn = (...xs: tf.Tensor[]): tf.Scalar => {
@@ -219,7 +220,7 @@ export function shardGradients(
       bias = bias.reshape([U, 1]).mul(learned).add(attrBias).reshape([U]);
     }
     const emb = gatherRows(wte, idsT); // [N, D]
-    const drop = dropMasks ? (x: tf.Tensor, site: number) => x.mul(dropMasks!.slice([site, 0, 0], [1, N, D]).reshape([N, D])) : undefined;
+    const drop = dropMasks ? (x: tf.Tensor, site: number) => x.mul(dropMasks![site]!) : undefined;
     const hidden = transformer(p, config, emb, B, T, undefined, drop); // [N, D]
     const bonus = hasRepeat ? tf.matMul(hidden, p(REPEAT_WEIGHT).reshape([D, 1])).add(p(REPEAT_BIAS)) : undefined; // [N, 1]
     const h = cosineScale ? normalizeRows(hidden).mul(cosineScale) : hidden;
@@ -253,7 +254,7 @@ export function shardGradients(
   const wteGrad = grads[denseNames.length]!.dataSync() as Float32Array;
   const biasGrad = hasBias ? (grads[denseNames.length + 1]!.dataSync() as Float32Array) : undefined;
   if (attrInputs) tf.dispose([attrInputs.learned, attrInputs.index, attrInputs.weight]);
-  tf.dispose([value, ...grads, ...inputs, idsT, targetsT, negT, weightT, inPrefixT, prefixMaskT, negMaskT, logKQT, ...(dropMasks ? [dropMasks] : [])]);
+  tf.dispose([value, ...grads, ...inputs, idsT, targetsT, negT, weightT, inPrefixT, prefixMaskT, negMaskT, logKQT, ...(dropMasks ?? [])]);
   return { lossSum, targets: targetCount, dense, rows: Int32Array.from(uniq), wteGrad, ...(biasGrad ? { biasGrad } : {}) };
 }
 

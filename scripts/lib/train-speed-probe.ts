@@ -1,0 +1,66 @@
+// One timed training run for scripts/bench-train-speed.mjs, bundled with esbuild from a source
+// tree (this checkout, or a git ref's): the Diginetica benchmark recipe (2 layers, n_embd 64,
+// 2,048 sampled negatives) on the benchmark's training split, `steps` steps, `workers` workers.
+// Prints one JSON line: tokens/s over the steps after the first `skip` (compilation), the
+// process CPU per step, and with --validate the validation MRR@20 / HR@20 at the last step.
+import { parseArgs } from 'node:util';
+import { DIGINETICA_RECIPE, trainingSplit } from '../../packages/trainer/src/benchmark.js';
+import { ITEM_OFFSET } from '../../packages/trainer/src/benchmark-evaluation.js';
+import { loadBenchmarkData } from '../../packages/trainer/src/eval/benchmark-data.js';
+import { trainSequences } from '../../packages/trainer/src/train-sequences.js';
+import { planEpoch } from '../../packages/trainer/src/train/epoch-plan.js';
+
+const { values } = parseArgs({
+  options: {
+    data: { type: 'string' },
+    worker: { type: 'string' },
+    steps: { type: 'string', default: '60' },
+    skip: { type: 'string', default: '10' },
+    workers: { type: 'string', default: '2' },
+    validate: { type: 'string', default: '0' },
+    seed: { type: 'string', default: '1' },
+  },
+});
+const steps = Number(values.steps);
+const skip = Number(values.skip);
+const seed = Number(values.seed);
+const validateShare = Number(values.validate);
+const data = await loadBenchmarkData({ format: 'sessions', train: `${values.data}/train_sessions.txt.gz`, test: `${values.data}/test_sessions.txt` });
+const { fit, validation } = trainingSplit(data);
+const vocabSize = data.items.size + ITEM_OFFSET;
+const isItem = Uint8Array.from({ length: vocabSize }, (_, id) => (id >= ITEM_OFFSET ? 1 : 0));
+const recipe = DIGINETICA_RECIPE;
+// Every `1 / validateShare`-th validation sequence, scored once, after the last step.
+const every = validateShare > 0 ? Math.round(1 / validateShare) : 0;
+const cpu: number[] = [];
+const clock = () => {
+  const c = process.cpuUsage();
+  cpu.push((c.user + c.system) / 1000);
+  return performance.now();
+};
+const result = await trainSequences(fit, { vocabSize, isItem }, {
+  ...recipe,
+  seed,
+  workers: Number(values.workers),
+  workerScript: values.worker!,
+  stopAfter: steps,
+  clock,
+  ...(every ? { validation: { ...validation, sequences: validation.sequences.filter((_, i) => i % every === 0), every: steps, patience: Infinity } } : {}),
+});
+// The clock is read at the start and after each step (validations read it again after: none before the last step).
+const lengths = fit.map((s) => Math.min(s.length, recipe.context + 1));
+const plan = planEpoch(Int32Array.from(lengths), recipe.batchTokens, seed, 0);
+let tokens = 0;
+for (let s = skip; s < steps; s++) tokens += plan[s]!.reduce((n, i) => n + lengths[i]! - 1, 0);
+const seconds = result.history[steps - 1]!.seconds - result.history[skip - 1]!.seconds;
+const last = result.history[steps - 1]!;
+console.log(
+  JSON.stringify({
+    steps,
+    tokensPerSecond: Math.round(tokens / seconds),
+    msPerStep: +((seconds * 1000) / (steps - skip)).toFixed(1),
+    cpuMsPerStep: +((cpu[steps]! - cpu[skip]!) / (steps - skip)).toFixed(1),
+    loss: +last.loss.toFixed(4),
+    ...(last.valMrr !== undefined ? { valMrr20: +last.valMrr.toFixed(4), valHit20: +last.valHit!.toFixed(4) } : {}),
+  }),
+);
