@@ -6,7 +6,9 @@ import { describe, expect, it } from 'vitest';
 // @ts-expect-error: plain .mjs helpers of the benchmark scripts, without type declarations
 import { CUTS, parseDigineticaRaw, sessionEvents, sessionFeatures, splitByTime, viewEvents } from '../scripts/lib/intent-data.mjs';
 // @ts-expect-error: as above
-import { auc, bootstrap, brier, calibration, fitLogistic, rng, rocCurve } from '../scripts/lib/intent-metrics.mjs';
+import { auc, bootstrap, brier, calibration, fitLogistic, rocCurve } from '../scripts/lib/intent-metrics.mjs';
+// @ts-expect-error: as above
+import { uniforms as rng } from '../scripts/lib/random.mjs';
 
 // A small fixture in the files' own formats: session 2 buys (order 9, two items) after two views
 // and views once more after it; session 1 does not buy; session 3 starts the next day.

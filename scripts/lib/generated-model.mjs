@@ -5,21 +5,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { uniforms } from './random.mjs';
+
+export { uniforms };
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const { writeCheckpoint } = await import(join(root, 'packages', 'trainer', 'dist', 'index.js'));
-
-/** mulberry32 (the trainer's lib/prng.ts): uniform in [0, 1). */
-export function uniforms(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A standard normal from uniforms(seed) (Box–Muller). */
 function normals(seed) {

@@ -2,18 +2,7 @@
 // bootstrap interval), Brier score, a calibration table, and the plain logistic regression the
 // baseline is (core's fitLogistic). Plain JS over arrays; test/bench-intent.test.ts checks them.
 import { fitLogistic as fitCore } from '@hunch/core';
-
-/** Deterministic uniform [0, 1) numbers (mulberry32): the same bootstrap on every run. */
-export function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { uniforms } from './random.mjs';
 
 /**
  * Area under the ROC curve: the chance that a random positive scores above a random negative,
@@ -66,7 +55,7 @@ const quantile = (sorted, q) => {
  * Returns, per number, the 2.5% and 97.5% percentiles.
  */
 export function bootstrap(columns, labels, statistic, { runs = 2000, seed = 1 } = {}) {
-  const random = rng(seed);
+  const random = uniforms(seed);
   const pos = [];
   const neg = [];
   labels.forEach((label, i) => (label ? pos : neg).push(i));
