@@ -33,8 +33,15 @@ export async function python(args: string[], env: Record<string, string> = {}): 
   }
 }
 
-/** The JSON summary train.py prints last, or a failure showing its stderr. */
+/**
+ * torchrun on Debian 12 (torch 1.13, Python 3.11): without `--redirects 1 --tee 1` its log
+ * options fail to parse (fixed in torch 2.0); with them each line of rank 0's stdout comes
+ * prefixed `[default0]:`.
+ */
+export const TORCHRUN = ['-m', 'torch.distributed.run', '--redirects', '1', '--tee', '1'];
+
+/** The JSON summary train.py prints last (under torchrun, rank 0's), or a failure showing its stderr. */
 export function summaryOf(run: PythonRun): Record<string, number | string> {
   if (run.code !== 0) throw new Error(`train.py exited ${run.code}: ${run.stderr.trim().split('\n').slice(-3).join(' | ')}`);
-  return JSON.parse(run.stdout.trim().split('\n').pop()!) as Record<string, number | string>;
+  return JSON.parse(run.stdout.trim().split('\n').pop()!.replace(/^\[default0\]:/, '')) as Record<string, number | string>;
 }

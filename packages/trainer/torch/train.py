@@ -132,7 +132,7 @@ def main(argv):
         ids, targets = pad_rows(mine or batch[:1], device)
         loss_sum = step_module(ids, targets, negatives.to(device), log_kq.to(device))
         (loss_sum * scale).backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        grad_norm = float(torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0))
         warmup = max(1, round(total * 0.02))
         lr = warmup_cosine(step, total, args.lr, warmup)
         for group in optimizer.param_groups:
@@ -172,6 +172,7 @@ def main(argv):
         "tokens_per_second": round(tokens / seconds),
         "tokens_per_second_after_first_step": round(steady),
         "final_loss": float(np.mean(losses[-20:])),
+        "last_grad_norm": grad_norm,
     }
     if rank == 0:
         training = {
@@ -206,7 +207,7 @@ class NextItemLoss(torch.nn.Module):
     def __init__(self, model, is_item):
         super().__init__()
         self.model = model
-        self.register_buffer("is_item", is_item, persistent=False)
+        self.is_item = is_item  # not a buffer: gloo cannot broadcast bool tensors, and it never changes
 
     def forward(self, ids, targets, negatives, log_kq):
         loss_sum, _ = next_item_loss_sum(self.model, ids, targets, self.is_item, negatives, log_kq)
