@@ -19,6 +19,7 @@ import { initNextItem, nextItemShapes, type HeadOptions } from '../src/next-item
 import { shardGradients } from '../src/next-item/loss.js';
 import { AliasSampler } from '../src/next-item/negatives.js';
 import { ParamLayout } from '../src/next-item/param-layout.js';
+import { maxAbsDiff } from './parity.js';
 import { python } from './torch-helpers.js';
 
 const V = 40;
@@ -27,12 +28,6 @@ const vocabulary = researchVocabulary(Array.from({ length: V - 3 }, (_, i) => `p
 const isItem = Uint8Array.from(vocabulary, (t) => (t.startsWith('item:') ? 1 : 0));
 // Repeats (5, 7: the repeat bonus, prefix masks), rows of different lengths (padding).
 const rows = [Int32Array.from([1, 5, 7, 5, 9, 7, 4, 12, 7]), Int32Array.from([1, 8, 3, 8]), Int32Array.from([1, 20, 21, 22, 20, 23])];
-const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  expect(a.length).toBe(b.length);
-  let max = 0;
-  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i]! - b[i]!));
-  return max;
-};
 
 let work: string;
 beforeAll(async () => {
@@ -80,15 +75,15 @@ describe.each([
 
     expect(torch.targets).toBe(node.targets);
     expect(torch.logits.length).toBe(rows.length * T * V);
-    expect(maxDiff(torch.logits, logits)).toBeLessThanOrEqual(1e-5);
+    expect(maxAbsDiff(torch.logits, logits)).toBeLessThanOrEqual(1e-5);
     expect(Math.abs(torch.lossSum / normalizer - node.lossSum / normalizer)).toBeLessThanOrEqual(1e-5);
     // Every dense gradient, and the rows of wte and lm_head.bias the batch touched (the rest are 0 in both).
-    for (const [tensor, grad] of node.dense) expect(maxDiff(torch.grads[tensor]!.map((g) => g / normalizer), grad), tensor).toBeLessThanOrEqual(1e-5);
+    for (const [tensor, grad] of node.dense) expect(maxAbsDiff(torch.grads[tensor]!.map((g) => g / normalizer), grad), tensor).toBeLessThanOrEqual(1e-5);
     const D = config.nEmbd;
     const wte = torch.grads[ITEM_TABLE]!;
     const bias = torch.grads[ITEM_BIAS]!;
     node.rows.forEach((token, u) => {
-      expect(maxDiff(wte.slice(token * D, token * D + D).map((g) => g / normalizer), node.wteGrad.subarray(u * D, u * D + D)), `wte row ${token}`).toBeLessThanOrEqual(1e-5);
+      expect(maxAbsDiff(wte.slice(token * D, token * D + D).map((g) => g / normalizer), node.wteGrad.subarray(u * D, u * D + D)), `wte row ${token}`).toBeLessThanOrEqual(1e-5);
       expect(Math.abs(bias[token]! / normalizer - node.biasGrad![u]!), `bias ${token}`).toBeLessThanOrEqual(1e-5);
     });
     const touched = new Set(node.rows);
