@@ -152,6 +152,10 @@ def main(argv):
             fit = step + int((args.time_budget * 60 - (now - started)) / per_step)
             total = int(broadcast(min(total, max(step + 1, fit)), world))
             log(f"time budget {args.time_budget} min: {per_step * 1000:.0f} ms a step -> {total} steps, {total / planned * args.epochs:.2f} epochs")
+        if args.time_budget > 0 and step < total and broadcast(now - started >= args.time_budget * 60, world):
+            # Slower than calibrated (the machine's load rose): stop on time, short of the schedule's end.
+            log(f"time budget spent at step {step} of {total}: stopping before the schedule's end")
+            total = step
         every = max(1, min(50, total // 100))
         if step % every == 0 or step == total:
             rate = tokens / (now - started)
