@@ -42,7 +42,7 @@ const COMMAND_USAGE: Record<string, string> = {
   shards: `  hunch shards (--events events.ndjson | --from events.sqlite) --out SHARDS_DIR [--context 32]
   hunch shards --format sessions --train FILE[.gz] --test FILE --out SHARDS_DIR
   hunch shards --format sequences --data FILE --out SHARDS_DIR
-               (the token sequences hunch train / hunch benchmark train on, for packages/trainer/torch/train.py)`,
+               (the token sequences the Node trainer trains on, for packages/trainer/torch/train.py)`,
   export: `  hunch export --model CHECKPOINT_DIR --catalog catalog.json --out MODEL_DIR [--quant fp32,int8,q4]
                [--policy policy.json (written by hunch policy; validated, shipped with the model, listed with its hash in hunch.json)]`,
   benchmark: `  hunch benchmark --format sessions --train FILE[.gz] --test FILE [--json] [--predictions FILE] [--out CHECKPOINT_DIR]
