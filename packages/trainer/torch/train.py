@@ -103,7 +103,8 @@ def main(argv):
 
     plans = [plan_epoch(lengths, args.batch_tokens, args.seed, e) for e in range(args.epochs)]
     planned = sum(len(p) for p in plans)
-    total = min(planned, args.max_steps) if args.max_steps > 0 else planned
+    cap = min(planned, args.max_steps) if args.max_steps > 0 else planned
+    total = cap
     batches = (b for plan in plans for b in plan)
     params = sum(p.numel() for p in model.parameters())
     log(
@@ -146,11 +147,16 @@ def main(argv):
         now = time.perf_counter()
         if step == 1:
             first_done = now
-        if args.time_budget > 0 and step == min(21, total - 1):
-            # Fix the steps from the speed of those after the first (it pays for warming up); rank 0 decides for all.
-            per_step = (now - first_done) / (step - 1)
+            mark, check_at = (now, 1), None
+        if args.time_budget > 0 and (step == min(21, total - 1) or step == check_at):
+            # Fix the steps from the speed of those since the last check (the first: since step 1, which pays
+            # for warming up), then check again a quarter of the steps left later; the lr schedule follows.
+            # Rank 0 decides for all.
+            per_step = (now - mark[0]) / (step - mark[1])
             fit = step + int((args.time_budget * 60 - (now - started)) / per_step)
-            total = int(broadcast(min(total, max(step + 1, fit)), world))
+            total = int(broadcast(min(cap, max(step + 1, fit)), world))
+            check_at = step + max(20, (total - step) // 4)
+            mark = (now, step)
             log(f"time budget {args.time_budget} min: {per_step * 1000:.0f} ms a step -> {total} steps, {total / planned * args.epochs:.2f} epochs")
         if args.time_budget > 0 and step < total and broadcast(now - started >= args.time_budget * 60, world):
             # Slower than calibrated (the machine's load rose): stop on time, short of the schedule's end.
