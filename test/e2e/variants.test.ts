@@ -17,19 +17,15 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as ort from 'onnxruntime-node';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COSINE_SCALE, ITEM_BIAS, REPEAT_BIAS, REPEAT_WEIGHT, Vocabulary, encodeHistory, parseManifest, type EventName, type EventParams, type HunchManifest } from '@hunch/core';
+import { COSINE_SCALE, ITEM_BIAS, REPEAT_BIAS, REPEAT_WEIGHT, parseManifest, type HunchManifest } from '@hunch/core';
 import { startStorefront } from '../../examples/storefront/server.mjs';
 import { parseHfConfig } from '../../packages/trainer/src/checkpoint.js';
 import { buildOnnxModel } from '../../packages/trainer/src/onnx/gpt2.js';
 import { decodeSafetensors } from '../../packages/trainer/src/safetensors.js';
-import type { ModelStatus } from '../../packages/browser/src/index.js';
 import { launchChromium } from './chromium.js';
-
-type Dtype = 'fp32' | 'q8' | 'q4' | 'pq';
-type Storefront = Awaited<ReturnType<typeof startStorefront>>;
+import { expectSameTopK, nodeRanking, recommendInBrowser, type Dtype, type HistoryEvent, type Ranking, type Storefront } from './engine-ranking.js';
 
 const DEMO = fileURLToPath(new URL('../../models/demo/', import.meta.url));
 const FILE: Record<Dtype, string> = { fp32: 'onnx/model.onnx', q8: 'onnx/model_quantized.onnx', q4: 'onnx/model_q4.onnx', pq: 'onnx/model_pq.onnx' };
@@ -37,7 +33,7 @@ const VARIANT: Record<Dtype, 'fp32' | 'int8' | 'q4' | 'pq'> = { fp32: 'fp32', q8
 const K = 20;
 
 /** Browsing only (no cart): nothing is excluded, so the SDK's top 20 is the model's. Items repeat. */
-const HISTORY: Array<{ name: EventName; params: EventParams }> = [
+const HISTORY: HistoryEvent[] = [
   { name: 'page_view', params: { page_path: '/' } },
   { name: 'view_item', params: { item_id: 'mugs-01' } },
   { name: 'view_item', params: { item_id: 'tea-02' } },
@@ -85,123 +81,6 @@ async function writeHeadsModel(dir: string): Promise<void> {
   }));
 }
 
-interface Ranking {
-  /** Item ids, best first (ties by id, as the SDK breaks them). */
-  ids: string[];
-  /** Final logit (with the repeat bonus) and softmax probability over the items, by item id. */
-  logit: Map<string, number>;
-  probability: Map<string, number>;
-}
-
-/** What the SDK should return, computed in Node by onnxruntime-node from the same ONNX file. */
-async function nodeRanking(dir: string, manifest: HunchManifest, dtype: Dtype, { repeat = true } = {}): Promise<Ranking> {
-  const vocabulary = new Vocabulary(manifest.vocabulary, manifest.merges);
-  const ids = encodeHistory(HISTORY, vocabulary, manifest.encoding.maxLength);
-  const { layers, heads, headDim } = manifest.onnx!.cache;
-  const session = await ort.InferenceSession.create(join(dir, FILE[dtype]));
-  const empty = () => new ort.Tensor('float32', new Float32Array(0), [1, heads, 0, headDim]);
-  const feeds: Record<string, ort.Tensor> = {
-    input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [1, ids.length]),
-    attention_mask: new ort.Tensor('int64', new BigInt64Array(ids.length).fill(1n), [1, ids.length]),
-  };
-  for (let i = 0; i < layers; i++) Object.assign(feeds, { [`past_key_values.${i}.key`]: empty(), [`past_key_values.${i}.value`]: empty() });
-  // Logits for every position (the SDK asks for the last only: it must get the same row).
-  if (session.inputNames.includes('num_logits_to_keep')) feeds.num_logits_to_keep = new ort.Tensor('int64', BigInt64Array.of(0n), []);
-  const outputs = await session.run(feeds);
-  await session.release();
-  const V = vocabulary.size;
-  const last = (outputs.logits!.data as Float32Array).slice((ids.length - 1) * V, ids.length * V);
-  const rule = manifest.onnx!.repeat;
-  if (rule && repeat) {
-    // hunch.json onnx.repeat: the bonus at the last position, once, to every item among the inputs.
-    const bonus = (outputs[rule.output]!.data as Float32Array)[ids.length - 1]!;
-    const seen = new Set<number>();
-    for (const id of ids) {
-      if (seen.has(id) || !vocabulary.tokens[id]!.startsWith('item:')) continue;
-      seen.add(id);
-      last[id] = Math.fround(last[id]! + bonus);
-    }
-  }
-  const items = vocabulary.items();
-  const logit = new Map(items.map(({ tokenId, itemId }) => [itemId, last[tokenId]!]));
-  const max = Math.max(...logit.values());
-  const total = [...logit.values()].reduce((sum, x) => sum + Math.exp(x - max), 0);
-  const probability = new Map([...logit].map(([id, x]) => [id, Math.exp(x - max) / total]));
-  const ranked = items.map(({ itemId }) => itemId).sort((a, b) => logit.get(b)! - logit.get(a)! || (a < b ? -1 : 1));
-  return { ids: ranked.slice(0, K), logit, probability };
-}
-
-interface BrowserResult {
-  status: ModelStatus;
-  stored: Array<{ name: string; params: EventParams }>;
-  recs: Array<{ id: string; score: number; source: string }>;
-  onnxRequests: string[];
-  loadMs: number;
-  recommendMs: number;
-}
-
-/**
- * A blank page of the shop's origin with the SDK by script tag. The pages of one backend share
- * a context (so the HTTP and wasm code caches): each starts by forgetting the stored events.
- */
-async function recommendInBrowser(
-  context: BrowserContext,
-  storefront: Storefront,
-  model: string,
-  backend: 'webgpu' | 'wasm',
-  dtype: Dtype | undefined,
-  { viaTag = false } = {},
-): Promise<BrowserResult> {
-  const page = await context.newPage();
-  const requests: string[] = [];
-  const pageErrors: string[] = [];
-  page.on('request', (request) => requests.push(request.url()));
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  // viaTag: the instance the script tag makes from its data-* attributes; else createHunch().
-  // A worker per page (not the shared one): Playwright sees its requests as the page's.
-  const tag = viaTag ? `<script src="/hunch/hunch.js" data-model="/models/${model}/" data-backend="${backend}" data-dtype="${dtype ?? ''}" data-shared-worker="false"></script>` : '';
-  const body = `<!doctype html><meta charset="utf-8"><title>variants</title>${tag}`;
-  await page.route(`${storefront.url}variants.html`, (route) => route.fulfill({ contentType: 'text/html', body }));
-  await page.goto(`${storefront.url}variants.html`);
-  if (!viaTag) await page.addScriptTag({ url: `${storefront.url}hunch/hunch.js` });
-  const result = await page.evaluate(
-    async ({ model, backend, dtype, history, k }) => {
-      const hunch = window.hunch ?? window.Hunch!.createHunch({ model, backend, sharedWorker: false, ...(dtype ? { dtype } : {}) });
-      await hunch.forget();
-      const started = performance.now();
-      const status = await hunch.status();
-      const loadMs = performance.now() - started;
-      for (const event of history) {
-        hunch.track(event.name, event.params);
-        await new Promise((resolve) => setTimeout(resolve, 5)); // distinct timestamps keep the order
-      }
-      await hunch.flush();
-      const stored = (await hunch.history()).map((event) => ({ name: event.name, params: event.params }));
-      const asked = performance.now();
-      const recs = (await hunch.recommend({ k })).map((rec) => ({ id: rec.item.id, score: rec.score, source: rec.source }));
-      return { status, stored, recs, loadMs, recommendMs: performance.now() - asked };
-    },
-    { model: `/models/${model}/`, backend, dtype, history: HISTORY, k: K },
-  );
-  await page.close();
-  expect(pageErrors).toEqual([]);
-  return { ...result, onnxRequests: requests.filter((url) => url.endsWith('.onnx')).map((url) => url.slice(storefront.url.length)) };
-}
-
-/**
- * The browser's list is Node's top K, in Node's order, allowing only swaps of items whose
- * Node logits differ by at most `tolerance` (a tie broken the other way by rounding).
- */
-function expectSameTopK(browserIds: string[], node: Ranking, tolerance: number): void {
-  expect(browserIds).toHaveLength(K);
-  expect(new Set(browserIds).size).toBe(K);
-  const off = browserIds.flatMap((id, i) => {
-    const gap = Math.abs((node.logit.get(id) ?? -Infinity) - node.logit.get(node.ids[i]!)!);
-    return gap > tolerance ? [`#${i + 1}: browser ${id}, node ${node.ids[i]} (logit gap ${gap.toExponential(2)})`] : [];
-  });
-  expect(off).toEqual([]);
-}
-
 const MODELS = ['demo', 'demo-heads'] as const;
 /**
  * The defaults (int8 on WASM, q4 on WebGPU) on both models; the rest by override on the demo
@@ -234,7 +113,7 @@ beforeAll(async () => {
     const dir = join(work, model);
     const manifest = parseManifest(JSON.parse(await readFile(join(dir, 'hunch.json'), 'utf8')));
     manifests.set(model, manifest);
-    for (const dtype of ['fp32', 'q8', 'q4', 'pq'] as const) expected.set(`${model}/${dtype}`, await nodeRanking(dir, manifest, dtype));
+    for (const dtype of ['fp32', 'q8', 'q4', 'pq'] as const) expected.set(`${model}/${dtype}`, await nodeRanking(dir, manifest, FILE[dtype], HISTORY, K));
   }
   storefront = await startStorefront({ port: 0, modelsDir: work });
 });
@@ -248,7 +127,7 @@ describe('the reference rankings in Node', () => {
   it('are real: the heads model’s repeat bonus changes its top 20, and the variants rank alike', async () => {
     const heads = manifests.get('demo-heads')!;
     expect(heads.onnx?.repeat).toEqual({ output: 'hunch_repeat', addTo: 'history-items' });
-    const withoutBonus = await nodeRanking(join(work, 'demo-heads'), heads, 'fp32', { repeat: false });
+    const withoutBonus = await nodeRanking(join(work, 'demo-heads'), heads, FILE.fp32, HISTORY, K, { repeat: false });
     expect(withoutBonus.ids).not.toEqual(expected.get('demo-heads/fp32')!.ids);
     for (const model of MODELS) {
       // Quantization may reorder a little, but it is the same model.
@@ -276,7 +155,7 @@ for (const backend of ['wasm', 'webgpu'] as const) {
       // Software WebGPU compiles its shaders on the CPU: a minute or more per model on 2 busy cores.
       it(`${dtype}${how}: the worker's top ${K} equal Node's (${models.join(', ')})`, { timeout: 300_000 }, async () => {
         for (const model of models) {
-          const { status, stored, recs, onnxRequests, loadMs, recommendMs } = await recommendInBrowser(context, storefront, model, backend, requested, { viaTag });
+          const { status, stored, recs, onnxRequests, loadMs, recommendMs } = await recommendInBrowser(context, storefront, model, backend, requested, HISTORY, K, { viaTag });
           const why = requested ? `${requested} requested` : `${dtype} is the default on ${backend}`;
           expect(status).toMatchObject({ backend, dtype, modelFile: FILE[dtype], modelVersion: manifests.get(model)!.version, reason: expect.stringContaining(why) });
           // On WASM the int8 file runs on the worker's own GPT-2 and item kernel (gpt2/, item-head/): checked here against Node's whole graph.
@@ -293,6 +172,7 @@ for (const backend of ['wasm', 'webgpu'] as const) {
           expectSameTopK(
             recs.map((rec) => rec.id),
             node,
+            K,
             1e-4,
           );
           const worst = Math.max(...recs.map((rec) => Math.abs(rec.score - node.probability.get(rec.id)!)));

@@ -1,5 +1,5 @@
 /**
- * The `hunch` command line: simulate | train | export | benchmark | eval | collect | report | policy | retrain | rollback. Argument
+ * The `hunch` command line: simulate | train | shards | export | benchmark | eval | collect | report | policy | retrain | rollback. Argument
  * parsing and reporting only; the work lives in the modules it calls. Errors are one line on
  * stderr with a non-zero exit, so scripts and CI can rely on them.
  */
@@ -22,6 +22,8 @@ import { parseCosts, parseRewardKind, PolicyError, policyFromLogs, policyText } 
 import { DEFAULT_EVENT_TRAIN_OPTIONS, DEFAULT_TRAIN_MINUTES, trainEvents } from './train-events.js';
 import { DEFAULT_BENCHMARK_MINUTES, runBenchmark } from './benchmark.js';
 import { runColdItemsBenchmark } from './cold-items-benchmark.js';
+import { benchmarkTokenData, eventTokenData } from './shard-sources.js';
+import { writeShards } from './shards.js';
 import { parseTimeBudget } from './train/budget.js';
 import { DEFAULT_HOLDOUT_SHARE, MIN_HOLDOUT_SESSIONS } from './retrain/holdout.js';
 import { DEFAULT_TOLERANCE } from './retrain/decision.js';
@@ -43,6 +45,10 @@ const COMMAND_USAGE: Record<string, string> = {
               --lr ${DEFAULT_EVENT_TRAIN_OPTIONS.lr} --dropout ${DEFAULT_EVENT_TRAIN_OPTIONS.dropout} --seed ${DEFAULT_EVENT_TRAIN_OPTIONS.seed} --workers ${DEFAULT_EVENT_TRAIN_OPTIONS.workers}]
               [--state DIR [--state-every ${DEFAULT_STATE_EVERY}] [--resume]]
               [--time-budget MINUTES (the whole run; training sets its steps to fit, at most --epochs; default ${DEFAULT_TRAIN_MINUTES})]`,
+  shards: `  hunch shards (--events events.ndjson | --from events.sqlite) --out SHARDS_DIR [--context 32]
+  hunch shards --format sessions --train FILE[.gz] --test FILE --out SHARDS_DIR
+  hunch shards --format sequences --data FILE --out SHARDS_DIR
+               (the token sequences the Node trainer trains on, for packages/trainer/torch/train.py)`,
   export: `  hunch export --model CHECKPOINT_DIR --catalog catalog.json --out MODEL_DIR [--quant fp32,int8,q4 (the default; add pq for the product-quantized item table)]
                [--pq-subspaces M (pq: bytes per item; default n_embd / 4, at most 16)]
                [--policy policy.json (written by hunch policy; validated, shipped with the model, listed with its hash in hunch.json)]`,
@@ -221,6 +227,33 @@ async function trainCommand(args: string[]): Promise<void> {
   console.error(
     `checkpoint -> ${out} (${trained.steps} steps in ${trained.seconds.toFixed(1)} s, kept step ${training.keptStep}, ` +
       `final loss ${training.finalLoss.toFixed(4)}${training.validation ? `, validation MRR@20 ${training.validation.mrr20.toFixed(4)}` : ''})`,
+  );
+}
+
+async function shardsCommand(args: string[]): Promise<void> {
+  const flags = parse(args, ['events', 'from', 'format', 'train', 'test', 'data', 'out', 'context']);
+  const out = required(flags, 'out');
+  const sources = ['events', 'from', 'format'].filter((name) => flags[name] !== undefined);
+  if (sources.length !== 1) throw new UsageError('give one of --events FILE, --from DB or --format sessions|sequences');
+  let data;
+  if (flags.format !== undefined) {
+    if (flags.context !== undefined) throw new UsageError('--context is the trainer\'s with --format (train.py --context)');
+    data = await benchmarkTokenData(benchmarkInput(flags));
+  } else {
+    const context = integer(flags, 'context', DEFAULT_EVENT_TRAIN_OPTIONS.context);
+    if (context < 2) throw new UsageError('--context must be at least 2');
+    const events = flags.from === undefined ? required(flags, 'events') : await openCollectedEvents(flags.from);
+    try {
+      data = await eventTokenData(events, { context, validationShare: DEFAULT_EVENT_TRAIN_OPTIONS.validationShare });
+    } finally {
+      if (typeof events !== 'string') await events.close();
+    }
+    if (data.skipped > 0) log(`skipped ${data.skipped} invalid line(s)`);
+  }
+  const manifest = await writeShards(out, data);
+  console.error(
+    `shards -> ${out}: ${manifest.sequences} training sequences (${manifest.tokens} tokens) in ${manifest.train.length} file(s), ` +
+      `${data.validation.length} validation sequences, vocabulary ${manifest.vocabulary.length}`,
   );
 }
 
@@ -588,6 +621,7 @@ function decisionLine<T extends { decision: string; reason: string }>(command: s
 const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
   simulate: simulateCommand,
   train: trainCommand,
+  shards: shardsCommand,
   export: exportCommand,
   benchmark: benchmarkCommand,
   eval: evalCommand,

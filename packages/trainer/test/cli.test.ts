@@ -47,7 +47,7 @@ describe('hunch CLI', () => {
   });
 
   it('answers --help and -h for every command with its usage, exit 0, doing nothing else', async () => {
-    const commands = ['simulate', 'train', 'export', 'benchmark', 'eval', 'collect'];
+    const commands = ['simulate', 'train', 'shards', 'export', 'benchmark', 'eval', 'collect'];
     const all = await hunch('--help');
     expect(all.code, all.stderr).toBe(0);
     expect(all.stdout).toMatch(/^usage:\n/);

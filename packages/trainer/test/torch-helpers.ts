@@ -1,0 +1,47 @@
+/**
+ * Running the PyTorch trainer (packages/trainer/torch) from the tests: Debian's python3 with
+ * python3-torch (.ci/run installs it; HUNCH_PYTHON names another interpreter). A missing
+ * interpreter or torch fails the test that needs it: nothing is skipped.
+ */
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+export const PYTHON = process.env.HUNCH_PYTHON ?? '/usr/bin/python3';
+/** train.py and the hunch_torch module. */
+export const TORCH_DIR = fileURLToPath(new URL('../torch/', import.meta.url));
+
+export interface PythonRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** `python3 ARGS` in TORCH_DIR, one thread unless `env` says otherwise; resolves whatever the exit code. */
+export async function python(args: string[], env: Record<string, string> = {}): Promise<PythonRun> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(PYTHON, args, {
+      cwd: TORCH_DIR,
+      env: { ...process.env, PYTHONPATH: TORCH_DIR, OMP_NUM_THREADS: '1', ...env },
+      maxBuffer: 256 * 1024 * 1024,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code?: number | string; stdout?: string; stderr?: string };
+    if (typeof e.code !== 'number') throw new Error(`cannot run ${PYTHON} (install python3-torch, or set HUNCH_PYTHON): ${String(e.code ?? error)}`);
+    return { code: e.code, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+/**
+ * torchrun on Debian 12 (torch 1.13, Python 3.11): without `--redirects 1 --tee 1` its log
+ * options fail to parse (fixed in torch 2.0); with them each line of rank 0's stdout comes
+ * prefixed `[default0]:`.
+ */
+export const TORCHRUN = ['-m', 'torch.distributed.run', '--redirects', '1', '--tee', '1'];
+
+/** The JSON summary train.py prints last (under torchrun, rank 0's), or a failure showing its stderr. */
+export function summaryOf(run: PythonRun): Record<string, number | string> {
+  if (run.code !== 0) throw new Error(`train.py exited ${run.code}: ${run.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  return JSON.parse(run.stdout.trim().split('\n').pop()!.replace(/^\[default0\]:/, '')) as Record<string, number | string>;
+}
