@@ -51,7 +51,9 @@ try {
   const workerScript = join(trainer, 'dist', 'train-worker.js');
   const node = (workers, extra) => trainNodeOnShards({ shards, workers, workerScript, log, ...extra });
   const torch = (processes, args) => {
-    const launch = processes > 1 ? ['-m', 'torch.distributed.run', '--redirects', '1', '--tee', '1', '--standalone', '--nproc_per_node', String(processes)] : [];
+    // A free loopback port for the rendezvous, not --standalone's fixed 29400 (another torchrun holding it makes this one hang).
+    const port = () => execFileSync(python, ['-c', "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"]).toString().trim();
+    const launch = processes > 1 ? ['-m', 'torch.distributed.run', '--redirects', '1', '--tee', '1', '--nnodes', '1', '--rdzv_backend', 'c10d', '--rdzv_endpoint', `127.0.0.1:${port()}`, '--nproc_per_node', String(processes)] : [];
     const out = execFileSync(python, [...launch, 'train.py', '--shards', shards, '--threads', '1', ...args], {
       cwd: join(trainer, 'torch'),
       env: { ...process.env, OMP_NUM_THREADS: '1' },

@@ -13,7 +13,7 @@ import { decodeSafetensors, encodeSafetensors, type TensorMap } from '../src/saf
 import { readShards } from '../src/shards.js';
 import { buildCli, type Cli } from './cli-helpers.js';
 import { catalogPath, simulated } from './helpers.js';
-import { python, summaryOf, TORCHRUN } from './torch-helpers.js';
+import { python, summaryOf, torchrunOnOneMachine } from './torch-helpers.js';
 
 // Tiny, and no dropout: each process draws its own dropout masks, so only without dropout do the runs compute the same thing.
 const TRAIN = ['train.py', '--layers', '2', '--embd', '16', '--heads', '2', '--context', '16', '--epochs', '1', '--batch-tokens', '128', '--negatives', '32', '--dropout', '0', '--lr', '3e-3', '--max-steps', '4', '--seed', '5'];
@@ -55,7 +55,7 @@ describe('train.py', () => {
     single = join(work, 'single');
     const double = join(work, 'double');
     const one = summaryOf(await python([...TRAIN, '--shards', shards, '--out', single]));
-    const twoRun = await python([...TORCHRUN, '--standalone', '--nproc_per_node', '2', ...TRAIN, '--shards', shards, '--out', double]);
+    const twoRun = await python([...(await torchrunOnOneMachine(2)), ...TRAIN, '--shards', shards, '--out', double]);
     const two = summaryOf(twoRun);
     expect(twoRun.stdout).toMatch(/2 processes on cpu \(gloo\)/);
     expect([one.processes, two.processes, one.steps, two.steps]).toEqual([1, 2, 4, 4]);

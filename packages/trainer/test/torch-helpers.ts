@@ -4,11 +4,15 @@
  * interpreter or torch fails the test that needs it: nothing is skipped.
  */
 import { execFile } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 export const PYTHON = process.env.HUNCH_PYTHON ?? '/usr/bin/python3';
 /** train.py and the hunch_torch module. */
+/** A python run longer than this is killed (the tests' timeouts are 300 s). */
+const PYTHON_TIMEOUT_MS = 240_000;
+
 export const TORCH_DIR = fileURLToPath(new URL('../torch/', import.meta.url));
 
 export interface PythonRun {
@@ -24,10 +28,13 @@ export async function python(args: string[], env: Record<string, string> = {}): 
       cwd: TORCH_DIR,
       env: { ...process.env, PYTHONPATH: TORCH_DIR, OMP_NUM_THREADS: '1', ...env },
       maxBuffer: 256 * 1024 * 1024,
+      // Killed rather than left behind when it hangs: the tests' own timeouts are longer.
+      timeout: PYTHON_TIMEOUT_MS,
     });
     return { code: 0, stdout, stderr };
   } catch (error) {
-    const e = error as { code?: number | string; stdout?: string; stderr?: string };
+    const e = error as { code?: number | string; stdout?: string; stderr?: string; killed?: boolean };
+    if (e.killed) throw new Error(`${PYTHON} ${args.join(' ')} ran past ${PYTHON_TIMEOUT_MS / 1000} s and was killed: ${(e.stderr ?? '').trim().split('\n').slice(-3).join(' | ')}`);
     if (typeof e.code !== 'number') throw new Error(`cannot run ${PYTHON} (install python3-torch, or set HUNCH_PYTHON): ${String(e.code ?? error)}`);
     return { code: e.code, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
   }
@@ -39,6 +46,23 @@ export async function python(args: string[], env: Record<string, string> = {}): 
  * prefixed `[default0]:`.
  */
 export const TORCHRUN = ['-m', 'torch.distributed.run', '--redirects', '1', '--tee', '1'];
+
+/**
+ * torchrun's arguments for `processes` processes on this machine, its rendezvous on a free
+ * loopback port. Not `--standalone`: that always takes port 29400, and when another torchrun
+ * holds it (a user's job, a run killed by a timeout) the new one joins that store and hangs.
+ */
+export async function torchrunOnOneMachine(processes: number): Promise<string[]> {
+  const port = await new Promise<number>((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+  return [...TORCHRUN, '--nnodes', '1', '--rdzv_backend', 'c10d', '--rdzv_endpoint', `127.0.0.1:${port}`, '--nproc_per_node', String(processes)];
+}
 
 /** The JSON summary train.py prints last (under torchrun, rank 0's), or a failure showing its stderr. */
 export function summaryOf(run: PythonRun): Record<string, number | string> {
