@@ -208,6 +208,9 @@ def main(argv):
         log(f"checkpoint -> {args.out}")
         print(json.dumps(summary), flush=True)
     if world > 1:
+        # Every process ends together: rank 0 writes the checkpoint after the last step, and a
+        # process group torn down while another rank still works could hang torch 1.13's gloo.
+        dist.barrier()
         dist.destroy_process_group()
 
 
