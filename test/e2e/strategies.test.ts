@@ -223,8 +223,8 @@ describe('hunch.decide()', () => {
     expect(await decide()).toMatchObject({ action: { id: 'none' }, propensity: 1, probabilities: { none: 1 } });
     await page.reload();
     expect(await decide()).toMatchObject({ action: { id: 'none' }, propensity: 1 });
-    // Polled: the decision's record may still be on its way to the store when flush() is called.
-    await expect.poll(async () => (await events('decision')).map((params) => `${params.action_id}@${params.propensity}`)).toEqual(['remind@0.3333333333333333', 'remind@0.3333333333333333', 'none@1', 'none@1']);
+    // Polled (up to 10 s, as on a loaded CI machine): the decision's record may still be on its way to the store when flush() is called.
+    await expect.poll(async () => (await events('decision')).map((params) => `${params.action_id}@${params.propensity}`), { timeout: 10_000 }).toEqual(['remind@0.3333333333333333', 'remind@0.3333333333333333', 'none@1', 'none@1']);
   });
 
   it('a held-out shopper decides none (policy holdout, propensity 1) and the slot stays empty', async () => {
@@ -232,7 +232,7 @@ describe('hunch.decide()', () => {
     await open({ attributes: ' data-holdout="0.1"', shopper, body: '<hunch-slot name="cart-nudge"></hunch-slot>' });
     await atRiskCart();
     expect(await decide()).toMatchObject({ action: { id: 'none' }, propensity: 1, policy: 'holdout' });
-    await expect.poll(() => events('decision')).toContainEqual({ strategy_id: 'cart-nudge', action_id: 'none', propensity: 1, policy_id: 'holdout' });
+    await expect.poll(() => events('decision'), { timeout: 10_000 }).toContainEqual({ strategy_id: 'cart-nudge', action_id: 'none', propensity: 1, policy_id: 'holdout' });
     expect((await events('decision')).every((params) => params.action_id === 'none')).toBe(true);
     expect((await slot()).elements).toEqual([]);
   });
@@ -245,7 +245,7 @@ describe('hunch.decide()', () => {
     await page.evaluate(() => window.hunch!.consent({ personalization_storage: 'granted', analytics_storage: 'granted' }));
     await atRiskCart();
     expect((await decide())!.action.id).toBe('remind');
-    await expect.poll(() => events('decision')).toEqual([expect.objectContaining({ action_id: 'remind', propensity: 1 / 3 })]);
+    await expect.poll(() => events('decision'), { timeout: 10_000 }).toEqual([expect.objectContaining({ action_id: 'remind', propensity: 1 / 3 })]);
   });
 });
 
@@ -271,7 +271,7 @@ describe('<hunch-slot>', () => {
     await page.evaluate(() => document.querySelector('hunch-slot')!.scrollIntoView());
     await expect.poll(() => events('view_promotion'), { timeout: 10_000 }).toEqual([{ promotion_id: 'remind', creative_slot: 'cart-nudge' }]);
     await page.evaluate(() => (document.querySelector('hunch-slot')!.shadowRoot!.querySelector('[part~="message"]') as HTMLElement).click());
-    await expect.poll(() => events('select_promotion')).toEqual([{ promotion_id: 'remind', creative_slot: 'cart-nudge' }]);
+    await expect.poll(() => events('select_promotion'), { timeout: 10_000 }).toEqual([{ promotion_id: 'remind', creative_slot: 'cart-nudge' }]);
     await page.waitForTimeout(1200);
     expect(await events('view_promotion')).toHaveLength(1); // once per decision shown
     expect(await events('decision')).toEqual([{ strategy_id: 'cart-nudge', action_id: 'remind', propensity: 1 / 3, policy_id: 'uniform', features: expect.any(Array), eligible: ['remind', 'free-shipping', 'none'] }]);
@@ -340,7 +340,7 @@ describe('bad input', () => {
         }
       }, name);
       expect(await decide(name)).toBeNull();
-      await expect.poll(() => events('decision')).toHaveLength(3);
+      await expect.poll(() => events('decision'), { timeout: 10_000 }).toHaveLength(3);
       expect(await events('decision')).toEqual([0, 1, 2].map(() => ({ strategy_id: name, action_id: 'none', propensity: 1, policy_id: 'fallback' })));
       const slots = await page.evaluate(() => [...document.querySelectorAll('hunch-slot')].map((element) => [element.shadowRoot?.childElementCount ?? 0, (element as HTMLElement & { decision: unknown }).decision]));
       expect(slots).toEqual([
