@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
+import { freePort } from './lib/free-port.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const trainer = join(root, 'packages', 'trainer');
@@ -50,10 +51,9 @@ try {
   }
   const workerScript = join(trainer, 'dist', 'train-worker.js');
   const node = (workers, extra) => trainNodeOnShards({ shards, workers, workerScript, log, ...extra });
-  const torch = (processes, args) => {
+  const torch = async (processes, args) => {
     // A free loopback port for the rendezvous, not --standalone's fixed 29400 (another torchrun holding it makes this one hang).
-    const port = () => execFileSync(python, ['-c', "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"]).toString().trim();
-    const launch = processes > 1 ? ['-m', 'torch.distributed.run', '--redirects', '1', '--tee', '1', '--nnodes', '1', '--rdzv_backend', 'c10d', '--rdzv_endpoint', `127.0.0.1:${port()}`, '--nproc_per_node', String(processes)] : [];
+    const launch = processes > 1 ? ['-m', 'torch.distributed.run', '--redirects', '1', '--tee', '1', '--nnodes', '1', '--rdzv_backend', 'c10d', '--rdzv_endpoint', `127.0.0.1:${await freePort()}`, '--nproc_per_node', String(processes)] : [];
     const out = execFileSync(python, [...launch, 'train.py', '--shards', shards, '--threads', '1', ...args], {
       cwd: join(trainer, 'torch'),
       env: { ...process.env, OMP_NUM_THREADS: '1' },
@@ -71,8 +71,8 @@ try {
     result.tokens_per_second = {
       node_1_worker: (await node(1, { steps })).tokensPerSecond,
       node_2_workers: (await node(2, { steps })).tokensPerSecond,
-      torch_1_process: torch(1, ['--out', join(work, 't1'), '--max-steps', String(steps)]).tokens_per_second,
-      torch_2_processes: torch(2, ['--out', join(work, 't2'), '--max-steps', String(steps)]).tokens_per_second,
+      torch_1_process: (await torch(1, ['--out', join(work, 't1'), '--max-steps', String(steps)])).tokens_per_second,
+      torch_2_processes: (await torch(2, ['--out', join(work, 't2'), '--max-steps', String(steps)])).tokens_per_second,
     };
   } else {
     const minutes = Number(flags.quality);
@@ -85,7 +85,7 @@ try {
       result.node = { workers: 2, steps: run.steps, seconds: run.seconds, tokens_per_second: run.tokensPerSecond, ...evaluate(join(work, 'node')) };
     }
     if (engines.includes('torch')) {
-      const run = torch(processes, ['--out', join(work, 'torch'), '--time-budget', String(minutes)]);
+      const run = await torch(processes, ['--out', join(work, 'torch'), '--time-budget', String(minutes)]);
       result.torch = { processes, steps: run.steps, seconds: run.seconds, tokens_per_second: run.tokens_per_second, ...evaluate(join(work, 'torch')) };
     }
   }

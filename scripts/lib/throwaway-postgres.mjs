@@ -4,10 +4,10 @@
 // PostgreSQL refuses to run as root, so as root it runs as the `postgres` user the package creates.
 import { execFileSync, spawn } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import pg from 'pg';
+import { freePort } from './free-port.mjs';
 
 /** Where initdb and postgres are: $PG_BIN, else on the PATH, else Debian's newest /usr/lib/postgresql/N/bin. */
 export function findPostgresBin() {
@@ -24,18 +24,6 @@ export function findPostgresBin() {
   const bin = candidates.find((dir) => existsSync(join(dir, 'initdb')) && existsSync(join(dir, 'postgres')));
   if (!bin) throw new Error('no PostgreSQL found (initdb and postgres): apt-get install -y postgresql, or set PG_BIN to its bin directory');
   return bin;
-}
-
-/** A loopback port free now. */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Runs `file` as the postgres user when we are root (PostgreSQL refuses root), else as ourselves. */

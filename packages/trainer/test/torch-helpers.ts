@@ -4,9 +4,9 @@
  * interpreter or torch fails the test that needs it: nothing is skipped.
  */
 import { execFile } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { freePort } from '../../../scripts/lib/free-port.mjs';
 
 export const PYTHON = process.env.HUNCH_PYTHON ?? '/usr/bin/python3';
 /** train.py and the hunch_torch module. */
@@ -53,14 +53,7 @@ export const TORCHRUN = ['-m', 'torch.distributed.run', '--redirects', '1', '--t
  * holds it (a user's job, a run killed by a timeout) the new one joins that store and hangs.
  */
 export async function torchrunOnOneMachine(processes: number): Promise<string[]> {
-  const port = await new Promise<number>((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
+  const port = await freePort();
   return [...TORCHRUN, '--nnodes', '1', '--rdzv_backend', 'c10d', '--rdzv_endpoint', `127.0.0.1:${port}`, '--nproc_per_node', String(processes)];
 }
 
