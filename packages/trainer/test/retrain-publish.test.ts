@@ -4,12 +4,14 @@
  * its hunch.json naming the new bytes).
  */
 import { createHash } from 'node:crypto';
-import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { KEPT_VERSIONS, publishModel, rollbackModel, VERSIONS_DIR } from '../src/retrain/publish.js';
+import { lockPathOf, STALE_LOCK_MS } from '../src/retrain/lock.js';
+import { retrain } from '../src/retrain/retrain.js';
+import { KEPT_VERSIONS, publishModel, rollbackModel, VERSIONS_DIR, withModelLock } from '../src/retrain/publish.js';
 
 const demo = fileURLToPath(new URL('../../../models/demo', import.meta.url));
 const sha256 = (bytes: Uint8Array | string) => createHash('sha256').update(bytes).digest('hex');
@@ -96,5 +98,60 @@ describe('rollbackModel', () => {
     const before = await servedHashes(live);
     await expect(rollbackModel(live)).rejects.toThrow(/serves version by-hand, which hunch retrain did not publish/);
     expect(await servedHashes(live)).toEqual(before);
+  });
+});
+
+describe('the model lock', () => {
+  const quiet = () => undefined;
+
+  it('refuses a rollback while another run holds the lock, changing nothing, and allows it after', async () => {
+    await publishModel(live, (out) => writeVersion(out, 'v2'));
+    const published = await servedHashes(live);
+    let finish!: () => void;
+    const holding = withModelLock(live, quiet, () => new Promise<void>((resolve) => (finish = resolve)));
+    await expect.poll(() => readdir(join(live, VERSIONS_DIR))).toContain('.lock');
+    await expect(rollbackModel(live, quiet)).rejects.toThrow(/another hunch retrain or rollback holds .*\.lock/);
+    await expect(withModelLock(live, quiet, async () => 'second')).rejects.toThrow(/another hunch retrain or rollback holds/);
+    expect(await servedHashes(live)).toEqual(published);
+    finish();
+    await holding;
+    expect(await readdir(join(live, VERSIONS_DIR))).not.toContain('.lock');
+    expect(await rollbackModel(live, quiet)).toMatchObject({ from: 'v2', to: 'e6ca28397d3a' });
+    expect(await servedHashes(live)).toEqual(shipped);
+  });
+
+  it('a retrain refuses at once while another run holds the lock, before reading any event', async () => {
+    let read = false;
+    const events = { name: 'events', scan: async () => ((read = true), { events: 0, skipped: 0, firstSkipped: [] }) };
+    await withModelLock(live, quiet, async () => {
+      const report = await retrain(events as never, { model: live, timeBudget: 1, log: quiet });
+      expect(report).toMatchObject({ decision: 'refused', versions: { published: null } });
+      expect(report.reason).toMatch(/another hunch retrain or rollback holds/);
+    });
+    expect(read).toBe(false);
+    expect(await servedHashes(live)).toEqual(shipped);
+  });
+
+  it('takes over the lock a killed run left once it is stale, and never counts it as a version', async () => {
+    await publishModel(live, (out) => writeVersion(out, 'v2'));
+    const lock = lockPathOf(join(live, VERSIONS_DIR));
+    await mkdir(lock);
+    await expect(rollbackModel(live, quiet)).rejects.toThrow(/another hunch retrain or rollback holds/);
+    const longAgo = new Date(Date.now() - 2 * STALE_LOCK_MS);
+    await utimes(lock, longAgo, longAgo);
+    expect(await rollbackModel(live, quiet)).toMatchObject({ from: 'v2', to: 'e6ca28397d3a' });
+    expect(await servedHashes(live)).toEqual(shipped);
+  });
+
+  it('a publish removes the staging folder a killed run left, and keeps the lock folder', async () => {
+    const left = join(live, VERSIONS_DIR, '.staging-999999');
+    await mkdir(left, { recursive: true });
+    await writeFile(join(left, 'hunch.json'), '{}');
+    await withModelLock(live, quiet, async () => {
+      await publishModel(live, (out) => writeVersion(out, 'v2'));
+      const entries = await readdir(join(live, VERSIONS_DIR));
+      expect(entries).toContain('.lock');
+      expect(entries).not.toContain('.staging-999999');
+    });
   });
 });

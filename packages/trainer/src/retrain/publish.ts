@@ -15,6 +15,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { MANIFEST_FILE, parseManifest, type HunchManifest } from '@hunch/core';
 import { writeDirAtomic, writeFileAtomic } from '../lib/fs-atomic.js';
+import { withDirectoryLock } from './lock.js';
 
 /** Where the versions are kept, inside the model directory. */
 export const VERSIONS_DIR = '.hunch-versions';
@@ -68,6 +69,9 @@ export async function verifyModelFiles(dir: string, manifest: HunchManifest): Pr
 
 const versionsOf = (live: string) => join(live, VERSIONS_DIR);
 
+/** Runs `run` as the only retrain or rollback of `live` (lock.ts); throws one line when another holds it. */
+export const withModelLock = <T>(live: string, log: (line: string) => void, run: () => Promise<T>): Promise<T> => withDirectoryLock(versionsOf(live), log, run);
+
 async function readHistory(live: string): Promise<string[]> {
   const path = join(versionsOf(live), HISTORY_FILE);
   if (!existsSync(path)) return [];
@@ -80,8 +84,9 @@ async function readHistory(live: string): Promise<string[]> {
 async function keepHistory(live: string, versions: string[]): Promise<void> {
   const kept = versions.slice(-KEPT_VERSIONS);
   await writeFileAtomic(join(versionsOf(live), HISTORY_FILE), `${JSON.stringify({ versions: kept }, null, 2)}\n`);
+  // Dot-folders are not versions: the lock (lock.ts) and staging folders.
   for (const entry of await readdir(versionsOf(live), { withFileTypes: true })) {
-    if (entry.isDirectory() && !kept.includes(entry.name)) await rm(join(versionsOf(live), entry.name), { recursive: true, force: true });
+    if (entry.isDirectory() && !entry.name.startsWith('.') && !kept.includes(entry.name)) await rm(join(versionsOf(live), entry.name), { recursive: true, force: true });
   }
 }
 
@@ -125,14 +130,25 @@ async function install(live: string, from: string, next: HunchManifest, current:
   for (const path of filesOf(current)) if (!listed.has(path)) await rm(join(live, path), { force: true });
 }
 
+const STAGING_PREFIX = '.staging-';
+
+/** Staging folders of runs that were killed; the caller holds the lock (lock.ts), so none is in use. */
+async function removeLeftStaging(live: string): Promise<void> {
+  for (const entry of await readdir(versionsOf(live), { withFileTypes: true })) {
+    if (entry.isDirectory() && entry.name.startsWith(STAGING_PREFIX)) await rm(join(versionsOf(live), entry.name), { recursive: true, force: true });
+  }
+}
+
 /**
  * Publishes a new version into `live`: keeps the live version, lets `write` fill a staging
- * folder (as `hunch export` does its --out), checks it, and installs it.
+ * folder (as `hunch export` does its --out), checks it, and installs it. The caller holds
+ * `live`'s lock (lock.ts).
  */
 export async function publishModel(live: string, write: (dir: string) => Promise<unknown>): Promise<Published> {
   const current = await readManifestAt(live);
   const previousPath = await archive(live, current);
-  const staging = join(versionsOf(live), `.staging-${process.pid}`);
+  const staging = join(versionsOf(live), `${STAGING_PREFIX}${process.pid}`);
+  await removeLeftStaging(live);
   try {
     await write(staging);
     const next = await readManifestAt(staging);
@@ -151,8 +167,15 @@ export async function publishModel(live: string, write: (dir: string) => Promise
   }
 }
 
-/** Restores the version published before the live one, exactly (its files checked first), and forgets the live one. */
-export async function rollbackModel(live: string): Promise<RolledBack> {
+/**
+ * Restores the version published before the live one, exactly (its files checked first), and
+ * forgets the live one; holding `live`'s lock, so never during a retrain.
+ */
+export function rollbackModel(live: string, log: (line: string) => void = console.error): Promise<RolledBack> {
+  return withModelLock(live, log, () => rollbackLocked(live));
+}
+
+async function rollbackLocked(live: string): Promise<RolledBack> {
   const current = await readManifestAt(live);
   const history = await readHistory(live);
   if (history.length === 0) throw new Error(`${live}: nothing to roll back to (hunch retrain has not published into it)`);

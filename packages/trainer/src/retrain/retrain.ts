@@ -19,7 +19,7 @@ import { DEFAULT_EVENT_TRAIN_OPTIONS, trainEvents, type EventTrainOptions } from
 import { scoreOnHeldOut, type HeldOutScore } from './compare.js';
 import { decide, DEFAULT_TOLERANCE, type PairedDifference } from './decision.js';
 import { splitHoldout, DEFAULT_HOLDOUT_SHARE } from './holdout.js';
-import { publishModel, readManifestAt } from './publish.js';
+import { publishModel, readManifestAt, withModelLock } from './publish.js';
 
 export interface RetrainOptions {
   /** The published model directory (hunch.json and its files). */
@@ -81,7 +81,8 @@ export async function retrain(events: EventSource, options: RetrainOptions): Pro
     ...rest,
   });
   try {
-    return await retrainFrom(events, live, options, startedAt, refused);
+    // Locked for the whole run: a second run would train from the same live model and its publish replace this one's.
+    return await withModelLock(options.model, options.log, () => retrainFrom(events, live, options, startedAt, refused));
   } catch (error) {
     // Bad or too little data, a failed export: one line of why; the model served is unchanged.
     return refused((error as Error).message.split('\n')[0]!);
