@@ -7,18 +7,7 @@
 // storefront's server draws `/img/<id>.svg` on request from the id and its category
 // (product-image.mjs), so the catalog stays small and every product still has a picture.
 import { writeFileSync } from 'node:fs';
-
-/** mulberry32: a small seeded PRNG, the same one the trainer uses. */
-function rng(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { uniforms } from '../../scripts/lib/random.mjs';
 
 /** The original titles' words (products 01-10 of the original six categories). */
 const ORIGINAL_ADJECTIVES = ['Classic', 'Nordic', 'Rustic', 'Modern', 'Tiny', 'Grand', 'Velvet', 'Sunny', 'Misty', 'Urban'];
@@ -122,7 +111,7 @@ const categories = {
   },
 };
 
-const random = rng(20240101);
+const random = uniforms(20240101);
 const pick = (list) => list[Math.floor(random() * list.length)];
 const shuffled = (list) => {
   const out = [...list];
