@@ -18,7 +18,7 @@ import { buildCli, writeSequencesDataset, writeSessionsDataset, type Cli } from 
 import { python, summaryOf } from './torch-helpers.js';
 
 const TINY = ['train.py', '--layers', '1', '--embd', '16', '--heads', '2', '--context', '16', '--batch-tokens', '64', '--negatives', '0', '--seed', '3'];
-// A high learning rate held constant (floor = peak), no dropout, many epochs on 300 sessions: validation rises, then the model overfits.
+// A high learning rate held constant (floor = peak), no dropout, many epochs on 300 sessions: validation rises, then swings below its best.
 const OVERFIT = [...TINY, '--lr', '0.05', '--min-lr-ratio', '1', '--dropout', '0', '--weight-decay', '0', '--epochs', '60', '--validate-every', '20'];
 
 let work: string;
@@ -73,10 +73,10 @@ describe('train.py validation', () => {
     const mrrs = validation.history.map((h) => h.mrr20);
     const best = Math.max(...mrrs);
     const bestStep = validation.history[mrrs.indexOf(best)]!.step;
-    // The construction: the run went on past its best validation, and ended worse.
+    // The construction: the run went on past its best validation and ended worse, by more than the tolerance below.
     expect(validation.history.length).toBeGreaterThan(3);
     expect(bestStep).toBeLessThan(run.steps as number);
-    expect(mrrs.at(-1)!).toBeLessThan(best - 0.01);
+    expect(mrrs.at(-1)!).toBeLessThan(best - 2e-4);
     expect([training.keptStep, validation.mrr20, validation.stoppedEarly]).toEqual([bestStep, best, false]);
     // The written weights are the best step's: the Node scorer gets that validation's figures, not the last one's.
     expect(Math.abs(node.mrr - best)).toBeLessThan(1e-4);
@@ -115,15 +115,25 @@ describe('train.py time budget', () => {
   it('ends a run the budget limits at the learning rate\'s floor, validations included in the time', { timeout: 300_000 }, async () => {
     const out = join(work, 'budget');
     // 2,000 epochs cannot fit in 6 seconds: the time sets the steps.
-    const run = await python([...TINY, '--lr', '0.004', '--min-lr-ratio', '0.1', '--epochs', '2000', '--validate-every', '40', '--time-budget', '0.1', '--shards', sessions, '--out', out]);
+    const run = await python([...TINY, '--lr', '0.004', '--min-lr-ratio', '0.1', '--epochs', '2000', '--validate-every', '40', '--patience', '1000', '--time-budget', '0.1', '--shards', sessions, '--out', out]);
     const summary = summaryOf(run);
     const planned = Number(/, (\d+) steps \(2000 epochs\)/.exec(run.stdout)![1]);
     expect(run.stdout).toMatch(/time budget 0\.1 min: \d+ ms a step, [\d.]+ s a validation/);
     expect(summary.steps as number).toBeLessThan(planned);
-    expect(summary.ran_out).toBe(false);
+    expect([summary.time_limited, summary.ran_out, summary.stopped_early]).toEqual([true, false, false]);
     expect(Math.abs((summary.last_lr as number) - 0.0004)).toBeLessThan(1e-12);
     const { validation } = await rescored(out, sessions);
     expect(validation.history.at(-1)!.step).toBe(summary.steps); // the last weights were validated too
     expect(validation.history.at(-1)!.lr).toBeCloseTo(0.0004, 12);
+  });
+
+  it('ends at the floor when the machine slows down after the steps were planned, instead of running out part-way down the decay', { timeout: 300_000 }, async () => {
+    // From step 30 every step sleeps 50 ms more: the steps planned from the first ones' speed no longer fit.
+    const run = await python([...TINY, '--lr', '0.004', '--min-lr-ratio', '0.1', '--epochs', '2000', '--validate-every', '40', '--patience', '1000', '--time-budget', '0.1', '--slow-down', '30:0.05', '--shards', sessions, '--out', join(work, 'slowed')]);
+    const summary = summaryOf(run);
+    const planned = Number(/time budget 0\.1 min: \d+ ms a step, [\d.]+ s a validation \(timed on a sample\) -> (\d+) steps/.exec(run.stdout)![1]);
+    expect(summary.steps as number).toBeLessThan(planned);
+    expect([summary.time_limited, summary.ran_out, summary.stopped_early]).toEqual([true, false, false]);
+    expect(Math.abs((summary.last_lr as number) - 0.0004)).toBeLessThan(1e-12);
   });
 });

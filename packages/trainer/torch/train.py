@@ -56,11 +56,14 @@ def parse_args(argv):
     p.add_argument("--validate-every", type=int, default=600, help="steps between validations on the shards' validation split (0: none)")
     p.add_argument("--patience", type=int, default=3, help="stop after this many validations without a better MRR@20")
     p.add_argument("--threads", type=int, default=0, help="torch threads per process (0: torch's default)")
+    # Tests of the time budget on a machine that slows down: every step after STEP sleeps SECONDS more.
+    p.add_argument("--slow-down", default=None, metavar="STEP:SECONDS", help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
 
 def main(argv):
     args = parse_args(argv)
+    slow_after, slow_by = (int(args.slow_down.split(":")[0]), float(args.slow_down.split(":")[1])) if args.slow_down else (None, 0.0)
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
     cuda = torch.cuda.is_available()
@@ -162,6 +165,7 @@ def main(argv):
     limited = ran_out = stopped_early = False
     tracker = BestWeights()
     while step < total:
+        step_started = time.perf_counter()
         batch = [rows[i] for i in next(batches)]
         if args.negatives > 0:
             negatives, log_kq = sampler.sample(K, args.seed, step)
@@ -182,11 +186,14 @@ def main(argv):
             group["lr"] = lr
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
+        if slow_after is not None and step >= slow_after:
+            time.sleep(slow_by)
         step += 1
         tokens += normalizer
         loss = reduce_sum(loss_sum.detach() * (1.0 if mine else 0.0), world) / normalizer
         losses.append(loss)
         lrs.append(lr)
+        step_seconds = time.perf_counter() - step_started
         if step == 1:
             first_done = time.perf_counter()
         entry = None
@@ -198,7 +205,7 @@ def main(argv):
             entry = tracker.record(model, step, hit, mrr, lr=lr, seconds=round(time.perf_counter() - started, 3))
         now = time.perf_counter()
         elapsed = broadcast(now - started, world)
-        if budget > 0 and step < total and (step == min(21, total - 1) or (step >= 2 and per_step is None and elapsed >= 0.1 * budget)):
+        if budget > 0 and step < total and per_step is None and (step == min(21, total - 1) or (step >= 2 and elapsed >= 0.1 * budget)):
             # Calibrate on the steps after the first (it pays for warming up), then fix the steps so the rest fits.
             per_step = broadcast(((now - first_done) - eval_seconds) / (step - 1) if step > 1 else elapsed / step, world)
             per_eval = broadcast(time_validation(), world) if validator else 0.0
@@ -223,7 +230,9 @@ def main(argv):
                 log(f"time budget checked at step {step}: {per_step * 1000:.0f} ms a step -> {total} steps instead of {before}, {total / planned * args.epochs:.2f} epochs")
         if warm_end is None and per_step is not None and step >= schedule.warmup(total):
             warm_end = elapsed
-        if budget > 0 and per_step is not None and not last and step < total - 1 and budget - elapsed < 2 * per_step + (per_eval or 0):
+        # The slower of the planned speed and this step's: a machine that slows down between checks is seen at once.
+        recent = max(per_step, broadcast(step_seconds, world)) if budget > 0 and per_step is not None else None
+        if recent is not None and not last and step < total - 1 and budget - elapsed < 2 * recent + (per_eval or 0):
             # Slower than planned: the next step is the last that fits, at the schedule's floor.
             log(f"time budget: step {step + 1} is the last that fits (of {total} planned): the schedule ends there")
             total = step + 1
