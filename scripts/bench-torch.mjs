@@ -51,10 +51,11 @@ try {
   }
   const workerScript = join(trainer, 'dist', 'train-worker.js');
   const node = (workers, extra) => trainNodeOnShards({ shards, workers, workerScript, log, ...extra });
+  // Without validation: the Node side here (node-shards-train.ts) does not validate either, so both train alike and keep their final weights.
   const torch = async (processes, args) => {
     // A free loopback port for the rendezvous, not --standalone's fixed 29400 (another torchrun holding it makes this one hang).
     const launch = processes > 1 ? ['-m', 'torch.distributed.run', '--redirects', '1', '--tee', '1', '--nnodes', '1', '--rdzv_backend', 'c10d', '--rdzv_endpoint', `127.0.0.1:${await freePort()}`, '--nproc_per_node', String(processes)] : [];
-    const out = execFileSync(python, [...launch, 'train.py', '--shards', shards, '--threads', '1', ...args], {
+    const out = execFileSync(python, [...launch, 'train.py', '--shards', shards, '--threads', '1', '--validate-every', '0', ...args], {
       cwd: join(trainer, 'torch'),
       env: { ...process.env, OMP_NUM_THREADS: '1' },
       stdio: ['ignore', 'pipe', 'inherit'],

@@ -36,7 +36,20 @@ export interface TrainingMetadata {
   keptStep?: number;
   /** "full" softmax, or the number of sampled negatives per step. */
   softmax?: 'full' | number;
-  validation?: { sequences: number; mrr20: number } | null;
+  /**
+   * The validation split's size and the kept weights' MRR@20; the PyTorch trainer
+   * (packages/trainer/torch/train.py) adds its HR@20, interval, patience, whether it stopped
+   * early, and every validation's step and figures.
+   */
+  validation?: {
+    sequences: number;
+    mrr20: number;
+    hr20?: number;
+    every?: number;
+    patience?: number;
+    stoppedEarly?: boolean;
+    history?: Array<{ step: number; mrr20: number; hr20: number; lr: number; seconds: number }>;
+  } | null;
   /** The model fine-tuned from (--from-model), or null when trained from scratch. */
   base?: string | null;
 }

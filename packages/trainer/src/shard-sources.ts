@@ -14,7 +14,16 @@ import type { TokenData } from './shards.js';
 /** Hunch events -> [BOS]-first sequences of at most `context` tokens after it, `validationShare` of the sessions held out. */
 export async function eventTokenData(events: string | EventSource, options: { context: number; validationShare: number }): Promise<TokenData & { skipped: number }> {
   const corpus = await readEventCorpus(events, options);
-  return { vocabulary: corpus.vocabulary, itemCounts: corpus.itemCounts, events: corpus.events, train: corpus.train, validation: corpus.validation, skipped: corpus.skipped };
+  return {
+    vocabulary: corpus.vocabulary,
+    itemCounts: corpus.itemCounts,
+    events: corpus.events,
+    train: corpus.train,
+    validation: corpus.validation,
+    // As `hunch train` validates (train-events.ts).
+    validationScoring: { minPosition: 1, lastOnly: false, excludeSeen: false },
+    skipped: corpus.skipped,
+  };
 }
 
 /** A research dataset -> `hunch benchmark`'s training and validation sequences. */
@@ -27,5 +36,6 @@ export async function benchmarkTokenData(input: BenchmarkInput): Promise<TokenDa
     events: data.train.totalLength,
     train: fit,
     validation: validation.sequences,
+    validationScoring: { minPosition: validation.minPosition ?? 1, lastOnly: validation.lastOnly ?? false, excludeSeen: validation.excludeSeen ?? false },
   };
 }

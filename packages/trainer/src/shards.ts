@@ -4,11 +4,14 @@
  * once, by the same code the Node trainer uses, whatever engine trains on it.
  *
  *   DIR/shards.json   { format: "hunch-shards", version: 1, vocabulary, merges?, bos, pad,
- *                       itemCounts, events, sequences, tokens, train: [files], validation: [files] }
+ *                       itemCounts, events, sequences, tokens, train: [files], validation: [files],
+ *                       validationScoring? }
  *   DIR/<split>-NNNNN.bin   sequences one after another: a uint32 length n, then n uint32
  *                           token ids (little-endian); ids index `vocabulary`, [BOS] first.
  *
  * Item tokens (the rankable candidates) are the vocabulary's `item:` tokens (core isItemToken).
+ * `validationScoring` says how the validation sequences are scored, as the Node trainer scores
+ * them; shards written before it existed lack it, and mean its default (ValidationScoring).
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -20,6 +23,17 @@ export const SHARDS_FORMAT = 'hunch-shards';
 export const SHARDS_VERSION = 1;
 /** Sequences per .bin file. */
 const SEQUENCES_PER_SHARD = 65536;
+
+/**
+ * How validation scores its sequences (next-item/scorer.ts EvalOptions): from input position
+ * `minPosition` on, every target or only each sequence's last, the sequence's earlier items
+ * masked or not. Absent from a manifest: { minPosition: 1, lastOnly: false, excludeSeen: false }.
+ */
+export interface ValidationScoring {
+  minPosition: number;
+  lastOnly: boolean;
+  excludeSeen: boolean;
+}
 
 export interface ShardsManifest {
   format: typeof SHARDS_FORMAT;
@@ -37,6 +51,7 @@ export interface ShardsManifest {
   tokens: number;
   train: string[];
   validation: string[];
+  validationScoring?: ValidationScoring;
 }
 
 export interface TokenData {
@@ -45,6 +60,7 @@ export interface TokenData {
   events: number;
   train: ReadonlyArray<ArrayLike<number>>;
   validation: ReadonlyArray<ArrayLike<number>>;
+  validationScoring: ValidationScoring;
 }
 
 /** One .bin file's bytes: [n, n ids] per sequence, uint32 little-endian. */
@@ -104,6 +120,7 @@ export async function writeShards(dir: string, data: TokenData): Promise<ShardsM
     tokens: data.train.reduce((n, s) => n + s.length, 0),
     train: train.map((f) => f.name),
     validation: validation.map((f) => f.name),
+    validationScoring: data.validationScoring,
   };
   await writeDirAtomic(dir, async (temp) => {
     for (const f of [...train, ...validation]) await writeFile(join(temp, f.name), encodeSequences(f.sequences, vocabulary.size));

@@ -39,11 +39,3 @@ class NegativeSampler:
         g = torch.Generator().manual_seed(int(np.random.SeedSequence([seed, step, 0x4E6]).generate_state(1)[0]))
         negatives = torch.multinomial(self.q, k, replacement=True, generator=g)
         return negatives, self.log_q[negatives] + float(np.log(k))
-
-
-def warmup_cosine(step, total, peak, warmup, min_ratio=0.1):
-    """Linear warmup over `warmup` steps, then cosine decay to peak * min_ratio at `total` (train/optimizer.ts)."""
-    if step < warmup:
-        return peak * (step + 1) / warmup
-    progress = min(1.0, (step - warmup) / max(1, total - warmup))
-    return peak * (min_ratio + (1 - min_ratio) * 0.5 * (1 + np.cos(np.pi * progress)))

@@ -1,7 +1,8 @@
 """Token shards as `hunch shards` writes them (packages/trainer/src/shards.ts):
 
   DIR/shards.json   {"format": "hunch-shards", "version": 1, "vocabulary": [...], "bos": 1, "pad": 0,
-                     "itemCounts": {...}, "train": ["train-00000.bin", ...], "validation": [...], ...}
+                     "itemCounts": {...}, "train": ["train-00000.bin", ...], "validation": [...],
+                     "validationScoring": {"minPosition", "lastOnly", "excludeSeen"} (optional), ...}
   DIR/*.bin         sequences one after another, each a uint32 length n then n uint32 token ids,
                     all little-endian; a token id indexes "vocabulary", the first is [BOS].
 """
