@@ -29,8 +29,6 @@ export interface RunningModel {
   /** The model's catalog: the entries predictions return, the items' categories (of a sharded catalog, those of the shards read). */
   catalog: ModelCatalog;
   context: IncrementalContext;
-  /** Item id -> index in loaded.items, for scoring candidates: built by the first request with candidates (rerank), not at load. */
-  itemIndex?: ReadonlyMap<string, number>;
   categories: CategoryIndex;
   /** The session purchase model hunch.json names (purchase.json), checked; null when none ships or it could not be read. */
   purchase: SessionPurchaseModel | null;

@@ -15,7 +15,7 @@ import { manifestUnchanged, policyNamedBy, readModelDirectory, readPurchaseModel
 import { dropPrefetched, prefetchModelFiles, resumeCaching } from './model-files.js';
 import { backendBundled } from './ort/build.js';
 import type { CatalogAnswer, CatalogRequest, LoadRequest, LoadResult, ModelWorkerApi, PolicyAnswer, Prediction, PredictRequest, ScoredItem } from './protocol.js';
-import { itemDistribution, topItems } from './ranking.js';
+import { itemDistribution, topListedItems } from './ranking.js';
 import { categoryIndex, categoryScores, nextActionProbabilities } from './signals.js';
 import * as state from './state.js';
 import type { ReadyModel, RunningModel } from './state.js';
@@ -129,15 +129,15 @@ const api: ModelWorkerApi = {
       // count against maxEvents.
       const { logits, version, stats } = await context.next(events.filter((event) => isBehaviourEvent(event.name)), maxEvents);
       if (model.lastDistribution?.version !== version) {
-        model.lastDistribution = { version, distribution: itemDistribution(logits, loaded.itemTokens, model.probabilities) };
+        model.lastDistribution = { version, distribution: itemDistribution(logits, loaded.items.tokens, model.probabilities) };
       }
       const { probabilities, logSumExp } = model.lastDistribution.distribution;
-      const itemIndex = candidates.length === 0 ? undefined : (model.itemIndex ??= new Map(loaded.items.map(({ itemId }, i) => [itemId, i])));
+      await loaded.items.ensureIds(candidates);
       const scored = candidates.flatMap((itemId): ScoredItem[] => {
-        const index = itemIndex!.get(itemId);
+        const index = loaded.items.indexOf(itemId);
         return index === undefined ? [] : [{ itemId, score: probabilities[index]! }];
       });
-      const items = topItems(probabilities, loaded.items, k, new Set(exclude));
+      const items = await topListedItems(probabilities, loaded.items, k, new Set(exclude));
       const shown = [...items.map(({ itemId }) => itemId), ...lookup];
       await model.catalog.ensure(shown); // a sharded catalog's shards for these
       return {
