@@ -62,6 +62,8 @@ export {
   CONSTANT_PREFIX,
   COSINE_SCALE,
   FINAL_NORM,
+  float16Values,
+  fromFloat16Bits,
   GPT2_ENGINE_PRODUCER_VERSIONS,
   HEAD_SHAPE,
   int8Codes,
@@ -79,6 +81,7 @@ export {
   pqCodes,
   REPEAT_BIAS,
   REPEAT_WEIGHT,
+  toFloat16Bits,
 } from './model-contract.js';
 export type { OnnxVariant } from './model-contract.js';
 
