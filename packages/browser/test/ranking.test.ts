@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addRepeatBonus, itemDistribution, rankItems, topItems } from '../src/worker/ranking.js';
+import { addRepeatBonus, itemDistribution, rankItems, topIndices, topItems } from '../src/worker/ranking.js';
 
 describe('rankItems', () => {
   const items = [
@@ -95,5 +95,18 @@ describe('addRepeatBonus into a buffer', () => {
     const out = addRepeatBonus(Float32Array.from([1, 2, 3]), [2], new Set([2]), 0.5, into);
     expect(out).toBe(into);
     expect([...out]).toEqual([1, 2, 3.5]);
+  });
+});
+
+describe('topIndices', () => {
+  it('keeps the largest values, largest first, ties by lower index, in one pass', () => {
+    const values = Float32Array.of(0.1, 0.5, 0.3, 0.5, 0.9, -1, 0.3);
+    expect([...topIndices(values, 4)]).toEqual([4, 1, 3, 2]);
+    expect([...topIndices(values, 10)]).toEqual([4, 1, 3, 2, 6, 0, 5]);
+    expect([...topIndices(values, 0)]).toEqual([]);
+    // Against a full sort on a big random array.
+    const big = Float32Array.from({ length: 5000 }, (_, i) => Math.sin(i * 12.9898) * 43758.5453 % 1);
+    const sorted = [...big.keys()].sort((a, b) => big[b]! - big[a]! || a - b);
+    expect([...topIndices(big, 25)]).toEqual(sorted.slice(0, 25));
   });
 });

@@ -129,22 +129,27 @@ const api: ModelWorkerApi = {
       // count against maxEvents.
       const { logits, version, stats } = await context.next(events.filter((event) => isBehaviourEvent(event.name)), maxEvents);
       if (model.lastDistribution?.version !== version) {
-        model.lastDistribution = { version, distribution: itemDistribution(logits, loaded.items.tokens, model.probabilities) };
+        model.lastDistribution = { version, distribution: itemDistribution(logits, loaded.items.tokens, model.probabilities), tops: new Map() };
       }
-      const { probabilities, logSumExp } = model.lastDistribution.distribution;
+      const last = model.lastDistribution;
+      const { probabilities, logSumExp } = last.distribution;
       await loaded.items.ensureIds(candidates);
       const scored = candidates.flatMap((itemId): ScoredItem[] => {
         const index = loaded.items.indexOf(itemId);
         return index === undefined ? [] : [{ itemId, score: probabilities[index]! }];
       });
-      const items = await topListedItems(probabilities, loaded.items, k, new Set(exclude));
+      // The same question on the same logits (a page asking again, nothing new): the same answer, no pass over every item.
+      const question = `${k}\n${[...new Set(exclude)].sort().join('\n')}`;
+      const items = last.tops.get(question) ?? (await topListedItems(probabilities, loaded.items, k, new Set(exclude)));
+      if (items.length === k) last.tops.set(question, items);
+      last.categories ??= categoryScores(probabilities, categories, TOP_CATEGORIES);
       const shown = [...items.map(({ itemId }) => itemId), ...lookup];
       await model.catalog.ensure(shown); // a sharded catalog's shards for these
       return {
         items,
         candidates: scored.sort((a, b) => b.score - a.score),
         nextAction: nextActionProbabilities(logits, loaded.actions, logSumExp),
-        categories: categoryScores(probabilities, categories, TOP_CATEGORIES),
+        categories: last.categories,
         purchaseModel: model.purchase,
         entries: entriesOf(shown, model.catalog),
         modelVersion: loaded.manifest.version,
