@@ -130,16 +130,26 @@ function readCatalogSummary() {
   }
   const index = JSON.parse(readFileSync(join(modelDir, 'catalog', 'index.json'), 'utf8'));
   const shards = Object.entries(manifest.files).filter(([path]) => path.startsWith('catalog/shard-'));
-  return { items: manifest.vocabulary.filter((token) => token.startsWith('item:')).length, popular: index.popular, bytes: shards.reduce((sum, [, entry]) => sum + entry.bytes, 0), files: shards.length };
+  return { items: itemCount(manifest), popular: index.popular, bytes: shards.reduce((sum, [, entry]) => sum + entry.bytes, 0), files: shards.length };
 }
+
+/** The model's item tokens: in hunch.json's vocabulary, and its sharded ones (core's item-vocabulary.ts). */
+const itemCount = (manifest) => manifest.vocabulary.filter((token) => token.startsWith('item:')).length + (manifest.itemVocabulary?.count ?? 0);
+
+const kindOf = (path) =>
+  path.startsWith('/hunch/ort/') ? 'onnxruntime' : path.startsWith('/hunch/') ? 'sdk' : path.endsWith('.onnx') ? 'model' : path.endsWith('/hunch.json') ? 'hunch.json' : path.includes('/catalog') ? 'catalog' : path.includes('/vocabulary/') ? 'vocabulary shards' : 'other';
 
 /** Bytes a visit downloaded, by kind of file (static-server stats().served). */
 function servedByKind(served) {
   const kinds = {};
-  for (const [path, bytes] of Object.entries(served)) {
-    const kind = path.startsWith('/hunch/ort/') ? 'onnxruntime' : path.startsWith('/hunch/') ? 'sdk' : path.endsWith('.onnx') ? 'model' : path.endsWith('/hunch.json') ? 'hunch.json' : path.includes('/catalog') ? 'catalog' : 'other';
-    kinds[kind] = (kinds[kind] ?? 0) + bytes;
-  }
+  for (const [path, bytes] of Object.entries(served)) kinds[kindOf(path)] = (kinds[kindOf(path)] ?? 0) + bytes;
+  return kinds;
+}
+
+/** Files a visit downloaded, by kind. */
+function filesByKind(served) {
+  const kinds = {};
+  for (const path of Object.keys(served)) kinds[kindOf(path)] = (kinds[kindOf(path)] ?? 0) + 1;
   return kinds;
 }
 
@@ -303,6 +313,7 @@ try {
         first_recommendation_ms: Math.round(marks.firstRecommendation - marks.imported),
         downloaded_bytes: server.stats().bytes,
         downloaded_by_kind: servedByKind(server.stats().served),
+        files_by_kind: filesByKind(server.stats().served),
       };
       out.session = {
         track_calls: sessionItems.length,
@@ -509,7 +520,7 @@ const rows = [
     `≤ ${BUDGETS.cold_ms}`,
   ],
   ['first visit (empty cache): → `status()` / → first recommendation, ms', (r) => `${ms(r.first_visit.status_ms)} / ${ms(r.first_visit.first_recommendation_ms)} (${(r.first_visit.downloaded_bytes / 1e6).toFixed(1)} MB served)`, ''],
-  ['— first visit downloads by kind, MB', (r) => Object.entries(r.first_visit.downloaded_by_kind ?? {}).map(([kind, bytes]) => `${kind} ${(bytes / 1e6).toFixed(2)}`).join(', '), ''],
+  ['— first visit downloads by kind, MB (files)', (r) => Object.entries(r.first_visit.downloaded_by_kind ?? {}).map(([kind, bytes]) => `${kind} ${(bytes / 1e6).toFixed(2)} (${r.first_visit.files_by_kind?.[kind] ?? '?'})`).join(', '), ''],
   [
     'memory after the steady state: renderer (page + worker) resident MB before `createHunch()` → after; JS/wasm by scope (`measureUserAgentSpecificMemory`), MB',
     (r) =>
