@@ -11,10 +11,11 @@ import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { itemIdShardFile, itemIdShardOf, itemTokenShardFile, itemTokenShardOf, splitVocabulary, type HunchManifest, type ItemVocabularyManifest } from '@hunch/core';
 import { startStorefront } from '../../examples/storefront/server.mjs';
+import { blankShopPage } from './blank-shop-page.js';
 import { launchChromium } from './chromium.js';
 
 const DEMO = fileURLToPath(new URL('../../models/demo/', import.meta.url));
@@ -60,14 +61,7 @@ afterAll(async () => {
 
 /** A blank page of the shop with the SDK (its own worker, on WASM) and model `name`: the history tracked, then recommend({ k }). */
 async function recommendOn(context: BrowserContext, name: string) {
-  const page: Page = await context.newPage();
-  const requests: string[] = [];
-  const logged: string[] = [];
-  page.on('request', (request) => requests.push(new URL(request.url()).pathname));
-  page.on('console', (message) => logged.push(message.text()));
-  await page.route(`${storefront.url}vocabulary.html`, (route) => route.fulfill({ contentType: 'text/html', body: '<!doctype html><meta charset="utf-8"><title>vocabulary</title>' }));
-  await page.goto(`${storefront.url}vocabulary.html`);
-  await page.addScriptTag({ url: `${storefront.url}hunch/hunch.js` });
+  const { page, requests, logged } = await blankShopPage(context, storefront.url, 'vocabulary');
   const recs = await page.evaluate(
     async ({ history, k, model }) => {
       const hunch = window.Hunch!.createHunch({ model, backend: 'wasm', sharedWorker: false, autoCapture: false });
