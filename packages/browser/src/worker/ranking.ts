@@ -39,38 +39,6 @@ export function itemDistribution(
   return { probabilities: into, logSumExp: n > 0 ? max + Math.log(total) : -Infinity };
 }
 
-/** The k most probable items not in `exclude`, best first (ties by item id). */
-export function topItems(
-  probabilities: Float32Array,
-  items: ReadonlyArray<{ itemId: string }>,
-  k: number,
-  exclude: ReadonlySet<string>,
-): ScoredItem[] {
-  const better = (a: ScoredItem, b: ScoredItem) => b.score - a.score || (a.itemId < b.itemId ? -1 : 1);
-  if (k <= 0) return [];
-  if (k * 8 > items.length) {
-    const all = items.flatMap(({ itemId }, i) => (exclude.has(itemId) ? [] : [{ itemId, score: probabilities[i]! }]));
-    return all.sort(better).slice(0, k);
-  }
-  // A short top of a big catalog (20 of 43,000): keep a sorted top-k instead of sorting everything.
-  const top: ScoredItem[] = [];
-  for (let i = 0; i < items.length; i++) {
-    const score = probabilities[i]!;
-    if (top.length === k && score < top[k - 1]!.score) continue;
-    const { itemId } = items[i]!;
-    if (exclude.has(itemId)) continue;
-    const entry = { itemId, score };
-    if (top.length === k) {
-      if (better(entry, top[k - 1]!) >= 0) continue;
-      top.pop();
-    }
-    let at = top.length;
-    while (at > 0 && better(entry, top[at - 1]!) < 0) at--;
-    top.splice(at, 0, entry);
-  }
-  return top;
-}
-
 /**
  * The k most probable of `items` not in `exclude`, best first (ties by item id), reading the
  * product ids of the few it keeps (a big shop's sharded item tokens: item-list.ts). The best
@@ -115,16 +83,6 @@ export function topIndices(values: Float32Array, count: number): Int32Array {
     index[at] = i;
   }
   return index.subarray(0, size);
-}
-
-/** The k best items from the logits of the last position (itemDistribution, then topItems). */
-export function rankItems(
-  logits: Float32Array,
-  items: ReadonlyArray<{ tokenId: number; itemId: string }>,
-  k: number,
-  exclude: ReadonlySet<string>,
-): ScoredItem[] {
-  return topItems(itemDistribution(logits, items.map(({ tokenId }) => tokenId)).probabilities, items, k, exclude);
 }
 
 /**
