@@ -130,16 +130,26 @@ function readCatalogSummary() {
   }
   const index = JSON.parse(readFileSync(join(modelDir, 'catalog', 'index.json'), 'utf8'));
   const shards = Object.entries(manifest.files).filter(([path]) => path.startsWith('catalog/shard-'));
-  return { items: manifest.vocabulary.filter((token) => token.startsWith('item:')).length, popular: index.popular, bytes: shards.reduce((sum, [, entry]) => sum + entry.bytes, 0), files: shards.length };
+  return { items: itemCount(manifest), popular: index.popular, bytes: shards.reduce((sum, [, entry]) => sum + entry.bytes, 0), files: shards.length };
 }
+
+/** The model's item tokens: in hunch.json's vocabulary, and its sharded ones (core's item-vocabulary.ts). */
+const itemCount = (manifest) => manifest.vocabulary.filter((token) => token.startsWith('item:')).length + (manifest.itemVocabulary?.count ?? 0);
+
+const kindOf = (path) =>
+  path.startsWith('/hunch/ort/') ? 'onnxruntime' : path.startsWith('/hunch/') ? 'sdk' : path.endsWith('.onnx') ? 'model' : path.endsWith('/hunch.json') ? 'hunch.json' : path.includes('/catalog') ? 'catalog' : path.includes('/vocabulary/') ? 'vocabulary shards' : 'other';
 
 /** Bytes a visit downloaded, by kind of file (static-server stats().served). */
 function servedByKind(served) {
   const kinds = {};
-  for (const [path, bytes] of Object.entries(served)) {
-    const kind = path.startsWith('/hunch/ort/') ? 'onnxruntime' : path.startsWith('/hunch/') ? 'sdk' : path.endsWith('.onnx') ? 'model' : path.endsWith('/hunch.json') ? 'hunch.json' : path.includes('/catalog') ? 'catalog' : 'other';
-    kinds[kind] = (kinds[kind] ?? 0) + bytes;
-  }
+  for (const [path, bytes] of Object.entries(served)) kinds[kindOf(path)] = (kinds[kindOf(path)] ?? 0) + bytes;
+  return kinds;
+}
+
+/** Files a visit downloaded, by kind. */
+function filesByKind(served) {
+  const kinds = {};
+  for (const path of Object.keys(served)) kinds[kindOf(path)] = (kinds[kindOf(path)] ?? 0) + 1;
   return kinds;
 }
 
@@ -303,6 +313,7 @@ try {
         first_recommendation_ms: Math.round(marks.firstRecommendation - marks.imported),
         downloaded_bytes: server.stats().bytes,
         downloaded_by_kind: servedByKind(server.stats().served),
+        files_by_kind: filesByKind(server.stats().served),
       };
       out.session = {
         track_calls: sessionItems.length,
@@ -509,7 +520,7 @@ const rows = [
     `≤ ${BUDGETS.cold_ms}`,
   ],
   ['first visit (empty cache): → `status()` / → first recommendation, ms', (r) => `${ms(r.first_visit.status_ms)} / ${ms(r.first_visit.first_recommendation_ms)} (${(r.first_visit.downloaded_bytes / 1e6).toFixed(1)} MB served)`, ''],
-  ['— first visit downloads by kind, MB', (r) => Object.entries(r.first_visit.downloaded_by_kind ?? {}).map(([kind, bytes]) => `${kind} ${(bytes / 1e6).toFixed(2)}`).join(', '), ''],
+  ['— first visit downloads by kind, MB (files)', (r) => Object.entries(r.first_visit.downloaded_by_kind ?? {}).map(([kind, bytes]) => `${kind} ${(bytes / 1e6).toFixed(2)} (${r.first_visit.files_by_kind?.[kind] ?? '?'})`).join(', '), ''],
   [
     'memory after the steady state: renderer (page + worker) resident MB before `createHunch()` → after; JS/wasm by scope (`measureUserAgentSpecificMemory`), MB',
     (r) =>
@@ -558,7 +569,7 @@ replaceSection(
     `## Inference: the model on the shop's page — ${new Date().toISOString().slice(0, 10)}`,
     '',
     `\`${command}\` — Chromium ${environment.chromium ?? '?'}, the built SDK (\`hunch.esm.js\`; on WASM \`hunch.worker.wasm.js\`, on WebGPU \`hunch.worker.js\`, each with its onnxruntime module \`hunch.worker*.ort.js\` when a model needs it; \`ort/\`) through its public API, served over HTTP ` +
-      `(cacheable, revalidated with ETags) to a cross-origin-isolated page. ${flags.generate ? 'A generated model (random weights, scripts/lib/generated-model.mjs)' : 'The Diginetica model'} (${result.model.items.toLocaleString('en')} items, n_embd ${result.model.n_embd}, ${result.model.n_layer} layers), ` +
+      `(cacheable, revalidated with ETags) to a cross-origin-isolated page. ${flags.generate ? 'A generated model (random weights, scripts/lib/generated-model.mjs)' : flags.model ? 'The exported model MODEL' : 'The Diginetica model'} (${result.model.items.toLocaleString('en')} items, n_embd ${result.model.n_embd}, ${result.model.n_layer} layers), ` +
       `\`${modelFile}\` (dtype \`${DTYPE}\`, ${(result.model.bytes / 1e6).toFixed(1)} MB; hunch.json ${(result.model.hunch_json_bytes / 1e6).toFixed(2)} MB, catalog ${(result.model.catalog_bytes / 1e6).toFixed(1)} MB in ${result.model.catalog_files} file${result.model.catalog_files === 1 ? '' : 's'}) on ${BACKENDS.length > 1 ? 'both backends' : BACKENDS[0]}${BACKENDS.includes('webgpu') && DTYPE !== 'q4' ? " (the SDK's own default on WebGPU is q4)" : ''}; a ${HISTORY}-event view_item history. ` +
       `p50 / p95 of ${ITERATIONS} calls after ${WARMUP} warm-ups; "page" times are end to end from the page (\`performance.now()\`, 5 µs), "worker" times are \`status().lastInference.ms\`; incremental calls are 50 ms apart (a shopper's think time, outside the timed span: each event's IndexedDB write lands in it). ✓ / ✗: within / over budget (issue 6).`,
     '',

@@ -8,7 +8,7 @@
  *   on the worker's own GPT-2 engine (worker/gpt2) with its int8 item head, as a browser
  *   without WebGPU does;
  * - predicting: IncrementalContext (events → tokens by @hunch/core's Vocabulary, the context
- *   window of planContext), itemDistribution and topItems (ranking.ts);
+ *   window of planContext), itemDistribution and topListedItems (ranking.ts);
  * - acting: createRecommender (exclusions: the shop's `exclude`, what is in the cart or was
  *   bought, what the page's other placements show; the popular fallback) over createPredictor
  *   (the history limit, the global holdout's gate: a held-out shopper gets the popular list)
@@ -16,7 +16,7 @@
  *
  * Replicated, because it is not exported or needs a browser:
  * - the worker's `predict` handler (worker.ts keeps its `api` object private; ~10 lines here:
- *   context → itemDistribution → topItems → catalog entries; its intent signals, nextAction and
+ *   context → itemDistribution → topListedItems → catalog entries; its intent signals, nextAction and
  *   categories, are left empty: recommend() does not read them), and its `catalog` handler;
  * - the network: fetch of file: URLs is answered from disk while the model loads (Node's fetch
  *   has no file: scheme), and there is no Cache API (none in Node: the SDK then skips caching);
@@ -44,7 +44,7 @@ import { IncrementalContext } from '../../packages/browser/src/worker/incrementa
 import { loadModel, type LoadedModel } from '../../packages/browser/src/worker/loaded-model.js';
 import { readCatalog, readManifest } from '../../packages/browser/src/worker/manifest.js';
 import type { CatalogAnswer, CatalogRequest, Prediction, PredictRequest } from '../../packages/browser/src/worker/protocol.js';
-import { itemDistribution, topItems } from '../../packages/browser/src/worker/ranking.js';
+import { itemDistribution, topListedItems } from '../../packages/browser/src/worker/ranking.js';
 
 /** The SDK's default history limit (createHunch's historyLimit). */
 export const HISTORY_LIMIT = 50;
@@ -141,13 +141,13 @@ export async function loadSdkShop(modelUrl: string = demoModelUrl(), { cacheLimi
     if (!probabilities) {
       stats.modelRuns++;
       const { logits } = await context.next(events, maxEvents);
-      probabilities = itemDistribution(logits, loaded.itemTokens).probabilities;
+      probabilities = itemDistribution(logits, loaded.items.tokens).probabilities;
       if (cacheLimit > 0) {
         if (predictions.size >= cacheLimit) predictions.delete(predictions.keys().next().value!);
         predictions.set(key, probabilities);
       }
     }
-    const items = topItems(probabilities, loaded.items, k, new Set(exclude));
+    const items = await topListedItems(probabilities, loaded.items, k, new Set(exclude));
     return {
       items,
       candidates: [],

@@ -11,11 +11,12 @@ import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CATALOG_FILE, CATALOG_INDEX_FILE, catalogShardFile, catalogShardOf, parseCatalog, type CatalogItem, type HunchManifest } from '@hunch/core';
 import { startStorefront } from '../../examples/storefront/server.mjs';
 import { catalogFiles } from '../../packages/trainer/src/catalog-files.js';
+import { blankShopPage } from './blank-shop-page.js';
 import { launchChromium } from './chromium.js';
 
 const DEMO = fileURLToPath(new URL('../../models/demo/', import.meta.url));
@@ -61,14 +62,7 @@ afterAll(async () => {
 
 /** A blank page of the shop with the SDK (its own worker, on WASM): the history tracked (when `track`), then recommend({ k }). */
 async function recommendOn(context: BrowserContext, track: boolean) {
-  const page: Page = await context.newPage();
-  const requests: string[] = [];
-  const logged: string[] = [];
-  page.on('request', (request) => requests.push(new URL(request.url()).pathname));
-  page.on('console', (message) => logged.push(message.text()));
-  await page.route(`${storefront.url}shards.html`, (route) => route.fulfill({ contentType: 'text/html', body: '<!doctype html><meta charset="utf-8"><title>shards</title>' }));
-  await page.goto(`${storefront.url}shards.html`);
-  await page.addScriptTag({ url: `${storefront.url}hunch/hunch.js` });
+  const { page, requests, logged } = await blankShopPage(context, storefront.url, 'shards');
   const recs = await page.evaluate(
     async ({ history, track, k }) => {
       const hunch = window.Hunch!.createHunch({ model: '/models/demo/', backend: 'wasm', sharedWorker: false, autoCapture: false });

@@ -19,8 +19,8 @@ function standIn(backend: Backend, stepMs: number): LoadedModel & { disposed: nu
     variant: { dtype: backend === 'webgpu' ? 'q4' : 'q8', file: 'onnx/model.onnx', reason: 'test' },
     manifest: { encoding: { maxLength: 64 } },
     vocabulary: { bos: 0, unk: 1, size: 8 },
-    items: [2, 3, 4, 5].map((tokenId) => ({ tokenId, itemId: `item-${tokenId}` })),
-    itemTokenIds: new Set([2, 3, 4, 5]),
+    vocabularySize: 8,
+    items: { tokens: Int32Array.of(2, 3, 4, 5), length: 4, has: (tokenId: number) => tokenId >= 2 && tokenId <= 5 },
     runner: {
       engine: 'hunch-gpt2',
       itemScoring: 'graph',

@@ -1,32 +1,40 @@
+import type { HunchManifest } from '@hunch/core';
 import { describe, expect, it } from 'vitest';
-import { addRepeatBonus, itemDistribution, rankItems, topItems } from '../src/worker/ranking.js';
+import { ItemList } from '../src/worker/item-list.js';
+import { addRepeatBonus, itemDistribution, topIndices, topListedItems } from '../src/worker/ranking.js';
+
+/** The items of a vocabulary held whole in hunch.json (no shards to read). */
+const itemList = (tokens: string[]) => ItemList.of('http://shop.example/model/', { files: {} } as unknown as HunchManifest, tokens);
+
+/** The k best items from the logits of the last position, as the worker ranks them (itemDistribution, then topListedItems). */
+async function rankItems(logits: Float32Array, tokens: string[], k: number, exclude: ReadonlySet<string>) {
+  const items = itemList(tokens);
+  return topListedItems(itemDistribution(logits, items.tokens).probabilities, items, k, exclude);
+}
 
 describe('rankItems', () => {
-  const items = [
-    { tokenId: 3, itemId: 'a' },
-    { tokenId: 4, itemId: 'b' },
-    { tokenId: 5, itemId: 'c' },
-  ];
+  // Token 0-2 are not items.
+  const items = ['[PAD]', '[BOS]', '[UNK]', 'item:a', 'item:b', 'item:c'];
   // Token 0-2 are not items: a huge logit there must not matter.
   const logits = Float32Array.from([50, 50, 50, Math.log(1), Math.log(3), Math.log(6)]);
 
-  it('ranks items by softmax over item tokens only', () => {
-    const ranked = rankItems(logits, items, 3, new Set());
+  it('ranks items by softmax over item tokens only', async () => {
+    const ranked = await rankItems(logits, items, 3, new Set());
     expect(ranked.map((r) => r.itemId)).toEqual(['c', 'b', 'a']);
     expect(ranked.map((r) => r.score)).toEqual([0.6, 0.3, 0.1].map((p) => expect.closeTo(p, 6)));
   });
 
-  it('drops excluded items but keeps probabilities over the whole catalog', () => {
-    const ranked = rankItems(logits, items, 2, new Set(['c']));
+  it('drops excluded items but keeps probabilities over the whole catalog', async () => {
+    const ranked = await rankItems(logits, items, 2, new Set(['c']));
     expect(ranked).toEqual([
       { itemId: 'b', score: expect.closeTo(0.3, 6) },
       { itemId: 'a', score: expect.closeTo(0.1, 6) },
     ]);
   });
 
-  it('breaks ties by item id and honours k', () => {
+  it('breaks ties by item id and honours k', async () => {
     const flat = new Float32Array(6);
-    expect(rankItems(flat, items, 2, new Set()).map((r) => r.itemId)).toEqual(['a', 'b']);
+    expect((await rankItems(flat, items, 2, new Set())).map((r) => r.itemId)).toEqual(['a', 'b']);
   });
 });
 
@@ -41,10 +49,10 @@ describe('addRepeatBonus', () => {
     expect([...logits]).toEqual([0, 0, 0, 1, 2, 3]); // the input is left as it was
   });
 
-  it('rounds like float32 and can turn the ranking', () => {
+  it('rounds like float32 and can turn the ranking', async () => {
     const boosted = addRepeatBonus(logits, [3], items, 0.1);
     expect(boosted[3]).toBe(Math.fround(1 + Math.fround(0.1)));
-    const ranked = rankItems(addRepeatBonus(logits, [3], items, 2.5), [...items].map((tokenId) => ({ tokenId, itemId: `i${tokenId}` })), 3, new Set());
+    const ranked = await rankItems(addRepeatBonus(logits, [3], items, 2.5), ['[PAD]', '[BOS]', '[UNK]', 'item:i3', 'item:i4', 'item:i5'], 3, new Set());
     expect(ranked.map((r) => r.itemId)).toEqual(['i3', 'i5', 'i4']);
   });
 
@@ -53,8 +61,8 @@ describe('addRepeatBonus', () => {
   });
 });
 
-describe('topItems', () => {
-  it('gives the same top as sorting everything, for short and long tops, with exclusions and ties', () => {
+describe('topListedItems', () => {
+  it('gives the same top as sorting everything, for short and long tops, with exclusions and ties', async () => {
     let seed = 7;
     const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
     const items = Array.from({ length: 500 }, (_, i) => ({ itemId: `i${String(i).padStart(3, '0')}` }));
@@ -64,7 +72,8 @@ describe('topItems', () => {
       .map(({ itemId }, i) => ({ itemId, score: probabilities[i]! }))
       .filter(({ itemId }) => !exclude.has(itemId))
       .sort((a, b) => b.score - a.score || (a.itemId < b.itemId ? -1 : 1));
-    for (const k of [0, 1, 5, 20, 62, 63, 200, 600]) expect(topItems(probabilities, items, k, exclude)).toEqual(sorted.slice(0, k));
+    const list = itemList(items.map(({ itemId }) => `item:${itemId}`));
+    for (const k of [0, 1, 5, 20, 62, 63, 200, 600]) expect(await topListedItems(probabilities, list, k, exclude)).toEqual(sorted.slice(0, k));
   });
 });
 
@@ -95,5 +104,18 @@ describe('addRepeatBonus into a buffer', () => {
     const out = addRepeatBonus(Float32Array.from([1, 2, 3]), [2], new Set([2]), 0.5, into);
     expect(out).toBe(into);
     expect([...out]).toEqual([1, 2, 3.5]);
+  });
+});
+
+describe('topIndices', () => {
+  it('keeps the largest values, largest first, ties by lower index, in one pass', () => {
+    const values = Float32Array.of(0.1, 0.5, 0.3, 0.5, 0.9, -1, 0.3);
+    expect([...topIndices(values, 4)]).toEqual([4, 1, 3, 2]);
+    expect([...topIndices(values, 10)]).toEqual([4, 1, 3, 2, 6, 0, 5]);
+    expect([...topIndices(values, 0)]).toEqual([]);
+    // Against a full sort on a big random array.
+    const big = Float32Array.from({ length: 5000 }, (_, i) => Math.sin(i * 12.9898) * 43758.5453 % 1);
+    const sorted = [...big.keys()].sort((a, b) => big[b]! - big[a]! || a - b);
+    expect([...topIndices(big, 25)]).toEqual(sorted.slice(0, 25));
   });
 });

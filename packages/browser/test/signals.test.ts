@@ -32,12 +32,12 @@ describe('categoryScores', () => {
       ['c', 'mugs'],
     ]);
     const catalog = { category: (id: string) => categories.get(id) };
-    const items = ['a', 'b', 'c', 'd'].map((itemId) => ({ itemId }));
-    const index = categoryIndex(items, catalog);
+    const ids = ['a', 'b', 'c', 'd'];
+    const index = categoryIndex({ length: ids.length, itemId: (i) => ids[i] }, catalog);
     const scores = categoryScores(Float32Array.from([0.2, 0.3, 0.25, 0.25]), index, 5);
     expect(scores.map((s) => s.category)).toEqual(['mugs', 'tea']);
     expect(scores[0]!.score).toBeCloseTo(0.45, 6);
     expect(categoryScores(Float32Array.from([0.2, 0.3, 0.25, 0.25]), index, 1)).toHaveLength(1);
-    expect(categoryScores(Float32Array.from([1]), categoryIndex([{ itemId: 'd' }], catalog), 5)).toEqual([]);
+    expect(categoryScores(Float32Array.from([1]), categoryIndex({ length: 1, itemId: () => 'd' }, catalog), 5)).toEqual([]);
   });
 });

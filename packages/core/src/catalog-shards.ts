@@ -13,8 +13,13 @@ export const CATALOG_SHARDS_FORMAT = 'hunch-catalog-shards';
 export const CATALOG_SHARDS_FORMAT_VERSION = 1;
 /** Above this size (bytes of catalog.json) the exporter writes shards. */
 export const CATALOG_SHARD_THRESHOLD = 2 * 1024 * 1024;
-/** About this many bytes per shard. */
-export const CATALOG_SHARD_BYTES = 32 * 1024;
+/**
+ * About this many bytes per shard (~70 products). A first visit reads about one shard per product
+ * it shows or sees (ids hash apart), and hunch.json lists each shard in ~110 bytes: at a million
+ * products 8 KiB shards cost 1.6 MB of listing plus 8 KiB per product, where 32 KiB cost 0.4 MB
+ * plus 32 KiB per product (BENCHMARKS.md, "A million products").
+ */
+export const CATALOG_SHARD_BYTES = 8 * 1024;
 /** Popular ids the index keeps: what the page shows without a model, page by page. */
 export const CATALOG_INDEX_POPULAR = 1000;
 

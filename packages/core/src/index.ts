@@ -16,6 +16,7 @@ export {
   ENCODING_VERSION,
   END_OF_TEXT_TOKEN,
   isItemToken,
+  itemIdOfToken,
   itemToken,
   MAX_SEARCH_PIECES,
   SPECIAL_TOKENS,
@@ -40,13 +41,29 @@ export {
   parseCatalogShardsIndex,
 } from './catalog-shards.js';
 export type { CatalogShardsIndex } from './catalog-shards.js';
-export { MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, parseManifest } from './manifest.js';
+export { MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, parseManifest, vocabularySize } from './manifest.js';
+export {
+  ITEM_IDS_PER_SHARD,
+  ITEM_TOKENS_PER_SHARD,
+  ITEM_VOCABULARY_THRESHOLD,
+  itemIdShardFile,
+  itemIdShardOf,
+  itemTokenShardFile,
+  itemTokenShardOf,
+  joinVocabulary,
+  parseItemIdShard,
+  parseItemTokenShard,
+  splitVocabulary,
+} from './item-vocabulary.js';
+export type { ItemVocabularyLayout, ItemVocabularyManifest, SplitVocabulary } from './item-vocabulary.js';
 export type { HunchManifest, ModelFileEntry, OnnxManifest } from './manifest.js';
 export {
   blockPrefix,
   CONSTANT_PREFIX,
   COSINE_SCALE,
   FINAL_NORM,
+  float16Values,
+  fromFloat16Bits,
   GPT2_ENGINE_PRODUCER_VERSIONS,
   HEAD_SHAPE,
   int8Codes,
@@ -64,6 +81,7 @@ export {
   pqCodes,
   REPEAT_BIAS,
   REPEAT_WEIGHT,
+  toFloat16Bits,
 } from './model-contract.js';
 export type { OnnxVariant } from './model-contract.js';
 

@@ -6,6 +6,7 @@
 import { CATALOG_FILE } from './catalog.js';
 import { CATALOG_INDEX_FILE } from './catalog-shards.js';
 import { ENCODING_VERSION } from './encoding.js';
+import { checkItemVocabulary, type ItemVocabularyManifest } from './item-vocabulary.js';
 import { ONNX_VARIANTS, ONNX_VARIANT_FILES, type OnnxVariant } from './model-contract.js';
 
 export const MANIFEST_FILE = 'hunch.json';
@@ -49,8 +50,13 @@ export interface HunchManifest {
     /** The model's context length in tokens (its n_positions). */
     maxLength: number;
   };
-  /** Token strings by id: actions, search text pieces and items. */
+  /**
+   * Token strings by id: actions, search text pieces and items; with `itemVocabulary`, only the
+   * tokens before its item tokens (item-vocabulary.ts).
+   */
   vocabulary: string[];
+  /** A big shop's item tokens, served as shards listed in `files` (item-vocabulary.ts). Absent: `vocabulary` is whole. */
+  itemVocabulary?: ItemVocabularyManifest;
   /** Byte-level BPE merges for search text, in rank order (see bpe.ts). */
   merges: Array<[string, string]>;
   /** Paths relative to the model directory; always catalog.json (the products and the popular list, catalog.ts). */
@@ -84,6 +90,9 @@ export interface HunchManifest {
   attributes?: string;
 }
 
+/** The vocabulary's size: hunch.json's tokens and its sharded item tokens. */
+export const vocabularySize = (manifest: Pick<HunchManifest, 'vocabulary' | 'itemVocabulary'>): number => manifest.vocabulary.length + (manifest.itemVocabulary?.count ?? 0);
+
 /** Checks the fields the SDK relies on, so a broken manifest fails with a clear message. */
 export function parseManifest(input: unknown): HunchManifest {
   if (typeof input !== 'object' || input === null) throw new Error('hunch.json: not a JSON object');
@@ -110,6 +119,7 @@ export function parseManifest(input: unknown): HunchManifest {
   if (!isObject(catalog) || typeof catalog.sha256 !== 'string' || !Number.isInteger(catalog.bytes)) {
     throw new Error(`hunch.json: files must list ${CATALOG_FILE} (or ${CATALOG_INDEX_FILE}) with its sha256 and bytes`);
   }
+  if (manifest.itemVocabulary !== undefined) checkItemVocabulary(manifest.itemVocabulary, manifest.vocabulary, manifest.files);
   if (manifest.onnx !== undefined) checkOnnx(manifest.onnx);
   if (manifest.policy !== undefined) checkFileEntry('policy', manifest.policy, manifest.files);
   if (manifest.purchase !== undefined) checkFileEntry('purchase', manifest.purchase, manifest.files);

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MANIFEST_FILE, parseManifest, type Merge, type Vocabulary } from '@hunch/core';
+import { itemTokenShardFile, joinVocabulary, MANIFEST_FILE, parseItemTokenShard, parseManifest, type HunchManifest, type Merge, type Vocabulary } from '@hunch/core';
 import { checkWeights, parseHfConfig, readCheckpoint, readJson } from './checkpoint.js';
 import { readBpeTokenizer } from './hf-tokenizer.js';
 import { Rng } from './lib/prng.js';
@@ -72,13 +72,26 @@ async function readHfGpt2(dir: string): Promise<BaseModel> {
 async function readHunchModel(dir: string): Promise<BaseModel> {
   const config = parseHfConfig(await readJson(join(dir, 'config.json')), join(dir, 'config.json'));
   const manifest = parseManifest(await readJson(join(dir, MANIFEST_FILE)));
-  if (manifest.vocabulary.length !== config.vocabSize) {
-    throw new Error(`${join(dir, MANIFEST_FILE)}: ${manifest.vocabulary.length} tokens but config.json says vocab_size ${config.vocabSize}`);
+  const tokens = await readExportedVocabulary(dir, manifest);
+  if (tokens.length !== config.vocabSize) {
+    throw new Error(`${join(dir, MANIFEST_FILE)}: ${tokens.length} tokens but config.json says vocab_size ${config.vocabSize}`);
   }
   const weightsPath = join(dir, 'model.safetensors');
   const weights = ourNames(decodeSafetensors(await readWeightsFile(weightsPath)).tensors, weightsPath);
   checkWeights(config, weights);
-  return { source: dir, config, weights, vocabulary: { tokens: manifest.vocabulary, merges: manifest.merges } };
+  return { source: dir, config, weights, vocabulary: { tokens, merges: manifest.merges } };
+}
+
+/** An exported model's whole vocabulary: hunch.json's, and its item token shards when it has them (core's item-vocabulary.ts). */
+async function readExportedVocabulary(dir: string, manifest: HunchManifest): Promise<string[]> {
+  const items = manifest.itemVocabulary;
+  if (!items) return manifest.vocabulary;
+  const shards: string[][] = [];
+  for (let from = 0, shard = 0; from < items.count; from += items.tokensPerShard, shard++) {
+    const path = itemTokenShardFile(shard);
+    shards.push(parseItemTokenShard(await readFile(join(dir, path), 'utf8'), join(dir, path), Math.min(items.tokensPerShard, items.count - from)));
+  }
+  return joinVocabulary(manifest.vocabulary, shards);
 }
 
 async function readWeightsFile(path: string): Promise<Uint8Array> {

@@ -15,7 +15,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { ATTRIBUTE_FILE, COSINE_SCALE, ENCODING_VERSION, ITEM_BIAS, MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, ONNX_VARIANT_FILES, ONNX_VARIANTS, REPEAT_BIAS, REPEAT_WEIGHT, validatePolicy, validateSessionPurchaseModel, Vocabulary, type HunchManifest, type OnnxManifest, type OnnxVariant } from '@hunch/core';
+import { ATTRIBUTE_FILE, COSINE_SCALE, ENCODING_VERSION, ITEM_BIAS, MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, ONNX_VARIANT_FILES, ONNX_VARIANTS, REPEAT_BIAS, REPEAT_WEIGHT, splitVocabulary, validatePolicy, validateSessionPurchaseModel, Vocabulary, type HunchManifest, type ItemVocabularyLayout, type OnnxManifest, type OnnxVariant } from '@hunch/core';
 import { readCatalog } from './catalog.js';
 import { catalogFiles, type CatalogLayout } from './catalog-files.js';
 import { attributeFile, attributeHeadsOf, checkAttributeNames, composedWeights, newProductsWithAttributes } from './export-attributes.js';
@@ -43,6 +43,8 @@ export interface ExportOptions {
   pqSubspaces?: number;
   /** When the catalog is sharded, and how finely (catalog-files.ts; default: shards past 2 MiB of catalog.json). */
   catalogLayout?: CatalogLayout;
+  /** When the item tokens leave hunch.json for shards, and how finely (core's item-vocabulary.ts; default: past 2 MiB of them). */
+  vocabularyLayout?: ItemVocabularyLayout;
 }
 
 /** Where the policy goes in the model directory (hunch.json's `policy`, listed in its `files`). */
@@ -219,6 +221,9 @@ export async function exportModel(options: ExportOptions): Promise<ExportManifes
   if (policy) files.set(POLICY_FILE, policy);
   if (purchase) files.set(PURCHASE_FILE, json(purchase.model));
   if (attributeNames) files.set(ATTRIBUTE_FILE, attributeFile(checkpoint.weights, attributeNames));
+  // A big shop's item tokens as shards, hunch.json keeping the rest (core's item-vocabulary.ts).
+  const split = splitVocabulary(vocabulary.tokens, options.vocabularyLayout);
+  for (const [path, text] of split.shards) files.set(path, new TextEncoder().encode(text));
   const entries = [...files].sort(([a], [b]) => (a < b ? -1 : 1));
   const { training } = checkpoint.metadata;
   const { nLayer, nHead, nEmbd } = checkpoint.config;
@@ -228,7 +233,8 @@ export async function exportModel(options: ExportOptions): Promise<ExportManifes
     version: sha256(checkpoint.safetensors).slice(0, 12),
     createdAt: options.createdAt ?? new Date().toISOString(),
     encoding: { version: ENCODING_VERSION, maxLength: checkpoint.config.nPositions },
-    vocabulary: [...vocabulary.tokens],
+    vocabulary: split.inline,
+    ...(split.items ? { itemVocabulary: split.items } : {}),
     merges: vocabulary.merges.map(([a, b]): [string, string] => [a, b]),
     files: Object.fromEntries(entries.map(([path, bytes]) => [path, { sha256: sha256(bytes), bytes: bytes.length }])),
     training: {

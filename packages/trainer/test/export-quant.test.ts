@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { basename, dirname } from 'node:path';
 import { AutoModelForCausalLM, env, Tensor } from '@huggingface/transformers';
 import * as ort from 'onnxruntime-node';
-import { CATALOG_FILE, CATALOG_INDEX_FILE, int8Codes, isItemToken, ITEM_TABLE, ONNX_VARIANT_FILES, ONNX_VARIANTS, pqCodes, Vocabulary, type OnnxVariant } from '@hunch/core';
+import { CATALOG_FILE, CATALOG_INDEX_FILE, fromFloat16Bits, int8Codes, isItemToken, ITEM_BIAS, ITEM_TABLE, ONNX_VARIANT_FILES, ONNX_VARIANTS, pqCodes, toFloat16Bits, Vocabulary, type OnnxVariant } from '@hunch/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeCheckpoint, type Checkpoint } from '../src/checkpoint.js';
 import { exportModel } from '../src/export.js';
@@ -70,6 +70,9 @@ function dequantized(config: GPT2Config, weights: TensorMap, variant: 'int8' | '
     pq: () => dequantizePq(quantizePq(table, V, D)),
   };
   out.set('transformer.wte.weight', { shape: [V, D], data: tables[variant]() });
+  // pq keeps the item bias as half floats.
+  const bias = weights.get(ITEM_BIAS);
+  if (variant === 'pq' && bias) out.set(ITEM_BIAS, { shape: bias.shape, data: fromFloat16Bits(toFloat16Bits(bias.data)) });
   out.delete('hunch.cosine.scale'); // the table above is already normalised
   return out;
 }

@@ -7,6 +7,7 @@ import { AutoModelForCausalLM, env, Tensor } from '@huggingface/transformers';
 import * as ort from 'onnxruntime-node';
 import { DECISION_FEATURES, isItemToken, parseCatalog, parseManifest, Vocabulary } from '@hunch/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readBaseModel } from '../src/base-model.js';
 import { writeCheckpoint, type Checkpoint } from '../src/checkpoint.js';
 import { exportModel, parseQuant, POLICY_FILE, type ExportManifest } from '../src/export.js';
 import { GPT2 } from '../src/model.js';
@@ -186,6 +187,26 @@ describe('export (fp32, KV cache)', () => {
     expect(manifest.training.steps).toBeGreaterThan(0);
     expect(safetensors).toEqual(await readFile(join(checkpointDir, 'model.safetensors')));
     for (const file of ['config.json', 'generation_config.json']) expect(JSON.parse(await readFile(join(modelDir, file), 'utf8')).use_cache, file).toBe(true);
+  });
+
+  it('past its threshold, writes the item tokens as hashed shards that core accepts and a base model reads back whole', async () => {
+    const out = join(work, 'sharded-vocabulary');
+    const manifest = await exportModel({ checkpoint: checkpointDir, catalog: catalogPath, out, quant: ['fp32'], vocabularyLayout: { threshold: 0, tokensPerShard: 7, idsPerShard: 5 } });
+    const whole = checkpoint.metadata.vocabulary;
+    const parsed = parseManifest(JSON.parse(await readFile(join(out, 'hunch.json'), 'utf8')));
+    expect(parsed.itemVocabulary).toEqual(manifest.itemVocabulary);
+    const { first, count } = parsed.itemVocabulary!;
+    expect(parsed.vocabulary).toEqual(whole.slice(0, first));
+    expect(first + count).toBe(whole.length);
+    expect(whole.slice(first).every(isItemToken)).toBe(true);
+    const shards = Object.keys(parsed.files).filter((path) => path.startsWith('vocabulary/'));
+    expect(shards).toHaveLength(Math.ceil(count / 7) + parsed.itemVocabulary!.idShards);
+    for (const path of shards) expect(parsed.files[path]!.sha256, path).toBe(createHash('sha256').update(await readFile(join(out, path))).digest('hex'));
+    // What retraining starts from: the exported model's whole vocabulary, in token order.
+    expect((await readBaseModel(out)).vocabulary.tokens).toEqual(whole);
+    // Under the threshold (the default, for this small shop): one hunch.json, as before.
+    expect(JSON.parse(await readFile(join(modelDir, 'hunch.json'), 'utf8'))).not.toHaveProperty('itemVocabulary');
+    await rm(out, { recursive: true });
   });
 
   it('writes only the variants --quant names, and the same bytes every time', async () => {

@@ -2,7 +2,7 @@
  * The worker's running context: the KV cache of the last window and its answer, so that a
  * new event costs its own tokens only (see context.ts for the window rules).
  */
-import type { HunchEvent } from '@hunch/core';
+import { itemIdOfToken, type HunchEvent } from '@hunch/core';
 import { planContext, type ContextWindow } from './context.js';
 import { disposeCache, forward, scoredLength, type LoadedModel, type ModelCache } from './loaded-model.js';
 import type { InferenceStats } from './protocol.js';
@@ -28,8 +28,14 @@ export class IncrementalContext {
   /** The logits after `events` (oldest first, each with its id), running only what the cache lacks. */
   async next(events: ReadonlyArray<Pick<HunchEvent, 'id' | 'name' | 'params'>>, maxEvents: number): Promise<ContextAnswer> {
     const started = performance.now();
-    const { vocabulary, manifest } = this.loaded;
-    const encoded = events.map((event) => ({ id: event.id, tokens: vocabulary.eventTokens(event).map((token) => vocabulary.id(token)) }));
+    const { vocabulary, manifest, items } = this.loaded;
+    // A big shop's item tokens: the shards of these products first (item-list.ts).
+    await items.ensureIds(events.flatMap((event) => (event.params.item_id === undefined ? [] : [event.params.item_id])));
+    const tokenOf = (token: string) => {
+      const itemId = vocabulary.has(token) ? undefined : itemIdOfToken(token);
+      return itemId === undefined ? vocabulary.id(token) : (items.tokenOf(itemId) ?? vocabulary.unk);
+    };
+    const encoded = events.map((event) => ({ id: event.id, tokens: vocabulary.eventTokens(event).map(tokenOf) }));
     const plan = planContext(encoded, vocabulary.bos, { maxTokens: manifest.encoding.maxLength, maxEvents }, this.cached?.window);
     const contextTokens = plan.window.tokenIds.length;
     if (plan.mode === 'reused') {

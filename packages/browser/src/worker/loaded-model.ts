@@ -5,9 +5,10 @@
  * items scored in a compute shader where the adapter is a real GPU; everything else on onnxruntime-web
  * through transformers.js (ort/runner.ts, in a module of its own: ort/build.ts).
  */
-import { Vocabulary, type HunchManifest } from '@hunch/core';
+import { Vocabulary, vocabularySize, type HunchManifest } from '@hunch/core';
 import { loadGpt2Runner } from './gpt2/runner.js';
 import type { ItemScorer } from './item-head/scorer.js';
+import { ItemList } from './item-list.js';
 import { importOrt } from './ort/build.js';
 import { addRepeatBonus } from './ranking.js';
 import type { ModelCache, ModelRunner } from './runner.js';
@@ -23,11 +24,12 @@ export interface LoadedModel {
   backend: Backend;
   variant: DtypeChoice;
   manifest: HunchManifest;
+  /** hunch.json's tokens: with sharded item tokens, those before them (item ids come from `items`). */
   vocabulary: Vocabulary;
-  items: Array<{ tokenId: number; itemId: string }>;
-  /** items[i].tokenId, as a typed array for the softmax over every item (ranking.ts itemDistribution). */
-  itemTokens: Int32Array;
-  itemTokenIds: ReadonlySet<number>;
+  /** Token count of the whole vocabulary, sharded item tokens included: the model's scored tokens. */
+  vocabularySize: number;
+  /** The items ranked, by index (item-list.ts): their tokens, and their product ids on demand. */
+  items: ItemList;
   actions: ActionTokenId[];
   /**
    * The catalog's new products, scored from their attributes (new-items/load.ts): their logits
@@ -46,12 +48,12 @@ export async function loadModel(modelUrl: string, manifest: HunchManifest, backe
   const { runner, runtimeMs } = own ? { runner: own, runtimeMs: 0 } : await (await importOrt()).loadOrtRunner(modelUrl, manifest, backend, variant);
   const indexStarted = performance.now();
   const vocabulary = new Vocabulary(manifest.vocabulary, manifest.merges);
-  if (runner.scoredTokens !== undefined && runner.scoredTokens !== vocabulary.size) {
+  const size = vocabularySize(manifest);
+  if (runner.scoredTokens !== undefined && runner.scoredTokens !== size) {
     await runner.dispose();
-    throw new Error(`${variant.file} scores ${runner.scoredTokens} tokens but hunch.json has ${vocabulary.size}`);
+    throw new Error(`${variant.file} scores ${runner.scoredTokens} tokens but hunch.json has ${size}`);
   }
-  const items = vocabulary.items();
-  const itemTokenIds = new Set(items.map(({ tokenId }) => tokenId));
+  const items = ItemList.of(modelUrl, manifest, manifest.vocabulary);
   const actions = actionTokenIds(vocabulary.tokens);
   return {
     timings: { runtime: runtimeMs, session: indexStarted - started - runtimeMs, index: performance.now() - indexStarted },
@@ -60,15 +62,14 @@ export async function loadModel(modelUrl: string, manifest: HunchManifest, backe
     variant,
     manifest,
     vocabulary,
+    vocabularySize: size,
     items,
-    itemTokens: Int32Array.from(items, ({ tokenId }) => tokenId),
-    itemTokenIds,
     actions,
   };
 }
 
 /** How many logits a step leaves: the vocabulary's, then the new products'. */
-export const scoredLength = (loaded: LoadedModel): number => loaded.vocabulary.size + (loaded.newItems?.rows ?? 0);
+export const scoredLength = (loaded: LoadedModel): number => loaded.vocabularySize + (loaded.newItems?.rows ?? 0);
 
 export interface ForwardResult {
   /** The last position's logits, repeat bonus added: `into`, or a new array. */
@@ -90,13 +91,13 @@ export async function forward(
   past?: ModelCache,
   into: Float32Array = new Float32Array(scoredLength(loaded)),
 ): Promise<ForwardResult> {
-  const { newItems, vocabulary } = loaded;
-  const { cache, repeat, query } = await loaded.runner.step(newTokens, contextTokens.length, past, newItems ? into.subarray(0, vocabulary.size) : into);
+  const { newItems, vocabularySize: size } = loaded;
+  const { cache, repeat, query } = await loaded.runner.step(newTokens, contextTokens.length, past, newItems ? into.subarray(0, size) : into);
   if (newItems) {
-    if (query) newItems.score(query, into.subarray(vocabulary.size));
-    else into.fill(-Infinity, vocabulary.size); // no query this step: never recommended
+    if (query) newItems.score(query, into.subarray(size));
+    else into.fill(-Infinity, size); // no query this step: never recommended
   }
-  if (repeat !== undefined) addRepeatBonus(into, contextTokens, loaded.itemTokenIds, repeat, into);
+  if (repeat !== undefined) addRepeatBonus(into, contextTokens, loaded.items, repeat, into);
   return { logits: into, cache };
 }
 

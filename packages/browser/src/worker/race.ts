@@ -15,9 +15,9 @@ const TIMED_STEPS = 5;
  * items, after an untimed prefill and step (shader compilation, allocations).
  */
 export async function stepMs(loaded: LoadedModel): Promise<number> {
-  const { items, vocabulary, manifest } = loaded;
+  const { items: { tokens: items }, vocabulary, manifest } = loaded;
   const length = Math.min(WARM_UP_TOKENS, manifest.encoding.maxLength - TIMED_STEPS - 2);
-  const token = (i: number) => items.length > 0 ? items[i % items.length]!.tokenId : vocabulary.unk;
+  const token = (i: number) => items.length > 0 ? items[i % items.length]! : vocabulary.unk;
   const context = [vocabulary.bos, ...Array.from({ length }, (_, i) => token(i))];
   let { cache } = await forward(loaded, context, context);
   const times: number[] = [];

@@ -1,3 +1,4 @@
+import type { ItemList } from './item-list.js';
 import type { ScoredItem } from './protocol.js';
 
 export interface ItemDistribution {
@@ -38,46 +39,50 @@ export function itemDistribution(
   return { probabilities: into, logSumExp: n > 0 ? max + Math.log(total) : -Infinity };
 }
 
-/** The k most probable items not in `exclude`, best first (ties by item id). */
-export function topItems(
-  probabilities: Float32Array,
-  items: ReadonlyArray<{ itemId: string }>,
-  k: number,
-  exclude: ReadonlySet<string>,
-): ScoredItem[] {
-  const better = (a: ScoredItem, b: ScoredItem) => b.score - a.score || (a.itemId < b.itemId ? -1 : 1);
-  if (k <= 0) return [];
-  if (k * 8 > items.length) {
-    const all = items.flatMap(({ itemId }, i) => (exclude.has(itemId) ? [] : [{ itemId, score: probabilities[i]! }]));
-    return all.sort(better).slice(0, k);
+/**
+ * The k most probable of `items` not in `exclude`, best first (ties by item id), reading the
+ * product ids of the few it keeps (a big shop's sharded item tokens: item-list.ts). The best
+ * k + |exclude| indices are picked by probability alone (ties by index, which follows the
+ * vocabulary's sorted item tokens); an item whose shard cannot be read is left out and the next
+ * ones are read in its place (twice as many, at most 3 more times). Throws when no product id
+ * could be read at all: the page then shows its fallback.
+ */
+export async function topListedItems(probabilities: Float32Array, items: ItemList, k: number, exclude: ReadonlySet<string>): Promise<ScoredItem[]> {
+  if (k <= 0 || items.length === 0) return [];
+  let take = Math.min(items.length, k + exclude.size);
+  for (let round = 0; ; round++) {
+    const picked = topIndices(probabilities, take);
+    await items.ensureItems(picked);
+    let unknown = 0;
+    const scored = [...picked].flatMap((index): ScoredItem[] => {
+      const itemId = items.itemId(index);
+      if (itemId === undefined) unknown++;
+      return itemId === undefined || exclude.has(itemId) ? [] : [{ itemId, score: probabilities[index]! }];
+    });
+    if (unknown === picked.length) throw new Error('no product id of the top items could be read (item vocabulary shards)');
+    if (scored.length >= k || unknown === 0 || take === items.length || round === 3) return scored.sort((a, b) => b.score - a.score || (a.itemId < b.itemId ? -1 : 1)).slice(0, k);
+    take = Math.min(items.length, take * 2);
   }
-  // A short top of a big catalog (20 of 43,000): keep a sorted top-k instead of sorting everything.
-  const top: ScoredItem[] = [];
-  for (let i = 0; i < items.length; i++) {
-    const score = probabilities[i]!;
-    if (top.length === k && score < top[k - 1]!.score) continue;
-    const { itemId } = items[i]!;
-    if (exclude.has(itemId)) continue;
-    const entry = { itemId, score };
-    if (top.length === k) {
-      if (better(entry, top[k - 1]!) >= 0) continue;
-      top.pop();
-    }
-    let at = top.length;
-    while (at > 0 && better(entry, top[at - 1]!) < 0) at--;
-    top.splice(at, 0, entry);
-  }
-  return top;
 }
 
-/** The k best items from the logits of the last position (itemDistribution, then topItems). */
-export function rankItems(
-  logits: Float32Array,
-  items: ReadonlyArray<{ tokenId: number; itemId: string }>,
-  k: number,
-  exclude: ReadonlySet<string>,
-): ScoredItem[] {
-  return topItems(itemDistribution(logits, items.map(({ tokenId }) => tokenId)).probabilities, items, k, exclude);
+/** Indices of the `count` largest values, largest first (ties: lower index first); one pass, a sorted top kept in typed arrays. */
+export function topIndices(values: Float32Array, count: number): Int32Array {
+  const index = new Int32Array(count);
+  const value = new Float32Array(count);
+  let size = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (size === count && !(v > value[count - 1]!)) continue;
+    let at = size < count ? size++ : count - 1;
+    while (at > 0 && v > value[at - 1]!) {
+      value[at] = value[at - 1]!;
+      index[at] = index[at - 1]!;
+      at--;
+    }
+    value[at] = v;
+    index[at] = i;
+  }
+  return index.subarray(0, size);
 }
 
 /**
@@ -89,7 +94,7 @@ export function rankItems(
 export function addRepeatBonus(
   logits: Float32Array,
   inputIds: readonly number[],
-  itemTokenIds: ReadonlySet<number>,
+  itemTokenIds: { has(tokenId: number): boolean },
   bonus: number,
   into: Float32Array = new Float32Array(logits.length),
 ): Float32Array {

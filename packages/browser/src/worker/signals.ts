@@ -46,15 +46,20 @@ export interface CategoryIndex {
   names: string[];
 }
 
-export function categoryIndex(items: ReadonlyArray<{ itemId: string }>, catalog: Pick<CatalogIndex, 'category'>): CategoryIndex {
+export function categoryIndex(items: { readonly length: number; itemId(index: number): string | undefined }, catalog: Pick<CatalogIndex, 'category'>): CategoryIndex {
   const names: string[] = [];
   const ids = new Map<string, number>();
-  const of = Int32Array.from(items, ({ itemId }) => {
-    const category = catalog.category(itemId);
-    if (!category) return -1;
+  const of = new Int32Array(items.length);
+  for (let i = 0; i < items.length; i++) {
+    const itemId = items.itemId(i);
+    const category = itemId === undefined ? undefined : catalog.category(itemId);
+    if (!category) {
+      of[i] = -1;
+      continue;
+    }
     if (!ids.has(category)) ids.set(category, names.push(category) - 1);
-    return ids.get(category)!;
-  });
+    of[i] = ids.get(category)!;
+  }
   return { of, names };
 }
 

@@ -21,7 +21,7 @@ import type { LoadedModel } from './loaded-model.js';
 import type { ModelDirectoryRead } from './manifest.js';
 import type { ItemDistribution } from './ranking.js';
 import type { CategoryIndex } from './signals.js';
-import type { LoadRequest, LoadResult } from './protocol.js';
+import type { LoadRequest, LoadResult, ScoredItem } from './protocol.js';
 
 /** A loaded model, and what its predictions keep beside it. */
 export interface RunningModel {
@@ -29,15 +29,17 @@ export interface RunningModel {
   /** The model's catalog: the entries predictions return, the items' categories (of a sharded catalog, those of the shards read). */
   catalog: ModelCatalog;
   context: IncrementalContext;
-  /** Item id -> index in loaded.items, for scoring candidates: built by the first request with candidates (rerank), not at load. */
-  itemIndex?: ReadonlyMap<string, number>;
   categories: CategoryIndex;
   /** The session purchase model hunch.json names (purchase.json), checked; null when none ships or it could not be read. */
   purchase: SessionPurchaseModel | null;
   /** The item probabilities' buffer, reused by every prediction. */
   probabilities: Float32Array;
-  /** The item distribution of the last logits (by ContextAnswer.version): a repeated question (nothing new) skips the softmax over the catalog. */
-  lastDistribution?: { version: number; distribution: ItemDistribution };
+  /**
+   * The item distribution of the last logits (by ContextAnswer.version), with the answers drawn
+   * from it (top items by k and exclusions, categories): a repeated question (nothing new) skips
+   * the passes over the catalog.
+   */
+  lastDistribution?: { version: number; distribution: ItemDistribution; tops: Map<string, ScoredItem[]>; categories?: Array<{ category: string; score: number }> };
 }
 
 /**

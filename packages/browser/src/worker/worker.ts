@@ -15,7 +15,7 @@ import { manifestUnchanged, policyNamedBy, readModelDirectory, readPurchaseModel
 import { dropPrefetched, prefetchModelFiles, resumeCaching } from './model-files.js';
 import { backendBundled } from './ort/build.js';
 import type { CatalogAnswer, CatalogRequest, LoadRequest, LoadResult, ModelWorkerApi, PolicyAnswer, Prediction, PredictRequest, ScoredItem } from './protocol.js';
-import { itemDistribution, topItems } from './ranking.js';
+import { itemDistribution, topListedItems } from './ranking.js';
 import { categoryIndex, categoryScores, nextActionProbabilities } from './signals.js';
 import * as state from './state.js';
 import type { ReadyModel, RunningModel } from './state.js';
@@ -129,22 +129,27 @@ const api: ModelWorkerApi = {
       // count against maxEvents.
       const { logits, version, stats } = await context.next(events.filter((event) => isBehaviourEvent(event.name)), maxEvents);
       if (model.lastDistribution?.version !== version) {
-        model.lastDistribution = { version, distribution: itemDistribution(logits, loaded.itemTokens, model.probabilities) };
+        model.lastDistribution = { version, distribution: itemDistribution(logits, loaded.items.tokens, model.probabilities), tops: new Map() };
       }
-      const { probabilities, logSumExp } = model.lastDistribution.distribution;
-      const itemIndex = candidates.length === 0 ? undefined : (model.itemIndex ??= new Map(loaded.items.map(({ itemId }, i) => [itemId, i])));
+      const last = model.lastDistribution;
+      const { probabilities, logSumExp } = last.distribution;
+      await loaded.items.ensureIds(candidates);
       const scored = candidates.flatMap((itemId): ScoredItem[] => {
-        const index = itemIndex!.get(itemId);
+        const index = loaded.items.indexOf(itemId);
         return index === undefined ? [] : [{ itemId, score: probabilities[index]! }];
       });
-      const items = topItems(probabilities, loaded.items, k, new Set(exclude));
+      // The same question on the same logits (a page asking again, nothing new): the same answer, no pass over every item.
+      const question = `${k}\n${[...new Set(exclude)].sort().join('\n')}`;
+      const items = last.tops.get(question) ?? (await topListedItems(probabilities, loaded.items, k, new Set(exclude)));
+      if (items.length === k) last.tops.set(question, items);
+      last.categories ??= categoryScores(probabilities, categories, TOP_CATEGORIES);
       const shown = [...items.map(({ itemId }) => itemId), ...lookup];
       await model.catalog.ensure(shown); // a sharded catalog's shards for these
       return {
         items,
         candidates: scored.sort((a, b) => b.score - a.score),
         nextAction: nextActionProbabilities(logits, loaded.actions, logSumExp),
-        categories: categoryScores(probabilities, categories, TOP_CATEGORIES),
+        categories: last.categories,
         purchaseModel: model.purchase,
         entries: entriesOf(shown, model.catalog),
         modelVersion: loaded.manifest.version,

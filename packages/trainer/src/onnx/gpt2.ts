@@ -30,7 +30,7 @@
  *   to the logit of every item token among row b's tokens 0..t (once per item), where t is
  *   the position of that output row (with k kept of seq, row j is position seq - k + j).
  */
-import { CONSTANT_PREFIX, COSINE_SCALE, FINAL_NORM, HEAD_SHAPE, ITEM_BIAS, ITEM_TABLE as WTE, LOGITS_OUTPUT, POSITION_TABLE, REPEAT_BIAS, REPEAT_WEIGHT, blockPrefix, type OnnxVariant } from '@hunch/core';
+import { CONSTANT_PREFIX, COSINE_SCALE, FINAL_NORM, float16Values, HEAD_SHAPE, ITEM_BIAS, ITEM_TABLE as WTE, LOGITS_OUTPUT, POSITION_TABLE, REPEAT_BIAS, REPEAT_WEIGHT, blockPrefix, toFloat16Bits, type OnnxVariant } from '@hunch/core';
 import type { GPT2Config } from '../model.js';
 import type { TensorMap } from '../safetensors.js';
 import { DataType, GraphBuilder, bytesOf, encodeModel, valueInfo } from './graph.js';
@@ -118,7 +118,12 @@ function variantWeights(g: GraphBuilder, config: GPT2Config, weights: TensorMap,
   if (variant === 'pq') {
     const pq = pqTable ?? quantizePq(table, V, D);
     return {
-      float,
+      // The item bias as half floats: at a million items 2 MB of the file, not 4 (the ranking it gives: BENCHMARKS.md).
+      float: (name) => {
+        if (name !== ITEM_BIAS) return float(name);
+        const { shape, data } = tensorOf(weights, name);
+        return g.one('Cast', [g.tensor(float16Values(name), DataType.FLOAT16, shape, bytesOf(toFloat16Bits(data)))], { to: DataType.FLOAT });
+      },
       linear: int8Linear,
       embed: (ids) => gatherPqRows(g, ids, WTE, pq),
       head: (q) => g.one('MatMul', [q, g.one('Transpose', [pqTableNode(g, WTE, pq)], { perm: [1, 0] })]),

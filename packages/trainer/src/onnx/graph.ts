@@ -72,7 +72,7 @@ function attribute(name: string, value: Attribute): Onnx.IAttributeProto {
 }
 
 /** Raw little-endian bytes (ONNX raw_data is little-endian; so is every platform Node runs on). */
-export function bytesOf(array: Float32Array | BigInt64Array | Int8Array | Uint8Array): Uint8Array {
+export function bytesOf(array: Float32Array | BigInt64Array | Int8Array | Uint8Array | Uint16Array): Uint8Array {
   return new Uint8Array(array.buffer.slice(array.byteOffset, array.byteOffset + array.byteLength));
 }
 

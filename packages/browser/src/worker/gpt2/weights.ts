@@ -11,7 +11,7 @@
  * 4-bit, a graph with extra parts — is undefined: onnxruntime runs it. The names and versions
  * are core's model contract (model-contract.ts), which the trainer's exporter writes with.
  */
-import { CONSTANT_PREFIX, COSINE_SCALE, FINAL_NORM, GPT2_ENGINE_PRODUCER_VERSIONS, HEAD_SHAPE, ITEM_BIAS, MODEL_PRODUCER, POSITION_TABLE, REPEAT_BIAS, REPEAT_WEIGHT, blockPrefix, int8Codes, int8Scales } from '@hunch/core';
+import { CONSTANT_PREFIX, COSINE_SCALE, FINAL_NORM, float16Values, fromFloat16Bits, GPT2_ENGINE_PRODUCER_VERSIONS, HEAD_SHAPE, ITEM_BIAS, MODEL_PRODUCER, POSITION_TABLE, REPEAT_BIAS, REPEAT_WEIGHT, blockPrefix, int8Codes, int8Scales } from '@hunch/core';
 import { readItemTable } from './item-table.js';
 import type { ItemTable } from '../item-head/item-table.js';
 import { DATA_TYPE, attributeFloat, floats, int64Values, int8s, readModelGraph, type Initializer } from '../onnx/model-proto.js';
@@ -75,7 +75,7 @@ export function readGpt2Weights(model: Uint8Array, heads: number): Gpt2Weights |
   const used = new Set<string>();
   const tensor = (name: string, dataType: number, dims: readonly number[]): (Initializer & { data: Uint8Array }) | undefined => {
     const found = initializers.get(name);
-    const size = dims.reduce((n, d) => n * d, 1) * (dataType === DATA_TYPE.float ? 4 : 1);
+    const size = dims.reduce((n, d) => n * d, 1) * (dataType === DATA_TYPE.float ? 4 : dataType === DATA_TYPE.float16 ? 2 : 1);
     if (!found?.data || found.dataType !== dataType || found.data.length !== size || found.dims.join() !== dims.join()) return undefined;
     used.add(name);
     return found as Initializer & { data: Uint8Array };
@@ -130,7 +130,14 @@ export function readGpt2Weights(model: Uint8Array, heads: number): Gpt2Weights |
 
   // The heads are optional; present, each must have its shape.
   const optional = <T>(name: string, read: () => T | undefined): T | undefined | null => (initializers.has(name) ? (read() ?? null) : undefined);
-  const itemBias = optional(ITEM_BIAS, () => float(ITEM_BIAS, [vocabulary]));
+  // The item bias as floats, or (the pq file) half floats the graph widens.
+  const halfBias = float16Values(ITEM_BIAS);
+  const itemBias = initializers.has(halfBias)
+    ? (() => {
+        const found = tensor(halfBias, DATA_TYPE.float16, [vocabulary]);
+        return found ? fromFloat16Bits(new Uint16Array(new Uint8Array(found.data).buffer)) : null;
+      })()
+    : optional(ITEM_BIAS, () => float(ITEM_BIAS, [vocabulary]));
   const cosine = optional(COSINE_SCALE, () => float(COSINE_SCALE, []));
   const repeatWeight = optional(REPEAT_WEIGHT, () => float(REPEAT_WEIGHT, [width, 1]));
   const repeatBias = optional(REPEAT_BIAS, () => float(REPEAT_BIAS, [1]));

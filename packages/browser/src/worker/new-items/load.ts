@@ -17,15 +17,16 @@ import { composeNewItems } from './compose.js';
 
 /** `loaded` with the catalog's new products among its items (and `newItems` to score them), or `loaded` itself when there are none. */
 export async function withNewItems(modelUrl: string, loaded: LoadedModel, catalog: ModelCatalog): Promise<LoadedModel> {
-  const { manifest, runner, vocabulary } = loaded;
+  const { manifest, runner } = loaded;
   const path = manifest.attributes;
   if (path === undefined) return loaded;
   try {
     if (!runner.returnsQuery) throw new Error(`${runner.engine} on ${loaded.backend} gives no query to score them with`);
     const table = readAttributeTable(new Uint8Array(await verifiedModelFile(modelUrl, path, manifest.files[path]!)));
-    const known = new Set(loaded.items.map(({ itemId }) => itemId));
     // A sharded catalog lists its new products in its index: their shards are read first.
-    const ids = catalog.ids().filter((itemId) => !known.has(itemId));
+    const listed = catalog.ids();
+    await loaded.items.ensureIds(listed);
+    const ids = listed.filter((itemId) => loaded.items.indexOf(itemId) === undefined);
     await catalog.ensure(ids);
     const products = ids.flatMap((itemId) => {
       const entry = catalog.entry(itemId);
@@ -34,8 +35,7 @@ export async function withNewItems(modelUrl: string, loaded: LoadedModel, catalo
     const composed = composeNewItems(table, products, Boolean(manifest.onnx?.cosineScale));
     const scorer = composed && ItemScorer.create(composed.head);
     if (!composed || !scorer) return loaded;
-    const items = [...loaded.items, ...composed.itemIds.map((itemId, row) => ({ tokenId: vocabulary.size + row, itemId }))];
-    return { ...loaded, items, itemTokens: Int32Array.from(items, ({ tokenId }) => tokenId), itemTokenIds: new Set(items.map(({ tokenId }) => tokenId)), newItems: scorer };
+    return { ...loaded, items: loaded.items.withNew(composed.itemIds, loaded.vocabularySize), newItems: scorer };
   } catch (error) {
     logOnce('new products not scored', error);
     return loaded;

@@ -10,7 +10,7 @@ const NODE = { input: 1, output: 2, opType: 4, attribute: 5, domain: 7 };
 const ATTRIBUTE = { name: 1, f: 2, i: 3, ints: 8 };
 const TENSOR = { dims: 1, dataType: 2, name: 8, rawData: 9 };
 export const VALUE_INFO = { name: 1, type: 2 };
-export const DATA_TYPE = { float: 1, uint8: 2, int8: 3, int64: 7 };
+export const DATA_TYPE = { float: 1, uint8: 2, int8: 3, int64: 7, float16: 10 };
 
 export interface GraphNode {
   opType: string;
