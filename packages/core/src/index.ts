@@ -62,6 +62,7 @@ export {
   PQ_CENTROIDS,
   pqCodebooks,
   pqCodes,
+  pqRotation,
   REPEAT_BIAS,
   REPEAT_WEIGHT,
 } from './model-contract.js';

@@ -47,3 +47,4 @@ export type { ExperimentReport, ExperimentsReport, ReportOptions } from './repor
 
 /** Strategies: decisions from events, off-policy evaluation (IPS, SNIPS, DR), learned policies, the ship rule, and the strategy simulator whose truth is known. */
 export * as strategies from './strategies/index.js';
+export { pqSubspaces, quantizePq, type PqOptions, type PqTable, type PqTimings } from './onnx/pq.js';
