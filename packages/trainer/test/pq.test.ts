@@ -110,5 +110,6 @@ describe('product quantization', () => {
     };
     const plain = errors(1);
     expect(errors(3)).toBeLessThan(plain * 0.7);
+    expect(() => quantizePq(random, rows, WIDTH, { anisotropy: 0.5 })).toThrow('pq: an anisotropy of at least 1, got 0.5');
   });
 });

@@ -1,12 +1,13 @@
 /**
  * Product quantization of the item table (the `pq` variant, core's model contract): the
  * [V, D] table is cut into M sub-spaces of D / M columns; k-means (Lloyd's, 256 centroids,
- * k-means++ seeding) in each gives a codebook, and every row becomes M one-byte codes, the
- * nearest centroid in each sub-space. At n_embd 64 and 16 sub-spaces that is 16 bytes per item
- * instead of int8's 68 (64 codes and a scale). With `rotationRounds` the table is first turned
- * by a learned orthogonal rotation (OPQ, Ge et al. 2013: alternately k-means on the rotated rows
- * and the rotation that best maps the rows onto their reconstructions, orthogonal Procrustes),
- * which spreads the table's variance over the sub-spaces and lowers the quantization error.
+ * k-means++ seeding) in each gives a codebook, and every row becomes M one-byte codes, chosen
+ * score-aware (the anisotropic loss: an error along the row's own direction costs more). At
+ * n_embd 64 and 16 sub-spaces that is 16 bytes per item instead of int8's 68 (64 codes and a
+ * scale). With `rotationRounds` the table is first turned by a learned orthogonal rotation (OPQ,
+ * Ge et al. 2013: alternately k-means on the rotated rows and the rotation that best maps the
+ * rows onto their reconstructions, orthogonal Procrustes); off by default, since on Diginetica
+ * it did not rank better.
  * The browser scores a query by asymmetric distance: per query one table of dot products with
  * every centroid (after rotating the query), then per item a sum of M table entries (worker
  * item-head/).
@@ -85,6 +86,8 @@ export function quantizePq(table: Float32Array, rows: number, width: number, opt
   const subspaces = options.subspaces ?? pqSubspaces(width, rows);
   if (!(Number.isInteger(subspaces) && subspaces >= 1 && width % subspaces === 0)) throw new Error(`pq: ${subspaces} sub-spaces do not divide a width of ${width}`);
   if (rows < 1) throw new Error('pq: an empty item table');
+  const anisotropy = options.anisotropy ?? PQ_ANISOTROPY;
+  if (!(anisotropy >= 1)) throw new Error(`pq: an anisotropy of at least 1, got ${anisotropy}`);
   const rounds = options.rotationRounds ?? PQ_ROTATION_ROUNDS;
   const iterations = options.iterations ?? 20;
   const rng = new Rng(options.seed ?? 1);
@@ -131,7 +134,6 @@ export function quantizePq(table: Float32Array, rows: number, width: number, opt
     for (let i = 0; i < count * width; i++) block[i] = table[from * width + i]!;
     const encoded = rotation ? rotate(block, count, width, rotation) : block;
     const into = codes.subarray(from * subspaces, (from + count) * subspaces);
-    const anisotropy = options.anisotropy ?? PQ_ANISOTROPY;
     if (anisotropy === 1) encodeRows(encoded, count, width, subspaces, codebooks, into);
     else encodeAnisotropic(encoded, count, width, subspaces, codebooks, into, anisotropy);
   }
