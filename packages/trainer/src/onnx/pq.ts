@@ -326,8 +326,32 @@ function halfNorms(centroids: Float32Array, sub: number): Float64Array {
 function nearest(points: Float64Array, at: number, centroids: Float32Array, norms: Float64Array, sub: number): number {
   let best = 0;
   let bestDistance = Infinity;
+  if (sub === 2) {
+    // The default sub-space widths at n_embd 64 (2, 4, 8 columns), unrolled: about twice as fast.
+    const x0 = points[at]!, x1 = points[at + 1]!;
+    for (let c = 0, k = 0; c < PQ_CENTROIDS; c++, k += 2) {
+      const distance = norms[c]! - x0 * centroids[k]! - x1 * centroids[k + 1]!;
+      if (distance < bestDistance) {
+        bestDistance = distance;
+        best = c;
+      }
+    }
+    return best;
+  }
+  if (sub === 8) {
+    const x0 = points[at]!, x1 = points[at + 1]!, x2 = points[at + 2]!, x3 = points[at + 3]!;
+    const x4 = points[at + 4]!, x5 = points[at + 5]!, x6 = points[at + 6]!, x7 = points[at + 7]!;
+    for (let c = 0, k = 0; c < PQ_CENTROIDS; c++, k += 8) {
+      const distance =
+        norms[c]! - x0 * centroids[k]! - x1 * centroids[k + 1]! - x2 * centroids[k + 2]! - x3 * centroids[k + 3]! - x4 * centroids[k + 4]! - x5 * centroids[k + 5]! - x6 * centroids[k + 6]! - x7 * centroids[k + 7]!;
+      if (distance < bestDistance) {
+        bestDistance = distance;
+        best = c;
+      }
+    }
+    return best;
+  }
   if (sub === 4) {
-    // The common case (n_embd 64 in 16 sub-spaces), unrolled: about twice as fast.
     const x0 = points[at]!, x1 = points[at + 1]!, x2 = points[at + 2]!, x3 = points[at + 3]!;
     for (let c = 0, k = 0; c < PQ_CENTROIDS; c++, k += 4) {
       const distance = norms[c]! - x0 * centroids[k]! - x1 * centroids[k + 1]! - x2 * centroids[k + 2]! - x3 * centroids[k + 3]!;
