@@ -31,7 +31,7 @@ afterAll(async () => {
 });
 
 describe('WebGpuPqScorer', () => {
-  it('gives the WASM kernel’s logits and top 20 on a WebGPU adapter', { timeout: 120_000 }, async () => {
+  it('gives the WASM kernel’s logits and top 20 on a WebGPU adapter, with OPQ’s rotation', { timeout: 120_000 }, async () => {
     const page = await browser.newPage();
     await page.goto(server.url);
     const result = await page.evaluate(async () => {
@@ -45,6 +45,12 @@ describe('WebGpuPqScorer', () => {
         codes: Uint8Array.from({ length: rows * subspaces }, () => Math.floor(random() * 256)),
         codebooks: Float32Array.from({ length: subspaces * 256 * (width / subspaces) }, () => random() * 2 - 1),
         bias: Float32Array.from({ length: rows }, () => random()),
+        // OPQ's rotation (orthogonal: a signed permutation here), which both scorers turn the query by.
+        rotation: (() => {
+          const rotation = new Float32Array(width * width);
+          for (let k = 0; k < width; k++) rotation[k * width + ((k * 5 + 3) % width)] = k % 3 === 0 ? -1 : 1;
+          return rotation;
+        })(),
       };
       const gpu = await window.PqWebGpu.WebGpuPqScorer.create(head, { allowSoftware: true });
       // The SDK itself leaves a software adapter to the WASM kernel.

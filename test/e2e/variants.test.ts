@@ -10,7 +10,10 @@
  * itemScoring 'int8-simd'), so the q8 case there checks both against onnxruntime-node's graph.
  * The product-quantized file (pq, written here beside the others as `hunch export --quant pq`
  * would) runs on the worker's own GPT-2 with the asymmetric-distance kernel on WASM
- * ('pq-simd') and on onnxruntime-web's graph on WebGPU: both give Node's top 20.
+ * ('pq-simd') and on onnxruntime-web's graph on WebGPU: both give Node's top 20. The demo
+ * model's pq file has OPQ's rotation (`--pq-rotation-rounds 8`), which the worker turns the
+ * query and the embedded rows by and onnxruntime-web runs as MatMuls; the heads model's has none
+ * (the default, as files exported before the rotation), which still loads.
  */
 import { createHash } from 'node:crypto';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -22,7 +25,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COSINE_SCALE, ITEM_BIAS, REPEAT_BIAS, REPEAT_WEIGHT, parseManifest, type HunchManifest } from '@hunch/core';
 import { startStorefront } from '../../examples/storefront/server.mjs';
 import { parseHfConfig } from '../../packages/trainer/src/checkpoint.js';
-import { buildOnnxModel } from '../../packages/trainer/src/onnx/gpt2.js';
+import { buildOnnxModel, exportedTable } from '../../packages/trainer/src/onnx/gpt2.js';
+import { quantizePq, type PqOptions } from '../../packages/trainer/src/onnx/pq.js';
 import { decodeSafetensors } from '../../packages/trainer/src/safetensors.js';
 import { launchChromium } from './chromium.js';
 import { expectSameTopK, nodeRanking, recommendInBrowser, type Dtype, type HistoryEvent, type Ranking, type Storefront } from './engine-ranking.js';
@@ -44,19 +48,21 @@ const HISTORY: HistoryEvent[] = [
   { name: 'view_item', params: { item_id: 'tea-02' } },
 ];
 
-/** The demo model with a pq file (hunch export --quant pq) beside its others. */
+/** The demo model with a pq file (hunch export --quant pq --pq-rotation-rounds 8) beside its others. */
 async function writeDemoModel(dir: string): Promise<void> {
   await cp(DEMO, dir, { recursive: true });
   const config = parseHfConfig(JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')), 'config.json');
   const { tensors } = decodeSafetensors(await readFile(join(dir, 'model.safetensors')));
-  await writeVariants(dir, config, tensors, ['pq'], (manifest) => manifest);
+  await writeVariants(dir, config, tensors, ['pq'], (manifest) => manifest, { rotationRounds: 8 });
 }
 
-/** Writes the graphs of `variants` into `dir`, listed in its hunch.json (`change`d too). */
-async function writeVariants(dir: string, config: ReturnType<typeof parseHfConfig>, tensors: ReturnType<typeof decodeSafetensors>['tensors'], variants: ReadonlyArray<'fp32' | 'int8' | 'q4' | 'pq'>, change: (manifest: HunchManifest) => HunchManifest): Promise<void> {
+/** Writes the graphs of `variants` into `dir`, listed in its hunch.json (`change`d too); the pq table quantized with `pq`. */
+async function writeVariants(dir: string, config: ReturnType<typeof parseHfConfig>, tensors: ReturnType<typeof decodeSafetensors>['tensors'], variants: ReadonlyArray<'fp32' | 'int8' | 'q4' | 'pq'>, change: (manifest: HunchManifest) => HunchManifest, pq: PqOptions): Promise<void> {
   const manifest = JSON.parse(await readFile(join(dir, 'hunch.json'), 'utf8')) as HunchManifest;
+  const pqTable = quantizePq(exportedTable(config, tensors), config.vocabSize, config.nEmbd, pq);
+  expect(pqTable.rotation !== undefined).toBe(pq.rotationRounds! > 0);
   for (const variant of variants) {
-    const bytes = buildOnnxModel(config, tensors, variant);
+    const bytes = buildOnnxModel(config, tensors, variant, pqTable);
     const file = FILE[variant === 'int8' ? 'q8' : variant];
     await writeFile(join(dir, file), bytes);
     manifest.files[file] = { sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length };
@@ -65,7 +71,7 @@ async function writeVariants(dir: string, config: ReturnType<typeof parseHfConfi
   await writeFile(join(dir, 'hunch.json'), `${JSON.stringify(change(manifest), null, 2)}\n`);
 }
 
-/** The demo weights with next-item heads: smooth made-up values, large enough to change the ranking. */
+/** The demo weights with next-item heads: smooth made-up values, large enough to change the ranking; a pq file without a rotation. */
 async function writeHeadsModel(dir: string): Promise<void> {
   await cp(DEMO, dir, { recursive: true });
   const config = parseHfConfig(JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')), 'config.json');
@@ -78,7 +84,7 @@ async function writeHeadsModel(dir: string): Promise<void> {
   await writeVariants(dir, config, tensors, ['fp32', 'int8', 'q4', 'pq'], (manifest) => ({
     ...manifest,
     onnx: { ...manifest.onnx!, itemBias: true, cosineScale: 12, repeat: { output: 'hunch_repeat', addTo: 'history-items' } },
-  }));
+  }), { rotationRounds: 0 });
 }
 
 const MODELS = ['demo', 'demo-heads'] as const;

@@ -99,32 +99,36 @@ describe('the worker’s GPT-2 (worker/gpt2)', () => {
     expect(Math.abs(repeat! - expectedRepeat)).toBeLessThan(1e-4 * Math.max(1, Math.abs(expectedRepeat)));
   });
 
-  it("runs the trainer's pq graph with every head as onnxruntime does: cache, repeat bonus, and the pq scorer's logits and top items", async () => {
-    const { config, bytes } = exportedWithHeads('pq');
-    const layout = { layers: config.nLayer, heads: config.nHead, headDim: config.nEmbd / config.nHead };
-    const weights = readGpt2Weights(bytes, config.nHead)!;
-    expect(weights.items.kind).toBe('pq');
-    expect([weights.vocabulary, weights.width]).toEqual([config.vocabSize, config.nEmbd]);
-    const model = Gpt2.create(weights)!;
-    const [tokens, next] = [[1, 40, 7, 299, 150, 12, 12, 3], 42];
-    const cache = model.newCache();
-    model.run(tokens, cache);
-    const { query, repeat } = model.run([next], cache);
-    const whole = await step(await ort.InferenceSession.create(bytes), layout, tokens, next);
-    for (let layer = 0; layer < layout.layers; layer++) {
-      const width = layout.heads * layout.headDim;
-      expect(maxAbsDiff(cache.keys[layer]!.subarray(0, cache.length * width), byPosition(whole[`present.${layer}.key`]!, layout))).toBeLessThan(1e-4);
-      expect(maxAbsDiff(cache.values[layer]!.subarray(0, cache.length * width), byPosition(whole[`present.${layer}.value`]!, layout))).toBeLessThan(1e-4);
-    }
-    expect(Math.abs(repeat! - (whole.hunch_repeat!.data as Float32Array)[0]!)).toBeLessThan(1e-4);
-    const scorer = tableScorer(weights.items, weights.itemBias)!;
-    expect(scorer.itemScoring).toBe('pq-simd');
-    const logits = new Float32Array(weights.vocabulary);
-    scorer.score(query, logits);
-    const expected = whole.logits!.data as Float32Array;
-    expect(maxAbsDiff(logits, expected)).toBeLessThan(1e-3);
-    expect(topIds(logits, 20)).toEqual(topIds(expected, 20));
-  });
+  // With OPQ's rotation (--pq-rotation-rounds) and without (the default, and files exported before the rotation).
+  for (const rotationRounds of [6, 0]) {
+    it(`runs the trainer's pq graph ${rotationRounds === 0 ? 'without' : 'with'} a rotation and every head as onnxruntime does: cache, repeat bonus, and the pq scorer's logits and top items`, async () => {
+      const { config, bytes } = exportedWithHeads('pq', true, { rotationRounds });
+      const layout = { layers: config.nLayer, heads: config.nHead, headDim: config.nEmbd / config.nHead };
+      const weights = readGpt2Weights(bytes, config.nHead)!;
+      expect(weights.items.kind).toBe('pq');
+      expect(weights.items.kind === 'pq' && weights.items.rotation?.length).toBe(rotationRounds === 0 ? undefined : config.nEmbd * config.nEmbd);
+      expect([weights.vocabulary, weights.width]).toEqual([config.vocabSize, config.nEmbd]);
+      const model = Gpt2.create(weights)!;
+      const [tokens, next] = [[1, 40, 7, 299, 150, 12, 12, 3], 42];
+      const cache = model.newCache();
+      model.run(tokens, cache);
+      const { query, repeat } = model.run([next], cache);
+      const whole = await step(await ort.InferenceSession.create(bytes), layout, tokens, next);
+      for (let layer = 0; layer < layout.layers; layer++) {
+        const width = layout.heads * layout.headDim;
+        expect(maxAbsDiff(cache.keys[layer]!.subarray(0, cache.length * width), byPosition(whole[`present.${layer}.key`]!, layout))).toBeLessThan(1e-4);
+        expect(maxAbsDiff(cache.values[layer]!.subarray(0, cache.length * width), byPosition(whole[`present.${layer}.value`]!, layout))).toBeLessThan(1e-4);
+      }
+      expect(Math.abs(repeat! - (whole.hunch_repeat!.data as Float32Array)[0]!)).toBeLessThan(1e-4);
+      const scorer = tableScorer(weights.items, weights.itemBias)!;
+      expect(scorer.itemScoring).toBe('pq-simd');
+      const logits = new Float32Array(weights.vocabulary);
+      scorer.score(query, logits);
+      const expected = whole.logits!.data as Float32Array;
+      expect(maxAbsDiff(logits, expected)).toBeLessThan(1e-3);
+      expect(topIds(logits, 20)).toEqual(topIds(expected, 20));
+    });
+  }
 
   it('runs the graph without heads (no bias, no cosine, no repeat) and fills the whole context', async () => {
     const { config, bytes } = exportedWithHeads('int8', false);

@@ -17,8 +17,8 @@ function randomTable(rows: number, width: number, seed: number): Float32Array {
 }
 
 function headOf(table: Float32Array, rows: number, width: number, bias: Float32Array | undefined): PqItemHead {
-  const pq = quantizePq(table, rows, width, { iterations: 4, sample: 2000 });
-  return { rows, width, subspaces: pq.subspaces, codes: pq.codes, codebooks: pq.codebooks, bias };
+  const pq = quantizePq(table, rows, width, { iterations: 4, sample: 2000, rotationRounds: 3 });
+  return { rows, width, subspaces: pq.subspaces, codes: pq.codes, codebooks: pq.codebooks, rotation: pq.rotation, bias };
 }
 
 /** ADC in plain JS: the lookup table's entries summed sub-space by sub-space in float32, then the bias. */
@@ -42,13 +42,15 @@ function floatReference(head: PqItemHead, query: Float32Array): Float64Array {
 }
 
 describe('PqScorer (the asymmetric-distance SIMD kernel)', () => {
-  // 1001: a last block of one item; 40 wide: 10 sub-spaces of 4; 7 rows: fewer than a codebook holds.
+  // 1001: a last block of one item; 40 wide: 20 sub-spaces of 2; 7 rows: fewer than a codebook holds.
   for (const [rows, width, withBias] of [[1001, 64, true], [258, 40, false], [7, 32, true]] as const) {
     it(`equals the JS reference to the bit, and float math to rounding, for ${rows} rows of width ${width}${withBias ? ' with a bias' : ''}`, () => {
       const rng = new Rng(rows);
       const bias = withBias ? Float32Array.from({ length: rows }, () => rng.normal()) : undefined;
       const head = headOf(randomTable(rows, width, rows + width), rows, width, bias);
-      expect(head.subspaces).toBe(pqSubspaces(width));
+      expect(head.subspaces).toBe(pqSubspaces(width, rows));
+      // OPQ's rotation, which the lookup table turns the query by, wherever there are more rows than centroids.
+      expect(head.rotation !== undefined).toBe(rows > PQ_CENTROIDS);
       const scorer = PqScorer.create(head)!;
       for (const magnitude of [1, 1e-3, 40]) {
         const query = Float32Array.from({ length: width }, () => rng.normal() * magnitude);
@@ -73,29 +75,33 @@ describe('PqScorer (the asymmetric-distance SIMD kernel)', () => {
 });
 
 describe('quantizePq (the trainer)', () => {
-  it('codes every row by its nearest centroid in each sub-space, and rows fewer than a codebook holds exactly', () => {
-    const [rows, width] = [600, 24];
-    const table = randomTable(rows, width, 9);
-    const pq = quantizePq(table, rows, width, { iterations: 5 });
-    expect(pq.subspaces).toBe(6);
-    expect(pq.codes.length).toBe(rows * 6);
-    const sub = width / pq.subspaces;
-    for (let r = 0; r < rows; r += 37) {
-      for (let m = 0; m < pq.subspaces; m++) {
-        const distance = (c: number) => {
-          let sum = 0;
-          for (let j = 0; j < sub; j++) sum += (table[r * width + m * sub + j]! - pq.codebooks[(m * PQ_CENTROIDS + c) * sub + j]!) ** 2;
-          return sum;
-        };
-        const best = Math.min(...Array.from({ length: PQ_CENTROIDS }, (_, c) => distance(c)));
-        expect(distance(pq.codes[r * pq.subspaces + m]!)).toBe(best);
+  // Sub-spaces of 2, 4, 8 and 3 columns (the first three have unrolled loops).
+  for (const [width, subspaces] of [[24, 12], [24, 6], [32, 4], [24, 8]] as const) {
+    it(`codes every row by its nearest centroid in each of ${subspaces} sub-spaces of ${width / subspaces} columns, and rows fewer than a codebook holds exactly`, () => {
+      const rows = 600;
+      const table = randomTable(rows, width, 9);
+      // Plain nearest-centroid codes (the export's default encoding is score-aware: pq.test.ts).
+      const pq = quantizePq(table, rows, width, { iterations: 5, rotationRounds: 0, anisotropy: 1, subspaces });
+      expect(pq.subspaces).toBe(subspaces);
+      expect(pq.codes.length).toBe(rows * subspaces);
+      const sub = width / pq.subspaces;
+      for (let r = 0; r < rows; r += 37) {
+        for (let m = 0; m < pq.subspaces; m++) {
+          const distance = (c: number) => {
+            let sum = 0;
+            for (let j = 0; j < sub; j++) sum += (table[r * width + m * sub + j]! - pq.codebooks[(m * PQ_CENTROIDS + c) * sub + j]!) ** 2;
+            return sum;
+          };
+          const best = Math.min(...Array.from({ length: PQ_CENTROIDS }, (_, c) => distance(c)));
+          expect(distance(pq.codes[r * pq.subspaces + m]!)).toBe(best);
+        }
       }
-    }
-    // Trained codebooks beat the starting ones: squared error below that of centroids left at random rows.
-    const error = (decoded: Float32Array) => decoded.reduce((sum, v, i) => sum + (v - table[i]!) ** 2, 0);
-    expect(error(dequantizePq(pq))).toBeLessThan(error(dequantizePq(quantizePq(table, rows, width, { iterations: 0 }))));
-    const few = randomTable(9, 8, 4);
-    expect(dequantizePq(quantizePq(few, 9, 8))).toEqual(few);
-    expect(() => quantizePq(few, 9, 8, { subspaces: 3 })).toThrow(/3 sub-spaces do not divide a width of 8/);
-  });
+      // Trained codebooks beat the starting ones: squared error below that of centroids left at random rows.
+      const error = (decoded: Float32Array) => decoded.reduce((sum, v, i) => sum + (v - table[i]!) ** 2, 0);
+      expect(error(dequantizePq(pq))).toBeLessThan(error(dequantizePq(quantizePq(table, rows, width, { iterations: 0, rotationRounds: 0, anisotropy: 1, subspaces }))));
+      const few = randomTable(9, 8, 4);
+      expect(dequantizePq(quantizePq(few, 9, 8))).toEqual(few);
+      expect(() => quantizePq(few, 9, 8, { subspaces: 3 })).toThrow(/3 sub-spaces do not divide a width of 8/);
+    });
+  }
 });

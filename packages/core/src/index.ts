@@ -79,6 +79,7 @@ export {
   PQ_CENTROIDS,
   pqCodebooks,
   pqCodes,
+  pqRotation,
   REPEAT_BIAS,
   REPEAT_WEIGHT,
   toFloat16Bits,

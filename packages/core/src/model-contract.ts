@@ -81,6 +81,12 @@ export const int8Scales = (name: string): string => `${name}.scale`;
  */
 export const pqCodes = (name: string): string => `${name}.pq_codes`;
 export const pqCodebooks = (name: string): string => `${name}.pq_codebooks`;
+/**
+ * Optional (OPQ): an orthogonal [D, D] float rotation the codes were learned in: row · rotation
+ * is what the codes encode, so a row is its reconstruction · rotationᵀ, and a query scores the
+ * reconstructed rows as (query · rotation) · reconstruction. A file without it is plain pq.
+ */
+export const pqRotation = (name: string): string => `${name}.pq_rotation`;
 /** Centroids per sub-space: one byte per code. */
 export const PQ_CENTROIDS = 256;
 

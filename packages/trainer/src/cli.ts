@@ -50,7 +50,8 @@ const COMMAND_USAGE: Record<string, string> = {
   hunch shards --format sequences --data FILE --out SHARDS_DIR
                (the token sequences the Node trainer trains on, for packages/trainer/torch/train.py)`,
   export: `  hunch export --model CHECKPOINT_DIR --catalog catalog.json --out MODEL_DIR [--quant fp32,int8,q4 (the default; add pq for the product-quantized item table)]
-               [--pq-subspaces M (pq: bytes per item; default n_embd / 4, at most 16)]
+               [--pq-subspaces M (pq: bytes per item; default the most of 8-32 whose codes fit 12 MB)]
+               [--pq-rotation-rounds N (pq: OPQ rounds learning a rotation before quantizing; default 0, none)]
                [--policy policy.json (written by hunch policy; validated, shipped with the model, listed with its hash in hunch.json)]`,
   benchmark: `  hunch benchmark --format sessions --train FILE[.gz] --test FILE [--json] [--predictions FILE] [--out CHECKPOINT_DIR]
                   [--state DIR [--state-every ${DEFAULT_STATE_EVERY}] [--resume]] [--seed S --workers 2 --epochs N (at most; default by data size)]
@@ -258,9 +259,11 @@ async function shardsCommand(args: string[]): Promise<void> {
 }
 
 async function exportCommand(args: string[]): Promise<void> {
-  const flags = parse(args, ['model', 'catalog', 'out', 'quant', 'policy', 'pq-subspaces']);
+  const flags = parse(args, ['model', 'catalog', 'out', 'quant', 'policy', 'pq-subspaces', 'pq-rotation-rounds']);
   const pqSubspaces = flags['pq-subspaces'] === undefined ? undefined : Number(flags['pq-subspaces']);
   if (pqSubspaces !== undefined && !(Number.isInteger(pqSubspaces) && pqSubspaces >= 1)) throw new UsageError(`--pq-subspaces: a positive integer, got ${flags['pq-subspaces']}`);
+  const pqRotationRounds = flags['pq-rotation-rounds'] === undefined ? undefined : Number(flags['pq-rotation-rounds']);
+  if (pqRotationRounds !== undefined && !(Number.isInteger(pqRotationRounds) && pqRotationRounds >= 0)) throw new UsageError(`--pq-rotation-rounds: an integer ≥ 0, got ${flags['pq-rotation-rounds']}`);
   let quant;
   try {
     quant = flags.quant === undefined ? undefined : parseQuant(flags.quant);
@@ -277,6 +280,7 @@ async function exportCommand(args: string[]): Promise<void> {
     ...(quant ? { quant } : {}),
     ...(flags.policy !== undefined ? { policy: flags.policy } : {}),
     ...(pqSubspaces !== undefined ? { pqSubspaces } : {}),
+    ...(pqRotationRounds !== undefined ? { pqRotationRounds } : {}),
     ...(epoch && /^\d+$/.test(epoch) ? { createdAt: new Date(Number(epoch) * 1000).toISOString() } : {}),
   });
   const bytes = Object.values(manifest.files).reduce((sum, file) => sum + file.bytes, 0);

@@ -25,7 +25,7 @@ import { encodeSafetensors } from './safetensors.js';
 import { tokenizerConfig, tokenizerJson } from './hf-tokenizer.js';
 import { ATTR_TABLE, nextItemShapes, type HeadOptions } from './next-item/heads.js';
 import { buildOnnxModel, exportedTable, REPEAT_OUTPUT } from './onnx/gpt2.js';
-import { quantizePq } from './onnx/pq.js';
+import { quantizePq, type PqOptions } from './onnx/pq.js';
 
 export interface ExportOptions {
   /** Checkpoint directory written by `hunch train`. */
@@ -39,8 +39,10 @@ export interface ExportOptions {
   quant?: readonly OnnxVariant[];
   /** A strategy policy (`hunch policy --out`): validated, copied to POLICY_FILE and named by hunch.json's `policy`. */
   policy?: string;
-  /** pq: sub-spaces, bytes per item (default onnx/pq.ts pqSubspaces: n_embd / 4, at most 16). */
+  /** pq: sub-spaces, bytes per item (default onnx/pq.ts pqSubspaces: the most of 8 to 32 whose codes fit PQ_CODE_BUDGET). */
   pqSubspaces?: number;
+  /** pq: OPQ rounds learning the rotation (default onnx/pq.ts PQ_ROTATION_ROUNDS; 0: plain PQ, no rotation). */
+  pqRotationRounds?: number;
   /** When the catalog is sharded, and how finely (catalog-files.ts; default: shards past 2 MiB of catalog.json). */
   catalogLayout?: CatalogLayout;
   /** When the item tokens leave hunch.json for shards, and how finely (core's item-vocabulary.ts; default: past 2 MiB of them). */
@@ -86,12 +88,12 @@ const manifestJson = (manifest: object) =>
   new TextEncoder().encode(`{\n${Object.entries(manifest).filter(([, value]) => value !== undefined).map(([key, value]) => `  ${JSON.stringify(key)}: ${JSON.stringify(value)}`).join(',\n')}\n}\n`);
 
 /** The model directory's files, path -> bytes (hunch.json excluded). */
-function modelFiles(checkpoint: LoadedCheckpoint, vocabulary: Vocabulary, catalog: ReadonlyMap<string, Uint8Array>, quant: readonly OnnxVariant[], pqSubspaces?: number): Map<string, Uint8Array> {
+function modelFiles(checkpoint: LoadedCheckpoint, vocabulary: Vocabulary, catalog: ReadonlyMap<string, Uint8Array>, quant: readonly OnnxVariant[], pq: PqOptions): Map<string, Uint8Array> {
   const { config } = checkpoint;
   // Attribute-composed items: a plain GPT-2 over the composed table (export-attributes.ts).
   const weights = checkpoint.weights.has(ATTR_TABLE) ? composedWeights(checkpoint.weights) : checkpoint.weights;
   const safetensors = weights === checkpoint.weights ? checkpoint.safetensors : encodeSafetensors(weights);
-  const pq = quant.includes('pq') ? quantizePq(exportedTable(config, weights), config.vocabSize, config.nEmbd, { subspaces: pqSubspaces }) : undefined;
+  const pqTable = quant.includes('pq') ? quantizePq(exportedTable(config, weights), config.vocabSize, config.nEmbd, pq) : undefined;
   const { bos, pad } = vocabulary;
   return new Map([
     ...catalog,
@@ -102,7 +104,7 @@ function modelFiles(checkpoint: LoadedCheckpoint, vocabulary: Vocabulary, catalo
     ['tokenizer.json', json(checkpoint.tokenizer ?? tokenizerJson(vocabulary))],
     ['tokenizer_config.json', json(tokenizerConfig(config.nPositions, vocabulary))],
     ['model.safetensors', safetensors],
-    ...quant.map((variant): [string, Uint8Array] => [ONNX_VARIANT_FILES[variant], buildOnnxModel(config, weights, variant, pq)]),
+    ...quant.map((variant): [string, Uint8Array] => [ONNX_VARIANT_FILES[variant], buildOnnxModel(config, weights, variant, pqTable)]),
   ]);
 }
 
@@ -217,7 +219,7 @@ export async function exportModel(options: ExportOptions): Promise<ExportManifes
   const popular = [...inCatalog].sort((a, b) => (counts[b] ?? 0) - (counts[a] ?? 0) || (a < b ? -1 : a > b ? 1 : 0));
 
   const catalog = catalogFiles(popular, shown, options.catalogLayout, [...newProducts].map((product) => product.id));
-  const files = modelFiles(checkpoint, vocabulary, catalog, quant, options.pqSubspaces);
+  const files = modelFiles(checkpoint, vocabulary, catalog, quant, { subspaces: options.pqSubspaces, rotationRounds: options.pqRotationRounds });
   if (policy) files.set(POLICY_FILE, policy);
   if (purchase) files.set(PURCHASE_FILE, json(purchase.model));
   if (attributeNames) files.set(ATTRIBUTE_FILE, attributeFile(checkpoint.weights, attributeNames));

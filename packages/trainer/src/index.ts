@@ -47,3 +47,5 @@ export type { ExperimentReport, ExperimentsReport, ReportOptions } from './repor
 
 /** Strategies: decisions from events, off-policy evaluation (IPS, SNIPS, DR), learned policies, the ship rule, and the strategy simulator whose truth is known. */
 export * as strategies from './strategies/index.js';
+export { dequantizePq, pqSubspaces, quantizePq, type PqOptions, type PqTable, type PqTimings } from './onnx/pq.js';
+export { buildOnnxModel, exportedTable } from './onnx/gpt2.js';

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { basename, dirname } from 'node:path';
 import { AutoModelForCausalLM, env, Tensor } from '@huggingface/transformers';
 import * as ort from 'onnxruntime-node';
-import { CATALOG_FILE, CATALOG_INDEX_FILE, fromFloat16Bits, int8Codes, isItemToken, ITEM_BIAS, ITEM_TABLE, ONNX_VARIANT_FILES, ONNX_VARIANTS, pqCodes, toFloat16Bits, Vocabulary, type OnnxVariant } from '@hunch/core';
+import { CATALOG_FILE, CATALOG_INDEX_FILE, fromFloat16Bits, int8Codes, isItemToken, ITEM_BIAS, ITEM_TABLE, ONNX_VARIANT_FILES, ONNX_VARIANTS, pqCodes, pqRotation, toFloat16Bits, Vocabulary, type OnnxVariant } from '@hunch/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeCheckpoint, type Checkpoint } from '../src/checkpoint.js';
 import { exportModel } from '../src/export.js';
@@ -207,7 +207,7 @@ describe('quantized export', () => {
     }
   });
 
-  it('--quant pq alone with --pq-subspaces and a sharded catalog: the pq file of that many codes per item, every file listed with its hash', async () => {
+  it('--quant pq alone with --pq-subspaces and a sharded catalog: the pq file of that many codes per item, every file listed with its hash; a rotation only with --pq-rotation-rounds', async () => {
     const out = join(work, 'pq-only');
     const manifest = await exportModel({ checkpoint: join(work, 'plain-checkpoint'), catalog: catalogPath, out, quant: ['pq'], pqSubspaces: 8, catalogLayout: { threshold: 0, shardBytes: 2048 } });
     expect(manifest.onnx.variants).toEqual({ pq: ONNX_VARIANT_FILES.pq });
@@ -224,6 +224,12 @@ describe('quantized export', () => {
     const codes = model.graph!.initializer!.find((tensor) => tensor.name === pqCodes(ITEM_TABLE))!;
     expect(codes.dims!.map(Number)).toEqual([checkpoint.config.vocabSize, 8]);
     expect(model.graph!.initializer!.some((tensor) => tensor.name === int8Codes(ITEM_TABLE))).toBe(false);
+    // No rotation by default; --pq-rotation-rounds writes OPQ's [n_embd, n_embd] rotation.
+    expect(model.graph!.initializer!.some((tensor) => tensor.name === pqRotation(ITEM_TABLE))).toBe(false);
+    await exportModel({ checkpoint: join(work, 'plain-checkpoint'), catalog: catalogPath, out: join(work, 'pq-rotated'), quant: ['pq'], pqSubspaces: 8, pqRotationRounds: 2 });
+    const rotated = onnx.ModelProto.decode(await readFile(join(work, 'pq-rotated', ONNX_VARIANT_FILES.pq)));
+    const rotation = rotated.graph!.initializer!.find((tensor) => tensor.name === pqRotation(ITEM_TABLE))!;
+    expect(rotation.dims!.map(Number)).toEqual([checkpoint.config.nEmbd, checkpoint.config.nEmbd]);
     await expect(exportModel({ checkpoint: join(work, 'plain-checkpoint'), catalog: catalogPath, out: join(work, 'pq-bad'), quant: ['pq'], pqSubspaces: 5 })).rejects.toThrow(
       `pq: 5 sub-spaces do not divide a width of ${checkpoint.config.nEmbd}`,
     );

@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { COSINE_SCALE, ITEM_BIAS, REPEAT_BIAS, REPEAT_WEIGHT } from '@hunch/core';
 import * as ort from 'onnxruntime-node';
-import { buildOnnxModel } from '../../../trainer/src/onnx/gpt2.js';
+import { buildOnnxModel, exportedTable } from '../../../trainer/src/onnx/gpt2.js';
+import { quantizePq, type PqOptions } from '../../../trainer/src/onnx/pq.js';
 import { Rng } from '../../../trainer/src/lib/prng.js';
 import { parameterShapes, type GPT2Config } from '../../../trainer/src/model.js';
 import type { TensorMap } from '../../../trainer/src/safetensors.js';
@@ -15,8 +16,8 @@ import type { TensorMap } from '../../../trainer/src/safetensors.js';
 /** A file of the shipped demo model. */
 export const demoModel = (file: string): Buffer => readFileSync(fileURLToPath(new URL(`../../../../models/demo/${file}`, import.meta.url)));
 
-/** A random GPT-2 with every Hunch head (item bias, cosine scoring, repeat bonus; none with `heads` false), as the trainer exports it. */
-export function exportedWithHeads(variant: 'fp32' | 'int8' | 'q4' | 'pq', heads = true): { config: GPT2Config; bytes: Uint8Array } {
+/** A random GPT-2 with every Hunch head (item bias, cosine scoring, repeat bonus; none with `heads` false), as the trainer exports it (pq: quantized with `pq`). */
+export function exportedWithHeads(variant: 'fp32' | 'int8' | 'q4' | 'pq', heads = true, pq?: PqOptions): { config: GPT2Config; bytes: Uint8Array } {
   const config: GPT2Config = { vocabSize: 300, nPositions: 16, nEmbd: 32, nLayer: 2, nHead: 2, layerNormEpsilon: 1e-5 };
   const rng = new Rng(17);
   const weights: TensorMap = new Map();
@@ -28,7 +29,8 @@ export function exportedWithHeads(variant: 'fp32' | 'int8' | 'q4' | 'pq', heads 
     weights.set(REPEAT_WEIGHT, random([config.nEmbd]));
     weights.set(REPEAT_BIAS, random([1]));
   }
-  return { config, bytes: buildOnnxModel(config, weights, variant) };
+  const pqTable = variant === 'pq' && pq ? quantizePq(exportedTable(config, weights), config.vocabSize, config.nEmbd, pq) : undefined;
+  return { config, bytes: buildOnnxModel(config, weights, variant, pqTable) };
 }
 
 export interface Layout {

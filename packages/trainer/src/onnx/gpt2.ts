@@ -34,7 +34,7 @@ import { CONSTANT_PREFIX, COSINE_SCALE, FINAL_NORM, float16Values, HEAD_SHAPE, I
 import type { GPT2Config } from '../model.js';
 import type { TensorMap } from '../safetensors.js';
 import { DataType, GraphBuilder, bytesOf, encodeModel, valueInfo } from './graph.js';
-import { gatherPqRows, pqTableNode, quantizePq, type PqTable } from './pq.js';
+import { gatherPqRows, pqScores, quantizePq, type PqTable } from './pq.js';
 import { dequantizeNode, gatherInt8Rows, gatherQ4, matMulNBits, quantizeInt8, quantizeQ4, transpose } from './quantize.js';
 
 export const REPEAT_OUTPUT = 'hunch_repeat';
@@ -126,7 +126,7 @@ function variantWeights(g: GraphBuilder, config: GPT2Config, weights: TensorMap,
       },
       linear: int8Linear,
       embed: (ids) => gatherPqRows(g, ids, WTE, pq),
-      head: (q) => g.one('MatMul', [q, g.one('Transpose', [pqTableNode(g, WTE, pq)], { perm: [1, 0] })]),
+      head: (q) => pqScores(g, q, WTE, pq),
     };
   }
   // q4: MatMulNBits wants W as [N, K] (rows quantized along K); the table already is.

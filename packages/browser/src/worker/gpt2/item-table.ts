@@ -2,7 +2,7 @@
  * The item table's initializers in a Hunch export (core's model contract): int8 codes and a
  * scale per row (int8), or pq codes and codebooks (pq). weights.ts reads the rest.
  */
-import { ITEM_TABLE, PQ_CENTROIDS, int8Codes, int8Scales, pqCodebooks, pqCodes } from '@hunch/core';
+import { ITEM_TABLE, PQ_CENTROIDS, int8Codes, int8Scales, pqCodebooks, pqCodes, pqRotation } from '@hunch/core';
 import type { ItemTable } from '../item-head/item-table.js';
 import { DATA_TYPE, floats, int8s, type Initializer } from '../onnx/model-proto.js';
 
@@ -26,5 +26,17 @@ export function readItemTable(initializers: ReadonlyMap<string, Initializer>, te
   const codes = tensor(pqCodes(ITEM_TABLE), DATA_TYPE.uint8, [rows, subspaces]);
   const codebooks = tensor(pqCodebooks(ITEM_TABLE), DATA_TYPE.float, [subspaces * PQ_CENTROIDS, sub]);
   if (!codes || !codebooks || !(rows > 0 && subspaces > 0 && sub > 0)) return undefined;
-  return { kind: 'pq', rows, width: subspaces * sub, subspaces, codes: new Uint8Array(codes.data.buffer, codes.data.byteOffset, codes.data.length), codebooks: floats(codebooks.data) };
+  const width = subspaces * sub;
+  // OPQ exports carry a rotation; older ones (and plain pq) have none.
+  const rotation = initializers.has(pqRotation(ITEM_TABLE)) ? tensor(pqRotation(ITEM_TABLE), DATA_TYPE.float, [width, width]) : undefined;
+  if (initializers.has(pqRotation(ITEM_TABLE)) && !rotation) return undefined;
+  return {
+    kind: 'pq',
+    rows,
+    width,
+    subspaces,
+    codes: new Uint8Array(codes.data.buffer, codes.data.byteOffset, codes.data.length),
+    codebooks: floats(codebooks.data),
+    ...(rotation ? { rotation: floats(rotation.data) } : {}),
+  };
 }

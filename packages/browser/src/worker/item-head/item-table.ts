@@ -11,7 +11,7 @@ import type { ItemScoring } from '../protocol.js';
 
 export type ItemTable =
   | { kind: 'int8'; rows: number; width: number; codes: Int8Array; scales: Float32Array }
-  | { kind: 'pq'; rows: number; width: number; subspaces: number; codes: Uint8Array; codebooks: Float32Array };
+  | { kind: 'pq'; rows: number; width: number; subspaces: number; codes: Uint8Array; codebooks: Float32Array; rotation?: Float32Array | undefined };
 
 /** Writes row `token` of the table as floats into `into` (width floats): what the graph's embedding Gather gives. */
 export function embedItem(table: ItemTable, token: number, into: Float32Array): void {
@@ -22,9 +22,18 @@ export function embedItem(table: ItemTable, token: number, into: Float32Array): 
     return;
   }
   const sub = width / table.subspaces;
+  const { rotation } = table;
+  // With OPQ the centroids are in the rotated space: row = reconstruction · rotationᵀ.
+  const rotated = rotation ? new Float32Array(width) : into;
   for (let m = 0; m < table.subspaces; m++) {
     const from = (m * PQ_CENTROIDS + table.codes[token * table.subspaces + m]!) * sub;
-    for (let j = 0; j < sub; j++) into[m * sub + j] = table.codebooks[from + j]!;
+    for (let j = 0; j < sub; j++) rotated[m * sub + j] = table.codebooks[from + j]!;
+  }
+  if (!rotation) return;
+  for (let d = 0; d < width; d++) {
+    let sum = 0;
+    for (let j = 0; j < width; j++) sum += rotated[j]! * rotation[d * width + j]!;
+    into[d] = sum;
   }
 }
 
@@ -40,8 +49,8 @@ export interface TableScorer {
  */
 export async function webgpuTableScorer(table: ItemTable, bias: Float32Array | undefined): Promise<TableScorer | undefined> {
   if (table.kind !== 'pq') return undefined;
-  const { rows, width, subspaces, codes, codebooks } = table;
-  const scorer = await WebGpuPqScorer.create({ rows, width, subspaces, codes, codebooks, bias }).catch(() => undefined);
+  const { rows, width, subspaces, codes, codebooks, rotation } = table;
+  const scorer = await WebGpuPqScorer.create({ rows, width, subspaces, codes, codebooks, rotation, bias }).catch(() => undefined);
   return scorer && { itemScoring: 'pq-webgpu', score: (query, into) => scorer.score(query, into), dispose: () => scorer.dispose() };
 }
 
@@ -52,6 +61,6 @@ export function tableScorer(table: ItemTable, bias: Float32Array | undefined): T
     const scorer = ItemScorer.create({ query: 'query', rows, width, table: table.codes, scales: table.scales, bias });
     return scorer && { itemScoring: 'int8-simd', score: (query, into) => scorer.score(query, into) };
   }
-  const scorer = PqScorer.create({ rows, width, subspaces: table.subspaces, codes: table.codes, codebooks: table.codebooks, bias });
+  const scorer = PqScorer.create({ rows, width, subspaces: table.subspaces, codes: table.codes, codebooks: table.codebooks, rotation: table.rotation, bias });
   return scorer && { itemScoring: 'pq-simd', score: (query, into) => scorer.score(query, into) };
 }

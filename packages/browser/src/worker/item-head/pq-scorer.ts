@@ -21,14 +21,27 @@ export interface PqItemHead {
   codes: Uint8Array;
   /** [subspaces · 256, width / subspaces] centroids. */
   codebooks: Float32Array;
+  /** OPQ: the [width, width] rotation the codes were learned in (core's pqRotation); the query is turned by it first. */
+  rotation?: Float32Array | undefined;
   /** Added to the logits, when the model has an item bias. */
   bias: Float32Array | undefined;
 }
 
-/** The query's [subspaces, 256] lookup table: each sub-space's slice of `query` · each of its centroids, in float32. */
-export function pqLookupTable(head: Pick<PqItemHead, 'width' | 'subspaces' | 'codebooks'>, query: Float32Array, into: Float32Array = new Float32Array(head.subspaces * PQ_CENTROIDS)): Float32Array {
+/** query · rotation ([width] · [width, width]), in float32. */
+export function rotateQuery(query: Float32Array, rotation: Float32Array, width: number): Float32Array {
+  const out = new Float32Array(width);
+  for (let k = 0; k < width; k++) {
+    const q = query[k]!;
+    for (let j = 0; j < width; j++) out[j] = out[j]! + q * rotation[k * width + j]!;
+  }
+  return out;
+}
+
+/** The query's [subspaces, 256] lookup table: each sub-space's slice of `query` (rotated first, with OPQ) · each of its centroids, in float32. */
+export function pqLookupTable(head: Pick<PqItemHead, 'width' | 'subspaces' | 'codebooks' | 'rotation'>, query: Float32Array, into: Float32Array = new Float32Array(head.subspaces * PQ_CENTROIDS)): Float32Array {
   const sub = head.width / head.subspaces;
   const { codebooks } = head;
+  if (head.rotation) query = rotateQuery(query, head.rotation, head.width);
   for (let m = 0; m < head.subspaces; m++) {
     for (let c = 0; c < PQ_CENTROIDS; c++) {
       const row = (m * PQ_CENTROIDS + c) * sub;
@@ -48,7 +61,7 @@ export class PqScorer {
   private readonly lut: Float32Array;
   private readonly out: Float32Array;
   /** What the lookup table is computed from (the codes live in the kernel's memory only). */
-  private readonly centroids: Pick<PqItemHead, 'width' | 'subspaces' | 'codebooks'>;
+  private readonly centroids: Pick<PqItemHead, 'width' | 'subspaces' | 'codebooks' | 'rotation'>;
 
   /** Undefined where WebAssembly SIMD is missing (the graph's own head then runs). */
   static create(head: PqItemHead): PqScorer | undefined {
@@ -66,7 +79,7 @@ export class PqScorer {
     if (head.codes.length !== rows * subspaces || head.codebooks.length !== subspaces * PQ_CENTROIDS * (width / subspaces)) throw new Error('pq scorer: codes or codebooks of the wrong size');
     this.rows = rows;
     this.width = width;
-    this.centroids = { width, subspaces, codebooks: head.codebooks };
+    this.centroids = { width, subspaces, codebooks: head.codebooks, rotation: head.rotation };
     this.blocks = Math.ceil(rows / LANES);
     const padded = this.blocks * LANES;
     const codes = 0;

@@ -42,7 +42,7 @@ export class WebGpuPqScorer {
   readonly rows: number;
   readonly width: number;
   private readonly lut: Float32Array<ArrayBuffer>;
-  private readonly centroids: Pick<PqItemHead, 'width' | 'subspaces' | 'codebooks'>;
+  private readonly centroids: Pick<PqItemHead, 'width' | 'subspaces' | 'codebooks' | 'rotation'>;
 
   /**
    * Undefined where the browser gives no WebGPU adapter or device, or the table does not fit its
@@ -75,7 +75,7 @@ export class WebGpuPqScorer {
     const { rows, width, subspaces } = head;
     this.rows = rows;
     this.width = width;
-    this.centroids = { width, subspaces, codebooks: head.codebooks };
+    this.centroids = { width, subspaces, codebooks: head.codebooks, rotation: head.rotation };
     this.lut = new Float32Array(subspaces * PQ_CENTROIDS);
     const storage = (bytes: number, extra = 0) => device.createBuffer({ size: Math.ceil(bytes / 4) * 4, usage: USAGE.STORAGE | USAGE.COPY_DST | extra });
     // Each item's codes padded to whole 32-bit words, four codes a word, the first in the low byte.
