@@ -117,19 +117,16 @@ export const DIGINETICA_RECIPE: Recipe = {
 const SMALL_DATA_RECIPE: Recipe = { ...DIGINETICA_RECIPE, epochs: 40, dropout: 0.5, cosineScale: 14 };
 
 /**
- * The full softmax (every item a negative, loss.ts) while the catalog has at most this many
- * times the sampled negatives: its step then costs a few sampled steps, and it trains on the
- * exact loss the full-ranking metrics reward (BENCHMARKS.md, "Accuracy levers").
- */
-export const FULL_SOFTMAX_MAX_RATIO = 8;
-
-/**
  * Training defaults by data size: the Diginetica recipe, with more regularisation and epochs
- * for small data; the full softmax for a small catalog, sampled negatives for a large one.
+ * for small data. The loss is the full softmax (every item a negative, loss.ts) while the
+ * catalog has no more items than a step would sample as negatives: a full step then costs no
+ * more than a sampled one and its loss is exact. Above, sampled negatives: at 12,101 items a
+ * full step cost 3.6 sampled ones and gave no better model in the same time (BENCHMARKS.md,
+ * "Accuracy levers").
  */
 export function recipeFor(trainTokens: number, items: number): Recipe {
   const base = trainTokens >= 500_000 ? DIGINETICA_RECIPE : SMALL_DATA_RECIPE;
-  return { ...base, negatives: negativesFor(items, FULL_SOFTMAX_MAX_RATIO * base.negatives, base.negatives) };
+  return { ...base, negatives: negativesFor(items, base.negatives, base.negatives) };
 }
 
 /** Share of training sessions (the latest, by date) held out for early stopping. */

@@ -20,7 +20,7 @@ import { Attributor, parseSplit, reportFromAttribution, ReportError, reportHtml,
 import { simulateEvents } from './simulate.js';
 import { parseCosts, parseRewardKind, PolicyError, policyFromLogs, policyText } from './strategies/index.js';
 import { DEFAULT_EVENT_TRAIN_OPTIONS, DEFAULT_TRAIN_MINUTES, trainEvents } from './train-events.js';
-import { DEFAULT_BENCHMARK_MINUTES, DIGINETICA_RECIPE, FULL_SOFTMAX_MAX_RATIO, runBenchmark } from './benchmark.js';
+import { DEFAULT_BENCHMARK_MINUTES, DIGINETICA_RECIPE, runBenchmark } from './benchmark.js';
 import { runColdItemsBenchmark } from './cold-items-benchmark.js';
 import { benchmarkTokenData, eventTokenData } from './shard-sources.js';
 import { writeShards } from './shards.js';
@@ -54,7 +54,7 @@ const COMMAND_USAGE: Record<string, string> = {
                [--policy policy.json (written by hunch policy; validated, shipped with the model, listed with its hash in hunch.json)]`,
   benchmark: `  hunch benchmark --format sessions --train FILE[.gz] --test FILE [--json] [--predictions FILE] [--out CHECKPOINT_DIR]
                   [--state DIR [--state-every ${DEFAULT_STATE_EVERY}] [--resume]] [--seed S --workers 2 --epochs N (at most; default by data size)]
-                  [--negatives full|N (full: softmax over every item; N: sampled negatives a step; default: full up to ${FULL_SOFTMAX_MAX_RATIO * DIGINETICA_RECIPE.negatives} items, else ${DIGINETICA_RECIPE.negatives})]
+                  [--negatives full|N (full: softmax over every item; N: sampled negatives a step; default: full up to ${DIGINETICA_RECIPE.negatives} items, else ${DIGINETICA_RECIPE.negatives})]
                   [--time-budget MINUTES (the whole run, evaluation included; training sets its steps to fit; default ${DEFAULT_BENCHMARK_MINUTES})]
   hunch benchmark --format sequences --data FILE [same options]
   hunch benchmark --cold-items --format sequences --data FILE --attributes ITEM2ATTRIBUTES.json [--new-every 10] [--json]
