@@ -121,7 +121,7 @@ const SMALL_DATA_RECIPE: Recipe = { ...DIGINETICA_RECIPE, epochs: 40, dropout: 0
  * for small data. The loss is the full softmax (every item a negative, loss.ts) while the
  * catalog has no more items than a step would sample as negatives: a full step then costs no
  * more than a sampled one and its loss is exact. Above, sampled negatives: at 12,101 items a
- * full step cost 3.6 sampled ones and gave no better model in the same time (BENCHMARKS.md,
+ * full step cost 2 to 3.6 sampled ones and gave no better model in the same time (BENCHMARKS.md,
  * "Accuracy levers").
  */
 export function recipeFor(trainTokens: number, items: number): Recipe {
