@@ -16,6 +16,7 @@ import {
 } from './benchmark-evaluation.js';
 import { describeData, loadBenchmarkData, type BenchmarkData, type BenchmarkInput } from './eval/benchmark-data.js';
 import { writeNextItemCheckpoint, type NextItemSaveInfo } from './next-item/checkpoint.js';
+import { negativesFor } from './next-item/negatives.js';
 import { trainSequences, type SequenceTrainOptions, type SequenceTrainResult } from './train-sequences.js';
 import { stateDirectory } from './train/run-state.js';
 
@@ -109,12 +110,23 @@ export const DIGINETICA_RECIPE: Recipe = {
   cosineScale: 12,
 };
 
-/** Training defaults by data size: the Diginetica recipe, with more regularisation and epochs for small data. */
-export function recipeFor(trainTokens: number): Recipe {
-  if (trainTokens >= 500_000) return DIGINETICA_RECIPE;
-  // Small data (Amazon Beauty: 22k users, 150k training clicks): heavier dropout and many
-  // more passes, which validation still rewarded at 40 epochs.
-  return { ...DIGINETICA_RECIPE, epochs: 40, dropout: 0.5, cosineScale: 14 };
+/**
+ * Small data (Amazon Beauty: 22k users, 150k training clicks): heavier dropout and many more
+ * passes, which validation still rewarded at 40 epochs.
+ */
+const SMALL_DATA_RECIPE: Recipe = { ...DIGINETICA_RECIPE, epochs: 40, dropout: 0.5, cosineScale: 14 };
+
+/**
+ * Training defaults by data size: the Diginetica recipe, with more regularisation and epochs
+ * for small data. The loss is the full softmax (every item a negative, loss.ts) while the
+ * catalog has no more items than a step would sample as negatives: a full step then costs no
+ * more than a sampled one and its loss is exact. Above, sampled negatives: at 12,101 items a
+ * full step cost 2 to 3.6 sampled ones and gave no better model in the same time (BENCHMARKS.md,
+ * "Accuracy levers").
+ */
+export function recipeFor(trainTokens: number, items: number): Recipe {
+  const base = trainTokens >= 500_000 ? DIGINETICA_RECIPE : SMALL_DATA_RECIPE;
+  return { ...base, negatives: negativesFor(items, base.negatives, base.negatives) };
 }
 
 /** Share of training sessions (the latest, by date) held out for early stopping. */
@@ -195,7 +207,7 @@ export async function runBenchmark(input: BenchmarkInput, options: BenchmarkOpti
   const baselines = await evaluateBaselines(data, log);
 
   const { fit, validation } = trainingSplit(data);
-  const recipe = { ...recipeFor(data.train.totalLength), ...options.train };
+  const recipe = { ...recipeFor(data.train.totalLength, numItems), ...options.train };
   const predictedEvaluation = await predictEvaluationSeconds(
     data,
     { vocabSize: numItems + ITEM_OFFSET, nPositions: recipe.context, nEmbd: recipe.embd, nLayer: recipe.layers, nHead: recipe.heads, layerNormEpsilon: 1e-5 },

@@ -20,7 +20,7 @@ import { Attributor, parseSplit, reportFromAttribution, ReportError, reportHtml,
 import { simulateEvents } from './simulate.js';
 import { parseCosts, parseRewardKind, PolicyError, policyFromLogs, policyText } from './strategies/index.js';
 import { DEFAULT_EVENT_TRAIN_OPTIONS, DEFAULT_TRAIN_MINUTES, trainEvents } from './train-events.js';
-import { DEFAULT_BENCHMARK_MINUTES, runBenchmark } from './benchmark.js';
+import { DEFAULT_BENCHMARK_MINUTES, DIGINETICA_RECIPE, runBenchmark } from './benchmark.js';
 import { runColdItemsBenchmark } from './cold-items-benchmark.js';
 import { benchmarkTokenData, eventTokenData } from './shard-sources.js';
 import { writeShards } from './shards.js';
@@ -55,11 +55,12 @@ const COMMAND_USAGE: Record<string, string> = {
                [--policy policy.json (written by hunch policy; validated, shipped with the model, listed with its hash in hunch.json)]`,
   benchmark: `  hunch benchmark --format sessions --train FILE[.gz] --test FILE [--json] [--predictions FILE] [--out CHECKPOINT_DIR]
                   [--state DIR [--state-every ${DEFAULT_STATE_EVERY}] [--resume]] [--seed S --workers 2 --epochs N (at most; default by data size)]
+                  [--negatives full|N (full: softmax over every item; N: sampled negatives a step; default: full up to ${DIGINETICA_RECIPE.negatives} items, else ${DIGINETICA_RECIPE.negatives})]
                   [--time-budget MINUTES (the whole run, evaluation included; training sets its steps to fit; default ${DEFAULT_BENCHMARK_MINUTES})]
   hunch benchmark --format sequences --data FILE [same options]
   hunch benchmark --cold-items --format sequences --data FILE --attributes ITEM2ATTRIBUTES.json [--new-every 10] [--json]
                   [--embedding-drop 0 (share of items trained from their attributes alone each step)]
-                  [--seed S --workers 2 --epochs N --time-budget MINUTES] (new items: numeric ids divisible by --new-every, never
+                  [--seed S --workers 2 --epochs N --negatives full|N --time-budget MINUTES] (new items: numeric ids divisible by --new-every, never
                   trained on; the model with and without attribute-composed item vectors and an attribute-only baseline, metrics
                   apart for new and known test targets)`,
   eval: `  hunch eval --model CHECKPOINT_DIR --format sessions --train FILE[.gz] --test FILE [--json] [--predictions FILE]
@@ -129,6 +130,16 @@ function integer(flags: Flags, name: string, fallback: number): number {
   if (raw === undefined) return fallback;
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 0) throw new UsageError(`--${name} must be a non-negative integer, got ${JSON.stringify(raw)}`);
+  return value;
+}
+
+/** `--negatives full|N`: 0 for the full softmax over every item, else N sampled negatives a step; undefined when not given (the recipe decides). */
+function negativesFlag(flags: Flags): number | undefined {
+  const raw = flags.negatives;
+  if (raw === undefined) return undefined;
+  if (raw === 'full') return 0;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new UsageError(`--negatives must be "full" or a positive integer, got ${JSON.stringify(raw)}`);
   return value;
 }
 
@@ -340,8 +351,16 @@ function timeBudgetFlag(flags: Flags, fallback: number): number {
   }
 }
 
+/** `--epochs N` and `--negatives full|N`: the benchmark's overrides of its recipe, undefined without any. */
+function trainOverrides(flags: Flags): { epochs?: number; negatives?: number } | undefined {
+  const epochs = flags.epochs === undefined ? undefined : integer(flags, 'epochs', 1);
+  const negatives = negativesFlag(flags);
+  if (epochs === undefined && negatives === undefined) return undefined;
+  return { ...(epochs === undefined ? {} : { epochs }), ...(negatives === undefined ? {} : { negatives }) };
+}
+
 async function benchmarkCommand(args: string[]): Promise<void> {
-  const flags = parse(args, ['format', 'train', 'test', 'data', 'predictions', 'out', 'state', 'state-every', 'seed', 'workers', 'epochs', 'time-budget', 'attributes', 'new-every', 'embedding-drop'], ['json', 'resume', 'cold-items']);
+  const flags = parse(args, ['format', 'train', 'test', 'data', 'predictions', 'out', 'state', 'state-every', 'seed', 'workers', 'epochs', 'time-budget', 'attributes', 'new-every', 'embedding-drop', 'negatives'], ['json', 'resume', 'cold-items']);
   if (flags['cold-items'] === 'true') return coldItemsCommand(flags);
   if (flags.attributes !== undefined || flags['new-every'] !== undefined || flags['embedding-drop'] !== undefined) {
     throw new UsageError('--attributes, --new-every and --embedding-drop go with --cold-items');
@@ -349,7 +368,7 @@ async function benchmarkCommand(args: string[]): Promise<void> {
   const input = benchmarkInput(flags);
   const timeBudgetMinutes = timeBudgetFlag(flags, DEFAULT_BENCHMARK_MINUTES);
   const state = stateFlags(flags);
-  const epochs = flags.epochs === undefined ? undefined : integer(flags, 'epochs', 1);
+  const train = trainOverrides(flags);
   const predictions = predictionsWriter(flags.predictions);
   const result = await runBenchmark(input, {
     seed: integer(flags, 'seed', 1),
@@ -357,7 +376,7 @@ async function benchmarkCommand(args: string[]): Promise<void> {
     timeBudgetMinutes,
     // The budget counts from the process start (performance.now()'s origin).
     startedAt: 0,
-    ...(epochs === undefined ? {} : { train: { epochs } }),
+    ...(train ? { train } : {}),
     ...(predictions.onPredictions ? { onPredictions: predictions.onPredictions } : {}),
     ...(flags.out === undefined ? {} : { out: flags.out }),
     ...(state ? { state } : {}),
@@ -374,7 +393,7 @@ async function coldItemsCommand(flags: Flags): Promise<void> {
   for (const name of ['predictions', 'out', 'state', 'resume']) if (flags[name] !== undefined) throw new UsageError(`--${name} does not go with --cold-items`);
   const newEvery = integer(flags, 'new-every', 10);
   if (newEvery < 2) throw new UsageError('--new-every must be at least 2');
-  const epochs = flags.epochs === undefined ? undefined : integer(flags, 'epochs', 1);
+  const train = trainOverrides(flags);
   const embeddingDrop = flags['embedding-drop'] === undefined ? 0 : Number(flags['embedding-drop']);
   if (!(embeddingDrop >= 0 && embeddingDrop < 1)) throw new UsageError(`--embedding-drop must be a share in [0, 1), got ${flags['embedding-drop']}`);
   const result = await runColdItemsBenchmark({
@@ -386,7 +405,7 @@ async function coldItemsCommand(flags: Flags): Promise<void> {
     workers: integer(flags, 'workers', 2),
     timeBudgetMinutes: timeBudgetFlag(flags, DEFAULT_BENCHMARK_MINUTES),
     startedAt: 0,
-    ...(epochs === undefined ? {} : { train: { epochs } }),
+    ...(train ? { train } : {}),
     log,
   });
   if (flags.json !== 'true') {

@@ -122,7 +122,7 @@ export async function runColdItemsBenchmark(options: ColdItemsOptions): Promise<
   log(`baselines: ${Object.entries(baselines).map(([name, m]) => `${name} HR@10 new ${m.new['HR@10'].toFixed(4)} known ${m.known['HR@10'].toFixed(4)}`).join('; ')}`);
 
   const { fit, validation } = trainingSplit(data);
-  const recipe: Recipe = { ...recipeFor(split.train.totalLength), ...options.train };
+  const recipe: Recipe = { ...recipeFor(split.train.totalLength, items.size), ...options.train };
   const vocabSize = items.size + ITEM_OFFSET;
   const config = { vocabSize, nPositions: recipe.context, nEmbd: recipe.embd, nLayer: recipe.layers, nHead: recipe.heads, layerNormEpsilon: 1e-5 };
   const predicted = await predictEvaluationSeconds(data, config, { itemBias: recipe.itemBias, repeat: recipe.repeat, ...(recipe.cosineScale ? { cosineScale: recipe.cosineScale } : {}) });

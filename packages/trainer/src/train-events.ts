@@ -16,6 +16,7 @@ import type { Checkpoint } from './checkpoint.js';
 import { readEventCorpus } from './event-corpus.js';
 import { ndjsonSource, type EventSource } from './event-source.js';
 import { extendTokenizerJson } from './hf-tokenizer.js';
+import { negativesFor } from './next-item/negatives.js';
 import { fitSessionPurchase, type SessionPurchaseFit } from './session-purchase.js';
 import { trainSequences, type SequenceTrainResult } from './train-sequences.js';
 import type { TrainOptions } from './train/options.js';
@@ -147,7 +148,7 @@ export async function trainEvents(events: string | EventSource, options: EventTr
   const seen = new Uint8Array(vocabulary.size);
   for (const row of corpus.train) for (let t = 1; t < row.length; t++) seen[row[t]!] = 1;
   const candidates = isItem.reduce((n, item, id) => n + (item || seen[id] ? 1 : 0), 0);
-  const negatives = candidates <= options.fullSoftmaxMax ? 0 : options.negatives;
+  const negatives = negativesFor(candidates, options.fullSoftmaxMax, options.negatives);
   const targets = corpus.train.reduce((n, row) => n + row.length - 1, 0);
   const config = from?.config;
   const attributes = options.catalog && catalogAttributes(vocabulary, options.catalog);

@@ -1,8 +1,10 @@
 /** Shared test inputs: the storefront catalog and small simulated event sets. */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { CatalogItem, HunchEvent } from '@hunch/core';
+import { ITEM_BIAS, ITEM_TABLE, REPEAT_BIAS, REPEAT_WEIGHT, type CatalogItem, type HunchEvent } from '@hunch/core';
 import { expect } from 'vitest';
+import type { ShardOutput } from '../src/next-item/loss.js';
+import type { ParamLayout } from '../src/next-item/param-layout.js';
 import { simulateEvents } from '../src/simulate.js';
 
 export const catalogPath = fileURLToPath(new URL('../../../examples/storefront/catalog.json', import.meta.url));
@@ -45,4 +47,25 @@ export function expectFiniteDifferences(
     }
   }
   return compared;
+}
+
+/**
+ * A shard's gradients (next-item/loss.ts) of a model with the item-bias and repeat heads
+ * against finite differences: the heads, the item table (its sparse rows made dense) and a
+ * few trunk tensors.
+ */
+export function expectHeadGradients(out: ShardOutput, layout: ParamLayout, params: Float32Array, lossAt: () => number): void {
+  const [V, D] = layout.byName.get(ITEM_TABLE)!.shape as [number, number];
+  const analytic = new Map<string, Float32Array>(out.dense);
+  const wte = new Float32Array(V * D);
+  const bias = new Float32Array(V);
+  out.rows.forEach((token, u) => {
+    wte.set(out.wteGrad.subarray(u * D, u * D + D), token * D);
+    bias[token] = out.biasGrad![u]!;
+  });
+  analytic.set(ITEM_TABLE, wte);
+  analytic.set(ITEM_BIAS, bias);
+  const checked = [ITEM_TABLE, ITEM_BIAS, REPEAT_WEIGHT, REPEAT_BIAS, 'transformer.wpe.weight', 'transformer.h.0.attn.c_attn.weight', 'transformer.h.1.mlp.c_fc.weight', 'transformer.ln_f.bias'];
+  const compared = expectFiniteDifferences(params, (name) => layout.view(params, name), analytic, checked, lossAt);
+  expect(compared).toBe((checked.length - 1) * 3 + 1); // hunch.repeat.bias has one entry
 }

@@ -1,6 +1,7 @@
 /**
- * The sampled negatives of the next-item loss (loss.ts): K shared items per step, drawn
- * from q ∝ (count + 1)^0.75 over the candidates.
+ * The negatives of the next-item loss (loss.ts): every candidate (the full softmax) while
+ * the catalog is small, else K shared items per step, drawn from q ∝ (count + 1)^0.75 over
+ * the candidates.
  */
 import type { Rng } from '../lib/prng.js';
 
@@ -54,4 +55,12 @@ export function negativeWeights(counts: ArrayLike<number>, isItem: Uint8Array, p
   const w = new Float64Array(counts.length);
   for (let i = 0; i < counts.length; i++) w[i] = isItem[i] ? (counts[i]! + 1) ** power : 0;
   return w;
+}
+
+/**
+ * The negatives per step for this many candidate tokens: 0 (the full softmax over every
+ * candidate) while they are at most `fullSoftmaxMax`, else `sampled`.
+ */
+export function negativesFor(candidates: number, fullSoftmaxMax: number, sampled: number): number {
+  return candidates <= fullSoftmaxMax ? 0 : sampled;
 }
