@@ -292,9 +292,25 @@ export async function trainSequences(
   let lossEma = NaN;
   const patience = options.validation?.patience ?? Infinity;
   let ran = 0;
+  let interrupted = false;
+  /** Validates the weights after `entry.step`, keeping them when they are the best so far. */
+  const validateStep = async (entry: SequenceTrainResult['history'][number]) => {
+    const v = await validate();
+    entry.valMrr = v.mrr;
+    entry.valHit = v.hit;
+    if (v.mrr > bestValMrr) {
+      bestValMrr = v.mrr;
+      bestStep = entry.step;
+      best.set(params);
+      badEvals = 0;
+    } else badEvals++;
+  };
   try {
     while (step < totalSteps) {
-      if (options.stopAfter !== undefined && ran >= options.stopAfter) break;
+      if (options.stopAfter !== undefined && ran >= options.stopAfter) {
+        interrupted = true;
+        break;
+      }
       const [epoch, index] = where(step);
       const batch = plans[epoch]![index]!.map((i) => rows[i]!);
       const rng = new Rng(hashSeed(options.seed, step, 0x4e6));
@@ -344,18 +360,10 @@ export async function trainSequences(
       if (calibrate) secondsPerStep = ran > 1 ? ((now - firstStepDone) / 1000 - evalSecondsSinceFirst) / (ran - 1) : (now - started) / 1000 / ran;
       if (evalNow) {
         const evalStarted = now;
-        const v = await validate();
+        await validateStep(entry);
         now = clock();
         evalSecondsSinceFirst += (now - evalStarted) / 1000;
         evalsSinceFirst++;
-        entry.valMrr = v.mrr;
-        entry.valHit = v.hit;
-        if (v.mrr > bestValMrr) {
-          bestValMrr = v.mrr;
-          bestStep = step;
-          best.set(params);
-          badEvals = 0;
-        } else badEvals++;
       }
       history.push(entry);
       if (calibrate) {
@@ -446,6 +454,14 @@ export async function trainSequences(
         log(`time budget spent at step ${step} of ${totalSteps}: stopping before the schedule's end (the throughput fell after it was measured)`);
         break;
       }
+    }
+    // The last weights are always judged: a re-plan can make the step just run the last after
+    // its turn to validate was decided, and a run out of time stops between validations (the
+    // plan kept time for a final one either way).
+    const last = history.at(-1);
+    if (options.validation && !interrupted && last && last.step === step && last.valMrr === undefined) {
+      await validateStep(last);
+      log(`final validation at step ${step}: val MRR@20 ${last.valMrr!.toFixed(4)} HR@20 ${last.valHit!.toFixed(4)} (best ${bestValMrr.toFixed(4)} @${bestStep})`);
     }
   } catch (error) {
     await engine.close();

@@ -40,7 +40,7 @@ export async function buildCli(tag: string): Promise<Cli> {
     platform: 'node',
     format: 'esm',
     target: 'node20',
-    external: ['@tensorflow/*', 'onnx-proto', 'onnxruntime-node', 'better-sqlite3', 'pg'],
+    external: ['@tensorflow/*', 'onnx-proto', 'onnxruntime-node', 'better-sqlite3', 'pg', 'proper-lockfile'],
     alias: {
       '@hunch/core': fileURLToPath(new URL('../../core/src/index.ts', import.meta.url)),
       '@hunch/collector': fileURLToPath(new URL('../../collector/src/index.ts', import.meta.url)),

@@ -166,4 +166,25 @@ describe('trainSequences with a time budget', () => {
     expect(result.steps).toBeLessThan(result.totalSteps);
     expect(lines.join('\n')).toMatch(/time budget spent at step \d+ of \d+/);
   });
+
+  it('judges the last weights on validation when training stops between validations', async () => {
+    const lines: string[] = [];
+    // Slower after the calibration: the time runs out at a step that is not a validation step.
+    const result = await trainSequences(data, { vocabSize: V }, {
+      ...base,
+      timeBudget: { seconds: 1, calibrationSteps: 10 },
+      clock: tickingClock(10, { readings: 20, ms: 60 }),
+      log: (l) => lines.push(l),
+    });
+    expect(result.budget!.ranOut).toBe(true);
+    const last = result.history.at(-1)!;
+    expect(last.step).toBe(result.steps);
+    expect(last.valMrr, lines.join('\n')).toBeGreaterThan(0);
+    expect(lines.join('\n')).toMatch(new RegExp(`final validation at step ${result.steps}: val MRR@20`));
+    // The kept weights are the best validated ones, the last among them.
+    const validated = result.history.filter((h) => h.valMrr !== undefined);
+    const bestMrr = Math.max(...validated.map((h) => h.valMrr!));
+    expect(result.bestValMrr).toBe(bestMrr);
+    expect(result.history.find((h) => h.step === result.bestStep)!.valMrr).toBe(bestMrr);
+  });
 });
