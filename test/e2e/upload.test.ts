@@ -45,6 +45,7 @@ function fakeStore(events: HunchEvent[]): EventStore & { queued: Map<string, Hun
       queued.clear();
     },
     clear: async () => queued.clear(),
+    leaving: () => {},
     close: () => {},
   };
   return store;

@@ -13,7 +13,7 @@ export class ConsentedStore implements EventStore {
   private current: EventStore;
   private opening: Promise<void> | undefined;
   /** The last unpersist(): they run one after another, and a persist() after one waits for it. */
-  private leaving: Promise<void> = Promise.resolve();
+  private erasing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly limits: RetentionLimits,
@@ -33,7 +33,7 @@ export class ConsentedStore implements EventStore {
 
   /** Moves to persistent storage (idempotent); resolves once this page's events are in it. */
   persist(): Promise<void> {
-    this.opening ??= this.leaving.catch(() => undefined).then(() => this.open(this.limits)).then(async (store) => {
+    this.opening ??= this.erasing.catch(() => undefined).then(() => this.open(this.limits)).then(async (store) => {
       const memory = this.current;
       // Switch first: events tracked while the old ones are copied go straight to the new store.
       this.current = store;
@@ -51,18 +51,22 @@ export class ConsentedStore implements EventStore {
   unpersist(): Promise<void> {
     const opening = this.opening;
     this.opening = undefined;
-    this.leaving = this.leaving.catch(() => undefined).then(async () => {
+    this.erasing = this.erasing.catch(() => undefined).then(async () => {
       await opening?.catch(() => undefined);
       const old = this.current;
       this.current = new MemoryStore(this.limits);
       await old.clear();
       old.close();
     });
-    return this.leaving;
+    return this.erasing;
   }
 
   add(event: HunchEvent, options: AddOptions): void {
     this.current.add(event, options);
+  }
+  /** While the move to IndexedDB is still under way the events are in memory, and go with the page. */
+  leaving(): void {
+    this.current.leaving();
   }
   // Everything but add() waits for a move in progress, so that it sees (or erases) the page's earlier events.
   async flush(): Promise<void> {

@@ -117,7 +117,7 @@ export function createHunchWithRecorder(options: HunchOptions, parts: LoaderPart
 
   addEventListener('pagehide', () => {
     session.save();
-    void store.flush().catch(() => undefined);
+    store.leaving();
   });
 
   const record = createRecorder(consent, store, session, uploader, ({ name }) => {

@@ -121,6 +121,30 @@ class IndexedDBStore implements EventStore {
     return this.chain;
   }
 
+  /**
+   * Not through the chain: its Web Lock is granted in a later task, which a page being unloaded
+   * may never run, and the queued events were lost (often when a reload followed a track()
+   * whose write waited for a prediction). The write lock is skipped: a clear() from another tab
+   * can only follow this transaction, since IndexedDB runs overlapping writes in creation order.
+   */
+  leaving(): void {
+    const db = this.db;
+    if (this.queue.length === 0 || !db || this.closed) return;
+    const oldest = cutoff(this.limits);
+    const events = this.queue.filter((event) => event.ts >= oldest);
+    const uploads = this.uploads.filter((event) => event.ts >= oldest);
+    this.queue = [];
+    this.uploads = [];
+    // Made in this task even when the promise rejects (a closing connection): then the page keeps them while it lasts.
+    putBatch(db, events, uploads).then(
+      () => this.wrote(events.length, uploads.length),
+      (error: unknown) => {
+        logOnce('storage write failed, events kept in memory', describeError(error));
+        this.keep(events, uploads);
+      },
+    );
+  }
+
   // ---- reads: disk and overflow merged ----
 
   async all(): Promise<HunchEvent[]> {
@@ -277,9 +301,13 @@ class IndexedDBStore implements EventStore {
         return this.keep(events, uploads);
       }
     }
-    this.estimate.events += events.length;
-    this.estimate.outbox += uploads.length;
-    this.channel?.post({ type: 'wrote', events: events.length, outbox: uploads.length });
+    this.wrote(events.length, uploads.length);
+  }
+
+  private wrote(events: number, outbox: number): void {
+    this.estimate.events += events;
+    this.estimate.outbox += outbox;
+    this.channel?.post({ type: 'wrote', events, outbox });
   }
 
   private keep(events: HunchEvent[], uploads: HunchEvent[]): void {

@@ -48,6 +48,8 @@ export class MemoryStore implements EventStore {
   }
 
   async flush(): Promise<void> {}
+  /** Memory does not outlive the page: nothing to write. */
+  leaving(): void {}
 
   async all(): Promise<HunchEvent[]> {
     this.events = this.trim(this.events, this.limits.maxEvents);

@@ -10,7 +10,11 @@ import type { HunchDatabase } from './database.js';
 /** A failed request fails its transaction, reported once by tx.done, not as an unhandled rejection. */
 export const quiet = (request: Promise<unknown>): void => void request.catch(() => {});
 
-/** One relaxed-durability transaction for the whole batch, through the raw API: no promise per put. */
+/**
+ * One relaxed-durability transaction for the whole batch, through the raw API: no promise per
+ * put. Its requests are made and its commit asked for in the caller's task (a page being
+ * unloaded may run no later one).
+ */
 export function putBatch(db: HunchDatabase, events: readonly HunchEvent[], uploads: readonly HunchEvent[]): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const names = uploads.length > 0 ? ['events', 'outbox'] : ['events'];
@@ -19,6 +23,7 @@ export function putBatch(db: HunchDatabase, events: readonly HunchEvent[], uploa
     tx.onabort = () => reject(tx.error ?? new DOMException('transaction aborted', 'AbortError'));
     putAll(tx.objectStore('events'), events);
     if (uploads.length > 0) putAll(tx.objectStore('outbox'), uploads);
+    tx.commit();
   });
 }
 

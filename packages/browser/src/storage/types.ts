@@ -24,6 +24,11 @@ export interface EventStore {
   add(event: HunchEvent, options: AddOptions): void;
   /** Resolves once every event queued so far is written (or, on failure, kept in memory). */
   flush(): Promise<void>;
+  /**
+   * The page is going away (pagehide): writes what is queued now, in a transaction started in
+   * this task, since a later task may never run. Synchronous; nothing to wait for.
+   */
+  leaving(): void;
   /** Every stored event, oldest first. */
   all(): Promise<HunchEvent[]>;
   /** The latest `limit` events, oldest first, without reading the whole history. */
