@@ -321,7 +321,8 @@ class IndexedDBStore implements EventStore {
     if (!db) return;
     this.lastSweep = Date.now();
     try {
-      const counts = await withLock(EVICT_LOCK, { mode: 'exclusive', ifAvailable: true }, () => enforceLimits(db, this.limits));
+      // Skipped when the connection went while waiting for the lock (forget(), an upgrade): nothing to sweep on it.
+      const counts = await withLock(EVICT_LOCK, { mode: 'exclusive', ifAvailable: true }, async () => (this.db === db ? enforceLimits(db, this.limits) : undefined));
       this.recentEvents.invalidate();
       if (counts) this.estimate = counts;
     } catch (error) {
