@@ -107,4 +107,40 @@ describe('new products in recommendations', () => {
       await context.close();
     }
   });
+
+  it('a shopper who viewed only new products gets their category, on the worker’s own GPT-2: the history feeds their composed vectors', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const warnings: string[] = [];
+    page.on('console', (message) => {
+      if (message.text().startsWith('[hunch]')) warnings.push(message.text());
+    });
+    try {
+      await page.route(`${storefront.url}new.html`, (route) =>
+        route.fulfill({ contentType: 'text/html', body: '<!doctype html><meta charset="utf-8"><title>new</title><script src="/hunch/hunch.js" data-model="/models/shop/" data-backend="wasm"></script>' }),
+      );
+      const topCategories = async (viewed: CatalogItem) => {
+        await page.goto(`${storefront.url}new.html`);
+        return page.evaluate(async (id) => {
+          const hunch = window.hunch!;
+          await hunch.forget();
+          hunch.track('view_item', { item_id: id });
+          hunch.track('view_item', { item_id: id });
+          await hunch.flush();
+          const recs = await hunch.recommend({ k: 10 });
+          return { engine: (await hunch.status()).engine, sources: recs.map((rec) => rec.source), categories: recs.map((rec) => rec.item.category) };
+        }, viewed.id);
+      };
+      const mug = await topCategories(NEW_MUG);
+      const speaker = await topCategories(NEW_SPEAKER);
+      expect([mug.engine, speaker.engine]).toEqual(['hunch-gpt2', 'hunch-gpt2']);
+      expect([...mug.sources, ...speaker.sources].every((source) => source === 'model')).toBe(true);
+      // Read as the unknown token, both histories would be the same and so would their recommendations.
+      expect(mug.categories.filter((category) => category === 'mugs').length).toBeGreaterThanOrEqual(5);
+      expect(speaker.categories.filter((category) => category === 'audio').length).toBeGreaterThanOrEqual(5);
+      expect(warnings).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
 });

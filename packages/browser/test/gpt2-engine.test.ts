@@ -180,4 +180,24 @@ describe('the worker’s GPT-2 (worker/gpt2)', () => {
     model.run(new Array<number>(config.nPositions).fill(1), cache);
     expect(() => model.run([1], cache)).toThrow(`gpt2: ${config.nPositions + 1} tokens exceed the model's ${config.nPositions} positions`);
   });
+
+  it('embeds tokens after the vocabulary from extra int8 rows (new products): a copy of an item row runs as that item', () => {
+    const { config, bytes } = exportedWithHeads('int8');
+    const weights = readGpt2Weights(bytes, config.nHead)!;
+    const model = Gpt2.create(weights)!;
+    const items = weights.items;
+    if (items.kind !== 'int8') throw new Error('an int8 export has an int8 item table');
+    const width = weights.width;
+    const copied = 7;
+    const other = 11;
+    // Row 0: item 7's row; row 1: item 11's, so a wrong row would give item 11's output.
+    const table = new Int8Array([...items.codes.subarray(copied * width, (copied + 1) * width), ...items.codes.subarray(other * width, (other + 1) * width)]);
+    model.setExtraInputs({ rows: 2, table, scales: Float32Array.of(items.scales[copied]!, items.scales[other]!) });
+    const run = (tokens: number[]) => Array.from(model.run(tokens, model.newCache()).query);
+    expect(run([1, 20, config.vocabSize])).toEqual(run([1, 20, copied]));
+    expect(run([1, config.vocabSize + 1, 20])).toEqual(run([1, other, 20]));
+    expect(run([1, config.vocabSize])).not.toEqual(run([1, other]));
+    expect(() => model.run([config.vocabSize + 2], model.newCache())).toThrow(`gpt2: token ${config.vocabSize + 2} is not in the vocabulary of ${config.vocabSize + 2}`);
+    expect(() => model.setExtraInputs({ rows: 2, table: table.subarray(1), scales: Float32Array.of(1, 1) })).toThrow('gpt2: 2 extra input rows do not match their table');
+  });
 });

@@ -33,7 +33,7 @@ export class IncrementalContext {
     await items.ensureIds(events.flatMap((event) => (event.params.item_id === undefined ? [] : [event.params.item_id])));
     const tokenOf = (token: string) => {
       const itemId = vocabulary.has(token) ? undefined : itemIdOfToken(token);
-      return itemId === undefined ? vocabulary.id(token) : (items.tokenOf(itemId) ?? vocabulary.unk);
+      return itemId === undefined ? vocabulary.id(token) : (items.tokenOf(itemId) ?? this.newItemToken(itemId) ?? vocabulary.unk);
     };
     const encoded = events.map((event) => ({ id: event.id, tokens: vocabulary.eventTokens(event).map(tokenOf) }));
     const plan = planContext(encoded, vocabulary.bos, { maxTokens: manifest.encoding.maxLength, maxEvents }, this.cached?.window);
@@ -57,6 +57,13 @@ export class IncrementalContext {
     } finally {
       disposeCache(previous?.cache);
     }
+  }
+
+  /** A new product's token (after the vocabulary's), where the runner embeds new products. */
+  private newItemToken(itemId: string): number | undefined {
+    if (!this.loaded.newItemsEmbedded) return undefined;
+    const index = this.loaded.items.indexOf(itemId);
+    return index === undefined ? undefined : this.loaded.items.tokens[index];
   }
 
   dispose(): void {

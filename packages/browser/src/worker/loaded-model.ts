@@ -36,6 +36,8 @@ export interface LoadedModel {
    * follow the vocabulary's, at vocabulary size + row. Absent: the vocabulary's items only.
    */
   newItems?: ItemScorer;
+  /** Whether the runner also takes the new products as inputs (ModelRunner.embedNewItems): a history's views of them are their tokens, not the unknown one. */
+  newItemsEmbedded?: boolean;
   /** Milliseconds spent reading the runtime, creating the session and building the indexes. */
   timings: Pick<LoadTimings, 'runtime' | 'session' | 'index'>;
 }

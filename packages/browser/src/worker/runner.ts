@@ -11,6 +11,13 @@ export interface ModelCache {
   dispose(): void;
 }
 
+/** Input rows for tokens after the vocabulary's (the catalog's new products, new-items/): int8, a scale per row, as the item table. */
+export interface ExtraInputRows {
+  rows: number;
+  table: Int8Array;
+  scales: Float32Array;
+}
+
 export interface RunnerStep {
   cache: ModelCache;
   /** The repeat head's output at the last position (hunch.json onnx.repeat), when the model has one. */
@@ -32,5 +39,11 @@ export interface ModelRunner {
    * not used again by the caller: a runner may extend it in place.
    */
   step(newTokens: readonly number[], contextLength: number, past: ModelCache | undefined, into: Float32Array): Promise<RunnerStep>;
+  /**
+   * Takes the catalog's new products (their composed rows, tokens from the vocabulary's size on)
+   * as inputs too, where the runner can: a history that names them then feeds their vectors.
+   * Absent (onnxruntime: its graph embeds token ids only): their views stay the unknown token.
+   */
+  embedNewItems?(rows: ExtraInputRows): void;
   dispose(): Promise<void>;
 }

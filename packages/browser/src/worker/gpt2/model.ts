@@ -17,6 +17,7 @@
 import { instantiateLinearKernel, type LinearKernel } from './kernel.js';
 import { embedItem } from '../item-head/item-table.js';
 import type { Block, Gpt2Weights, LayerNorm, Linear } from './weights.js';
+import type { ExtraInputRows } from '../runner.js';
 
 /** Keys and values of every layer for the tokens run so far: [positions, width] per layer, heads side by side. */
 export class Gpt2Cache {
@@ -101,6 +102,7 @@ export class Gpt2 {
   private readonly hidden: Placed;
   private readonly scores: Float32Array;
   private readonly query: Float32Array;
+  private extra: ExtraInputRows | undefined;
 
   /** The model, or undefined where it cannot run here (no WebAssembly SIMD, or a layer width the kernel does not take: not a multiple of 4). */
   static create(weights: Gpt2Weights): Gpt2 | undefined {
@@ -140,24 +142,43 @@ export class Gpt2 {
     return new Gpt2Cache(this.layers, this.weights.positions, this.weights.width);
   }
 
+  /**
+   * Embeds tokens vocabulary .. vocabulary + rows - 1 from `extra` (the item table's format and
+   * normalisation): the trainer feeds an attribute-composed item the same vector as input as it
+   * scores it with (trainer next-item/heads.ts).
+   */
+  setExtraInputs(extra: ExtraInputRows): void {
+    if (extra.table.length !== extra.rows * this.weights.width || extra.scales.length !== extra.rows) throw new Error(`gpt2: ${extra.rows} extra input rows do not match their table`);
+    this.extra = extra;
+  }
+
   /** Runs `tokens` after what `cache` holds (appending to it); the last token's output. */
   run(tokens: readonly number[], cache: Gpt2Cache): Gpt2Output {
     const { vocabulary, positions } = this.weights;
+    const known = vocabulary + (this.extra?.rows ?? 0);
     if (tokens.length === 0) throw new Error('gpt2: no tokens to run');
     if (cache.length + tokens.length > positions) throw new Error(`gpt2: ${cache.length + tokens.length} tokens exceed the model's ${positions} positions`);
     for (const token of tokens) {
-      if (!Number.isInteger(token) || token < 0 || token >= vocabulary) throw new Error(`gpt2: token ${token} is not in the vocabulary of ${vocabulary}`);
+      if (!Number.isInteger(token) || token < 0 || token >= known) throw new Error(`gpt2: token ${token} is not in the vocabulary of ${known}`);
       this.token(token, cache);
     }
     return this.heads();
   }
 
+  private embed(token: number, into: Float32Array): void {
+    const { vocabulary, width } = this.weights;
+    if (token < vocabulary) return embedItem(this.weights.items, token, into);
+    const row = token - vocabulary;
+    const { table, scales } = this.extra!;
+    for (let d = 0; d < width; d++) into[d] = table[row * width + d]! * scales[row]!;
+  }
+
   /** One token through the blocks: x ends as its residual stream; its keys and values join the cache. */
   private token(token: number, cache: Gpt2Cache): void {
-    const { width, items, wpe } = this.weights;
+    const { width, wpe } = this.weights;
     const position = cache.length;
     const x = this.x;
-    embedItem(items, token, x);
+    this.embed(token, x);
     for (let d = 0; d < width; d++) x[d] = x[d]! + wpe[position * width + d]!;
     this.blocks.forEach((block, layer) => {
       this.attention(block, layer, position, cache);

@@ -65,6 +65,7 @@ export async function loadGpt2Runner(modelUrl: string, manifest: HunchManifest, 
       await scorer.score(query, into);
       return { cache: past ?? new OwnCache(cache), repeat: repeatWanted ? repeat : undefined, query };
     },
+    embedNewItems: (rows) => model.setExtraInputs(rows),
     dispose: () => {
       scorer.dispose?.();
       return Promise.resolve();

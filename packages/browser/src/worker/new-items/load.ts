@@ -3,7 +3,9 @@
  * attributes. With hunch.json's `attributes` (an export of attribute-composed items), each such
  * catalog.json product with an attribute the model knows gets a vector composed from the
  * attribute table (compose.ts) and joins the scored items after the vocabulary's tokens: its
- * logit is at vocabulary size + its row, scored by the kernel from each step's query. Anything
+ * logit is at vocabulary size + its row, scored by the kernel from each step's query; on the
+ * worker's own engine the same vector is its input embedding, so a history that names it
+ * counts (onnxruntime's graph embeds known tokens only: there it stays the unknown token). Anything
  * that fails here is logged once and leaves the model's own items, as before.
  */
 import { productAttributes } from '@hunch/core';
@@ -35,7 +37,9 @@ export async function withNewItems(modelUrl: string, loaded: LoadedModel, catalo
     const composed = composeNewItems(table, products, Boolean(manifest.onnx?.cosineScale));
     const scorer = composed && ItemScorer.create(composed.head);
     if (!composed || !scorer) return loaded;
-    return { ...loaded, items: loaded.items.withNew(composed.itemIds, loaded.vocabularySize), newItems: scorer };
+    const { rows, table: codes, scales } = composed.head;
+    runner.embedNewItems?.({ rows, table: codes, scales });
+    return { ...loaded, items: loaded.items.withNew(composed.itemIds, loaded.vocabularySize), newItems: scorer, newItemsEmbedded: runner.embedNewItems !== undefined };
   } catch (error) {
     logOnce('new products not scored', error);
     return loaded;
