@@ -9,7 +9,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CatalogItem } from '@hunch/core';
-import type { Browser } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStorefront } from '../../examples/storefront/server.mjs';
 import { tempDir } from '../../packages/collector/test/helpers.js';
@@ -61,6 +61,20 @@ afterAll(async () => {
   await work?.remove();
 });
 
+/** A page of the shop with the script tag on the exported model (`attributes` on the tag), in a fresh context, and its [hunch] messages. */
+async function shopPage(on: Browser, attributes: string): Promise<{ context: BrowserContext; page: Page; warnings: string[] }> {
+  const context = await on.newContext();
+  const page = await context.newPage();
+  const warnings: string[] = [];
+  page.on('console', (message) => {
+    if (message.text().startsWith('[hunch]')) warnings.push(message.text());
+  });
+  await page.route(`${storefront.url}new.html`, (route) =>
+    route.fulfill({ contentType: 'text/html', body: `<!doctype html><meta charset="utf-8"><title>new</title><script src="/hunch/hunch.js" data-model="/models/shop/" ${attributes}></script>` }),
+  );
+  return { context, page, warnings };
+}
+
 describe('new products in recommendations', () => {
   it.each([
     ['the worker’s own GPT-2 (int8)', 'data-backend="wasm"', { backend: 'wasm', engine: 'hunch-gpt2', itemScoring: 'int8-simd' }],
@@ -70,16 +84,8 @@ describe('new products in recommendations', () => {
   ])('a shopper viewing mugs gets the mug added after training, on %s', async (_, attributes, expected) => {
     const onWebgpu = expected.backend === 'webgpu';
     if (onWebgpu) webgpuBrowser ??= await launchChromium({ webgpu: true });
-    const context = await (onWebgpu ? webgpuBrowser! : browser).newContext();
-    const page = await context.newPage();
-    const warnings: string[] = [];
-    page.on('console', (message) => {
-      if (message.text().startsWith('[hunch]')) warnings.push(message.text());
-    });
+    const { context, page, warnings } = await shopPage(onWebgpu ? webgpuBrowser! : browser, attributes);
     try {
-      await page.route(`${storefront.url}new.html`, (route) =>
-        route.fulfill({ contentType: 'text/html', body: `<!doctype html><meta charset="utf-8"><title>new</title><script src="/hunch/hunch.js" data-model="/models/shop/" ${attributes}></script>` }),
-      );
       await page.goto(`${storefront.url}new.html`);
       const { status, ranked } = await page.evaluate(async () => {
         const hunch = window.hunch!;
@@ -109,16 +115,8 @@ describe('new products in recommendations', () => {
   });
 
   it('a shopper who viewed only new products gets their category, on the worker’s own GPT-2: the history feeds their composed vectors', async () => {
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    const warnings: string[] = [];
-    page.on('console', (message) => {
-      if (message.text().startsWith('[hunch]')) warnings.push(message.text());
-    });
+    const { context, page, warnings } = await shopPage(browser, 'data-backend="wasm"');
     try {
-      await page.route(`${storefront.url}new.html`, (route) =>
-        route.fulfill({ contentType: 'text/html', body: '<!doctype html><meta charset="utf-8"><title>new</title><script src="/hunch/hunch.js" data-model="/models/shop/" data-backend="wasm"></script>' }),
-      );
       const topCategories = async (viewed: CatalogItem) => {
         await page.goto(`${storefront.url}new.html`);
         return page.evaluate(async (id) => {
