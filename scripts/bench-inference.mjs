@@ -227,8 +227,8 @@ function summariseRuns(runs) {
   const byMode = Object.fromEntries(
     Object.keys(modes).map((mode) => {
       const these = workerRuns.filter((r) => r.worker.mode === mode);
-      const updates = these.map((r) => r.worker.updateMs).filter((v) => typeof v === 'number');
-      return [mode, { count: these.length, e2e: summary(these.map((r) => r.ms)), worker: summary(these.map((r) => r.worker.ms)), update: summary(updates), tokens: summary(these.map((r) => r.worker.tokens)) }];
+      const part = (name) => summary(these.map((r) => r.worker[name]).filter((v) => typeof v === 'number'));
+      return [mode, { count: these.length, e2e: summary(these.map((r) => r.ms)), worker: summary(these.map((r) => r.worker.ms)), update: part('updateMs'), score: part('scoreMs'), rank: part('rankMs'), entries: part('entriesMs'), tokens: summary(these.map((r) => r.worker.tokens)) }];
     }),
   );
   return {
@@ -491,8 +491,10 @@ const cell = (backend, fn) => {
   }
 };
 const modes = (s) => (s?.modes ? Object.entries(s.modes).map(([mode, n]) => `${n} ${mode}`).join(', ') : 'not reported (SDK without `lastInference`)');
+/** The worker's later parts (SDKs that report them): the items' softmax pass, the top items with their vocabulary shards, the catalog entries with their shards. */
+const parts = (m) => (m.score?.n ? `, the softmax ${pair(m.score)}, the top items ${pair(m.rank)}, the catalog entries ${pair(m.entries)}` : '');
 const byMode = (s) =>
-  s?.by_mode ? Object.entries(s.by_mode).map(([mode, m]) => `${mode}: ${pair(m.e2e)} (worker ${pair(m.worker)}, of which the update ${pair(m.update)}; ${m.tokens?.p50 ?? '?'} tokens)`).join('; ') : '—';
+  s?.by_mode ? Object.entries(s.by_mode).map(([mode, m]) => `${mode}: ${pair(m.e2e)} (worker ${pair(m.worker)}, of which the update ${pair(m.update)}${parts(m)}; ${m.tokens?.p50 ?? '?'} tokens)`).join('; ') : '—';
 const backendName = (b) => (b === 'wasm' ? 'WASM' : `WebGPU (${environment.webgpu_adapter ?? 'adapter ?'})`);
 const rows = [
   ['warm `recommend({ k: 20 })`, the same question again (the worker may reuse its answer), page → page, ms p50 / p95', (r) => `${pair(r.warm.e2e)}${over(r.warm.e2e.p50, BUDGETS.warm_p50_ms)}${over(r.warm.e2e.p95, BUDGETS.warm_p95_ms)}`, `p50 ≤ ${BUDGETS.warm_p50_ms}, p95 ≤ ${BUDGETS.warm_p95_ms}`],
@@ -503,6 +505,7 @@ const rows = [
     `p50 ≤ ${BUDGETS.new_question_p50_ms} (issue 23, at 1M items)`,
   ],
   ['— of which in the worker (`lastInference.ms`), p50 / p95; modes', (r) => (r.warm_new_question.worker ? `${pair(r.warm_new_question.worker)}; ${modes(r.warm_new_question)}` : modes(r.warm_new_question)), ''],
+  ['— by mode: page ms p50 / p95 (worker ms, its parts)', (r) => byMode(r.warm_new_question), ''],
   [
     'incremental update after one event, in the worker (`lastInference.updateMs`: encode, one KV-cache step, every token scored), ms p50 / p95',
     (r) => (r.incremental.by_mode?.incremental?.update ? `${pair(r.incremental.by_mode.incremental.update)}${over(r.incremental.by_mode.incremental.update.p50, BUDGETS.incremental_p50_ms)}` : 'not in this SDK build'),
@@ -510,7 +513,7 @@ const rows = [
   ],
   ['incremental end to end: `track()` one view_item + `recommend()`, page → page, ms p50 / p95', (r) => `${pair(r.incremental.e2e)}${over(r.incremental.e2e.p50, BUDGETS.incremental_p50_ms)}`, `p50 ≤ ${BUDGETS.incremental_p50_ms} (if read end to end)`],
   ['— worker modes', (r) => modes(r.incremental), ''],
-  ['— by mode: page ms p50 / p95 (worker ms, the update, tokens run)', (r) => byMode(r.incremental), ''],
+  ['— by mode: page ms p50 / p95 (worker ms, its parts, tokens run)', (r) => byMode(r.incremental), ''],
   ['`intent()`, ms p50 / p95', (r) => (r.intent ? `${pair(r.intent.e2e)}${r.intent.worker ? ` (worker ${pair(r.intent.worker)}; ${modes(r.intent)})` : ''}` : 'not in this SDK build'), ''],
   [`cold start, new page and worker in the open browser (${COLD_PAGES}×): \`createHunch()\` → \`status()\`, ms p50 / max`, (r) => `${ms(r.cold.status_ms.p50)} / ${ms(r.cold.status_ms.max)}${over(r.cold.status_ms.p50, BUDGETS.cold_ms)}`, `≤ ${BUDGETS.cold_ms}`],
   ['cold start: `createHunch()` → first recommendation, ms p50 / max', (r) => `${ms(r.cold.first_recommendation_ms.p50)} / ${ms(r.cold.first_recommendation_ms.max)}${over(r.cold.first_recommendation_ms.p50, BUDGETS.cold_ms)}`, `≤ ${BUDGETS.cold_ms}`],

@@ -93,7 +93,7 @@ export async function steadyState({ model, backend, dtype, history, extra, warmu
   const status = await hunch.status();
   const lastInference = async () => {
     const { lastInference: stats } = await hunch.status();
-    return stats ? { mode: stats.mode, tokens: stats.tokens, contextTokens: stats.contextTokens ?? null, ms: stats.ms, updateMs: stats.updateMs ?? null } : null;
+    return stats ? { mode: stats.mode, tokens: stats.tokens, contextTokens: stats.contextTokens ?? null, ms: stats.ms, updateMs: stats.updateMs ?? null, scoreMs: stats.scoreMs ?? null, rankMs: stats.rankMs ?? null, entriesMs: stats.entriesMs ?? null } : null;
   };
   let notModel = 0;
   const check = (recs) => {

@@ -131,7 +131,9 @@ const api: ModelWorkerApi = {
       const { logits, version, stats } = await context.next(events.filter((event) => isBehaviourEvent(event.name)), maxEvents);
       const excluded = new Set(exclude);
       // One pass over the items per logits (WASM: log-sum-exp and the best k + exclusions together).
+      const scoring = performance.now();
       if (model.lastScores?.version !== version) model.lastScores = { version, scores: model.scoreItems(logits, k + excluded.size), tops: new Map() };
+      const scoreMs = performance.now() - scoring;
       const last = model.lastScores;
       const { scores } = last;
       await loaded.items.ensureIds(candidates);
@@ -141,12 +143,16 @@ const api: ModelWorkerApi = {
       });
       // The same question on the same logits (a page asking again, nothing new): the same answer.
       const question = `${k}\n${[...excluded].sort().join('\n')}`;
+      const ranking = performance.now();
       const items = last.tops.get(question) ?? (await topListedItems(scores, loaded.items, k, excluded));
+      const rankMs = performance.now() - ranking;
       if (items.length === k) last.tops.set(question, items);
       // Every item's probability only where the catalog has categories to sum them by (a sharded one has none).
       last.categories ??= categories.names.length === 0 ? [] : categoryScores(scores.probabilities(), categories, TOP_CATEGORIES);
       const shown = [...items.map(({ itemId }) => itemId), ...lookup];
+      const reading = performance.now();
       await model.catalog.ensure(shown); // a sharded catalog's shards for these
+      const entriesMs = performance.now() - reading;
       return {
         items,
         candidates: scored.sort((a, b) => b.score - a.score),
@@ -155,7 +161,7 @@ const api: ModelWorkerApi = {
         purchaseModel: model.purchase,
         entries: entriesOf(shown, model.catalog),
         modelVersion: loaded.manifest.version,
-        stats: { ...stats, ms: performance.now() - started },
+        stats: { ...stats, ms: performance.now() - started, scoreMs, rankMs, entriesMs },
       };
     }),
 
