@@ -67,15 +67,26 @@ export async function topListedItems(scores: Pick<ItemScores, 'top' | 'probabili
   }
 }
 
-/** Indices of the `count` largest values, largest first (ties: lower index first); one pass, a sorted top kept in typed arrays. */
-export function topIndices(values: Float32Array, count: number): Int32Array {
-  const index = new Int32Array(count);
-  const value = new Float32Array(count);
-  let size = 0;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    if (size === count && !(v > value[count - 1]!)) continue;
-    let at = size < count ? size++ : count - 1;
+/** The `count` largest values offered, largest first (ties: the one offered first first), kept sorted in typed arrays. */
+export class TopValues {
+  private readonly index: Int32Array;
+  private readonly value: Float32Array;
+  private size = 0;
+
+  constructor(private readonly count: number) {
+    this.index = new Int32Array(count);
+    this.value = new Float32Array(count);
+  }
+
+  /** The smallest value kept once `count` are (a value must be above it to get in); undefined before. */
+  get lowest(): number | undefined {
+    return this.size === this.count && this.count > 0 ? this.value[this.count - 1]! : undefined;
+  }
+
+  offer(i: number, v: number): void {
+    const { count, index, value } = this;
+    if (count === 0 || (this.size === count && !(v > value[count - 1]!))) return;
+    let at = this.size < count ? this.size++ : count - 1;
     while (at > 0 && v > value[at - 1]!) {
       value[at] = value[at - 1]!;
       index[at] = index[at - 1]!;
@@ -84,7 +95,18 @@ export function topIndices(values: Float32Array, count: number): Int32Array {
     value[at] = v;
     index[at] = i;
   }
-  return index.subarray(0, size);
+
+  /** The indices kept, largest value first. */
+  indices(): Int32Array {
+    return this.index.subarray(0, this.size);
+  }
+}
+
+/** Indices of the `count` largest values, largest first (ties: lower index first); one pass. */
+export function topIndices(values: Float32Array, count: number): Int32Array {
+  const top = new TopValues(count);
+  for (let i = 0; i < values.length; i++) top.offer(i, values[i]!);
+  return top.indices();
 }
 
 /**

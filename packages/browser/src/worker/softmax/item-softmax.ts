@@ -11,6 +11,7 @@
  * run again with it: every exp is of a logit at most its shift, so nothing overflows, and the
  * sums of the chunks are added in float64 after rescaling).
  */
+import { TopValues } from '../ranking.js';
 import { referenceItemScores, type ItemScores } from './item-scores.js';
 import { instantiateSummariseKernel, type SummariseKernel } from './kernel.js';
 
@@ -139,15 +140,14 @@ export class ItemSoftmax {
   private scan(count: number): { largest: number; total: number; top: Int32Array } {
     const n = this.length;
     count = Math.min(count, n);
-    const topIndex = new Int32Array(count);
-    const topValue = new Float32Array(count);
-    let size = 0;
+    const top = new TopValues(count);
     let shift = -Infinity;
     let total = 0;
     const chunkBlocks = CHUNK / 4;
     for (let from = 0; from < this.blocks; from += chunkBlocks) {
       const blocks = Math.min(chunkBlocks, this.blocks - from);
-      const threshold = size === count ? nextFloat32Up(topValue[count - 1]!) : -Infinity;
+      const lowest = top.lowest;
+      const threshold = lowest === undefined ? -Infinity : nextFloat32Up(lowest);
       let { largest, sum } = this.run(from, blocks, shift, threshold, 0);
       if (largest > shift) {
         // A new largest logit: the sum so far rescaled to it, this chunk run again from it.
@@ -156,26 +156,17 @@ export class ItemSoftmax {
         ({ sum } = this.run(from, blocks, shift, threshold, 0));
       }
       if (shift > -Infinity) total += sum;
-      // Candidates, in index order: insert into the sorted top (a later equal value stays below).
+      // Candidates, in index order (a later equal value stays below).
       const start = this.at.candidates / 4;
       const end = this.result.end[0]! / 4;
       const positions = new Int32Array(this.kernel.memory.buffer, this.at.candidates, end - start);
       for (let c = 0; c < positions.length; c++) {
         const index = from * 4 + positions[c]!;
         if (index >= n) continue;
-        const v = this.logits[index]!;
-        if (size === count && !(v > topValue[count - 1]!)) continue;
-        let at = size < count ? size++ : count - 1;
-        while (at > 0 && v > topValue[at - 1]!) {
-          topValue[at] = topValue[at - 1]!;
-          topIndex[at] = topIndex[at - 1]!;
-          at--;
-        }
-        topValue[at] = v;
-        topIndex[at] = index;
+        top.offer(index, this.logits[index]!);
       }
     }
-    return { largest: shift, total, top: topIndex.subarray(0, size) };
+    return { largest: shift, total, top: top.indices() };
   }
 }
 
