@@ -34,9 +34,11 @@ function nextFloat32Up(value: number): number {
 
 export class ItemSoftmax {
   private readonly at: { logits: number; weights: number; candidates: number; result: number };
-  private readonly logits: Float32Array;
-  private readonly weights: Float32Array;
-  private readonly result: { sums: Float32Array; largest: Float32Array; end: Int32Array };
+  // Views of the kernel's memory: made again when it grows (growing detaches the old buffer).
+  private logits!: Float32Array;
+  private result!: { sums: Float32Array; largest: Float32Array; end: Int32Array };
+  /** Every item's probability: memory grown for it on the first call that needs it (categories only). */
+  private weights: Float32Array | undefined;
   /** Runs of consecutive item tokens: [first item index, first token, length] each. */
   private readonly runs: Int32Array;
   private readonly blocks: number;
@@ -57,17 +59,12 @@ export class ItemSoftmax {
     this.blocks = Math.ceil(n / 4);
     const padded = this.blocks * 4;
     const logits = 0;
-    const weights = logits + padded * 4;
-    const candidates = weights + padded * 4;
+    const candidates = logits + padded * 4;
     const result = candidates + (CHUNK + 4) * 4;
+    const weights = result + 48; // a multiple of 16
     this.at = { logits, weights, candidates, result };
-    const memory = kernel.memory;
-    const needed = Math.ceil((result + 48) / PAGE) - memory.buffer.byteLength / PAGE;
-    if (needed > 0) memory.grow(needed);
-    this.logits = new Float32Array(memory.buffer, logits, padded);
+    this.grow(weights);
     this.logits.fill(-Infinity, n); // padding: weighs e^-87, never largest, dropped as a candidate
-    this.weights = new Float32Array(memory.buffer, weights, padded);
-    this.result = { sums: new Float32Array(memory.buffer, result, 4), largest: new Float32Array(memory.buffer, result + 16, 4), end: new Int32Array(memory.buffer, result + 32, 1) };
     const runs: number[] = [];
     for (let i = 0; i < n; ) {
       let length = 1;
@@ -80,6 +77,16 @@ export class ItemSoftmax {
 
   get length(): number {
     return this.itemTokenIds.length;
+  }
+
+  /** Memory for `bytes` at least, and the views of it. */
+  private grow(bytes: number): void {
+    const { memory } = this.kernel;
+    const needed = Math.ceil(bytes / PAGE) - memory.buffer.byteLength / PAGE;
+    if (needed > 0) memory.grow(needed);
+    const { at, blocks } = this;
+    this.logits = new Float32Array(memory.buffer, at.logits, blocks * 4);
+    this.result = { sums: new Float32Array(memory.buffer, at.result, 4), largest: new Float32Array(memory.buffer, at.result + 16, 4), end: new Int32Array(memory.buffer, at.result + 32, 1) };
   }
 
   /** The items' scores on `logits` (a step's, by token), with at least the best `count` found. */
@@ -106,6 +113,10 @@ export class ItemSoftmax {
       },
       probabilities: () => {
         if (!probabilities) {
+          if (!this.weights) {
+            this.grow(this.at.weights + this.blocks * 16);
+            this.weights = new Float32Array(this.kernel.memory.buffer, this.at.weights, this.blocks * 4);
+          }
           held();
           this.run(0, this.blocks, largest, Number.NaN, this.at.weights);
           probabilities = this.weights.subarray(0, this.length);
