@@ -72,7 +72,10 @@ export async function scriptedSession({ model, backend, dtype, items, every }) {
 
 /**
  * Steady state on one page: a fresh history of `history` view_item events, then `warmup`
- * unmeasured recommend({ k: 20 }), `iterations` timed warm ones (same history), `iterations`
+ * unmeasured recommend({ k: 20 }), `iterations` timed warm ones (same history: the same question,
+ * which the worker may answer from the answer it drew before), `iterations` timed warm ones
+ * asking a new question each (same history, another product excluded each call: an id no
+ * catalog has, so the list is the same but no earlier answer fits it), `iterations`
  * timed incremental ones (track one more view_item, then recommend), and intent() when the SDK
  * has it. After each timed call, status().lastInference (the worker's own figures) is read,
  * outside the timed span. Incremental calls are THINK_MS apart (outside the timed span): a
@@ -90,7 +93,7 @@ export async function steadyState({ model, backend, dtype, history, extra, warmu
   const status = await hunch.status();
   const lastInference = async () => {
     const { lastInference: stats } = await hunch.status();
-    return stats ? { mode: stats.mode, tokens: stats.tokens, contextTokens: stats.contextTokens ?? null, ms: stats.ms, updateMs: stats.updateMs ?? null } : null;
+    return stats ? { mode: stats.mode, tokens: stats.tokens, contextTokens: stats.contextTokens ?? null, ms: stats.ms, updateMs: stats.updateMs ?? null, scoreMs: stats.scoreMs ?? null, rankMs: stats.rankMs ?? null, entriesMs: stats.entriesMs ?? null } : null;
   };
   let notModel = 0;
   const check = (recs) => {
@@ -105,6 +108,15 @@ export async function steadyState({ model, backend, dtype, history, extra, warmu
     const ms = performance.now() - started;
     check(recs);
     warm.push({ ms, worker: await lastInference() });
+  }
+
+  const newQuestion = [];
+  for (let i = 0; i < iterations; i++) {
+    const started = performance.now();
+    const recs = await hunch.recommend({ k: 20, exclude: [`bench-new-question-${i}`] });
+    const ms = performance.now() - started;
+    check(recs);
+    newQuestion.push({ ms, worker: await lastInference() });
   }
 
   const incremental = [];
@@ -132,7 +144,7 @@ export async function steadyState({ model, backend, dtype, history, extra, warmu
     intent = { runs, sample };
   }
   const sample = (await hunch.recommend({ k: 3 })).map(({ item, score, source, reason }) => ({ id: item.id, title: item.title, score, source, reason }));
-  return { status, warm, incremental, intent, notModel, sample, long: window.__long };
+  return { status, warm, newQuestion, incremental, intent, notModel, sample, long: window.__long };
 }
 
 /**

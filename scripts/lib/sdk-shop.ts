@@ -8,7 +8,7 @@
  *   on the worker's own GPT-2 engine (worker/gpt2) with its int8 item head, as a browser
  *   without WebGPU does;
  * - predicting: IncrementalContext (events → tokens by @hunch/core's Vocabulary, the context
- *   window of planContext), itemDistribution and topListedItems (ranking.ts);
+ *   window of planContext), the JS softmax (softmax/item-scores.ts, the WASM pass's reference) and topListedItems (ranking.ts);
  * - acting: createRecommender (exclusions: the shop's `exclude`, what is in the cart or was
  *   bought, what the page's other placements show; the popular fallback) over createPredictor
  *   (the history limit, the global holdout's gate: a held-out shopper gets the popular list)
@@ -16,7 +16,7 @@
  *
  * Replicated, because it is not exported or needs a browser:
  * - the worker's `predict` handler (worker.ts keeps its `api` object private; ~10 lines here:
- *   context → itemDistribution → topListedItems → catalog entries; its intent signals, nextAction and
+ *   context → referenceItemScores → topListedItems → catalog entries; its intent signals, nextAction and
  *   categories, are left empty: recommend() does not read them), and its `catalog` handler;
  * - the network: fetch of file: URLs is answered from disk while the model loads (Node's fetch
  *   has no file: scheme), and there is no Cache API (none in Node: the SDK then skips caching);
@@ -44,7 +44,8 @@ import { IncrementalContext } from '../../packages/browser/src/worker/incrementa
 import { loadModel, type LoadedModel } from '../../packages/browser/src/worker/loaded-model.js';
 import { readCatalog, readManifest } from '../../packages/browser/src/worker/manifest.js';
 import type { CatalogAnswer, CatalogRequest, Prediction, PredictRequest } from '../../packages/browser/src/worker/protocol.js';
-import { itemDistribution, topListedItems } from '../../packages/browser/src/worker/ranking.js';
+import { topListedItems } from '../../packages/browser/src/worker/ranking.js';
+import { referenceItemScores, type ItemScores } from '../../packages/browser/src/worker/softmax/item-scores.js';
 
 /** The SDK's default history limit (createHunch's historyLimit). */
 export const HISTORY_LIMIT = 50;
@@ -118,7 +119,7 @@ export async function loadSdkShop(modelUrl: string = demoModelUrl(), { cacheLimi
   const stats = { requests: 0, modelRuns: 0, truncated: 0 };
   const limits = { maxTokens: loaded.manifest.encoding.maxLength, maxEvents: HISTORY_LIMIT };
   /** Item probabilities (aligned with loaded.items) per distinct model input. */
-  const predictions = new Map<string, Float32Array>();
+  const predictions = new Map<string, ItemScores>();
   const entriesOf = (ids: Iterable<string>): CatalogItem[] => {
     const found = new Map<string, CatalogItem>();
     for (const id of ids) {
@@ -137,17 +138,18 @@ export async function loadSdkShop(modelUrl: string = demoModelUrl(), { cacheLimi
     const plan = planContext(encoded, loaded.vocabulary.bos, { ...limits, maxEvents }, undefined);
     if (plan.window.eventIds.length < events.length) stats.truncated++;
     const key = plan.window.tokenIds.join(',');
-    let probabilities = predictions.get(key);
-    if (!probabilities) {
+    let scores = predictions.get(key);
+    if (!scores) {
       stats.modelRuns++;
       const { logits } = await context.next(events, maxEvents);
-      probabilities = itemDistribution(logits, loaded.items.tokens).probabilities;
+      // The JS softmax (its own arrays: the logits buffer is reused, and these are kept).
+      scores = referenceItemScores(logits, loaded.items.tokens);
       if (cacheLimit > 0) {
         if (predictions.size >= cacheLimit) predictions.delete(predictions.keys().next().value!);
-        predictions.set(key, probabilities);
+        predictions.set(key, scores);
       }
     }
-    const items = await topListedItems(probabilities, loaded.items, k, new Set(exclude));
+    const items = await topListedItems(scores, loaded.items, k, new Set(exclude));
     return {
       items,
       candidates: [],

@@ -2,14 +2,15 @@ import type { HunchManifest } from '@hunch/core';
 import { describe, expect, it } from 'vitest';
 import { ItemList } from '../src/worker/item-list.js';
 import { addRepeatBonus, itemDistribution, topIndices, topListedItems } from '../src/worker/ranking.js';
+import { distributionScores, referenceItemScores } from '../src/worker/softmax/item-scores.js';
 
 /** The items of a vocabulary held whole in hunch.json (no shards to read). */
 const itemList = (tokens: string[]) => ItemList.of('http://shop.example/model/', { files: {} } as unknown as HunchManifest, tokens);
 
-/** The k best items from the logits of the last position, as the worker ranks them (itemDistribution, then topListedItems). */
+/** The k best items from the logits of the last position, as the worker ranks them without SIMD (the JS softmax, then topListedItems). */
 async function rankItems(logits: Float32Array, tokens: string[], k: number, exclude: ReadonlySet<string>) {
   const items = itemList(tokens);
-  return topListedItems(itemDistribution(logits, items.tokens).probabilities, items, k, exclude);
+  return topListedItems(referenceItemScores(logits, items.tokens), items, k, exclude);
 }
 
 describe('rankItems', () => {
@@ -73,7 +74,7 @@ describe('topListedItems', () => {
       .filter(({ itemId }) => !exclude.has(itemId))
       .sort((a, b) => b.score - a.score || (a.itemId < b.itemId ? -1 : 1));
     const list = itemList(items.map(({ itemId }) => `item:${itemId}`));
-    for (const k of [0, 1, 5, 20, 62, 63, 200, 600]) expect(await topListedItems(probabilities, list, k, exclude)).toEqual(sorted.slice(0, k));
+    for (const k of [0, 1, 5, 20, 62, 63, 200, 600]) expect(await topListedItems(distributionScores({ probabilities, logSumExp: 0 }), list, k, exclude)).toEqual(sorted.slice(0, k));
   });
 });
 

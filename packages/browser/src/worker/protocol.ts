@@ -131,6 +131,12 @@ export interface InferenceStats {
   updateMs: number;
   /** All of the worker's time for the answer: the update, then the item softmax, ranking and catalog entries (ms). */
   ms: number;
+  /** Of `ms`: the items' softmax pass (log-sum-exp and the best items; 0 when the logits' pass was made for an earlier answer). */
+  scoreMs?: number;
+  /** Of `ms`: the top items picked, with the vocabulary shards of their product ids when the item tokens are sharded. */
+  rankMs?: number;
+  /** Of `ms`: the catalog entries of the items shown, with their catalog shards when the catalog is sharded. */
+  entriesMs?: number;
 }
 
 export interface Prediction {

@@ -1,5 +1,6 @@
 import type { ItemList } from './item-list.js';
 import type { ScoredItem } from './protocol.js';
+import type { ItemScores } from './softmax/item-scores.js';
 
 export interface ItemDistribution {
   /** Each item's probability of being next, aligned with the items. */
@@ -10,7 +11,8 @@ export interface ItemDistribution {
 
 /**
  * Softmax over the catalog's item tokens only (actions and search words are not
- * recommendations). `itemTokenIds[i]` is item i's token; the probabilities go to `into`
+ * recommendations), in JS: the reference of the worker's WASM pass (softmax/item-softmax.ts)
+ * and its fallback where WebAssembly SIMD is missing. `itemTokenIds[i]` is item i's token; the probabilities go to `into`
  * (reused across steps by the worker: allocating a fresh vocabulary-sized array per event
  * is most of its cost).
  */
@@ -40,24 +42,24 @@ export function itemDistribution(
 }
 
 /**
- * The k most probable of `items` not in `exclude`, best first (ties by item id), reading the
+ * The k most probable of `items` not in `exclude` by `scores` (softmax/), best first (ties by item id), reading the
  * product ids of the few it keeps (a big shop's sharded item tokens: item-list.ts). The best
  * k + |exclude| indices are picked by probability alone (ties by index, which follows the
  * vocabulary's sorted item tokens); an item whose shard cannot be read is left out and the next
  * ones are read in its place (twice as many, at most 3 more times). Throws when no product id
  * could be read at all: the page then shows its fallback.
  */
-export async function topListedItems(probabilities: Float32Array, items: ItemList, k: number, exclude: ReadonlySet<string>): Promise<ScoredItem[]> {
+export async function topListedItems(scores: Pick<ItemScores, 'top' | 'probability'>, items: ItemList, k: number, exclude: ReadonlySet<string>): Promise<ScoredItem[]> {
   if (k <= 0 || items.length === 0) return [];
   let take = Math.min(items.length, k + exclude.size);
   for (let round = 0; ; round++) {
-    const picked = topIndices(probabilities, take);
+    const picked = scores.top(take);
     await items.ensureItems(picked);
     let unknown = 0;
     const scored = [...picked].flatMap((index): ScoredItem[] => {
       const itemId = items.itemId(index);
       if (itemId === undefined) unknown++;
-      return itemId === undefined || exclude.has(itemId) ? [] : [{ itemId, score: probabilities[index]! }];
+      return itemId === undefined || exclude.has(itemId) ? [] : [{ itemId, score: scores.probability(index) }];
     });
     if (unknown === picked.length) throw new Error('no product id of the top items could be read (item vocabulary shards)');
     if (scored.length >= k || unknown === 0 || take === items.length || round === 3) return scored.sort((a, b) => b.score - a.score || (a.itemId < b.itemId ? -1 : 1)).slice(0, k);
@@ -65,15 +67,26 @@ export async function topListedItems(probabilities: Float32Array, items: ItemLis
   }
 }
 
-/** Indices of the `count` largest values, largest first (ties: lower index first); one pass, a sorted top kept in typed arrays. */
-export function topIndices(values: Float32Array, count: number): Int32Array {
-  const index = new Int32Array(count);
-  const value = new Float32Array(count);
-  let size = 0;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    if (size === count && !(v > value[count - 1]!)) continue;
-    let at = size < count ? size++ : count - 1;
+/** The `count` largest values offered, largest first (ties: the one offered first first), kept sorted in typed arrays. */
+export class TopValues {
+  private readonly index: Int32Array;
+  private readonly value: Float32Array;
+  private size = 0;
+
+  constructor(private readonly count: number) {
+    this.index = new Int32Array(count);
+    this.value = new Float32Array(count);
+  }
+
+  /** The smallest value kept once `count` are (a value must be above it to get in); undefined before. */
+  get lowest(): number | undefined {
+    return this.size === this.count && this.count > 0 ? this.value[this.count - 1]! : undefined;
+  }
+
+  offer(i: number, v: number): void {
+    const { count, index, value } = this;
+    if (count === 0 || (this.size === count && !(v > value[count - 1]!))) return;
+    let at = this.size < count ? this.size++ : count - 1;
     while (at > 0 && v > value[at - 1]!) {
       value[at] = value[at - 1]!;
       index[at] = index[at - 1]!;
@@ -82,7 +95,18 @@ export function topIndices(values: Float32Array, count: number): Int32Array {
     value[at] = v;
     index[at] = i;
   }
-  return index.subarray(0, size);
+
+  /** The indices kept, largest value first. */
+  indices(): Int32Array {
+    return this.index.subarray(0, this.size);
+  }
+}
+
+/** Indices of the `count` largest values, largest first (ties: lower index first); one pass. */
+export function topIndices(values: Float32Array, count: number): Int32Array {
+  const top = new TopValues(count);
+  for (let i = 0; i < values.length; i++) top.offer(i, values[i]!);
+  return top.indices();
 }
 
 /**

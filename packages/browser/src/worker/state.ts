@@ -19,8 +19,8 @@ import type { ModelCatalog } from './catalog-shards.js';
 import type { IncrementalContext } from './incremental.js';
 import type { LoadedModel } from './loaded-model.js';
 import type { ModelDirectoryRead } from './manifest.js';
-import type { ItemDistribution } from './ranking.js';
 import type { CategoryIndex } from './signals.js';
+import type { ItemScores } from './softmax/item-scores.js';
 import type { LoadRequest, LoadResult, ScoredItem } from './protocol.js';
 
 /** A loaded model, and what its predictions keep beside it. */
@@ -32,14 +32,14 @@ export interface RunningModel {
   categories: CategoryIndex;
   /** The session purchase model hunch.json names (purchase.json), checked; null when none ships or it could not be read. */
   purchase: SessionPurchaseModel | null;
-  /** The item probabilities' buffer, reused by every prediction. */
-  probabilities: Float32Array;
+  /** The items' scores on a step's logits, with at least the best `count` (softmax/item-softmax.ts). */
+  scoreItems: (logits: Float32Array, count: number) => ItemScores;
   /**
-   * The item distribution of the last logits (by ContextAnswer.version), with the answers drawn
+   * The item scores of the last logits (by ContextAnswer.version), with the answers drawn
    * from it (top items by k and exclusions, categories): a repeated question (nothing new) skips
    * the passes over the catalog.
    */
-  lastDistribution?: { version: number; distribution: ItemDistribution; tops: Map<string, ScoredItem[]>; categories?: Array<{ category: string; score: number }> };
+  lastScores?: { version: number; scores: ItemScores; tops: Map<string, ScoredItem[]>; categories?: Array<{ category: string; score: number }> };
 }
 
 /**

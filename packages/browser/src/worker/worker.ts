@@ -15,8 +15,9 @@ import { manifestUnchanged, policyNamedBy, readModelDirectory, readPurchaseModel
 import { dropPrefetched, prefetchModelFiles, resumeCaching } from './model-files.js';
 import { backendBundled } from './ort/build.js';
 import type { CatalogAnswer, CatalogRequest, LoadRequest, LoadResult, ModelWorkerApi, PolicyAnswer, Prediction, PredictRequest, ScoredItem } from './protocol.js';
-import { itemDistribution, topListedItems } from './ranking.js';
+import { topListedItems } from './ranking.js';
 import { categoryIndex, categoryScores, nextActionProbabilities } from './signals.js';
+import { itemScoresOf } from './softmax/item-softmax.js';
 import * as state from './state.js';
 import type { ReadyModel, RunningModel } from './state.js';
 import { likelyWasmFile } from './variant.js';
@@ -96,7 +97,7 @@ async function loadAnew(request: LoadRequest, directory: ModelDirectoryRead, sta
       catalog,
       context: new IncrementalContext(loaded),
       categories: categoryIndex(loaded.items, catalog),
-      probabilities: new Float32Array(loaded.items.length),
+      scoreItems: itemScoresOf(loaded.items.tokens),
       purchase: await purchase,
     };
     const { variant } = loaded;
@@ -128,32 +129,39 @@ const api: ModelWorkerApi = {
       // Behaviour only (the page sends no exposures either): they encode to no token, and must not
       // count against maxEvents.
       const { logits, version, stats } = await context.next(events.filter((event) => isBehaviourEvent(event.name)), maxEvents);
-      if (model.lastDistribution?.version !== version) {
-        model.lastDistribution = { version, distribution: itemDistribution(logits, loaded.items.tokens, model.probabilities), tops: new Map() };
-      }
-      const last = model.lastDistribution;
-      const { probabilities, logSumExp } = last.distribution;
+      const excluded = new Set(exclude);
+      // One pass over the items per logits (WASM: log-sum-exp and the best k + exclusions together).
+      const scoring = performance.now();
+      if (model.lastScores?.version !== version) model.lastScores = { version, scores: model.scoreItems(logits, k + excluded.size), tops: new Map() };
+      const scoreMs = performance.now() - scoring;
+      const last = model.lastScores;
+      const { scores } = last;
       await loaded.items.ensureIds(candidates);
       const scored = candidates.flatMap((itemId): ScoredItem[] => {
         const index = loaded.items.indexOf(itemId);
-        return index === undefined ? [] : [{ itemId, score: probabilities[index]! }];
+        return index === undefined ? [] : [{ itemId, score: scores.probability(index) }];
       });
-      // The same question on the same logits (a page asking again, nothing new): the same answer, no pass over every item.
-      const question = `${k}\n${[...new Set(exclude)].sort().join('\n')}`;
-      const items = last.tops.get(question) ?? (await topListedItems(probabilities, loaded.items, k, new Set(exclude)));
+      // The same question on the same logits (a page asking again, nothing new): the same answer.
+      const question = `${k}\n${[...excluded].sort().join('\n')}`;
+      const ranking = performance.now();
+      const items = last.tops.get(question) ?? (await topListedItems(scores, loaded.items, k, excluded));
+      const rankMs = performance.now() - ranking;
       if (items.length === k) last.tops.set(question, items);
-      last.categories ??= categoryScores(probabilities, categories, TOP_CATEGORIES);
+      // Every item's probability only where the catalog has categories to sum them by (a sharded one has none).
+      last.categories ??= categories.names.length === 0 ? [] : categoryScores(scores.probabilities(), categories, TOP_CATEGORIES);
       const shown = [...items.map(({ itemId }) => itemId), ...lookup];
+      const reading = performance.now();
       await model.catalog.ensure(shown); // a sharded catalog's shards for these
+      const entriesMs = performance.now() - reading;
       return {
         items,
         candidates: scored.sort((a, b) => b.score - a.score),
-        nextAction: nextActionProbabilities(logits, loaded.actions, logSumExp),
+        nextAction: nextActionProbabilities(logits, loaded.actions, scores.logSumExp),
         categories: last.categories,
         purchaseModel: model.purchase,
         entries: entriesOf(shown, model.catalog),
         modelVersion: loaded.manifest.version,
-        stats: { ...stats, ms: performance.now() - started },
+        stats: { ...stats, ms: performance.now() - started, scoreMs, rankMs, entriesMs },
       };
     }),
 

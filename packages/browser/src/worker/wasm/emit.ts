@@ -42,6 +42,12 @@ function sleb(value: number): number[] {
 export const i32 = (value: number): number[] => [0x41, ...sleb(value)];
 const memarg = (alignLog2: number, offset = 0) => [alignLog2, ...uleb(offset)];
 export const loop = (...body: number[][]): number[] => [0x03, 0x40, ...body.flat(), 0x0b];
+/** if … end, on the i32 on the stack (no result). */
+export const when = (...body: number[][]): number[] => [0x04, 0x40, ...body.flat(), 0x0b];
+/** v128.const of four equal floats. */
+export const f32x4 = (value: number): number[] => simd(0x0c, ...new Uint8Array(Float32Array.of(value, value, value, value).buffer));
+/** v128.const of four equal int32s. */
+export const i32x4 = (value: number): number[] => simd(0x0c, ...new Uint8Array(Int32Array.of(value, value, value, value).buffer));
 /** local += bytes (a pointer moving on). */
 export const advance = (local: number, bytes: number): number[] => [...get(local), ...i32(bytes), ...op.i32Add, ...set(local)];
 /** br_if to the innermost loop's start. */
@@ -51,6 +57,8 @@ export const op = {
   i32Sub: [0x6b],
   i32Mul: [0x6c],
   i32Shl: [0x74],
+  i32And: [0x71],
+  i32Store: [0x36, ...memarg(2)],
   i32Load8U: (offset = 0) => [0x2d, ...memarg(0, offset)],
   f32Load: [0x2a, ...memarg(2)],
   f32Store: [0x38, ...memarg(2)],
@@ -69,7 +77,17 @@ export const op = {
   i32x4Add: simd(0xae),
   dot: simd(0xba), // i32x4.dot_i16x8_s
   f32x4Add: simd(0xe4),
+  f32x4Sub: simd(0xe5),
   f32x4Mul: simd(0xe6),
+  /** a < b ? b : a (a NaN in b is never taken). */
+  f32x4Pmax: simd(0xeb),
+  /** b < a ? b : a (a NaN in b is never taken). */
+  f32x4Pmin: simd(0xea),
+  f32x4Ge: simd(0x46),
+  f32x4Nearest: simd(0x6a),
+  i32x4FromF32x4: simd(0xf8), // i32x4.trunc_sat_f32x4_s
+  i32x4Shl: simd(0xab),
+  anyTrue: simd(0x53), // v128.any_true
 };
 
 /** A module of one exported function `name` (params, no results, the function body as given) and its exported memory (1 page, growable). */
