@@ -36,6 +36,21 @@ describe('planContext', () => {
     expect(planContext(events(0, 10), BOS, limits, plan.window).mode).toBe('incremental');
   });
 
+  it('restarts at REFILL of the events when the page sends as many as the limit, so that the next ones extend it', () => {
+    const capped = { maxTokens: 100, maxEvents: 8 };
+    // The page sends its latest 8 events: each new one pushes the oldest out.
+    const first = planContext(events(0, 8), BOS, capped);
+    expect(first.window.eventIds).toEqual(events(2, 8).map(({ id }) => id)); // floor(0.75 * 8) = 6
+    let window = first.window;
+    for (let last = 9; last <= 10; last++) {
+      const plan = planContext(events(last - 8, last), BOS, capped, window);
+      expect(plan).toMatchObject({ mode: 'incremental', newTokens: [100 * (last - 1)] });
+      window = plan.window;
+    }
+    expect(window.eventIds).toHaveLength(8);
+    expect(planContext(events(3, 11), BOS, capped, window).window.eventIds).toEqual(events(5, 11).map(({ id }) => id));
+  });
+
   it('keeps whole events only, and caps the number of events too', () => {
     const wide = planContext(events(0, 5, 3), BOS, limits); // 15 tokens do not fit in 9
     expect(wide.window.tokenIds).toHaveLength(1 + 3 * Math.floor((Math.floor(REFILL * 9) - 1) / 3));

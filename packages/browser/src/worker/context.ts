@@ -42,8 +42,8 @@ export type ContextPlan =
 
 /**
  * The plan for `events` (the history, oldest first) given the cached window, if any.
- * A full window is the whole history when it fits, else the latest events that fit REFILL
- * of the limits.
+ * A full window is the whole history when it fits with room for one more event, else the
+ * latest events that fit REFILL of the limits.
  */
 export function planContext(events: readonly EncodedEvent[], bos: number, limits: ContextLimits, cached?: ContextWindow): ContextPlan {
   if (cached) {
@@ -58,7 +58,10 @@ export function planContext(events: readonly EncodedEvent[], bos: number, limits
     }
   }
   const all = windowOf(events, bos, limits.maxTokens, limits.maxEvents);
-  if (all.eventIds.length === events.length) return { mode: 'full', window: all };
+  // The whole history while it leaves room for the next event. A request of maxEvents events
+  // (the page sends its latest historyLimit: each new one pushes the oldest out) could never be
+  // extended, and every event would run the whole window again.
+  if (all.eventIds.length === events.length && events.length < limits.maxEvents) return { mode: 'full', window: all };
   return { mode: 'full', window: windowOf(events, bos, Math.floor(REFILL * limits.maxTokens), Math.floor(REFILL * limits.maxEvents)) };
 }
 
