@@ -129,15 +129,20 @@ function readCatalogSummary() {
     return { items: parsed.products.length, popular: parsed.popular.length ? parsed.popular : parsed.products.map((item) => item.id), bytes: statSync(single).size, files: 1 };
   }
   const index = JSON.parse(readFileSync(join(modelDir, 'catalog', 'index.json'), 'utf8'));
-  const shards = Object.entries(manifest.files).filter(([path]) => path.startsWith('catalog/shard-'));
-  return { items: itemCount(manifest), popular: index.popular, bytes: shards.reduce((sum, [, entry]) => sum + entry.bytes, 0), files: shards.length };
+  const sizes = existsSync(join(modelDir, 'catalog', 'shards.sha256'))
+    ? listedSizes(readFileSync(join(modelDir, 'catalog', 'shards.sha256')))
+    : Object.entries(manifest.files).filter(([path]) => path.startsWith('catalog/shard-')).map(([, entry]) => entry.bytes);
+  return { items: itemCount(manifest), popular: index.popular, bytes: sizes.reduce((sum, bytes) => sum + bytes, 0), files: sizes.length };
 }
+
+/** The shard sizes a shard listing holds (core's shard-listing.ts: 36 bytes a shard, its size the uint32 LE after the hash). */
+const listedSizes = (bytes) => Array.from({ length: bytes.length / 36 }, (_, shard) => bytes.readUInt32LE(shard * 36 + 32));
 
 /** The model's item tokens: in hunch.json's vocabulary, and its sharded ones (core's item-vocabulary.ts). */
 const itemCount = (manifest) => manifest.vocabulary.filter((token) => token.startsWith('item:')).length + (manifest.itemVocabulary?.count ?? 0);
 
 const kindOf = (path) =>
-  path.startsWith('/hunch/ort/') ? 'onnxruntime' : path.startsWith('/hunch/') ? 'sdk' : path.endsWith('.onnx') ? 'model' : path.endsWith('/hunch.json') ? 'hunch.json' : path.includes('/catalog') ? 'catalog' : path.includes('/vocabulary/') ? 'vocabulary shards' : 'other';
+  path.startsWith('/hunch/ort/') ? 'onnxruntime' : path.startsWith('/hunch/') ? 'sdk' : path.endsWith('.onnx') ? 'model' : path.endsWith('/hunch.json') ? 'hunch.json' : path.endsWith('.sha256') ? 'shard listings' : path.includes('/catalog') ? 'catalog' : path.includes('/vocabulary/') ? 'vocabulary shards' : 'other';
 
 /** Bytes a visit downloaded, by kind of file (static-server stats().served). */
 function servedByKind(served) {
