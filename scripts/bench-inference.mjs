@@ -19,8 +19,9 @@
 // Or --generate N: a checkpoint of random weights with N items (scripts/lib/generated-model.mjs:
 // n_embd 64, 2 layers), exported with --dtype's variant (pq: the product-quantized item table, and
 // a catalog of N products, sharded past 2 MiB). Also measured: the worker's memory after the steady
-// state (the renderer's resident memory, /proc, and performance.measureUserAgentSpecificMemory()'s
-// worker share) and what a first visit downloads, by kind of file.
+// state (the renderer's resident memory, /proc; performance.measureUserAgentSpecificMemory()'s
+// worker share; the SDK's worker alone through CDP, scripts/lib/worker-memory.mjs) and what a first
+// visit downloads, by kind of file.
 // Flags: --checkpoint DIR | --model DIR | --generate N; --iterations N (timed calls per figure, default 100),
 // --warmup N (10), --cold N (cold-start pages, 5), --backends wasm,webgpu, --dtype q8 | q4 | fp32
 // (default q8 on both backends, for the same file everywhere), or pq; --section NAME: the BENCHMARKS.md
@@ -37,6 +38,7 @@ import { CHROMIUM_PATH } from './lib/chromium.mjs';
 import { launchChromiumProfile } from './lib/chromium-profile.mjs';
 import { BENCH_PAGE, coldStart, scriptedSession, steadyState } from './lib/inference-page.mjs';
 import { startStaticServer } from './lib/static-server.mjs';
+import { workerMemory } from './lib/worker-memory.mjs';
 import { uniforms, writeGeneratedModel } from './lib/generated-model.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -69,7 +71,7 @@ const HISTORY = 50;
 const RECOMMEND_EVERY = 5;
 
 /** Issue 6's budgets, milliseconds (long tasks: a count). */
-const BUDGETS = { warm_p50_ms: 5, warm_p95_ms: 15, incremental_p50_ms: 2, cold_ms: 500, long_tasks: 0 };
+const BUDGETS = { warm_p50_ms: 5, warm_p95_ms: 15, incremental_p50_ms: 2, cold_ms: 500, long_tasks: 0, worker_memory_mb: 150 };
 
 const work = mkdtempSync(join(tmpdir(), 'hunch-bench-inference-'));
 process.on('exit', () => rmSync(work, { recursive: true, force: true }));
@@ -351,6 +353,8 @@ try {
           return { total_bytes: result.bytes, by_scope: scopeBytes };
         }),
       };
+      // The SDK's worker alone (its script hunch.worker*.js), through CDP (scripts/lib/worker-memory.mjs).
+      out.memory.worker = await workerMemory(context, page, '/hunch/hunch.worker').catch((error) => ({ error: error.message }));
       console.error(`${backend}: memory ${JSON.stringify(out.memory)}`);
       // Opened before this page closes, so that the browser's window stays open for the cold pages.
       const otherTab = await context.newPage();
@@ -533,6 +537,16 @@ const rows = [
         ? `${(r.memory.renderer_rss_before_bytes / 1e6).toFixed(1)} → ${(r.memory.renderer_rss_after_bytes / 1e6).toFixed(1)}; ${r.memory.measured ? Object.entries(r.memory.measured.by_scope).map(([scope, bytes]) => `${scope} ${(bytes / 1e6).toFixed(1)}`).join(', ') : 'not measured'}`
         : '—',
     '',
+  ],
+  [
+    "— the SDK's worker alone (CDP on the worker target: V8 heap used + Blink + ArrayBuffers + WebAssembly memories), MB",
+    (r) => {
+      const w = r.memory?.worker;
+      if (!w || w.error || !w.workers) return w?.error ? `not measured (${w.error.replace(/\|/g, '/')})` : 'not measured (no worker)';
+      const mb = (bytes) => (bytes / 1e6).toFixed(1);
+      return `${mb(w.total_bytes)}${over(w.total_bytes / 1e6, BUDGETS.worker_memory_mb)} (heap ${mb(w.js_heap_used_bytes)}, Blink ${mb(w.blink_bytes)}, ArrayBuffers ${mb(w.array_buffer_bytes)}, wasm ${mb(w.wasm_memory_bytes)})`;
+    },
+    `< ${BUDGETS.worker_memory_mb} MB`,
   ],
   [
     `long tasks (≥ 50 ms) on the page, scripted session: count, max ms`,
