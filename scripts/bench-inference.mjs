@@ -397,7 +397,8 @@ try {
           // CPU time of Chromium's window UI renderers while each page ran (Linux /proc; null elsewhere).
           browser_ui_cpu_ms: summary(uiCpu.filter(Number.isFinite)),
           recommendations_from_model: colds.filter((c) => c.recommendations === 20 && c.source === 'model').length,
-          runs: colds.map((c) => ({ status_ms: Math.round(c.status_ms), first_recommendation_ms: Math.round(c.first_recommendation_ms), worker: c.worker, long_tasks: longTasks(c.long).tasks.map((t) => t.duration_ms) })),
+          // Each page's own figures, in order (the first cold page is the slowest): its load's phases too.
+          runs: colds.map((c) => ({ status_ms: Math.round(c.status_ms), first_recommendation_ms: Math.round(c.first_recommendation_ms), load: c.status?.load ?? null, worker: c.worker, long_tasks: longTasks(c.long).tasks.map((t) => t.duration_ms) })),
           // What the server sent for these pages: the SDK's revalidation of hunch.json (304) and the page itself.
           requests: served.requests,
           not_modified: served.notModified,
