@@ -9,18 +9,18 @@
  * catalog's names and prices; a shard whose bytes were altered on the way is refused (its products
  * are left out, the rest still shown), and so is an altered listing (no product is shown: none can be checked).
  */
-import { createHash } from 'node:crypto';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CATALOG_FILE, CATALOG_INDEX_FILE, CATALOG_SHARD_LISTING, catalogShardFile, catalogShardOf, compactListing, parseCatalog, type CatalogItem, type HunchManifest } from '@hunch/core';
+import { CATALOG_FILE, CATALOG_INDEX_FILE, CATALOG_SHARD_LISTING, catalogShardFile, catalogShardOf, parseCatalog, type CatalogItem, type HunchManifest } from '@hunch/core';
 import { startStorefront } from '../../examples/storefront/server.mjs';
 import { catalogFiles } from '../../packages/trainer/src/catalog-files.js';
 import { blankShopPage } from './blank-shop-page.js';
 import { launchChromium } from './chromium.js';
+import { writeShardFiles } from './shard-files.js';
 
 const DEMO = fileURLToPath(new URL('../../models/demo/', import.meta.url));
 const HISTORY = ['mugs-01', 'tea-02', 'tea-05', 'lamps-03'];
@@ -31,8 +31,6 @@ let storefront: Awaited<ReturnType<typeof startStorefront>>;
 let browser: Browser;
 let products: Map<string, CatalogItem>;
 let shards: number;
-
-const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 /**
  * The demo model with its catalog as shards (a threshold of 0: every catalog is "big"), hunch.json
@@ -45,12 +43,10 @@ async function writeShardedModel(dir: string, listing: boolean): Promise<void> {
   products = new Map(catalog.products.map((item) => [item.id, item]));
   const files = catalogFiles(catalog.popular, catalog.products, { threshold: 0, shardBytes: 4096 });
   shards = files.size - 1;
-  const listed = listing ? compactListing(files, sha256) : files;
   const manifest = JSON.parse(await readFile(join(dir, 'hunch.json'), 'utf8')) as HunchManifest;
   await rm(join(dir, CATALOG_FILE));
   delete manifest.files[CATALOG_FILE];
-  for (const [path, bytes] of new Map([...files, ...listed])) await writeFile(join(dir, path), bytes);
-  for (const [path, bytes] of listed) manifest.files[path] = { sha256: sha256(bytes), bytes: bytes.length };
+  await writeShardFiles(dir, files, manifest, listing);
   await writeFile(join(dir, 'hunch.json'), `${JSON.stringify(manifest, null, 2)}\n`);
 }
 

@@ -8,17 +8,17 @@
  * listing once; a shard or a listing whose bytes were altered on the way is refused by its hash,
  * logged, and the page shows its fallback.
  */
-import { createHash } from 'node:crypto';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compactListing, ITEM_ID_SHARD_LISTING, ITEM_TOKEN_SHARD_LISTING, itemIdShardFile, itemIdShardOf, itemTokenShardFile, itemTokenShardOf, splitVocabulary, type HunchManifest, type ItemVocabularyManifest } from '@hunch/core';
+import { ITEM_ID_SHARD_LISTING, ITEM_TOKEN_SHARD_LISTING, itemIdShardFile, itemIdShardOf, itemTokenShardFile, itemTokenShardOf, splitVocabulary, type HunchManifest, type ItemVocabularyManifest } from '@hunch/core';
 import { startStorefront } from '../../examples/storefront/server.mjs';
 import { blankShopPage } from './blank-shop-page.js';
 import { launchChromium } from './chromium.js';
+import { writeShardFiles } from './shard-files.js';
 
 const DEMO = fileURLToPath(new URL('../../models/demo/', import.meta.url));
 const HISTORY = ['mugs-01', 'tea-02', 'tea-05', 'lamps-03'];
@@ -30,8 +30,6 @@ let browser: Browser;
 let items: ItemVocabularyManifest;
 let tokenIds: Map<string, number>;
 let shardCount: number;
-
-const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 /**
  * The demo model with its item tokens as shards of 16 tokens and 8 products (a threshold of 0:
@@ -45,10 +43,7 @@ async function writeShardedModel(dir: string, listing: boolean): Promise<void> {
   const split = splitVocabulary(manifest.vocabulary, { threshold: 0, tokensPerShard: 16, idsPerShard: 8 });
   items = split.items!;
   shardCount = split.shards.size;
-  const files = new Map([...split.shards].map(([path, text]) => [path, new TextEncoder().encode(text)]));
-  const listed = listing ? compactListing(files, sha256) : files;
-  for (const [path, bytes] of new Map([...files, ...listed])) await writeFile(join(dir, path), bytes);
-  for (const [path, bytes] of listed) manifest.files[path] = { sha256: sha256(bytes), bytes: bytes.length };
+  await writeShardFiles(dir, new Map([...split.shards].map(([path, text]) => [path, new TextEncoder().encode(text)])), manifest, listing);
   await writeFile(join(dir, 'hunch.json'), `${JSON.stringify({ ...manifest, vocabulary: split.inline, itemVocabulary: items }, null, 2)}\n`);
 }
 
