@@ -21,8 +21,9 @@
 // Or --generate N: a checkpoint of random weights with N items (scripts/lib/generated-model.mjs:
 // n_embd 64, 2 layers), exported with --dtype's variant (pq: the product-quantized item table, and
 // a catalog of N products, sharded past 2 MiB). Also measured: the worker's memory after the steady
-// state (the renderer's resident memory, /proc, and performance.measureUserAgentSpecificMemory()'s
-// worker share) and what a first visit downloads, by kind of file.
+// state (the renderer's resident memory, /proc; performance.measureUserAgentSpecificMemory()'s
+// worker share; the SDK's worker alone through CDP, scripts/lib/worker-memory.mjs) and what a first
+// visit downloads, by kind of file.
 // Flags: --checkpoint DIR | --model DIR | --generate N; --iterations N (timed calls per figure, default 100),
 // --warmup N (10), --cold N (cold-start pages, 5), --backends wasm,webgpu, --dtype q8 | q4 | fp32
 // (default q8 on both backends, for the same file everywhere), or pq; --section NAME: the BENCHMARKS.md
@@ -39,6 +40,7 @@ import { CHROMIUM_PATH } from './lib/chromium.mjs';
 import { launchChromiumProfile } from './lib/chromium-profile.mjs';
 import { BENCH_PAGE, coldStart, scriptedSession, steadyState } from './lib/inference-page.mjs';
 import { startStaticServer } from './lib/static-server.mjs';
+import { workerMemory } from './lib/worker-memory.mjs';
 import { uniforms, writeGeneratedModel } from './lib/generated-model.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -71,7 +73,7 @@ const HISTORY = 50;
 const RECOMMEND_EVERY = 5;
 
 /** Issue 6's budgets, milliseconds (long tasks: a count). */
-const BUDGETS = { warm_p50_ms: 5, warm_p95_ms: 15, new_question_p50_ms: 10, incremental_p50_ms: 2, cold_ms: 500, long_tasks: 0 };
+const BUDGETS = { warm_p50_ms: 5, warm_p95_ms: 15, new_question_p50_ms: 10, incremental_p50_ms: 2, cold_ms: 500, long_tasks: 0, worker_memory_mb: 150 };
 
 const work = mkdtempSync(join(tmpdir(), 'hunch-bench-inference-'));
 process.on('exit', () => rmSync(work, { recursive: true, force: true }));
@@ -131,15 +133,20 @@ function readCatalogSummary() {
     return { items: parsed.products.length, popular: parsed.popular.length ? parsed.popular : parsed.products.map((item) => item.id), bytes: statSync(single).size, files: 1 };
   }
   const index = JSON.parse(readFileSync(join(modelDir, 'catalog', 'index.json'), 'utf8'));
-  const shards = Object.entries(manifest.files).filter(([path]) => path.startsWith('catalog/shard-'));
-  return { items: itemCount(manifest), popular: index.popular, bytes: shards.reduce((sum, [, entry]) => sum + entry.bytes, 0), files: shards.length };
+  const sizes = existsSync(join(modelDir, 'catalog', 'shards.sha256'))
+    ? listedSizes(readFileSync(join(modelDir, 'catalog', 'shards.sha256')))
+    : Object.entries(manifest.files).filter(([path]) => path.startsWith('catalog/shard-')).map(([, entry]) => entry.bytes);
+  return { items: itemCount(manifest), popular: index.popular, bytes: sizes.reduce((sum, bytes) => sum + bytes, 0), files: sizes.length };
 }
+
+/** The shard sizes a shard listing holds (core's shard-listing.ts: 36 bytes a shard, its size the uint32 LE after the hash). */
+const listedSizes = (bytes) => Array.from({ length: bytes.length / 36 }, (_, shard) => bytes.readUInt32LE(shard * 36 + 32));
 
 /** The model's item tokens: in hunch.json's vocabulary, and its sharded ones (core's item-vocabulary.ts). */
 const itemCount = (manifest) => manifest.vocabulary.filter((token) => token.startsWith('item:')).length + (manifest.itemVocabulary?.count ?? 0);
 
 const kindOf = (path) =>
-  path.startsWith('/hunch/ort/') ? 'onnxruntime' : path.startsWith('/hunch/') ? 'sdk' : path.endsWith('.onnx') ? 'model' : path.endsWith('/hunch.json') ? 'hunch.json' : path.includes('/catalog') ? 'catalog' : path.includes('/vocabulary/') ? 'vocabulary shards' : 'other';
+  path.startsWith('/hunch/ort/') ? 'onnxruntime' : path.startsWith('/hunch/') ? 'sdk' : path.endsWith('.onnx') ? 'model' : path.endsWith('/hunch.json') ? 'hunch.json' : path.endsWith('.sha256') ? 'shard listings' : path.includes('/catalog') ? 'catalog' : path.includes('/vocabulary/') ? 'vocabulary shards' : 'other';
 
 /** Bytes a visit downloaded, by kind of file (static-server stats().served). */
 function servedByKind(served) {
@@ -348,6 +355,8 @@ try {
           return { total_bytes: result.bytes, by_scope: scopeBytes };
         }),
       };
+      // The SDK's worker alone (its script hunch.worker*.js), through CDP (scripts/lib/worker-memory.mjs).
+      out.memory.worker = await workerMemory(context, page, '/hunch/hunch.worker').catch((error) => ({ error: error.message }));
       console.error(`${backend}: memory ${JSON.stringify(out.memory)}`);
       // Opened before this page closes, so that the browser's window stays open for the cold pages.
       const otherTab = await context.newPage();
@@ -391,7 +400,8 @@ try {
           // CPU time of Chromium's window UI renderers while each page ran (Linux /proc; null elsewhere).
           browser_ui_cpu_ms: summary(uiCpu.filter(Number.isFinite)),
           recommendations_from_model: colds.filter((c) => c.recommendations === 20 && c.source === 'model').length,
-          runs: colds.map((c) => ({ status_ms: Math.round(c.status_ms), first_recommendation_ms: Math.round(c.first_recommendation_ms), worker: c.worker, long_tasks: longTasks(c.long).tasks.map((t) => t.duration_ms) })),
+          // Each page's own figures, in order (the first cold page is the slowest): its load's phases too.
+          runs: colds.map((c) => ({ status_ms: Math.round(c.status_ms), first_recommendation_ms: Math.round(c.first_recommendation_ms), load: c.status?.load ?? null, worker: c.worker, long_tasks: longTasks(c.long).tasks.map((t) => t.duration_ms) })),
           // What the server sent for these pages: the SDK's revalidation of hunch.json (304) and the page itself.
           requests: served.requests,
           not_modified: served.notModified,
@@ -540,6 +550,16 @@ const rows = [
         ? `${(r.memory.renderer_rss_before_bytes / 1e6).toFixed(1)} → ${(r.memory.renderer_rss_after_bytes / 1e6).toFixed(1)}; ${r.memory.measured ? Object.entries(r.memory.measured.by_scope).map(([scope, bytes]) => `${scope} ${(bytes / 1e6).toFixed(1)}`).join(', ') : 'not measured'}`
         : '—',
     '',
+  ],
+  [
+    "— the SDK's worker alone (CDP on the worker target: V8 heap used + Blink + ArrayBuffers + WebAssembly memories), MB",
+    (r) => {
+      const w = r.memory?.worker;
+      if (!w || w.error || !w.workers) return w?.error ? `not measured (${w.error.replace(/\|/g, '/')})` : 'not measured (no worker)';
+      const mb = (bytes) => (bytes / 1e6).toFixed(1);
+      return `${mb(w.total_bytes)}${over(w.total_bytes / 1e6, BUDGETS.worker_memory_mb)} (heap ${mb(w.js_heap_used_bytes)}, Blink ${mb(w.blink_bytes)}, ArrayBuffers ${mb(w.array_buffer_bytes)}, wasm ${mb(w.wasm_memory_bytes)})`;
+    },
+    `< ${BUDGETS.worker_memory_mb} MB`,
   ],
   [
     `long tasks (≥ 50 ms) on the page, scripted session: count, max ms`,

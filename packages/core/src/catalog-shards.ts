@@ -2,22 +2,24 @@
  * A big shop's catalog as shards (issue 23): instead of one catalog.json every visitor reads,
  * `catalog/index.json` (the popular list's head and the shard count) and shards
  * `catalog/shard-NNNN.json`, each a catalog.json of its own (catalogJson's layout, no popular
- * list) holding the products whose id hashes to it. All are listed with their hashes in
- * hunch.json's `files`; a static host serves them as they are. The worker fetches a shard when
- * it first needs one of its products, checks it against hunch.json and caches it like every
- * model file. The exporter writes shards when catalog.json would pass CATALOG_SHARD_THRESHOLD
+ * list) holding the products whose id hashes to it. hunch.json's `files` lists the index and
+ * `catalog/shards.sha256`, the shards' hashes (shard-listing.ts); a static host serves them as
+ * they are. The worker fetches a shard when it first needs one of its products, checks it against
+ * the listing and caches it like every model file. The exporter writes shards when catalog.json would pass CATALOG_SHARD_THRESHOLD
  * bytes; smaller shops keep the single file.
  */
 export const CATALOG_INDEX_FILE = 'catalog/index.json';
+/** The shards' hashes and sizes, in shard order (shard-listing.ts). */
+export const CATALOG_SHARD_LISTING = 'catalog/shards.sha256';
 export const CATALOG_SHARDS_FORMAT = 'hunch-catalog-shards';
 export const CATALOG_SHARDS_FORMAT_VERSION = 1;
 /** Above this size (bytes of catalog.json) the exporter writes shards. */
 export const CATALOG_SHARD_THRESHOLD = 2 * 1024 * 1024;
 /**
  * About this many bytes per shard (~70 products). A first visit reads about one shard per product
- * it shows or sees (ids hash apart), and hunch.json lists each shard in ~110 bytes: at a million
- * products 8 KiB shards cost 1.6 MB of listing plus 8 KiB per product, where 32 KiB cost 0.4 MB
- * plus 32 KiB per product (BENCHMARKS.md, "A million products").
+ * it shows or sees (ids hash apart), and the listing holds 36 bytes per shard: at a million
+ * products 8 KiB shards cost 0.5 MB of listing plus 8 KiB per product (BENCHMARKS.md, "A million
+ * products").
  */
 export const CATALOG_SHARD_BYTES = 8 * 1024;
 /** Popular ids the index keeps: what the page shows without a model, page by page. */

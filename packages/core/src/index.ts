@@ -36,6 +36,7 @@ export {
   CATALOG_SHARD_THRESHOLD,
   CATALOG_SHARDS_FORMAT,
   CATALOG_SHARDS_FORMAT_VERSION,
+  CATALOG_SHARD_LISTING,
   catalogShardFile,
   catalogShardOf,
   parseCatalogShardsIndex,
@@ -43,11 +44,14 @@ export {
 export type { CatalogShardsIndex } from './catalog-shards.js';
 export { MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, parseManifest, vocabularySize } from './manifest.js';
 export {
+  ITEM_ID_SHARD_LISTING,
   ITEM_IDS_PER_SHARD,
+  ITEM_TOKEN_SHARD_LISTING,
   ITEM_TOKENS_PER_SHARD,
   ITEM_VOCABULARY_THRESHOLD,
   itemIdShardFile,
   itemIdShardOf,
+  itemTokenShardCount,
   itemTokenShardFile,
   itemTokenShardOf,
   joinVocabulary,
@@ -56,6 +60,8 @@ export {
   splitVocabulary,
 } from './item-vocabulary.js';
 export type { ItemVocabularyLayout, ItemVocabularyManifest, SplitVocabulary } from './item-vocabulary.js';
+export { compactListing, decodeShardListing, encodeShardListing, listedShards, SHARD_FAMILIES, SHARD_LISTING_RECORD_BYTES } from './shard-listing.js';
+export type { ShardFamily, ShardListing } from './shard-listing.js';
 export type { HunchManifest, ModelFileEntry, OnnxManifest } from './manifest.js';
 export {
   blockPrefix,

@@ -33,8 +33,14 @@ export interface ItemVocabularyManifest {
   idShards: number;
 }
 
+/** The shard families' listings (shard-listing.ts): each shard's hash and size, in shard order. */
+export const ITEM_TOKEN_SHARD_LISTING = 'vocabulary/tokens.sha256';
+export const ITEM_ID_SHARD_LISTING = 'vocabulary/ids.sha256';
+
 export const itemTokenShardFile = (shard: number): string => `vocabulary/tokens-${String(shard).padStart(4, '0')}.json`;
 export const itemIdShardFile = (shard: number): string => `vocabulary/ids-${String(shard).padStart(4, '0')}.json`;
+/** How many `vocabulary/tokens-NNNN.json` shards. */
+export const itemTokenShardCount = (items: ItemVocabularyManifest): number => Math.ceil(items.count / items.tokensPerShard);
 /** The token -> product shard of token `tokenId` (a sharded item token). */
 export const itemTokenShardOf = (tokenId: number, items: ItemVocabularyManifest): number => Math.floor((tokenId - items.first) / items.tokensPerShard);
 /** The product -> token shard of product `itemId`. */
@@ -73,7 +79,10 @@ export function splitVocabulary(tokens: readonly string[], layout: ItemVocabular
   return { inline: tokens.slice(0, first), items, shards };
 }
 
-/** Checks hunch.json's `itemVocabulary` against its `vocabulary` and `files`, naming the first wrong field. */
+/**
+ * Checks hunch.json's `itemVocabulary` against its `vocabulary` and `files`, naming the first wrong
+ * field: each family is listed by its listing, or (an export from before listings) shard by shard.
+ */
 export function checkItemVocabulary(input: unknown, inline: readonly string[], files: Record<string, unknown>): ItemVocabularyManifest {
   const items = (typeof input === 'object' && input !== null ? input : {}) as Partial<ItemVocabularyManifest>;
   for (const field of ['first', 'count', 'tokensPerShard', 'idShards'] as const) {
@@ -82,12 +91,15 @@ export function checkItemVocabulary(input: unknown, inline: readonly string[], f
   }
   const checked = items as ItemVocabularyManifest;
   if (checked.first !== inline.length) throw new Error(`hunch.json: itemVocabulary.first is ${checked.first} but vocabulary lists ${inline.length} tokens`);
-  const tokenShards = Math.ceil(checked.count / checked.tokensPerShard);
-  const missing = [
-    ...Array.from({ length: tokenShards }, (_, shard) => itemTokenShardFile(shard)),
-    ...Array.from({ length: checked.idShards }, (_, shard) => itemIdShardFile(shard)),
-  ].find((path) => !Object.hasOwn(files, path));
-  if (missing !== undefined) throw new Error(`hunch.json: files must list ${missing} (itemVocabulary)`);
+  const families = [
+    { listing: ITEM_TOKEN_SHARD_LISTING, file: itemTokenShardFile, count: itemTokenShardCount(checked) },
+    { listing: ITEM_ID_SHARD_LISTING, file: itemIdShardFile, count: checked.idShards },
+  ];
+  for (const { listing, file, count } of families) {
+    if (Object.hasOwn(files, listing)) continue;
+    const missing = Array.from({ length: count }, (_, shard) => file(shard)).find((path) => !Object.hasOwn(files, path));
+    if (missing !== undefined) throw new Error(`hunch.json: files must list ${listing} (or every shard: ${missing} is missing) (itemVocabulary)`);
+  }
   return checked;
 }
 

@@ -6,8 +6,9 @@
 import { CATALOG_FILE } from './catalog.js';
 import { CATALOG_INDEX_FILE } from './catalog-shards.js';
 import { ENCODING_VERSION } from './encoding.js';
-import { checkItemVocabulary, type ItemVocabularyManifest } from './item-vocabulary.js';
+import { checkItemVocabulary, ITEM_ID_SHARD_LISTING, ITEM_TOKEN_SHARD_LISTING, itemTokenShardCount, type ItemVocabularyManifest } from './item-vocabulary.js';
 import { ONNX_VARIANTS, ONNX_VARIANT_FILES, type OnnxVariant } from './model-contract.js';
+import { SHARD_FAMILIES, SHARD_LISTING_RECORD_BYTES } from './shard-listing.js';
 
 export const MANIFEST_FILE = 'hunch.json';
 export const MANIFEST_FORMAT = 'hunch-model';
@@ -59,7 +60,11 @@ export interface HunchManifest {
   itemVocabulary?: ItemVocabularyManifest;
   /** Byte-level BPE merges for search text, in rank order (see bpe.ts). */
   merges: Array<[string, string]>;
-  /** Paths relative to the model directory; always catalog.json (the products and the popular list, catalog.ts). */
+  /**
+   * Paths relative to the model directory; always catalog.json (the products and the popular list,
+   * catalog.ts) or catalog/index.json. A shard family is listed by its listing (shard-listing.ts),
+   * whose entries are its shards' hashes, or (exports from before listings) shard by shard.
+   */
   files: Record<string, ModelFileEntry>;
   training: {
     events: number;
@@ -120,6 +125,7 @@ export function parseManifest(input: unknown): HunchManifest {
     throw new Error(`hunch.json: files must list ${CATALOG_FILE} (or ${CATALOG_INDEX_FILE}) with its sha256 and bytes`);
   }
   if (manifest.itemVocabulary !== undefined) checkItemVocabulary(manifest.itemVocabulary, manifest.vocabulary, manifest.files);
+  checkShardListings(manifest.files, manifest.itemVocabulary);
   if (manifest.onnx !== undefined) checkOnnx(manifest.onnx);
   if (manifest.policy !== undefined) checkFileEntry('policy', manifest.policy, manifest.files);
   if (manifest.purchase !== undefined) checkFileEntry('purchase', manifest.purchase, manifest.files);
@@ -129,6 +135,22 @@ export function parseManifest(input: unknown): HunchManifest {
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 const isPositiveInteger = (value: unknown) => Number.isInteger(value) && (value as number) > 0;
+
+/** Throws unless each shard listing in `files` is a whole number of entries (for the item vocabulary's: one per shard). */
+function checkShardListings(files: Record<string, unknown>, items: ItemVocabularyManifest | undefined): void {
+  const expected: Record<string, number | undefined> = items ? { [ITEM_TOKEN_SHARD_LISTING]: itemTokenShardCount(items), [ITEM_ID_SHARD_LISTING]: items.idShards } : {};
+  for (const { listing } of SHARD_FAMILIES) {
+    if (!Object.hasOwn(files, listing)) continue;
+    const entry = files[listing];
+    const size = isObject(entry) && Number.isInteger(entry.bytes) ? (entry.bytes as number) : -1;
+    const shards = expected[listing];
+    const whole = size > 0 && size % SHARD_LISTING_RECORD_BYTES === 0;
+    if (!whole || (shards !== undefined && size !== shards * SHARD_LISTING_RECORD_BYTES) || !isObject(entry) || typeof entry.sha256 !== 'string') {
+      const count = shards === undefined ? 'a whole number of shards' : `${shards} shards`;
+      throw new Error(`hunch.json: files.${listing} must give its sha256 and bytes: ${SHARD_LISTING_RECORD_BYTES} per shard, ${count}`);
+    }
+  }
+}
 
 /**
  * Throws unless `value` (the field `field`: policy, purchase) names a file inside the model

@@ -73,7 +73,7 @@ describe('parseManifest with sharded item tokens', () => {
 
   it('names a shard missing from files, and a first that disagrees with the vocabulary', () => {
     const { [itemIdShardFile(3)]: _, ...fewer } = files;
-    expect(() => parseManifest({ ...manifest, files: fewer })).toThrow('hunch.json: files must list vocabulary/ids-0003.json (itemVocabulary)');
+    expect(() => parseManifest({ ...manifest, files: fewer })).toThrow('hunch.json: files must list vocabulary/ids.sha256 (or every shard: vocabulary/ids-0003.json is missing) (itemVocabulary)');
     expect(() => parseManifest({ ...manifest, itemVocabulary: { ...split.items, first: 4 } })).toThrow('hunch.json: itemVocabulary.first is 4 but vocabulary lists 5 tokens');
     expect(() => parseManifest({ ...manifest, itemVocabulary: { ...split.items, count: 0 } })).toThrow('hunch.json: itemVocabulary.count must be a positive integer');
   });

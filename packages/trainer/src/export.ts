@@ -8,14 +8,15 @@
  * is given (policy.json, from `hunch policy`), the session purchase model when training fitted one
  * (purchase.json, core's intent/session-purchase.ts), the attribute table when its items are composed
  * from catalog attributes (attributes.safetensors, export-attributes.ts: catalog.json then also
- * lists the catalog's new products that have attributes) and hunch.json, which lists each file with its hash.
+ * lists the catalog's new products that have attributes) and hunch.json, which lists each file with its hash
+ * (a shard family by its listing: core's shard-listing.ts).
  * Everything is built in memory and checked first, then written to a temporary sibling and
  * renamed into place, so a failure leaves the old model intact.
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { ATTRIBUTE_FILE, COSINE_SCALE, ENCODING_VERSION, ITEM_BIAS, MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, ONNX_VARIANT_FILES, ONNX_VARIANTS, REPEAT_BIAS, REPEAT_WEIGHT, splitVocabulary, validatePolicy, validateSessionPurchaseModel, Vocabulary, type HunchManifest, type ItemVocabularyLayout, type OnnxManifest, type OnnxVariant } from '@hunch/core';
+import { ATTRIBUTE_FILE, compactListing, COSINE_SCALE, ENCODING_VERSION, ITEM_BIAS, MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, ONNX_VARIANT_FILES, ONNX_VARIANTS, REPEAT_BIAS, REPEAT_WEIGHT, splitVocabulary, validatePolicy, validateSessionPurchaseModel, Vocabulary, type HunchManifest, type ItemVocabularyLayout, type OnnxManifest, type OnnxVariant } from '@hunch/core';
 import { readCatalog } from './catalog.js';
 import { catalogFiles, type CatalogLayout } from './catalog-files.js';
 import { attributeFile, attributeHeadsOf, checkAttributeNames, composedWeights, newProductsWithAttributes } from './export-attributes.js';
@@ -226,6 +227,9 @@ export async function exportModel(options: ExportOptions): Promise<ExportManifes
   // A big shop's item tokens as shards, hunch.json keeping the rest (core's item-vocabulary.ts).
   const split = splitVocabulary(vocabulary.tokens, options.vocabularyLayout);
   for (const [path, text] of split.shards) files.set(path, new TextEncoder().encode(text));
+  // hunch.json lists each shard family by its listing of hashes (core's shard-listing.ts), written beside the shards.
+  const listed = compactListing(files, sha256);
+  for (const [path, bytes] of listed) files.set(path, bytes);
   const entries = [...files].sort(([a], [b]) => (a < b ? -1 : 1));
   const { training } = checkpoint.metadata;
   const { nLayer, nHead, nEmbd } = checkpoint.config;
@@ -238,7 +242,7 @@ export async function exportModel(options: ExportOptions): Promise<ExportManifes
     vocabulary: split.inline,
     ...(split.items ? { itemVocabulary: split.items } : {}),
     merges: vocabulary.merges.map(([a, b]): [string, string] => [a, b]),
-    files: Object.fromEntries(entries.map(([path, bytes]) => [path, { sha256: sha256(bytes), bytes: bytes.length }])),
+    files: Object.fromEntries([...listed].sort(([a], [b]) => (a < b ? -1 : 1)).map(([path, bytes]) => [path, { sha256: sha256(bytes), bytes: bytes.length }])),
     training: {
       events: training.events,
       sequences: training.sequences,

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { basename, dirname } from 'node:path';
 import { AutoModelForCausalLM, env, Tensor } from '@huggingface/transformers';
 import * as ort from 'onnxruntime-node';
-import { CATALOG_FILE, CATALOG_INDEX_FILE, fromFloat16Bits, int8Codes, isItemToken, ITEM_BIAS, ITEM_TABLE, ONNX_VARIANT_FILES, ONNX_VARIANTS, pqCodes, pqRotation, toFloat16Bits, Vocabulary, type OnnxVariant } from '@hunch/core';
+import { CATALOG_FILE, CATALOG_INDEX_FILE, CATALOG_SHARD_LISTING, decodeShardListing, fromFloat16Bits, int8Codes, isItemToken, ITEM_BIAS, ITEM_TABLE, listedShards, ONNX_VARIANT_FILES, ONNX_VARIANTS, pqCodes, pqRotation, SHARD_FAMILIES, toFloat16Bits, Vocabulary, type OnnxVariant } from '@hunch/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeCheckpoint, type Checkpoint } from '../src/checkpoint.js';
 import { exportModel } from '../src/export.js';
@@ -214,11 +214,15 @@ describe('quantized export', () => {
     const paths = Object.keys(manifest.files);
     expect(paths).not.toContain(CATALOG_FILE);
     expect(paths).toContain(CATALOG_INDEX_FILE);
-    const shards = paths.filter((path) => path.startsWith('catalog/shard-'));
+    // The shards are listed by their listing (core's shard-listing.ts), itself listed with its hash.
+    expect(paths.filter((path) => path.startsWith('catalog/shard-'))).toEqual([]);
+    const listing = SHARD_FAMILIES.find((family) => family.listing === CATALOG_SHARD_LISTING)!;
+    const shards = listedShards(listing, decodeShardListing(await readFile(join(out, CATALOG_SHARD_LISTING)), CATALOG_SHARD_LISTING));
     expect(shards.length).toBeGreaterThan(1);
-    for (const path of [...shards, CATALOG_INDEX_FILE, ONNX_VARIANT_FILES.pq]) {
+    const entries = [...shards, ...[CATALOG_SHARD_LISTING, CATALOG_INDEX_FILE, ONNX_VARIANT_FILES.pq].map((path): [string, unknown] => [path, manifest.files[path]])];
+    for (const [path, entry] of entries) {
       const bytes = await readFile(join(out, path));
-      expect(manifest.files[path]).toEqual({ sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length });
+      expect(entry, path).toEqual({ sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length });
     }
     const model = onnx.ModelProto.decode(await readFile(join(out, ONNX_VARIANT_FILES.pq)));
     const codes = model.graph!.initializer!.find((tensor) => tensor.name === pqCodes(ITEM_TABLE))!;

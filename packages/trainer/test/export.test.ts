@@ -5,7 +5,7 @@ import { basename, dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { AutoModelForCausalLM, env, Tensor } from '@huggingface/transformers';
 import * as ort from 'onnxruntime-node';
-import { DECISION_FEATURES, isItemToken, parseCatalog, parseManifest, Vocabulary } from '@hunch/core';
+import { CATALOG_SHARD_LISTING, DECISION_FEATURES, decodeShardListing, isItemToken, ITEM_ID_SHARD_LISTING, ITEM_TOKEN_SHARD_LISTING, listedShards, parseCatalog, parseManifest, SHARD_FAMILIES, Vocabulary } from '@hunch/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readBaseModel } from '../src/base-model.js';
 import { writeCheckpoint, type Checkpoint } from '../src/checkpoint.js';
@@ -189,9 +189,9 @@ describe('export (fp32, KV cache)', () => {
     for (const file of ['config.json', 'generation_config.json']) expect(JSON.parse(await readFile(join(modelDir, file), 'utf8')).use_cache, file).toBe(true);
   });
 
-  it('past its threshold, writes the item tokens as hashed shards that core accepts and a base model reads back whole', async () => {
+  it('past its threshold, writes the item tokens as shards hashed in their listings, that core accepts and a base model reads back whole', async () => {
     const out = join(work, 'sharded-vocabulary');
-    const manifest = await exportModel({ checkpoint: checkpointDir, catalog: catalogPath, out, quant: ['fp32'], vocabularyLayout: { threshold: 0, tokensPerShard: 7, idsPerShard: 5 } });
+    const manifest = await exportModel({ checkpoint: checkpointDir, catalog: catalogPath, out, quant: ['fp32'], vocabularyLayout: { threshold: 0, tokensPerShard: 7, idsPerShard: 5 }, catalogLayout: { threshold: 0, shardBytes: 4096 } });
     const whole = checkpoint.metadata.vocabulary;
     const parsed = parseManifest(JSON.parse(await readFile(join(out, 'hunch.json'), 'utf8')));
     expect(parsed.itemVocabulary).toEqual(manifest.itemVocabulary);
@@ -199,9 +199,22 @@ describe('export (fp32, KV cache)', () => {
     expect(parsed.vocabulary).toEqual(whole.slice(0, first));
     expect(first + count).toBe(whole.length);
     expect(whole.slice(first).every(isItemToken)).toBe(true);
-    const shards = Object.keys(parsed.files).filter((path) => path.startsWith('vocabulary/'));
-    expect(shards).toHaveLength(Math.ceil(count / 7) + parsed.itemVocabulary!.idShards);
-    for (const path of shards) expect(parsed.files[path]!.sha256, path).toBe(createHash('sha256').update(await readFile(join(out, path))).digest('hex'));
+    // hunch.json lists each shard family by its listing alone; the listing hashes every shard written.
+    expect(Object.keys(parsed.files).filter((path) => path.startsWith('vocabulary/') || path.startsWith('catalog/')).sort()).toEqual(['catalog/index.json', CATALOG_SHARD_LISTING, ITEM_ID_SHARD_LISTING, ITEM_TOKEN_SHARD_LISTING].sort());
+    const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+    const expected: Record<string, number | undefined> = { [ITEM_TOKEN_SHARD_LISTING]: Math.ceil(count / 7), [ITEM_ID_SHARD_LISTING]: parsed.itemVocabulary!.idShards, [CATALOG_SHARD_LISTING]: undefined };
+    for (const family of SHARD_FAMILIES) {
+      const bytes = await readFile(join(out, family.listing));
+      expect(parsed.files[family.listing]).toEqual({ sha256: sha256(bytes), bytes: bytes.length });
+      const shards = listedShards(family, decodeShardListing(bytes, family.listing, expected[family.listing]));
+      expect(shards.length).toBeGreaterThan(1);
+      for (const [path, entry] of shards) {
+        const shard = await readFile(join(out, path));
+        expect({ sha256: sha256(shard), bytes: shard.length }, path).toEqual(entry);
+      }
+      // Nothing past the last listed shard.
+      await expect(readFile(join(out, family.file(shards.length)))).rejects.toThrow();
+    }
     // What retraining starts from: the exported model's whole vocabulary, in token order.
     expect((await readBaseModel(out)).vocabulary.tokens).toEqual(whole);
     // Under the threshold (the default, for this small shop): one hunch.json, as before.

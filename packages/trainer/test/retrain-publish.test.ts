@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { lockPathOf, STALE_LOCK_MS } from '../src/retrain/lock.js';
 import { retrain } from '../src/retrain/retrain.js';
+import { CATALOG_FILE, CATALOG_SHARD_LISTING, catalogShardFile, compactListing, parseCatalog } from '@hunch/core';
+import { catalogFiles } from '../src/catalog-files.js';
 import { KEPT_VERSIONS, publishModel, rollbackModel, VERSIONS_DIR, withModelLock } from '../src/retrain/publish.js';
 
 const demo = fileURLToPath(new URL('../../../models/demo', import.meta.url));
@@ -35,6 +37,27 @@ async function writeVersion(out: string, tag: string, damage = false): Promise<v
   manifest.version = tag;
   manifest.files['catalog.json'] = { sha256: sha256(catalog), bytes: Buffer.byteLength(catalog) };
   if (damage) await writeFile(join(out, 'onnx', 'model_quantized.onnx'), 'not the listed bytes');
+  await writeFile(join(out, 'hunch.json'), JSON.stringify(manifest));
+}
+
+/**
+ * Writes the demo model into `out` as version `tag` with its catalog as shards, hunch.json listing
+ * them by their listing (core's shard-listing.ts) as `hunch export` does for a big shop.
+ * `damage`: one shard's bytes differ from the listing's.
+ */
+async function writeShardedVersion(out: string, tag: string, damage = false): Promise<void> {
+  await cp(demo, out, { recursive: true });
+  const catalog = parseCatalog(JSON.parse(await readFile(join(out, CATALOG_FILE), 'utf8')));
+  const files = catalogFiles(catalog.popular, catalog.products, { threshold: 0, shardBytes: 4096 });
+  const listed = compactListing(files, sha256);
+  await rm(join(out, CATALOG_FILE));
+  await mkdir(join(out, 'catalog'));
+  for (const [path, bytes] of new Map([...files, ...listed])) await writeFile(join(out, path), bytes);
+  if (damage) await writeFile(join(out, catalogShardFile(2)), '{"products":[]}');
+  const manifest = JSON.parse(await readFile(join(out, 'hunch.json'), 'utf8')) as { version: string; files: Record<string, { sha256: string; bytes: number }> };
+  manifest.version = tag;
+  delete manifest.files[CATALOG_FILE];
+  for (const [path, bytes] of listed) manifest.files[path] = { sha256: sha256(bytes), bytes: bytes.length };
   await writeFile(join(out, 'hunch.json'), JSON.stringify(manifest));
 }
 
@@ -69,6 +92,21 @@ describe('publishModel', () => {
     expect(await servedHashes(live)).toEqual(shipped);
     // No staging folder is left behind.
     expect((await readdir(join(live, VERSIONS_DIR))).sort()).toEqual(['e6ca28397d3a']);
+  });
+
+  it('installs, checks and removes the shards a version lists by its shard listing, and rolls them back', async () => {
+    await expect(publishModel(live, (out) => writeShardedVersion(out, 'v2', true))).rejects.toThrow(`${catalogShardFile(2)} does not match ${CATALOG_SHARD_LISTING}`);
+    expect(await servedHashes(live)).toEqual(shipped);
+    await publishModel(live, (out) => writeShardedVersion(out, 'v2'));
+    const sharded = await servedHashes(live);
+    const shards = Object.keys(sharded).filter((path) => path.startsWith('catalog/shard-'));
+    expect(shards.length).toBeGreaterThan(5);
+    expect(sharded).not.toHaveProperty(CATALOG_FILE);
+    // The next version has no shards: the served directory is that version's files, nothing left over.
+    await publishModel(live, (out) => writeVersion(out, 'v3'));
+    expect(Object.keys(await servedHashes(live)).filter((path) => path.startsWith('catalog/'))).toEqual([]);
+    await rollbackModel(live);
+    expect(await servedHashes(live)).toEqual(sharded);
   });
 
   it(`keeps the last ${KEPT_VERSIONS} versions`, async () => {

@@ -1,13 +1,14 @@
 /**
  * The model's catalog as the worker and the page use it: one catalog.json, or the shards a big
  * shop's export writes (core's catalog-shards.ts), each fetched when one of its products is first
- * needed, checked against hunch.json and cached like every model file (model-files.ts). A shard
+ * needed, checked against its listing (shard-listing.ts) and cached like every model file (model-files.ts). A shard
  * that cannot be read (offline and never cached, or bytes that fail their hash) is logged once
  * and its products have no entry until a later request reads it: the page shows the rest.
  */
-import { CATALOG_INDEX_FILE, catalogShardFile, catalogShardOf, indexCatalog, parseCatalogShardsIndex, type CatalogIndex, type HunchManifest } from '@hunch/core';
+import { CATALOG_INDEX_FILE, CATALOG_SHARD_LISTING, catalogShardOf, indexCatalog, parseCatalogShardsIndex, type CatalogIndex, type HunchManifest } from '@hunch/core';
 import { logOnce } from '../lib/log.js';
-import { verifiedModelFile } from './model-files.js';
+import { verifiedModelFile, type ModelFileOptions } from './model-files.js';
+import { ShardEntries, shardFamily } from './shard-listing.js';
 
 export interface ModelCatalog extends CatalogIndex {
   /** Sharded: only the ids it knows without reading every shard (the index's new products and the shards read). */
@@ -25,7 +26,7 @@ export function wholeCatalog(index: CatalogIndex): ModelCatalog {
 export const hasCatalogShards = (manifest: HunchManifest): boolean => Object.hasOwn(manifest.files, CATALOG_INDEX_FILE);
 
 /** The sharded catalog: its index read now, shards on demand. `options` as verifiedModelFile's. */
-export async function shardedCatalog(modelUrl: string, manifest: HunchManifest, options: { keep?: boolean; hashRequired?: boolean } = {}): Promise<ModelCatalog> {
+export async function shardedCatalog(modelUrl: string, manifest: HunchManifest, options: ModelFileOptions = {}): Promise<ModelCatalog> {
   const text = (bytes: ArrayBuffer) => new TextDecoder().decode(bytes);
   const indexBytes = await verifiedModelFile(modelUrl, CATALOG_INDEX_FILE, manifest.files[CATALOG_INDEX_FILE]!, options);
   let parsed: unknown;
@@ -35,13 +36,13 @@ export async function shardedCatalog(modelUrl: string, manifest: HunchManifest, 
     throw new Error(`${CATALOG_INDEX_FILE}: not valid JSON (${error instanceof Error ? error.message : String(error)})`);
   }
   const { shards, popular, newProducts = [] } = parseCatalogShardsIndex(parsed);
+  const entries = new ShardEntries(modelUrl, manifest, shardFamily(CATALOG_SHARD_LISTING), shards, options);
   const loaded = new Map<number, CatalogIndex>();
   const reading = new Map<number, Promise<void>>();
 
   const read = (shard: number): Promise<void> => {
-    const path = catalogShardFile(shard);
-    const entry = Object.hasOwn(manifest.files, path) ? manifest.files[path] : undefined;
-    const done = (entry ? verifiedModelFile(modelUrl, path, entry, options) : Promise.reject(new Error(`${path} is not listed in hunch.json`)))
+    const done = entries
+      .read(shard)
       .then((bytes) => {
         loaded.set(shard, indexCatalog(text(bytes)));
       })

@@ -3,14 +3,27 @@
  * products scored from their attributes (new-items/). Their token ids are known at load; their
  * product ids are hunch.json's, or, for a big shop's sharded item tokens (core's
  * item-vocabulary.ts), read on demand: ensureItems() for the top items a recommendation shows,
- * ensureIds() for the products a history names. Shards are checked against hunch.json and cached
- * like every model file; one that cannot be read is logged once, and its items stay unknown
+ * ensureIds() for the products a history names. Shards are checked against their listing
+ * (shard-listing.ts) and cached like every model file; one that cannot be read is logged once, and its items stay unknown
  * (left out of recommendations; in a history, encoded as the unknown token) until a later request
  * reads it.
  */
-import { itemIdOfToken, itemIdShardFile, itemIdShardOf, itemTokenShardFile, itemTokenShardOf, parseItemIdShard, parseItemTokenShard, type HunchManifest, type ItemVocabularyManifest } from '@hunch/core';
+import {
+  ITEM_ID_SHARD_LISTING,
+  ITEM_TOKEN_SHARD_LISTING,
+  itemIdOfToken,
+  itemIdShardFile,
+  itemIdShardOf,
+  itemTokenShardCount,
+  itemTokenShardFile,
+  itemTokenShardOf,
+  parseItemIdShard,
+  parseItemTokenShard,
+  type HunchManifest,
+  type ItemVocabularyManifest,
+} from '@hunch/core';
 import { logOnce } from '../lib/log.js';
-import { verifiedModelFile } from './model-files.js';
+import { ShardEntries, shardFamily } from './shard-listing.js';
 
 export class ItemList {
   /** Token id of each item. */
@@ -31,6 +44,11 @@ export class ItemList {
     private readonly tokenShards = new Map<number, string[]>(),
     private readonly idShards = new Map<number, Map<string, number>>(),
     private readonly reading = new Map<string, Promise<void>>(),
+    /** Each family's entries (their listings), read once: shared like the shards. */
+    private readonly entries = sharded && {
+      tokens: new ShardEntries(modelUrl, manifest, shardFamily(ITEM_TOKEN_SHARD_LISTING), itemTokenShardCount(sharded)),
+      ids: new ShardEntries(modelUrl, manifest, shardFamily(ITEM_ID_SHARD_LISTING), sharded.idShards),
+    },
   ) {
     const count = sharded?.count ?? 0;
     this.tokens = new Int32Array(inline.length + count + newIds.length);
@@ -53,7 +71,7 @@ export class ItemList {
 
   /** These items and new products after them, their tokens from `firstToken` on. */
   withNew(itemIds: readonly string[], firstToken: number): ItemList {
-    return new ItemList(this.modelUrl, this.manifest, this.inline, this.sharded, itemIds, firstToken, this.tokenShards, this.idShards, this.reading);
+    return new ItemList(this.modelUrl, this.manifest, this.inline, this.sharded, itemIds, firstToken, this.tokenShards, this.idShards, this.reading, this.entries);
   }
 
   get length(): number {
@@ -103,7 +121,7 @@ export class ItemList {
     }
     await Promise.all([...shards].filter((shard) => !this.tokenShards.has(shard)).map((shard) => {
       const size = Math.min(sharded.tokensPerShard, sharded.count - shard * sharded.tokensPerShard);
-      return this.read(itemTokenShardFile(shard), (text, path) => this.tokenShards.set(shard, parseItemTokenShard(text, path, size)));
+      return this.read(this.entries!.tokens, shard, itemTokenShardFile(shard), (text, path) => this.tokenShards.set(shard, parseItemTokenShard(text, path, size)));
     }));
   }
 
@@ -114,14 +132,14 @@ export class ItemList {
     const shards = new Set<number>();
     for (const itemId of itemIds) if (!this.inlineIndex.has(itemId)) shards.add(itemIdShardOf(itemId, sharded));
     await Promise.all([...shards].filter((shard) => !this.idShards.has(shard)).map((shard) =>
-      this.read(itemIdShardFile(shard), (text, path) => this.idShards.set(shard, parseItemIdShard(text, path, sharded)))));
+      this.read(this.entries!.ids, shard, itemIdShardFile(shard), (text, path) => this.idShards.set(shard, parseItemIdShard(text, path, sharded)))));
   }
 
-  private read(path: string, keep: (text: string, path: string) => void): Promise<void> {
+  private read(entries: ShardEntries, shard: number, path: string, keep: (text: string, path: string) => void): Promise<void> {
     const pending = this.reading.get(path);
     if (pending) return pending;
-    const entry = Object.hasOwn(this.manifest.files, path) ? this.manifest.files[path] : undefined;
-    const done = (entry ? verifiedModelFile(this.modelUrl, path, entry) : Promise.reject(new Error(`${path} is not listed in hunch.json`)))
+    const done = entries
+      .read(shard)
       .then((bytes) => keep(new TextDecoder().decode(bytes), path))
       .catch((error: unknown) => logOnce('item vocabulary shard unreadable', error))
       .finally(() => this.reading.delete(path));

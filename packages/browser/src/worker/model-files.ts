@@ -98,15 +98,15 @@ async function sha256Hex(bytes: ArrayBuffer): Promise<string> {
 }
 
 /**
- * Why `bytes` are not the file hunch.json describes, or undefined when they are. Without
- * SubtleCrypto (a page served over http://) the hash cannot be checked: that fails the file,
- * unless `hashRequired` is false, when the size alone is checked.
+ * Why `bytes` are not the file `listedIn` (hunch.json, or a shard listing) describes, or undefined
+ * when they are. Without SubtleCrypto (a page served over http://) the hash cannot be checked:
+ * that fails the file, unless `hashRequired` is false, when the size alone is checked.
  */
-async function mismatch(bytes: ArrayBuffer, { sha256, bytes: size }: ModelFileEntry, hashRequired = true): Promise<string | undefined> {
-  if (bytes.byteLength !== size) return `${bytes.byteLength} bytes where hunch.json lists ${size}`;
+async function mismatch(bytes: ArrayBuffer, { sha256, bytes: size }: ModelFileEntry, hashRequired = true, listedIn = MANIFEST_FILE): Promise<string | undefined> {
+  if (bytes.byteLength !== size) return `${bytes.byteLength} bytes where ${listedIn} lists ${size}`;
   if (typeof crypto === 'undefined' || !crypto.subtle) return hashRequired ? 'its SHA-256 cannot be checked here (no SubtleCrypto: not a secure context)' : undefined;
   const actual = await sha256Hex(bytes);
-  return actual === sha256.toLowerCase() ? undefined : `SHA-256 ${actual} where hunch.json lists ${sha256}`;
+  return actual === sha256.toLowerCase() ? undefined : `SHA-256 ${actual} where ${listedIn} lists ${sha256}`;
 }
 
 /** Lets go of a prefetched file no load took (the load failed first, or chose another file). */
@@ -114,14 +114,22 @@ export function dropPrefetched(): void {
   prefetched.clear();
 }
 
+export interface ModelFileOptions {
+  /** false: the page's own reads, made when no model runs, leave the cache to the worker. */
+  keep?: boolean;
+  /** false: where the hash cannot be checked, the size is enough (see mismatch). */
+  hashRequired?: boolean;
+  /** What lists `entry`, for the error: hunch.json (the default), or a shard listing. */
+  listedIn?: string;
+}
+
 /**
  * The bytes of `path` (relative to the model directory at `modelUrl`), checked against `entry`:
  * from the cache when a checked copy is there, else from the network, then cached (unless
- * `keep` is false: the page's own reads, made when no model runs, leave the cache to the worker).
- * Rejects, naming the file, when it cannot be fetched or its bytes differ from the manifest's.
- * `hashRequired` false: where the hash cannot be checked, the size is enough (see mismatch).
+ * `keep` is false). Rejects, naming the file, when it cannot be fetched or its bytes differ
+ * from the entry.
  */
-export async function verifiedModelFile(modelUrl: string, path: string, entry: ModelFileEntry, { keep = true, hashRequired = true } = {}): Promise<ArrayBuffer> {
+export async function verifiedModelFile(modelUrl: string, path: string, entry: ModelFileEntry, { keep = true, hashRequired = true, listedIn = MANIFEST_FILE }: ModelFileOptions = {}): Promise<ArrayBuffer> {
   const url = new URL(path, modelUrl).href;
   const early = await prefetched.get(url);
   prefetched.delete(url);
@@ -141,8 +149,8 @@ export async function verifiedModelFile(modelUrl: string, path: string, entry: M
   }
   if (!response.ok) throw new Error(`model file ${path} could not be fetched: HTTP ${response.status}`);
   const bytes = await response.arrayBuffer();
-  const wrong = await mismatch(bytes, entry, hashRequired);
-  if (wrong) throw new Error(`model file ${path} does not match hunch.json: ${wrong}`);
+  const wrong = await mismatch(bytes, entry, hashRequired, listedIn);
+  if (wrong) throw new Error(`model file ${path} does not match ${listedIn}: ${wrong}`);
   // A full disk only costs the offline copy.
   if (keep && cacheWrites().allowed) await (await openCache(CACHE_NAME, true))?.put(key, new Response(bytes, { headers: { 'content-type': 'application/octet-stream' } })).catch(() => undefined);
   return bytes;
@@ -153,19 +161,34 @@ const manifestUrl = (modelUrl: string) => new URL(MANIFEST_FILE, modelUrl).href;
 const VERSION_HEADER = 'x-hunch-model-version';
 
 /**
- * After a successful load: keeps the manifest (what the page reads when the server is gone)
- * and drops every cached file this manifest does not list, so old versions don't pile up.
+ * Whether a cached shard (path relative to the model directory, its hash) is one the model's shard
+ * listings name; undefined when the path is no shard of a listed family (shard-listing.ts).
  */
-export async function keepOnlyModel(modelUrl: string, manifest: HunchManifest): Promise<void> {
+export type ListedShardCheck = (path: string, sha256: string) => Promise<boolean | undefined>;
+
+/**
+ * After a successful load: keeps the manifest (what the page reads when the server is gone)
+ * and drops every cached file this manifest does not list, nor `listedShard` names, so old
+ * versions don't pile up.
+ */
+export async function keepOnlyModel(modelUrl: string, manifest: HunchManifest, listedShard?: ListedShardCheck): Promise<void> {
   const cache = await openCache(CACHE_NAME, true);
   if (!cache || !cacheWrites().allowed) return;
   const wanted = new Set([manifestUrl(modelUrl), ...Object.entries(manifest.files).map(([path, { sha256 }]) => cacheKey(new URL(path, modelUrl).href, sha256))]);
+  const keptShard = async (request: Request): Promise<boolean> => {
+    const url = new URL(request.url);
+    const sha256 = url.searchParams.get(HASH_PARAM);
+    url.search = '';
+    if (!listedShard || sha256 === null || !url.href.startsWith(modelUrl)) return false;
+    return (await listedShard(decodeURIComponent(url.href.slice(modelUrl.length)), sha256)) === true;
+  };
   // Written once per version: a big shop's manifest is megabytes, and every page load ends here.
   const kept = await cache.match(manifestUrl(modelUrl));
   if (kept?.headers.get(VERSION_HEADER) !== manifest.version) {
     await cache.put(manifestUrl(modelUrl), new Response(JSON.stringify(manifest), { headers: { 'content-type': 'application/json', [VERSION_HEADER]: manifest.version } }));
   }
-  await Promise.all((await cache.keys()).filter((request) => !wanted.has(request.url)).map((request) => cache.delete(request)));
+  const others = (await cache.keys()).filter((request) => !wanted.has(request.url));
+  await Promise.all(others.map(async (request) => (await keptShard(request)) || cache.delete(request)));
 }
 
 /**

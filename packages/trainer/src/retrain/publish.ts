@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { copyFile, mkdir, readFile, rename, rm, readdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { MANIFEST_FILE, parseManifest, type HunchManifest } from '@hunch/core';
+import { decodeShardListing, listedShards, MANIFEST_FILE, parseManifest, SHARD_FAMILIES, type HunchManifest, type ModelFileEntry } from '@hunch/core';
 import { writeDirAtomic, writeFileAtomic } from '../lib/fs-atomic.js';
 import { withDirectoryLock } from './lock.js';
 
@@ -53,18 +53,30 @@ export async function readManifestAt(dir: string): Promise<HunchManifest> {
   }
 }
 
-/** Throws naming the first file of `manifest` whose bytes in `dir` are missing or differ. */
-export async function verifyModelFiles(dir: string, manifest: HunchManifest): Promise<void> {
-  for (const [path, entry] of Object.entries(manifest.files)) {
+/** Throws naming the first of `files` whose bytes in `dir` are missing or differ (`where`: the file that lists them). */
+async function verifyFiles(dir: string, files: Iterable<[string, ModelFileEntry]>, where: string): Promise<void> {
+  for (const [path, entry] of files) {
     let bytes: Buffer;
     try {
       bytes = await readFile(join(dir, path));
     } catch {
-      throw new Error(`${join(dir, path)} is missing (listed in ${MANIFEST_FILE})`);
+      throw new Error(`${join(dir, path)} is missing (listed in ${where})`);
     }
     const sha256 = createHash('sha256').update(bytes).digest('hex');
-    if (bytes.length !== entry.bytes || sha256 !== entry.sha256) throw new Error(`${join(dir, path)} does not match ${MANIFEST_FILE} (${bytes.length} bytes, SHA-256 ${sha256})`);
+    if (bytes.length !== entry.bytes || sha256 !== entry.sha256) throw new Error(`${join(dir, path)} does not match ${where} (${bytes.length} bytes, SHA-256 ${sha256})`);
   }
+}
+
+/** The shards that `manifest`'s shard listings (core's shard-listing.ts) name, read from `dir`, by listing. */
+async function shardsListed(dir: string, manifest: HunchManifest): Promise<Array<{ listing: string; shards: Array<[string, ModelFileEntry]> }>> {
+  const families = SHARD_FAMILIES.filter(({ listing }) => Object.hasOwn(manifest.files, listing));
+  return Promise.all(families.map(async (family) => ({ listing: family.listing, shards: listedShards(family, decodeShardListing(await readFile(join(dir, family.listing)), join(dir, family.listing))) })));
+}
+
+/** Throws naming the first file of `manifest` (its listed shards included) whose bytes in `dir` are missing or differ. */
+export async function verifyModelFiles(dir: string, manifest: HunchManifest): Promise<void> {
+  await verifyFiles(dir, Object.entries(manifest.files), MANIFEST_FILE);
+  for (const { listing, shards } of await shardsListed(dir, manifest)) await verifyFiles(dir, shards, listing);
 }
 
 const versionsOf = (live: string) => join(live, VERSIONS_DIR);
@@ -90,8 +102,8 @@ async function keepHistory(live: string, versions: string[]): Promise<void> {
   }
 }
 
-/** Every file of a model version: its listed files, hunch.json last. */
-const filesOf = (manifest: HunchManifest) => [...Object.keys(manifest.files), MANIFEST_FILE];
+/** Every file of a model version in `dir`: the shards its listings name, its listed files, hunch.json last. */
+const filesOf = async (dir: string, manifest: HunchManifest) => [...(await shardsListed(dir, manifest)).flatMap(({ shards }) => shards.map(([path]) => path)), ...Object.keys(manifest.files), MANIFEST_FILE];
 
 /** The live model, copied into its version folder (checked first) unless it is there already. */
 async function archive(live: string, manifest: HunchManifest): Promise<string> {
@@ -99,7 +111,7 @@ async function archive(live: string, manifest: HunchManifest): Promise<string> {
   if (existsSync(join(target, MANIFEST_FILE))) return target;
   await verifyModelFiles(live, manifest);
   await writeDirAtomic(target, async (dir) => {
-    for (const path of filesOf(manifest)) {
+    for (const path of await filesOf(live, manifest)) {
       await mkdir(dirname(join(dir, path)), { recursive: true });
       await copyFile(join(live, path), join(dir, path));
     }
@@ -113,7 +125,9 @@ async function archive(live: string, manifest: HunchManifest): Promise<string> {
  * old and new side by side), hunch.json last.
  */
 async function install(live: string, from: string, next: HunchManifest, current: HunchManifest): Promise<void> {
-  const moves = filesOf(next).map((path) => {
+  // Read before the swap: the live listings are replaced with the rest.
+  const currentFiles = await filesOf(live, current);
+  const moves = (await filesOf(from, next)).map((path) => {
     const target = join(live, path);
     return { path, target, temp: join(dirname(target), `.${path.split('/').pop()}.publish-${process.pid}`) };
   });
@@ -126,8 +140,8 @@ async function install(live: string, from: string, next: HunchManifest, current:
   } finally {
     await Promise.all(moves.map(({ temp }) => rm(temp, { force: true })));
   }
-  const listed = new Set(filesOf(next));
-  for (const path of filesOf(current)) if (!listed.has(path)) await rm(join(live, path), { force: true });
+  const listed = new Set(await filesOf(from, next));
+  for (const path of currentFiles) if (!listed.has(path)) await rm(join(live, path), { force: true });
 }
 
 const STAGING_PREFIX = '.staging-';

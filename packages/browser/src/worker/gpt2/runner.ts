@@ -8,6 +8,7 @@ import type { HunchManifest } from '@hunch/core';
 import { tableScorer, webgpuTableScorer } from '../item-head/item-table.js';
 import type { Backend } from '../protocol.js';
 import { keepOnlyModel, verifiedModelFile } from '../model-files.js';
+import { isListedShard } from '../shard-listing.js';
 import type { ModelCache, ModelRunner, RunnerStep } from '../runner.js';
 import type { DtypeChoice } from '../variant.js';
 import { Gpt2, Gpt2Cache } from './model.js';
@@ -51,7 +52,7 @@ export async function loadGpt2Runner(modelUrl: string, manifest: HunchManifest, 
   const repeatWanted = Boolean(manifest.onnx?.repeat);
   if (repeatWanted && !weights.repeat) throw new Error(`hunch.json names the repeat output ${manifest.onnx!.repeat!.output} but ${variant.file} has none`);
   // Loaded: keep this version's files (and manifest) for offline visits, drop other versions'.
-  await keepOnlyModel(modelUrl, manifest);
+  await keepOnlyModel(modelUrl, manifest, (path, sha256) => isListedShard(modelUrl, manifest, path, sha256));
 
   return {
     engine: 'hunch-gpt2',

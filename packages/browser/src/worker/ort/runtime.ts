@@ -9,6 +9,7 @@ import type { HunchManifest } from '@hunch/core';
 // build of the worker it goes with (WebGPU + WASM in hunch.worker.ort.js, WASM only in hunch.worker.wasm.ort.js).
 import { registerBackend } from 'onnxruntime-web/webgpu';
 import { keepOnlyModel, verifiedModelFile } from '../model-files.js';
+import { isListedShard } from '../shard-listing.js';
 import { keepOnlyRuntime, runtimeFile } from './files.js';
 import type { OrtBuild } from './build.js';
 import { runtimeFileUrl } from './locate.js';
@@ -132,7 +133,7 @@ function readRuntime(): Promise<void> {
 export async function modelLoaded(modelUrl: string, manifest: HunchManifest): Promise<void> {
   const { root, id } = splitModelUrl(modelUrl);
   onnxEnv.wasm.wasmBinary = undefined; // onnxruntime-web has its instance: free our copy of the bytes
-  await Promise.all([keepOnlyModel(`${root}${id}/`, manifest), keepOnlyRuntime(ortVersion(), ortWasmUrl())]);
+  await Promise.all([keepOnlyModel(`${root}${id}/`, manifest, (path, sha256) => isListedShard(`${root}${id}/`, manifest, path, sha256)), keepOnlyRuntime(ortVersion(), ortWasmUrl())]);
 }
 
 /**
