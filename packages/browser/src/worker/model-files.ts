@@ -129,6 +129,9 @@ export interface ModelFileOptions {
  * `keep` is false). Rejects, naming the file, when it cannot be fetched or its bytes differ
  * from the entry.
  */
+/** A model file whose bytes are not those listed: damaged, tampered with, or published after the hunch.json read (worker.ts reloads then). */
+export class ModelFileMismatch extends Error {}
+
 export async function verifiedModelFile(modelUrl: string, path: string, entry: ModelFileEntry, { keep = true, hashRequired = true, listedIn = MANIFEST_FILE }: ModelFileOptions = {}): Promise<ArrayBuffer> {
   const url = new URL(path, modelUrl).href;
   const early = await prefetched.get(url);
@@ -150,7 +153,7 @@ export async function verifiedModelFile(modelUrl: string, path: string, entry: M
   if (!response.ok) throw new Error(`model file ${path} could not be fetched: HTTP ${response.status}`);
   const bytes = await response.arrayBuffer();
   const wrong = await mismatch(bytes, entry, hashRequired, listedIn);
-  if (wrong) throw new Error(`model file ${path} does not match ${listedIn}: ${wrong}`);
+  if (wrong) throw new ModelFileMismatch(`model file ${path} does not match ${listedIn}: ${wrong}`);
   // A full disk only costs the offline copy.
   if (keep && cacheWrites().allowed) await (await openCache(CACHE_NAME, true))?.put(key, new Response(bytes, { headers: { 'content-type': 'application/octet-stream' } })).catch(() => undefined);
   return bytes;

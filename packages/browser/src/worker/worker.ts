@@ -12,7 +12,7 @@ import { loadOnBestBackend } from './backend.js';
 import { IncrementalContext } from './incremental.js';
 import { withNewItems } from './new-items/load.js';
 import { manifestUnchanged, policyNamedBy, readModelDirectory, readPurchaseModel, type ModelDirectoryRead } from './manifest.js';
-import { dropPrefetched, prefetchModelFiles, resumeCaching } from './model-files.js';
+import { dropPrefetched, ModelFileMismatch, prefetchModelFiles, resumeCaching } from './model-files.js';
 import { backendBundled } from './ort/build.js';
 import type { CatalogAnswer, CatalogRequest, LoadRequest, LoadResult, ModelWorkerApi, PolicyAnswer, Prediction, PredictRequest, ScoredItem } from './protocol.js';
 import { topListedItems } from './ranking.js';
@@ -62,8 +62,23 @@ async function loadModelFor(request: LoadRequest): Promise<LoadResult> {
   if (ready && (await manifestUnchanged(request.modelUrl, ready.validator)) && state.ready() === ready) return reused(ready, started);
   // Read now, not after the queue: catalog requests wait only for these.
   const directory = readModelDirectory(request.modelUrl);
-  const result = loadAnew(request, directory, started);
+  const result = loadAnew(request, directory, started).catch((error: unknown) => loadAgainIfPublished(request, directory, error, started));
   state.startLoading(request, directory, result);
+  return result;
+}
+
+/**
+ * A model published while this load read it (`hunch retrain` replaces its files, hunch.json
+ * last): a file read after the swap fails its check against the hunch.json read before. When
+ * hunch.json has changed since, the load starts over, once, from the new one; otherwise (a
+ * damaged or tampered file) it fails as it did.
+ */
+async function loadAgainIfPublished(request: LoadRequest, directory: ModelDirectoryRead, error: unknown, started: number): Promise<LoadResult> {
+  const first = await directory.manifest.catch(() => undefined);
+  if (!(error instanceof ModelFileMismatch) || !first || (await manifestUnchanged(request.modelUrl, first.validator))) throw error;
+  const again = readModelDirectory(request.modelUrl);
+  const result = loadAnew(request, again, started);
+  state.startLoading(request, again, result);
   return result;
 }
 
