@@ -6,7 +6,8 @@
 // tokens/s, ms and process CPU ms per step, the last loss, and with --validate SHARE the
 // validation MRR@20 / HR@20 on that share of the benchmark's validation split after the last step.
 // Options: --against REF (default HEAD; '' for this checkout alone) --rounds 2 --steps 60 --skip 10
-// --workers 2 --validate 0 --seed 1. One JSON object as the last line.
+// --workers 2 --validate 0 --seed 1, and --embd N --heads N --layers N for another model size than
+// the recipe's (the same for every variant). One JSON object as the last line.
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -26,6 +27,9 @@ const { values } = parseArgs({
     workers: { type: 'string', default: '2' },
     validate: { type: 'string', default: '0' },
     seed: { type: 'string', default: '1' },
+    embd: { type: 'string' },
+    heads: { type: 'string' },
+    layers: { type: 'string' },
   },
 });
 
@@ -69,7 +73,7 @@ try {
   for (let round = 0; round < Number(values.rounds); round++) {
     for (const v of variants) {
       const load = loadavg()[0];
-      const args = [v.probe, '--data', join(datasets, 'diginetica'), '--worker', v.worker, ...['steps', 'skip', 'workers', 'validate', 'seed'].flatMap((k) => [`--${k}`, values[k]])];
+      const args = [v.probe, '--data', join(datasets, 'diginetica'), '--worker', v.worker, ...['steps', 'skip', 'workers', 'validate', 'seed', 'embd', 'heads', 'layers'].filter((k) => values[k] !== undefined).flatMap((k) => [`--${k}`, values[k]])];
       const line = execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').at(-1);
       const run = { variant: v.label, round: round + 1, loadBefore: +load.toFixed(2), ...JSON.parse(line) };
       runs.push(run);
