@@ -63,6 +63,28 @@ print(json.dumps([[int(j) for j in p.draw([0, 1, 2, 3], 1, step)] for step in ra
     expect([...others[3]!].sort()).toEqual([0, 1]);
   });
 
+  it('cuts a longer partner to its latest tokens, as many as the batch\'s longest row, so the second forward is no longer than the first', { timeout: 60_000 }, async () => {
+    const [shape, cutMatchesAlone, uncutDiffers] = (await pythonJson(`
+import json, torch
+from hunch_torch.contrastive import last_hidden
+from hunch_torch.model import Config, Heads, NextItemGPT2
+torch.manual_seed(0)
+model = NextItemGPT2(Config(40, 32, 16, 1, 2), Heads(True, True, 12.0)).eval()
+seen = []
+hidden = model.hidden
+model.hidden = lambda ids, table=None: (seen.append(list(ids.shape)), hidden(ids, table))[1]
+short, long = [1, 5, 7], [1] + list(range(3, 23))
+with torch.no_grad():
+    cut = last_hidden(model, [short, long], 'cpu', 4)
+    alone = last_hidden(model, [long[-4:]], 'cpu')
+    whole = last_hidden(model, [long], 'cpu')
+print(json.dumps([seen[0], bool(torch.allclose(cut[1], alone[0], atol=1e-6)), not bool(torch.allclose(cut[1], whole[0], atol=1e-3))]))
+`)) as [number[], boolean, boolean];
+    expect(shape).toEqual([2, 3]);
+    expect(cutMatchesAlone).toBe(true);
+    expect(uncutDiffers).toBe(true);
+  });
+
   it('InfoNCE is near 0 for matching views, log(2B - 1) when every view is as similar as every other, and does not push apart views of one next item', { timeout: 60_000 }, async () => {
     const [matching, unrelated, sameItemApart, sameItemMasked] = (await pythonJson(`
 import json, math, torch

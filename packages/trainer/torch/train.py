@@ -352,7 +352,7 @@ class NextItemLoss(torch.nn.Module):
         ce_sum, _ = next_item_loss_sum(self.model, ids, targets, self.is_item, negatives, log_kq, hidden)
         views, labels, weight = contrast
         first = hidden[torch.arange(len(ids), device=ids.device), (targets != 0).sum(1) - 1]
-        second = last_hidden(self.model, views, ids.device)
+        second = last_hidden(self.model, views, ids.device, ids.shape[1] + 1)
         return ce_sum + weight * info_nce_sum(first, second, labels, self.contrastive_scale), ce_sum
 
 

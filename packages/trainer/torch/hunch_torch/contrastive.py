@@ -6,7 +6,10 @@ The second view is another training sequence with the same next item (DuoRec's s
 positive) where one exists, else the same sequence under another dropout mask (its
 unsupervised one). InfoNCE over the 2B views of a batch (SimCLR's NT-Xent): each view's
 positive is its pair, its negatives the 2B - 2 others, less those with the same next item.
-Similarities are cosines times `scale` (the model's cosine scoring τ by default).
+Similarities are cosines times `scale` (the model's cosine scoring τ by default). A partner
+longer than the batch's rows keeps its latest tokens (as many as the longest row), so the
+second forward costs no more than the first: batches group rows of similar length, and a
+random partner padded to the context would cost up to its length over theirs (2.9x a step).
 """
 import numpy as np
 import torch
@@ -40,9 +43,10 @@ class PositivePartners:
         return out
 
 
-def last_hidden(model, rows, device):
-    """[B, D]: each row's hidden state after its last input token (the whole sequence before its last target)."""
-    ids, targets = pad_rows(rows, device)
+def last_hidden(model, rows, device, longest=None):
+    """[B, D]: each row's hidden state after its last input token (the sequence before its last target),
+    rows cut to their latest `longest` tokens (targets included) when given."""
+    ids, targets = pad_rows([r[-longest:] for r in rows] if longest else rows, device)
     hidden = model.hidden(ids)
     last = (targets != 0).sum(1) - 1
     return hidden[torch.arange(len(rows), device=device), last]
