@@ -4,14 +4,13 @@
  * none; InfoNCE pulls the pairs together and leaves same-next-item views out of the
  * negatives; the flag trains other weights, and weight 0 is the run without it.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeSafetensors, type TensorMap } from '../src/safetensors.js';
+import type { TensorMap } from '../src/safetensors.js';
 import { buildCli, type Cli } from './cli-helpers.js';
-import { simulated } from './helpers.js';
-import { python, summaryOf } from './torch-helpers.js';
+import { python, simulatedShards, summaryOf, weightsOf } from './torch-helpers.js';
 
 // No dropout: the second views then draw no masks, so any change in the weights is the term's gradient.
 const TRAIN = ['train.py', '--layers', '1', '--embd', '16', '--heads', '2', '--context', '16', '--epochs', '1', '--batch-tokens', '128', '--negatives', '32', '--dropout', '0', '--max-steps', '3', '--validate-every', '0', '--seed', '5'];
@@ -22,11 +21,7 @@ let shards: string;
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'hunch-torch-contrast-'));
   cli = await buildCli('torch-contrast');
-  const events = join(work, 'events.ndjson');
-  await writeFile(events, simulated(200, 7).map((e) => JSON.stringify(e)).join('\n') + '\n');
-  shards = join(work, 'shards');
-  const made = await cli.run(['shards', '--events', events, '--out', shards, '--context', '16']);
-  expect(made.code, made.stderr).toBe(0);
+  shards = (await simulatedShards(cli, work, 200, 7)).shards;
 }, 120_000);
 afterAll(async () => {
   await cli?.dispose();
@@ -39,8 +34,6 @@ async function pythonJson(code: string): Promise<unknown> {
   expect(run.code, run.stderr).toBe(0);
   return JSON.parse(run.stdout.trim().split('\n').pop()!);
 }
-
-const weightsOf = async (dir: string) => decodeSafetensors(await readFile(join(dir, 'model.safetensors'))).tensors;
 
 describe('contrastive views', () => {
   it('pairs each sequence with another of the same next item, never itself while one exists, and a lone next item with itself', { timeout: 60_000 }, async () => {
