@@ -9,11 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ITEM_BIAS, REPEAT_WEIGHT } from '@hunch/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeSafetensors, encodeSafetensors, type TensorMap } from '../src/safetensors.js';
+import { encodeSafetensors, type TensorMap } from '../src/safetensors.js';
 import { readShards } from '../src/shards.js';
 import { buildCli, type Cli } from './cli-helpers.js';
-import { catalogPath, simulated } from './helpers.js';
-import { python, summaryOf, torchrunOnOneMachine } from './torch-helpers.js';
+import { catalogPath } from './helpers.js';
+import { python, simulatedShards, summaryOf, torchrunOnOneMachine, weightsOf } from './torch-helpers.js';
 
 // Tiny, and no dropout: each process draws its own dropout masks, so only without dropout do the runs compute the same thing.
 const TRAIN = ['train.py', '--layers', '2', '--embd', '16', '--heads', '2', '--context', '16', '--epochs', '1', '--batch-tokens', '128', '--negatives', '32', '--dropout', '0', '--lr', '3e-3', '--max-steps', '4', '--seed', '5'];
@@ -24,19 +24,14 @@ let shards: string;
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'hunch-torch-ddp-'));
   cli = await buildCli('torch');
-  const events = join(work, 'events.ndjson');
-  await writeFile(events, simulated(300, 4).map((e) => JSON.stringify(e)).join('\n') + '\n');
-  shards = join(work, 'shards');
-  const made = await cli.run(['shards', '--events', events, '--out', shards, '--context', '16']);
+  const made = await simulatedShards(cli, work, 300, 4);
+  shards = made.shards;
   expect(made.stderr).toMatch(/^shards -> .*training sequences/m);
-  expect(made.code).toBe(0);
 });
 afterAll(async () => {
   await cli?.dispose();
   if (work) await rm(work, { recursive: true, force: true });
 });
-
-const weightsOf = async (dir: string) => decodeSafetensors(await readFile(join(dir, 'model.safetensors'))).tensors;
 
 describe('hunch shards', () => {
   it('writes the sequences and vocabulary the Node trainer reads from the same events', async () => {

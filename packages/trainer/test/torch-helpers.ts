@@ -4,9 +4,14 @@
  * interpreter or torch fails the test that needs it: nothing is skipped.
  */
 import { execFile } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { freePort } from '../../../scripts/lib/free-port.mjs';
+import { decodeSafetensors, type TensorMap } from '../src/safetensors.js';
+import type { Cli } from './cli-helpers.js';
+import { simulated } from './helpers.js';
 
 export const PYTHON = process.env.HUNCH_PYTHON ?? '/usr/bin/python3';
 /** train.py and the hunch_torch module. */
@@ -61,4 +66,19 @@ export async function torchrunOnOneMachine(processes: number): Promise<string[]>
 export function summaryOf(run: PythonRun): Record<string, number | string> {
   if (run.code !== 0) throw new Error(`train.py exited ${run.code}: ${run.stderr.trim().split('\n').slice(-3).join(' | ')}`);
   return JSON.parse(run.stdout.trim().split('\n').pop()!.replace(/^\[default0\]:/, '')) as Record<string, number | string>;
+}
+
+/** `hunch shards --context 16` of `sessions` simulated shop sessions, written under `dir`: the tiny tokens the trainer tests train on. */
+export async function simulatedShards(cli: Cli, dir: string, sessions: number, seed: number): Promise<{ shards: string; stderr: string }> {
+  const events = join(dir, 'events.ndjson');
+  await writeFile(events, simulated(sessions, seed).map((e) => JSON.stringify(e)).join('\n') + '\n');
+  const shards = join(dir, 'shards');
+  const made = await cli.run(['shards', '--events', events, '--out', shards, '--context', '16']);
+  if (made.code !== 0) throw new Error(`hunch shards exited ${made.code}: ${made.stderr.trim()}`);
+  return { shards, stderr: made.stderr };
+}
+
+/** The weights of a checkpoint directory train.py wrote. */
+export async function weightsOf(dir: string): Promise<TensorMap> {
+  return decodeSafetensors(await readFile(join(dir, 'model.safetensors'))).tensors;
 }

@@ -24,6 +24,7 @@ import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
 from hunch_torch.checkpoint import write_checkpoint
+from hunch_torch.contrastive import PositivePartners, info_nce_sum, last_hidden
 from hunch_torch.budget import Schedule, next_check, plan_budget
 from hunch_torch.data import NegativeSampler, plan_epoch
 from hunch_torch.loss import next_item_loss_sum, pad_rows
@@ -56,6 +57,8 @@ def parse_args(argv):
     p.add_argument("--validate-every", type=int, default=600, help="steps between validations on the shards' validation split (0: none)")
     p.add_argument("--patience", type=int, default=3, help="stop after this many validations without a better MRR@20")
     p.add_argument("--threads", type=int, default=0, help="torch threads per process (0: torch's default)")
+    p.add_argument("--contrastive", type=float, default=0.0, help="weight of DuoRec's contrastive term on whole sequences (0: none; hunch_torch/contrastive.py)")
+    p.add_argument("--contrastive-scale", type=float, default=0.0, help="its cosine similarities' scale, 1/temperature (0: --cosine-scale, or 1 without)")
     # Tests of the time budget on a machine that slows down: every step after STEP sleeps SECONDS more.
     p.add_argument("--slow-down", default=None, metavar="STEP:SECONDS", help=argparse.SUPPRESS)
     return p.parse_args(argv)
@@ -100,7 +103,8 @@ def main(argv):
     torch.manual_seed(args.seed)  # the same initial weights in every process
     model = NextItemGPT2(config, heads, args.dropout).to(device)
     torch.manual_seed(args.seed * 7919 + rank)  # dropout masks: each process its own
-    trained = NextItemLoss(model, is_item.to(device))
+    trained = NextItemLoss(model, is_item.to(device), args.contrastive_scale or args.cosine_scale or 1.0)
+    partners = PositivePartners(rows) if args.contrastive > 0 else None
     step_module = DistributedDataParallel(trained) if world > 1 else trained
     decay = [p for p in model.parameters() if p.dim() >= 2]
     no_decay = [p for p in model.parameters() if p.dim() < 2]
@@ -166,7 +170,8 @@ def main(argv):
     tracker = BestWeights()
     while step < total:
         step_started = time.perf_counter()
-        batch = [rows[i] for i in next(batches)]
+        picked = next(batches)
+        batch = [rows[i] for i in picked]
         if args.negatives > 0:
             negatives, log_kq = sampler.sample(K, args.seed, step)
         else:
@@ -176,7 +181,14 @@ def main(argv):
         # A process with no row of a small batch still takes part (DDP needs every one), weighing nothing.
         scale = world / normalizer if mine else 0.0
         ids, targets = pad_rows(mine or batch[:1], device)
-        loss_sum = step_module(ids, targets, negatives.to(device), log_kq.to(device))
+        contrast = None
+        if partners is not None:
+            # The contrastive mean over this process's 2B views, weighted in units of the next-item loss's sum.
+            mine_rows = picked[rank::world] or picked[:1]
+            views = [rows[j] for j in partners.draw(mine_rows, args.seed, step)]
+            labels = torch.tensor([int(rows[i][-1]) for i in mine_rows], device=device)
+            contrast = (views, labels, args.contrastive * normalizer / (world * 2 * len(mine_rows)))
+        loss_sum, ce_sum = step_module(ids, targets, negatives.to(device), log_kq.to(device), contrast)
         (loss_sum * scale).backward()
         grad_norm = float(torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0))
         # With a time budget, the decay also follows the time: at the budget's end it is at the floor.
@@ -190,7 +202,7 @@ def main(argv):
             time.sleep(slow_by)
         step += 1
         tokens += normalizer
-        loss = reduce_sum(loss_sum.detach() * (1.0 if mine else 0.0), world) / normalizer
+        loss = reduce_sum(ce_sum.detach() * (1.0 if mine else 0.0), world) / normalizer  # the next-item loss alone
         losses.append(loss)
         lrs.append(lr)
         step_seconds = time.perf_counter() - step_started
@@ -325,14 +337,23 @@ def main(argv):
 class NextItemLoss(torch.nn.Module):
     """The model and its loss as one module, so DDP's forward sees every parameter."""
 
-    def __init__(self, model, is_item):
+    def __init__(self, model, is_item, contrastive_scale=1.0):
         super().__init__()
         self.model = model
         self.is_item = is_item  # not a buffer: gloo cannot broadcast bool tensors, and it never changes
+        self.contrastive_scale = contrastive_scale
 
-    def forward(self, ids, targets, negatives, log_kq):
-        loss_sum, _ = next_item_loss_sum(self.model, ids, targets, self.is_item, negatives, log_kq)
-        return loss_sum
+    def forward(self, ids, targets, negatives, log_kq, contrast=None):
+        """(the loss to minimise, the next-item loss in it); contrast: (second views' rows, next items, weight) or None."""
+        if contrast is None:
+            ce_sum, _ = next_item_loss_sum(self.model, ids, targets, self.is_item, negatives, log_kq)
+            return ce_sum, ce_sum
+        hidden = self.model.hidden(ids)
+        ce_sum, _ = next_item_loss_sum(self.model, ids, targets, self.is_item, negatives, log_kq, hidden)
+        views, labels, weight = contrast
+        first = hidden[torch.arange(len(ids), device=ids.device), (targets != 0).sum(1) - 1]
+        second = last_hidden(self.model, views, ids.device, ids.shape[1] + 1)
+        return ce_sum + weight * info_nce_sum(first, second, labels, self.contrastive_scale), ce_sum
 
 
 def reduce_sum(value, world):

@@ -29,12 +29,13 @@ def pad_rows(rows, device=None):
     return torch.from_numpy(ids).to(device), torch.from_numpy(targets).to(device)
 
 
-def next_item_loss_sum(model, ids, targets, is_item, negatives, log_kq):
-    """Σ over targets of the loss above. ids, targets [B, T]; is_item [V] bool; negatives, log_kq [K]."""
+def next_item_loss_sum(model, ids, targets, is_item, negatives, log_kq, hidden=None):
+    """Σ over targets of the loss above. ids, targets [B, T]; is_item [V] bool; negatives, log_kq [K];
+    hidden: the model's hidden states of ids when the caller has them already."""
     B, T = ids.shape
     K = negatives.shape[0]
     table = model.item_table()
-    hidden = model.hidden(ids, table)  # [B, T, D]
+    hidden = model.hidden(ids, table) if hidden is None else hidden  # [B, T, D]
     h = model.query(hidden)
     bonus = model.repeat_bonus(hidden)  # [B, T, 1]
     bias = model.item_bias()
