@@ -51,7 +51,7 @@ beforeAll(async () => {
   modelsDir = mkdtempSync(join(tmpdir(), 'hunch-offline-'));
   cpSync(DEMO, join(modelsDir, 'demo'), { recursive: true });
   storefront = await startStorefront({ port: 0, modelsDir });
-  proxy = await startShopProxy(storefront.url, { pages: { '/offline.html': ['text/html', PAGE] } });
+  proxy = await startShopProxy(storefront.url, { pages: { '/offline.html': ['text/html', PAGE], '/own-worker.html': ['text/html', PAGE.replace('data-backend="wasm"', 'data-backend="wasm" data-shared-worker="false"')] } });
   browser = await launchChromium({ webgpu: false });
 });
 
@@ -189,6 +189,25 @@ describe('model files cached for offline use, checked against hunch.json', () =>
     } finally {
       rmSync(profile, { recursive: true, force: true });
     }
+  });
+
+  it('reads the model files from the HTTP cache without a request when the Cache API lost them (their hashes decide)', async () => {
+    // The page's own worker: the next page's starts afresh, where a shared one would keep the model.
+    await page.goto(`${proxy.origin}/own-worker.html`);
+    await expectModel();
+    // The Cache API emptied (the browser evicts it under storage pressure): the next page's worker finds no copy there.
+    await page.evaluate(() => caches.delete('hunch-model-files'));
+    await page.close();
+    page = await context.newPage();
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    proxy.reset();
+    await page.goto(`${proxy.origin}/own-worker.html`);
+    await expectModel();
+    expect((await status()).reason).not.toContain('kept loaded');
+    // hunch.json is revalidated, as always; the files it lists come from the HTTP cache as they are.
+    expect(proxy.requested).toContain('/models/demo/hunch.json');
+    expect(proxy.requested.filter((path) => path === `/models/demo/${ONNX}` || path === `/models/demo/${CATALOG}`)).toEqual([]);
+    expect(warnings).toEqual([]);
   });
 
   it('falls back to popular items when a model file is corrupted, caches nothing of it, and recovers once it is fixed', async () => {

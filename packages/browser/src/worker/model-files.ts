@@ -123,15 +123,15 @@ export interface ModelFileOptions {
   listedIn?: string;
 }
 
-/**
- * The bytes of `path` (relative to the model directory at `modelUrl`), checked against `entry`:
- * from the cache when a checked copy is there, else from the network, then cached (unless
- * `keep` is false). Rejects, naming the file, when it cannot be fetched or its bytes differ
- * from the entry.
- */
 /** A model file whose bytes are not those listed: damaged, tampered with, or published after the hunch.json read (worker.ts reloads then). */
 export class ModelFileMismatch extends Error {}
 
+/**
+ * The bytes of `path` (relative to the model directory at `modelUrl`), checked against `entry`:
+ * from the cache when a checked copy is there, else from the HTTP cache when its copy has the
+ * listed hash, else from the network, then cached (unless `keep` is false). Rejects, naming
+ * the file, when it cannot be fetched or its bytes differ from the entry.
+ */
 export async function verifiedModelFile(modelUrl: string, path: string, entry: ModelFileEntry, { keep = true, hashRequired = true, listedIn = MANIFEST_FILE }: ModelFileOptions = {}): Promise<ArrayBuffer> {
   const url = new URL(path, modelUrl).href;
   const early = await prefetched.get(url);
@@ -143,6 +143,11 @@ export async function verifiedModelFile(modelUrl: string, path: string, entry: M
   if (cached && !(await mismatch(cached, entry))) return cached;
   if (cached) await (await openCache(CACHE_NAME, false))?.delete(key).catch(() => undefined);
 
+  // The HTTP cache's copy as it is, without a round trip to revalidate it: the hash decides. A big
+  // shop's first page after the Cache API was emptied (forget(), the browser's eviction) reads
+  // hundreds of shards, one request each. Where the hash cannot be checked, always revalidated.
+  const httpCached = hashCheckable() ? await httpCachedCopy(url, entry) : undefined;
+  if (httpCached) return keepCopy(key, httpCached, keep);
   let response: Response;
   try {
     // Revalidate: the HTTP cache may still hold the previous version's bytes at this URL.
@@ -154,7 +159,25 @@ export async function verifiedModelFile(modelUrl: string, path: string, entry: M
   const bytes = await response.arrayBuffer();
   const wrong = await mismatch(bytes, entry, hashRequired, listedIn);
   if (wrong) throw new ModelFileMismatch(`model file ${path} does not match ${listedIn}: ${wrong}`);
-  // A full disk only costs the offline copy.
+  return keepCopy(key, bytes, keep);
+}
+
+const hashCheckable = () => typeof crypto !== 'undefined' && Boolean(crypto.subtle);
+
+/** The HTTP cache's response for `url` (the network's when it holds none), if its bytes are `entry`'s. */
+async function httpCachedCopy(url: string, entry: ModelFileEntry): Promise<ArrayBuffer | undefined> {
+  try {
+    const response = await fetch(url, { cache: 'force-cache', credentials: 'same-origin' });
+    if (!response.ok) return undefined;
+    const bytes = await response.arrayBuffer();
+    return (await mismatch(bytes, entry)) ? undefined : bytes;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Keeps checked bytes in the Cache API (unless `keep` is false); a full disk only costs the offline copy. */
+async function keepCopy(key: string, bytes: ArrayBuffer, keep: boolean): Promise<ArrayBuffer> {
   if (keep && cacheWrites().allowed) await (await openCache(CACHE_NAME, true))?.put(key, new Response(bytes, { headers: { 'content-type': 'application/octet-stream' } })).catch(() => undefined);
   return bytes;
 }
