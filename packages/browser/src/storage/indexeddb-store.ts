@@ -123,9 +123,9 @@ class IndexedDBStore implements EventStore {
 
   /**
    * Not through the chain: its Web Lock is granted in a later task, which a page being unloaded
-   * may never run, and the queued events were lost (often when a reload followed a track()
-   * whose write waited for a prediction). The write lock is skipped: a clear() from another tab
-   * can only follow this transaction, since IndexedDB runs overlapping writes in creation order.
+   * may never run (a write waiting for a prediction was then lost). The write lock is skipped: a
+   * clear() from another tab can only follow this transaction, since IndexedDB runs overlapping
+   * writes in creation order.
    */
   leaving(): void {
     const db = this.db;

@@ -23,7 +23,8 @@ export function putBatch(db: HunchDatabase, events: readonly HunchEvent[], uploa
     tx.onabort = () => reject(tx.error ?? new DOMException('transaction aborted', 'AbortError'));
     putAll(tx.objectStore('events'), events);
     if (uploads.length > 0) putAll(tx.objectStore('outbox'), uploads);
-    tx.commit();
+    // Older browsers lack commit(): theirs commits when the task ends, as before.
+    (tx as { commit?: () => void }).commit?.();
   });
 }
 
