@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import {
-  ENCODING_VERSION,
   itemIdShardFile,
   itemIdShardOf,
   itemTokenShardFile,
@@ -11,6 +10,7 @@ import {
   splitVocabulary,
   vocabularySize,
 } from '../src/index.js';
+import { manifestWith } from './manifest-fixture.js';
 
 const head = ['[PAD]', '[BOS]', '[UNK]', '<add_to_cart>', 'q:a'];
 const ids = Array.from({ length: 23 }, (_, i) => `sku-${String(i).padStart(3, '0')}`);
@@ -54,18 +54,7 @@ describe('splitVocabulary', () => {
 describe('parseManifest with sharded item tokens', () => {
   const split = splitVocabulary(tokens, layout);
   const files = Object.fromEntries([['catalog.json', 0], ...[...split.shards.keys()].map((path) => [path, 0])].map(([path]) => [path, { sha256: 'ab'.repeat(32), bytes: 10 }]));
-  const manifest = {
-    format: 'hunch-model',
-    formatVersion: 2,
-    version: 'abc123def456',
-    createdAt: '2026-12-07T00:00:00.000Z',
-    encoding: { version: ENCODING_VERSION, maxLength: 32 },
-    vocabulary: split.inline,
-    itemVocabulary: split.items,
-    merges: [],
-    files,
-    training: { events: 1, sequences: 1, steps: 1, finalLoss: 1, seed: 1 },
-  };
+  const manifest = manifestWith({ vocabulary: split.inline, itemVocabulary: split.items, merges: [], files });
 
   it('accepts it; the vocabulary size counts the sharded tokens', () => {
     expect(vocabularySize(parseManifest(manifest))).toBe(tokens.length);

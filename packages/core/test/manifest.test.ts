@@ -1,17 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ENCODING_VERSION, parseCatalog, parseManifest } from '../src/index.js';
+import { manifestWith } from './manifest-fixture.js';
 
-const valid = {
-  format: 'hunch-model',
-  formatVersion: 2,
-  version: 'abc123def456',
-  createdAt: '2026-11-28T00:00:00.000Z',
-  encoding: { version: ENCODING_VERSION, maxLength: 32 },
-  vocabulary: ['[PAD]', '[BOS]', '[UNK]', 'item:a'],
-  merges: [['r', 'e']],
-  files: { 'catalog.json': { sha256: 'ab'.repeat(32), bytes: 10 } },
-  training: { events: 1, sequences: 1, steps: 1, finalLoss: 1, seed: 1 },
-};
+const valid = manifestWith();
 
 const onnx = {
   variants: { fp32: 'onnx/model.onnx', int8: 'onnx/model_quantized.onnx', q4: 'onnx/model_q4.onnx' },

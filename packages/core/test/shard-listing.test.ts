@@ -6,7 +6,6 @@ import {
   compactListing,
   decodeShardListing,
   encodeShardListing,
-  ENCODING_VERSION,
   ITEM_ID_SHARD_LISTING,
   ITEM_TOKEN_SHARD_LISTING,
   itemIdShardFile,
@@ -17,6 +16,7 @@ import {
   SHARD_LISTING_RECORD_BYTES,
   splitVocabulary,
 } from '../src/index.js';
+import { manifestWith } from './manifest-fixture.js';
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 const text = (value: string) => new TextEncoder().encode(value);
@@ -72,18 +72,12 @@ describe('parseManifest with shard listings', () => {
   const tokens = ['[PAD]', '[BOS]', '[UNK]', ...Array.from({ length: 23 }, (_, i) => `item:sku-${i}`)];
   const split = splitVocabulary(tokens, { threshold: 0, tokensPerShard: 5, idsPerShard: 4 });
   const entry = (shards: number) => ({ sha256: 'ab'.repeat(32), bytes: shards * SHARD_LISTING_RECORD_BYTES });
-  const manifest = {
-    format: 'hunch-model',
-    formatVersion: 2,
-    version: 'abc123def456',
-    createdAt: '2026-12-07T00:00:00.000Z',
-    encoding: { version: ENCODING_VERSION, maxLength: 32 },
+  const manifest = manifestWith({
     vocabulary: split.inline,
     itemVocabulary: split.items,
     merges: [],
     files: { 'catalog/index.json': entry(1), [CATALOG_SHARD_LISTING]: entry(40), [ITEM_TOKEN_SHARD_LISTING]: entry(5), [ITEM_ID_SHARD_LISTING]: entry(6) },
-    training: { events: 1, sequences: 1, steps: 1, finalLoss: 1, seed: 1 },
-  };
+  });
 
   it('accepts the listings in place of every shard', () => {
     expect(parseManifest(manifest).itemVocabulary).toEqual(split.items);

@@ -92,6 +92,9 @@ export function prefetchModelFiles(modelUrl: string, paths: readonly string[]): 
   }
 }
 
+/** Whether SHA-256 can be checked here (SubtleCrypto: a secure context). */
+const hashCheckable = (): boolean => typeof crypto !== 'undefined' && Boolean(crypto.subtle);
+
 async function sha256Hex(bytes: ArrayBuffer): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
   return Array.from(digest, (byte) => byte.toString(16).padStart(2, '0')).join('');
@@ -104,7 +107,7 @@ async function sha256Hex(bytes: ArrayBuffer): Promise<string> {
  */
 async function mismatch(bytes: ArrayBuffer, { sha256, bytes: size }: ModelFileEntry, hashRequired = true, listedIn = MANIFEST_FILE): Promise<string | undefined> {
   if (bytes.byteLength !== size) return `${bytes.byteLength} bytes where ${listedIn} lists ${size}`;
-  if (typeof crypto === 'undefined' || !crypto.subtle) return hashRequired ? 'its SHA-256 cannot be checked here (no SubtleCrypto: not a secure context)' : undefined;
+  if (!hashCheckable()) return hashRequired ? 'its SHA-256 cannot be checked here (no SubtleCrypto: not a secure context)' : undefined;
   const actual = await sha256Hex(bytes);
   return actual === sha256.toLowerCase() ? undefined : `SHA-256 ${actual} where ${listedIn} lists ${sha256}`;
 }
@@ -162,7 +165,6 @@ export async function verifiedModelFile(modelUrl: string, path: string, entry: M
   return keepCopy(key, bytes, keep);
 }
 
-const hashCheckable = () => typeof crypto !== 'undefined' && Boolean(crypto.subtle);
 
 /** The HTTP cache's response for `url` (the network's when it holds none), if its bytes are `entry`'s. */
 async function httpCachedCopy(url: string, entry: ModelFileEntry): Promise<ArrayBuffer | undefined> {
