@@ -127,7 +127,8 @@ async function archive(live: string, manifest: HunchManifest): Promise<string> {
 async function install(live: string, from: string, next: HunchManifest, current: HunchManifest): Promise<void> {
   // Read before the swap: the live listings are replaced with the rest.
   const currentFiles = await filesOf(live, current);
-  const moves = (await filesOf(from, next)).map((path) => {
+  const nextFiles = await filesOf(from, next);
+  const moves = nextFiles.map((path) => {
     const target = join(live, path);
     return { path, target, temp: join(dirname(target), `.${path.split('/').pop()}.publish-${process.pid}`) };
   });
@@ -140,7 +141,7 @@ async function install(live: string, from: string, next: HunchManifest, current:
   } finally {
     await Promise.all(moves.map(({ temp }) => rm(temp, { force: true })));
   }
-  const listed = new Set(await filesOf(from, next));
+  const listed = new Set(nextFiles);
   for (const path of currentFiles) if (!listed.has(path)) await rm(join(live, path), { force: true });
 }
 
