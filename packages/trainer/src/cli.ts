@@ -16,6 +16,7 @@ import { evaluateCheckpoint } from './evaluate-checkpoint.js';
 import { isSqliteFile, ndjsonSource, storeSource, type EventSource } from './event-source.js';
 import { exportModel, parseQuant } from './export.js';
 import { readBaseModel } from './base-model.js';
+import { modelFiles } from './model-directory.js';
 import { Attributor, parseSplit, reportFromAttribution, ReportError, reportHtml, reportText } from './report/index.js';
 import { simulateEvents } from './simulate.js';
 import { parseCosts, parseRewardKind, PolicyError, policyFromLogs, policyText } from './strategies/index.js';
@@ -294,8 +295,9 @@ async function exportCommand(args: string[]): Promise<void> {
     ...(pqRotationRounds !== undefined ? { pqRotationRounds } : {}),
     ...(epoch && /^\d+$/.test(epoch) ? { createdAt: new Date(Number(epoch) * 1000).toISOString() } : {}),
   });
-  const bytes = Object.values(manifest.files).reduce((sum, file) => sum + file.bytes, 0);
-  console.error(`exported model ${manifest.version}: hunch.json + ${Object.keys(manifest.files).length} files, ${bytes} bytes${manifest.policy ? `, with policy ${manifest.policy}` : ''} -> ${flags.out}`);
+  const files = await modelFiles(flags.out!, manifest);
+  const bytes = files.reduce((sum, [, file]) => sum + file.bytes, 0);
+  console.error(`exported model ${manifest.version}: hunch.json + ${files.length} files, ${bytes} bytes${manifest.policy ? `, with policy ${manifest.policy}` : ''} -> ${flags.out}`);
 }
 
 /** `--format` with its files, as benchmark and eval take them. */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { AutoModelForCausalLM, env, Tensor } from '@huggingface/transformers';
 import * as ort from 'onnxruntime-node';
@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readBaseModel } from '../src/base-model.js';
 import { writeCheckpoint, type Checkpoint } from '../src/checkpoint.js';
 import { exportModel, parseQuant, POLICY_FILE, type ExportManifest } from '../src/export.js';
+import { modelFiles } from '../src/model-directory.js';
 import { GPT2 } from '../src/model.js';
 import { writeNextItemCheckpoint } from '../src/next-item/checkpoint.js';
 import { NextItemScorer } from '../src/next-item/scorer.js';
@@ -215,6 +216,11 @@ describe('export (fp32, KV cache)', () => {
       // Nothing past the last listed shard.
       await expect(readFile(join(out, family.file(shards.length)))).rejects.toThrow();
     }
+    // What `hunch export` counts: every file written but hunch.json, the shards behind the listings included.
+    const written = (await readdir(out, { recursive: true, withFileTypes: true })).filter((entry) => entry.isFile()).map((entry) => relative(out, join(entry.parentPath ?? entry.path, entry.name)));
+    const counted = await modelFiles(out, manifest);
+    expect(counted.map(([path]) => path).sort()).toEqual(written.filter((path) => path !== 'hunch.json').sort());
+    for (const [path, { bytes }] of counted) expect(bytes, path).toBe((await readFile(join(out, path))).length);
     // What retraining starts from: the exported model's whole vocabulary, in token order.
     expect((await readBaseModel(out)).vocabulary.tokens).toEqual(whole);
     // Under the threshold (the default, for this small shop): one hunch.json, as before.

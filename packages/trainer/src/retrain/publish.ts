@@ -13,8 +13,9 @@ import { createHash } from 'node:crypto';
 import { copyFile, mkdir, readFile, rename, rm, readdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { decodeShardListing, listedShards, MANIFEST_FILE, parseManifest, SHARD_FAMILIES, type HunchManifest, type ModelFileEntry } from '@hunch/core';
+import { MANIFEST_FILE, parseManifest, type HunchManifest, type ModelFileEntry } from '@hunch/core';
 import { writeDirAtomic, writeFileAtomic } from '../lib/fs-atomic.js';
+import { modelFiles, shardsListed } from '../model-directory.js';
 import { withDirectoryLock } from './lock.js';
 
 /** Where the versions are kept, inside the model directory. */
@@ -67,12 +68,6 @@ async function verifyFiles(dir: string, files: Iterable<[string, ModelFileEntry]
   }
 }
 
-/** The shards that `manifest`'s shard listings (core's shard-listing.ts) name, read from `dir`, by listing. */
-async function shardsListed(dir: string, manifest: HunchManifest): Promise<Array<{ listing: string; shards: Array<[string, ModelFileEntry]> }>> {
-  const families = SHARD_FAMILIES.filter(({ listing }) => Object.hasOwn(manifest.files, listing));
-  return Promise.all(families.map(async (family) => ({ listing: family.listing, shards: listedShards(family, decodeShardListing(await readFile(join(dir, family.listing)), join(dir, family.listing))) })));
-}
-
 /** Throws naming the first file of `manifest` (its listed shards included) whose bytes in `dir` are missing or differ. */
 export async function verifyModelFiles(dir: string, manifest: HunchManifest): Promise<void> {
   await verifyFiles(dir, Object.entries(manifest.files), MANIFEST_FILE);
@@ -103,7 +98,7 @@ async function keepHistory(live: string, versions: string[]): Promise<void> {
 }
 
 /** Every file of a model version in `dir`: the shards its listings name, its listed files, hunch.json last. */
-const filesOf = async (dir: string, manifest: HunchManifest) => [...(await shardsListed(dir, manifest)).flatMap(({ shards }) => shards.map(([path]) => path)), ...Object.keys(manifest.files), MANIFEST_FILE];
+const filesOf = async (dir: string, manifest: HunchManifest) => [...(await modelFiles(dir, manifest)).map(([path]) => path), MANIFEST_FILE];
 
 /** The live model, copied into its version folder (checked first) unless it is there already. */
 async function archive(live: string, manifest: HunchManifest): Promise<string> {
