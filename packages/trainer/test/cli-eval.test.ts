@@ -45,7 +45,7 @@ describe('hunch eval', () => {
     const b = lastJson(bench.stdout) as { model: Record<string, number>; baselines: Record<string, Record<string, number>>; examples: number; params: number };
     const e = lastJson(evaluated.stdout) as typeof b;
     expect(Object.keys(e.model).sort()).toEqual(METRICS);
-    expect(Object.keys(e.baselines).sort()).toEqual(['markov', 'popularity', 'sknn']);
+    expect(Object.keys(e.baselines).sort()).toEqual(['markov', 'popularity', 'sknn', 'stan']);
     expect(e.model).toEqual(b.model);
     expect(e.baselines).toEqual(b.baselines);
     expect(e.examples).toBe(b.examples);

@@ -3,6 +3,7 @@ import { countItems, SequenceSet } from '../src/data/sequence-set.js';
 import { MarkovRecommender } from '../src/eval/baselines/markov.js';
 import { PopularityRecommender } from '../src/eval/baselines/popularity.js';
 import { SknnRecommender } from '../src/eval/baselines/sknn.js';
+import { StanRecommender } from '../src/eval/baselines/stan.js';
 import { evaluateRecommender } from '../src/eval/metrics.js';
 import { sessionExamples } from '../src/eval/protocols.js';
 
@@ -84,5 +85,36 @@ describe('SknnRecommender', () => {
     sknn.score([prefix(0, 1, 2)]);
     const [scores] = sknn.score([prefix(4)]);
     expect([...scores!]).toEqual([0, 0, 0, 0, 0]);
+  });
+});
+
+describe('StanRecommender', () => {
+  // Sessions in first-seen order: S0 [0,1,2], S1 [1,2], S2 [2,0], S3 [1,3] (S3 the most recent).
+  const e = Math.exp(-1);
+
+  it('is session-kNN when nothing decays and idf is off', () => {
+    const flat = new StanRecommender(train, numItems, { k: 100, prefixDecay: 1e12, neighbourDecay: 1e12, idf: false });
+    const sknn = new SknnRecommender(train, numItems, { k: 100 });
+    for (const items of [[0, 2, 2], [1, 4], [3], [2, 0, 1]]) close(flat.score([prefix(...items)])[0]!, [...sknn.score([prefix(...items)])[0]!]);
+  });
+
+  it('weighs prefix items by recency and neighbour items by distance from the last shared one', () => {
+    const stan = new StanRecommender(train, numItems, { prefixDecay: 1, neighbourDecay: 1, idf: false });
+    // Prefix [2, 0]: item 0 (the latest) weighs 1, item 2 weighs e^-1.
+    const s2 = (1 + e) / 2; // S2 shares both; its last shared item is 0, at position 1
+    const s1 = e / 2; // S1 shares 2, at position 1
+    const s0 = (1 + e) / Math.sqrt(6); // S0 shares both; its last shared item is 0, at position 0
+    const expected = [s2 + s0, (s1 + s0) * e, s2 * e + s1 + s0 * e * e, 0, 0];
+    close(stan.score([prefix(2, 0)])[0]!, expected);
+    // An item's latest view is what counts: [0, 2, 0] is [2, 0], and [0, 2] is not.
+    close(stan.score([prefix(0, 2, 0)])[0]!, expected);
+    expect(stan.score([prefix(0, 2)])[0]![0]).not.toBeCloseTo(expected[0]!, 3);
+  });
+
+  it('weighs shared items by their idf', () => {
+    const flat = { k: 100, prefixDecay: 1e12, neighbourDecay: 1e12 };
+    const [plain] = new StanRecommender(train, numItems, { ...flat, idf: false }).score([prefix(1)]).map((s) => [...s]);
+    // Item 1 is in 3 of the 4 sessions.
+    close(new StanRecommender(train, numItems, flat).score([prefix(1)])[0]!, plain!.map((v) => v * Math.log(4 / 3)));
   });
 });

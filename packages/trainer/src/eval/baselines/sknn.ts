@@ -9,6 +9,7 @@
 import type { SequenceSet } from '../../data/sequence-set.js';
 import type { Recommender } from '../metrics.js';
 import { ScoreBuffers } from './score-buffers.js';
+import { SessionIndex } from './session-index.js';
 
 export interface SknnOptions {
   /** Candidate sessions: the most recent ones sharing an item. Default 500. */
@@ -21,45 +22,13 @@ export class SknnRecommender implements Recommender {
   readonly name = 'sknn';
   readonly sampleSize: number;
   readonly k: number;
-  /** Distinct items of each training session, flat with offsets. */
-  private readonly sessionStart: Int32Array;
-  private readonly sessionItems: Int32Array;
-  /** Inverted index: sessions containing item i are postings[postingStart[i]..), ascending. */
-  private readonly postingStart: Int32Array;
-  private readonly postings: Int32Array;
+  private readonly index: SessionIndex;
   private readonly buffers: ScoreBuffers;
-  /** Scratch, reused across prefixes. */
-  private readonly seen: Int32Array;
-  private stamp = 0;
 
   constructor(train: SequenceSet, numItems: number, options: SknnOptions = {}) {
     this.sampleSize = options.sampleSize ?? 500;
     this.k = options.k ?? 100;
-    this.seen = new Int32Array(Math.max(numItems, train.length));
-    // Distinct items per session.
-    this.sessionStart = new Int32Array(train.length + 1);
-    const items: number[] = [];
-    const postingCount = new Int32Array(numItems + 1);
-    for (let s = 0; s < train.length; s++) {
-      const mark = ++this.stamp;
-      for (const item of train.get(s)) {
-        if (this.seen[item] === mark) continue;
-        this.seen[item] = mark;
-        items.push(item);
-        postingCount[item + 1]!++;
-      }
-      this.sessionStart[s + 1] = items.length;
-    }
-    this.sessionItems = Int32Array.from(items);
-    for (let i = 0; i < numItems; i++) postingCount[i + 1]! += postingCount[i]!;
-    this.postingStart = postingCount.slice();
-    this.postings = new Int32Array(items.length);
-    const fill = postingCount; // reused as write cursors
-    for (let s = 0; s < train.length; s++) {
-      for (let p = this.sessionStart[s]!; p < this.sessionStart[s + 1]!; p++) {
-        this.postings[fill[this.sessionItems[p]!]!++] = s;
-      }
-    }
+    this.index = new SessionIndex(train, numItems);
     this.buffers = new ScoreBuffers(numItems);
   }
 
@@ -70,16 +39,13 @@ export class SknnRecommender implements Recommender {
   }
 
   private scoreInto(prefix: Int32Array, scores: Float32Array): void {
-    const distinct = this.distinctItems(prefix);
+    const { index } = this;
+    const distinct = index.distinct(prefix);
     if (distinct.length === 0) return;
-    const { sessions, overlaps } = this.recentCandidates(distinct);
+    const { sessions, overlaps } = index.recentCandidates(distinct, this.sampleSize);
     const norm = Math.sqrt(distinct.length);
     const similarity = new Float64Array(sessions.length);
-    for (let c = 0; c < sessions.length; c++) {
-      const s = sessions[c]!;
-      const size = this.sessionStart[s + 1]! - this.sessionStart[s]!;
-      similarity[c] = overlaps[c]! / (norm * Math.sqrt(size));
-    }
+    for (let c = 0; c < sessions.length; c++) similarity[c] = overlaps[c]! / (norm * Math.sqrt(index.size(sessions[c]!)));
     // Candidates come most recent first, so a stable sort keeps recency as the tie-break.
     const order = Array.from({ length: sessions.length }, (_, c) => c);
     order.sort((a, b) => similarity[b]! - similarity[a]! || a - b);
@@ -87,54 +53,7 @@ export class SknnRecommender implements Recommender {
       const c = order[n]!;
       const s = sessions[c]!;
       const sim = similarity[c]!;
-      for (let p = this.sessionStart[s]!; p < this.sessionStart[s + 1]!; p++) scores[this.sessionItems[p]!]! += sim;
+      for (let p = index.start[s]!; p < index.start[s + 1]!; p++) scores[index.items[p]!]! += sim;
     }
-  }
-
-  private distinctItems(prefix: Int32Array): number[] {
-    const mark = this.nextStamp();
-    const distinct: number[] = [];
-    for (const item of prefix) {
-      if (this.seen[item] === mark) continue;
-      this.seen[item] = mark;
-      distinct.push(item);
-    }
-    return distinct;
-  }
-
-  /**
-   * The `sampleSize` most recent sessions containing any of `items`, most recent first,
-   * with how many of `items` each contains: a merge from the ends of the posting lists.
-   */
-  private recentCandidates(items: number[]): { sessions: number[]; overlaps: number[] } {
-    const cursors = items.map((item) => this.postingStart[item + 1]! - 1);
-    const floors = items.map((item) => this.postingStart[item]!);
-    const sessions: number[] = [];
-    const overlaps: number[] = [];
-    while (sessions.length < this.sampleSize) {
-      let newest = -1;
-      for (let i = 0; i < items.length; i++) {
-        if (cursors[i]! >= floors[i]!) newest = Math.max(newest, this.postings[cursors[i]!]!);
-      }
-      if (newest < 0) break;
-      let overlap = 0;
-      for (let i = 0; i < items.length; i++) {
-        if (cursors[i]! >= floors[i]! && this.postings[cursors[i]!] === newest) {
-          overlap++;
-          cursors[i]!--;
-        }
-      }
-      sessions.push(newest);
-      overlaps.push(overlap);
-    }
-    return { sessions, overlaps };
-  }
-
-  private nextStamp(): number {
-    if (this.stamp === 2 ** 31 - 1) {
-      this.seen.fill(0);
-      this.stamp = 0;
-    }
-    return ++this.stamp;
   }
 }
