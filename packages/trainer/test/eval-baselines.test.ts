@@ -118,3 +118,33 @@ describe('StanRecommender', () => {
     close(new StanRecommender(train, numItems, flat).score([prefix(1)])[0]!, plain!.map((v) => v * Math.log(4 / 3)));
   });
 });
+
+describe.each([
+  ['SknnRecommender', (options: { sampleSize?: number }) => new SknnRecommender(train, numItems, options)],
+  ['StanRecommender', (options: { sampleSize?: number }) => new StanRecommender(train, numItems, options)],
+])('%s.sparseScores', (_, create) => {
+  const dense = (sparse: { items: Int32Array; scores: Float64Array }) => {
+    const scores = new Array<number>(numItems).fill(0);
+    sparse.items.forEach((item, i) => (scores[item] = sparse.scores[i]!));
+    return scores;
+  };
+
+  it('gives the scores of score(), only for the items neighbours hold', () => {
+    const recommender = create({});
+    for (const items of [[0, 2, 2], [1, 4], [3], [2, 0, 1], [4]]) {
+      const sparse = recommender.sparseScores(prefix(...items));
+      expect(new Set(sparse.items).size).toBe(sparse.items.length);
+      close(recommender.score([prefix(...items)])[0]!, dense(sparse));
+    }
+    expect(recommender.sparseScores(prefix(4)).items).toHaveLength(0); // nothing shared
+  });
+
+  it('leaves the excluded session out of the neighbours', () => {
+    // Prefix [3]: only S3 [1, 3] holds item 3, so without it nothing is scored.
+    expect([...create({}).sparseScores(prefix(3)).items].sort()).toEqual([1, 3]);
+    expect(create({}).sparseScores(prefix(3), 3).items).toHaveLength(0);
+    // Prefix [0]: S2 [2, 0] and S0 [0, 1, 2]; with a sample of one, leaving out S2 (the most recent) brings S0 in.
+    expect([...create({ sampleSize: 1 }).sparseScores(prefix(0)).items].sort()).toEqual([0, 2]);
+    expect([...create({ sampleSize: 1 }).sparseScores(prefix(0), 2).items].sort()).toEqual([0, 1, 2]);
+  });
+});

@@ -15,3 +15,35 @@ export class ScoreBuffers {
     return taken;
   }
 }
+
+/** Sums scattered scores over a few items of many, and hands back only those: a sparse score. */
+export class SparseSums {
+  private readonly sums: Float64Array;
+  private readonly isTouched: Uint8Array;
+  private readonly touched: number[] = [];
+
+  constructor(numItems: number) {
+    this.sums = new Float64Array(numItems);
+    this.isTouched = new Uint8Array(numItems);
+  }
+
+  readonly add = (item: number, value: number): void => {
+    if (!this.isTouched[item]) {
+      this.isTouched[item] = 1;
+      this.touched.push(item);
+    }
+    this.sums[item]! += value;
+  };
+
+  /** The items added to and their sums, unordered; then empty again. */
+  take(): { items: Int32Array; scores: Float64Array } {
+    const items = Int32Array.from(this.touched);
+    const scores = Float64Array.from(this.touched, (item) => this.sums[item]!);
+    for (const item of this.touched) {
+      this.sums[item] = 0;
+      this.isTouched[item] = 0;
+    }
+    this.touched.length = 0;
+    return { items, scores };
+  }
+}

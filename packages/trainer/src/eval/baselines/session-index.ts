@@ -68,9 +68,10 @@ export class SessionIndex {
   /**
    * The `limit` most recent sessions containing any of `items`, most recent first, each with
    * the sum of `weights` of the items it contains (1 each without weights) and the index in
-   * `items` of the last of them it contains: a merge from the ends of the posting lists.
+   * `items` of the last of them it contains, session `exclude` skipped (a training prefix's own
+   * session): a merge from the ends of the posting lists.
    */
-  recentCandidates(items: readonly number[], limit: number, weights?: readonly number[]): { sessions: number[]; overlaps: number[]; lastShared: number[] } {
+  recentCandidates(items: readonly number[], limit: number, weights?: readonly number[], exclude = -1): { sessions: number[]; overlaps: number[]; lastShared: number[] } {
     const cursors = items.map((item) => this.postingStart[item + 1]! - 1);
     const floors = items.map((item) => this.postingStart[item]!);
     const sessions: number[] = [];
@@ -91,6 +92,7 @@ export class SessionIndex {
           cursors[i]!--;
         }
       }
+      if (newest === exclude) continue;
       sessions.push(newest);
       overlaps.push(overlap);
       lastShared.push(last);

@@ -8,7 +8,7 @@
  */
 import type { SequenceSet } from '../../data/sequence-set.js';
 import type { Recommender } from '../metrics.js';
-import { ScoreBuffers } from './score-buffers.js';
+import { ScoreBuffers, SparseSums } from './score-buffers.js';
 import { SessionIndex } from './session-index.js';
 
 export interface SknnOptions {
@@ -24,25 +24,40 @@ export class SknnRecommender implements Recommender {
   readonly k: number;
   private readonly index: SessionIndex;
   private readonly buffers: ScoreBuffers;
+  private readonly sparse: SparseSums;
 
   constructor(train: SequenceSet, numItems: number, options: SknnOptions = {}) {
     this.sampleSize = options.sampleSize ?? 500;
     this.k = options.k ?? 100;
     this.index = new SessionIndex(train, numItems);
     this.buffers = new ScoreBuffers(numItems);
+    this.sparse = new SparseSums(numItems);
   }
 
   score(prefixes: readonly Int32Array[]): Float32Array[] {
     const out = this.buffers.take(prefixes.length);
-    prefixes.forEach((prefix, p) => this.scoreInto(prefix, out[p]!));
+    prefixes.forEach((prefix, p) => {
+      const scores = out[p]!;
+      this.scoreNeighbours(prefix, -1, (item, value) => (scores[item]! += value));
+    });
     return out;
   }
 
-  private scoreInto(prefix: Int32Array, scores: Float32Array): void {
+  /**
+   * The items the neighbours of `prefix` score and their scores, unordered (the scores `score`
+   * gives them; every other item scores 0), with training session `exclude` left out of the
+   * neighbours: a training prefix's scores without its own session (distillation's soft targets).
+   */
+  sparseScores(prefix: Int32Array, exclude = -1): { items: Int32Array; scores: Float64Array } {
+    this.scoreNeighbours(prefix, exclude, this.sparse.add);
+    return this.sparse.take();
+  }
+
+  private scoreNeighbours(prefix: Int32Array, exclude: number, add: (item: number, value: number) => void): void {
     const { index } = this;
     const distinct = index.distinct(prefix);
     if (distinct.length === 0) return;
-    const { sessions, overlaps } = index.recentCandidates(distinct, this.sampleSize);
+    const { sessions, overlaps } = index.recentCandidates(distinct, this.sampleSize, undefined, exclude);
     const norm = Math.sqrt(distinct.length);
     const similarity = new Float64Array(sessions.length);
     for (let c = 0; c < sessions.length; c++) similarity[c] = overlaps[c]! / (norm * Math.sqrt(index.size(sessions[c]!)));
@@ -53,7 +68,7 @@ export class SknnRecommender implements Recommender {
       const c = order[n]!;
       const s = sessions[c]!;
       const sim = similarity[c]!;
-      for (let p = index.start[s]!; p < index.start[s + 1]!; p++) scores[index.items[p]!]! += sim;
+      for (let p = index.start[s]!; p < index.start[s + 1]!; p++) add(index.items[p]!, sim);
     }
   }
 }

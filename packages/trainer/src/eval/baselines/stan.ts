@@ -12,7 +12,7 @@
  */
 import type { SequenceSet } from '../../data/sequence-set.js';
 import type { Recommender } from '../metrics.js';
-import { ScoreBuffers } from './score-buffers.js';
+import { ScoreBuffers, SparseSums } from './score-buffers.js';
 import { SessionIndex } from './session-index.js';
 
 export interface StanOptions {
@@ -37,6 +37,7 @@ export class StanRecommender implements Recommender {
   readonly idf: boolean;
   private readonly index: SessionIndex;
   private readonly buffers: ScoreBuffers;
+  private readonly sparse: SparseSums;
 
   constructor(train: SequenceSet, numItems: number, options: StanOptions = {}) {
     this.sampleSize = options.sampleSize ?? 500;
@@ -46,21 +47,35 @@ export class StanRecommender implements Recommender {
     this.idf = options.idf ?? true;
     this.index = new SessionIndex(train, numItems);
     this.buffers = new ScoreBuffers(numItems);
+    this.sparse = new SparseSums(numItems);
   }
 
   score(prefixes: readonly Int32Array[]): Float32Array[] {
     const out = this.buffers.take(prefixes.length);
-    prefixes.forEach((prefix, p) => this.scoreInto(prefix, out[p]!));
+    prefixes.forEach((prefix, p) => {
+      const scores = out[p]!;
+      this.scoreNeighbours(prefix, -1, (item, value) => (scores[item]! += value));
+    });
     return out;
   }
 
-  private scoreInto(prefix: Int32Array, scores: Float32Array): void {
+  /**
+   * The items the neighbours of `prefix` score and their scores, unordered (the scores `score`
+   * gives them; every other item scores 0), with training session `exclude` left out of the
+   * neighbours: a training prefix's scores without its own session (distillation's soft targets).
+   */
+  sparseScores(prefix: Int32Array, exclude = -1): { items: Int32Array; scores: Float64Array } {
+    this.scoreNeighbours(prefix, exclude, this.sparse.add);
+    return this.sparse.take();
+  }
+
+  private scoreNeighbours(prefix: Int32Array, exclude: number, add: (item: number, value: number) => void): void {
     const { index } = this;
     // Distinct items, oldest last view first, so the last shared one is the most recent.
     const latest = index.distinct(Array.from(prefix).reverse()).reverse();
     if (latest.length === 0) return;
     const weights = latest.map((item, i) => Math.exp(-(latest.length - 1 - i) / this.prefixDecay) * (this.idf ? index.idf(item) : 1));
-    const { sessions, overlaps, lastShared } = index.recentCandidates(latest, this.sampleSize, weights);
+    const { sessions, overlaps, lastShared } = index.recentCandidates(latest, this.sampleSize, weights, exclude);
     const norm = Math.sqrt(latest.length);
     const similarity = new Float64Array(sessions.length);
     for (let c = 0; c < sessions.length; c++) similarity[c] = overlaps[c]! / (norm * Math.sqrt(index.size(sessions[c]!)));
@@ -75,7 +90,7 @@ export class StanRecommender implements Recommender {
       const shared = latest[lastShared[c]!]!;
       let anchor = from;
       while (index.items[anchor] !== shared) anchor++;
-      for (let p = from; p < to; p++) scores[index.items[p]!]! += similarity[c]! * Math.exp(-Math.abs(p - anchor) / this.neighbourDecay);
+      for (let p = from; p < to; p++) add(index.items[p]!, similarity[c]! * Math.exp(-Math.abs(p - anchor) / this.neighbourDecay));
     }
   }
 }
