@@ -187,7 +187,7 @@ export async function trainSequences(
     eps: 1e-8,
     weightDecay: options.weightDecay,
     clip: options.clip ?? 1,
-  });
+  }, workers > 1);
   const best = new Float32Array(layout.size);
 
   // Negative sampler from training counts; full softmax uses every candidate once.
@@ -239,11 +239,13 @@ export async function trainSequences(
     }
   }
 
+  // Summed gradients, shared with the workers that apply the update.
+  const grads = new Float32Array(workers > 1 ? new SharedArrayBuffer(layout.size * 4) : new ArrayBuffer(layout.size * 4));
+  const engineOptimizer = { state: optimizer, grads };
   const engine =
     workers > 1
-      ? await workerEngine(workers, options.workerScript ?? new URL('./train-worker.js', import.meta.url), config, layout, params.buffer as SharedArrayBuffer, isItem)
-      : localEngine(config, layout, params, isItem);
-  const grads = new Float32Array(layout.size);
+      ? await workerEngine(workers, options.workerScript ?? new URL('./train-worker.js', import.meta.url), config, layout, params.buffer as SharedArrayBuffer, isItem, engineOptimizer)
+      : localEngine(config, layout, params, isItem, engineOptimizer);
   const validate = (sequences = options.validation!.sequences) => {
     const { minPosition, lastOnly, excludeSeen } = options.validation!;
     return engine.evaluate(sequences, { minPosition: minPosition ?? 1, lastOnly: lastOnly ?? false, excludeSeen: excludeSeen ?? false });
@@ -340,7 +342,7 @@ export async function trainSequences(
       const loss = lossSum / normalizer;
       if (!Number.isFinite(loss)) throw new Error(`loss became ${loss} at step ${step + 1}; try a lower lr`);
       const lr = warmupCosine(step, totalSteps, options.lr, warmupOf(totalSteps), options.minLrRatio ?? 0.1);
-      optimizer.step(params, grads, lr);
+      await engine.update(optimizer.begin(grads, lr).update);
       step++;
       ran++;
       tokens += normalizer;
