@@ -18,7 +18,7 @@ import type { RankMetrics } from './eval/metrics.js';
 import { hashSeed, Rng } from './lib/prng.js';
 import type { GPT2Config } from './model.js';
 import { attributeHeads, initNextItem, nextItemShapes, setItemAttributes, type HeadOptions, type TokenAttributes } from './next-item/heads.js';
-import { accumulate, rowSeed, type ShardInput } from './next-item/loss.js';
+import { accumulate, gradientSquares, rowSeed, type ShardInput } from './next-item/loss.js';
 import { AliasSampler, negativeWeights } from './next-item/negatives.js';
 import { ParamLayout } from './next-item/param-layout.js';
 import type { EvalOptions } from './next-item/scorer.js';
@@ -332,17 +332,23 @@ export async function trainSequences(
         };
       };
       const shards = Array.from({ length: Math.min(workers, batch.length) }, (_, i) => shardOf(i));
-      const outs = await engine.compute(shards);
+      const pending = engine.compute(shards);
+      // A failed shard rejects where it is awaited below, not also as an unhandled rejection.
+      for (const p of pending) p.catch(() => {});
       grads.fill(0);
       let lossSum = 0;
-      for (const out of outs) {
+      const touched: Int32Array[] = [];
+      // In shard order (the sum's order), each as soon as it and those before it are done.
+      for (const p of pending) {
+        const out = await p;
         accumulate(layout, grads, out, config.nEmbd);
         lossSum += out.lossSum;
+        touched.push(out.rows);
       }
       const loss = lossSum / normalizer;
       if (!Number.isFinite(loss)) throw new Error(`loss became ${loss} at step ${step + 1}; try a lower lr`);
       const lr = warmupCosine(step, totalSteps, options.lr, warmupOf(totalSteps), options.minLrRatio ?? 0.1);
-      await engine.update(optimizer.begin(grads, lr).update);
+      await engine.update(optimizer.begin(grads, lr, gradientSquares(layout, grads, touched, config.nEmbd)).update);
       step++;
       ran++;
       tokens += normalizer;

@@ -1,11 +1,16 @@
 /**
  * AdamW in parts (train/optimizer.ts): ranges of the flat parameters updated separately, as
  * the training workers do, give the bits of one whole update, and the update is the one the
- * optimizer computed before it was split (the reference below).
+ * optimizer computed before it was split (the reference below); the clip's gradient norm
+ * summed over the touched rows only (next-item/loss.ts) is the full sum's.
  */
 import { describe, expect, it } from 'vitest';
-import { applyAdamW, FlatAdamW, type AdamWOptions, type Segment } from '../src/train/optimizer.js';
+import { ITEM_BIAS, ITEM_TABLE } from '@hunch/core';
 import { Rng } from '../src/lib/prng.js';
+import { nextItemShapes } from '../src/next-item/heads.js';
+import { accumulate, gradientSquares } from '../src/next-item/loss.js';
+import { ParamLayout } from '../src/next-item/param-layout.js';
+import { applyAdamW, FlatAdamW, type AdamWOptions, type Segment } from '../src/train/optimizer.js';
 
 const options: AdamWOptions = { beta1: 0.9, beta2: 0.98, eps: 1e-8, weightDecay: 0.01, clip: 1 };
 const size = 1000;
@@ -64,5 +69,32 @@ describe('AdamW', () => {
     expect(Array.from(wholeParams)).toEqual(Array.from(ref.params));
     expect(Array.from(whole.m)).toEqual(Array.from(ref.m));
     expect(parts.m.buffer).toBeInstanceOf(SharedArrayBuffer);
+  });
+});
+
+describe('the gradient norm from the touched rows', () => {
+  it('is the bits of the sum of squares over every element', () => {
+    const config = { vocabSize: 50, nPositions: 8, nEmbd: 4, nLayer: 1, nHead: 1, layerNormEpsilon: 1e-5 };
+    const layout = new ParamLayout(nextItemShapes(config, { itemBias: true, repeat: true }));
+    const rng = new Rng(11);
+    const grads = new Float32Array(layout.size);
+    const dense = new Map(layout.entries.filter((e) => e.name !== ITEM_TABLE && e.name !== ITEM_BIAS).map((e) => [e.name, random(rng, 1).subarray(0, e.size)] as const));
+    for (const [name, g] of dense) expect(g.length, name).toBe(layout.byName.get(name)!.size);
+    // Two shards touching overlapping rows, in no particular order.
+    const shards = [Int32Array.from([7, 3, 41, 12]), Int32Array.from([12, 49, 0, 7])].map((rows) => ({
+      lossSum: 0,
+      targets: 0,
+      dense,
+      rows,
+      wteGrad: random(rng, 0.3).subarray(0, rows.length * 4),
+      biasGrad: random(rng, 0.3).subarray(0, rows.length),
+    }));
+    for (const out of shards) accumulate(layout, grads, out, 4);
+    let every = 0;
+    for (let i = 0; i < grads.length; i++) every += grads[i]! * grads[i]!;
+    const squares = gradientSquares(layout, grads, shards.map((s) => s.rows), 4);
+    expect(squares).toBe(every);
+    // A row left out is missed: the test can tell.
+    expect(gradientSquares(layout, grads, [Int32Array.from([7, 3, 41, 12, 49])], 4)).not.toBe(every);
   });
 });

@@ -277,5 +277,30 @@ export function accumulate(layout: ParamLayout, into: Float32Array, out: ShardOu
   }
 }
 
+/**
+ * Σ g² over the flat gradient `grads`, zeroed and then written by `accumulate` only: the
+ * same double-precision sum, in the same order, as a pass over every element, but over the
+ * wte rows and item biases the shards touched (`rows`, each shard's) and the dense
+ * parameters; the rows no shard touched add exact zeros.
+ */
+export function gradientSquares(layout: ParamLayout, grads: Float32Array, rows: Int32Array[], D: number): number {
+  const vocab = layout.byName.get(WTE)!.size / D;
+  const touched = new Uint8Array(vocab);
+  for (const r of rows) for (let u = 0; u < r.length; u++) touched[r[u]!] = 1;
+  let sq = 0;
+  for (const { name, offset, size } of layout.entries) {
+    if (name === WTE || name === ITEM_BIAS) {
+      const width = name === WTE ? D : 1;
+      for (let row = 0; row < vocab; row++) {
+        if (!touched[row]) continue;
+        for (let i = offset + row * width, end = i + width; i < end; i++) sq += grads[i]! * grads[i]!;
+      }
+    } else {
+      for (let i = offset, end = offset + size; i < end; i++) sq += grads[i]! * grads[i]!;
+    }
+  }
+  return sq;
+}
+
 /** Per-row dropout seed: depends on the seed, the step and the row's index in the batch only. */
 export const rowSeed = (seed: number, step: number, row: number) => hashSeed(seed, step, row, 0xd50);

@@ -13,7 +13,8 @@ import { NextItemScorer, type EvalOptions } from '../next-item/scorer.js';
 import { applyAdamW, type AdamWState, type AdamWUpdate } from './optimizer.js';
 
 export interface Engine {
-  compute(shards: ShardInput[]): Promise<ShardOutput[]>;
+  /** Each shard's loss and gradients, as each is done. */
+  compute(shards: ShardInput[]): Array<Promise<ShardOutput>>;
   /** Applies an AdamW update (optimizer.ts) to the parameters from the gradients the engine was given. */
   update(update: AdamWUpdate): Promise<void>;
   /** Full-ranking metrics with the given (default: current) weights, split over the workers. */
@@ -29,7 +30,7 @@ export interface EngineOptimizer {
 
 export function localEngine(config: GPT2Config, layout: ParamLayout, params: Float32Array, isItem: Uint8Array, optimizer: EngineOptimizer): Engine {
   return {
-    compute: async (shards) => shards.map((s) => shardGradients(config, layout, params, isItem, s)),
+    compute: (shards) => shards.map(async (s) => shardGradients(config, layout, params, isItem, s)),
     update: async (update) => applyAdamW(optimizer.state, params, optimizer.grads, update),
     evaluate: async (sessions, options, weights) => {
       const scorer = new NextItemScorer(config, layout.toTensorMap(weights ?? params), isItem);
@@ -87,7 +88,7 @@ export async function workerEngine(
       w.postMessage(message);
     });
   return {
-    compute: (shards) => Promise.all(shards.map((s, i) => call<ShardOutput>(workers[i % n]!, s))),
+    compute: (shards) => shards.map((s, i) => call<ShardOutput>(workers[i % n]!, s)),
     update: async (update) => {
       await Promise.all(workers.map((w) => call<true>(w, { update })));
     },

@@ -92,12 +92,15 @@ export class FlatAdamW implements AdamWState {
     this.v = new Float32Array(buffer());
   }
 
-  /** Starts step t + 1: the gradient's global norm (before clipping) and the update to apply. */
-  begin(grads: Float32Array, lr: number): { norm: number; update: AdamWUpdate } {
+  /**
+   * Starts step t + 1: the gradient's global norm (before clipping) and the update to apply.
+   * `squares`: Σ g² when the caller has it (next-item/loss.ts sums the touched rows only).
+   */
+  begin(grads: Float32Array, lr: number, squares?: number): { norm: number; update: AdamWUpdate } {
     const { beta1, beta2, clip } = this.options;
     let sq = 0;
-    for (let i = 0; i < grads.length; i++) sq += grads[i]! * grads[i]!;
-    const norm = Math.sqrt(sq);
+    if (squares === undefined) for (let i = 0; i < grads.length; i++) sq += grads[i]! * grads[i]!;
+    const norm = Math.sqrt(squares ?? sq);
     this.t++;
     return { norm, update: { lr, scale: clip > 0 && norm > clip ? clip / (norm + 1e-6) : 1, c1: 1 / (1 - beta1 ** this.t), c2: 1 / (1 - beta2 ** this.t) } };
   }
