@@ -8,10 +8,11 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { useTfBackend } from './backend.js';
 import type { GPT2Config } from './model.js';
-import { shardGradients, type ShardInput } from './next-item/loss.js';
+import { shardGradients } from './next-item/loss.js';
 import { ParamLayout } from './next-item/param-layout.js';
 import { NextItemScorer, type EvalOptions } from './next-item/scorer.js';
 import { applyAdamW, type AdamWOptions, type AdamWUpdate, type Segment } from './train/optimizer.js';
+import { unpackShard, type ShardMessage } from './train/shard-message.js';
 
 const { config, shapes, params, isItem, adam, range } = workerData as {
   config: GPT2Config;
@@ -29,7 +30,7 @@ const port = parentPort!;
 
 useTfBackend().then(
   () => {
-    port.on('message', (message: ShardInput | { eval: { sessions: number[][]; options: EvalOptions; params?: Float32Array } } | { update: AdamWUpdate }) => {
+    port.on('message', (message: ShardMessage | { eval: { sessions: number[][]; options: EvalOptions; params?: Float32Array } } | { update: AdamWUpdate }) => {
       if ('update' in message) {
         try {
           applyAdamW(adamState, flat, grads, message.update, range[0], range[1]);
@@ -53,9 +54,8 @@ useTfBackend().then(
         }
         return;
       }
-      const shard = message;
       try {
-        const out = shardGradients(config, layout, flat, isItem, shard);
+        const out = shardGradients(config, layout, flat, isItem, unpackShard(message));
         const transfer = [out.wteGrad.buffer, ...(out.biasGrad ? [out.biasGrad.buffer] : []), ...[...out.dense.values()].map((g) => g.buffer)];
         port.postMessage({ out }, [...new Set(transfer)] as ArrayBuffer[]);
       } catch (error) {

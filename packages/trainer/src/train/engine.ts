@@ -11,6 +11,7 @@ import { shardGradients, type ShardInput, type ShardOutput } from '../next-item/
 import type { ParamLayout } from '../next-item/param-layout.js';
 import { NextItemScorer, type EvalOptions } from '../next-item/scorer.js';
 import { applyAdamW, type AdamWState, type AdamWUpdate } from './optimizer.js';
+import { packShard } from './shard-message.js';
 
 export interface Engine {
   /** Each shard's loss and gradients, as each is done. */
@@ -88,7 +89,7 @@ export async function workerEngine(
       w.postMessage(message);
     });
   return {
-    compute: (shards) => shards.map((s, i) => call<ShardOutput>(workers[i % n]!, s)),
+    compute: (shards) => shards.map((s, i) => call<ShardOutput>(workers[i % n]!, packShard(s))),
     update: async (update) => {
       await Promise.all(workers.map((w) => call<true>(w, { update })));
     },
