@@ -18,7 +18,7 @@ import type { RankMetrics } from './eval/metrics.js';
 import { hashSeed, Rng } from './lib/prng.js';
 import type { GPT2Config } from './model.js';
 import { attributeHeads, initNextItem, nextItemShapes, setItemAttributes, type HeadOptions, type TokenAttributes } from './next-item/heads.js';
-import { accumulate, gradientSquares, rowSeed, type ShardInput } from './next-item/loss.js';
+import { accumulate, clearGradients, gradientSquares, rowSeed, type ShardInput } from './next-item/loss.js';
 import { AliasSampler, negativeWeights } from './next-item/negatives.js';
 import { ParamLayout } from './next-item/param-layout.js';
 import type { EvalOptions } from './next-item/scorer.js';
@@ -239,7 +239,7 @@ export async function trainSequences(
     }
   }
 
-  // Summed gradients, shared with the workers that apply the update.
+  // Summed gradients, shared with the workers that apply the update; all zero between steps.
   const grads = new Float32Array(workers > 1 ? new SharedArrayBuffer(layout.size * 4) : new ArrayBuffer(layout.size * 4));
   const engineOptimizer = { state: optimizer, grads };
   const engine =
@@ -335,7 +335,6 @@ export async function trainSequences(
       const pending = engine.compute(shards);
       // A failed shard rejects where it is awaited below, not also as an unhandled rejection.
       for (const p of pending) p.catch(() => {});
-      grads.fill(0);
       let lossSum = 0;
       const touched: Int32Array[] = [];
       // In shard order (the sum's order), each as soon as it and those before it are done.
@@ -349,6 +348,8 @@ export async function trainSequences(
       if (!Number.isFinite(loss)) throw new Error(`loss became ${loss} at step ${step + 1}; try a lower lr`);
       const lr = warmupCosine(step, totalSteps, options.lr, warmupOf(totalSteps), options.minLrRatio ?? 0.1);
       await engine.update(optimizer.begin(grads, lr, gradientSquares(layout, grads, touched, config.nEmbd)).update);
+      // All zero again for the next step (accumulate adds): only what this one wrote.
+      clearGradients(layout, grads, touched, config.nEmbd);
       step++;
       ran++;
       tokens += normalizer;

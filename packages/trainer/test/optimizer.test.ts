@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { ITEM_BIAS, ITEM_TABLE } from '@hunch/core';
 import { Rng } from '../src/lib/prng.js';
 import { nextItemShapes } from '../src/next-item/heads.js';
-import { accumulate, gradientSquares } from '../src/next-item/loss.js';
+import { accumulate, clearGradients, gradientSquares } from '../src/next-item/loss.js';
 import { ParamLayout } from '../src/next-item/param-layout.js';
 import { applyAdamW, FlatAdamW, type AdamWOptions, type Segment } from '../src/train/optimizer.js';
 
@@ -73,7 +73,7 @@ describe('AdamW', () => {
 });
 
 describe('the gradient norm from the touched rows', () => {
-  it('is the bits of the sum of squares over every element', () => {
+  it('is the bits of the sum of squares over every element; clearing the touched rows zeroes them all', () => {
     const config = { vocabSize: 50, nPositions: 8, nEmbd: 4, nLayer: 1, nHead: 1, layerNormEpsilon: 1e-5 };
     const layout = new ParamLayout(nextItemShapes(config, { itemBias: true, repeat: true }));
     const rng = new Rng(11);
@@ -96,5 +96,8 @@ describe('the gradient norm from the touched rows', () => {
     expect(squares).toBe(every);
     // A row left out is missed: the test can tell.
     expect(gradientSquares(layout, grads, [Int32Array.from([7, 3, 41, 12, 49])], 4)).not.toBe(every);
+    // Clearing what the shards wrote leaves every gradient zero for the next step.
+    clearGradients(layout, grads, shards.map((s) => s.rows), 4);
+    expect(grads.every((g) => g === 0)).toBe(true);
   });
 });

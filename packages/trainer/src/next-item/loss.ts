@@ -277,6 +277,16 @@ export function accumulate(layout: ParamLayout, into: Float32Array, out: ShardOu
   }
 }
 
+/** Zeroes what `accumulate` wrote for shards that used `rows` (each shard's): the dense gradients and those rows. */
+export function clearGradients(layout: ParamLayout, grads: Float32Array, rows: Int32Array[], D: number): void {
+  for (const { name, offset, size } of layout.entries) {
+    if (name === WTE || name === ITEM_BIAS) {
+      const width = name === WTE ? D : 1;
+      for (const r of rows) for (let u = 0; u < r.length; u++) grads.fill(0, offset + r[u]! * width, offset + r[u]! * width + width);
+    } else grads.fill(0, offset, offset + size);
+  }
+}
+
 /**
  * Σ g² over the flat gradient `grads`, zeroed and then written by `accumulate` only: the
  * same double-precision sum, in the same order, as a pass over every element, but over the
