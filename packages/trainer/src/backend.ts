@@ -12,6 +12,7 @@ import { dirname } from 'node:path';
 import { isMainThread } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { installLeadingAxesSum } from './wasm-sum.js';
 import { shareWasmBuffers } from './wasm-sharing.js';
 
 export const BACKEND_NAMES = ['wasm', 'cpu', 'tensorflow'] as const;
@@ -61,6 +62,7 @@ async function startWasm(): Promise<void> {
   wasmPathsSet = true;
   if (!(await tf.setBackend('wasm'))) throw new Error('the TensorFlow.js wasm backend failed to start');
   shareWasmBuffers();
+  installLeadingAxesSum();
 }
 
 /** Imports tfjs-node for its side effect (registering `tensorflow`); rollup keeps it external. */

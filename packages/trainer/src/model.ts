@@ -15,6 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from './lib/prng.js';
+import { gatherRowsWasmKernel } from './wasm-gather-rows.js';
 import type { TensorMap } from './safetensors.js';
 
 export interface GPT2Config {
@@ -137,7 +138,7 @@ export function gatherRows(table: tf.Tensor, indices: tf.Tensor): tf.Tensor2D {
     const [t, index, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
     save([index]);
     return {
-      value: tf.getBackend() === 'wasm' ? copyRows(t, index) : tf.gather(t, index),
+      value: tf.getBackend() === 'wasm' ? gatherRowsWasmKernel(t, index) : tf.gather(t, index),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const at = saved[0]!;
         return [tf.scatterND(at.reshape([-1, 1]), dy, t.shape), tf.zerosLike(at)];
@@ -145,20 +146,6 @@ export function gatherRows(table: tf.Tensor, indices: tf.Tensor): tf.Tensor2D {
     };
   }) as Parameters<typeof tf.customGrad>[0]);
   return gather(table, indices.reshape([-1])) as tf.Tensor2D;
-}
-
-/** tf.gather(table, indices) along axis 0, the rows copied in JavaScript (the wasm heap is read and written in place). */
-function copyRows(table: tf.Tensor, indices: tf.Tensor): tf.Tensor {
-  const rows = table.dataSync() as Float32Array;
-  const index = indices.dataSync();
-  const width = table.size / table.shape[0];
-  const out = new Float32Array(index.length * width);
-  for (let i = 0; i < index.length; i++) {
-    const row = index[i]!;
-    if (!(row >= 0 && row < table.shape[0])) throw new Error(`gatherRows: index ${row} is outside the table's ${table.shape[0]} rows`);
-    out.set(rows.subarray(row * width, row * width + width), i * width);
-  }
-  return tf.tensor(out, [index.length, ...table.shape.slice(1)], 'float32');
 }
 
 /** Swaps the last two axes (an explicit transpose: transposed BatchMatMul is slow on wasm). */

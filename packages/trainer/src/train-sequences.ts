@@ -18,7 +18,7 @@ import type { RankMetrics } from './eval/metrics.js';
 import { hashSeed, Rng } from './lib/prng.js';
 import type { GPT2Config } from './model.js';
 import { attributeHeads, initNextItem, nextItemShapes, setItemAttributes, type HeadOptions, type TokenAttributes } from './next-item/heads.js';
-import { accumulate, rowSeed, type ShardInput } from './next-item/loss.js';
+import { accumulate, clearGradients, gradientSquares, rowSeed, type ShardInput } from './next-item/loss.js';
 import { AliasSampler, negativeWeights } from './next-item/negatives.js';
 import { ParamLayout } from './next-item/param-layout.js';
 import type { EvalOptions } from './next-item/scorer.js';
@@ -187,7 +187,7 @@ export async function trainSequences(
     eps: 1e-8,
     weightDecay: options.weightDecay,
     clip: options.clip ?? 1,
-  });
+  }, workers > 1);
   const best = new Float32Array(layout.size);
 
   // Negative sampler from training counts; full softmax uses every candidate once.
@@ -239,11 +239,13 @@ export async function trainSequences(
     }
   }
 
+  // Summed gradients, shared with the workers that apply the update; all zero between steps.
+  const grads = new Float32Array(workers > 1 ? new SharedArrayBuffer(layout.size * 4) : new ArrayBuffer(layout.size * 4));
+  const engineOptimizer = { state: optimizer, grads };
   const engine =
     workers > 1
-      ? await workerEngine(workers, options.workerScript ?? new URL('./train-worker.js', import.meta.url), config, layout, params.buffer as SharedArrayBuffer, isItem)
-      : localEngine(config, layout, params, isItem);
-  const grads = new Float32Array(layout.size);
+      ? await workerEngine(workers, options.workerScript ?? new URL('./train-worker.js', import.meta.url), config, layout, params.buffer as SharedArrayBuffer, isItem, engineOptimizer)
+      : localEngine(config, layout, params, isItem, engineOptimizer);
   const validate = (sequences = options.validation!.sequences) => {
     const { minPosition, lastOnly, excludeSeen } = options.validation!;
     return engine.evaluate(sequences, { minPosition: minPosition ?? 1, lastOnly: lastOnly ?? false, excludeSeen: excludeSeen ?? false });
@@ -330,17 +332,24 @@ export async function trainSequences(
         };
       };
       const shards = Array.from({ length: Math.min(workers, batch.length) }, (_, i) => shardOf(i));
-      const outs = await engine.compute(shards);
-      grads.fill(0);
+      const pending = engine.compute(shards);
+      // A failed shard rejects where it is awaited below, not also as an unhandled rejection.
+      for (const p of pending) p.catch(() => {});
       let lossSum = 0;
-      for (const out of outs) {
+      const touched: Int32Array[] = [];
+      // In shard order (the sum's order), each as soon as it and those before it are done.
+      for (const p of pending) {
+        const out = await p;
         accumulate(layout, grads, out, config.nEmbd);
         lossSum += out.lossSum;
+        touched.push(out.rows);
       }
       const loss = lossSum / normalizer;
       if (!Number.isFinite(loss)) throw new Error(`loss became ${loss} at step ${step + 1}; try a lower lr`);
       const lr = warmupCosine(step, totalSteps, options.lr, warmupOf(totalSteps), options.minLrRatio ?? 0.1);
-      optimizer.step(params, grads, lr);
+      await engine.update(optimizer.begin(grads, lr, gradientSquares(layout, grads, touched, config.nEmbd)).update);
+      // All zero again for the next step (accumulate adds): only what this one wrote.
+      clearGradients(layout, grads, touched, config.nEmbd);
       step++;
       ran++;
       tokens += normalizer;

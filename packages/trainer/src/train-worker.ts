@@ -1,29 +1,45 @@
 /**
  * A data-parallel training worker (worker_threads): holds its own tfjs backend (the
  * main thread's choice, backend.ts: env and installed packages are the same here),
- * reads the current weights from the shared parameter buffer the main thread updates,
- * and answers each shard with its loss and gradients (next-item/loss.ts).
+ * reads the current weights from the shared parameter buffer, answers each shard with its
+ * loss and gradients (next-item/loss.ts), and applies the AdamW update to its range of the
+ * shared parameters from the shared summed gradients (train/optimizer.ts).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { useTfBackend } from './backend.js';
 import type { GPT2Config } from './model.js';
-import { shardGradients, type ShardInput } from './next-item/loss.js';
+import { shardGradients } from './next-item/loss.js';
 import { ParamLayout } from './next-item/param-layout.js';
 import { NextItemScorer, type EvalOptions } from './next-item/scorer.js';
+import { applyAdamW, type AdamWOptions, type AdamWUpdate, type Segment } from './train/optimizer.js';
+import { unpackShard, type ShardMessage } from './train/shard-message.js';
 
-const { config, shapes, params, isItem } = workerData as {
+const { config, shapes, params, isItem, adam, range } = workerData as {
   config: GPT2Config;
   shapes: Array<[string, number[]]>;
   params: SharedArrayBuffer;
   isItem: Uint8Array;
+  adam: { m: SharedArrayBuffer; v: SharedArrayBuffer; grads: SharedArrayBuffer; segments: Segment[]; options: AdamWOptions };
+  range: [number, number];
 };
 const layout = new ParamLayout(shapes);
 const flat = new Float32Array(params);
+const adamState = { m: new Float32Array(adam.m), v: new Float32Array(adam.v), segments: adam.segments, options: adam.options };
+const grads = new Float32Array(adam.grads);
 const port = parentPort!;
 
 useTfBackend().then(
   () => {
-    port.on('message', (message: ShardInput | { eval: { sessions: number[][]; options: EvalOptions; params?: Float32Array } }) => {
+    port.on('message', (message: ShardMessage | { eval: { sessions: number[][]; options: EvalOptions; params?: Float32Array } } | { update: AdamWUpdate }) => {
+      if ('update' in message) {
+        try {
+          applyAdamW(adamState, flat, grads, message.update, range[0], range[1]);
+          port.postMessage({ out: true });
+        } catch (error) {
+          port.postMessage({ error: error instanceof Error ? `${error.message}\n${error.stack}` : String(error) });
+        }
+        return;
+      }
       if ('eval' in message) {
         // Full-ranking evaluation of some sessions with the current (or given) weights.
         try {
@@ -38,9 +54,8 @@ useTfBackend().then(
         }
         return;
       }
-      const shard = message;
       try {
-        const out = shardGradients(config, layout, flat, isItem, shard);
+        const out = shardGradients(config, layout, flat, isItem, unpackShard(message));
         const transfer = [out.wteGrad.buffer, ...(out.biasGrad ? [out.biasGrad.buffer] : []), ...[...out.dense.values()].map((g) => g.buffer)];
         port.postMessage({ out }, [...new Set(transfer)] as ArrayBuffer[]);
       } catch (error) {

@@ -1,4 +1,4 @@
-/** gatherRows copies rows in JavaScript on wasm: the same values and gradient as tf.gather / ScatterNd. */
+/** gatherRows copies rows within the wasm heap on wasm (wasm-gather-rows.ts): the same values and gradient as tf.gather / ScatterNd. */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useWasmBackend } from '../src/backend.js';

@@ -91,7 +91,8 @@ export function shardGradients(
   const valid = new Float32Array(N);
   const targetInPrefix = new Float32Array(N);
   const prefixMask = new Float32Array(B * T * T).fill(-1e9);
-  const negativeMask = new Float32Array(N * K);
+  // Accidental hits as flat indices n * K + k into the [N, K] logits (hit-mask.ts), each once.
+  const hits: number[] = [];
   const negLocal = new Int32Array(K);
   for (let k = 0; k < K; k++) negLocal[k] = localOf(negatives[k]!);
   // Negatives by token, to mask accidental hits.
@@ -112,7 +113,7 @@ export function shardGradients(
       if (isItem[token] && !firstAt.has(token)) {
         firstAt.set(token, t);
         // Negatives equal to a prefix item are already counted (with the repeat bonus) from t on.
-        for (const k of negPositions.get(token) ?? []) for (let u = t; u < len; u++) negativeMask[(b * T + u) * K + k] = -1e9;
+        for (const k of negPositions.get(token) ?? []) for (let u = t; u < len; u++) hits.push((b * T + u) * K + k);
       }
     }
     for (let t = 0; t < len; t++) {
@@ -124,7 +125,8 @@ export function shardGradients(
       targetCount++;
       const seenAt = firstAt.get(y);
       if (seenAt !== undefined && seenAt <= t) targetInPrefix[n] = 1;
-      for (const k of negPositions.get(y) ?? []) negativeMask[n * K + k] = -1e9;
+      // A target seen in the prefix is masked there already.
+      else for (const k of negPositions.get(y) ?? []) hits.push(n * K + k);
       // Prefix candidates: first occurrences at or before t, other than the target.
       for (let s = 0; s <= t; s++) {
         const token = row[s]!;
@@ -179,7 +181,7 @@ export function shardGradients(
   const weightT = tf.tensor1d(valid.map((v) => v / normalizer));
   const inPrefixT = tf.tensor2d(targetInPrefix, [N, 1]);
   const prefixMaskT = tf.tensor3d(prefixMask, [B, T, T]);
-  const negMaskT = tf.tensor2d(negativeMask, [N, K]);
+  const hitsT = tf.tensor1d(hits, 'int32');
   const logKQT = tf.tensor1d(negativeLogKQ);
   const sites = 1 + 2 * config.nLayer;
   // One [N, D] mask per site (slicing one big tensor would copy each).
@@ -244,7 +246,7 @@ export function shardGradients(
     }
     prefix = prefix.add(prefixMaskT).reshape([N, T]);
     const extra = tf.concat([target, prefix], 1) as tf.Tensor2D; // [N, 1 + T]: the target first
-    return sampledSoftmaxLoss(shared, extra, negMaskT, weightT);
+    return sampledSoftmaxLoss(shared, extra, hitsT, weightT);
   };
 
   const { value, grads } = tf.valueAndGrads(lossFn)(inputs);
@@ -254,7 +256,7 @@ export function shardGradients(
   const wteGrad = grads[denseNames.length]!.dataSync() as Float32Array;
   const biasGrad = hasBias ? (grads[denseNames.length + 1]!.dataSync() as Float32Array) : undefined;
   if (attrInputs) tf.dispose([attrInputs.learned, attrInputs.index, attrInputs.weight]);
-  tf.dispose([value, ...grads, ...inputs, idsT, targetsT, negT, weightT, inPrefixT, prefixMaskT, negMaskT, logKQT, ...(dropMasks ?? [])]);
+  tf.dispose([value, ...grads, ...inputs, idsT, targetsT, negT, weightT, inPrefixT, prefixMaskT, hitsT, logKQT, ...(dropMasks ?? [])]);
   return { lossSum, targets: targetCount, dense, rows: Int32Array.from(uniq), wteGrad, ...(biasGrad ? { biasGrad } : {}) };
 }
 
@@ -273,6 +275,41 @@ export function accumulate(layout: ParamLayout, into: Float32Array, out: ShardOu
     const bias = layout.view(into, ITEM_BIAS);
     for (let u = 0; u < out.rows.length; u++) bias[out.rows[u]!] = bias[out.rows[u]!]! + out.biasGrad[u]!;
   }
+}
+
+/** Zeroes what `accumulate` wrote for shards that used `rows` (each shard's): the dense gradients and those rows. */
+export function clearGradients(layout: ParamLayout, grads: Float32Array, rows: Int32Array[], D: number): void {
+  for (const { name, offset, size } of layout.entries) {
+    if (name === WTE || name === ITEM_BIAS) {
+      const width = name === WTE ? D : 1;
+      for (const r of rows) for (let u = 0; u < r.length; u++) grads.fill(0, offset + r[u]! * width, offset + r[u]! * width + width);
+    } else grads.fill(0, offset, offset + size);
+  }
+}
+
+/**
+ * Σ g² over the flat gradient `grads`, zeroed and then written by `accumulate` only: the
+ * same double-precision sum, in the same order, as a pass over every element, but over the
+ * wte rows and item biases the shards touched (`rows`, each shard's) and the dense
+ * parameters; the rows no shard touched add exact zeros.
+ */
+export function gradientSquares(layout: ParamLayout, grads: Float32Array, rows: Int32Array[], D: number): number {
+  const vocab = layout.byName.get(WTE)!.size / D;
+  const touched = new Uint8Array(vocab);
+  for (const r of rows) for (let u = 0; u < r.length; u++) touched[r[u]!] = 1;
+  let sq = 0;
+  for (const { name, offset, size } of layout.entries) {
+    if (name === WTE || name === ITEM_BIAS) {
+      const width = name === WTE ? D : 1;
+      for (let row = 0; row < vocab; row++) {
+        if (!touched[row]) continue;
+        for (let i = offset + row * width, end = i + width; i < end; i++) sq += grads[i]! * grads[i]!;
+      }
+    } else {
+      for (let i = offset, end = offset + size; i < end; i++) sq += grads[i]! * grads[i]!;
+    }
+  }
+  return sq;
 }
 
 /** Per-row dropout seed: depends on the seed, the step and the row's index in the batch only. */

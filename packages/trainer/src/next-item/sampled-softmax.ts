@@ -5,12 +5,14 @@
  * blocks is slow; so the candidates come in two blocks and the big block only meets
  * softmax, max and one multiply.
  *
- * For row n, the candidates are `shared[n, :]` (K shared negatives, masked by adding
- * `sharedMask`) and `extra[n, :]` (a few per-row candidates; column 0 is the target):
+ * For row n, the candidates are `shared[n, :]` (K shared negatives, -1e9 added at the flat
+ * indices `sharedHits`, hit-mask.ts) and `extra[n, :]` (a few per-row candidates; column 0
+ * is the target):
  *   loss = Σ_n weight[n] * (logsumexp(shared[n] + mask[n], extra[n]) - extra[n, 0])
  * Gradients: softmax over all candidates minus one-hot(target), times weight[n].
  */
 import * as tf from '@tensorflow/tfjs';
+import { maskHits } from './hit-mask.js';
 
 /** log Σ exp over the last axis of [N, K], via softmax: Σ exp(x - max) = 1 / max(softmax(x)). */
 function logSumExpBySoftmax(x: tf.Tensor2D): { lse: tf.Tensor; probs: tf.Tensor } {
@@ -19,13 +21,13 @@ function logSumExpBySoftmax(x: tf.Tensor2D): { lse: tf.Tensor; probs: tf.Tensor 
   return { lse, probs };
 }
 
-export function sampledSoftmaxLoss(shared: tf.Tensor2D, extra: tf.Tensor2D, sharedMask: tf.Tensor2D | undefined, weight: tf.Tensor1D): tf.Scalar {
+export function sampledSoftmaxLoss(shared: tf.Tensor2D, extra: tf.Tensor2D, sharedHits: tf.Tensor1D | undefined, weight: tf.Tensor1D): tf.Scalar {
   const [N, E] = extra.shape;
   const w = weight.reshape([N, 1]);
   const onehot = tf.tensor2d([1, ...new Array<number>(E - 1).fill(0)], [1, E]);
   const op = tf.customGrad(((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [s, x, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
-    const masked = sharedMask ? (s.add(sharedMask) as tf.Tensor2D) : s;
+    const masked = sharedHits ? maskHits(s, sharedHits) : s;
     const a = logSumExpBySoftmax(masked);
     const b = tf.logSumExp(x, 1, true); // small: [N, E]
     const top = tf.maximum(a.lse, b);

@@ -27,12 +27,56 @@ export interface AdamWOptions {
   clip: number;
 }
 
+/** One AdamW update's settings: the learning rate, the clip scale and step t's bias corrections. */
+export interface AdamWUpdate {
+  lr: number;
+  /** Multiplies every gradient (global-norm clipping; 1 when the norm is within the clip). */
+  scale: number;
+  c1: number;
+  c2: number;
+}
+
+/** The state an AdamW update reads and writes, besides the parameters and gradients. */
+export interface AdamWState {
+  readonly m: Float32Array;
+  readonly v: Float32Array;
+  readonly segments: readonly Segment[];
+  readonly options: AdamWOptions;
+}
+
+/**
+ * Applies `update` to the parameters in [from, to) of the flat array. Each element's update
+ * depends on its own gradient and moments only, so ranges may be updated in any order, or in
+ * parallel by threads sharing the arrays, with the same result as one pass.
+ */
+export function applyAdamW(state: AdamWState, params: Float32Array, grads: Float32Array, update: AdamWUpdate, from = 0, to = params.length): void {
+  const { beta1, beta2, eps, weightDecay } = state.options;
+  const { m, v } = state;
+  const { lr, scale, c1, c2 } = update;
+  const b1 = 1 - beta1;
+  const b2 = 1 - beta2;
+  for (const { offset, size, decay } of state.segments) {
+    const keep = decay ? 1 - lr * weightDecay : 1;
+    const end = Math.min(offset + size, to);
+    for (let i = Math.max(offset, from); i < end; i++) {
+      const g = grads[i]! * scale;
+      // The moments in double precision until stored, as in one expression.
+      const mi = beta1 * m[i]! + b1 * g;
+      const vi = beta2 * v[i]! + b2 * g * g;
+      m[i] = mi;
+      v[i] = vi;
+      params[i] = params[i]! * keep - (lr * (mi * c1)) / (Math.sqrt(vi * c2) + eps);
+    }
+  }
+}
+
 /**
  * AdamW (decoupled weight decay, as in PyTorch / nanoGPT) with bias correction and
  * global-norm gradient clipping. State is two arrays the size of the parameters and
- * the step count: all of it goes into a run's saved state (run-state.ts).
+ * the step count: all of it goes into a run's saved state (run-state.ts). `shared`: the
+ * moments live in SharedArrayBuffers, so worker threads can apply parts of an update.
  */
-export class FlatAdamW {
+export class FlatAdamW implements AdamWState {
   readonly m: Float32Array;
   readonly v: Float32Array;
   t = 0;
@@ -41,31 +85,30 @@ export class FlatAdamW {
     readonly size: number,
     readonly segments: readonly Segment[],
     readonly options: AdamWOptions,
+    shared = false,
   ) {
-    this.m = new Float32Array(size);
-    this.v = new Float32Array(size);
+    const buffer = () => (shared ? new SharedArrayBuffer(size * 4) : new ArrayBuffer(size * 4));
+    this.m = new Float32Array(buffer());
+    this.v = new Float32Array(buffer());
+  }
+
+  /**
+   * Starts step t + 1: the gradient's global norm (before clipping) and the update to apply.
+   * `squares`: Σ g² when the caller has it (next-item/loss.ts sums the touched rows only).
+   */
+  begin(grads: Float32Array, lr: number, squares?: number): { norm: number; update: AdamWUpdate } {
+    const { beta1, beta2, clip } = this.options;
+    let sq = 0;
+    if (squares === undefined) for (let i = 0; i < grads.length; i++) sq += grads[i]! * grads[i]!;
+    const norm = Math.sqrt(squares ?? sq);
+    this.t++;
+    return { norm, update: { lr, scale: clip > 0 && norm > clip ? clip / (norm + 1e-6) : 1, c1: 1 / (1 - beta1 ** this.t), c2: 1 / (1 - beta2 ** this.t) } };
   }
 
   /** Updates `params` in place from `grads`; returns the gradient norm before clipping. */
   step(params: Float32Array, grads: Float32Array, lr: number): number {
-    const { beta1, beta2, eps, weightDecay, clip } = this.options;
-    let sq = 0;
-    for (let i = 0; i < grads.length; i++) sq += grads[i]! * grads[i]!;
-    const norm = Math.sqrt(sq);
-    const scale = clip > 0 && norm > clip ? clip / (norm + 1e-6) : 1;
-    this.t++;
-    const c1 = 1 / (1 - beta1 ** this.t);
-    const c2 = 1 / (1 - beta2 ** this.t);
-    const { m, v } = this;
-    for (const { offset, size, decay } of this.segments) {
-      const keep = decay ? 1 - lr * weightDecay : 1;
-      for (let i = offset, end = offset + size; i < end; i++) {
-        const g = grads[i]! * scale;
-        const mi = (m[i] = beta1 * m[i]! + (1 - beta1) * g);
-        const vi = (v[i] = beta2 * v[i]! + (1 - beta2) * g * g);
-        params[i] = params[i]! * keep - (lr * (mi * c1)) / (Math.sqrt(vi * c2) + eps);
-      }
-    }
+    const { norm, update } = this.begin(grads, lr);
+    applyAdamW(this, params, grads, update);
     return norm;
   }
 }
