@@ -6,8 +6,9 @@
 // tokens/s, ms and process CPU ms per step, the last loss, and with --validate SHARE the
 // validation MRR@20 / HR@20 on that share of the benchmark's validation split after the last step.
 // Options: --against REF (default HEAD; '' for this checkout alone) --rounds 2 --steps 60 --skip 10
-// --workers 2 --validate 0 --seed 1, and --embd N --heads N --layers N for another model size than
-// the recipe's (the same for every variant). One JSON object as the last line.
+// --workers 2 --validate 0 --seed 1, --embd N --heads N --layers N for another model size than
+// the recipe's, --batch-tokens N for another batch and --negatives N for other sampled negatives
+// (0: the full softmax); these are the same for every variant. One JSON object as the last line.
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -30,6 +31,8 @@ const { values } = parseArgs({
     embd: { type: 'string' },
     heads: { type: 'string' },
     layers: { type: 'string' },
+    'batch-tokens': { type: 'string' },
+    negatives: { type: 'string' },
   },
 });
 
@@ -68,12 +71,14 @@ if (values.against) {
 }
 variants.push({ ...bundle('current', root), label: 'this checkout' });
 
+// The options passed on to every probe run as they are.
+const PROBE_OPTIONS = ['steps', 'skip', 'workers', 'validate', 'seed', 'embd', 'heads', 'layers', 'batch-tokens', 'negatives'];
 const runs = [];
 try {
   for (let round = 0; round < Number(values.rounds); round++) {
     for (const v of variants) {
       const load = loadavg()[0];
-      const args = [v.probe, '--data', join(datasets, 'diginetica'), '--worker', v.worker, ...['steps', 'skip', 'workers', 'validate', 'seed', 'embd', 'heads', 'layers'].filter((k) => values[k] !== undefined).flatMap((k) => [`--${k}`, values[k]])];
+      const args = [v.probe, '--data', join(datasets, 'diginetica'), '--worker', v.worker, ...PROBE_OPTIONS.filter((k) => values[k] !== undefined).flatMap((k) => [`--${k}`, values[k]])];
       const line = execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').at(-1);
       const run = { variant: v.label, round: round + 1, loadBefore: +load.toFixed(2), ...JSON.parse(line) };
       runs.push(run);

@@ -1,6 +1,7 @@
 // One timed training run for scripts/bench-train-speed.mjs, bundled with esbuild from a source
 // tree (this checkout, or a git ref's): the Diginetica benchmark recipe (2 layers, n_embd 64,
-// 2,048 sampled negatives; --embd/--heads/--layers override its size) on the benchmark's training split, `steps` steps, `workers` workers.
+// 2,048 sampled negatives; --embd/--heads/--layers override its size, --batch-tokens its batch,
+// --negatives N its sampled negatives, 0 the full softmax) on the benchmark's training split, `steps` steps, `workers` workers.
 // Prints one JSON line: tokens/s over the steps after the first `skip` (compilation), the
 // process CPU per step, and with --validate the validation MRR@20 / HR@20 at the last step.
 import { parseArgs } from 'node:util';
@@ -22,6 +23,8 @@ const { values } = parseArgs({
     embd: { type: 'string' },
     heads: { type: 'string' },
     layers: { type: 'string' },
+    'batch-tokens': { type: 'string' },
+    negatives: { type: 'string' },
   },
 });
 const steps = Number(values.steps);
@@ -32,12 +35,15 @@ const data = await loadBenchmarkData({ format: 'sessions', train: `${values.data
 const { fit, validation } = trainingSplit(data);
 const vocabSize = data.items.size + ITEM_OFFSET;
 const isItem = Uint8Array.from({ length: vocabSize }, (_, id) => (id >= ITEM_OFFSET ? 1 : 0));
-// --embd / --heads / --layers change the recipe's model size (to time a wider or deeper model).
+// --embd / --heads / --layers change the recipe's model size (to time a wider or deeper model),
+// --batch-tokens and --negatives its batch and loss (to time smaller batches or the full softmax).
 const recipe = {
   ...DIGINETICA_RECIPE,
   ...(values.embd ? { embd: Number(values.embd) } : {}),
   ...(values.heads ? { heads: Number(values.heads) } : {}),
   ...(values.layers ? { layers: Number(values.layers) } : {}),
+  ...(values['batch-tokens'] ? { batchTokens: Number(values['batch-tokens']) } : {}),
+  ...(values.negatives ? { negatives: Number(values.negatives) } : {}),
 };
 // Every `1 / validateShare`-th validation sequence, scored once, after the last step.
 const every = validateShare > 0 ? Math.round(1 / validateShare) : 0;
