@@ -79,6 +79,25 @@ describe('SknnRecommender', () => {
     close(sknn(3).score([prefix(1, 4)])[0]!, [1 / Math.sqrt(6), 1 + 1 / Math.sqrt(6), 0.5 + 1 / Math.sqrt(6), 0.5, 0]);
   });
 
+  it('gives the same scores sparse, for the items it touches only, and leaves out the session it is told to', () => {
+    const sknn = new SknnRecommender(train, numItems);
+    const dense = (p: Int32Array) => [...sknn.score([p])[0]!];
+    const sparse = (p: Int32Array, exclude?: number) => {
+      const { items, scores } = sknn.sparseScores(p, exclude);
+      const out = new Array<number>(numItems).fill(0);
+      items.forEach((item, i) => (out[item] = scores[i]!));
+      return { out, touched: [...items].sort() };
+    };
+    for (const p of [prefix(0, 2, 2), prefix(1, 4), prefix(3)]) close(Float32Array.from(sparse(p).out), dense(p));
+    expect(sparse(prefix(0, 2, 2)).touched).toEqual([0, 1, 2]);
+    // Prefix {3} has one neighbour, S3 {1,3}: left out, nothing is scored; S0 left out of {0,2}'s.
+    expect(sparse(prefix(3), 3).touched).toEqual([]);
+    close(Float32Array.from(sparse(prefix(0, 2), 0).out), [1, 0.5, 1.5, 0, 0]);
+    // A left-out session does not use up one of the sampleSize candidates.
+    const two = new SknnRecommender(train, numItems, { sampleSize: 2 }).sparseScores(prefix(0, 2), 2);
+    expect([...two.items].sort()).toEqual([0, 1, 2]);
+  });
+
   it('scores zero when nothing is shared, and reuses clean buffers', () => {
     const sknn = new SknnRecommender(train, numItems);
     sknn.score([prefix(0, 1, 2)]);

@@ -28,6 +28,8 @@ export class SknnRecommender implements Recommender {
   private readonly postingStart: Int32Array;
   private readonly postings: Int32Array;
   private readonly buffers: ScoreBuffers;
+  /** Scratch of sparseScores, all zeros between calls. */
+  private readonly sparseSums: Float64Array;
   /** Scratch, reused across prefixes. */
   private readonly seen: Int32Array;
   private stamp = 0;
@@ -61,6 +63,7 @@ export class SknnRecommender implements Recommender {
       }
     }
     this.buffers = new ScoreBuffers(numItems);
+    this.sparseSums = new Float64Array(numItems);
   }
 
   score(prefixes: readonly Int32Array[]): Float32Array[] {
@@ -69,10 +72,38 @@ export class SknnRecommender implements Recommender {
     return out;
   }
 
+  /**
+   * The items the neighbours of `prefix` score and their scores, unordered (the same scores
+   * `score` gives them; every other item scores 0), with training session `exclude` left out
+   * of the candidates: a training prefix's neighbours without its own session.
+   */
+  sparseScores(prefix: Int32Array, exclude = -1): { items: Int32Array; scores: Float64Array } {
+    const touched: number[] = [];
+    const sums = this.sparseSums;
+    for (const { session, similarity } of this.neighbours(prefix, exclude)) {
+      for (let p = this.sessionStart[session]!; p < this.sessionStart[session + 1]!; p++) {
+        const item = this.sessionItems[p]!;
+        if (sums[item] === 0) touched.push(item);
+        sums[item]! += similarity;
+      }
+    }
+    const items = Int32Array.from(touched);
+    const scores = Float64Array.from(touched, (item) => sums[item]!);
+    for (const item of touched) sums[item] = 0;
+    return { items, scores };
+  }
+
   private scoreInto(prefix: Int32Array, scores: Float32Array): void {
+    for (const { session, similarity } of this.neighbours(prefix, -1)) {
+      for (let p = this.sessionStart[session]!; p < this.sessionStart[session + 1]!; p++) scores[this.sessionItems[p]!]! += similarity;
+    }
+  }
+
+  /** The `k` most similar of the recent candidate sessions (leaving out `exclude`), most similar first. */
+  private neighbours(prefix: Int32Array, exclude: number): Array<{ session: number; similarity: number }> {
     const distinct = this.distinctItems(prefix);
-    if (distinct.length === 0) return;
-    const { sessions, overlaps } = this.recentCandidates(distinct);
+    if (distinct.length === 0) return [];
+    const { sessions, overlaps } = this.recentCandidates(distinct, exclude);
     const norm = Math.sqrt(distinct.length);
     const similarity = new Float64Array(sessions.length);
     for (let c = 0; c < sessions.length; c++) {
@@ -83,12 +114,7 @@ export class SknnRecommender implements Recommender {
     // Candidates come most recent first, so a stable sort keeps recency as the tie-break.
     const order = Array.from({ length: sessions.length }, (_, c) => c);
     order.sort((a, b) => similarity[b]! - similarity[a]! || a - b);
-    for (let n = 0; n < Math.min(this.k, order.length); n++) {
-      const c = order[n]!;
-      const s = sessions[c]!;
-      const sim = similarity[c]!;
-      for (let p = this.sessionStart[s]!; p < this.sessionStart[s + 1]!; p++) scores[this.sessionItems[p]!]! += sim;
-    }
+    return order.slice(0, this.k).map((c) => ({ session: sessions[c]!, similarity: similarity[c]! }));
   }
 
   private distinctItems(prefix: Int32Array): number[] {
@@ -104,9 +130,10 @@ export class SknnRecommender implements Recommender {
 
   /**
    * The `sampleSize` most recent sessions containing any of `items`, most recent first,
-   * with how many of `items` each contains: a merge from the ends of the posting lists.
+   * with how many of `items` each contains, session `exclude` skipped: a merge from the ends
+   * of the posting lists.
    */
-  private recentCandidates(items: number[]): { sessions: number[]; overlaps: number[] } {
+  private recentCandidates(items: number[], exclude: number): { sessions: number[]; overlaps: number[] } {
     const cursors = items.map((item) => this.postingStart[item + 1]! - 1);
     const floors = items.map((item) => this.postingStart[item]!);
     const sessions: number[] = [];
@@ -124,6 +151,7 @@ export class SknnRecommender implements Recommender {
           cursors[i]!--;
         }
       }
+      if (newest === exclude) continue;
       sessions.push(newest);
       overlaps.push(overlap);
     }
