@@ -1,5 +1,5 @@
 /**
- * The `hunch` command line: simulate | train | shards | export | benchmark | eval | collect | report | policy | retrain | rollback. Argument
+ * The `hunch` command line: simulate | train | shards | soft-targets | export | benchmark | eval | collect | report | policy | retrain | rollback. Argument
  * parsing and reporting only; the work lives in the modules it calls. Errors are one line on
  * stderr with a non-zero exit, so scripts and CI can rely on them.
  */
@@ -7,7 +7,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { isPostgresUrl, locationName } from '@hunch/core';
+import { isItemToken, isPostgresUrl, locationName } from '@hunch/core';
 import { readCatalog } from './catalog.js';
 import { logBackendTo } from './backend.js';
 import { writeCheckpoint } from './checkpoint.js';
@@ -24,7 +24,8 @@ import { DEFAULT_EVENT_TRAIN_OPTIONS, DEFAULT_TRAIN_MINUTES, trainEvents } from 
 import { DEFAULT_BENCHMARK_MINUTES, DIGINETICA_RECIPE, runBenchmark } from './benchmark.js';
 import { runColdItemsBenchmark } from './cold-items-benchmark.js';
 import { benchmarkTokenData, eventTokenData } from './shard-sources.js';
-import { writeShards } from './shards.js';
+import { readShards, writeShards } from './shards.js';
+import { DEFAULT_SOFT_TARGET_K, sessionKnnSoftTargets, writeSoftTargets } from './soft-targets.js';
 import { parseTimeBudget } from './train/budget.js';
 import { DEFAULT_HOLDOUT_SHARE, MIN_HOLDOUT_SESSIONS } from './retrain/holdout.js';
 import { DEFAULT_TOLERANCE } from './retrain/decision.js';
@@ -50,6 +51,9 @@ const COMMAND_USAGE: Record<string, string> = {
   hunch shards --format sessions --train FILE[.gz] --test FILE --out SHARDS_DIR
   hunch shards --format sequences --data FILE --out SHARDS_DIR
                (the token sequences the Node trainer trains on, for packages/trainer/torch/train.py)`,
+  'soft-targets': `  hunch soft-targets --shards SHARDS_DIR [--out DIR (default SHARDS_DIR)] [--k ${DEFAULT_SOFT_TARGET_K}] [--share 1] [--seed 1]
+               (session-kNN's k best items for every training prefix of the shards, its own session left out,
+               for train.py --distil; --share: the share of positions given targets)`,
   export: `  hunch export --model CHECKPOINT_DIR --catalog catalog.json --out MODEL_DIR [--quant fp32,int8,q4 (the default; add pq for the product-quantized item table)]
                [--pq-subspaces M (pq: bytes per item; default the most of 8-32 whose codes fit 12 MB)]
                [--pq-rotation-rounds N (pq: OPQ rounds learning a rotation before quantizing; default 0, none)]
@@ -268,6 +272,25 @@ async function shardsCommand(args: string[]): Promise<void> {
     `shards -> ${out}: ${manifest.sequences} training sequences (${manifest.tokens} tokens) in ${manifest.train.length} file(s), ` +
       `${data.validation.length} validation sequences, vocabulary ${manifest.vocabulary.length}`,
   );
+}
+
+async function softTargetsCommand(args: string[]): Promise<void> {
+  const flags = parse(args, ['shards', 'out', 'k', 'share', 'seed']);
+  const shards = required(flags, 'shards');
+  const out = flags.out ?? shards;
+  const k = integer(flags, 'k', DEFAULT_SOFT_TARGET_K);
+  if (k < 1) throw new UsageError('--k must be at least 1');
+  const share = number(flags, 'share', 1);
+  if (share > 1) throw new UsageError(`--share must be at most 1, got ${share}`);
+  const seed = integer(flags, 'seed', 1);
+  const { manifest, train } = await readShards(shards);
+  const isItem = manifest.vocabulary.map(isItemToken);
+  const started = performance.now();
+  const targets = sessionKnnSoftTargets(train, (token) => isItem[token]!, manifest.vocabulary.length, { k, share, seed });
+  const seconds = (performance.now() - started) / 1000;
+  await mkdir(out, { recursive: true });
+  await writeSoftTargets(out, targets, { share, seed, sequences: train.length, tokens: manifest.tokens });
+  console.error(`soft targets -> ${out}: ${targets.covered} of ${targets.positions} positions, ${k} items each, in ${seconds.toFixed(1)} s`);
 }
 
 async function exportCommand(args: string[]): Promise<void> {
@@ -647,6 +670,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
   simulate: simulateCommand,
   train: trainCommand,
   shards: shardsCommand,
+  'soft-targets': softTargetsCommand,
   export: exportCommand,
   benchmark: benchmarkCommand,
   eval: evalCommand,

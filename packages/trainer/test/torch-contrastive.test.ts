@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TensorMap } from '../src/safetensors.js';
 import { buildCli, type Cli } from './cli-helpers.js';
-import { python, simulatedShards, summaryOf, weightsOf } from './torch-helpers.js';
+import { python, pythonJson, simulatedShards, summaryOf, weightsOf } from './torch-helpers.js';
 
 // No dropout: the second views then draw no masks, so any change in the weights is the term's gradient.
 const TRAIN = ['train.py', '--layers', '1', '--embd', '16', '--heads', '2', '--context', '16', '--epochs', '1', '--batch-tokens', '128', '--negatives', '32', '--dropout', '0', '--max-steps', '3', '--validate-every', '0', '--seed', '5'];
@@ -27,13 +27,6 @@ afterAll(async () => {
   await cli?.dispose();
   if (work) await rm(work, { recursive: true, force: true });
 });
-
-/** Runs a python snippet with hunch_torch importable; its last stdout line parsed as JSON. */
-async function pythonJson(code: string): Promise<unknown> {
-  const run = await python(['-c', code]);
-  expect(run.code, run.stderr).toBe(0);
-  return JSON.parse(run.stdout.trim().split('\n').pop()!);
-}
 
 describe('contrastive views', () => {
   it('pairs each sequence with another of the same next item, never itself while one exists, and a lone next item with itself', { timeout: 60_000 }, async () => {

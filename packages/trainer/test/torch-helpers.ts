@@ -62,6 +62,13 @@ export async function torchrunOnOneMachine(processes: number): Promise<string[]>
   return [...TORCHRUN, '--nnodes', '1', '--rdzv_backend', 'c10d', '--rdzv_endpoint', `127.0.0.1:${port}`, '--nproc_per_node', String(processes)];
 }
 
+/** Runs a python snippet with hunch_torch importable; its last stdout line parsed as JSON, or a failure showing its stderr. */
+export async function pythonJson(code: string): Promise<unknown> {
+  const run = await python(['-c', code]);
+  if (run.code !== 0) throw new Error(`python exited ${run.code}: ${run.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  return JSON.parse(run.stdout.trim().split('\n').pop()!);
+}
+
 /** The JSON summary train.py prints last (under torchrun, rank 0's), or a failure showing its stderr. */
 export function summaryOf(run: PythonRun): Record<string, number | string> {
   if (run.code !== 0) throw new Error(`train.py exited ${run.code}: ${run.stderr.trim().split('\n').slice(-3).join(' | ')}`);

@@ -27,6 +27,7 @@ from hunch_torch.checkpoint import write_checkpoint
 from hunch_torch.contrastive import PositivePartners, info_nce_sum, last_hidden
 from hunch_torch.budget import Schedule, next_check, plan_budget
 from hunch_torch.data import NegativeSampler, plan_epoch
+from hunch_torch.distil import SoftTargets
 from hunch_torch.loss import next_item_loss_sum, pad_rows
 from hunch_torch.model import Config, Heads, NextItemGPT2
 from hunch_torch.shards import read_shards
@@ -59,6 +60,10 @@ def parse_args(argv):
     p.add_argument("--threads", type=int, default=0, help="torch threads per process (0: torch's default)")
     p.add_argument("--contrastive", type=float, default=0.0, help="weight of DuoRec's contrastive term on whole sequences (0: none; hunch_torch/contrastive.py)")
     p.add_argument("--contrastive-scale", type=float, default=0.0, help="its cosine similarities' scale, 1/temperature (0: --cosine-scale, or 1 without)")
+    p.add_argument("--distil", type=float, default=0.0, help="weight of session-kNN's soft targets (0: none; hunch_torch/distil.py; `hunch soft-targets` writes them)")
+    p.add_argument("--distil-targets", default=None, metavar="DIR", help="the directory of soft-targets.json (default: --shards)")
+    p.add_argument("--distil-k", type=int, default=0, help="soft items per position, each row's best (0: all the file has)")
+    p.add_argument("--distil-temperature", type=float, default=1.0, help="soft targets as p^(1/T), renormalised (1: session-kNN's normalised scores)")
     # Tests of the time budget on a machine that slows down: every step after STEP sleeps SECONDS more.
     p.add_argument("--slow-down", default=None, metavar="STEP:SECONDS", help=argparse.SUPPRESS)
     return p.parse_args(argv)
@@ -82,7 +87,8 @@ def main(argv):
     manifest, train, validation = read_shards(args.shards)
     vocabulary = manifest["vocabulary"]
     V = len(vocabulary)
-    rows = [s[: args.context + 1] for s in train if len(s) >= 2]
+    sources = [i for i, s in enumerate(train) if len(s) >= 2]  # each row's training sequence
+    rows = [train[i][: args.context + 1] for i in sources]
     if not rows:
         raise ValueError(f"{args.shards}: no training sequence has a target to learn")
     lengths = [len(r) for r in rows]
@@ -105,6 +111,7 @@ def main(argv):
     torch.manual_seed(args.seed * 7919 + rank)  # dropout masks: each process its own
     trained = NextItemLoss(model, is_item.to(device), args.contrastive_scale or args.cosine_scale or 1.0)
     partners = PositivePartners(rows) if args.contrastive > 0 else None
+    soft = SoftTargets(args.distil_targets or args.shards, train, V, args.distil_k, args.distil_temperature) if args.distil > 0 else None
     step_module = DistributedDataParallel(trained) if world > 1 else trained
     decay = [p for p in model.parameters() if p.dim() >= 2]
     no_decay = [p for p in model.parameters() if p.dim() < 2]
@@ -130,6 +137,7 @@ def main(argv):
         f"{f'{K} sampled negatives' if args.negatives > 0 else 'full softmax'}, {world} process{'es' if world > 1 else ''} on {device.type}"
         f"{f' ({dist.get_backend()})' if world > 1 else ''}, {torch.get_num_threads()} thread{'s' if torch.get_num_threads() > 1 else ''} each; "
         + (f"validation on {len(validation)} sequences ({len(validator.units)} units) every {every} steps, patience {args.patience}" if validator else "no validation")
+        + (f"; distilling session-kNN: weight {args.distil}, {soft.k} items a position, temperature {args.distil_temperature}, {soft.covered} positions with targets" if soft else "")
     )
 
     def validate(units=None):
@@ -188,7 +196,11 @@ def main(argv):
             views = [rows[j] for j in partners.draw(mine_rows, args.seed, step)]
             labels = torch.tensor([int(rows[i][-1]) for i in mine_rows], device=device)
             contrast = (views, labels, args.contrastive * normalizer / (world * 2 * len(mine_rows)))
-        loss_sum, ce_sum = step_module(ids, targets, negatives.to(device), log_kq.to(device), contrast)
+        distil = None
+        if soft is not None:
+            mine_rows = picked[rank::world] or picked[:1]
+            distil = (*soft.batch([sources[i] for i in mine_rows], [len(rows[i]) for i in mine_rows], ids.shape[1], device), args.distil)
+        loss_sum, ce_sum = step_module(ids, targets, negatives.to(device), log_kq.to(device), contrast, distil)
         (loss_sum * scale).backward()
         grad_norm = float(torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0))
         # With a time budget, the decay also follows the time: at the budget's end it is at the floor.
@@ -297,6 +309,7 @@ def main(argv):
         "stopped_early": stopped_early,
         "time_limited": limited,
         "ran_out": ran_out,
+        "distil": {"weight": args.distil, "k": soft.k, "temperature": args.distil_temperature} if soft else None,
         "validation": {"best_step": tracker.step, "mrr20": tracker.mrr, "hr20": tracker.hit, "evaluations": len(tracker.history)} if validator else None,
     }
     if rank == 0:
@@ -343,17 +356,20 @@ class NextItemLoss(torch.nn.Module):
         self.is_item = is_item  # not a buffer: gloo cannot broadcast bool tensors, and it never changes
         self.contrastive_scale = contrastive_scale
 
-    def forward(self, ids, targets, negatives, log_kq, contrast=None):
-        """(the loss to minimise, the next-item loss in it); contrast: (second views' rows, next items, weight) or None."""
+    def forward(self, ids, targets, negatives, log_kq, contrast=None, distil=None):
+        """(the loss to minimise, the next-item loss in it); contrast: (second views' rows, next items, weight) or None;
+        distil: (soft item ids, their weights, the term's weight) or None."""
+        soft = distil[:2] if distil is not None else None
         if contrast is None:
-            ce_sum, _ = next_item_loss_sum(self.model, ids, targets, self.is_item, negatives, log_kq)
-            return ce_sum, ce_sum
+            ce_sum, _, distil_sum = next_item_loss_sum(self.model, ids, targets, self.is_item, negatives, log_kq, soft=soft)
+            return ce_sum + (distil[2] * distil_sum if distil is not None else 0.0), ce_sum
         hidden = self.model.hidden(ids)
-        ce_sum, _ = next_item_loss_sum(self.model, ids, targets, self.is_item, negatives, log_kq, hidden)
+        ce_sum, _, distil_sum = next_item_loss_sum(self.model, ids, targets, self.is_item, negatives, log_kq, hidden, soft)
+        ce_sum_total = ce_sum + distil[2] * distil_sum if distil is not None else ce_sum
         views, labels, weight = contrast
         first = hidden[torch.arange(len(ids), device=ids.device), (targets != 0).sum(1) - 1]
         second = last_hidden(self.model, views, ids.device, ids.shape[1] + 1)
-        return ce_sum + weight * info_nce_sum(first, second, labels, self.contrastive_scale), ce_sum
+        return ce_sum_total + weight * info_nce_sum(first, second, labels, self.contrastive_scale), ce_sum
 
 
 def reduce_sum(value, world):

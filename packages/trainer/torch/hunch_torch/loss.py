@@ -6,6 +6,9 @@ The items of the prefix (first occurrences, up to t) are scored exactly, with th
 bonus; the rest of the vocabulary is estimated by K negatives shared by the whole batch,
 with the logQ correction; negatives equal to the target or in the prefix are masked (they
 are already counted). Returns the sum over targets: the caller divides.
+
+With soft targets (distil.py), each position also adds Σ_j p_j (log Z - s(c_j)) for its soft
+items c_j and weights p_j, log Z the same sampled estimate as the loss's; returned apart.
 """
 import warnings
 
@@ -29,9 +32,10 @@ def pad_rows(rows, device=None):
     return torch.from_numpy(ids).to(device), torch.from_numpy(targets).to(device)
 
 
-def next_item_loss_sum(model, ids, targets, is_item, negatives, log_kq, hidden=None):
-    """Σ over targets of the loss above. ids, targets [B, T]; is_item [V] bool; negatives, log_kq [K];
-    hidden: the model's hidden states of ids when the caller has them already."""
+def next_item_loss_sum(model, ids, targets, is_item, negatives, log_kq, hidden=None, soft=None):
+    """(Σ over targets of the loss above, targets, Σ of the soft-target term or 0). ids, targets [B, T];
+    is_item [V] bool; negatives, log_kq [K]; hidden: the model's hidden states of ids when the caller
+    has them already; soft: (soft items [B, U], their weights [B, T, U]) or None (distil.py)."""
     B, T = ids.shape
     K = negatives.shape[0]
     table = model.item_table()
@@ -68,6 +72,23 @@ def next_item_loss_sum(model, ids, targets, is_item, negatives, log_kq, hidden=N
     negative = negative.masked_fill(seen | (targets.unsqueeze(2) == negatives.view(1, 1, -1)), MASKED)
 
     logits = torch.cat([target_score, prefix, negative], dim=-1)
-    losses = torch.logsumexp(logits, dim=-1) - target_score.squeeze(-1)
-    return (losses * valid).sum(), int(valid.sum())
+    log_z = torch.logsumexp(logits, dim=-1)  # [B, T]
+    losses = log_z - target_score.squeeze(-1)
+    distil = soft_target_sum(h, table, bias, bonus, ids, log_z, *soft) if soft is not None else losses.new_zeros(())
+    return (losses * valid).sum(), int(valid.sum()), distil
 
+
+def soft_target_sum(h, table, bias, bonus, ids, log_z, items, weights):
+    """Σ over positions and soft items of p (log Z - s), s scored as a positive is (bonus when in the prefix).
+    items [B, U]: each row's soft items (the union over its positions); weights [B, T, U]: p of each."""
+    # One [T, D] x [D, U] product per row: a row's positions share most of their soft items, so
+    # this is far less work than gathering k item vectors for every position.
+    score = torch.bmm(h, table[items].transpose(1, 2))  # [B, T, U]
+    if bias is not None:
+        score = score + bias[items].unsqueeze(1)
+    T = ids.shape[1]
+    positions = torch.arange(T, device=ids.device)
+    # In the prefix at t: first seen at a position <= t.
+    first = torch.where(items.unsqueeze(2) == ids.unsqueeze(1), positions.view(1, 1, T), T).amin(-1)  # [B, U]
+    score = score + bonus * (positions.view(1, T, 1) >= first.unsqueeze(1))
+    return (weights * (log_z.unsqueeze(-1) - score)).sum()

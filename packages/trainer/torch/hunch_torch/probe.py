@@ -24,7 +24,7 @@ def main(directory, batch_path):
     ids, targets = pad_rows(batch["rows"])
     negatives = torch.tensor(batch["negatives"], dtype=torch.long)
     log_kq = torch.tensor(batch["logKQ"], dtype=torch.float32)
-    loss_sum, count = next_item_loss_sum(model, ids, targets, is_item, negatives, log_kq)
+    loss_sum, count, _ = next_item_loss_sum(model, ids, targets, is_item, negatives, log_kq)
     loss_sum.backward()
     with torch.no_grad():
         logits = model.lm_logits(ids)

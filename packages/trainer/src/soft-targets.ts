@@ -1,0 +1,91 @@
+/**
+ * Session-kNN's soft targets for every training prefix of token shards: what the model is
+ * taught beside the next item when it distils session-kNN (train.py --distil). Session-kNN
+ * cannot ship (it needs every training session at prediction time); its knowledge can, as
+ * a loss term. Each training sequence is a session; a prefix's neighbours are found among
+ * the other sequences (its own is left out, or it would see its own future).
+ *
+ *   DIR/soft-targets.json  { format: "hunch-soft-targets", version: 1, k, sampleSize, neighbours,
+ *                            share, seed, sequences, tokens, positions, covered, file }
+ *   DIR/soft-targets.bin   positions x k int32 token ids, then positions x k float32 weights,
+ *                          little-endian. Positions: for each training sequence of n tokens in
+ *                          shard order, its n - 1 inputs (the prefix ending at token t predicts
+ *                          token t + 1). Each row holds session-kNN's k best items, best first,
+ *                          weights their scores over the row's sum; unused slots and positions
+ *                          left out (no neighbour, or not drawn by `share`) are id 0, weight 0.
+ */
+import { join } from 'node:path';
+import { SequenceSet } from './data/sequence-set.js';
+import { SknnRecommender } from './eval/baselines/sknn.js';
+import { writeFileAtomic } from './lib/fs-atomic.js';
+import { Rng } from './lib/prng.js';
+
+export const SOFT_TARGETS_FORMAT = 'hunch-soft-targets';
+export const SOFT_TARGETS_VERSION = 1;
+/** Items kept per position by default (train.py --distil-k may use fewer: rows are best first). */
+export const DEFAULT_SOFT_TARGET_K = 100;
+
+export interface SoftTargetOptions {
+  /** Items kept per position (session-kNN's best). */
+  k: number;
+  /** Session-kNN's candidate sessions and neighbours (the benchmark's baseline: 500, 100). */
+  sampleSize?: number;
+  neighbours?: number;
+  /** Share of positions given targets, drawn with `seed` (1: all). */
+  share?: number;
+  seed?: number;
+}
+
+export interface SoftTargets {
+  k: number;
+  sampleSize: number;
+  neighbours: number;
+  positions: number;
+  /** Positions with at least one target. */
+  covered: number;
+  ids: Int32Array;
+  weights: Float32Array;
+}
+
+/** Session-kNN's k best items and normalised scores for every input position of `train` (token sequences, [BOS] first). */
+export function sessionKnnSoftTargets(train: ReadonlyArray<ArrayLike<number>>, isItem: (token: number) => boolean, vocabularySize: number, options: SoftTargetOptions): SoftTargets {
+  const { k, share = 1, seed = 1, sampleSize = 500, neighbours = 100 } = options;
+  if (!(Number.isInteger(k) && k >= 1)) throw new Error(`soft targets: k must be a positive integer, got ${k}`);
+  if (!(share > 0 && share <= 1)) throw new Error(`soft targets: share must be in (0, 1], got ${share}`);
+  const sessions = SequenceSet.from(train.map((s) => Array.from(s).filter(isItem)));
+  const sknn = new SknnRecommender(sessions, vocabularySize, { sampleSize, k: neighbours });
+  const positions = train.reduce((n, s) => n + Math.max(0, s.length - 1), 0);
+  const ids = new Int32Array(positions * k);
+  const weights = new Float32Array(positions * k);
+  const rng = new Rng(seed);
+  let row = 0;
+  let covered = 0;
+  for (let s = 0; s < train.length; s++) {
+    const tokens = train[s]!;
+    const prefix: number[] = [];
+    for (let t = 0; t + 1 < tokens.length; t++, row++) {
+      if (isItem(tokens[t]!)) prefix.push(tokens[t]!);
+      if (prefix.length === 0 || (share < 1 && rng.next() >= share)) continue;
+      const { items, scores } = sknn.sparseScores(Int32Array.from(prefix), s);
+      if (items.length === 0) continue;
+      const best = Array.from(items.keys()).sort((a, b) => scores[b]! - scores[a]! || items[a]! - items[b]!).slice(0, k);
+      const total = best.reduce((sum, i) => sum + scores[i]!, 0);
+      best.forEach((i, slot) => {
+        ids[row * k + slot] = items[i]!;
+        weights[row * k + slot] = scores[i]! / total;
+      });
+      covered++;
+    }
+  }
+  return { k, sampleSize, neighbours, positions, covered, ids, weights };
+}
+
+/** Writes soft-targets.json and soft-targets.bin into `dir` (the shards' own, or another where they are read-only). */
+export async function writeSoftTargets(dir: string, targets: SoftTargets, about: { share: number; seed: number; sequences: number; tokens: number }): Promise<void> {
+  const file = 'soft-targets.bin';
+  const bytes = Buffer.concat([Buffer.from(targets.ids.buffer, targets.ids.byteOffset, targets.ids.byteLength), Buffer.from(targets.weights.buffer, targets.weights.byteOffset, targets.weights.byteLength)]);
+  const manifest = { format: SOFT_TARGETS_FORMAT, version: SOFT_TARGETS_VERSION, k: targets.k, sampleSize: targets.sampleSize, neighbours: targets.neighbours, ...about, positions: targets.positions, covered: targets.covered, file };
+  // The .bin first, the manifest last: a reader that finds the manifest finds its data.
+  await writeFileAtomic(join(dir, file), bytes);
+  await writeFileAtomic(join(dir, 'soft-targets.json'), `${JSON.stringify(manifest)}\n`);
+}

@@ -1,0 +1,121 @@
+/**
+ * Session-kNN's soft targets for train.py --distil (src/soft-targets.ts, `hunch soft-targets`):
+ * one row per training input position, session-kNN's best items first with weights summing to
+ * 1, the position's own session never among its neighbours, and a file train.py reads back.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SequenceSet } from '../src/data/sequence-set.js';
+import { SknnRecommender } from '../src/eval/baselines/sknn.js';
+import { sessionKnnSoftTargets } from '../src/soft-targets.js';
+import { buildCli, type Cli } from './cli-helpers.js';
+import { simulatedShards } from './torch-helpers.js';
+
+// Tokens: 0 [PAD], 1 [BOS], 2 a non-item token, 3.. items.
+const isItem = (token: number) => token >= 3;
+const V = 9;
+const train = [
+  [1, 3, 4, 5],
+  [1, 4, 5],
+  [1, 5, 2, 3],
+  [1, 6, 7],
+  [1, 8],
+  [1],
+];
+
+describe('sessionKnnSoftTargets', () => {
+  const targets = sessionKnnSoftTargets(train, isItem, V, { k: 2 });
+  const row = (r: number) => ({ ids: [...targets.ids.subarray(r * 2, r * 2 + 2)], weights: [...targets.weights.subarray(r * 2, r * 2 + 2)] });
+
+  it('has one row per input position, in sequence order', () => {
+    expect(targets.positions).toBe(3 + 2 + 3 + 2 + 1 + 0);
+    expect(targets.ids.length).toBe(targets.positions * 2);
+  });
+
+  it('leaves [BOS]-only prefixes and sessions with no other session sharing an item empty', () => {
+    expect(row(0)).toEqual({ ids: [0, 0], weights: [0, 0] }); // [BOS]
+    expect(row(9)).toEqual({ ids: [0, 0], weights: [0, 0] }); // [BOS, 6]: only its own session has item 6
+    expect(row(10)).toEqual({ ids: [0, 0], weights: [0, 0] }); // [BOS] of [1, 8]
+    expect(targets.covered).toBe(5); // [3], [3, 4], [4], [5], [5, 2]
+  });
+
+  it('keeps the k best of session-kNN without the own session, best first, weights summing to 1', () => {
+    // Prefix [BOS, 3, 4] of session 0: the others as SknnRecommender scores them with session 0 left out.
+    const sessions = SequenceSet.from(train.map((s) => s.filter(isItem)));
+    const { items, scores } = new SknnRecommender(sessions, V).sparseScores(Int32Array.from([3, 4]), 0);
+    const expected = [...items.keys()].sort((a, b) => scores[b]! - scores[a]! || items[a]! - items[b]!).slice(0, 2);
+    const total = expected.reduce((sum, i) => sum + scores[i]!, 0);
+    const { ids, weights } = row(2);
+    expect(ids).toEqual(expected.map((i) => items[i]!));
+    weights.forEach((w, slot) => expect(w).toBeCloseTo(scores[expected[slot]!]! / total, 6));
+    expect(weights[0]! + weights[1]!).toBeCloseTo(1, 6);
+    expect(weights[0]!).toBeGreaterThanOrEqual(weights[1]!);
+    // Sessions 1 {4, 5} and 2 {5, 3} are 1/sqrt(2·2) each: 5 scores 1.0, 4 and 3 0.5 each (the lower id first).
+    expect(ids).toEqual([5, 3]);
+  });
+
+  it('scores items only: [BOS] and other non-item tokens neither score nor count in a session\'s size', () => {
+    // Prefix [BOS, 3] of session 0: sessions 1 {3, 4} and 2 {3, 5} alike (2 items each; 2 also has token 2 twice).
+    const only = sessionKnnSoftTargets([[1, 3, 8], [1, 3, 4], [1, 2, 3, 2, 5]], isItem, V, { k: 3 });
+    expect([...only.ids.subarray(3, 6)]).toEqual([3, 4, 5]);
+    [0.5, 0.25, 0.25].forEach((w, slot) => expect(only.weights[3 + slot]).toBeCloseTo(w, 6));
+  });
+
+  it('gives targets to about `share` of the positions, the same ones for the same seed', () => {
+    const many = Array.from({ length: 400 }, (_, s) => [1, 3 + (s % 6), 3 + ((s + 1) % 6), 3 + ((s * 7) % 6)]);
+    const all = sessionKnnSoftTargets(many, isItem, V, { k: 3 });
+    const half = sessionKnnSoftTargets(many, isItem, V, { k: 3, share: 0.5, seed: 3 });
+    expect(all.covered).toBe(800); // every position after [BOS]
+    expect(half.covered).toBeGreaterThan(320);
+    expect(half.covered).toBeLessThan(480);
+    expect(sessionKnnSoftTargets(many, isItem, V, { k: 3, share: 0.5, seed: 3 }).ids).toEqual(half.ids);
+  });
+
+  it('refuses a k or share it cannot use', () => {
+    expect(() => sessionKnnSoftTargets(train, isItem, V, { k: 0 })).toThrow(/k must be a positive integer/);
+    expect(() => sessionKnnSoftTargets(train, isItem, V, { k: 2, share: 1.5 })).toThrow(/share must be in/);
+  });
+});
+
+describe('hunch soft-targets', () => {
+  let work: string;
+  let cli: Cli;
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'hunch-soft-targets-'));
+    cli = await buildCli('soft-targets');
+  }, 120_000);
+  afterAll(async () => {
+    await cli?.dispose();
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  it('writes a manifest and k ids then k weights per position beside the shards, or into --out', { timeout: 120_000 }, async () => {
+    const { shards } = await simulatedShards(cli, work, 120, 3);
+    const made = await cli.run(['soft-targets', '--shards', shards, '--k', '4']);
+    expect(made.code, made.stderr).toBe(0);
+    expect(made.stderr).toMatch(/soft targets -> .*: \d+ of \d+ positions, 4 items each/);
+    const manifest = JSON.parse(await readFile(join(shards, 'soft-targets.json'), 'utf8')) as Record<string, number | string>;
+    expect(manifest).toMatchObject({ format: 'hunch-soft-targets', version: 1, k: 4, sampleSize: 500, neighbours: 100, share: 1 });
+    const bytes = await readFile(join(shards, String(manifest.file)));
+    const positions = Number(manifest.positions);
+    expect(bytes.length).toBe(positions * 4 * 8);
+    const weights = new Float32Array(bytes.buffer.slice(bytes.byteOffset + positions * 16, bytes.byteOffset + bytes.length));
+    const sums = Array.from({ length: positions }, (_, p) => weights.subarray(p * 4, p * 4 + 4).reduce((a, b) => a + b, 0));
+    expect(sums.filter((s) => Math.abs(s - 1) < 1e-5).length).toBe(Number(manifest.covered));
+    expect(sums.filter((s) => s === 0).length).toBe(positions - Number(manifest.covered));
+    const elsewhere = join(work, 'elsewhere');
+    expect((await cli.run(['soft-targets', '--shards', shards, '--k', '2', '--out', elsewhere])).code).toBe(0);
+    expect(JSON.parse(await readFile(join(elsewhere, 'soft-targets.json'), 'utf8')).k).toBe(2);
+  });
+
+  it('says in one line what is wrong with its input', { timeout: 60_000 }, async () => {
+    const missing = await cli.run(['soft-targets', '--shards', join(work, 'none')]);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr.trim().split('\n')).toHaveLength(1);
+    const bad = await cli.run(['soft-targets', '--shards', work, '--share', '2']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/--share must be at most 1/);
+  });
+});
