@@ -25,7 +25,7 @@ import { DEFAULT_BENCHMARK_MINUTES, DIGINETICA_RECIPE, runBenchmark } from './be
 import { runColdItemsBenchmark } from './cold-items-benchmark.js';
 import { benchmarkTokenData, eventTokenData } from './shard-sources.js';
 import { readShards, writeShards } from './shards.js';
-import { DEFAULT_SOFT_TARGET_K, sessionKnnSoftTargets, writeSoftTargets } from './soft-targets.js';
+import { DEFAULT_SOFT_TARGET_K, neighbourhoodSoftTargets, SOFT_TARGET_TEACHERS, writeSoftTargets, type SoftTargetTeacher } from './soft-targets.js';
 import { parseTimeBudget } from './train/budget.js';
 import { DEFAULT_HOLDOUT_SHARE, MIN_HOLDOUT_SESSIONS } from './retrain/holdout.js';
 import { DEFAULT_TOLERANCE } from './retrain/decision.js';
@@ -51,8 +51,8 @@ const COMMAND_USAGE: Record<string, string> = {
   hunch shards --format sessions --train FILE[.gz] --test FILE --out SHARDS_DIR
   hunch shards --format sequences --data FILE --out SHARDS_DIR
                (the token sequences the Node trainer trains on, for packages/trainer/torch/train.py)`,
-  'soft-targets': `  hunch soft-targets --shards SHARDS_DIR [--out DIR (default SHARDS_DIR)] [--k ${DEFAULT_SOFT_TARGET_K}] [--share 1] [--seed 1]
-               (session-kNN's k best items for every training prefix of the shards, its own session left out,
+  'soft-targets': `  hunch soft-targets --shards SHARDS_DIR [--out DIR (default SHARDS_DIR)] [--k ${DEFAULT_SOFT_TARGET_K}] [--teacher sknn|stan] [--share 1] [--seed 1]
+               (session-kNN's (or STAN's) k best items for every training prefix of the shards, its own session left out,
                for train.py --distil; --share: the share of positions given targets)`,
   export: `  hunch export --model CHECKPOINT_DIR --catalog catalog.json --out MODEL_DIR [--quant fp32,int8,q4 (the default; add pq for the product-quantized item table)]
                [--pq-subspaces M (pq: bytes per item; default the most of 8-32 whose codes fit 12 MB)]
@@ -275,7 +275,7 @@ async function shardsCommand(args: string[]): Promise<void> {
 }
 
 async function softTargetsCommand(args: string[]): Promise<void> {
-  const flags = parse(args, ['shards', 'out', 'k', 'share', 'seed']);
+  const flags = parse(args, ['shards', 'out', 'k', 'teacher', 'share', 'seed']);
   const shards = required(flags, 'shards');
   const out = flags.out ?? shards;
   const k = integer(flags, 'k', DEFAULT_SOFT_TARGET_K);
@@ -283,14 +283,16 @@ async function softTargetsCommand(args: string[]): Promise<void> {
   const share = number(flags, 'share', 1);
   if (share > 1) throw new UsageError(`--share must be at most 1, got ${share}`);
   const seed = integer(flags, 'seed', 1);
+  const teacher = (flags.teacher ?? 'sknn') as SoftTargetTeacher;
+  if (!SOFT_TARGET_TEACHERS.includes(teacher)) throw new UsageError(`--teacher: one of ${SOFT_TARGET_TEACHERS.join(', ')}, got ${flags.teacher}`);
   const { manifest, train } = await readShards(shards);
   const isItem = manifest.vocabulary.map(isItemToken);
   const started = performance.now();
-  const targets = sessionKnnSoftTargets(train, (token) => isItem[token]!, manifest.vocabulary.length, { k, share, seed });
+  const targets = neighbourhoodSoftTargets(train, (token) => isItem[token]!, manifest.vocabulary.length, { k, teacher, share, seed });
   const seconds = (performance.now() - started) / 1000;
   await mkdir(out, { recursive: true });
   await writeSoftTargets(out, targets, { share, seed, sequences: train.length, tokens: manifest.tokens });
-  console.error(`soft targets -> ${out}: ${targets.covered} of ${targets.positions} positions, ${k} items each, in ${seconds.toFixed(1)} s`);
+  console.error(`soft targets -> ${out}: ${targets.covered} of ${targets.positions} positions, ${k} items each from ${teacher}, in ${seconds.toFixed(1)} s`);
 }
 
 async function exportCommand(args: string[]): Promise<void> {

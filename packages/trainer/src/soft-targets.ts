@@ -17,6 +17,7 @@
 import { join } from 'node:path';
 import { SequenceSet } from './data/sequence-set.js';
 import { SknnRecommender } from './eval/baselines/sknn.js';
+import { StanRecommender } from './eval/baselines/stan.js';
 import { writeFileAtomic } from './lib/fs-atomic.js';
 import { Rng } from './lib/prng.js';
 
@@ -25,10 +26,16 @@ export const SOFT_TARGETS_VERSION = 1;
 /** Items kept per position by default (train.py --distil-k may use fewer: rows are best first). */
 export const DEFAULT_SOFT_TARGET_K = 100;
 
+/** The neighbourhood taught: session-kNN, or STAN (session-kNN weighing recency; eval/baselines/stan.ts). */
+export type SoftTargetTeacher = 'sknn' | 'stan';
+export const SOFT_TARGET_TEACHERS: readonly SoftTargetTeacher[] = ['sknn', 'stan'];
+
 export interface SoftTargetOptions {
-  /** Items kept per position (session-kNN's best). */
+  /** Items kept per position (the teacher's best). */
   k: number;
-  /** Session-kNN's candidate sessions and neighbours (the benchmark's baseline: 500, 100). */
+  /** Default 'sknn'. */
+  teacher?: SoftTargetTeacher;
+  /** The teacher's candidate sessions and neighbours (default the benchmark's baselines: 500, and 100 for sknn, 200 for stan). */
   sampleSize?: number;
   neighbours?: number;
   /** Share of positions given targets, drawn with `seed` (1: all). */
@@ -38,6 +45,7 @@ export interface SoftTargetOptions {
 
 export interface SoftTargets {
   k: number;
+  teacher: SoftTargetTeacher;
   sampleSize: number;
   neighbours: number;
   positions: number;
@@ -48,12 +56,13 @@ export interface SoftTargets {
 }
 
 /** Session-kNN's k best items and normalised scores for every input position of `train` (token sequences, [BOS] first). */
-export function sessionKnnSoftTargets(train: ReadonlyArray<ArrayLike<number>>, isItem: (token: number) => boolean, vocabularySize: number, options: SoftTargetOptions): SoftTargets {
-  const { k, share = 1, seed = 1, sampleSize = 500, neighbours = 100 } = options;
+export function neighbourhoodSoftTargets(train: ReadonlyArray<ArrayLike<number>>, isItem: (token: number) => boolean, vocabularySize: number, options: SoftTargetOptions): SoftTargets {
+  const { k, share = 1, seed = 1, sampleSize = 500, teacher = 'sknn' } = options;
+  const neighbours = options.neighbours ?? (teacher === 'stan' ? 200 : 100);
   if (!(Number.isInteger(k) && k >= 1)) throw new Error(`soft targets: k must be a positive integer, got ${k}`);
   if (!(share > 0 && share <= 1)) throw new Error(`soft targets: share must be in (0, 1], got ${share}`);
   const sessions = SequenceSet.from(train.map((s) => Array.from(s).filter(isItem)));
-  const sknn = new SknnRecommender(sessions, vocabularySize, { sampleSize, k: neighbours });
+  const recommender = teacher === 'stan' ? new StanRecommender(sessions, vocabularySize, { sampleSize, k: neighbours }) : new SknnRecommender(sessions, vocabularySize, { sampleSize, k: neighbours });
   const positions = train.reduce((n, s) => n + Math.max(0, s.length - 1), 0);
   const ids = new Int32Array(positions * k);
   const weights = new Float32Array(positions * k);
@@ -66,7 +75,7 @@ export function sessionKnnSoftTargets(train: ReadonlyArray<ArrayLike<number>>, i
     for (let t = 0; t + 1 < tokens.length; t++, row++) {
       if (isItem(tokens[t]!)) prefix.push(tokens[t]!);
       if (prefix.length === 0 || (share < 1 && rng.next() >= share)) continue;
-      const { items, scores } = sknn.sparseScores(Int32Array.from(prefix), s);
+      const { items, scores } = recommender.sparseScores(Int32Array.from(prefix), s);
       if (items.length === 0) continue;
       const best = Array.from(items.keys()).sort((a, b) => scores[b]! - scores[a]! || items[a]! - items[b]!).slice(0, k);
       const total = best.reduce((sum, i) => sum + scores[i]!, 0);
@@ -77,14 +86,14 @@ export function sessionKnnSoftTargets(train: ReadonlyArray<ArrayLike<number>>, i
       covered++;
     }
   }
-  return { k, sampleSize, neighbours, positions, covered, ids, weights };
+  return { k, teacher, sampleSize, neighbours, positions, covered, ids, weights };
 }
 
 /** Writes soft-targets.json and soft-targets.bin into `dir` (the shards' own, or another where they are read-only). */
 export async function writeSoftTargets(dir: string, targets: SoftTargets, about: { share: number; seed: number; sequences: number; tokens: number }): Promise<void> {
   const file = 'soft-targets.bin';
   const bytes = Buffer.concat([Buffer.from(targets.ids.buffer, targets.ids.byteOffset, targets.ids.byteLength), Buffer.from(targets.weights.buffer, targets.weights.byteOffset, targets.weights.byteLength)]);
-  const manifest = { format: SOFT_TARGETS_FORMAT, version: SOFT_TARGETS_VERSION, k: targets.k, sampleSize: targets.sampleSize, neighbours: targets.neighbours, ...about, positions: targets.positions, covered: targets.covered, file };
+  const manifest = { format: SOFT_TARGETS_FORMAT, version: SOFT_TARGETS_VERSION, k: targets.k, teacher: targets.teacher, sampleSize: targets.sampleSize, neighbours: targets.neighbours, ...about, positions: targets.positions, covered: targets.covered, file };
   // The .bin first, the manifest last: a reader that finds the manifest finds its data.
   await writeFileAtomic(join(dir, file), bytes);
   await writeFileAtomic(join(dir, 'soft-targets.json'), `${JSON.stringify(manifest)}\n`);

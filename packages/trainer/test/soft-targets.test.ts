@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SequenceSet } from '../src/data/sequence-set.js';
 import { SknnRecommender } from '../src/eval/baselines/sknn.js';
-import { sessionKnnSoftTargets } from '../src/soft-targets.js';
+import { StanRecommender } from '../src/eval/baselines/stan.js';
+import { neighbourhoodSoftTargets } from '../src/soft-targets.js';
 import { buildCli, type Cli } from './cli-helpers.js';
 import { simulatedShards } from './torch-helpers.js';
 
@@ -25,8 +26,8 @@ const train = [
   [1],
 ];
 
-describe('sessionKnnSoftTargets', () => {
-  const targets = sessionKnnSoftTargets(train, isItem, V, { k: 2 });
+describe('neighbourhoodSoftTargets', () => {
+  const targets = neighbourhoodSoftTargets(train, isItem, V, { k: 2 });
   const row = (r: number) => ({ ids: [...targets.ids.subarray(r * 2, r * 2 + 2)], weights: [...targets.weights.subarray(r * 2, r * 2 + 2)] });
 
   it('has one row per input position, in sequence order', () => {
@@ -56,26 +57,42 @@ describe('sessionKnnSoftTargets', () => {
     expect(ids).toEqual([5, 3]);
   });
 
+  it('teaches STAN instead when told: its k best without the own session', () => {
+    const stan = neighbourhoodSoftTargets(train, isItem, V, { k: 2, teacher: 'stan' });
+    expect(stan).toMatchObject({ teacher: 'stan', neighbours: 200, positions: targets.positions });
+    const sessions = SequenceSet.from(train.map((s) => s.filter(isItem)));
+    // Prefix [BOS, 5, 2] of session 2 (row 7): 5 is its only item.
+    const { items, scores } = new StanRecommender(sessions, V).sparseScores(Int32Array.from([5]), 2);
+    const expected = [...items.keys()].sort((a, b) => scores[b]! - scores[a]! || items[a]! - items[b]!).slice(0, 2);
+    expect([...stan.ids.subarray(14, 16)]).toEqual(expected.map((i) => items[i]!));
+    const total = expected.reduce((sum, i) => sum + scores[i]!, 0);
+    [...stan.weights.subarray(14, 16)].forEach((w, slot) => expect(w).toBeCloseTo(scores[expected[slot]!]! / total, 6));
+    // Sessions 0 {3, 4, 5} and 1 {4, 5} hold 5: session-kNN ties 4 and 5 (the lower id first), STAN ranks
+    // 5 itself first (no distance from the shared item), then 4 (one away in both).
+    expect([...targets.ids.subarray(14, 16)]).toEqual([4, 5]);
+    expect([...stan.ids.subarray(14, 16)]).toEqual([5, 4]);
+  });
+
   it('scores items only: [BOS] and other non-item tokens neither score nor count in a session\'s size', () => {
     // Prefix [BOS, 3] of session 0: sessions 1 {3, 4} and 2 {3, 5} alike (2 items each; 2 also has token 2 twice).
-    const only = sessionKnnSoftTargets([[1, 3, 8], [1, 3, 4], [1, 2, 3, 2, 5]], isItem, V, { k: 3 });
+    const only = neighbourhoodSoftTargets([[1, 3, 8], [1, 3, 4], [1, 2, 3, 2, 5]], isItem, V, { k: 3 });
     expect([...only.ids.subarray(3, 6)]).toEqual([3, 4, 5]);
     [0.5, 0.25, 0.25].forEach((w, slot) => expect(only.weights[3 + slot]).toBeCloseTo(w, 6));
   });
 
   it('gives targets to about `share` of the positions, the same ones for the same seed', () => {
     const many = Array.from({ length: 400 }, (_, s) => [1, 3 + (s % 6), 3 + ((s + 1) % 6), 3 + ((s * 7) % 6)]);
-    const all = sessionKnnSoftTargets(many, isItem, V, { k: 3 });
-    const half = sessionKnnSoftTargets(many, isItem, V, { k: 3, share: 0.5, seed: 3 });
+    const all = neighbourhoodSoftTargets(many, isItem, V, { k: 3 });
+    const half = neighbourhoodSoftTargets(many, isItem, V, { k: 3, share: 0.5, seed: 3 });
     expect(all.covered).toBe(800); // every position after [BOS]
     expect(half.covered).toBeGreaterThan(320);
     expect(half.covered).toBeLessThan(480);
-    expect(sessionKnnSoftTargets(many, isItem, V, { k: 3, share: 0.5, seed: 3 }).ids).toEqual(half.ids);
+    expect(neighbourhoodSoftTargets(many, isItem, V, { k: 3, share: 0.5, seed: 3 }).ids).toEqual(half.ids);
   });
 
   it('refuses a k or share it cannot use', () => {
-    expect(() => sessionKnnSoftTargets(train, isItem, V, { k: 0 })).toThrow(/k must be a positive integer/);
-    expect(() => sessionKnnSoftTargets(train, isItem, V, { k: 2, share: 1.5 })).toThrow(/share must be in/);
+    expect(() => neighbourhoodSoftTargets(train, isItem, V, { k: 0 })).toThrow(/k must be a positive integer/);
+    expect(() => neighbourhoodSoftTargets(train, isItem, V, { k: 2, share: 1.5 })).toThrow(/share must be in/);
   });
 });
 
