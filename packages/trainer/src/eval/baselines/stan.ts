@@ -11,9 +11,7 @@
  * diginetica and amazon-beauty (BENCHMARKS.md), the same for both.
  */
 import type { SequenceSet } from '../../data/sequence-set.js';
-import type { Recommender } from '../metrics.js';
-import { ScoreBuffers, SparseSums } from './score-buffers.js';
-import { SessionIndex } from './session-index.js';
+import { NeighbourhoodRecommender } from './neighbourhood.js';
 
 export interface StanOptions {
   /** Candidate sessions: the most recent ones sharing an item. Default 500. */
@@ -28,69 +26,33 @@ export interface StanOptions {
   idf?: boolean;
 }
 
-export class StanRecommender implements Recommender {
+export class StanRecommender extends NeighbourhoodRecommender {
   readonly name = 'stan';
-  readonly sampleSize: number;
-  readonly k: number;
   readonly prefixDecay: number;
   readonly neighbourDecay: number;
   readonly idf: boolean;
-  private readonly index: SessionIndex;
-  private readonly buffers: ScoreBuffers;
-  private readonly sparse: SparseSums;
 
   constructor(train: SequenceSet, numItems: number, options: StanOptions = {}) {
-    this.sampleSize = options.sampleSize ?? 500;
-    this.k = options.k ?? 200;
+    super(train, numItems, options.sampleSize ?? 500, options.k ?? 200);
     this.prefixDecay = options.prefixDecay ?? 2;
     this.neighbourDecay = options.neighbourDecay ?? 4;
     this.idf = options.idf ?? true;
-    this.index = new SessionIndex(train, numItems);
-    this.buffers = new ScoreBuffers(numItems);
-    this.sparse = new SparseSums(numItems);
   }
 
-  score(prefixes: readonly Int32Array[]): Float32Array[] {
-    const out = this.buffers.take(prefixes.length);
-    prefixes.forEach((prefix, p) => {
-      const scores = out[p]!;
-      this.scoreNeighbours(prefix, -1, (item, value) => (scores[item]! += value));
-    });
-    return out;
-  }
-
-  /**
-   * The items the neighbours of `prefix` score and their scores, unordered (the scores `score`
-   * gives them; every other item scores 0), with training session `exclude` left out of the
-   * neighbours: a training prefix's scores without its own session (distillation's soft targets).
-   */
-  sparseScores(prefix: Int32Array, exclude = -1): { items: Int32Array; scores: Float64Array } {
-    this.scoreNeighbours(prefix, exclude, this.sparse.add);
-    return this.sparse.take();
-  }
-
-  private scoreNeighbours(prefix: Int32Array, exclude: number, add: (item: number, value: number) => void): void {
+  protected scoreNeighbours(prefix: Int32Array, exclude: number, add: (item: number, value: number) => void): void {
     const { index } = this;
     // Distinct items, oldest last view first, so the last shared one is the most recent.
     const latest = index.distinct(Array.from(prefix).reverse()).reverse();
     if (latest.length === 0) return;
     const weights = latest.map((item, i) => Math.exp(-(latest.length - 1 - i) / this.prefixDecay) * (this.idf ? index.idf(item) : 1));
     const { sessions, overlaps, lastShared } = index.recentCandidates(latest, this.sampleSize, weights, exclude);
-    const norm = Math.sqrt(latest.length);
-    const similarity = new Float64Array(sessions.length);
-    for (let c = 0; c < sessions.length; c++) similarity[c] = overlaps[c]! / (norm * Math.sqrt(index.size(sessions[c]!)));
-    // Candidates come most recent first, so a stable sort keeps recency as the tie-break.
-    const order = Array.from({ length: sessions.length }, (_, c) => c);
-    order.sort((a, b) => similarity[b]! - similarity[a]! || a - b);
-    for (let n = 0; n < Math.min(this.k, order.length); n++) {
-      const c = order[n]!;
-      const s = sessions[c]!;
-      const from = index.start[s]!;
-      const to = index.start[s + 1]!;
-      const shared = latest[lastShared[c]!]!;
+    for (const { candidate, similarity } of this.nearest(sessions, overlaps, latest.length)) {
+      const from = index.start[sessions[candidate]!]!;
+      const to = index.start[sessions[candidate]! + 1]!;
+      const shared = latest[lastShared[candidate]!]!;
       let anchor = from;
       while (index.items[anchor] !== shared) anchor++;
-      for (let p = from; p < to; p++) add(index.items[p]!, similarity[c]! * Math.exp(-Math.abs(p - anchor) / this.neighbourDecay));
+      for (let p = from; p < to; p++) add(index.items[p]!, similarity * Math.exp(-Math.abs(p - anchor) / this.neighbourDecay));
     }
   }
 }
