@@ -1,16 +1,16 @@
 /**
- * Session-kNN's soft targets for every training prefix of token shards: what the model is
- * taught beside the next item when it distils session-kNN (train.py --distil). Session-kNN
- * cannot ship (it needs every training session at prediction time); its knowledge can, as
+ * A neighbourhood's soft targets for every training prefix of token shards: what the model is
+ * taught beside the next item when it distils session-kNN or STAN (train.py --distil). Neither
+ * can ship (they need every training session at prediction time); their knowledge can, as
  * a loss term. Each training sequence is a session; a prefix's neighbours are found among
  * the other sequences (its own is left out, or it would see its own future).
  *
- *   DIR/soft-targets.json  { format: "hunch-soft-targets", version: 1, k, sampleSize, neighbours,
+ *   DIR/soft-targets.json  { format: "hunch-soft-targets", version: 1, k, teacher, sampleSize, neighbours,
  *                            share, seed, sequences, tokens, positions, covered, file }
  *   DIR/soft-targets.bin   positions x k int32 token ids, then positions x k float32 weights,
  *                          little-endian. Positions: for each training sequence of n tokens in
  *                          shard order, its n - 1 inputs (the prefix ending at token t predicts
- *                          token t + 1). Each row holds session-kNN's k best items, best first,
+ *                          token t + 1). Each row holds the teacher's k best items, best first,
  *                          weights their scores over the row's sum; unused slots and positions
  *                          left out (no neighbour, or not drawn by `share`) are id 0, weight 0.
  */
