@@ -534,6 +534,33 @@ describe('event storage (IndexedDB through idb) in Chromium', () => {
     expect([...a.errors, ...b.errors]).toEqual([]);
   });
 
+  it('a clear() waiting for another tab’s batch while forget() deletes the database: no failure, nothing left', async () => {
+    const { page, errors, warnings } = await openTab(await freshContext());
+    const result = await page.evaluate(async () => {
+      const store = await window.HunchStorage.openEventStore();
+      for (let i = 0; i < 5; i++) store.add(window.makeEvent(Date.now(), 'before'), { upload: true });
+      await store.flush();
+      // Another tab's batch in flight: it holds the write lock that clear() waits for.
+      let release = () => {};
+      const held = new Promise<void>((granted) =>
+        void navigator.locks.request('hunch-storage-write', { mode: 'shared' }, () => {
+          granted();
+          return new Promise<void>((resolve) => (release = resolve));
+        }),
+      );
+      await held;
+      const clearing = store.clear();
+      // Meanwhile forget() deletes the database: its versionchange closes the store's connection.
+      await window.HunchStorage.deleteDatabase();
+      release();
+      await clearing;
+      return { kind: store.kind, raw: await window.readRaw(), all: await store.all() };
+    });
+    expect(result).toEqual({ kind: 'memory', raw: [], all: [] });
+    expect(warnings).toEqual([]);
+    expect(errors).toEqual([]);
+  });
+
   it('migrates a version 1 database to version 2, keeping its events', async () => {
     const { page, errors } = await openTab(await freshContext());
     const result = await page.evaluate(async () => {

@@ -214,6 +214,9 @@ class IndexedDBStore implements EventStore {
       if (!db) return;
       // Exclusive: waits for batches other tabs have already taken off their queues.
       await withLock(WRITE_LOCK, { mode: 'exclusive' }, async () => {
+        // The connection went while waiting: forget() is deleting the database (nothing left to
+        // clear), or a newer version took it (already logged; this tab is in memory now).
+        if (this.db !== db) return;
         const tx = db.transaction(['events', 'outbox'], 'readwrite');
         await Promise.all([tx.objectStore('events').clear(), tx.objectStore('outbox').clear(), tx.done]);
       });
