@@ -26,6 +26,16 @@ export interface SoftTargetBlock {
   bonusWeight: Float32Array;
 }
 
+/** The table in a SharedArrayBuffer (as it is when already there): posted to training workers, it is shared, not copied. */
+export function sharedSoftTargets(table: SoftTargetTable): SoftTargetTable {
+  if (table.ids.buffer instanceof SharedArrayBuffer && table.weights.buffer instanceof SharedArrayBuffer) return table;
+  const ids = new Int32Array(new SharedArrayBuffer(table.ids.byteLength));
+  const weights = new Float32Array(new SharedArrayBuffer(table.weights.byteLength));
+  ids.set(table.ids);
+  weights.set(table.weights);
+  return { k: table.k, ids, weights };
+}
+
 const add = (into: Float32Array, at: number, value: number) => {
   into[at] = into[at]! + value;
 };
