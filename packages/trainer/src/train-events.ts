@@ -170,7 +170,7 @@ export async function trainEvents(events: string | EventSource, options: EventTr
     const spent = (performance.now() - startedAt) / 1000;
     // Kept back: writing the checkpoint, and timing that misjudges.
     const seconds = budgetSeconds - spent - (5 + 0.02 * budgetSeconds);
-    log(`time budget ${options.timeBudget} min: ${spent.toFixed(0)} s spent reading${distilled ? ' and on the soft targets' : ''}, ${seconds > 1 ? `${seconds.toFixed(0)} s left for training` : 'nothing left for training: it runs only the steps it times'}`);
+    log(`time budget ${options.timeBudget} min: ${spent.toFixed(0)} s spent reading${distilled ? ` (${distilled.report.seconds.toFixed(1)} s of it on STAN's soft targets)` : ''}, ${seconds > 1 ? `${seconds.toFixed(0)} s left for training` : 'nothing left for training: it runs only the steps it times'}`);
     timeBudget = { seconds: Math.max(1, seconds) };
   }
   const trained = await trainSequences(
