@@ -78,7 +78,7 @@ describe('--time-budget', () => {
     expect(wall).toBeLessThan(12 + 2);
   });
 
-  it('hunch benchmark: distils STAN by default where its pass fits a tenth of the budget, inside the budget; --distil α --distil-k K as given, --distil 0 not at all', async () => {
+  it('hunch benchmark: distils STAN by default where its pass fits its share of the budget, inside the budget; --distil α --distil-k K as given, --distil 0 not at all', async () => {
     const { train, test } = await writeSessionsDataset(join(work, 'distil'), 6, 400);
     const byDefault = await cli.run(['benchmark', '--format', 'sessions', '--train', train, '--test', test, '--json', '--workers', '1', '--epochs', '1', '--time-budget', '0.5']);
     expect(byDefault.code, byDefault.stderr).toBe(0);
