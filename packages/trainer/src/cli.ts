@@ -39,8 +39,10 @@ const DEFAULT_STATE_EVERY = 500;
 const DEFAULT_COLLECT_PORT = 8787;
 const DEFAULT_COLLECT_RATE = 200;
 
-const DISTIL_USAGE = `[--distil α (weight of STAN's soft targets taught beside the next item, 0: off; default ${DEFAULT_DISTIL_WEIGHT} when STAN's pass over the training
-               positions is predicted to take at most ${Math.round(DISTIL_BUDGET_SHARE * 100)}% of the time budget, else off) --distil-k ${DEFAULT_DISTIL_K} (STAN's best items a position)]`;
+/** `--distil` and `--distil-k`, continued under `indent`. */
+const distilUsage = (indent: string) =>
+  `[--distil α (weight of STAN's soft targets taught beside the next item, 0: off; default ${DEFAULT_DISTIL_WEIGHT} when STAN's pass over the training\n` +
+  `${indent} positions is predicted to take at most ${Math.round(DISTIL_BUDGET_SHARE * 100)}% of the time budget, else off) --distil-k ${DEFAULT_DISTIL_K} (STAN's best items a position)]`;
 
 /** Each command's usage lines, for `hunch COMMAND --help` and `hunch help COMMAND`. */
 const COMMAND_USAGE: Record<string, string> = {
@@ -51,7 +53,7 @@ const COMMAND_USAGE: Record<string, string> = {
               --lr ${DEFAULT_EVENT_TRAIN_OPTIONS.lr} --dropout ${DEFAULT_EVENT_TRAIN_OPTIONS.dropout} --seed ${DEFAULT_EVENT_TRAIN_OPTIONS.seed} --workers ${DEFAULT_EVENT_TRAIN_OPTIONS.workers}]
               [--state DIR [--state-every ${DEFAULT_STATE_EVERY}] [--resume]]
               [--time-budget MINUTES (the whole run; training sets its steps to fit, at most --epochs; default ${DEFAULT_TRAIN_MINUTES})]
-              ${DISTIL_USAGE}`,
+              ${distilUsage('              ')}`,
   shards: `  hunch shards (--events events.ndjson | --from events.sqlite) --out SHARDS_DIR [--context 32]
   hunch shards --format sessions --train FILE[.gz] --test FILE --out SHARDS_DIR
   hunch shards --format sequences --data FILE --out SHARDS_DIR
@@ -67,7 +69,7 @@ const COMMAND_USAGE: Record<string, string> = {
                   [--state DIR [--state-every ${DEFAULT_STATE_EVERY}] [--resume]] [--seed S --workers 2 --epochs N (at most; default by data size)]
                   [--negatives full|N (full: softmax over every item; N: sampled negatives a step; default: full up to ${DIGINETICA_RECIPE.negatives} items, else ${DIGINETICA_RECIPE.negatives})]
                   [--time-budget MINUTES (the whole run, evaluation included; training sets its steps to fit; default ${DEFAULT_BENCHMARK_MINUTES})]
-                  ${DISTIL_USAGE}
+                  ${distilUsage('                  ')}
   hunch benchmark --format sequences --data FILE [same options]
   hunch benchmark --cold-items --format sequences --data FILE --attributes ITEM2ATTRIBUTES.json [--new-every 10] [--json]
                   [--embedding-drop 0 (share of items trained from their attributes alone each step)]
