@@ -8,7 +8,9 @@
 // Options: --against REF (default HEAD; '' for this checkout alone) --rounds 2 --steps 60 --skip 10
 // --workers 2 --validate 0 --seed 1, --embd N --heads N --layers N for another model size than
 // the recipe's, --batch-tokens N for another batch and --negatives N for other sampled negatives
-// (0: the full softmax); these are the same for every variant. One JSON object as the last line.
+// (0: the full softmax); these are the same for every variant. --distil α [--distil-k K] adds a variant: this checkout
+// distilling STAN's soft targets with weight α (their pass runs before the timed steps), its ratio taken against this
+// checkout without. One JSON object as the last line.
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -33,6 +35,8 @@ const { values } = parseArgs({
     layers: { type: 'string' },
     'batch-tokens': { type: 'string' },
     negatives: { type: 'string' },
+    distil: { type: 'string' },
+    'distil-k': { type: 'string' },
   },
 });
 
@@ -69,7 +73,9 @@ if (values.against) {
   cpSync(join(root, 'scripts/lib/train-speed-probe.ts'), join(refTree, 'scripts/lib/train-speed-probe.ts'));
   variants.push({ ...bundle(`ref-${commit}`, refTree), label: commit });
 }
-variants.push({ ...bundle('current', root), label: 'this checkout' });
+const current = bundle('current', root);
+variants.push({ ...current, label: 'this checkout' });
+if (values.distil) variants.push({ ...current, label: `distil ${values.distil}`, extra: ['--distil', values.distil, ...(values['distil-k'] ? ['--distil-k', values['distil-k']] : [])] });
 
 // The options passed on to every probe run as they are.
 const PROBE_OPTIONS = ['steps', 'skip', 'workers', 'validate', 'seed', 'embd', 'heads', 'layers', 'batch-tokens', 'negatives'];
@@ -78,7 +84,7 @@ try {
   for (let round = 0; round < Number(values.rounds); round++) {
     for (const v of variants) {
       const load = loadavg()[0];
-      const args = [v.probe, '--data', join(datasets, 'diginetica'), '--worker', v.worker, ...PROBE_OPTIONS.filter((k) => values[k] !== undefined).flatMap((k) => [`--${k}`, values[k]])];
+      const args = [v.probe, '--data', join(datasets, 'diginetica'), '--worker', v.worker, ...PROBE_OPTIONS.filter((k) => values[k] !== undefined).flatMap((k) => [`--${k}`, values[k]]), ...(v.extra ?? [])];
       const line = execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').at(-1);
       const run = { variant: v.label, round: round + 1, loadBefore: +load.toFixed(2), ...JSON.parse(line) };
       runs.push(run);
@@ -98,6 +104,11 @@ const summary = Object.fromEntries(
     return [v.label, { tokensPerSecond: median(mine.map((r) => r.tokensPerSecond)), cpuMsPerStep: median(mine.map((r) => r.cpuMsPerStep)) }];
   }),
 );
-const ratio = variants.length === 2 ? { tokensPerSecond: +(summary['this checkout'].tokensPerSecond / summary[variants[0].label].tokensPerSecond).toFixed(3), cpuPerStep: +(summary['this checkout'].cpuMsPerStep / summary[variants[0].label].cpuMsPerStep).toFixed(3) } : undefined;
-if (ratio) console.log(`this checkout / ${variants[0].label}: ${ratio.tokensPerSecond}x the tokens/s, ${ratio.cpuPerStep}x the CPU per step (medians)`);
-console.log(JSON.stringify({ benchmark: 'train-speed', options: values, cores: (await import('node:os')).cpus().length, runs, medians: summary, ...(ratio ? { ratio } : {}) }));
+const against = variants.find((v) => v.label !== 'this checkout' && !v.extra);
+const distilled = variants.find((v) => v.extra);
+const ratioOf = (a, b) => ({ tokensPerSecond: +(summary[a].tokensPerSecond / summary[b].tokensPerSecond).toFixed(3), cpuPerStep: +(summary[a].cpuMsPerStep / summary[b].cpuMsPerStep).toFixed(3) });
+const ratio = against ? ratioOf('this checkout', against.label) : undefined;
+const distilRatio = distilled ? ratioOf(distilled.label, 'this checkout') : undefined;
+if (ratio) console.log(`this checkout / ${against.label}: ${ratio.tokensPerSecond}x the tokens/s, ${ratio.cpuPerStep}x the CPU per step (medians)`);
+if (distilRatio) console.log(`${distilled.label} / this checkout: ${distilRatio.tokensPerSecond}x the tokens/s, ${distilRatio.cpuPerStep}x the CPU per step (medians)`);
+console.log(JSON.stringify({ benchmark: 'train-speed', options: values, cores: (await import('node:os')).cpus().length, runs, medians: summary, ...(ratio ? { ratio } : {}), ...(distilRatio ? { distilRatio } : {}) }));

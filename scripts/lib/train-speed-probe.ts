@@ -1,12 +1,14 @@
 // One timed training run for scripts/bench-train-speed.mjs, bundled with esbuild from a source
 // tree (this checkout, or a git ref's): the Diginetica benchmark recipe (2 layers, n_embd 64,
 // 2,048 sampled negatives; --embd/--heads/--layers override its size, --batch-tokens its batch,
-// --negatives N its sampled negatives, 0 the full softmax) on the benchmark's training split, `steps` steps, `workers` workers.
+// --negatives N its sampled negatives, 0 the full softmax; --distil α [--distil-k K] distils STAN's soft targets, computed
+// before the timing starts) on the benchmark's training split, `steps` steps, `workers` workers.
 // Prints one JSON line: tokens/s over the steps after the first `skip` (compilation), the
 // process CPU per step, and with --validate the validation MRR@20 / HR@20 at the last step.
 import { parseArgs } from 'node:util';
 import { DIGINETICA_RECIPE, trainingSplit } from '../../packages/trainer/src/benchmark.js';
 import { ITEM_OFFSET } from '../../packages/trainer/src/benchmark-evaluation.js';
+import { distilTargets } from '../../packages/trainer/src/distillation.js';
 import { loadBenchmarkData } from '../../packages/trainer/src/eval/benchmark-data.js';
 import { trainSequences } from '../../packages/trainer/src/train-sequences.js';
 import { planEpoch } from '../../packages/trainer/src/train/epoch-plan.js';
@@ -25,6 +27,8 @@ const { values } = parseArgs({
     layers: { type: 'string' },
     'batch-tokens': { type: 'string' },
     negatives: { type: 'string' },
+    distil: { type: 'string' },
+    'distil-k': { type: 'string' },
   },
 });
 const steps = Number(values.steps);
@@ -53,8 +57,11 @@ const clock = () => {
   cpu.push((c.user + c.system) / 1000);
   return performance.now();
 };
+// --distil α: STAN's soft targets for the training positions (before the clock starts), distilled with weight α.
+const distilled = values.distil ? distilTargets(fit, isItem, { weight: Number(values.distil), ...(values['distil-k'] ? { k: Number(values['distil-k']) } : {}) }, undefined, (line) => console.error(line)) : undefined;
 const result = await trainSequences(fit, { vocabSize, isItem }, {
   ...recipe,
+  ...(distilled ? { distil: distilled.distil } : {}),
   seed,
   workers: Number(values.workers),
   workerScript: values.worker!,

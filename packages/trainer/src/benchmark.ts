@@ -14,6 +14,7 @@ import {
   toTokens,
   type BaselineMetrics,
 } from './benchmark-evaluation.js';
+import { distilTargets, type DistilChoice, type DistilReport } from './distillation.js';
 import { describeData, loadBenchmarkData, type BenchmarkData, type BenchmarkInput } from './eval/benchmark-data.js';
 import { writeNextItemCheckpoint, type NextItemSaveInfo } from './next-item/checkpoint.js';
 import { negativesFor } from './next-item/negatives.js';
@@ -36,6 +37,8 @@ export interface BenchmarkOptions {
   startedAt?: number;
   /** Overrides of the size-based training defaults. */
   train?: Partial<SequenceTrainOptions>;
+  /** Distilling STAN (distillation.ts): the weight (0: off) and soft items a position; absent: the default rule. */
+  distil?: DistilChoice;
   /** Receives every test example's top-20 raw item ids, in the protocol's order. */
   onPredictions?: (topRawIds: string[]) => void;
   /** Save the trained model here as a checkpoint (next-item/checkpoint.ts), for `hunch eval`. */
@@ -63,6 +66,8 @@ export interface BenchmarkResult {
   train_sequences: number;
   skipped: BenchmarkData['skipped'];
   recipe: Recipe;
+  /** STAN distilled into the model (its soft targets' pass inside the time budget), or null when off. */
+  distil: DistilReport | null;
   /** Training steps run, and the step whose weights were kept (best on validation). */
   steps: number;
   best_step: number;
@@ -208,6 +213,9 @@ export async function runBenchmark(input: BenchmarkInput, options: BenchmarkOpti
 
   const { fit, validation } = trainingSplit(data);
   const recipe = { ...recipeFor(data.train.totalLength, numItems), ...options.train };
+  const isItem = Uint8Array.from({ length: numItems + ITEM_OFFSET }, (_, id) => (id >= ITEM_OFFSET ? 1 : 0));
+  // The teacher's pass is part of the run: the time it takes is left out of training's below.
+  const distilled = distilTargets(fit, isItem, options.distil ?? {}, budgetSeconds, log);
   const predictedEvaluation = await predictEvaluationSeconds(
     data,
     { vocabSize: numItems + ITEM_OFFSET, nPositions: recipe.context, nEmbd: recipe.embd, nLayer: recipe.layers, nHead: recipe.heads, layerNormEpsilon: 1e-5 },
@@ -216,7 +224,7 @@ export async function runBenchmark(input: BenchmarkInput, options: BenchmarkOpti
   const spent = wall();
   const trainingSeconds = budgetSeconds - spent - predictedEvaluation - reserveSeconds(budgetSeconds);
   log(
-    `time budget ${minutes} min: ${spent.toFixed(0)} s spent reading and on the baselines, the test evaluation predicted at ${predictedEvaluation.toFixed(0)} s, ` +
+    `time budget ${minutes} min: ${spent.toFixed(0)} s spent reading and on the baselines${distilled ? ` (${distilled.report.seconds.toFixed(1)} s of it on STAN's soft targets)` : ''}, the test evaluation predicted at ${predictedEvaluation.toFixed(0)} s, ` +
       (trainingSeconds > 1 ? `${trainingSeconds.toFixed(0)} s left for training` : 'nothing left for training: it runs only the steps it times'),
   );
   const trainOptions: SequenceTrainOptions = {
@@ -227,8 +235,8 @@ export async function runBenchmark(input: BenchmarkInput, options: BenchmarkOpti
     timeBudget: { seconds: Math.max(1, trainingSeconds), afterSeconds: predictedEvaluation },
     log,
     ...(state ? { state } : {}),
+    ...(distilled ? { distil: distilled.distil } : {}),
   };
-  const isItem = Uint8Array.from({ length: numItems + ITEM_OFFSET }, (_, id) => (id >= ITEM_OFFSET ? 1 : 0));
   const trained: SequenceTrainResult = await trainSequences(fit, { vocabSize: numItems + ITEM_OFFSET, isItem }, trainOptions);
   if (options.out) {
     const { config, heads, weights } = trained;
@@ -253,6 +261,7 @@ export async function runBenchmark(input: BenchmarkInput, options: BenchmarkOpti
     train_sequences: data.train.length,
     skipped: data.skipped,
     recipe,
+    distil: distilled?.report ?? null,
     steps: trained.steps,
     best_step: trained.bestStep,
     time_budget: {

@@ -25,6 +25,7 @@ import { DEFAULT_BENCHMARK_MINUTES, DIGINETICA_RECIPE, runBenchmark } from './be
 import { runColdItemsBenchmark } from './cold-items-benchmark.js';
 import { benchmarkTokenData, eventTokenData } from './shard-sources.js';
 import { readShards, writeShards } from './shards.js';
+import { DEFAULT_DISTIL_K, DEFAULT_DISTIL_WEIGHT, DISTIL_BUDGET_SHARE, type DistilChoice } from './distillation.js';
 import { DEFAULT_SOFT_TARGET_K, neighbourhoodSoftTargets, SOFT_TARGET_TEACHERS, writeSoftTargets, type SoftTargetTeacher } from './soft-targets.js';
 import { parseTimeBudget } from './train/budget.js';
 import { DEFAULT_HOLDOUT_SHARE, MIN_HOLDOUT_SESSIONS } from './retrain/holdout.js';
@@ -38,6 +39,11 @@ const DEFAULT_STATE_EVERY = 500;
 const DEFAULT_COLLECT_PORT = 8787;
 const DEFAULT_COLLECT_RATE = 200;
 
+/** `--distil` and `--distil-k`, continued under `indent`. */
+const distilUsage = (indent: string) =>
+  `[--distil α (weight of STAN's soft targets taught beside the next item, 0: off; default ${DEFAULT_DISTIL_WEIGHT} when STAN's pass over the training\n` +
+  `${indent} positions is predicted to take at most ${Math.round(DISTIL_BUDGET_SHARE * 100)}% of the time budget, else off) --distil-k ${DEFAULT_DISTIL_K} (STAN's best items a position)]`;
+
 /** Each command's usage lines, for `hunch COMMAND --help` and `hunch help COMMAND`. */
 const COMMAND_USAGE: Record<string, string> = {
   simulate: `  hunch simulate --catalog catalog.json --sessions N [--seed S] --out events.ndjson`,
@@ -46,7 +52,8 @@ const COMMAND_USAGE: Record<string, string> = {
               [--layers 2 --embd 32 --heads 2] [--context 32 --epochs ${DEFAULT_EVENT_TRAIN_OPTIONS.epochs} --batch-tokens ${DEFAULT_EVENT_TRAIN_OPTIONS.batchTokens}
               --lr ${DEFAULT_EVENT_TRAIN_OPTIONS.lr} --dropout ${DEFAULT_EVENT_TRAIN_OPTIONS.dropout} --seed ${DEFAULT_EVENT_TRAIN_OPTIONS.seed} --workers ${DEFAULT_EVENT_TRAIN_OPTIONS.workers}]
               [--state DIR [--state-every ${DEFAULT_STATE_EVERY}] [--resume]]
-              [--time-budget MINUTES (the whole run; training sets its steps to fit, at most --epochs; default ${DEFAULT_TRAIN_MINUTES})]`,
+              [--time-budget MINUTES (the whole run; training sets its steps to fit, at most --epochs; default ${DEFAULT_TRAIN_MINUTES})]
+              ${distilUsage('              ')}`,
   shards: `  hunch shards (--events events.ndjson | --from events.sqlite) --out SHARDS_DIR [--context 32]
   hunch shards --format sessions --train FILE[.gz] --test FILE --out SHARDS_DIR
   hunch shards --format sequences --data FILE --out SHARDS_DIR
@@ -62,6 +69,7 @@ const COMMAND_USAGE: Record<string, string> = {
                   [--state DIR [--state-every ${DEFAULT_STATE_EVERY}] [--resume]] [--seed S --workers 2 --epochs N (at most; default by data size)]
                   [--negatives full|N (full: softmax over every item; N: sampled negatives a step; default: full up to ${DIGINETICA_RECIPE.negatives} items, else ${DIGINETICA_RECIPE.negatives})]
                   [--time-budget MINUTES (the whole run, evaluation included; training sets its steps to fit; default ${DEFAULT_BENCHMARK_MINUTES})]
+                  ${distilUsage('                  ')}
   hunch benchmark --format sequences --data FILE [same options]
   hunch benchmark --cold-items --format sequences --data FILE --attributes ITEM2ATTRIBUTES.json [--new-every 10] [--json]
                   [--embedding-drop 0 (share of items trained from their attributes alone each step)]
@@ -187,7 +195,7 @@ async function openCollectedEvents(location: string): Promise<EventSource & { cl
 async function trainCommand(args: string[]): Promise<void> {
   const flags = parse(
     args,
-    ['events', 'from', 'out', 'catalog', 'from-model', 'layers', 'embd', 'heads', 'context', 'epochs', 'batch-tokens', 'lr', 'dropout', 'seed', 'workers', 'state', 'state-every', 'time-budget'],
+    ['events', 'from', 'out', 'catalog', 'from-model', 'layers', 'embd', 'heads', 'context', 'epochs', 'batch-tokens', 'lr', 'dropout', 'seed', 'workers', 'state', 'state-every', 'time-budget', 'distil', 'distil-k'],
     ['resume'],
   );
   if (flags.events !== undefined && flags.from !== undefined) throw new UsageError('give either --events FILE or --from DB, not both');
@@ -208,6 +216,7 @@ async function trainCommand(args: string[]): Promise<void> {
     if (integer(flags, name, 1) < 1) throw new UsageError(`--${name} must be at least 1`);
   }
   const timeBudget = timeBudgetFlag(flags, DEFAULT_TRAIN_MINUTES);
+  const distil = distilFlags(flags);
   const base = fromModel === undefined ? undefined : await readBaseModel(fromModel);
   // Shop histories are short: the default context, within a base model's positions.
   const context = integer(flags, 'context', base ? Math.min(base.config.nPositions, d.context) : d.context);
@@ -232,6 +241,7 @@ async function trainCommand(args: string[]): Promise<void> {
       ...(base ? { base } : {}),
       ...(catalog ? { catalog } : {}),
       timeBudget,
+      distil,
       startedAt: 0,
       log,
     });
@@ -378,6 +388,19 @@ function timeBudgetFlag(flags: Flags, fallback: number): number {
   }
 }
 
+/** `--distil α` (0: off) and `--distil-k K`: distilling STAN (distillation.ts); absent, its default rule. */
+function distilFlags(flags: Flags): DistilChoice {
+  let weight: number | undefined;
+  if (flags.distil !== undefined) {
+    weight = Number(flags.distil);
+    if (flags.distil.trim() === '' || !Number.isFinite(weight) || weight < 0) throw new UsageError(`--distil must be a number >= 0 (0: off), got ${JSON.stringify(flags.distil)}`);
+  }
+  const k = flags['distil-k'] === undefined ? undefined : integer(flags, 'distil-k', DEFAULT_DISTIL_K);
+  if (k !== undefined && k < 1) throw new UsageError('--distil-k must be at least 1');
+  if (k !== undefined && weight === 0) throw new UsageError('--distil-k goes with distillation on (--distil 0 turns it off)');
+  return { ...(weight === undefined ? {} : { weight }), ...(k === undefined ? {} : { k }) };
+}
+
 /** `--epochs N` and `--negatives full|N`: the benchmark's overrides of its recipe, undefined without any. */
 function trainOverrides(flags: Flags): { epochs?: number; negatives?: number } | undefined {
   const epochs = flags.epochs === undefined ? undefined : integer(flags, 'epochs', 1);
@@ -387,8 +410,11 @@ function trainOverrides(flags: Flags): { epochs?: number; negatives?: number } |
 }
 
 async function benchmarkCommand(args: string[]): Promise<void> {
-  const flags = parse(args, ['format', 'train', 'test', 'data', 'predictions', 'out', 'state', 'state-every', 'seed', 'workers', 'epochs', 'time-budget', 'attributes', 'new-every', 'embedding-drop', 'negatives'], ['json', 'resume', 'cold-items']);
-  if (flags['cold-items'] === 'true') return coldItemsCommand(flags);
+  const flags = parse(args, ['format', 'train', 'test', 'data', 'predictions', 'out', 'state', 'state-every', 'seed', 'workers', 'epochs', 'time-budget', 'attributes', 'new-every', 'embedding-drop', 'negatives', 'distil', 'distil-k'], ['json', 'resume', 'cold-items']);
+  if (flags['cold-items'] === 'true') {
+    if (flags.distil !== undefined || flags['distil-k'] !== undefined) throw new UsageError('--distil and --distil-k do not go with --cold-items');
+    return coldItemsCommand(flags);
+  }
   if (flags.attributes !== undefined || flags['new-every'] !== undefined || flags['embedding-drop'] !== undefined) {
     throw new UsageError('--attributes, --new-every and --embedding-drop go with --cold-items');
   }
@@ -396,8 +422,10 @@ async function benchmarkCommand(args: string[]): Promise<void> {
   const timeBudgetMinutes = timeBudgetFlag(flags, DEFAULT_BENCHMARK_MINUTES);
   const state = stateFlags(flags);
   const train = trainOverrides(flags);
+  const distil = distilFlags(flags);
   const predictions = predictionsWriter(flags.predictions);
   const result = await runBenchmark(input, {
+    distil,
     seed: integer(flags, 'seed', 1),
     workers: integer(flags, 'workers', 2),
     timeBudgetMinutes,

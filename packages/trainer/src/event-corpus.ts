@@ -25,6 +25,8 @@ export interface EventCorpus extends Omit<ScanReport, 'events'> {
   vocabulary: Vocabulary;
   /** [BOS] + at most `context` tokens each. */
   train: Int32Array[];
+  /** The session of each training window, numbered from 0 in order (a long session is several windows). */
+  trainSessions: Int32Array;
   validation: Int32Array[];
   /** Item id -> events about it (the "popular" fallback list). */
   itemCounts: Record<string, number>;
@@ -139,14 +141,23 @@ export async function readEventCorpus(input: string | EventSource, options: Corp
   const held = options.validationShare > 0 ? Math.floor(byStart.length * options.validationShare) : 0;
   const heldOut = new Set(byStart.slice(byStart.length - held));
   const train: Int32Array[] = [];
+  const sessionOfWindow: number[] = [];
   const validation: Int32Array[] = [];
+  let trainSession = 0;
   for (const [id, buffer] of buffers) {
-    (heldOut.has(id) ? validation : train).push(...windows(buffer.ordered(), vocabulary.bos, options.context));
+    const cut = windows(buffer.ordered(), vocabulary.bos, options.context);
+    if (heldOut.has(id)) validation.push(...cut);
+    else if (cut.length > 0) {
+      train.push(...cut);
+      for (let w = 0; w < cut.length; w++) sessionOfWindow.push(trainSession);
+      trainSession++;
+    }
     buffers.delete(id); // free each session's buffer as soon as it is cut
   }
   return {
     vocabulary,
     train,
+    trainSessions: Int32Array.from(sessionOfWindow),
     validation,
     itemCounts,
     events: report.events,

@@ -41,6 +41,21 @@ export interface SoftTargetOptions {
   /** Share of positions given targets, drawn with `seed` (1: all). */
   share?: number;
   seed?: number;
+  /**
+   * Sequences that are windows of longer sessions (hunch train's): `sessionOf[s]`, the session
+   * of sequence s, numbered from 0 in order. The teacher's sessions are then the whole
+   * sessions, and a prefix's whole session is left out of its neighbours. Default: each
+   * sequence its own session.
+   */
+  sessionOf?: ArrayLike<number>;
+  /** Allocate ids and weights in SharedArrayBuffers (training workers then read them without copies). */
+  shared?: boolean;
+  /**
+   * Give up, returning undefined, when the first positions (1%, at least 1,000 or all but one) predict more
+   * than this many seconds for the whole pass (index included); `clock` in ms (default performance.now).
+   */
+  maxSeconds?: number;
+  clock?: () => number;
 }
 
 export interface SoftTargets {
@@ -55,27 +70,47 @@ export interface SoftTargets {
   weights: Float32Array;
 }
 
-/** Session-kNN's k best items and normalised scores for every input position of `train` (token sequences, [BOS] first). */
-export function neighbourhoodSoftTargets(train: ReadonlyArray<ArrayLike<number>>, isItem: (token: number) => boolean, vocabularySize: number, options: SoftTargetOptions): SoftTargets {
-  const { k, share = 1, seed = 1, sampleSize = 500, teacher = 'sknn' } = options;
+/** The neighbourhood's k best items and normalised scores for every input position of `train` (token sequences, [BOS] first). */
+export function neighbourhoodSoftTargets(train: ReadonlyArray<ArrayLike<number>>, isItem: (token: number) => boolean, vocabularySize: number, options: SoftTargetOptions & { maxSeconds: number }): SoftTargets | undefined;
+export function neighbourhoodSoftTargets(train: ReadonlyArray<ArrayLike<number>>, isItem: (token: number) => boolean, vocabularySize: number, options: SoftTargetOptions & { maxSeconds?: undefined }): SoftTargets;
+export function neighbourhoodSoftTargets(train: ReadonlyArray<ArrayLike<number>>, isItem: (token: number) => boolean, vocabularySize: number, options: SoftTargetOptions): SoftTargets | undefined {
+  const { k, share = 1, seed = 1, sampleSize = 500, teacher = 'sknn', sessionOf, maxSeconds, clock = () => performance.now() } = options;
   const neighbours = options.neighbours ?? (teacher === 'stan' ? 200 : 100);
   if (!(Number.isInteger(k) && k >= 1)) throw new Error(`soft targets: k must be a positive integer, got ${k}`);
   if (!(share > 0 && share <= 1)) throw new Error(`soft targets: share must be in (0, 1], got ${share}`);
-  const sessions = SequenceSet.from(train.map((s) => Array.from(s).filter(isItem)));
+  if (sessionOf && sessionOf.length !== train.length) throw new Error(`soft targets: ${sessionOf.length} sessions given for ${train.length} sequences`);
+  const started = clock();
+  const sessionItems: number[][] = [];
+  train.forEach((s, i) => {
+    const session = sessionOf ? sessionOf[i]! : i;
+    if (session !== sessionItems.length && session !== sessionItems.length - 1) throw new Error(`soft targets: sequence ${i}'s session ${session} is out of order`);
+    if (session === sessionItems.length) sessionItems.push([]);
+    for (const token of Array.from(s)) if (isItem(token)) sessionItems[session]!.push(token);
+  });
+  const sessions = SequenceSet.from(sessionItems);
   const recommender = teacher === 'stan' ? new StanRecommender(sessions, vocabularySize, { sampleSize, k: neighbours }) : new SknnRecommender(sessions, vocabularySize, { sampleSize, k: neighbours });
+  const indexed = clock();
   const positions = train.reduce((n, s) => n + Math.max(0, s.length - 1), 0);
-  const ids = new Int32Array(positions * k);
-  const weights = new Float32Array(positions * k);
+  const allocate = (bytes: number) => (options.shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
+  const ids = new Int32Array(allocate(positions * k * 4));
+  const weights = new Float32Array(allocate(positions * k * 4));
   const rng = new Rng(seed);
+  // The positions timed before predicting (all but the last where there are fewer).
+  const sample = Math.min(positions - 1, Math.max(1000, Math.ceil(positions / 100)));
   let row = 0;
   let covered = 0;
   for (let s = 0; s < train.length; s++) {
     const tokens = train[s]!;
     const prefix: number[] = [];
+    const session = sessionOf ? sessionOf[s]! : s;
     for (let t = 0; t + 1 < tokens.length; t++, row++) {
+      if (maxSeconds !== undefined && row === sample) {
+        const predicted = (indexed - started) / 1000 + ((clock() - indexed) / 1000) * (positions / row);
+        if (predicted > maxSeconds) return undefined;
+      }
       if (isItem(tokens[t]!)) prefix.push(tokens[t]!);
       if (prefix.length === 0 || (share < 1 && rng.next() >= share)) continue;
-      const { items, scores } = recommender.sparseScores(Int32Array.from(prefix), s);
+      const { items, scores } = recommender.sparseScores(Int32Array.from(prefix), session);
       if (items.length === 0) continue;
       const best = Array.from(items.keys()).sort((a, b) => scores[b]! - scores[a]! || items[a]! - items[b]!).slice(0, k);
       const total = best.reduce((sum, i) => sum + scores[i]!, 0);

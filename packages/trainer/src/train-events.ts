@@ -14,6 +14,7 @@ import { initFromBase, type BaseModel } from './base-model.js';
 import { catalogAttributes } from './catalog-attributes.js';
 import type { Checkpoint } from './checkpoint.js';
 import { readEventCorpus } from './event-corpus.js';
+import { distilTargets, type DistilChoice } from './distillation.js';
 import { ndjsonSource, type EventSource } from './event-source.js';
 import { extendTokenizerJson } from './hf-tokenizer.js';
 import { negativesFor } from './next-item/negatives.js';
@@ -51,6 +52,8 @@ export interface EventTrainOptions extends TrainOptions {
    * embedding and its attributes' (next-item/heads.ts), so the export can score new products.
    */
   catalog?: readonly CatalogItem[];
+  /** Distilling STAN (distillation.ts): the weight (0: off) and soft items a position; absent: the default rule (on where the time budget allows). */
+  distil?: DistilChoice;
 }
 
 /**
@@ -159,13 +162,15 @@ export async function trainEvents(events: string | EventSource, options: EventTr
         : 'item attributes: none in the catalog that two items share; items are learned without them',
     );
   }
+  // The teacher's pass, inside the budget: training gets what is left after it.
+  const distilled = distilTargets(corpus.train, isItem, options.distil ?? {}, options.timeBudget === undefined ? undefined : options.timeBudget * 60, log, corpus.trainSessions);
   let timeBudget: { seconds: number } | undefined;
   if (options.timeBudget !== undefined) {
     const budgetSeconds = options.timeBudget * 60;
     const spent = (performance.now() - startedAt) / 1000;
     // Kept back: writing the checkpoint, and timing that misjudges.
     const seconds = budgetSeconds - spent - (5 + 0.02 * budgetSeconds);
-    log(`time budget ${options.timeBudget} min: ${spent.toFixed(0)} s spent reading, ${seconds > 1 ? `${seconds.toFixed(0)} s left for training` : 'nothing left for training: it runs only the steps it times'}`);
+    log(`time budget ${options.timeBudget} min: ${spent.toFixed(0)} s spent reading${distilled ? ` (${distilled.report.seconds.toFixed(1)} s of it on STAN's soft targets)` : ''}, ${seconds > 1 ? `${seconds.toFixed(0)} s left for training` : 'nothing left for training: it runs only the steps it times'}`);
     timeBudget = { seconds: Math.max(1, seconds) };
   }
   const trained = await trainSequences(
@@ -204,6 +209,7 @@ export async function trainEvents(events: string | EventSource, options: EventTr
       ...(timeBudget ? { timeBudget } : {}),
       ...(options.stopAfter !== undefined ? { stopAfter: options.stopAfter } : {}),
       ...(from ? { init: from.init } : {}),
+      ...(distilled ? { distil: distilled.distil } : {}),
       log,
     },
   );

@@ -21,6 +21,7 @@ import { attributeHeads, initNextItem, nextItemShapes, setItemAttributes, type H
 import { accumulate, clearGradients, gradientSquares, rowSeed, type ShardInput } from './next-item/loss.js';
 import { AliasSampler, negativeWeights } from './next-item/negatives.js';
 import { ParamLayout } from './next-item/param-layout.js';
+import { sharedSoftTargets, type SoftTargetTable } from './next-item/soft-target-block.js';
 import type { EvalOptions } from './next-item/scorer.js';
 import type { TensorMap } from './safetensors.js';
 import { localEngine, workerEngine } from './train/engine.js';
@@ -54,6 +55,13 @@ export interface SequenceTrainOptions extends TrainOptions {
   itemAttributes?: Omit<TokenAttributes, 'learned'> & { learned?: Uint8Array };
   /** With itemAttributes: each step, the share of items scored by their attributes alone (next-item/loss.ts). Default 0. */
   embeddingDrop?: number;
+  /**
+   * Distillation (next-item/loss.ts): a teacher's soft targets for the positions of the
+   * training sequences (soft-targets.ts: each sequence's length - 1 positions, in order; those
+   * past the context are not used), taught with this weight. With workers, a table not in a
+   * SharedArrayBuffer is copied into one once.
+   */
+  distil?: { weight: number; targets: SoftTargetTable };
   /** Validation: score every `every` steps (and at the end), stop after `patience` evaluations without a better MRR@20. */
   validation?: {
     sequences: ReadonlyArray<ArrayLike<number>>;
@@ -146,8 +154,23 @@ export async function trainSequences(
   const V = vocab.vocabSize;
   const isItem = vocab.isItem ?? Uint8Array.from({ length: V }, (_, i) => (i >= 3 ? 1 : 0));
   const P = options.context;
-  const rows = sequences.map((s) => Int32Array.from(Array.from(s).slice(0, P + 1))).filter((r) => r.length >= 2);
+  const rows: Int32Array[] = [];
+  // Each row's first position in the soft-target table (distillation).
+  const rowStarts: number[] = [];
+  let positions = 0;
+  for (const s of sequences) {
+    const row = Int32Array.from(Array.from(s).slice(0, P + 1));
+    if (row.length >= 2) {
+      rows.push(row);
+      rowStarts.push(positions);
+    }
+    positions += Math.max(0, s.length - 1);
+  }
   if (rows.length === 0) throw new Error('no sequence has a target to learn');
+  const distil = options.distil && options.distil.weight > 0 ? options.distil : undefined;
+  if (distil && distil.targets.ids.length !== positions * distil.targets.k) {
+    throw new Error(`soft targets: ${distil.targets.ids.length / distil.targets.k} positions, the training sequences have ${positions}`);
+  }
   const lengths = Int32Array.from(rows, (r) => r.length);
   const config: GPT2Config = { vocabSize: V, nPositions: P, nEmbd: options.embd, nLayer: options.layers, nHead: options.heads, layerNormEpsilon: 1e-5 };
   const attrs = options.itemAttributes;
@@ -242,6 +265,7 @@ export async function trainSequences(
   // Summed gradients, shared with the workers that apply the update; all zero between steps.
   const grads = new Float32Array(workers > 1 ? new SharedArrayBuffer(layout.size * 4) : new ArrayBuffer(layout.size * 4));
   const engineOptimizer = { state: optimizer, grads };
+  const softTable = distil && (workers > 1 ? sharedSoftTargets(distil.targets) : distil.targets);
   const engine =
     workers > 1
       ? await workerEngine(workers, options.workerScript ?? new URL('./train-worker.js', import.meta.url), config, layout, params.buffer as SharedArrayBuffer, isItem, engineOptimizer)
@@ -263,7 +287,8 @@ export async function trainSequences(
   log(
     `training next-item GPT-2: ${config.nLayer} layers, n_embd ${config.nEmbd}, ${config.nHead} heads, context ${P}, vocab ${V}, ` +
       `${layout.size.toLocaleString('en')} parameters; ${rows.length} sequences, ${totalSteps} steps (${options.epochs} epochs), ` +
-      `${options.negatives > 0 ? `${K} sampled negatives` : 'full softmax'}, ${workers} worker${workers > 1 ? 's' : ''}`,
+      `${options.negatives > 0 ? `${K} sampled negatives` : 'full softmax'}, ${workers} worker${workers > 1 ? 's' : ''}` +
+      (distil ? `; distilling soft targets (weight ${distil.weight}, ${distil.targets.k} items a position)` : ''),
   );
   const clock = options.clock ?? (() => performance.now());
   const started = clock();
@@ -314,7 +339,8 @@ export async function trainSequences(
         break;
       }
       const [epoch, index] = where(step);
-      const batch = plans[epoch]![index]!.map((i) => rows[i]!);
+      const batchRows = plans[epoch]![index]!;
+      const batch = batchRows.map((i) => rows[i]!);
       const rng = new Rng(hashSeed(options.seed, step, 0x4e6));
       const negatives = sampler ? sampler.sample(rng, K) : allCandidates!;
       const logKQ = sampler ? Float32Array.from(negatives, (n) => Math.log(K) + sampler!.logQ[n]!) : new Float32Array(K);
@@ -329,6 +355,7 @@ export async function trainSequences(
           normalizer,
           dropout: options.dropout,
           ...(options.itemAttributes && options.embeddingDrop ? { embeddingDrop: { rate: options.embeddingDrop, seed: hashSeed(options.seed, step, 0xe3b) } } : {}),
+          ...(softTable ? { softTargets: { weight: distil!.weight, table: softTable, starts: Int32Array.from(picked, (i) => rowStarts[batchRows[i]!]!) } } : {}),
         };
       };
       const shards = Array.from({ length: Math.min(workers, batch.length) }, (_, i) => shardOf(i));

@@ -28,6 +28,7 @@ interface BudgetJson {
   steps: number;
   time_budget: { minutes: number; planned_steps: number; total_steps: number; epochs: number; limited: boolean; ran_out: boolean; wall_seconds: number };
   recipe: { epochs: number };
+  distil: { weight: number; k: number; seconds: number } | null;
 }
 
 describe('--time-budget', () => {
@@ -38,6 +39,19 @@ describe('--time-budget', () => {
       expect(run.code).toBe(1);
       expect(run.stderr.trim().split('\n')).toEqual([`hunch: --time-budget must be a positive number of minutes, got ${JSON.stringify(bad)} (run "hunch help" for usage)`]);
     }
+    // Distillation's flags likewise.
+    for (const [flags, error] of [
+      [['--distil', 'much'], '--distil must be a number >= 0 (0: off), got "much"'],
+      [['--distil=-0.5'], '--distil must be a number >= 0 (0: off), got "-0.5"'],
+      [['--distil-k', '0'], '--distil-k must be at least 1'],
+      [['--distil', '0', '--distil-k', '20'], '--distil-k goes with distillation on (--distil 0 turns it off)'],
+    ] as const) {
+      for (const command of [['benchmark', '--format', 'sessions', '--train', train, '--test', test], ['train', '--events', join(work, 'none.ndjson'), '--out', join(work, 'x')]]) {
+        const run = await cli.run([...command, ...flags]);
+        expect(run.code).toBe(1);
+        expect(run.stderr.trim().split('\n')).toEqual([`hunch: ${error} (run "hunch help" for usage)`]);
+      }
+    }
     const trained = await cli.run(['train', '--events', join(work, 'none.ndjson'), '--out', join(work, 'x'), '--time-budget', '0']);
     expect(trained.code).toBe(1);
     expect(trained.stderr.trim().split('\n')).toEqual(['hunch: --time-budget must be a positive number of minutes, got "0" (run "hunch help" for usage)']);
@@ -46,7 +60,8 @@ describe('--time-budget', () => {
   it('hunch benchmark: a 24-second budget sets the epochs, completes the schedule and ends within it', async () => {
     const { train, test } = await writeSessionsDataset(join(work, 'sessions'), 5, 300);
     const started = Date.now();
-    const run = await cli.run(['benchmark', '--format', 'sessions', '--train', train, '--test', test, '--json', '--workers', '1', '--epochs', '2000', '--time-budget', '0.4']);
+    // Without distillation's pass: this budget is for the schedule's steps.
+    const run = await cli.run(['benchmark', '--format', 'sessions', '--train', train, '--test', test, '--json', '--workers', '1', '--epochs', '2000', '--time-budget', '0.4', '--distil', '0']);
     const wall = (Date.now() - started) / 1000;
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toMatch(/time budget 0\.4 min: \d+ s spent reading and on the baselines, the test evaluation predicted at \d+ s, \d+ s left for training/);
@@ -61,6 +76,26 @@ describe('--time-budget', () => {
     expect(budget.wall_seconds).toBeLessThanOrEqual(24);
     // The process, start to exit, within the budget and a little for exiting.
     expect(wall).toBeLessThan(24 + 2);
+  });
+
+  it('hunch benchmark: distils STAN by default where its pass fits its share of the budget, inside the budget; --distil α --distil-k K as given, --distil 0 not at all', async () => {
+    const { train, test } = await writeSessionsDataset(join(work, 'distil'), 6, 400);
+    const byDefault = await cli.run(['benchmark', '--format', 'sessions', '--train', train, '--test', test, '--json', '--workers', '1', '--epochs', '1', '--time-budget', '0.5']);
+    expect(byDefault.code, byDefault.stderr).toBe(0);
+    const distil = (lastJson(byDefault.stdout) as unknown as BudgetJson).distil!;
+    expect(distil).toMatchObject({ weight: 0.25, k: 50 });
+    // Its time is inside the budget: the seconds spent before training include it.
+    const spent = Number(/(\d+) s spent reading and on the baselines \(\d+\.\d s of it on STAN's soft targets\)/.exec(byDefault.stderr)![1]);
+    expect(spent + 0.5).toBeGreaterThanOrEqual(distil.seconds);
+    const run = await cli.run(['benchmark', '--format', 'sessions', '--train', train, '--test', test, '--json', '--workers', '1', '--epochs', '1', '--time-budget', '0.5', '--distil', '0.5', '--distil-k', '20']);
+    expect(run.code, run.stderr).toBe(0);
+    const result = lastJson(run.stdout) as unknown as BudgetJson;
+    expect(result.distil).toMatchObject({ weight: 0.5, k: 20 });
+    expect(run.stderr).toMatch(/soft targets from STAN: \d+ of \d+ positions, 20 items each, in \d+\.\d s; distilled with weight 0\.5/);
+    const off = await cli.run(['benchmark', '--format', 'sessions', '--train', train, '--test', test, '--json', '--workers', '1', '--epochs', '1', '--time-budget', '0.5', '--distil', '0']);
+    expect(off.code, off.stderr).toBe(0);
+    expect((lastJson(off.stdout) as unknown as BudgetJson).distil).toBeNull();
+    expect(off.stderr).not.toMatch(/soft targets/);
   });
 
   it('hunch train: the budget sets the epochs of a run that would take longer', async () => {

@@ -90,6 +90,19 @@ describe('neighbourhoodSoftTargets', () => {
     expect(neighbourhoodSoftTargets(many, isItem, V, { k: 3, share: 0.5, seed: 3 }).ids).toEqual(half.ids);
   });
 
+  it('with windows of sessions (hunch train), indexes whole sessions and leaves a prefix\'s whole session out', () => {
+    // Session 0 is two windows, the second its future; session 1 shares item 5.
+    const windows = [[1, 5, 3], [1, 5, 6], [1, 5, 7]];
+    const row = (t: { ids: Int32Array }, r: number) => [...t.ids.subarray(r * 3, r * 3 + 3)];
+    // Prefix [BOS, 5] of session 0's first window (row 1) and of its second (row 3): only session 1 {5, 7} is a neighbour.
+    const whole = neighbourhoodSoftTargets(windows, isItem, V, { k: 3, sessionOf: [0, 0, 1] });
+    expect(row(whole, 1)).toEqual([5, 7, 0]);
+    expect(row(whole, 3)).toEqual([5, 7, 0]);
+    // Windows taken as sessions, its own second window would teach it its future item 6.
+    expect(row(neighbourhoodSoftTargets(windows, isItem, V, { k: 3 }), 1)).toEqual([5, 6, 7]);
+    expect(() => neighbourhoodSoftTargets(windows, isItem, V, { k: 3, sessionOf: [0, 1] })).toThrow(/2 sessions given for 3 sequences/);
+  });
+
   it('refuses a k or share it cannot use', () => {
     expect(() => neighbourhoodSoftTargets(train, isItem, V, { k: 0 })).toThrow(/k must be a positive integer/);
     expect(() => neighbourhoodSoftTargets(train, isItem, V, { k: 2, share: 1.5 })).toThrow(/share must be in/);

@@ -10,6 +10,13 @@
  * the prefix are masked (they are already counted). With every candidate as a negative
  * and logQ = 0, this is the exact full softmax.
  *
+ * Distillation (optional, `softTargets`): at a position with a teacher's soft targets p over
+ * items c_1..c_k, the loss adds α Σ_j p_j (log Z - s(c_j)), log Z the estimate above and s
+ * scoring the soft items as the target is scored (bias, repeat bonus when in the prefix): the
+ * cross-entropy of the model's softmax against p, as train.py --distil computes it. A row's
+ * positions share most of their soft items, so each row scores the union of its positions'
+ * items in one product.
+ *
  * Only the embedding rows a shard touches are sent to the gradient computation (gathered
  * in JS), so a 43k-item vocabulary costs what the batch uses, not V x D per step.
  */
@@ -20,6 +27,7 @@ import { gatherRows, matMul, swapLast, transformer, type GPT2Config } from '../m
 import { ATTR_BIAS, ATTR_FIXED, ATTR_INDEX, ATTR_LEARNED, ATTR_TABLE, ATTR_WEIGHT, normalizeRows } from './heads.js';
 import type { ParamLayout } from './param-layout.js';
 import { sampledSoftmaxLoss } from './sampled-softmax.js';
+import { softTargetBlock, type SoftTargetTable } from './soft-target-block.js';
 
 /** What one gradient computation (a whole batch, or one worker's share) needs: plain data. */
 export interface ShardInput {
@@ -40,6 +48,12 @@ export interface ShardInput {
    * training never saw (DropoutNet's idea).
    */
   embeddingDrop?: { rate: number; seed: number };
+  /**
+   * Distillation: the term's weight α, the teacher's table (soft-targets.ts; SharedArrayBuffer-
+   * backed, so posting it to a worker copies nothing) and, per row, the table row of its first
+   * position (its position t is table row starts[b] + t). Absent: no term, the loss as without.
+   */
+  softTargets?: { weight: number; table: SoftTargetTable; starts: Int32Array };
 }
 
 export interface ShardOutput {
@@ -103,10 +117,12 @@ export function shardGradients(
     else negPositions.set(negatives[k]!, [k]);
   }
   let targetCount = 0;
+  const firstAts: Array<Map<number, number>> = [];
   for (let b = 0; b < B; b++) {
     const row = rows[b]!;
     const len = row.length - 1; // input positions
     const firstAt = new Map<number, number>();
+    firstAts.push(firstAt);
     for (let t = 0; t < len; t++) {
       const token = row[t]!;
       ids[b * T + t] = localOf(token);
@@ -135,6 +151,7 @@ export function shardGradients(
     }
     // Padding positions: targets 0 (local id of token 0 is harmless), valid 0.
   }
+  const soft = input.softTargets && softTargetBlock(rows, firstAts, input.softTargets, T, input.softTargets.weight / normalizer, localOf);
   const U = uniq.length;
 
   // Parameter tensors: trunk and heads from the flat array; wte / bias only for used rows.
@@ -183,6 +200,13 @@ export function shardGradients(
   const prefixMaskT = tf.tensor3d(prefixMask, [B, T, T]);
   const hitsT = tf.tensor1d(hits, 'int32');
   const logKQT = tf.tensor1d(negativeLogKQ);
+  const softT = soft && {
+    local: tf.tensor1d(soft.local, 'int32'),
+    weightsByItem: tf.tensor3d(soft.weightsByItem, [B, soft.width, T]),
+    itemWeight: tf.tensor1d(soft.itemWeight),
+    logZWeight: tf.tensor1d(soft.logZWeight),
+    bonusWeight: tf.tensor2d(soft.bonusWeight, [N, 1]),
+  };
   const sites = 1 + 2 * config.nLayer;
   // One [N, D] mask per site (slicing one big tensor would copy each).
   let dropMasks: tf.Tensor[] | undefined;
@@ -246,7 +270,15 @@ export function shardGradients(
     }
     prefix = prefix.add(prefixMaskT).reshape([N, T]);
     const extra = tf.concat([target, prefix], 1) as tf.Tensor2D; // [N, 1 + T]: the target first
-    return sampledSoftmaxLoss(shared, extra, hitsT, weightT);
+    if (!softT) return sampledSoftmaxLoss(shared, extra, hitsT, weightT);
+    // Distillation: α p log Z through the softmax's own log Z, less α Σ p s(c) here, where
+    // Σ_t p[t, u] h[t] · e(c_u) = (pᵀ h)[u] · e(c_u): one [U, T] x [T, D] product a row.
+    const W = soft!.width;
+    const pulled = matMul(softT.weightsByItem, h.reshape([B, T, D])); // [B, W, D]
+    let softScore = pulled.mul(gatherRows(wte, softT.local).reshape([B, W, D])).sum();
+    if (bias) softScore = softScore.add(gatherRows(bias.reshape([U, 1]), softT.local).reshape([B * W]).mul(softT.itemWeight).sum());
+    if (bonus) softScore = softScore.add(bonus.mul(softT.bonusWeight).sum());
+    return sampledSoftmaxLoss(shared, extra, hitsT, weightT, softT.logZWeight).sub(softScore) as tf.Scalar;
   };
 
   const { value, grads } = tf.valueAndGrads(lossFn)(inputs);
@@ -256,6 +288,7 @@ export function shardGradients(
   const wteGrad = grads[denseNames.length]!.dataSync() as Float32Array;
   const biasGrad = hasBias ? (grads[denseNames.length + 1]!.dataSync() as Float32Array) : undefined;
   if (attrInputs) tf.dispose([attrInputs.learned, attrInputs.index, attrInputs.weight]);
+  if (softT) tf.dispose(Object.values(softT));
   tf.dispose([value, ...grads, ...inputs, idsT, targetsT, negT, weightT, inPrefixT, prefixMaskT, hitsT, logKQT, ...(dropMasks ?? [])]);
   return { lossSum, targets: targetCount, dense, rows: Int32Array.from(uniq), wteGrad, ...(biasGrad ? { biasGrad } : {}) };
 }

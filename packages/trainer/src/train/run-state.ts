@@ -31,7 +31,7 @@ export interface RunState {
 /** What must match for a saved state to be resumed: everything that changes the computation. */
 export function fingerprint(options: SequenceTrainOptions, vocab: number, sequences: number): string {
   // The time budget is left out: the steps it fixed are saved with the state (RunState.budget).
-  const { log: _log, state: _state, stopAfter: _s, workerScript: _w, validation, workers: _k, init, clock: _c, timeBudget: _b, itemAttributes, ...rest } = options;
+  const { log: _log, state: _state, stopAfter: _s, workerScript: _w, validation, workers: _k, init, clock: _c, timeBudget: _b, itemAttributes, distil, ...rest } = options;
   // Item attributes by a digest (a catalog's are large): FNV-1a over every token's ids and learned flag.
   let attributes: { count: number; digest: number } | undefined;
   if (itemAttributes) {
@@ -44,7 +44,9 @@ export function fingerprint(options: SequenceTrainOptions, vocab: number, sequen
     });
     attributes = { count: itemAttributes.count, digest: h };
   }
-  return JSON.stringify({ ...rest, ...(attributes ? { attributes } : {}), init: init ? [...init.keys()].sort() : null, vocab, sequences, validation: validation ? { ...validation, sequences: validation.sequences.length } : null });
+  // Soft targets by their weight and size (the teacher's pass is deterministic).
+  const soft = distil && distil.weight > 0 ? { distil: { weight: distil.weight, k: distil.targets.k, positions: distil.targets.ids.length / distil.targets.k } } : {};
+  return JSON.stringify({ ...rest, ...(attributes ? { attributes } : {}), ...soft, init: init ? [...init.keys()].sort() : null, vocab, sequences, validation: validation ? { ...validation, sequences: validation.sequences.length } : null });
 }
 
 /**

@@ -1,0 +1,75 @@
+/**
+ * Distilling STAN into the model in `hunch benchmark` and `hunch train`: the teacher's soft
+ * targets for every training position (soft-targets.ts, each prefix's own session left out,
+ * STAN's defaults), computed once before training in shared memory that the training workers
+ * read without copies, and the rule that turns it on when no weight is given.
+ */
+import { neighbourhoodSoftTargets } from './soft-targets.js';
+import type { SequenceTrainOptions } from './train-sequences.js';
+
+/** The term's weight (BENCHMARKS.md: α 0.25 did best on Diginetica in PyTorch; 1 did worse). */
+export const DEFAULT_DISTIL_WEIGHT = 0.25;
+/** Soft items a position (BENCHMARKS.md, "distilling STAN in the Node trainer": K 50 against 100). */
+export const DEFAULT_DISTIL_K = 50;
+/**
+ * By default the pass runs when it is predicted (from its first 1% of positions) to take at
+ * most this share of the time budget: the time it takes is training's, and STAN's targets
+ * helped Diginetica and did not hurt Beauty, so they are worth a small share, not a large one.
+ * Diginetica's pass took 2 to 4 minutes on a loaded 2-core machine, within 15% of the default
+ * 30 minutes (BENCHMARKS.md, "distilling STAN in the Node trainer").
+ */
+export const DISTIL_BUDGET_SHARE = 0.15;
+
+export interface DistilChoice {
+  /** The term's weight; 0 turns it off; undefined: DEFAULT_DISTIL_WEIGHT where the budget rule allows. */
+  weight?: number;
+  /** Soft items a position (default DEFAULT_DISTIL_K). */
+  k?: number;
+}
+
+/** What `hunch benchmark` reports of it. */
+export interface DistilReport {
+  weight: number;
+  k: number;
+  /** Positions given targets, of all the training positions. */
+  covered: number;
+  positions: number;
+  seconds: number;
+}
+
+/**
+ * STAN's soft targets for `sequences` (token sequences, [BOS] first) as trainSequences'
+ * `distil`, or undefined when off: weight 0, or no weight given and the pass predicted over
+ * DISTIL_BUDGET_SHARE of `budgetSeconds`. `sessionOf`: each sequence's session where sequences are windows of sessions.
+ */
+export function distilTargets(
+  sequences: ReadonlyArray<ArrayLike<number>>,
+  isItem: Uint8Array,
+  choice: DistilChoice,
+  budgetSeconds: number | undefined,
+  log: (line: string) => void,
+  sessionOf?: ArrayLike<number>,
+): { distil: NonNullable<SequenceTrainOptions['distil']>; report: DistilReport } | undefined {
+  const weight = choice.weight ?? DEFAULT_DISTIL_WEIGHT;
+  const k = choice.k ?? DEFAULT_DISTIL_K;
+  if (!(weight >= 0 && Number.isFinite(weight))) throw new Error(`the distillation weight must be a number >= 0, got ${weight}`);
+  if (!(Number.isInteger(k) && k >= 1)) throw new Error(`the soft items a position must be a positive integer, got ${k}`);
+  if (weight === 0) return undefined;
+  const maxSeconds = choice.weight === undefined && budgetSeconds !== undefined ? DISTIL_BUDGET_SHARE * budgetSeconds : undefined;
+  const started = performance.now();
+  const options = { k, teacher: 'stan' as const, shared: true, ...(sessionOf ? { sessionOf } : {}) };
+  const targets =
+    maxSeconds === undefined
+      ? neighbourhoodSoftTargets(sequences, (token) => isItem[token] === 1, isItem.length, options)
+      : neighbourhoodSoftTargets(sequences, (token) => isItem[token] === 1, isItem.length, { ...options, maxSeconds });
+  const seconds = (performance.now() - started) / 1000;
+  if (!targets) {
+    log(
+      `distillation off: STAN's soft targets were predicted to take over ${maxSeconds!.toFixed(0)} s (${Math.round(DISTIL_BUDGET_SHARE * 100)}% of the time budget; ` +
+        `stopped after ${seconds.toFixed(1)} s); --distil ${DEFAULT_DISTIL_WEIGHT} turns it on`,
+    );
+    return undefined;
+  }
+  log(`soft targets from STAN: ${targets.covered} of ${targets.positions} positions, ${k} items each, in ${seconds.toFixed(1)} s; distilled with weight ${weight}`);
+  return { distil: { weight, targets }, report: { weight, k, covered: targets.covered, positions: targets.positions, seconds } };
+}
