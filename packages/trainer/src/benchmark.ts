@@ -12,9 +12,11 @@ import {
   predictEvaluationSeconds,
   researchVocabulary,
   toTokens,
+  tokenAttributes,
   type BaselineMetrics,
 } from './benchmark-evaluation.js';
 import { describeData, loadBenchmarkData, type BenchmarkData, type BenchmarkInput } from './eval/benchmark-data.js';
+import { readItemAttributes } from './eval/cold-items.js';
 import { writeNextItemCheckpoint, type NextItemSaveInfo } from './next-item/checkpoint.js';
 import { negativesFor } from './next-item/negatives.js';
 import { trainSequences, type SequenceTrainOptions, type SequenceTrainResult } from './train-sequences.js';
@@ -36,6 +38,12 @@ export interface BenchmarkOptions {
   startedAt?: number;
   /** Overrides of the size-based training defaults. */
   train?: Partial<SequenceTrainOptions>;
+  /**
+   * JSON object `{ "<raw item id>": [attribute id, ...] }`: the model composes every item's
+   * vector and bias with its attributes' (next-item/heads.ts), and knows the items training
+   * never saw by their attributes alone.
+   */
+  attributes?: string;
   /** Receives every test example's top-20 raw item ids, in the protocol's order. */
   onPredictions?: (topRawIds: string[]) => void;
   /** Save the trained model here as a checkpoint (next-item/checkpoint.ts), for `hunch eval`. */
@@ -63,6 +71,8 @@ export interface BenchmarkResult {
   train_sequences: number;
   skipped: BenchmarkData['skipped'];
   recipe: Recipe;
+  /** With `attributes`: the distinct attribute ids and the items the file covers; null without. */
+  attributes: { ids: number; items_covered: number } | null;
   /** Training steps run, and the step whose weights were kept (best on validation). */
   steps: number;
   best_step: number;
@@ -201,8 +211,10 @@ export async function runBenchmark(input: BenchmarkInput, options: BenchmarkOpti
   const wall = () => (performance.now() - startedAt) / 1000;
   const state = options.state && stateDirectory(options.state, log);
   const data = await loadBenchmarkData(input);
+  const attributes = options.attributes === undefined ? undefined : await readItemAttributes(options.attributes, data.items);
   await useTfBackend({ log });
   log(describeData(data));
+  if (attributes) log(`item attributes: ${attributes.count} attribute ids covering ${attributes.covered} of ${data.items.size} items`);
   const numItems = data.items.size;
   const baselines = await evaluateBaselines(data, log);
 
@@ -227,6 +239,7 @@ export async function runBenchmark(input: BenchmarkInput, options: BenchmarkOpti
     timeBudget: { seconds: Math.max(1, trainingSeconds), afterSeconds: predictedEvaluation },
     log,
     ...(state ? { state } : {}),
+    ...(attributes ? { itemAttributes: tokenAttributes(attributes) } : {}),
   };
   const isItem = Uint8Array.from({ length: numItems + ITEM_OFFSET }, (_, id) => (id >= ITEM_OFFSET ? 1 : 0));
   const trained: SequenceTrainResult = await trainSequences(fit, { vocabSize: numItems + ITEM_OFFSET, isItem }, trainOptions);
@@ -253,6 +266,7 @@ export async function runBenchmark(input: BenchmarkInput, options: BenchmarkOpti
     train_sequences: data.train.length,
     skipped: data.skipped,
     recipe,
+    attributes: attributes ? { ids: attributes.count, items_covered: attributes.covered } : null,
     steps: trained.steps,
     best_step: trained.bestStep,
     time_budget: {
