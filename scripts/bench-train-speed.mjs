@@ -6,7 +6,8 @@
 // tokens/s, ms and process CPU ms per step, the last loss, and with --validate SHARE the
 // validation MRR@20 / HR@20 on that share of the benchmark's validation split after the last step.
 // Options: --against REF (default HEAD; '' for this checkout alone) --rounds 2 --steps 60 --skip 10
-// --workers 2 --validate 0 --seed 1, --embd N --heads N --layers N for another model size than
+// --workers 2 --validate 0 --seed 1, --dataset amazon-beauty (Beauty.txt under the small-data
+// recipe, as `hunch benchmark` picks it) for another dataset than diginetica, --embd N --heads N --layers N for another model size than
 // the recipe's, --batch-tokens N for another batch and --negatives N for other sampled negatives
 // (0: the full softmax); these are the same for every variant. --distil α [--distil-k K] adds a variant: this checkout
 // distilling STAN's soft targets with weight α (their pass runs before the timed steps), its ratio taken against this
@@ -30,6 +31,7 @@ const { values } = parseArgs({
     workers: { type: 'string', default: '2' },
     validate: { type: 'string', default: '0' },
     seed: { type: 'string', default: '1' },
+    dataset: { type: 'string', default: 'diginetica' },
     embd: { type: 'string' },
     heads: { type: 'string' },
     layers: { type: 'string' },
@@ -62,6 +64,14 @@ function bundle(name, tree) {
   return { name, probe: join(out, `${name}-probe.mjs`), worker: join(out, `${name}-worker.mjs`) };
 }
 
+// Diginetica's sessions, or a leave-one-out file (the dataset's directory and file as in ../shared/datasets).
+const LEAVE_ONE_OUT = { 'amazon-beauty': 'Beauty.txt' };
+if (values.dataset !== 'diginetica' && !LEAVE_ONE_OUT[values.dataset]) {
+  console.error(`--dataset must be diginetica or ${Object.keys(LEAVE_ONE_OUT).join(', ')}, got ${values.dataset}`);
+  process.exit(2);
+}
+const dataArgs = LEAVE_ONE_OUT[values.dataset] ? ['--sequences', join(datasets, values.dataset, LEAVE_ONE_OUT[values.dataset])] : ['--data', join(datasets, values.dataset)];
+
 const variants = [];
 let refTree;
 if (values.against) {
@@ -84,7 +94,7 @@ try {
   for (let round = 0; round < Number(values.rounds); round++) {
     for (const v of variants) {
       const load = loadavg()[0];
-      const args = [v.probe, '--data', join(datasets, 'diginetica'), '--worker', v.worker, ...PROBE_OPTIONS.filter((k) => values[k] !== undefined).flatMap((k) => [`--${k}`, values[k]]), ...(v.extra ?? [])];
+      const args = [v.probe, ...dataArgs, '--worker', v.worker, ...PROBE_OPTIONS.filter((k) => values[k] !== undefined).flatMap((k) => [`--${k}`, values[k]]), ...(v.extra ?? [])];
       const line = execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').at(-1);
       const run = { variant: v.label, round: round + 1, loadBefore: +load.toFixed(2), ...JSON.parse(line) };
       runs.push(run);

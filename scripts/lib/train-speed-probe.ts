@@ -1,12 +1,14 @@
 // One timed training run for scripts/bench-train-speed.mjs, bundled with esbuild from a source
-// tree (this checkout, or a git ref's): the Diginetica benchmark recipe (2 layers, n_embd 64,
-// 2,048 sampled negatives; --embd/--heads/--layers override its size, --batch-tokens its batch,
-// --negatives N its sampled negatives, 0 the full softmax; --distil α [--distil-k K] distils STAN's soft targets, computed
+// tree (this checkout, or a git ref's): the benchmark's recipe for the data (`--data DIR` of
+// Diginetica sessions: 2 layers, n_embd 64, 2,048 sampled negatives; `--sequences FILE` of
+// leave-one-out data such as Beauty.txt: the small-data recipe, as `hunch benchmark` picks it;
+// --embd/--heads/--layers override its size, --batch-tokens its batch, --negatives N its sampled
+// negatives, 0 the full softmax; --distil α [--distil-k K] distils STAN's soft targets, computed
 // before the timing starts) on the benchmark's training split, `steps` steps, `workers` workers.
 // Prints one JSON line: tokens/s over the steps after the first `skip` (compilation), the
 // process CPU per step, and with --validate the validation MRR@20 / HR@20 at the last step.
 import { parseArgs } from 'node:util';
-import { DIGINETICA_RECIPE, trainingSplit } from '../../packages/trainer/src/benchmark.js';
+import { recipeFor, trainingSplit } from '../../packages/trainer/src/benchmark.js';
 import { ITEM_OFFSET } from '../../packages/trainer/src/benchmark-evaluation.js';
 import { distilTargets } from '../../packages/trainer/src/distillation.js';
 import { loadBenchmarkData } from '../../packages/trainer/src/eval/benchmark-data.js';
@@ -16,6 +18,7 @@ import { planEpoch } from '../../packages/trainer/src/train/epoch-plan.js';
 const { values } = parseArgs({
   options: {
     data: { type: 'string' },
+    sequences: { type: 'string' },
     worker: { type: 'string' },
     steps: { type: 'string', default: '60' },
     skip: { type: 'string', default: '10' },
@@ -35,14 +38,18 @@ const steps = Number(values.steps);
 const skip = Number(values.skip);
 const seed = Number(values.seed);
 const validateShare = Number(values.validate);
-const data = await loadBenchmarkData({ format: 'sessions', train: `${values.data}/train_sessions.txt.gz`, test: `${values.data}/test_sessions.txt` });
+const data = await loadBenchmarkData(
+  values.sequences
+    ? { format: 'sequences', data: values.sequences }
+    : { format: 'sessions', train: `${values.data}/train_sessions.txt.gz`, test: `${values.data}/test_sessions.txt` },
+);
 const { fit, validation } = trainingSplit(data);
 const vocabSize = data.items.size + ITEM_OFFSET;
 const isItem = Uint8Array.from({ length: vocabSize }, (_, id) => (id >= ITEM_OFFSET ? 1 : 0));
 // --embd / --heads / --layers change the recipe's model size (to time a wider or deeper model),
 // --batch-tokens and --negatives its batch and loss (to time smaller batches or the full softmax).
 const recipe = {
-  ...DIGINETICA_RECIPE,
+  ...recipeFor(data.train.totalLength, data.items.size),
   ...(values.embd ? { embd: Number(values.embd) } : {}),
   ...(values.heads ? { heads: Number(values.heads) } : {}),
   ...(values.layers ? { layers: Number(values.layers) } : {}),

@@ -7,6 +7,7 @@
 import { SPECIAL_TOKENS, Vocabulary, itemToken } from '@hunch/core';
 import { BASELINE_NAMES, createBaseline } from './eval/baselines/index.js';
 import type { BenchmarkData } from './eval/benchmark-data.js';
+import type { ItemAttributes } from './eval/cold-items.js';
 import type { Examples } from './eval/protocols.js';
 import { evaluateRecommender, type Evaluation, type Recommender } from './eval/metrics.js';
 import type { GPT2Config } from './model.js';
@@ -14,6 +15,7 @@ import { initNextItem, nextItemShapes, type HeadOptions } from './next-item/head
 import { ParamLayout } from './next-item/param-layout.js';
 import { NextItemScorer } from './next-item/scorer.js';
 import type { TensorMap } from './safetensors.js';
+import type { SequenceTrainOptions } from './train-sequences.js';
 
 /** Token ids: the three special tokens, then the items in ItemIndex order (id = index + 3). */
 export const ITEM_OFFSET = SPECIAL_TOKENS.length;
@@ -30,6 +32,11 @@ export function toTokens(items: ArrayLike<number>): Int32Array {
   tokens[0] = BOS_ID;
   for (let i = 0; i < items.length; i++) tokens[i + 1] = items[i]! + ITEM_OFFSET;
   return tokens;
+}
+
+/** Item attributes by token for the trainer (next-item/heads.ts): specials have none; item token = dense index + ITEM_OFFSET. */
+export function tokenAttributes(attributes: ItemAttributes): NonNullable<SequenceTrainOptions['itemAttributes']> {
+  return { count: attributes.count, byToken: [...Array.from({ length: ITEM_OFFSET }, () => new Int32Array(0)), ...attributes.byItem] };
 }
 
 /** Metrics by name (`P@20`, `MRR@20`, ...) of the model and of each baseline. */

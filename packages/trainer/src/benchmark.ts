@@ -12,10 +12,12 @@ import {
   predictEvaluationSeconds,
   researchVocabulary,
   toTokens,
+  tokenAttributes,
   type BaselineMetrics,
 } from './benchmark-evaluation.js';
 import { distilTargets, type DistilChoice, type DistilReport } from './distillation.js';
 import { describeData, loadBenchmarkData, type BenchmarkData, type BenchmarkInput } from './eval/benchmark-data.js';
+import { readItemAttributes } from './eval/cold-items.js';
 import { writeNextItemCheckpoint, type NextItemSaveInfo } from './next-item/checkpoint.js';
 import { negativesFor } from './next-item/negatives.js';
 import { trainSequences, type SequenceTrainOptions, type SequenceTrainResult } from './train-sequences.js';
@@ -39,6 +41,12 @@ export interface BenchmarkOptions {
   train?: Partial<SequenceTrainOptions>;
   /** Distilling STAN (distillation.ts): the weight (0: off) and soft items a position; absent: the default rule. */
   distil?: DistilChoice;
+  /**
+   * JSON object `{ "<raw item id>": [attribute id, ...] }`: the model composes every item's
+   * vector and bias with its attributes' (next-item/heads.ts), and knows the items training
+   * never saw by their attributes alone.
+   */
+  attributes?: string;
   /** Receives every test example's top-20 raw item ids, in the protocol's order. */
   onPredictions?: (topRawIds: string[]) => void;
   /** Save the trained model here as a checkpoint (next-item/checkpoint.ts), for `hunch eval`. */
@@ -68,6 +76,8 @@ export interface BenchmarkResult {
   recipe: Recipe;
   /** STAN distilled into the model (its soft targets' pass inside the time budget), or null when off. */
   distil: DistilReport | null;
+  /** With `attributes`: the distinct attribute ids and the items the file covers; null without. */
+  attributes: { ids: number; items_covered: number } | null;
   /** Training steps run, and the step whose weights were kept (best on validation). */
   steps: number;
   best_step: number;
@@ -206,8 +216,10 @@ export async function runBenchmark(input: BenchmarkInput, options: BenchmarkOpti
   const wall = () => (performance.now() - startedAt) / 1000;
   const state = options.state && stateDirectory(options.state, log);
   const data = await loadBenchmarkData(input);
+  const attributes = options.attributes === undefined ? undefined : await readItemAttributes(options.attributes, data.items);
   await useTfBackend({ log });
   log(describeData(data));
+  if (attributes) log(`item attributes: ${attributes.count} attribute ids covering ${attributes.covered} of ${data.items.size} items`);
   const numItems = data.items.size;
   const baselines = await evaluateBaselines(data, log);
 
@@ -236,6 +248,7 @@ export async function runBenchmark(input: BenchmarkInput, options: BenchmarkOpti
     log,
     ...(state ? { state } : {}),
     ...(distilled ? { distil: distilled.distil } : {}),
+    ...(attributes ? { itemAttributes: tokenAttributes(attributes) } : {}),
   };
   const trained: SequenceTrainResult = await trainSequences(fit, { vocabSize: numItems + ITEM_OFFSET, isItem }, trainOptions);
   if (options.out) {
@@ -262,6 +275,7 @@ export async function runBenchmark(input: BenchmarkInput, options: BenchmarkOpti
     skipped: data.skipped,
     recipe,
     distil: distilled?.report ?? null,
+    attributes: attributes ? { ids: attributes.count, items_covered: attributes.covered } : null,
     steps: trained.steps,
     best_step: trained.bestStep,
     time_budget: {

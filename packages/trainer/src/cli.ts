@@ -71,6 +71,8 @@ const COMMAND_USAGE: Record<string, string> = {
                   [--time-budget MINUTES (the whole run, evaluation included; training sets its steps to fit; default ${DEFAULT_BENCHMARK_MINUTES})]
                   ${distilUsage('                  ')}
   hunch benchmark --format sequences --data FILE [same options]
+                  [--attributes ITEM2ATTRIBUTES.json (either format: item vectors composed with their attributes', items training
+                  never saw known by their attributes alone)]
   hunch benchmark --cold-items --format sequences --data FILE --attributes ITEM2ATTRIBUTES.json [--new-every 10] [--json]
                   [--embedding-drop 0 (share of items trained from their attributes alone each step)]
                   [--seed S --workers 2 --epochs N --negatives full|N --time-budget MINUTES] (new items: numeric ids divisible by --new-every, never
@@ -415,8 +417,8 @@ async function benchmarkCommand(args: string[]): Promise<void> {
     if (flags.distil !== undefined || flags['distil-k'] !== undefined) throw new UsageError('--distil and --distil-k do not go with --cold-items');
     return coldItemsCommand(flags);
   }
-  if (flags.attributes !== undefined || flags['new-every'] !== undefined || flags['embedding-drop'] !== undefined) {
-    throw new UsageError('--attributes, --new-every and --embedding-drop go with --cold-items');
+  if (flags['new-every'] !== undefined || flags['embedding-drop'] !== undefined) {
+    throw new UsageError('--new-every and --embedding-drop go with --cold-items');
   }
   const input = benchmarkInput(flags);
   const timeBudgetMinutes = timeBudgetFlag(flags, DEFAULT_BENCHMARK_MINUTES);
@@ -435,6 +437,7 @@ async function benchmarkCommand(args: string[]): Promise<void> {
     ...(predictions.onPredictions ? { onPredictions: predictions.onPredictions } : {}),
     ...(flags.out === undefined ? {} : { out: flags.out }),
     ...(state ? { state } : {}),
+    ...(flags.attributes === undefined ? {} : { attributes: flags.attributes }),
     log,
   });
   await predictions.close();

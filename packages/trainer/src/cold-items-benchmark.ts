@@ -8,7 +8,7 @@
  */
 import { useTfBackend } from './backend.js';
 import { DEFAULT_BENCHMARK_MINUTES, recipeFor, reserveSeconds, trainingSplit, type Recipe } from './benchmark.js';
-import { ITEM_OFFSET, modelRecommender, parameterCount, predictEvaluationSeconds } from './benchmark-evaluation.js';
+import { ITEM_OFFSET, modelRecommender, parameterCount, predictEvaluationSeconds, tokenAttributes } from './benchmark-evaluation.js';
 import { encodeSequences, ItemIndex } from './data/item-index.js';
 import { readSequences } from './data/research.js';
 import { createBaseline } from './eval/baselines/index.js';
@@ -22,7 +22,6 @@ import {
   withoutNewItems,
   type ColdItemMetrics,
   type ColdItemSplit,
-  type ItemAttributes,
 } from './eval/cold-items.js';
 import { countUnknown } from './eval/protocols.js';
 import { NextItemScorer } from './next-item/scorer.js';
@@ -87,11 +86,6 @@ function asBenchmarkData(items: ItemIndex, split: ColdItemSplit): BenchmarkData 
     unknown: countUnknown(split.test),
     tooShortUsers: split.tooShort,
   };
-}
-
-/** Token attributes for the trainer: specials have none; item token = dense index + ITEM_OFFSET. */
-function tokenAttributes(attributes: ItemAttributes): NonNullable<SequenceTrainOptions['itemAttributes']> {
-  return { count: attributes.count, byToken: [...Array.from({ length: ITEM_OFFSET }, () => new Int32Array(0)), ...attributes.byItem] };
 }
 
 export async function runColdItemsBenchmark(options: ColdItemsOptions): Promise<ColdItemsResult> {

@@ -48,7 +48,7 @@ describe('hunch benchmark --cold-items', () => {
     expect(noAttributes.stderr).toMatch(/--attributes is required/);
     const sessions = await cli.run(['benchmark', '--cold-items', '--format', 'sessions', '--train', fixture('cold-items.txt'), '--test', fixture('cold-items.txt'), '--attributes', 'x.json']);
     expect(sessions.stderr).toMatch(/needs --format sequences/);
-    const stray = await cli.run(['benchmark', ...data]);
+    const stray = await cli.run(['benchmark', ...data, '--new-every', '5']);
     expect(stray.stderr).toMatch(/go with --cold-items/);
     const badDrop = await cli.run(['benchmark', '--cold-items', ...data, '--embedding-drop', '1']);
     expect(badDrop.stderr).toMatch(/--embedding-drop must be a share/);
