@@ -7,7 +7,11 @@
 import { neighbourhoodSoftTargets } from './soft-targets.js';
 import type { SequenceTrainOptions } from './train-sequences.js';
 
-/** The term's weight (BENCHMARKS.md: α 0.25 did best on Diginetica in PyTorch; 1 did worse). */
+/**
+ * The term's weight: the one measured at equal time and on Beauty (BENCHMARKS.md). At equal
+ * steps in PyTorch, STAN's targets did as well or a little better at 0.5 and 1 (one seed), not
+ * yet measured here.
+ */
 export const DEFAULT_DISTIL_WEIGHT = 0.25;
 /** Soft items a position (BENCHMARKS.md, "distilling STAN in the Node trainer": K 50 against 100). */
 export const DEFAULT_DISTIL_K = 50;
