@@ -1,12 +1,14 @@
 /**
  * The trainer's own wasm kernels against the computations they replace, bit for bit:
  * Sum over leading axes (wasm-sum.ts) against the backend's own Sum of the transposed input,
- * and the sparse accidental-hit mask (next-item/hit-mask.ts) against adding the dense mask.
+ * the sparse accidental-hit mask (next-item/hit-mask.ts) against adding the dense mask, and
+ * the weighted sum of rows (wasm-weighted-rows.ts) against the sum written out, with its gradient.
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useWasmBackend } from '../src/backend.js';
 import { maskHits } from '../src/next-item/hit-mask.js';
+import { weightedRows } from '../src/wasm-weighted-rows.js';
 
 beforeAll(() => useWasmBackend());
 afterAll(() => useWasmBackend());
@@ -72,5 +74,42 @@ describe('sparse accidental-hit mask', () => {
 
   it('names a hit outside the logits', () => {
     expect(() => maskHits(logits(), tf.tensor1d([N * K], 'int32'))).toThrow(/hit 54 is outside the 54 logits/);
+  });
+});
+
+describe('weighted sum of rows', () => {
+  // 4 source rows of 3; pairs (from -> to, weight), two landing on output row 1, output row 2 getting none.
+  const source = () => tf.tensor2d([1, 2, 3, -1, 0, 4, 0.5, 0.25, -2, 3, 1, 1], [4, 3]);
+  const from = [2, 0, 2, 3];
+  const to = [0, 1, 1, 3];
+  const weight = [0.5, 2, -1, 0.25];
+  const expected = [0.25, 0.125, -1, 1.5, 3.75, 8, 0, 0, 0, 0.75, 0.25, 0.25];
+  const outGrad = () => tf.tensor2d(Array.from({ length: 12 }, (_, i) => i + 1), [4, 3]);
+  // d source[f] = Σ over the pairs from f of weight · outGrad[to].
+  const expectedGrad = [8, 10, 12, 0, 0, 0, -3.5, -4, -4.5, 2.5, 2.75, 3];
+  const run = () => {
+    const args = [tf.tensor1d(from, 'int32'), tf.tensor1d(to, 'int32'), tf.tensor1d(weight)] as const;
+    const value = weightedRows(source(), ...args, 4);
+    const [grad] = tf.grads((s: tf.Tensor) => weightedRows(s as tf.Tensor2D, ...args, 4).mul(outGrad()).sum())([source()]);
+    return { value: [...value.dataSync()], grad: [...grad!.dataSync()] };
+  };
+
+  it('on wasm sums each pair\'s weighted source row into its output row; its gradient is the sum the other way', () => {
+    expect(tf.getBackend()).toBe('wasm');
+    const { value, grad } = run();
+    value.forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 6));
+    grad.forEach((g, i) => expect(g).toBeCloseTo(expectedGrad[i]!, 6));
+  });
+
+  it('on another backend (its own ops) gives the same', async () => {
+    await tf.setBackend('cpu');
+    const { value, grad } = run();
+    value.forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 6));
+    grad.forEach((g, i) => expect(g).toBeCloseTo(expectedGrad[i]!, 6));
+    await useWasmBackend();
+  });
+
+  it('names a pair outside the rows', () => {
+    expect(() => weightedRows(source(), tf.tensor1d([4], 'int32'), tf.tensor1d([0], 'int32'), tf.tensor1d([1]), 4)).toThrow(/pair 0 \(4 -> 0\) is outside 4 source or 4 output rows/);
   });
 });

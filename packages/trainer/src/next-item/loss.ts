@@ -13,9 +13,9 @@
  * Distillation (optional, `softTargets`): at a position with a teacher's soft targets p over
  * items c_1..c_k, the loss adds α Σ_j p_j (log Z - s(c_j)), log Z the estimate above and s
  * scoring the soft items as the target is scored (bias, repeat bonus when in the prefix): the
- * cross-entropy of the model's softmax against p, as train.py --distil computes it. A row's
- * positions share most of their soft items, so each row scores the union of its positions'
- * items in one product.
+ * cross-entropy of the model's softmax against p, as train.py --distil computes it. Its part
+ * Σ_j p_j h · e(c_j) is computed as h · (Σ_j p_j e(c_j)), the weighted sum of the soft items'
+ * vectors at each position (wasm-weighted-rows.ts).
  *
  * Only the embedding rows a shard touches are sent to the gradient computation (gathered
  * in JS), so a 43k-item vocabulary costs what the batch uses, not V x D per step.
@@ -28,6 +28,7 @@ import { ATTR_BIAS, ATTR_FIXED, ATTR_INDEX, ATTR_LEARNED, ATTR_TABLE, ATTR_WEIGH
 import type { ParamLayout } from './param-layout.js';
 import { sampledSoftmaxLoss } from './sampled-softmax.js';
 import { softTargetBlock, type SoftTargetTable } from './soft-target-block.js';
+import { weightedRows } from '../wasm-weighted-rows.js';
 
 /** What one gradient computation (a whole batch, or one worker's share) needs: plain data. */
 export interface ShardInput {
@@ -201,9 +202,11 @@ export function shardGradients(
   const hitsT = tf.tensor1d(hits, 'int32');
   const logKQT = tf.tensor1d(negativeLogKQ);
   const softT = soft && {
-    local: tf.tensor1d(soft.local, 'int32'),
-    weightsByItem: tf.tensor3d(soft.weightsByItem, [B, soft.width, T]),
-    itemWeight: tf.tensor1d(soft.itemWeight),
+    position: tf.tensor1d(soft.position, 'int32'),
+    item: tf.tensor1d(soft.item, 'int32'),
+    weight: tf.tensor1d(soft.weight),
+    // What each used row's bias gets: Σ of its pairs' weights.
+    itemWeight: tf.tensor1d(soft.item.reduce((sum, u, m) => ((sum[u] = sum[u]! + soft.weight[m]!), sum), new Float32Array(U))),
     logZWeight: tf.tensor1d(soft.logZWeight),
     bonusWeight: tf.tensor2d(soft.bonusWeight, [N, 1]),
   };
@@ -272,11 +275,10 @@ export function shardGradients(
     const extra = tf.concat([target, prefix], 1) as tf.Tensor2D; // [N, 1 + T]: the target first
     if (!softT) return sampledSoftmaxLoss(shared, extra, hitsT, weightT);
     // Distillation: α p log Z through the softmax's own log Z, less α Σ p s(c) here, where
-    // Σ_t p[t, u] h[t] · e(c_u) = (pᵀ h)[u] · e(c_u): one [U, T] x [T, D] product a row.
-    const W = soft!.width;
-    const pulled = matMul(softT.weightsByItem, h.reshape([B, T, D])); // [B, W, D]
-    let softScore = pulled.mul(gatherRows(wte, softT.local).reshape([B, W, D])).sum();
-    if (bias) softScore = softScore.add(gatherRows(bias.reshape([U, 1]), softT.local).reshape([B * W]).mul(softT.itemWeight).sum());
+    // Σ_j p_j h[n] · e(c_j) = h[n] · (Σ_j p_j e(c_j)): the pairs' weighted rows, summed a position.
+    const pulled = weightedRows(wte as tf.Tensor2D, softT.item, softT.position, softT.weight, N); // [N, D]
+    let softScore = h.mul(pulled).sum();
+    if (bias) softScore = softScore.add(bias.mul(softT.itemWeight).sum());
     if (bonus) softScore = softScore.add(bonus.mul(softT.bonusWeight).sum());
     return sampledSoftmaxLoss(shared, extra, hitsT, weightT, softT.logZWeight).sub(softScore) as tf.Scalar;
   };

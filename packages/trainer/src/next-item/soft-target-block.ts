@@ -1,7 +1,7 @@
 /**
- * The distillation term's inputs for one shard (loss.ts): each row's soft items, the union of
- * its positions' (soft-targets.ts's table rows), and every position's weights over them, laid
- * out for one [W, T] x [T, D] product a row. Weights come scaled by `scale` (α / normalizer).
+ * The distillation term's inputs for one shard (loss.ts): every (position, soft item) pair of
+ * its rows, from the teacher's table (soft-targets.ts), with the pair's weight, and each
+ * position's sums of those weights. Weights come scaled by `scale` (α / normalizer).
  */
 
 /** A teacher's soft targets: for each training position (row), k item ids best first and their weights (id 0, weight 0 when unused). */
@@ -12,17 +12,15 @@ export interface SoftTargetTable {
 }
 
 export interface SoftTargetBlock {
-  /** Columns a row has (the most soft items of any row; rows with fewer pad with weight 0). */
-  width: number;
-  /** [B, width] local ids of each row's soft items. */
-  local: Int32Array;
-  /** [B, width, T]: position t's weight on the row's item u, times scale. */
-  weightsByItem: Float32Array;
-  /** [B, width]: Σ_t of the above (what the item's bias gets). */
-  itemWeight: Float32Array;
-  /** [B * T]: Σ_u at position t (the weight on that position's log Z). */
+  /** [M]: each pair's position, b * T + t. */
+  position: Int32Array;
+  /** [M]: each pair's item, as the shard's local id. */
+  item: Int32Array;
+  /** [M]: the teacher's weight on that item at that position, times scale. */
+  weight: Float32Array;
+  /** [B * T]: Σ of the weights at position t (the weight on that position's log Z). */
   logZWeight: Float32Array;
-  /** [B * T]: Σ_u over the items already in the prefix at t (the weight on t's repeat bonus). */
+  /** [B * T]: Σ over the items already in the prefix at t (the weight on t's repeat bonus). */
   bonusWeight: Float32Array;
 }
 
@@ -35,10 +33,6 @@ export function sharedSoftTargets(table: SoftTargetTable): SoftTargetTable {
   weights.set(table.weights);
   return { k: table.k, ids, weights };
 }
-
-const add = (into: Float32Array, at: number, value: number) => {
-  into[at] = into[at]! + value;
-};
 
 /**
  * `rows` as the loss pads them to T positions; `firstAt[b]`: where each item of row b first
@@ -56,42 +50,37 @@ export function softTargetBlock(
   const { k, ids, weights } = table;
   const B = rows.length;
   if (starts.length !== B) throw new Error(`soft targets: ${starts.length} row starts for ${B} rows`);
-  // Each row's items, in first-use order, and its column of each.
-  const columns: Array<Map<number, number>> = [];
-  for (let b = 0; b < B; b++) {
-    const column = new Map<number, number>();
-    const len = rows[b]!.length - 1;
-    for (let t = 0; t < len; t++) {
-      const base = (starts[b]! + t) * k;
-      for (let j = 0; j < k && weights[base + j]! > 0; j++) if (!column.has(ids[base + j]!)) column.set(ids[base + j]!, column.size);
-    }
-    columns.push(column);
-  }
-  const width = Math.max(1, ...columns.map((c) => c.size));
-  const local = new Int32Array(B * width).fill(localOf(0));
-  const weightsByItem = new Float32Array(B * width * T);
-  const itemWeight = new Float32Array(B * width);
+  // Each position's used items: rows are best first, the unused (weight 0) at the end.
+  const used = (at: number) => {
+    let j = 0;
+    while (j < k && weights[at + j]! > 0) j++;
+    return j;
+  };
+  let pairs = 0;
+  for (let b = 0; b < B; b++) for (let t = 0; t < rows[b]!.length - 1; t++) pairs += used((starts[b]! + t) * k);
+  const position = new Int32Array(pairs);
+  const item = new Int32Array(pairs);
+  const weight = new Float32Array(pairs);
   const logZWeight = new Float32Array(B * T);
   const bonusWeight = new Float32Array(B * T);
+  let m = 0;
   for (let b = 0; b < B; b++) {
-    const column = columns[b]!;
-    for (const [item, u] of column) local[b * width + u] = localOf(item);
     const len = rows[b]!.length - 1;
     for (let t = 0; t < len; t++) {
+      const n = b * T + t;
       const base = (starts[b]! + t) * k;
-      for (let j = 0; j < k; j++) {
+      for (let j = 0, end = used(base); j < end; j++) {
         const p = weights[base + j]!;
-        if (!(p > 0)) break; // rows are best first: the rest are unused
-        const item = ids[base + j]!;
-        const u = column.get(item)!;
+        const token = ids[base + j]!;
         const w = p * scale;
-        add(weightsByItem, (b * width + u) * T + t, w);
-        add(itemWeight, b * width + u, w);
-        add(logZWeight, b * T + t, w);
-        const seenAt = firstAt[b]!.get(item);
-        if (seenAt !== undefined && seenAt <= t) add(bonusWeight, b * T + t, w);
+        position[m] = n;
+        item[m] = localOf(token);
+        weight[m++] = w;
+        logZWeight[n] = logZWeight[n]! + w;
+        const seenAt = firstAt[b]!.get(token);
+        if (seenAt !== undefined && seenAt <= t) bonusWeight[n] = bonusWeight[n]! + w;
       }
     }
   }
-  return { width, local, weightsByItem, itemWeight, logZWeight, bonusWeight };
+  return { position, item, weight, logZWeight, bonusWeight };
 }
