@@ -3,7 +3,7 @@
 // Prints one JSON object (both runs) as its last line; `--render FILE` rewrites BENCHMARKS.md
 // from such a saved line without training again.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { replaceSection } from './lib/benchmarks-md.mjs';
@@ -25,9 +25,16 @@ const PUBLISHED = {
   ],
 };
 
+/** A dataset that comes with its items' attributes (`*item2attributes.json` beside it) is run with them, as a shop with a catalog would train. */
+function attributeArgs(name) {
+  const folder = join(datasets, name);
+  const file = existsSync(folder) ? readdirSync(folder).find((entry) => /item2attributes\.json$/.test(entry)) : undefined;
+  return file ? ['--attributes', join(folder, file)] : [];
+}
+
 const RUNS = {
-  diginetica: ['--format', 'sessions', '--train', join(datasets, 'diginetica', 'train_sessions.txt.gz'), '--test', join(datasets, 'diginetica', 'test_sessions.txt')],
-  'amazon-beauty': ['--format', 'sequences', '--data', join(datasets, 'amazon-beauty', 'Beauty.txt')],
+  diginetica: ['--format', 'sessions', '--train', join(datasets, 'diginetica', 'train_sessions.txt.gz'), '--test', join(datasets, 'diginetica', 'test_sessions.txt'), ...attributeArgs('diginetica')],
+  'amazon-beauty': ['--format', 'sequences', '--data', join(datasets, 'amazon-beauty', 'Beauty.txt'), ...attributeArgs('amazon-beauty')],
 };
 
 /** Independent measurements of the simple baselines (../shared/datasets/README.md): a check on ours. */
