@@ -83,7 +83,7 @@ describe('--time-budget', () => {
     const byDefault = await cli.run(['benchmark', '--format', 'sessions', '--train', train, '--test', test, '--json', '--workers', '1', '--epochs', '1', '--time-budget', '0.5']);
     expect(byDefault.code, byDefault.stderr).toBe(0);
     const distil = (lastJson(byDefault.stdout) as unknown as BudgetJson).distil!;
-    expect(distil).toMatchObject({ weight: 0.25, k: 50 });
+    expect(distil).toMatchObject({ weight: 0.5, k: 50 });
     // Its time is inside the budget: the seconds spent before training include it.
     const spent = Number(/(\d+) s spent reading and on the baselines \(\d+\.\d s of it on STAN's soft targets\)/.exec(byDefault.stderr)![1]);
     expect(spent + 0.5).toBeGreaterThanOrEqual(distil.seconds);

@@ -97,7 +97,7 @@ describe('distillation in training', () => {
     const on = distilTargets(data, isItem, {}, 3600, (line) => lines.push(line));
     expect(on).toBeDefined();
     const positions = data.reduce((n, s) => n + Math.max(0, s.length - 1), 0);
-    expect(on!.report).toMatchObject({ weight: 0.25, k: 50, positions });
+    expect(on!.report).toMatchObject({ weight: 0.5, k: 50, positions });
     expect(on!.report.covered).toBeGreaterThan(positions / 2);
     expect(on!.distil.targets.ids.buffer).toBeInstanceOf(SharedArrayBuffer);
     expect(on!.distil.targets.weights.buffer).toBeInstanceOf(SharedArrayBuffer);
