@@ -66,11 +66,19 @@ const counted = (result) =>
     ? ` ${result.examples.toLocaleString('en')} test examples, every one counted: ${result.unknown_examples.targets} with a target unknown to training (misses), ${result.unknown_examples.prefixes} with no known item in the prefix (ranked by popularity).`
     : '';
 
+/** What the run trained: its epochs within the budget, and STAN's distillation when it was on. */
+const trained = (result) => {
+  const budget = result.time_budget;
+  const epochs = budget ? ` ${result.steps.toLocaleString('en')} steps (${budget.epochs.toFixed(2)} epochs${budget.limited ? ', as many as the budget allowed' : ''}).` : '';
+  const distil = result.distil ? ` STAN distilled with weight ${result.distil.weight}, ${result.distil.k} items a position (its pass ${Math.round(result.distil.seconds)} s).` : '';
+  return epochs + distil;
+};
+
 function table(name, result, command) {
   const lines = [
     `### ${name} — ${result.date ?? 'undated'}`,
     '',
-    `\`${command}\` — ${result.params.toLocaleString('en')} parameters, trained in ${Math.round(result.train_seconds)} s at ${Math.round(result.tokens_per_second).toLocaleString('en')} tokens/s; whole run ${result.wall_seconds} s.${counted(result)}`,
+    `\`${command}\` — ${result.params.toLocaleString('en')} parameters, trained in ${Math.round(result.train_seconds)} s at ${Math.round(result.tokens_per_second).toLocaleString('en')} tokens/s; whole run ${result.wall_seconds} s.${trained(result)}${counted(result)}`,
     '',
     `| model | ${COLUMNS.join(' | ')} | note |`,
     `| --- | ${COLUMNS.map(() => '---').join(' | ')} | --- |`,
