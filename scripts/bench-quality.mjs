@@ -17,11 +17,14 @@ const PUBLISHED = {
   diginetica: [
     ['SR-GNN (AAAI 2019)', { 'P@20': 0.5073, 'MRR@20': 0.1759 }],
     ['GCE-GNN (SIGIR 2020)', { 'P@20': 0.5422, 'MRR@20': 0.1904 }],
+    ['SGNN-HN (CIKM 2020)', { 'P@20': 0.5567, 'MRR@20': 0.1945 }],
   ],
   'amazon-beauty': [
     ['SASRec (GenRec reproduction)', { 'HR@10': 0.0688, 'NDCG@10': 0.0375 }],
     ['TIGER (NeurIPS 2023)', { 'HR@10': 0.0648, 'NDCG@10': 0.0384 }],
     ['ICLRec (WWW 2022)', { 'HR@10': 0.0744, 'NDCG@10': 0.0403 }],
+    ['ICSRec (WSDM 2024)', { 'HR@10': 0.0959, 'NDCG@10': 0.0578 }],
+    ['BSARec (AAAI 2024)', { 'HR@10': 0.1008, 'NDCG@10': 0.0611 }],
   ],
 };
 
