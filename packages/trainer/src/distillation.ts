@@ -10,7 +10,7 @@ import type { SequenceTrainOptions } from './train-sequences.js';
 /**
  * The term's weight: at equal steps 0.5 beat 0.25 on every metric, on Diginetica (2 epochs) and
  * Beauty (5 epochs) in this trainer, and in PyTorch's sweep 0.5 and 1 were level, both above 0.25
- * (BENCHMARKS.md, "distilling STAN").
+ * (BENCHMARKS.md, "distillation's weight, and a cheaper distilled step").
  */
 export const DEFAULT_DISTIL_WEIGHT = 0.5;
 /** Soft items a position (BENCHMARKS.md, "distilling STAN in the Node trainer": K 50 against 100). */
@@ -18,7 +18,8 @@ export const DEFAULT_DISTIL_K = 50;
 /**
  * By default the pass runs when it is predicted (from its first 1% of positions) to take at
  * most this share of the time budget: the time it takes is training's, and STAN's targets
- * helped Diginetica and did not hurt Beauty, so they are worth a small share, not a large one.
+ * helped Diginetica at every length measured, Beauty early but not by 40 epochs (-0.0015
+ * HR@10, +0.0014 P@20), so they are worth a small share, not a large one.
  * Diginetica's pass took 2 to 4 minutes on a loaded 2-core machine, within 15% of the default
  * 30 minutes (BENCHMARKS.md, "distilling STAN in the Node trainer").
  */
