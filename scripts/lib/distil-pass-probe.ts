@@ -14,7 +14,7 @@ const data = await loadBenchmarkData({ format: 'sessions', train: `${values.data
 const { fit } = trainingSplit(data);
 const isItem = Uint8Array.from({ length: data.items.size + ITEM_OFFSET }, (_, id) => (id >= ITEM_OFFSET ? 1 : 0));
 const rssBefore = process.resourceUsage().maxRSS;
-const made = distilTargets(fit, isItem, { weight: 0.25, k: Number(values.k) }, undefined, (line) => console.error(line))!;
+const made = distilTargets(fit, isItem, { weight: 0.25, k: Number(values.k) }, {}, (line) => console.error(line))!;
 const { k, ids, weights } = made.distil.targets;
 const within = [10, 25, 50].filter((n) => n < k);
 const mass = within.map(() => 0);

@@ -65,7 +65,7 @@ const clock = () => {
   return performance.now();
 };
 // --distil α: STAN's soft targets for the training positions (before the clock starts), distilled with weight α.
-const distilled = values.distil ? distilTargets(fit, isItem, { weight: Number(values.distil), ...(values['distil-k'] ? { k: Number(values['distil-k']) } : {}) }, undefined, (line) => console.error(line)) : undefined;
+const distilled = values.distil ? distilTargets(fit, isItem, { weight: Number(values.distil), ...(values['distil-k'] ? { k: Number(values['distil-k']) } : {}) }, {}, (line) => console.error(line)) : undefined;
 const result = await trainSequences(fit, { vocabSize, isItem }, {
   ...recipe,
   ...(distilled ? { distil: distilled.distil } : {}),

@@ -227,7 +227,7 @@ export async function runBenchmark(input: BenchmarkInput, options: BenchmarkOpti
   const recipe = { ...recipeFor(data.train.totalLength, numItems), ...options.train };
   const isItem = Uint8Array.from({ length: numItems + ITEM_OFFSET }, (_, id) => (id >= ITEM_OFFSET ? 1 : 0));
   // The teacher's pass is part of the run: the time it takes is left out of training's below.
-  const distilled = distilTargets(fit, isItem, options.distil ?? {}, budgetSeconds, log);
+  const distilled = distilTargets(fit, isItem, options.distil ?? {}, { budgetSeconds, itemAttributes: attributes !== undefined }, log);
   const predictedEvaluation = await predictEvaluationSeconds(
     data,
     { vocabSize: numItems + ITEM_OFFSET, nPositions: recipe.context, nEmbd: recipe.embd, nLayer: recipe.layers, nHead: recipe.heads, layerNormEpsilon: 1e-5 },

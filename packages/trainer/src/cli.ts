@@ -42,7 +42,7 @@ const DEFAULT_COLLECT_RATE = 200;
 /** `--distil` and `--distil-k`, continued under `indent`. */
 const distilUsage = (indent: string) =>
   `[--distil α (weight of STAN's soft targets taught beside the next item, 0: off; default ${DEFAULT_DISTIL_WEIGHT} when STAN's pass over the training\n` +
-  `${indent} positions is predicted to take at most ${Math.round(DISTIL_BUDGET_SHARE * 100)}% of the time budget, else off) --distil-k ${DEFAULT_DISTIL_K} (STAN's best items a position)]`;
+  `${indent} positions is predicted to take at most ${Math.round(DISTIL_BUDGET_SHARE * 100)}% of the time budget and items have no attributes, else off) --distil-k ${DEFAULT_DISTIL_K} (STAN's best items a position)]`;
 
 /** Each command's usage lines, for `hunch COMMAND --help` and `hunch help COMMAND`. */
 const COMMAND_USAGE: Record<string, string> = {

@@ -42,16 +42,31 @@ export interface DistilReport {
   seconds: number;
 }
 
+/** What the default rule looks at: the run's time budget, and whether items come with attributes. */
+export interface DistilDefaults {
+  budgetSeconds?: number;
+  /**
+   * Items composed with their attributes (next-item/heads.ts): then off unless a weight is given.
+   * The teacher knows only the items training saw and moves the softmax's mass onto them, away
+   * from those known by their attributes alone: a product added after training fell from the
+   * top 12 of its category's shopper to 14th-15th at weight 0.5 (test/e2e/new-products.test.ts),
+   * and on Beauty with attributes the 40-epoch run was no better for it (HR@10 0.0920 against
+   * 0.0935; BENCHMARKS.md, "distillation's weight, and a cheaper distilled step").
+   */
+  itemAttributes?: boolean;
+}
+
 /**
  * STAN's soft targets for `sequences` (token sequences, [BOS] first) as trainSequences'
- * `distil`, or undefined when off: weight 0, or no weight given and the pass predicted over
- * DISTIL_BUDGET_SHARE of `budgetSeconds`. `sessionOf`: each sequence's session where sequences are windows of sessions.
+ * `distil`, or undefined when off: weight 0, or no weight given and either item attributes in
+ * use or the pass predicted over DISTIL_BUDGET_SHARE of the budget. `sessionOf`: each
+ * sequence's session where sequences are windows of sessions.
  */
 export function distilTargets(
   sequences: ReadonlyArray<ArrayLike<number>>,
   isItem: Uint8Array,
   choice: DistilChoice,
-  budgetSeconds: number | undefined,
+  defaults: DistilDefaults,
   log: (line: string) => void,
   sessionOf?: ArrayLike<number>,
 ): { distil: NonNullable<SequenceTrainOptions['distil']>; report: DistilReport } | undefined {
@@ -60,6 +75,11 @@ export function distilTargets(
   if (!(weight >= 0 && Number.isFinite(weight))) throw new Error(`the distillation weight must be a number >= 0, got ${weight}`);
   if (!(Number.isInteger(k) && k >= 1)) throw new Error(`the soft items a position must be a positive integer, got ${k}`);
   if (weight === 0) return undefined;
+  if (choice.weight === undefined && defaults.itemAttributes) {
+    log(`distillation off: items are composed with their attributes, and STAN's targets know only the items training saw; --distil ${DEFAULT_DISTIL_WEIGHT} turns it on`);
+    return undefined;
+  }
+  const budgetSeconds = defaults.budgetSeconds;
   const maxSeconds = choice.weight === undefined && budgetSeconds !== undefined ? DISTIL_BUDGET_SHARE * budgetSeconds : undefined;
   const started = performance.now();
   const options = { k, teacher: 'stan' as const, shared: true, ...(sessionOf ? { sessionOf } : {}) };

@@ -163,7 +163,14 @@ export async function trainEvents(events: string | EventSource, options: EventTr
     );
   }
   // The teacher's pass, inside the budget: training gets what is left after it.
-  const distilled = distilTargets(corpus.train, isItem, options.distil ?? {}, options.timeBudget === undefined ? undefined : options.timeBudget * 60, log, corpus.trainSessions);
+  const distilled = distilTargets(
+    corpus.train,
+    isItem,
+    options.distil ?? {},
+    { ...(options.timeBudget === undefined ? {} : { budgetSeconds: options.timeBudget * 60 }), itemAttributes: attributes !== undefined },
+    log,
+    corpus.trainSessions,
+  );
   let timeBudget: { seconds: number } | undefined;
   if (options.timeBudget !== undefined) {
     const budgetSeconds = options.timeBudget * 60;

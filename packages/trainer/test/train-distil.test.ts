@@ -94,7 +94,7 @@ describe('distillation in training', () => {
   it("computes STAN's targets for every position in shared memory, and by default only when the pass fits its share of the budget", () => {
     const isItem = Uint8Array.from({ length: V }, (_, i) => (i >= 3 ? 1 : 0));
     const lines: string[] = [];
-    const on = distilTargets(data, isItem, {}, 3600, (line) => lines.push(line));
+    const on = distilTargets(data, isItem, {}, { budgetSeconds: 3600 }, (line) => lines.push(line));
     expect(on).toBeDefined();
     const positions = data.reduce((n, s) => n + Math.max(0, s.length - 1), 0);
     expect(on!.report).toMatchObject({ weight: 0.5, k: 50, positions });
@@ -102,9 +102,13 @@ describe('distillation in training', () => {
     expect(on!.distil.targets.ids.buffer).toBeInstanceOf(SharedArrayBuffer);
     expect(on!.distil.targets.weights.buffer).toBeInstanceOf(SharedArrayBuffer);
     // A budget too small for the pass: off by default, on when asked for.
-    expect(distilTargets(data, isItem, {}, 1e-6 / DISTIL_BUDGET_SHARE, (line) => lines.push(line))).toBeUndefined();
+    expect(distilTargets(data, isItem, {}, { budgetSeconds: 1e-6 / DISTIL_BUDGET_SHARE }, (line) => lines.push(line))).toBeUndefined();
     expect(lines.at(-1)).toMatch(/^distillation off: STAN's soft targets were predicted to take over 0 s/);
-    expect(distilTargets(data, isItem, { weight: 0.5, k: 5 }, 1e-6, () => {})!.report).toMatchObject({ weight: 0.5, k: 5 });
-    expect(distilTargets(data, isItem, { weight: 0 }, 3600, () => {})).toBeUndefined();
+    expect(distilTargets(data, isItem, { weight: 0.5, k: 5 }, { budgetSeconds: 1e-6 }, () => {})!.report).toMatchObject({ weight: 0.5, k: 5 });
+    expect(distilTargets(data, isItem, { weight: 0 }, { budgetSeconds: 3600 }, () => {})).toBeUndefined();
+    // Items composed with their attributes: off by default whatever the budget (the teacher knows only trained items), on when asked for.
+    expect(distilTargets(data, isItem, {}, { budgetSeconds: 3600, itemAttributes: true }, (line) => lines.push(line))).toBeUndefined();
+    expect(lines.at(-1)).toMatch(/^distillation off: items are composed with their attributes/);
+    expect(distilTargets(data, isItem, { weight: 0.5 }, { budgetSeconds: 3600, itemAttributes: true }, () => {})!.report).toMatchObject({ weight: 0.5, k: 50 });
   });
 });
