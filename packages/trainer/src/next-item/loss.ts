@@ -205,8 +205,7 @@ export function shardGradients(
     position: tf.tensor1d(soft.position, 'int32'),
     item: tf.tensor1d(soft.item, 'int32'),
     weight: tf.tensor1d(soft.weight),
-    // What each used row's bias gets: Σ of its pairs' weights.
-    itemWeight: tf.tensor1d(soft.item.reduce((sum, u, m) => ((sum[u] = sum[u]! + soft.weight[m]!), sum), new Float32Array(U))),
+    itemWeight: tf.tensor1d(soft.itemWeight(U)),
     logZWeight: tf.tensor1d(soft.logZWeight),
     bonusWeight: tf.tensor2d(soft.bonusWeight, [N, 1]),
   };

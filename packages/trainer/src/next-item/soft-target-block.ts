@@ -22,6 +22,8 @@ export interface SoftTargetBlock {
   logZWeight: Float32Array;
   /** [B * T]: Σ over the items already in the prefix at t (the weight on t's repeat bonus). */
   bonusWeight: Float32Array;
+  /** [U]: Σ of the weights on each of the shard's `U` local ids (what its bias gets). */
+  itemWeight(U: number): Float32Array;
 }
 
 /** The table in a SharedArrayBuffer (as it is when already there): posted to training workers, it is shared, not copied. */
@@ -82,5 +84,10 @@ export function softTargetBlock(
       }
     }
   }
-  return { position, item, weight, logZWeight, bonusWeight };
+  const itemWeight = (U: number) => {
+    const sum = new Float32Array(U);
+    for (let i = 0; i < m; i++) sum[item[i]!] = sum[item[i]!]! + weight[i]!;
+    return sum;
+  };
+  return { position, item, weight, logZWeight, bonusWeight, itemWeight };
 }
