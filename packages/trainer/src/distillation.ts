@@ -49,7 +49,7 @@ export interface DistilDefaults {
    * Items composed with their attributes (next-item/heads.ts): then off unless a weight is given.
    * The teacher knows only the items training saw and moves the softmax's mass onto them, away
    * from those known by their attributes alone: a product added after training fell from the
-   * top 12 of its category's shopper to 14th-15th at weight 0.5 (test/e2e/new-products.test.ts),
+   * top 12 of its category's shopper to 15th-16th at weight 0.5 (test/e2e/new-products.test.ts),
    * and on Beauty with attributes the 40-epoch run was no better for it (HR@10 0.0920 against
    * 0.0935; BENCHMARKS.md, "distillation's weight, and a cheaper distilled step").
    */
