@@ -48,6 +48,8 @@ def parse_args(argv):
     p.add_argument("--min-lr-ratio", type=float, default=0.1, help="the schedule's floor, a share of the peak (the last step's)")
     p.add_argument("--weight-decay", type=float, default=0.01)
     p.add_argument("--dropout", type=float, default=0.2)
+    p.add_argument("--no-positions", action="store_true", help="position embeddings fixed at zero (order only through the causal mask)")
+    p.add_argument("--attn-dropout", type=float, default=0.0, help="dropout on the attention weights (0: none, as the Node trainer)")
     p.add_argument("--negatives", type=int, default=2048, help="shared sampled negatives per step (0: every item, full softmax)")
     p.add_argument("--no-item-bias", action="store_true")
     p.add_argument("--no-repeat", action="store_true")
@@ -107,7 +109,10 @@ def main(argv):
     config = Config(V, args.context, args.embd, args.layers, args.heads)
     heads = Heads(not args.no_item_bias, not args.no_repeat, args.cosine_scale)
     torch.manual_seed(args.seed)  # the same initial weights in every process
-    model = NextItemGPT2(config, heads, args.dropout).to(device)
+    model = NextItemGPT2(config, heads, args.dropout, args.attn_dropout).to(device)
+    if args.no_positions:
+        model.transformer.wpe.weight.data.zero_()
+        model.transformer.wpe.weight.requires_grad_(False)
     torch.manual_seed(args.seed * 7919 + rank)  # dropout masks: each process its own
     trained = NextItemLoss(model, is_item.to(device), args.contrastive_scale or args.cosine_scale or 1.0)
     partners = PositivePartners(rows) if args.contrastive > 0 else None

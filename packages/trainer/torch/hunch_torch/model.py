@@ -50,9 +50,11 @@ class Conv1D(nn.Module):
 
 
 class Attention(nn.Module):
-    def __init__(self, config):
+    def __init__(self, config, attn_dropout=0.0):
         super().__init__()
         self.n_head = config.n_head
+        # On the attention weights (HF GPT-2's attn_pdrop), training only; none at 0, so no random draws either.
+        self.attn_drop = nn.Dropout(attn_dropout) if attn_dropout > 0 else nn.Identity()
         self.c_attn = Conv1D(config.n_embd, 3 * config.n_embd)
         self.c_proj = Conv1D(config.n_embd, config.n_embd)
 
@@ -64,7 +66,7 @@ class Attention(nn.Module):
         scores = (q @ k.transpose(-2, -1)) / math.sqrt(D // self.n_head)
         causal = torch.ones(T, T, dtype=torch.bool, device=x.device).tril()
         scores = scores.masked_fill(~causal, -1e9)
-        y = F.softmax(scores, dim=-1) @ v
+        y = self.attn_drop(F.softmax(scores, dim=-1)) @ v
         return self.c_proj(y.transpose(1, 2).reshape(B, T, D))
 
 
@@ -81,10 +83,10 @@ class MLP(nn.Module):
 class Block(nn.Module):
     """Pre-LayerNorm: attention, then MLP, each added to the residual after dropout."""
 
-    def __init__(self, config, dropout):
+    def __init__(self, config, dropout, attn_dropout=0.0):
         super().__init__()
         self.ln_1 = nn.LayerNorm(config.n_embd, eps=config.layer_norm_epsilon)
-        self.attn = Attention(config)
+        self.attn = Attention(config, attn_dropout)
         self.ln_2 = nn.LayerNorm(config.n_embd, eps=config.layer_norm_epsilon)
         self.mlp = MLP(config)
         self.drop = nn.Dropout(dropout)
@@ -114,7 +116,7 @@ class Cosine(nn.Module):
 
 
 class NextItemGPT2(nn.Module):
-    def __init__(self, config, heads, dropout=0.0):
+    def __init__(self, config, heads, dropout=0.0, attn_dropout=0.0):
         super().__init__()
         self.config = config
         self.heads = heads
@@ -123,7 +125,7 @@ class NextItemGPT2(nn.Module):
                 wte=nn.Embedding(config.vocab_size, config.n_embd),
                 wpe=nn.Embedding(config.n_positions, config.n_embd),
                 drop=nn.Dropout(dropout),
-                h=nn.ModuleList(Block(config, dropout) for _ in range(config.n_layer)),
+                h=nn.ModuleList(Block(config, dropout, attn_dropout) for _ in range(config.n_layer)),
                 ln_f=nn.LayerNorm(config.n_embd, eps=config.layer_norm_epsilon),
             )
         )
